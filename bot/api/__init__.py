@@ -1,0 +1,1 @@
+"""HTTP APIs, one module per audience: public (submitters), desk (staff), admin."""

@@ -1,0 +1,92 @@
+"""The public API of seed 000: submit a ticket, then track it by its publicId without logging in."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from bot import ids
+from bot.errors import ApiError
+from bot.http import read_json_object
+from bot.intake import open_ticket, validate_submission
+from bot.keys import DB, SETTINGS
+from bot.timefmt import iso_ms
+from bot.views import public_ticket
+from bot.workers import notify_workers
+from storage.products import ProductRepo
+from storage.tickets import TicketRepo
+
+routes = web.RouteTableDef()
+
+TOKEN_HEADER = "X-Tracking-Token"
+TICKET_NOT_FOUND = "Ticket not found"
+
+
+def request_origin(request: web.Request) -> str:
+    return f"{request.scheme}://{request.host}"
+
+
+def tracking_url(request: web.Request, public_id: str, token: str | None = None) -> str:
+    base = request.app[SETTINGS].base_url(request_origin(request))
+    url = f"{base}/track/{public_id}"
+    return f"{url}?token={token}" if token else url
+
+
+@routes.post("/api/tickets")
+async def submit_ticket(request: web.Request) -> web.Response:
+    submission = validate_submission(await read_json_object(request))
+    async with request.app[DB].begin() as session:
+        product = await ProductRepo(session).by_slug(submission.product_slug)
+        if product is None:
+            raise ApiError(
+                404,
+                "Product not found",
+                f"No product is registered with productSlug {submission.product_slug!r}; "
+                "ask your TinyDesk admin for the right slug.",
+            )
+        opened = await open_ticket(
+            session,
+            product=product,
+            subject=submission.subject,
+            body=submission.body,
+            email=submission.submitter_email,
+            submitter_name=submission.submitter_name,
+            screenshots=submission.screenshots,
+        )
+    notify_workers(request.app)
+    ticket = opened.ticket
+    public_id = ids.public_id(ticket.id)
+    return web.json_response(
+        {
+            "publicId": public_id,
+            "status": ticket.stage,
+            "createdAt": iso_ms(ticket.created_at),
+            "trackingToken": opened.tracking_token,
+            "trackingUrl": tracking_url(request, public_id, opened.tracking_token),
+        },
+        status=201,
+        headers={"Location": f"/api/tickets/{public_id}"},
+    )
+
+
+@routes.get("/api/tickets/{public_id}")
+async def track_ticket(request: web.Request) -> web.Response:
+    view = await load_public_view(request, request.match_info["public_id"])
+    return web.json_response(view, headers={"Cache-Control": "no-store"})
+
+
+async def load_public_view(request: web.Request, public_id: str) -> dict:
+    """The tracking view of one ticket; the subject and comments only with its token."""
+    number = ids.parse_public_id(public_id)
+    if number is None:
+        raise ApiError(404, TICKET_NOT_FOUND, "A publicId looks like TK-00042.")
+    token = request.query.get("token") or request.headers.get(TOKEN_HEADER)
+    async with request.app[DB].session() as session:
+        repo = TicketRepo(session)
+        ticket = await repo.by_number(number)
+        if ticket is None:
+            raise ApiError(404, TICKET_NOT_FOUND, "Check the publicId you were given.")
+        history = await repo.history(ticket.id)
+        comments = None
+        if ids.secrets_match(token, ticket.tracking_token_hash):
+            comments = await repo.public_comments(ticket.id)
+    return public_ticket(ticket, history, comments=comments)

@@ -1,0 +1,67 @@
+"""create_app(settings): routes, middlewares, and every resource in a cleanup context."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from bot import __version__
+from bot.api import admin, public
+from bot.config import Settings
+from bot.errors import error_middleware
+from bot.keys import DB, SETTINGS
+from storage.database import Database
+
+log = logging.getLogger(__name__)
+
+# GitHub sends webhook bodies of up to 25 MB; everything else is bounded by its handler.
+CLIENT_MAX_SIZE = 25 * 1024 * 1024
+
+NOT_CONFIGURED_WARNING = (
+    "GitHub App not configured (missing %s): tickets will wait at RECEIVED until the App is "
+    "configured; see README, 'Register the GitHub App'"
+)
+
+
+async def healthz(request: web.Request) -> web.Response:
+    settings = request.app[SETTINGS]
+    try:
+        await request.app[DB].ping()
+        database = "ok"
+    except Exception:
+        log.warning("health check: database unreachable", exc_info=True)
+        database = "unreachable"
+    body = {
+        "status": "ok" if database == "ok" else "degraded",
+        "version": __version__,
+        "database": database,
+        "github": "configured" if settings.github_app_configured else "not configured",
+    }
+    return web.json_response(body, status=200 if database == "ok" else 503)
+
+
+def create_app(settings: Settings, *, db: Database | None = None) -> web.Application:
+    """The whole TinyDesk server. ``db`` is given by tests that own the database."""
+    app = web.Application(middlewares=[error_middleware, admin.admin_auth_middleware], client_max_size=CLIENT_MAX_SIZE)
+    app[SETTINGS] = settings
+
+    async def database_ctx(app: web.Application) -> AsyncIterator[None]:
+        owned = db is None
+        app[DB] = db if db is not None else Database(settings.database_url)
+        yield
+        if owned:
+            await app[DB].dispose()
+
+    app.cleanup_ctx.append(database_ctx)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_routes(public.routes)
+    app.router.add_routes(admin.routes)
+    return app
+
+
+def warn_if_github_missing(settings: Settings) -> None:
+    missing = settings.missing_github_settings
+    if missing:
+        log.warning(NOT_CONFIGURED_WARNING, ", ".join(missing))

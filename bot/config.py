@@ -1,0 +1,174 @@
+"""Settings, read once from the environment by the CLI; nothing reads it at import time."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from pathlib import Path
+
+from storage.database import DEFAULT_URL
+
+DEFAULT_GITHUB_API_URL = "https://api.github.com"
+DEFAULT_PORT = 8000
+
+
+class ConfigError(Exception):
+    """Every problem with the settings at once, each with a hint."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("invalid configuration:\n" + "\n".join(f"  - {p}" for p in problems))
+
+
+@dataclasses.dataclass(frozen=True)
+class RateLimits:
+    """Requests allowed per window; 0 turns a limit off."""
+
+    desk_requests_per_minute: int = 100
+    desk_creates_per_minute: int = 50
+    public_creates_per_minute: int = 10
+    public_reads_per_minute: int = 120
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    database_url: str = DEFAULT_URL
+    host: str = "0.0.0.0"
+    port: int = DEFAULT_PORT
+    public_url: str | None = None
+    admin_token: str | None = None
+    github_app_id: str | None = None
+    github_private_key: str | None = dataclasses.field(default=None, repr=False)
+    github_webhook_secret: str | None = dataclasses.field(default=None, repr=False)
+    github_api_url: str = DEFAULT_GITHUB_API_URL
+    rate_limits: RateLimits = RateLimits()
+    trust_forwarded_for: bool = False
+    # Background workers (webhook inbox, GitHub outbox) run in this process.
+    run_workers: bool = True
+
+    @property
+    def github_app_configured(self) -> bool:
+        return bool(self.github_app_id and self.github_private_key)
+
+    @property
+    def missing_github_settings(self) -> list[str]:
+        missing = []
+        if not self.github_app_id:
+            missing.append("GITHUB_APP_ID")
+        if not self.github_private_key:
+            missing.append("GITHUB_PRIVATE_KEY or GITHUB_PRIVATE_KEY_PATH")
+        if not self.github_webhook_secret:
+            missing.append("GITHUB_WEBHOOK_SECRET")
+        return missing
+
+    def base_url(self, request_origin: str | None = None) -> str:
+        """The URL links point at: TINYDESK_PUBLIC_URL, else where the request came in."""
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        if request_origin:
+            return request_origin.rstrip("/")
+        return f"http://localhost:{self.port}"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> Settings:
+        problems: list[str] = []
+
+        def integer(name: str, default: int, *, minimum: int = 0) -> int:
+            raw = environ.get(name, "").strip()
+            if not raw:
+                return default
+            try:
+                value = int(raw)
+            except ValueError:
+                problems.append(f"{name}={raw!r} is not a whole number")
+                return default
+            if value < minimum:
+                problems.append(f"{name} must be at least {minimum}, got {value}")
+            return value
+
+        def flag(name: str, default: bool) -> bool:
+            raw = environ.get(name, "").strip().lower()
+            if not raw:
+                return default
+            if raw in {"1", "true", "yes", "on"}:
+                return True
+            if raw in {"0", "false", "no", "off"}:
+                return False
+            problems.append(f"{name}={raw!r} is not a boolean (use true or false)")
+            return default
+
+        database_url = environ.get("DATABASE_URL", "").strip() or DEFAULT_URL
+        database_url = _normalise_database_url(database_url)
+        if not database_url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            problems.append(
+                "DATABASE_URL must start with sqlite+aiosqlite:// or postgresql+asyncpg:// "
+                "(plain postgres:// and postgresql:// are accepted and converted)"
+            )
+
+        port = integer("PORT", DEFAULT_PORT, minimum=0)
+        if port > 65535:
+            problems.append(f"PORT must be at most 65535, got {port}")
+
+        private_key = environ.get("GITHUB_PRIVATE_KEY", "").strip() or None
+        key_path = environ.get("GITHUB_PRIVATE_KEY_PATH", "").strip()
+        if private_key and key_path:
+            problems.append("set GITHUB_PRIVATE_KEY or GITHUB_PRIVATE_KEY_PATH, not both")
+        elif key_path:
+            try:
+                private_key = Path(key_path).read_text()
+            except OSError as exc:
+                problems.append(f"GITHUB_PRIVATE_KEY_PATH: cannot read {key_path}: {exc.strerror}")
+        if private_key:
+            # Platforms that keep env vars on one line store the PEM with literal "\n".
+            private_key = private_key.replace("\\n", "\n")
+            if "PRIVATE KEY-----" not in private_key:
+                problems.append(
+                    "the GitHub private key is not a PEM key (expected -----BEGIN RSA PRIVATE "
+                    "KEY-----); download it from the App's settings page"
+                )
+
+        app_id = environ.get("GITHUB_APP_ID", "").strip() or None
+        if app_id and not app_id.isdigit():
+            problems.append(f"GITHUB_APP_ID must be the App's numeric id, got {app_id!r}")
+
+        api_url = environ.get("GITHUB_API_URL", "").strip() or DEFAULT_GITHUB_API_URL
+        if not api_url.startswith(("http://", "https://")):
+            problems.append(f"GITHUB_API_URL must be an http(s) URL, got {api_url!r}")
+
+        public_url = environ.get("TINYDESK_PUBLIC_URL", "").strip() or None
+        if public_url and not public_url.startswith(("http://", "https://")):
+            problems.append(f"TINYDESK_PUBLIC_URL must be an http(s) URL, got {public_url!r}")
+
+        limits = RateLimits(
+            desk_requests_per_minute=integer("TINYDESK_DESK_RATE_LIMIT", 100),
+            desk_creates_per_minute=integer("TINYDESK_DESK_CREATE_RATE_LIMIT", 50),
+            public_creates_per_minute=integer("TINYDESK_PUBLIC_CREATE_RATE_LIMIT", 10),
+            public_reads_per_minute=integer("TINYDESK_PUBLIC_READ_RATE_LIMIT", 120),
+        )
+
+        settings = cls(
+            database_url=database_url,
+            port=port,
+            public_url=public_url.rstrip("/") if public_url else None,
+            admin_token=environ.get("TINYDESK_ADMIN_TOKEN", "").strip() or None,
+            github_app_id=app_id,
+            github_private_key=private_key,
+            github_webhook_secret=environ.get("GITHUB_WEBHOOK_SECRET", "") or None,
+            github_api_url=api_url.rstrip("/"),
+            rate_limits=limits,
+            trust_forwarded_for=flag("TINYDESK_TRUST_PROXY", False),
+            run_workers=flag("TINYDESK_WORKERS", True),
+        )
+        if problems:
+            raise ConfigError(problems)
+        return settings
+
+
+def _normalise_database_url(url: str) -> str:
+    """Accept the URLs hosting platforms hand out (postgres://, postgresql://)."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+asyncpg://" + url[len(prefix) :]
+    if url.startswith("sqlite:///"):
+        return "sqlite+aiosqlite:///" + url[len("sqlite:///") :]
+    return url

@@ -1,0 +1,211 @@
+"""Validating what submitters send, and opening a ticket (with its first history entry)."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import ids
+from bot.errors import ApiError
+from bot.pipeline import Stage
+from storage.jobs import JobRepo
+from storage.models import Product, StageTransition, Ticket, TicketTag
+from storage.tickets import TicketRepo
+from storage.types import utcnow
+
+MAX_SUBJECT = 256
+MAX_BODY_BYTES = 64 * 1024
+MAX_NAME = 200
+MAX_EMAIL = 320
+MAX_SCREENSHOTS = 3
+MAX_URL = 2048
+
+JOB_CREATE_ISSUE = "create_issue"
+
+_EMAIL = re.compile(
+    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@"
+    r"(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
+)
+
+
+def is_email(value: str) -> bool:
+    return len(value) <= MAX_EMAIL and bool(_EMAIL.match(value)) and ".." not in value
+
+
+def is_web_url(value: str) -> bool:
+    if len(value) > MAX_URL or any(c.isspace() for c in value):
+        return False
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
+
+
+class FieldErrors:
+    """Collects every failing field, so a client fixes them all in one round."""
+
+    def __init__(self) -> None:
+        self.fields: dict[str, str] = {}
+
+    def add(self, field: str, message: str) -> None:
+        self.fields.setdefault(field, message)
+
+    def required_text(
+        self, data: dict[str, Any], field: str, *, max_chars: int | None = None,
+        max_bytes: int | None = None, strip: bool = True,
+    ) -> str | None:
+        value = data.get(field)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            self.add(field, f"{field} is required")
+            return None
+        return self._text(field, value, max_chars=max_chars, max_bytes=max_bytes, strip=strip)
+
+    def optional_text(
+        self, data: dict[str, Any], field: str, *, max_chars: int | None = None
+    ) -> str | None:
+        value = data.get(field)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        return self._text(field, value, max_chars=max_chars, max_bytes=None, strip=True)
+
+    def _text(self, field, value, *, max_chars, max_bytes, strip) -> str | None:
+        if not isinstance(value, str):
+            self.add(field, f"{field} must be a string")
+            return None
+        if "\x00" in value:
+            self.add(field, f"{field} must not contain NUL characters")
+            return None
+        if strip:
+            value = value.strip()
+        if max_chars is not None and len(value) > max_chars:
+            self.add(field, f"{field} must be at most {max_chars} characters")
+            return None
+        if max_bytes is not None and len(value.encode("utf-8")) > max_bytes:
+            self.add(field, f"{field} must be at most {max_bytes // 1024} KiB")
+            return None
+        return value
+
+    def raise_if_any(self, hint: str) -> None:
+        if self.fields:
+            raise ApiError(400, "Validation failed", hint, fields=self.fields)
+
+
+@dataclasses.dataclass(frozen=True)
+class Submission:
+    product_slug: str
+    submitter_email: str
+    subject: str
+    body: str
+    submitter_name: str | None = None
+    screenshots: tuple[str, ...] = ()
+
+
+def validate_submission(data: dict[str, Any]) -> Submission:
+    """Check a public POST /api/tickets body; every failing field is reported at once."""
+    errors = FieldErrors()
+    slug = errors.required_text(data, "productSlug", max_chars=64)
+    email = errors.required_text(data, "submitterEmail", max_chars=MAX_EMAIL)
+    if email is not None and not is_email(email):
+        errors.add("submitterEmail", "Invalid email address")
+    subject = errors.required_text(data, "subject", max_chars=MAX_SUBJECT)
+    body = errors.required_text(data, "body", max_bytes=MAX_BODY_BYTES, strip=False)
+    name = errors.optional_text(data, "submitterName", max_chars=MAX_NAME)
+    screenshots = validate_screenshots(data.get("screenshots"), errors)
+    errors.raise_if_any(
+        "Fix the fields listed in `fields`; required: productSlug, submitterEmail, subject, body."
+    )
+    assert slug and email and subject and body is not None
+    return Submission(slug, email, subject, body, name, screenshots)
+
+
+def validate_screenshots(value: Any, errors: FieldErrors) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        errors.add("screenshots", "screenshots must be an array of URLs")
+        return ()
+    if len(value) > MAX_SCREENSHOTS:
+        errors.add("screenshots", f"screenshots may hold at most {MAX_SCREENSHOTS} URLs")
+        return ()
+    urls = []
+    for index, url in enumerate(value):
+        if not isinstance(url, str) or not is_web_url(url.strip()):
+            errors.add("screenshots", f"screenshots[{index}] must be an http(s) URL")
+            return ()
+        urls.append(url.strip())
+    return tuple(urls)
+
+
+@dataclasses.dataclass(frozen=True)
+class OpenedTicket:
+    ticket: Ticket
+    tracking_token: str
+
+
+async def open_ticket(
+    session: AsyncSession,
+    *,
+    product: Product | None,
+    subject: str,
+    body: str,
+    email: str,
+    submitter_name: str | None = None,
+    screenshots: tuple[str, ...] = (),
+    priority: str = "medium",
+    tags: tuple[str, ...] = (),
+    ticket_type: str | None = None,
+    category: str | None = None,
+    source_type: str = "api",
+    created_by: str | None = None,
+    is_test: bool = False,
+) -> OpenedTicket:
+    """Store a ticket at RECEIVED, with its history entry and, if it has a product, the
+    outbox job that opens its GitHub issue: all in the caller's transaction."""
+    token = ids.new_tracking_token()
+    now = utcnow()
+    ticket = Ticket(
+        desk_id=ids.new_desk_id("tkt"),
+        product_id=product.id if product else None,
+        subject=subject,
+        body=body,
+        submitter_email=email,
+        submitter_name=submitter_name,
+        screenshots=list(screenshots),
+        tracking_token_hash=ids.hash_secret(token),
+        stage=Stage.RECEIVED.value,
+        status="open",
+        priority=priority,
+        type=ticket_type,
+        category=category,
+        source_type=source_type,
+        is_test=is_test,
+        created_by=created_by,
+        updated_by=created_by,
+        created_at=now,
+        updated_at=now,
+        tags=[TicketTag(tag=tag, position=i) for i, tag in enumerate(tags)],
+    )
+    repo = TicketRepo(session)
+    await repo.add(ticket)
+    await repo.record_transition(
+        StageTransition(
+            ticket_id=ticket.id,
+            from_stage=None,
+            to_stage=Stage.RECEIVED.value,
+            at=now,
+            cause="ticket.submitted",
+            description="Ticket received",
+            actor=created_by,
+        )
+    )
+    if product is not None and not is_test:
+        await JobRepo(session).enqueue(
+            JOB_CREATE_ISSUE, {"ticket_id": ticket.id}, dedupe_key=f"issue:{ticket.id}"
+        )
+    return OpenedTicket(ticket, token)

@@ -1,0 +1,19 @@
+"""Typed keys for what the aiohttp application holds."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+
+from bot.config import Settings
+from storage.database import Database
+
+if TYPE_CHECKING:
+    from bot.ratelimit import RateLimiter
+    from bot.workers import Workers
+
+SETTINGS = web.AppKey("settings", Settings)
+DB = web.AppKey("db", Database)
+RATE_LIMITER: web.AppKey["RateLimiter"] = web.AppKey("rate_limiter")
+WORKERS: web.AppKey["Workers"] = web.AppKey("workers")

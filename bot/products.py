@@ -1,0 +1,89 @@
+"""Registering products: validation and the rules shared by the CLI and the admin API."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.errors import ApiError
+from bot.intake import FieldErrors
+from bot.timefmt import iso_ms
+from storage.models import Product
+from storage.products import ProductRepo
+
+SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+MAX_SLUG = 64
+# GitHub's own rules: owners are 1-39 letters, digits and single dashes; names add . and _.
+REPO = re.compile(r"^(?P<owner>[A-Za-z0-9](?:[A-Za-z0-9-]{0,38}))/(?P<name>[A-Za-z0-9._-]{1,100})$")
+DEFAULT_ENVIRONMENTS = ("production",)
+
+
+def parse_repo(value: str) -> tuple[str, str] | None:
+    match = REPO.match(value.strip())
+    if not match or match.group("name") in {".", ".."}:
+        return None
+    return match.group("owner"), match.group("name")
+
+
+def validate_product(data: dict[str, Any]) -> dict[str, Any]:
+    errors = FieldErrors()
+    slug = errors.required_text(data, "slug", max_chars=MAX_SLUG)
+    if slug is not None and not SLUG.match(slug):
+        errors.add("slug", "slug may hold only lowercase letters, digits and single dashes (my-saas-app)")
+    repo_text = errors.required_text(data, "repo", max_chars=140)
+    repo = parse_repo(repo_text) if repo_text is not None else None
+    if repo_text is not None and repo is None:
+        errors.add("repo", "repo must be OWNER/NAME, as in octo-org/my-saas-app")
+    name = errors.optional_text(data, "name", max_chars=200)
+    tracking = data.get("deploymentTracking", True)
+    if not isinstance(tracking, bool):
+        errors.add("deploymentTracking", "deploymentTracking must be true or false")
+    environments = data.get("productionEnvironments", list(DEFAULT_ENVIRONMENTS))
+    if (
+        not isinstance(environments, list)
+        or not environments
+        or not all(isinstance(e, str) and e.strip() and len(e) <= 255 for e in environments)
+    ):
+        errors.add("productionEnvironments", "productionEnvironments must be a non-empty array of environment names")
+    errors.raise_if_any("Fix the fields listed in `fields`; required: slug and repo (OWNER/NAME).")
+    assert slug and repo
+    return {
+        "slug": slug,
+        "name": name or slug,
+        "repo_owner": repo[0],
+        "repo_name": repo[1],
+        "deployment_tracking": tracking,
+        "production_environments": [e.strip() for e in environments],
+    }
+
+
+async def register_product(session: AsyncSession, fields: dict[str, Any]) -> Product:
+    repo = ProductRepo(session)
+    if await repo.by_slug(fields["slug"]) is not None:
+        raise _duplicate(fields["slug"])
+    try:
+        async with session.begin_nested():
+            return await repo.add(Product(**fields))
+    except IntegrityError:
+        # Two registrations of the same slug raced; the database kept one.
+        raise _duplicate(fields["slug"]) from None
+
+
+def _duplicate(slug: str) -> ApiError:
+    return ApiError(409, "Product already exists", f"The slug {slug!r} is taken; choose another or remove the old product first.")
+
+
+def product_view(product: Product) -> dict[str, Any]:
+    return {
+        "slug": product.slug,
+        "name": product.name,
+        "repo": product.repo_full_name,
+        "installationId": product.installation_id,
+        "appInstalled": product.installation_id is not None,
+        "deploymentTracking": product.deployment_tracking,
+        "productionEnvironments": list(product.production_environments),
+        "createdAt": iso_ms(product.created_at),
+    }

@@ -1,0 +1,75 @@
+"""How a ticket is shown to the public: the stage, the pipeline and the history, nothing private."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from bot import ids
+from bot.pipeline import RANK, STAGE_DESCRIPTIONS, STAGE_TITLES, STAGES, Stage
+from bot.timefmt import iso_ms
+from storage.models import Comment, StageTransition, Ticket
+
+
+def pipeline_view(current: Stage, history: Sequence[StageTransition]) -> list[dict[str, Any]]:
+    """All 8 stages in order. A stage is reached if the ticket is at it or past it
+    (CHANGES_REQUESTED only if it was really entered); ``reachedAt`` is when it last was."""
+    entered_at = {}
+    for step in history:
+        stage = Stage(step.to_stage)
+        if RANK[stage] <= RANK[current]:
+            entered_at[stage] = step.at
+    view = []
+    for stage in STAGES:
+        passed = RANK[stage] < RANK[current] and stage is not Stage.CHANGES_REQUESTED
+        reached = stage is current or stage in entered_at or passed
+        view.append(
+            {
+                "stage": stage.value,
+                "title": STAGE_TITLES[stage],
+                "description": STAGE_DESCRIPTIONS[stage],
+                "reached": reached,
+                "reachedAt": iso_ms(entered_at.get(stage)) if reached else None,
+                "current": stage is current,
+            }
+        )
+    return view
+
+
+def history_view(history: Sequence[StageTransition]) -> list[dict[str, Any]]:
+    return [
+        {
+            "from": step.from_stage,
+            "to": step.to_stage,
+            "at": iso_ms(step.at),
+            "description": step.description,
+        }
+        for step in history
+    ]
+
+
+def public_ticket(
+    ticket: Ticket,
+    history: Sequence[StageTransition],
+    *,
+    comments: Sequence[Comment] | None = None,
+) -> dict[str, Any]:
+    """The tracking view. ``comments`` is given only to a caller holding the tracking token,
+    and then the subject is shown too."""
+    current = Stage(ticket.stage)
+    view: dict[str, Any] = {
+        "publicId": ids.public_id(ticket.id),
+        "status": current.value,
+        "pipeline": pipeline_view(current, history),
+        "history": history_view(history),
+        "createdAt": iso_ms(ticket.created_at),
+        "updatedAt": iso_ms(ticket.updated_at),
+    }
+    if comments is not None:
+        view["subject"] = ticket.subject
+        view["comments"] = [
+            {"body": c.body, "author": c.author, "createdAt": iso_ms(c.created_at)}
+            for c in comments
+            if not c.internal
+        ]
+    return view

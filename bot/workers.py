@@ -1,0 +1,221 @@
+"""Background workers that drain a stored queue (the webhook inbox, the GitHub outbox).
+
+Each worker claims due rows in short transactions, runs its handler on each one outside any
+transaction, then records the outcome: done, retried later with exponential backoff and
+jitter (or at the time the handler asks for, e.g. GitHub's ``Retry-After``), or parked as
+failed once its attempts run out. Workers are app-owned tasks, drained on shutdown.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import datetime as dt
+import logging
+import random
+from collections.abc import Awaitable, Callable
+from typing import Generic
+
+from aiohttp import web
+
+from storage import queue
+from storage.database import Database
+from storage.queue import Row
+from storage.types import utcnow
+
+log = logging.getLogger(__name__)
+
+
+class RetryLater(Exception):
+    """A transient failure; ``after`` (seconds) overrides the backoff when the cause knows better."""
+
+    def __init__(self, message: str, *, after: float | None = None) -> None:
+        super().__init__(message)
+        self.after = after
+
+
+class GiveUp(Exception):
+    """A failure that retrying cannot fix: park the row as failed now."""
+
+
+@dataclasses.dataclass(frozen=True)
+class RetryPolicy:
+    max_attempts: int = 8
+    base_seconds: float = 2.0
+    max_seconds: float = 600.0
+
+    def delay(self, attempts: int) -> float:
+        """Full-jitter exponential backoff: a random wait up to base * 2^(attempts-1)."""
+        ceiling = min(self.max_seconds, self.base_seconds * 2 ** max(attempts - 1, 0))
+        return random.uniform(ceiling / 2, ceiling)
+
+
+Handler = Callable[[Row], Awaitable[None]]
+
+
+class QueueWorker(Generic[Row]):
+    def __init__(
+        self,
+        db: Database,
+        model: type[Row],
+        handler: Handler,
+        *,
+        name: str,
+        policy: RetryPolicy = RetryPolicy(),
+        lease: dt.timedelta = dt.timedelta(minutes=2),
+        batch: int = 20,
+        concurrency: int = 4,
+        idle_poll_seconds: float = 2.0,
+    ) -> None:
+        self.db = db
+        self.model = model
+        self.handler = handler
+        self.name = name
+        self.policy = policy
+        self.lease = lease
+        self.batch = batch
+        self.concurrency = concurrency
+        self.idle_poll_seconds = idle_poll_seconds
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task | None = None
+        self._stopping = False
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def run_once(self) -> int:
+        """Claim and process one batch of due rows; returns how many were processed."""
+        async with self.db.begin() as session:
+            rows = await queue.claim(session, self.model, limit=self.batch, lease=self.lease)
+        if not rows:
+            return 0
+        semaphore = asyncio.Semaphore(self.concurrency)
+
+        async def run(row: Row) -> None:
+            async with semaphore:
+                await self._process(row)
+
+        await asyncio.gather(*(run(row) for row in rows))
+        return len(rows)
+
+    async def drain(self, *, max_rounds: int = 10_000) -> int:
+        """Process until nothing is due (tests and ``tinydesk`` commands use this)."""
+        total = 0
+        for _ in range(max_rounds):
+            processed = await self.run_once()
+            if not processed:
+                break
+            total += processed
+        return total
+
+    async def _process(self, row: Row) -> None:
+        try:
+            await self.handler(row)
+        except GiveUp as exc:
+            await self._record_failure(row, f"{exc}", final=True)
+        except RetryLater as exc:
+            await self._record_failure(row, f"{exc}", after=exc.after)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # a bug or an unexpected failure: retried, then parked
+            log.exception(
+                "%s: row %s failed", self.name, row.id, extra={"queue": self.name, "row_id": row.id}
+            )
+            await self._record_failure(row, f"{type(exc).__name__}: {exc}")
+        else:
+            async with self.db.begin() as session:
+                await queue.complete(session, self.model, row.id, **self._done_values())
+
+    def _done_values(self) -> dict:
+        return {"processed_at": utcnow()} if hasattr(self.model, "processed_at") else {"done_at": utcnow()}
+
+    async def _record_failure(
+        self, row: Row, error: str, *, after: float | None = None, final: bool = False
+    ) -> None:
+        async with self.db.begin() as session:
+            if final or row.attempts >= self.policy.max_attempts:
+                log.warning(
+                    "%s: row %s parked as failed after %s attempts: %s",
+                    self.name, row.id, row.attempts, error,
+                    extra={"queue": self.name, "row_id": row.id},
+                )
+                await queue.fail(session, self.model, row.id, error=error)
+                return
+            delay = max(after, 0.0) if after is not None else self.policy.delay(row.attempts)
+            await queue.retry_later(
+                session, self.model, row.id, at=utcnow() + dt.timedelta(seconds=delay), error=error
+            )
+
+    async def _loop(self) -> None:
+        while not self._stopping:
+            try:
+                processed = await self.run_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("%s: could not claim work; retrying shortly", self.name)
+                processed = 0
+                await asyncio.sleep(self.idle_poll_seconds)
+            if processed:
+                continue
+            await self._sleep_until_due()
+
+    async def _sleep_until_due(self) -> None:
+        timeout = self.idle_poll_seconds
+        with contextlib.suppress(Exception):
+            async with self.db.session() as session:
+                due = await queue.next_due(session, self.model)
+            if due is not None:
+                timeout = min(timeout, max((due - utcnow()).total_seconds(), 0.01))
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), timeout)
+        self._wake.clear()
+
+    def start(self) -> None:
+        self._stopping = False
+        self._task = asyncio.create_task(self._loop(), name=f"worker:{self.name}")
+
+    async def stop(self, *, grace_seconds: float = 10.0) -> None:
+        """Finish the batch in hand (up to the grace period), then stop."""
+        self._stopping = True
+        self._wake.set()
+        if self._task is None:
+            return
+        try:
+            await asyncio.wait_for(asyncio.shield(self._task), grace_seconds)
+        except (asyncio.TimeoutError, asyncio.CancelledError):
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        self._task = None
+
+
+@dataclasses.dataclass
+class Workers:
+    """The workers of one process, woken when new work is stored."""
+
+    queues: list[QueueWorker] = dataclasses.field(default_factory=list)
+
+    def wake(self) -> None:
+        for worker in self.queues:
+            worker.wake()
+
+    async def drain(self) -> int:
+        """Run every queue until nothing is due in any (for tests and one-shot commands)."""
+        total = 0
+        while True:
+            processed = 0
+            for worker in self.queues:
+                processed += await worker.drain()
+            total += processed
+            if not processed:
+                return total
+
+
+def notify_workers(app: web.Application) -> None:
+    from bot.keys import WORKERS
+
+    workers = app.get(WORKERS)
+    if workers is not None:
+        workers.wake()

@@ -1,0 +1,4 @@
+"""Persistence for TinyDesk: models, the Database unit of work, repositories, migrations.
+
+Nothing here imports from ``bot`` or ``webhooks``; vocabularies are stored as plain strings.
+"""

@@ -1,0 +1,264 @@
+"""The TinyDesk schema as SQLAlchemy 2.x declarative models.
+
+The schema itself is made only by the Alembic migrations in ``storage/migrations``; these
+models describe it for queries. A test checks that the two agree.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from storage.types import UTCDateTime, utcnow
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# SQLite only makes INTEGER PRIMARY KEY an auto-incrementing rowid; PostgreSQL wants BIGINT.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Product(Base):
+    """A product customers file tickets against, tied to one GitHub repository."""
+
+    __tablename__ = "products"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    repo_owner: Mapped[str] = mapped_column(String(100))
+    repo_name: Mapped[str] = mapped_column(String(100))
+    installation_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    deployment_tracking: Mapped[bool] = mapped_column(Boolean, default=True)
+    production_environments: Mapped[list[str]] = mapped_column(JSON, default=lambda: ["production"])
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (Index("ix_products_repo", "repo_owner", "repo_name"),)
+
+    @property
+    def repo_full_name(self) -> str:
+        return f"{self.repo_owner}/{self.repo_name}"
+
+
+class Ticket(Base):
+    """A support ticket. ``id`` is also the number behind its ``publicId`` (TK-00042)."""
+
+    __tablename__ = "tickets"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    desk_id: Mapped[str] = mapped_column(String(40), unique=True)
+    product_id: Mapped[int | None] = mapped_column(
+        ForeignKey("products.id", ondelete="SET NULL"), nullable=True
+    )
+    subject: Mapped[str] = mapped_column(String(256))
+    body: Mapped[str] = mapped_column(Text)
+    submitter_email: Mapped[str] = mapped_column(String(320))
+    submitter_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    screenshots: Mapped[list[str]] = mapped_column(JSON, default=list)
+    tracking_token_hash: Mapped[str] = mapped_column(String(64))
+
+    stage: Mapped[str] = mapped_column(String(32), default="RECEIVED")
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    priority: Mapped[str] = mapped_column(String(16), default="medium")
+    assignee: Mapped[str | None] = mapped_column(String(320), nullable=True)
+    type: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    category: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    source_type: Mapped[str] = mapped_column(String(16), default="api")
+    is_test: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    issue_number: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    first_response_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    resolved_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    due_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    created_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    updated_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    deleted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    deleted_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+
+    product: Mapped[Product | None] = relationship(lazy="raise")
+    tags: Mapped[list[TicketTag]] = relationship(
+        lazy="raise", cascade="all, delete-orphan", order_by="TicketTag.position"
+    )
+    transitions: Mapped[list[StageTransition]] = relationship(
+        lazy="raise", order_by="StageTransition.id", cascade="all, delete-orphan"
+    )
+
+    __table_args__ = (
+        Index("ix_tickets_issue", "product_id", "issue_number"),
+        Index("ix_tickets_status_id", "status", "id"),
+        Index("ix_tickets_priority_id", "priority", "id"),
+        Index("ix_tickets_assignee_id", "assignee", "id"),
+        Index("ix_tickets_product_id", "product_id", "id"),
+    )
+
+
+class TicketTag(Base):
+    __tablename__ = "ticket_tags"
+
+    ticket_id: Mapped[int] = mapped_column(
+        ForeignKey("tickets.id", ondelete="CASCADE"), primary_key=True
+    )
+    tag: Mapped[str] = mapped_column(String(64), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    __table_args__ = (Index("ix_ticket_tags_tag_ticket", "tag", "ticket_id"),)
+
+
+class StageTransition(Base):
+    """One step of a ticket's pipeline history: from, to, when and why."""
+
+    __tablename__ = "stage_transitions"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
+    from_stage: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    to_stage: Mapped[str] = mapped_column(String(32))
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The cause: what happened, publicly describable, and where it came from.
+    cause: Mapped[str] = mapped_column(String(64))
+    description: Mapped[str] = mapped_column(String(300))
+    delivery_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    actor: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    pr_number: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    deployment_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+
+    __table_args__ = (Index("ix_stage_transitions_ticket", "ticket_id", "id"),)
+
+
+class Comment(Base):
+    """A staff comment on a ticket: public (the submitter sees it) or an internal note."""
+
+    __tablename__ = "comments"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    desk_id: Mapped[str] = mapped_column(String(40), unique=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
+    body: Mapped[str] = mapped_column(Text)
+    internal: Mapped[bool] = mapped_column(Boolean, default=False)
+    author: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (Index("ix_comments_ticket", "ticket_id", "id"),)
+
+
+class ApiKey(Base):
+    """A desk API key. Only its SHA-256 is stored; the key itself is shown once."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    display_prefix: Mapped[str] = mapped_column(String(32))
+    is_test: Mapped[bool] = mapped_column(Boolean, default=False)
+    product_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class Delivery(Base):
+    """A verified GitHub webhook delivery, kept until it has been processed (the inbox)."""
+
+    __tablename__ = "deliveries"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    delivery_id: Mapped[str] = mapped_column(String(64), unique=True)
+    event: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    installation_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    payload: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    claimed_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    processed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    __table_args__ = (Index("ix_deliveries_state_next", "state", "next_attempt_at", "id"),)
+
+
+class Job(Base):
+    """Work for GitHub written in the same transaction as its cause (the outbox)."""
+
+    __tablename__ = "jobs"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    # At most one pending job per key: a second request for the same work is folded in.
+    dedupe_key: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    args: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    claimed_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    done_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    __table_args__ = (
+        Index("ix_jobs_state_next", "state", "next_attempt_at", "id"),
+        Index("ix_jobs_dedupe_state", "dedupe_key", "state"),
+    )
+
+
+class IssueStatusComment(Base):
+    """The one status comment TinyDesk keeps on a GitHub issue, edited in place."""
+
+    __tablename__ = "issue_status_comments"
+
+    product_id: Mapped[int] = mapped_column(
+        ForeignKey("products.id", ondelete="CASCADE"), primary_key=True
+    )
+    issue_number: Mapped[int] = mapped_column(Integer, primary_key=True)
+    comment_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    rendered_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
+class PullRequestLink(Base):
+    """A pull request that references a linked issue with a closing keyword."""
+
+    __tablename__ = "pull_request_links"
+
+    product_id: Mapped[int] = mapped_column(
+        ForeignKey("products.id", ondelete="CASCADE"), primary_key=True
+    )
+    pr_number: Mapped[int] = mapped_column(Integer, primary_key=True)
+    issue_number: Mapped[int] = mapped_column(Integer, primary_key=True)
+    state: Mapped[str] = mapped_column(String(16), default="open")  # open | closed | merged
+    draft: Mapped[bool] = mapped_column(Boolean, default=False)
+    merge_commit_sha: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    linked_comment_posted: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (
+        Index("ix_pr_links_issue", "product_id", "issue_number"),
+        Index("ix_pr_links_merge_sha", "merge_commit_sha"),
+    )

@@ -1,0 +1,65 @@
+"""ProductRepo: products and the GitHub repository each one is tied to."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Product
+
+
+class ProductRepo:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def by_slug(self, slug: str) -> Product | None:
+        return await self.session.scalar(select(Product).where(Product.slug == slug))
+
+    async def by_id(self, product_id: int) -> Product | None:
+        return await self.session.get(Product, product_id)
+
+    async def all(self) -> Sequence[Product]:
+        return (await self.session.scalars(select(Product).order_by(Product.slug))).all()
+
+    async def by_ids(self, ids: Sequence[int]) -> Sequence[Product]:
+        if not ids:
+            return []
+        return (await self.session.scalars(select(Product).where(Product.id.in_(ids)))).all()
+
+    async def for_repo(self, owner: str, name: str) -> Sequence[Product]:
+        """Products of one repository; GitHub logins and repo names are case-insensitive."""
+        query = select(Product).where(
+            func.lower(Product.repo_owner) == owner.lower(),
+            func.lower(Product.repo_name) == name.lower(),
+        )
+        return (await self.session.scalars(query)).all()
+
+    async def add(self, product: Product) -> Product:
+        self.session.add(product)
+        await self.session.flush()
+        return product
+
+    async def remove(self, slug: str) -> bool:
+        result = await self.session.execute(delete(Product).where(Product.slug == slug))
+        return result.rowcount > 0
+
+    async def set_installation(self, owner: str, name: str, installation_id: int | None) -> int:
+        result = await self.session.execute(
+            update(Product)
+            .where(
+                func.lower(Product.repo_owner) == owner.lower(),
+                func.lower(Product.repo_name) == name.lower(),
+            )
+            .values(installation_id=installation_id)
+        )
+        return result.rowcount
+
+    async def forget_installation(self, installation_id: int) -> int:
+        result = await self.session.execute(
+            update(Product)
+            .where(Product.installation_id == installation_id)
+            .values(installation_id=None)
+        )
+        return result.rowcount

@@ -1,0 +1,116 @@
+"""The claim/complete/retry cycle shared by the webhook inbox and the GitHub outbox.
+
+A row is ``pending`` until a worker claims it (``processing`` with a lease), then ``done``,
+back to ``pending`` with a later ``next_attempt_at``, or ``failed`` with its error. A lease
+that runs out (the worker died) makes the row claimable again. On PostgreSQL, rows are
+claimed with ``FOR UPDATE SKIP LOCKED`` so that several processes share the work safely.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import TypeVar
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Delivery, Job
+from storage.types import utcnow
+
+Row = TypeVar("Row", Delivery, Job)
+
+PENDING = "pending"
+PROCESSING = "processing"
+DONE = "done"
+FAILED = "failed"
+STATES = (PENDING, PROCESSING, DONE, FAILED)
+
+MAX_ERROR_CHARS = 4000
+
+
+async def claim(
+    session: AsyncSession, model: type[Row], *, limit: int, lease: dt.timedelta
+) -> Sequence[Row]:
+    now = utcnow()
+    due = or_(
+        and_(model.state == PENDING, model.next_attempt_at <= now),
+        and_(model.state == PROCESSING, model.claimed_until < now),
+    )
+    query = select(model).where(due).order_by(model.id).limit(limit)
+    if session.bind.dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    rows = (await session.scalars(query)).all()
+    if rows:
+        await session.execute(
+            update(model)
+            .where(model.id.in_([row.id for row in rows]))
+            .values(state=PROCESSING, claimed_until=now + lease, attempts=model.attempts + 1)
+            .execution_options(synchronize_session=False)
+        )
+        for row in rows:
+            row.state, row.claimed_until, row.attempts = PROCESSING, now + lease, row.attempts + 1
+    return rows
+
+
+async def complete(session: AsyncSession, model: type[Row], row_id: int, **values) -> None:
+    values.setdefault("state", DONE)
+    values.setdefault("claimed_until", None)
+    values.setdefault("last_error", None)
+    await session.execute(update(model).where(model.id == row_id).values(**values))
+
+
+async def retry_later(
+    session: AsyncSession, model: type[Row], row_id: int, *, at: dt.datetime, error: str
+) -> None:
+    await session.execute(
+        update(model)
+        .where(model.id == row_id)
+        .values(state=PENDING, next_attempt_at=at, claimed_until=None, last_error=error[:MAX_ERROR_CHARS])
+    )
+
+
+async def fail(session: AsyncSession, model: type[Row], row_id: int, *, error: str) -> None:
+    await session.execute(
+        update(model)
+        .where(model.id == row_id)
+        .values(state=FAILED, claimed_until=None, last_error=error[:MAX_ERROR_CHARS])
+    )
+
+
+async def requeue(session: AsyncSession, model: type[Row], row_id: int) -> bool:
+    """Send a failed row round again (admin replay): attempts start over."""
+    result = await session.execute(
+        update(model)
+        .where(model.id == row_id, model.state == FAILED)
+        .values(state=PENDING, attempts=0, next_attempt_at=utcnow(), claimed_until=None)
+    )
+    return result.rowcount > 0
+
+
+async def release_claims(session: AsyncSession, model: type[Row]) -> int:
+    """Make every claimed row pending again: for a single-process start after a crash."""
+    result = await session.execute(
+        update(model)
+        .where(model.state == PROCESSING)
+        .values(state=PENDING, claimed_until=None, next_attempt_at=utcnow())
+    )
+    return result.rowcount
+
+
+async def next_due(session: AsyncSession, model: type[Row]) -> dt.datetime | None:
+    """When the earliest pending row becomes due, so an idle worker knows how long to sleep."""
+    pending = await session.scalar(
+        select(func.min(model.next_attempt_at)).where(model.state == PENDING)
+    )
+    leased = await session.scalar(
+        select(func.min(model.claimed_until)).where(model.state == PROCESSING)
+    )
+    times = [t for t in (pending, leased) if t is not None]
+    return min(times) if times else None
+
+
+async def counts(session: AsyncSession, model: type[Row]) -> dict[str, int]:
+    rows = await session.execute(select(model.state, func.count()).group_by(model.state))
+    found = {state: count for state, count in rows.all()}
+    return {state: found.get(state, 0) for state in STATES}

@@ -1,0 +1,69 @@
+"""TicketRepo: tickets, their tags and their stage history."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from storage.models import Comment, StageTransition, Ticket
+
+
+class TicketRepo:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, ticket: Ticket) -> Ticket:
+        """Store a new ticket; its id (the publicId number) is assigned by the database."""
+        self.session.add(ticket)
+        await self.session.flush()
+        return ticket
+
+    async def by_number(self, number: int, *, include_deleted: bool = True) -> Ticket | None:
+        query = select(Ticket).where(Ticket.id == number)
+        if not include_deleted:
+            query = query.where(Ticket.deleted_at.is_(None))
+        return await self.session.scalar(query)
+
+    async def by_desk_id(self, desk_id: str) -> Ticket | None:
+        return await self.session.scalar(select(Ticket).where(Ticket.desk_id == desk_id))
+
+    async def with_history(self, number: int) -> Ticket | None:
+        query = (
+            select(Ticket)
+            .where(Ticket.id == number)
+            .options(selectinload(Ticket.transitions))
+            .execution_options(populate_existing=True)
+        )
+        return await self.session.scalar(query)
+
+    async def history(self, ticket_id: int) -> Sequence[StageTransition]:
+        query = (
+            select(StageTransition)
+            .where(StageTransition.ticket_id == ticket_id)
+            .order_by(StageTransition.id)
+        )
+        return (await self.session.scalars(query)).all()
+
+    async def record_transition(self, transition: StageTransition) -> StageTransition:
+        self.session.add(transition)
+        await self.session.flush()
+        return transition
+
+    async def public_comments(self, ticket_id: int) -> Sequence[Comment]:
+        query = (
+            select(Comment)
+            .where(Comment.ticket_id == ticket_id, Comment.internal.is_(False))
+            .order_by(Comment.id)
+        )
+        return (await self.session.scalars(query)).all()
+
+    async def linked_to_issue(self, product_id: int, issue_number: int) -> Sequence[Ticket]:
+        query = (
+            select(Ticket)
+            .where(Ticket.product_id == product_id, Ticket.issue_number == issue_number)
+            .order_by(Ticket.id)
+        )
+        return (await self.session.scalars(query)).all()
