@@ -36,7 +36,7 @@ class Settings:
     host: str = "0.0.0.0"
     port: int = DEFAULT_PORT
     public_url: str | None = None
-    admin_token: str | None = None
+    admin_token: str | None = dataclasses.field(default=None, repr=False)
     github_app_id: str | None = None
     github_private_key: str | None = dataclasses.field(default=None, repr=False)
     github_webhook_secret: str | None = dataclasses.field(default=None, repr=False)
