@@ -11,8 +11,15 @@ from bot import __version__
 from bot.api import admin, public
 from bot.config import Settings
 from bot.errors import error_middleware
-from bot.keys import DB, SETTINGS
+from bot.github import GitHubApp, client_session
+from bot.keys import DB, GITHUB, SETTINGS, WORKERS
+from bot.outbox import GitHubOutbox
+from bot.workers import QueueWorker, Workers
+from storage import queue
 from storage.database import Database
+from storage.models import Delivery, Job
+from webhooks import receiver
+from webhooks.worker import InboxProcessor
 
 log = logging.getLogger(__name__)
 
@@ -55,10 +62,62 @@ def create_app(settings: Settings, *, db: Database | None = None) -> web.Applica
             await app[DB].dispose()
 
     app.cleanup_ctx.append(database_ctx)
+    app.cleanup_ctx.append(github_ctx)
+    app.cleanup_ctx.append(workers_ctx)
     app.router.add_get("/healthz", healthz)
     app.router.add_routes(public.routes)
     app.router.add_routes(admin.routes)
+    app.router.add_routes(receiver.routes)
     return app
+
+
+async def github_ctx(app: web.Application) -> AsyncIterator[None]:
+    """The App's GitHub client, when GITHUB_APP_ID and the private key are set."""
+    settings = app[SETTINGS]
+    if not settings.github_app_configured:
+        app[GITHUB] = None
+        yield
+        return
+    async for http in client_session():
+        app[GITHUB] = GitHubApp(
+            http,
+            app_id=settings.github_app_id,
+            private_key=settings.github_private_key,
+            base_url=settings.github_api_url,
+        )
+        yield
+
+
+def build_workers(app: web.Application) -> Workers:
+    """The inbox worker always; the outbox worker only once GitHub is configured."""
+    db, github = app[DB], app[GITHUB]
+    inbox = QueueWorker(
+        db, Delivery, InboxProcessor(db, github), name="inbox",
+        # SQLite: one delivery at a time, strictly in order of receipt.
+        concurrency=1 if db.is_sqlite else 4,
+    )
+    workers = Workers([inbox])
+    if github is not None:
+        outbox = GitHubOutbox(db, github, app[SETTINGS])
+        workers.queues.append(QueueWorker(db, Job, outbox.handle, name="outbox", concurrency=4))
+    return workers
+
+
+async def workers_ctx(app: web.Application) -> AsyncIterator[None]:
+    workers = build_workers(app)
+    app[WORKERS] = workers
+    db = app[DB]
+    if app[SETTINGS].run_workers:
+        if db.is_sqlite:
+            # One process works an SQLite database: whatever was claimed before a crash is ours.
+            async with db.begin() as session:
+                for model in (Delivery, Job):
+                    await queue.release_claims(session, model)
+        for worker in workers.queues:
+            worker.start()
+    yield
+    for worker in workers.queues:
+        await worker.stop()
 
 
 def warn_if_github_missing(settings: Settings) -> None:

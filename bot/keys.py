@@ -10,6 +10,7 @@ from bot.config import Settings
 from storage.database import Database
 
 if TYPE_CHECKING:
+    from bot.github import GitHubApp
     from bot.ratelimit import RateLimiter
     from bot.workers import Workers
 
@@ -17,3 +18,4 @@ SETTINGS = web.AppKey("settings", Settings)
 DB = web.AppKey("db", Database)
 RATE_LIMITER: web.AppKey["RateLimiter"] = web.AppKey("rate_limiter")
 WORKERS: web.AppKey["Workers"] = web.AppKey("workers")
+GITHUB: web.AppKey["GitHubApp | None"] = web.AppKey("github")

@@ -5,6 +5,8 @@ Pure rules only, no I/O; the transition table for GitHub events lives here too.
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import enum
 
 
@@ -43,3 +45,189 @@ STAGE_DESCRIPTIONS = {
     Stage.DEPLOYED: "The fix is live in production",
     Stage.CLOSED: "Ticket resolved",
 }
+
+
+class Fact(enum.StrEnum):
+    """Something that happened on GitHub (or in the desk) that may move a ticket."""
+
+    ISSUE_OPENED = "issue_opened"  # the bot created the issue, or staff linked one
+    ISSUE_REOPENED = "issue_reopened"
+    ISSUE_ASSIGNED = "issue_assigned"
+    ISSUE_CLOSED_COMPLETED = "issue_closed_completed"
+    ISSUE_CLOSED_NOT_PLANNED = "issue_closed_not_planned"
+    DRAFT_PR_LINKED = "draft_pr_linked"
+    PR_LINKED = "pr_linked"  # a ready PR references the issue with a closing keyword
+    PR_UPDATED = "pr_updated"  # new commits pushed to a linked PR
+    REVIEW_APPROVED = "review_approved"
+    REVIEW_DISMISSED = "review_dismissed"
+    CHANGES_REQUESTED = "changes_requested"
+    PR_MERGED = "pr_merged"
+    PR_CLOSED_UNMERGED = "pr_closed_unmerged"
+    DEPLOYED = "deployed"
+    STAFF_CLOSED = "staff_closed"
+    LABEL_APPLIED = "label_applied"  # a maintainer set the stage by hand
+
+
+# Facts that only ever move a ticket forward, to this stage.
+FORWARD: dict[Fact, Stage] = {
+    Fact.ISSUE_OPENED: Stage.ISSUE_CREATED,
+    Fact.ISSUE_ASSIGNED: Stage.FIX_IN_PROGRESS,
+    Fact.DRAFT_PR_LINKED: Stage.FIX_IN_PROGRESS,
+    Fact.PR_LINKED: Stage.PR_OPEN,
+    Fact.CHANGES_REQUESTED: Stage.CHANGES_REQUESTED,
+    Fact.PR_MERGED: Stage.MERGED,
+    Fact.DEPLOYED: Stage.DEPLOYED,
+}
+# Facts that take a ticket out of CHANGES_REQUESTED, back to PR_OPEN.
+BACK_TO_REVIEW = frozenset({Fact.PR_UPDATED, Fact.REVIEW_APPROVED, Fact.REVIEW_DISMISSED})
+
+
+@dataclasses.dataclass(frozen=True)
+class TicketState:
+    stage: Stage
+    # When (GitHub's clock) the event that set the current stage happened.
+    stage_event_at: dt.datetime | None = None
+    # The issue was closed as completed while the fix was not out yet.
+    issue_closed: bool = False
+    deployment_tracking: bool = True
+
+
+@dataclasses.dataclass(frozen=True)
+class Event:
+    fact: Fact
+    occurred_at: dt.datetime | None = None
+    # LABEL_APPLIED: the stage the maintainer chose.
+    target: Stage | None = None
+    # PR_CLOSED_UNMERGED: another linked PR is still open.
+    other_open_prs: bool = False
+    # ISSUE_CLOSED_COMPLETED: a linked PR is open or merged (a fix is on its way).
+    fix_pending: bool = False
+
+
+@dataclasses.dataclass(frozen=True)
+class Decision:
+    steps: tuple[Stage, ...] = ()
+    issue_closed: bool = False
+
+    @property
+    def moves(self) -> bool:
+        return bool(self.steps)
+
+
+def decide(state: TicketState, event: Event) -> Decision:
+    """The pipeline's rules: where ``event`` takes a ticket in ``state``.
+
+    Forward facts never move a ticket back, so a late or repeated one is harmless. The
+    facts that may move it back (reopen, changes requested, a back-to-review signal, the
+    unmerged close of the last open PR) and closing are ignored when they are older than
+    the event that set the current stage.
+    """
+    stage, fact = state.stage, event.fact
+    keep = Decision(issue_closed=state.issue_closed)
+    newer = (
+        event.occurred_at is None
+        or state.stage_event_at is None
+        or event.occurred_at >= state.stage_event_at
+    )
+    fix_out = stage is Stage.DEPLOYED or (not state.deployment_tracking and stage is Stage.MERGED)
+
+    if fact in FORWARD:
+        target = FORWARD[fact]
+        if fact is Fact.DEPLOYED and not state.deployment_tracking:
+            return keep
+        if RANK[target] <= RANK[stage] or stage is Stage.CLOSED:
+            return keep
+        steps: tuple[Stage, ...] = (target,)
+        now_out = target is Stage.DEPLOYED or (
+            not state.deployment_tracking and target is Stage.MERGED
+        )
+        if state.issue_closed and now_out:
+            steps += (Stage.CLOSED,)
+        return Decision(steps, issue_closed=state.issue_closed and not now_out)
+
+    if fact in BACK_TO_REVIEW:
+        if stage is Stage.CHANGES_REQUESTED and newer:
+            return Decision((Stage.PR_OPEN,), issue_closed=state.issue_closed)
+        return keep
+
+    if fact is Fact.ISSUE_REOPENED:
+        if RANK[stage] > RANK[Stage.ISSUE_CREATED] and newer:
+            return Decision((Stage.ISSUE_CREATED,), issue_closed=False)
+        return Decision(issue_closed=False) if newer else keep
+
+    if fact is Fact.PR_CLOSED_UNMERGED:
+        if stage in (Stage.PR_OPEN, Stage.CHANGES_REQUESTED) and not event.other_open_prs and newer:
+            return Decision((Stage.FIX_IN_PROGRESS,), issue_closed=state.issue_closed)
+        return keep
+
+    if fact is Fact.ISSUE_CLOSED_COMPLETED:
+        if stage is Stage.CLOSED or not newer:
+            return keep
+        if fix_out or not event.fix_pending:
+            return Decision((Stage.CLOSED,))
+        return Decision(issue_closed=True)
+
+    if fact in (Fact.ISSUE_CLOSED_NOT_PLANNED, Fact.STAFF_CLOSED):
+        if stage is Stage.CLOSED or (fact is Fact.ISSUE_CLOSED_NOT_PLANNED and not newer):
+            return keep
+        return Decision((Stage.CLOSED,))
+
+    if fact is Fact.LABEL_APPLIED:
+        if event.target is None or event.target is stage or event.target is Stage.RECEIVED:
+            return keep
+        return Decision((event.target,), issue_closed=state.issue_closed)
+
+    return keep
+
+
+# What the history says about a move, publicly: no titles, names or private details.
+DESCRIPTIONS: dict[Fact, str] = {
+    Fact.ISSUE_OPENED: "GitHub issue created",
+    Fact.ISSUE_REOPENED: "Issue reopened",
+    Fact.ISSUE_ASSIGNED: "A developer picked up the issue",
+    Fact.ISSUE_CLOSED_COMPLETED: "Issue closed as completed",
+    Fact.ISSUE_CLOSED_NOT_PLANNED: "Issue closed as not planned",
+    Fact.DRAFT_PR_LINKED: "Draft pull request #{pr} started",
+    Fact.PR_LINKED: "Pull request #{pr} opened",
+    Fact.PR_UPDATED: "New commits pushed to pull request #{pr}",
+    Fact.REVIEW_APPROVED: "Pull request #{pr} approved",
+    Fact.REVIEW_DISMISSED: "Review of pull request #{pr} dismissed",
+    Fact.CHANGES_REQUESTED: "Changes requested on pull request #{pr}",
+    Fact.PR_MERGED: "Pull request #{pr} merged",
+    Fact.PR_CLOSED_UNMERGED: "Pull request #{pr} closed without merging",
+    Fact.DEPLOYED: "Deployed to {environment}",
+    Fact.STAFF_CLOSED: "Closed by support",
+    Fact.LABEL_APPLIED: "Moved to {stage} by a maintainer",
+}
+
+
+def describe(fact: Fact, to: Stage, *, pr: int | None = None, environment: str | None = None) -> str:
+    text = DESCRIPTIONS[fact].format(
+        pr=pr if pr is not None else "?",
+        environment=environment or "production",
+        stage=STAGE_TITLES[to].lower(),
+    )
+    if fact is not Fact.ISSUE_CLOSED_COMPLETED and to is Stage.CLOSED and fact not in (
+        Fact.ISSUE_CLOSED_NOT_PLANNED, Fact.STAFF_CLOSED, Fact.LABEL_APPLIED
+    ):
+        # A fix going out while the issue was already closed: say both.
+        text += "; issue already closed"
+    return text
+
+
+# Labels a maintainer puts on a linked issue to set its tickets' stage by hand.
+STAGE_LABEL_PREFIX = "tinydesk:"
+STAGE_LABELS: dict[str, Stage] = {
+    "tinydesk:in-progress": Stage.FIX_IN_PROGRESS,
+    "tinydesk:pr-open": Stage.PR_OPEN,
+    "tinydesk:changes-requested": Stage.CHANGES_REQUESTED,
+    "tinydesk:merged": Stage.MERGED,
+    "tinydesk:deployed": Stage.DEPLOYED,
+    "tinydesk:closed": Stage.CLOSED,
+}
+
+
+def stage_for_label(name: str | None) -> Stage | None:
+    if not name:
+        return None
+    return STAGE_LABELS.get(name.strip().lower())

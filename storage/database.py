@@ -28,10 +28,27 @@ def _configure_sqlite(dbapi_connection, _record) -> None:
     cursor.close()
 
 
-def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
+def _take_over_transactions(dbapi_connection, _record) -> None:
+    # Let SQLAlchemy, not the driver, say when transactions begin (see _begin_immediate).
+    dbapi_connection.isolation_level = None
+
+
+def _begin_immediate(conn) -> None:
+    # A writing transaction takes SQLite's write lock up front: two of them never read the
+    # same snapshot and then collide on their first write.
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _begin_deferred(conn) -> None:
+    conn.exec_driver_sql("BEGIN")
+
+
+def make_engine(url: str, *, pool_size: int = 10, writer: bool = True) -> AsyncEngine:
     if url.startswith("sqlite"):
         engine = create_async_engine(url)
         event.listen(engine.sync_engine, "connect", _configure_sqlite)
+        event.listen(engine.sync_engine, "connect", _take_over_transactions)
+        event.listen(engine.sync_engine, "begin", _begin_immediate if writer else _begin_deferred)
         return engine
     return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
 
@@ -43,6 +60,11 @@ class Database:
         self.url = url
         self.engine = make_engine(url, pool_size=pool_size)
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
+        # On SQLite, reads get an engine of their own that does not take the write lock.
+        self.read_engine = (
+            make_engine(url, writer=False) if self.engine.dialect.name == "sqlite" else self.engine
+        )
+        self.read_sessionmaker = async_sessionmaker(self.read_engine, expire_on_commit=False)
 
     @property
     def dialect(self) -> str:
@@ -60,7 +82,7 @@ class Database:
     @contextlib.asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
         """A session for reads; nothing is committed."""
-        async with self.sessionmaker() as session:
+        async with self.read_sessionmaker() as session:
             yield session
 
     async def ping(self) -> None:
@@ -69,3 +91,5 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+        if self.read_engine is not self.engine:
+            await self.read_engine.dispose()

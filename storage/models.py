@@ -89,6 +89,11 @@ class Ticket(Base):
     is_test: Mapped[bool] = mapped_column(Boolean, default=False)
 
     issue_number: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # When, by GitHub's clock, the event that set the current stage happened: a late event
+    # that is older than this never moves the ticket back.
+    stage_event_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # The linked issue was closed as completed before the fix was out: close once it is.
+    issue_closed: Mapped[bool] = mapped_column(Boolean, default=False)
 
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -60,10 +60,30 @@ class TicketRepo:
         )
         return (await self.session.scalars(query)).all()
 
-    async def linked_to_issue(self, product_id: int, issue_number: int) -> Sequence[Ticket]:
+    async def linked_to_issue(
+        self, product_id: int, issue_number: int, *, lock: bool = False
+    ) -> Sequence[Ticket]:
+        """Tickets on one GitHub issue; ``lock`` holds them (PostgreSQL) until commit, so
+        that two deliveries for the same issue are applied one after the other."""
         query = (
             select(Ticket)
             .where(Ticket.product_id == product_id, Ticket.issue_number == issue_number)
             .order_by(Ticket.id)
         )
+        if lock and self.session.bind.dialect.name == "postgresql":
+            query = query.with_for_update()
+        return (await self.session.scalars(query)).all()
+
+    async def linked_to_issues(
+        self, product_id: int, issue_numbers: Sequence[int], *, lock: bool = False
+    ) -> Sequence[Ticket]:
+        if not issue_numbers:
+            return []
+        query = (
+            select(Ticket)
+            .where(Ticket.product_id == product_id, Ticket.issue_number.in_(list(issue_numbers)))
+            .order_by(Ticket.id)
+        )
+        if lock and self.session.bind.dialect.name == "postgresql":
+            query = query.with_for_update()
         return (await self.session.scalars(query)).all()

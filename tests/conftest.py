@@ -99,15 +99,15 @@ async def db(database_url: str) -> AsyncIterator[Database]:
 
 @pytest.fixture
 def settings() -> Settings:
-    return Settings(admin_token=ADMIN_TOKEN, public_url="https://desk.example.test")
+    return Settings(admin_token=ADMIN_TOKEN, public_url="https://desk.example.test", run_workers=False)
 
 
 @pytest.fixture
-def make_client(aiohttp_client, db: Database):
+def make_client(db: Database, aiohttp_client):
     """Build a test client for the app with the given settings (default: ``settings``)."""
 
     async def make(settings: Settings | None = None):
-        app = create_app(settings or Settings(admin_token=ADMIN_TOKEN), db=db)
+        app = create_app(settings or Settings(admin_token=ADMIN_TOKEN, run_workers=False), db=db)
         return await aiohttp_client(app)
 
     return make

@@ -129,6 +129,8 @@ def upgrade() -> None:
     sa.Column('source_type', sa.String(length=16), nullable=False),
     sa.Column('is_test', sa.Boolean(), nullable=False),
     sa.Column('issue_number', sa.Integer(), nullable=True),
+    sa.Column('stage_event_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('issue_closed', sa.Boolean(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('first_response_at', sa.DateTime(timezone=True), nullable=True),

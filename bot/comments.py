@@ -1,0 +1,98 @@
+"""What TinyDesk writes on GitHub: the issue body, the one status comment, the PR note.
+
+Hidden HTML markers tie each of them to TinyDesk, so that a lost answer from GitHub is
+reconciled by finding what was already written instead of writing it twice. Nothing here
+ever contains a submitter's email address or name.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Sequence
+
+from bot import ids
+from bot.pipeline import RANK, STAGE_TITLES, STAGES, Stage
+from storage.models import Ticket
+
+ISSUE_LABEL = "tinydesk"
+ISSUE_LABEL_COLOR = "5319e7"
+ISSUE_LABEL_DESCRIPTION = "Opened by TinyDesk from a support ticket"
+STATUS_MARKER = "<!-- tinydesk:status -->"
+PR_MARKER = "<!-- tinydesk:pr-link -->"
+_TICKET_MARKER = "<!-- tinydesk:ticket={public_id} -->"
+_TICKET_MARKER_RE = re.compile(r"<!-- tinydesk:ticket=(TK-\d{5,}) -->")
+MAX_ISSUE_BODY = 60_000
+
+
+def ticket_marker(ticket_number: int) -> str:
+    return _TICKET_MARKER.format(public_id=ids.public_id(ticket_number))
+
+
+def marked_ticket(body: str | None) -> int | None:
+    """The ticket number an issue body was written for, if TinyDesk wrote it."""
+    match = _TICKET_MARKER_RE.search(body or "")
+    return ids.parse_public_id(match.group(1)) if match else None
+
+
+def issue_title(ticket: Ticket) -> str:
+    return ticket.subject.replace("\r", " ").replace("\n", " ").strip()[:256] or ids.public_id(ticket.id)
+
+
+def issue_body(ticket: Ticket, tracking_url: str) -> str:
+    public_id = ids.public_id(ticket.id)
+    description = ticket.body
+    if len(description) > MAX_ISSUE_BODY:
+        description = description[:MAX_ISSUE_BODY] + "\n\n…(truncated; the full text is in TinyDesk)"
+    parts = [
+        f"**Support ticket {public_id}** · [tracking page]({tracking_url})",
+        "",
+        "### Description",
+        "",
+        description,
+    ]
+    if ticket.screenshots:
+        parts += ["", "### Screenshots", ""]
+        parts += [f"![screenshot {i}]({url})" for i, url in enumerate(ticket.screenshots, 1)]
+    parts += [
+        "",
+        "---",
+        "<sub>Opened by TinyDesk. Work on this issue as usual: assignment, a pull request that "
+        f"says `Fixes #<this issue>`, reviews, merge and deployment move {public_id} along; "
+        "the submitter sees each step.</sub>",
+        "",
+        ticket_marker(ticket.id),
+    ]
+    return "\n".join(parts)
+
+
+def status_comment(tickets: Sequence[Ticket], tracking_url_for) -> str:
+    """The 8-stage checklist for every ticket on one issue."""
+    lines = [STATUS_MARKER, "### TinyDesk status", ""]
+    for ticket in tickets:
+        current = Stage(ticket.stage)
+        public_id = ids.public_id(ticket.id)
+        lines.append(f"**{public_id}** · [tracking page]({tracking_url_for(public_id)}) · now **{STAGE_TITLES[current]}**")
+        lines.append("")
+        for stage in STAGES:
+            if stage is Stage.CHANGES_REQUESTED and current is not stage:
+                continue  # shown only while it is the case
+            done = RANK[stage] <= RANK[current]
+            marker = " ← current" if stage is current else ""
+            lines.append(f"- [{'x' if done else ' '}] {STAGE_TITLES[stage]}{marker}")
+        lines.append("")
+    lines.append("<sub>Updated by TinyDesk as this issue moves; the submitter sees the same stages.</sub>")
+    return "\n".join(lines)
+
+
+def pr_link_comment(public_ids: Sequence[str], issue_numbers: Sequence[int]) -> str:
+    issues = ", ".join(f"#{n}" for n in sorted(issue_numbers))
+    tickets = ", ".join(sorted(public_ids))
+    return (
+        f"{PR_MARKER}\nTinyDesk: this pull request fixes {issues}, so it will update support "
+        f"ticket{'s' if len(public_ids) != 1 else ''} {tickets} as it is reviewed, merged and deployed."
+    )
+
+
+def content_hash(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()

@@ -1,0 +1,265 @@
+"""The GitHub outbox: jobs stored beside their cause and carried out here, idempotently.
+
+- ``create_issue``: the issue for a new ticket (found again by its hidden marker if an
+  earlier attempt's answer was lost), then the ticket moves to ISSUE_CREATED.
+- ``refresh_status_comment``: create once, then edit in place, the issue's status comment.
+- ``comment_on_pr``: the one note on a pull request when it is first linked.
+- ``remove_label``: take a maintainer's stage label off once it has been applied.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+from bot import comments, ids, pipeline, transitions
+from bot.config import Settings
+from bot.github import GitHubApp, GitHubRejected, GitHubRetry, InstallationClient
+from bot.intake import JOB_CREATE_ISSUE
+from bot.workers import GiveUp, RetryLater
+from storage.database import Database
+from storage.github_links import PullRequestLinkRepo, StatusCommentRepo
+from storage.models import Job, Product
+from storage.products import ProductRepo
+from storage.tickets import TicketRepo
+
+log = logging.getLogger(__name__)
+
+JOB_REFRESH_STATUS_COMMENT = transitions.JOB_REFRESH_STATUS_COMMENT
+JOB_COMMENT_ON_PR = "comment_on_pr"
+JOB_REMOVE_LABEL = "remove_label"
+NOT_INSTALLED_WAIT = 300.0
+RECONCILE_SCAN_LIMIT = 500
+
+
+class GitHubOutbox:
+    def __init__(self, db: Database, github: GitHubApp, settings: Settings) -> None:
+        self.db = db
+        self.github = github
+        self.settings = settings
+        self._labelled_repos: set[str] = set()
+        self._issue_locks: dict[tuple[int, int], asyncio.Lock] = {}
+        self.handlers: dict[str, Callable[[Job], Awaitable[None]]] = {
+            JOB_CREATE_ISSUE: self.create_issue,
+            JOB_REFRESH_STATUS_COMMENT: self.refresh_status_comment,
+            JOB_COMMENT_ON_PR: self.comment_on_pr,
+            JOB_REMOVE_LABEL: self.remove_label,
+        }
+
+    async def handle(self, job: Job) -> None:
+        handler = self.handlers.get(job.kind)
+        if handler is None:
+            raise GiveUp(f"unknown job kind {job.kind!r}")
+        await handler(job)
+
+    def tracking_url(self, public_id: str) -> str:
+        return f"{self.settings.base_url()}/track/{public_id}"
+
+    async def client_for(self, product: Product) -> InstallationClient:
+        """An API client for the product's repository, finding the installation if needed."""
+        installation_id = product.installation_id
+        if installation_id is None:
+            installation_id = await self.github.find_installation(product.repo_owner, product.repo_name)
+            if installation_id is None:
+                raise RetryLater(
+                    f"the GitHub App is not installed on {product.repo_full_name}",
+                    after=NOT_INSTALLED_WAIT,
+                )
+            async with self.db.begin() as session:
+                await ProductRepo(session).set_installation(product.repo_owner, product.repo_name, installation_id)
+        return await self.github.installation(installation_id)
+
+    # -- create_issue ------------------------------------------------------------------
+
+    async def create_issue(self, job: Job) -> None:
+        ticket_id = int(job.args["ticket_id"])
+        async with self.db.session() as session:
+            ticket = await TicketRepo(session).by_number(ticket_id)
+            product = await ProductRepo(session).by_id(ticket.product_id) if ticket and ticket.product_id else None
+        if ticket is None or product is None or ticket.issue_number is not None or ticket.is_test:
+            return
+        gh = await self.client_for(product)
+        repo = {"owner": product.repo_owner, "repo": product.repo_name}
+        await self._ensure_label(gh, product)
+        issue = None
+        if job.attempts > 1:
+            issue = await self._find_issue_for(gh, repo, ticket.id)
+        if issue is None:
+            issue = await gh.post(
+                "/repos/{owner}/{repo}/issues",
+                repo,
+                data={
+                    "title": comments.issue_title(ticket),
+                    "body": comments.issue_body(ticket, self.tracking_url(ids.public_id(ticket.id))),
+                    "labels": [comments.ISSUE_LABEL],
+                },
+            )
+        await self._link_issue(ticket.id, product, issue)
+
+    async def _ensure_label(self, gh: InstallationClient, product: Product) -> None:
+        key = product.repo_full_name.lower()
+        if key in self._labelled_repos:
+            return
+        try:
+            await gh.post(
+                "/repos/{owner}/{repo}/labels",
+                {"owner": product.repo_owner, "repo": product.repo_name},
+                data={
+                    "name": comments.ISSUE_LABEL,
+                    "color": comments.ISSUE_LABEL_COLOR,
+                    "description": comments.ISSUE_LABEL_DESCRIPTION,
+                },
+            )
+        except GitHubRejected as exc:
+            if exc.status != 422:  # 422: the label exists already
+                raise
+        self._labelled_repos.add(key)
+
+    async def _find_issue_for(self, gh: InstallationClient, repo: dict, ticket_id: int) -> dict | None:
+        """An issue an earlier attempt created for this ticket, found by its hidden marker."""
+        issues = await gh.getitem(
+            "/repos/{owner}/{repo}/issues{?labels,state,sort,direction,per_page}",
+            {**repo, "labels": comments.ISSUE_LABEL, "state": "all", "sort": "created",
+             "direction": "desc", "per_page": 100},
+        )
+        for issue in issues or []:
+            if "pull_request" not in issue and comments.marked_ticket(issue.get("body")) == ticket_id:
+                return issue
+        return None
+
+    async def _link_issue(self, ticket_id: int, product: Product, issue: dict) -> None:
+        number = int(issue["number"])
+        async with self.db.begin() as session:
+            repo = TicketRepo(session)
+            ticket = await repo.by_number(ticket_id)
+            if ticket is None or ticket.issue_number is not None:
+                return
+            ticket.issue_number = number
+            moved = await transitions.apply(
+                session,
+                [ticket],
+                product,
+                pipeline.Event(pipeline.Fact.ISSUE_OPENED, occurred_at=None),
+                transitions.Cause("issue.created", pr_number=None),
+            )
+            if not moved:
+                await transitions.request_status_refresh(session, product.id, number)
+        log.info("opened issue for ticket", extra={"ticket": ids.public_id(ticket_id), "issue": number, "repo": product.repo_full_name})
+
+    # -- refresh_status_comment ----------------------------------------------------------
+
+    async def refresh_status_comment(self, job: Job) -> None:
+        product_id, issue_number = int(job.args["product_id"]), int(job.args["issue_number"])
+        lock = self._issue_locks.setdefault((product_id, issue_number), asyncio.Lock())
+        async with lock, self._status_row_guard(product_id, issue_number) as save:
+            async with self.db.session() as session:
+                product = await ProductRepo(session).by_id(product_id)
+                tickets = [t for t in await TicketRepo(session).linked_to_issue(product_id, issue_number) if not t.is_test]
+                row = await StatusCommentRepo(session).get(product_id, issue_number)
+                comment_id = row.comment_id if row else None
+                rendered_hash = row.rendered_hash if row else None
+            if product is None or not tickets:
+                return
+            body = comments.status_comment(tickets, self.tracking_url)
+            digest = comments.content_hash(body)
+            if comment_id is not None and digest == rendered_hash:
+                return
+            gh = await self.client_for(product)
+            repo = {"owner": product.repo_owner, "repo": product.repo_name}
+            if comment_id is None and job.attempts > 1:
+                comment_id = await self._find_comment(gh, repo, issue_number, comments.STATUS_MARKER)
+            if comment_id is not None:
+                try:
+                    await gh.patch("/repos/{owner}/{repo}/issues/comments/{comment_id}",
+                                   {**repo, "comment_id": comment_id}, data={"body": body})
+                except GitHubRetry as exc:
+                    if exc.status != 404:
+                        raise
+                    comment_id = None  # someone deleted it: write a new one
+            if comment_id is None:
+                created = await gh.post("/repos/{owner}/{repo}/issues/{issue_number}/comments",
+                                        {**repo, "issue_number": issue_number}, data={"body": body})
+                comment_id = int(created["id"])
+            await save(comment_id, digest)
+
+    @contextlib.asynccontextmanager
+    async def _status_row_guard(
+        self, product_id: int, issue_number: int
+    ) -> AsyncIterator[Callable[[int, str], Awaitable[None]]]:
+        """Across processes (PostgreSQL), hold the issue's status row while its comment is
+        written; yields the function that records the comment id in that same row."""
+        if self.db.is_sqlite:  # one process works the queue: the in-process lock suffices
+
+            async def save_now(comment_id: int, digest: str) -> None:
+                async with self.db.begin() as session:
+                    row = await StatusCommentRepo(session).ensure(product_id, issue_number)
+                    row.comment_id, row.rendered_hash = comment_id, digest
+
+            yield save_now
+            return
+        async with self.db.begin() as session:
+            row = await StatusCommentRepo(session).ensure(product_id, issue_number, lock=True)
+
+            async def save_locked(comment_id: int, digest: str) -> None:
+                row.comment_id, row.rendered_hash = comment_id, digest
+                await session.flush()
+
+            yield save_locked
+
+    async def _find_comment(self, gh: InstallationClient, repo: dict, number: int, marker: str) -> int | None:
+        found = await gh.getiter_list(
+            "/repos/{owner}/{repo}/issues/{issue_number}/comments{?per_page}",
+            {**repo, "issue_number": number, "per_page": 100},
+            limit=RECONCILE_SCAN_LIMIT,
+        )
+        for comment in found:
+            if marker in (comment.get("body") or ""):
+                return int(comment["id"])
+        return None
+
+    # -- comment_on_pr -------------------------------------------------------------------
+
+    async def comment_on_pr(self, job: Job) -> None:
+        product_id, pr_number = int(job.args["product_id"]), int(job.args["pr_number"])
+        async with self.db.session() as session:
+            product = await ProductRepo(session).by_id(product_id)
+            links = await PullRequestLinkRepo(session).for_pr(product_id, pr_number)
+            if product is None or not links or any(link.linked_comment_posted for link in links):
+                return
+            issues = [link.issue_number for link in links]
+            tickets = await TicketRepo(session).linked_to_issues(product_id, issues)
+        public_ids = [ids.public_id(t.id) for t in tickets if not t.is_test]
+        if not public_ids:
+            return
+        gh = await self.client_for(product)
+        repo = {"owner": product.repo_owner, "repo": product.repo_name}
+        existing = None
+        if job.attempts > 1:
+            existing = await self._find_comment(gh, repo, pr_number, comments.PR_MARKER)
+        if existing is None:
+            await gh.post("/repos/{owner}/{repo}/issues/{issue_number}/comments",
+                          {**repo, "issue_number": pr_number},
+                          data={"body": comments.pr_link_comment(public_ids, sorted({t.issue_number for t in tickets}))})
+        async with self.db.begin() as session:
+            for link in await PullRequestLinkRepo(session).for_pr(product_id, pr_number):
+                link.linked_comment_posted = True
+
+    # -- remove_label --------------------------------------------------------------------
+
+    async def remove_label(self, job: Job) -> None:
+        async with self.db.session() as session:
+            product = await ProductRepo(session).by_id(int(job.args["product_id"]))
+        if product is None:
+            return
+        gh = await self.client_for(product)
+        try:
+            await gh.delete(
+                "/repos/{owner}/{repo}/issues/{issue_number}/labels/{name}",
+                {"owner": product.repo_owner, "repo": product.repo_name,
+                 "issue_number": job.args["issue_number"], "name": job.args["name"]},
+            )
+        except GitHubRetry as exc:
+            if exc.status != 404:  # already gone
+                raise

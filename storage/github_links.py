@@ -1,0 +1,101 @@
+"""What TinyDesk knows of GitHub: PRs linked to issues, and each issue's status comment."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from sqlalchemy import delete, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import IssueStatusComment, PullRequestLink
+from storage.types import utcnow
+
+
+class PullRequestLinkRepo:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def for_pr(self, product_id: int, pr_number: int) -> Sequence[PullRequestLink]:
+        query = select(PullRequestLink).where(
+            PullRequestLink.product_id == product_id, PullRequestLink.pr_number == pr_number
+        )
+        return (await self.session.scalars(query)).all()
+
+    async def for_issue(self, product_id: int, issue_number: int) -> Sequence[PullRequestLink]:
+        query = select(PullRequestLink).where(
+            PullRequestLink.product_id == product_id, PullRequestLink.issue_number == issue_number
+        )
+        return (await self.session.scalars(query)).all()
+
+    async def merged_for_product(self, product_id: int) -> Sequence[PullRequestLink]:
+        query = select(PullRequestLink).where(
+            PullRequestLink.product_id == product_id,
+            PullRequestLink.state == "merged",
+            PullRequestLink.merge_commit_sha.is_not(None),
+        )
+        return (await self.session.scalars(query)).all()
+
+    async def upsert(
+        self, product_id: int, pr_number: int, issue_number: int, *, state: str, draft: bool,
+        merge_commit_sha: str | None,
+    ) -> tuple[PullRequestLink, bool]:
+        """Create or update one link; True when it is new."""
+        link = await self.session.get(PullRequestLink, (product_id, pr_number, issue_number))
+        created = link is None
+        if link is None:
+            link = PullRequestLink(product_id=product_id, pr_number=pr_number, issue_number=issue_number,
+                                   linked_comment_posted=False)
+            self.session.add(link)
+        # A merged link stays merged whatever late event says otherwise.
+        if link.state != "merged":
+            link.state = state
+        link.draft = draft
+        if merge_commit_sha and state == "merged":
+            link.merge_commit_sha = merge_commit_sha
+        link.updated_at = utcnow()
+        await self.session.flush()
+        return link, created
+
+    async def unlink(self, product_id: int, pr_number: int, keep: Iterable[int]) -> list[int]:
+        """Drop links of a PR to issues it no longer references (unless merged); returns them."""
+        keep = set(keep)
+        dropped = [
+            link.issue_number for link in await self.for_pr(product_id, pr_number)
+            if link.issue_number not in keep and link.state != "merged"
+        ]
+        if dropped:
+            await self.session.execute(
+                delete(PullRequestLink).where(
+                    PullRequestLink.product_id == product_id,
+                    PullRequestLink.pr_number == pr_number,
+                    PullRequestLink.issue_number.in_(dropped),
+                )
+            )
+        return dropped
+
+
+class StatusCommentRepo:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, product_id: int, issue_number: int, *, lock: bool = False) -> IssueStatusComment | None:
+        query = select(IssueStatusComment).where(
+            IssueStatusComment.product_id == product_id, IssueStatusComment.issue_number == issue_number
+        )
+        if lock and self.session.bind.dialect.name == "postgresql":
+            query = query.with_for_update()
+        return await self.session.scalar(query)
+
+    async def ensure(self, product_id: int, issue_number: int, *, lock: bool = False) -> IssueStatusComment:
+        """The issue's row, created if missing (racing creators both succeed)."""
+        dialect = self.session.bind.dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        await self.session.execute(
+            insert(IssueStatusComment)
+            .values(product_id=product_id, issue_number=issue_number)
+            .on_conflict_do_nothing(index_elements=["product_id", "issue_number"])
+        )
+        row = await self.get(product_id, issue_number, lock=lock)
+        assert row is not None
+        return row

@@ -1,0 +1,79 @@
+"""Installation events: which repositories the App can work in, kept current."""
+
+from __future__ import annotations
+
+from gidgethub import routing, sansio
+from sqlalchemy import update
+
+from bot.intake import JOB_CREATE_ISSUE
+from storage import queue
+from storage.models import Job
+from storage.products import ProductRepo
+from storage.types import utcnow
+from webhooks.context import HandlerContext, as_int
+
+router = routing.Router()
+
+
+def _repos(items) -> list[tuple[str, str]]:
+    found = []
+    for item in items or []:
+        full_name = item.get("full_name") if isinstance(item, dict) else None
+        if isinstance(full_name, str) and full_name.count("/") == 1:
+            owner, name = full_name.split("/")
+            found.append((owner, name))
+    return found
+
+
+async def _resume_waiting_work(session) -> None:
+    """Work that waited for the App to be installed is due now, including parked issues."""
+    await session.execute(
+        update(Job).where(Job.state == queue.PENDING).values(next_attempt_at=utcnow())
+    )
+    await session.execute(
+        update(Job)
+        .where(Job.state == queue.FAILED, Job.kind == JOB_CREATE_ISSUE)
+        .values(state=queue.PENDING, attempts=0, next_attempt_at=utcnow())
+    )
+
+
+@router.register("installation", action="created")
+@router.register("installation", action="new_permissions_accepted")
+@router.register("installation", action="unsuspend")
+async def remember_installed_repositories(event: sansio.Event, *, ctx: HandlerContext) -> None:
+    installation_id = as_int((event.data.get("installation") or {}).get("id"))
+    if installation_id is None:
+        return
+    async with ctx.db.begin() as session:
+        products = ProductRepo(session)
+        for owner, name in _repos(event.data.get("repositories")):
+            await products.set_installation(owner, name, installation_id)
+        await _resume_waiting_work(session)
+
+
+@router.register("installation", action="deleted")
+@router.register("installation", action="suspend")
+async def forget_removed_installation(event: sansio.Event, *, ctx: HandlerContext) -> None:
+    installation_id = as_int((event.data.get("installation") or {}).get("id"))
+    if installation_id is None:
+        return
+    async with ctx.db.begin() as session:
+        await ProductRepo(session).forget_installation(installation_id)
+    if ctx.github is not None:
+        ctx.github.forget_token(installation_id)
+
+
+@router.register("installation_repositories", action="added")
+@router.register("installation_repositories", action="removed")
+async def follow_repository_selection(event: sansio.Event, *, ctx: HandlerContext) -> None:
+    installation_id = as_int((event.data.get("installation") or {}).get("id"))
+    if installation_id is None:
+        return
+    async with ctx.db.begin() as session:
+        products = ProductRepo(session)
+        for owner, name in _repos(event.data.get("repositories_added")):
+            await products.set_installation(owner, name, installation_id)
+        for owner, name in _repos(event.data.get("repositories_removed")):
+            await products.set_installation(owner, name, None)
+        if event.data.get("repositories_added"):
+            await _resume_waiting_work(session)

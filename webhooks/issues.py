@@ -1,0 +1,105 @@
+"""Issue events: assignment, closing, reopening, maintainer labels, and lost-answer recovery."""
+
+from __future__ import annotations
+
+from gidgethub import routing, sansio
+
+from bot import comments, pipeline, transitions
+from bot.outbox import JOB_REMOVE_LABEL
+from bot.pipeline import Fact
+from storage.github_links import PullRequestLinkRepo
+from storage.jobs import JobRepo
+from storage.tickets import TicketRepo
+from webhooks.context import HandlerContext, as_int, parse_time, products_for_event
+
+router = routing.Router()
+
+NOT_PLANNED_REASONS = {"not_planned", "duplicate"}
+
+
+def _issue(event: sansio.Event) -> dict | None:
+    issue = event.data.get("issue")
+    if not isinstance(issue, dict) or as_int(issue.get("number")) is None:
+        return None
+    if issue.get("pull_request"):
+        return None  # PRs are issues too; their events come as pull_request
+    return issue
+
+
+async def _move_issue_tickets(event: sansio.Event, ctx: HandlerContext, fact: Fact, **facts) -> None:
+    issue = _issue(event)
+    if issue is None:
+        return
+    occurred_at = facts.pop("occurred_at", None) or parse_time(issue.get("updated_at"))
+    async with ctx.db.begin() as session:
+        for product in await products_for_event(session, event.data):
+            tickets = await TicketRepo(session).linked_to_issue(product.id, issue["number"], lock=True)
+            if not tickets:
+                continue
+            if fact is Fact.ISSUE_CLOSED_COMPLETED:
+                links = await PullRequestLinkRepo(session).for_issue(product.id, issue["number"])
+                facts["fix_pending"] = any(link.state in ("open", "merged") for link in links)
+            await transitions.apply(
+                session, tickets, product,
+                pipeline.Event(fact, occurred_at=occurred_at, **facts),
+                ctx.cause(event),
+            )
+
+
+@router.register("issues", action="assigned")
+async def start_fix_when_assigned(event: sansio.Event, *, ctx: HandlerContext) -> None:
+    await _move_issue_tickets(event, ctx, Fact.ISSUE_ASSIGNED)
+
+
+@router.register("issues", action="closed")
+async def close_tickets_when_issue_closes(event: sansio.Event, *, ctx: HandlerContext) -> None:
+    issue = _issue(event)
+    if issue is None:
+        return
+    reason = str(issue.get("state_reason") or "completed").lower()
+    fact = Fact.ISSUE_CLOSED_NOT_PLANNED if reason in NOT_PLANNED_REASONS else Fact.ISSUE_CLOSED_COMPLETED
+    await _move_issue_tickets(event, ctx, fact, occurred_at=parse_time(issue.get("closed_at")))
+
+
+@router.register("issues", action="reopened")
+async def reopen_tickets_when_issue_reopens(event: sansio.Event, *, ctx: HandlerContext) -> None:
+    await _move_issue_tickets(event, ctx, Fact.ISSUE_REOPENED)
+
+
+@router.register("issues", action="labeled")
+async def move_tickets_by_maintainer_label(event: sansio.Event, *, ctx: HandlerContext) -> None:
+    label = event.data.get("label")
+    target = pipeline.stage_for_label(label.get("name") if isinstance(label, dict) else None)
+    issue = _issue(event)
+    if target is None or issue is None or ctx.is_own_action(event):
+        return
+    await _move_issue_tickets(event, ctx, Fact.LABEL_APPLIED, target=target)
+    async with ctx.db.begin() as session:
+        for product in await products_for_event(session, event.data):
+            if await TicketRepo(session).linked_to_issue(product.id, issue["number"]):
+                await JobRepo(session).enqueue(
+                    JOB_REMOVE_LABEL,
+                    {"product_id": product.id, "issue_number": issue["number"], "name": label["name"]},
+                )
+
+
+@router.register("issues", action="opened")
+async def recover_issue_whose_creation_answer_was_lost(event: sansio.Event, *, ctx: HandlerContext) -> None:
+    """An issue TinyDesk opened carries its ticket's marker; if the ticket never heard back
+    from GitHub, link it now (the outbox job would find it too, later)."""
+    issue = _issue(event)
+    number = comments.marked_ticket(issue.get("body")) if issue else None
+    if number is None:
+        return
+    async with ctx.db.begin() as session:
+        ticket = await TicketRepo(session).by_number(number)
+        products = await products_for_event(session, event.data)
+        product = next((p for p in products if ticket and p.id == ticket.product_id), None)
+        if ticket is None or product is None or ticket.issue_number is not None:
+            return
+        ticket.issue_number = issue["number"]
+        await transitions.apply(
+            session, [ticket], product,
+            pipeline.Event(Fact.ISSUE_OPENED, occurred_at=parse_time(issue.get("created_at"))),
+            ctx.cause(event),
+        )

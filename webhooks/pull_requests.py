@@ -1,0 +1,109 @@
+"""Pull request events: linking by closing keywords, drafts, new commits, merge, unmerged close."""
+
+from __future__ import annotations
+
+from gidgethub import routing, sansio
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import pipeline, transitions
+from bot.linking import pull_request_references
+from bot.outbox import JOB_COMMENT_ON_PR
+from bot.pipeline import Fact
+from storage.github_links import PullRequestLinkRepo
+from storage.jobs import JobRepo
+from storage.models import Product
+from storage.tickets import TicketRepo
+from webhooks.context import HandlerContext, as_int, parse_time, products_for_event, repository_of
+
+router = routing.Router()
+
+OPEN_ACTIONS = ("opened", "reopened", "ready_for_review", "converted_to_draft", "edited", "synchronize")
+
+
+def pr_state(pr: dict) -> str:
+    if pr.get("merged") is True or (pr.get("merged_at") and pr.get("state") == "closed"):
+        return "merged"
+    return "closed" if str(pr.get("state", "open")).lower() == "closed" else "open"
+
+
+async def sync_links(
+    session: AsyncSession, product: Product, pr: dict, owner: str, repo: str
+) -> tuple[list[int], bool]:
+    """Store which ticketed issues the PR closes now; returns them and whether any is new."""
+    number = pr["number"]
+    referenced = pull_request_references(pr, owner, repo)
+    tickets = await TicketRepo(session).linked_to_issues(product.id, sorted(referenced))
+    ticketed = sorted({t.issue_number for t in tickets if t.issue_number is not None})
+    links = PullRequestLinkRepo(session)
+    await links.unlink(product.id, number, keep=ticketed)
+    state = pr_state(pr)
+    merge_sha = pr.get("merge_commit_sha") if state == "merged" else None
+    any_new = False
+    for issue_number in ticketed:
+        _, created = await links.upsert(
+            product.id, number, issue_number, state=state, draft=bool(pr.get("draft")),
+            merge_commit_sha=merge_sha,
+        )
+        any_new = any_new or created
+    linked = sorted({link.issue_number for link in await links.for_pr(product.id, number)})
+    return linked, any_new
+
+
+async def _handle(event: sansio.Event, ctx: HandlerContext) -> None:
+    pr = event.data.get("pull_request")
+    repo = repository_of(event.data)
+    if not isinstance(pr, dict) or as_int(pr.get("number")) is None or repo is None:
+        return
+    action = event.data.get("action")
+    occurred_at = parse_time(pr.get("updated_at"))
+    async with ctx.db.begin() as session:
+        for product in await products_for_event(session, event.data):
+            issues, any_new = await sync_links(session, product, pr, *repo)
+            if not issues:
+                continue
+            if any_new and pr_state(pr) == "open":
+                await JobRepo(session).enqueue(
+                    JOB_COMMENT_ON_PR, {"product_id": product.id, "pr_number": pr["number"]},
+                    dedupe_key=f"prnote:{product.id}:{pr['number']}",
+                )
+            cause = ctx.cause(event, pr_number=pr["number"])
+            if action == "closed":
+                await _closed(session, product, pr, issues, cause)
+                continue
+            tickets = await TicketRepo(session).linked_to_issues(product.id, issues, lock=True)
+            fact = Fact.DRAFT_PR_LINKED if pr.get("draft") is True else Fact.PR_LINKED
+            await transitions.apply(session, tickets, product, pipeline.Event(fact, occurred_at=occurred_at), cause)
+            if action == "synchronize":
+                await transitions.apply(
+                    session, tickets, product, pipeline.Event(Fact.PR_UPDATED, occurred_at=occurred_at), cause
+                )
+
+
+async def _closed(session: AsyncSession, product: Product, pr: dict, issues: list[int], cause) -> None:
+    links = PullRequestLinkRepo(session)
+    tickets_repo = TicketRepo(session)
+    if pr_state(pr) == "merged":
+        tickets = await tickets_repo.linked_to_issues(product.id, issues, lock=True)
+        event = pipeline.Event(Fact.PR_MERGED, occurred_at=parse_time(pr.get("merged_at")) or parse_time(pr.get("closed_at")))
+        await transitions.apply(session, tickets, product, event, cause)
+        return
+    closed_at = parse_time(pr.get("closed_at")) or parse_time(pr.get("updated_at"))
+    for issue_number in issues:
+        others_open = any(
+            link.state == "open" and link.pr_number != pr["number"]
+            for link in await links.for_issue(product.id, issue_number)
+        )
+        tickets = await tickets_repo.linked_to_issue(product.id, issue_number, lock=True)
+        event = pipeline.Event(Fact.PR_CLOSED_UNMERGED, occurred_at=closed_at, other_open_prs=others_open)
+        await transitions.apply(session, tickets, product, event, cause)
+
+
+@router.register("pull_request", action="opened")
+@router.register("pull_request", action="reopened")
+@router.register("pull_request", action="ready_for_review")
+@router.register("pull_request", action="converted_to_draft")
+@router.register("pull_request", action="edited")
+@router.register("pull_request", action="synchronize")
+@router.register("pull_request", action="closed")
+async def follow_linked_pull_request(event: sansio.Event, *, ctx: HandlerContext) -> None:
+    await _handle(event, ctx)

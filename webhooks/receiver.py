@@ -1,0 +1,76 @@
+"""POST /webhooks/github: verify the signature, store the delivery in the inbox, answer 202.
+
+Nothing is stored or acted on before the signature is verified; processing happens later,
+in the inbox worker, so GitHub always gets its answer well within its 10 seconds.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from aiohttp import web
+from gidgethub import BadRequest, ValidationFailure, sansio
+
+from bot.errors import ApiError
+from bot.keys import DB, SETTINGS
+from bot.workers import notify_workers
+from storage.deliveries import DeliveryRepo
+from webhooks.context import installation_id_of
+
+log = logging.getLogger(__name__)
+routes = web.RouteTableDef()
+
+MAX_DELIVERY_ID = 64
+
+
+@routes.post("/webhooks/github")
+async def receive_delivery(request: web.Request) -> web.Response:
+    secret = request.app[SETTINGS].github_webhook_secret
+    if not secret:
+        raise ApiError(503, "Webhooks not configured", "Set GITHUB_WEBHOOK_SECRET on the server.")
+    headers = {k.lower(): v for k, v in request.headers.items()}
+    delivery_hint = headers.get("x-github-delivery", "")[:MAX_DELIVERY_ID]
+    if "x-hub-signature-256" not in headers:
+        log.warning("webhook rejected: no X-Hub-Signature-256", extra={"delivery_id": delivery_hint})
+        raise ApiError(401, "Missing signature", "GitHub signs every delivery with X-Hub-Signature-256.")
+    # gidgethub falls back to the SHA-1 header when the SHA-256 one is absent; ours is required.
+    headers.pop("x-hub-signature", None)
+    body = await request.read()
+    try:
+        event = sansio.Event.from_http(headers, body, secret=secret)
+    except ValidationFailure:
+        log.warning("webhook rejected: bad signature", extra={"delivery_id": delivery_hint})
+        raise ApiError(401, "Invalid signature", "The signature does not match GITHUB_WEBHOOK_SECRET.") from None
+    except BadRequest as exc:
+        raise ApiError(int(exc.status_code), "Bad delivery", str(exc.args[-1]) if exc.args else None) from None
+    except (KeyError, ValueError, UnicodeDecodeError):
+        raise ApiError(400, "Bad delivery", "Send X-GitHub-Event, X-GitHub-Delivery and a JSON body.") from None
+    if not isinstance(event.data, dict):
+        raise ApiError(400, "Bad delivery", "The body must be a JSON object.")
+    delivery_id = event.delivery_id
+    if not delivery_id or len(delivery_id) > MAX_DELIVERY_ID:
+        raise ApiError(400, "Bad delivery", "X-GitHub-Delivery must be 1-64 characters.")
+    action = event.data.get("action")
+    async with request.app[DB].begin() as session:
+        is_new = await DeliveryRepo(session).record(
+            delivery_id=delivery_id,
+            event=event.event[:64],
+            action=action[:64] if isinstance(action, str) else None,
+            installation_id=installation_id_of(event.data),
+            payload=_stored_payload(headers, body, event.data),
+        )
+    extra = {"delivery_id": delivery_id, "event": event.event, "action": action}
+    if is_new:
+        notify_workers(request.app)
+        log.info("webhook queued", extra=extra)
+    else:
+        log.info("webhook redelivered; already queued", extra=extra)
+    return web.json_response({"status": "queued" if is_new else "duplicate", "delivery": delivery_id}, status=202)
+
+
+def _stored_payload(headers: dict[str, str], body: bytes, data: dict) -> str:
+    """The JSON text to keep: the body itself, unless GitHub sent it form-encoded."""
+    if headers.get("content-type", "").split(";")[0].strip() == "application/json":
+        return body.decode("utf-8")
+    return json.dumps(data)
