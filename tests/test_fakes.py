@@ -628,3 +628,36 @@ def test_response_checks_have_teeth() -> None:
         "GET /repos/{owner}/{repo}/compare/{basehead}",
     ):
         assert _schema_errors(_validator(operation, "200"), {"number": "seven"})
+
+
+async def test_gidgethub_client_works_against_the_fake(
+    fake: FakeGitHub, http: aiohttp.ClientSession
+) -> None:
+    """The client the bot uses: App token exchange, url_vars, and getiter over Link pages."""
+    from gidgethub import apps
+    from gidgethub.aiohttp import GitHubAPI
+
+    app_gh = GitHubAPI(http, "tinydesk-tests", base_url=fake.base_url)
+    token = await apps.get_installation_access_token(
+        app_gh,
+        installation_id=str(INSTALLATION_ID),
+        app_id=str(APP_ID),
+        private_key=generate_app_key()[0],
+    )
+    gh = GitHubAPI(http, "tinydesk-tests", oauth_token=token["token"], base_url=fake.base_url)
+    for n in range(5):
+        await gh.post(
+            "/repos/{owner}/{repo}/issues",
+            url_vars={"owner": "octo-org", "repo": "my-saas-app"},
+            data={"title": f"Ticket {n}", "labels": ["tinydesk"]},
+        )
+    titles = [
+        issue["title"]
+        async for issue in gh.getiter(
+            "/repos/octo-org/my-saas-app/issues?labels=tinydesk&per_page=2"
+        )
+    ]
+    assert sorted(titles) == [f"Ticket {n}" for n in range(5)]
+    assert fake.count("GET /repos/{owner}/{repo}/issues") == 3
+    assert gh.rate_limit is not None and gh.rate_limit.limit == 5000
+    fake.assert_clean()
