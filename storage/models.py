@@ -267,3 +267,19 @@ class PullRequestLink(Base):
         Index("ix_pr_links_issue", "product_id", "issue_number"),
         Index("ix_pr_links_merge_sha", "merge_commit_sha"),
     )
+
+
+class ProductionDeployment(Base):
+    """A successful production deployment seen for a product, so that a merge delivered after
+    its deployment still finds the deployment that shipped it."""
+
+    __tablename__ = "production_deployments"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"))
+    sha: Mapped[str] = mapped_column(String(64))
+    environment: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    deployment_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    occurred_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (Index("ix_production_deployments_product", "product_id", "occurred_at"),)

@@ -131,3 +131,14 @@ async def product(client) -> dict:
     )
     assert resp.status == 201, await resp.text()
     return await resp.json()
+
+
+from tests.fakes import fake_github  # noqa: E402,F401  (the one fake GitHub, as a fixture)
+
+
+@pytest.fixture
+async def world(make_client, fake_github):
+    """TinyDesk wired to the fake GitHub, with my-saas-app -> octo-org/my-saas-app installed."""
+    from tests.world import make_world
+
+    return await make_world(make_client, fake_github)

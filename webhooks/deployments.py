@@ -1,26 +1,44 @@
-"""Deployment status events: a successful production deployment that contains the merge commit."""
+"""Deployment status events: a successful production deployment that contains the merge commit.
+
+Deployments are remembered, so that a merge whose delivery arrives after the deployment
+that shipped it still reaches DEPLOYED (see ``ship_if_already_deployed``).
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import logging
+from typing import Any
 
 import cachetools
 from gidgethub import routing, sansio
+from sqlalchemy import select
 
 from bot import pipeline, transitions
 from bot.github import GitHubRetry
 from bot.pipeline import Fact, Stage
 from storage.github_links import PullRequestLinkRepo
-from storage.models import Product
+from storage.models import Product, ProductionDeployment
 from storage.tickets import TicketRepo
+from storage.types import utcnow
 from webhooks.context import HandlerContext, as_int, installation_id_of, parse_time, products_for_event
 
 log = logging.getLogger(__name__)
 router = routing.Router()
 
 CONTAINS = {"ahead", "identical"}
+RECENT_DEPLOYMENTS = 3
 # Whether one commit contains another never changes: remember answers (per process).
 _compare_cache: cachetools.LRUCache = cachetools.LRUCache(maxsize=10_000)
+
+
+@dataclasses.dataclass(frozen=True)
+class Shipment:
+    sha: str
+    environment: str | None
+    deployment_id: int | None
+    occurred_at: dt.datetime | None
 
 
 def is_production(product: Product, environment: str | None, deployment: dict) -> bool:
@@ -34,52 +52,89 @@ def is_production(product: Product, environment: str | None, deployment: dict) -
 async def mark_deployed_when_fix_reaches_production(event: sansio.Event, *, ctx: HandlerContext) -> None:
     if event.data.get("action") not in (None, "created"):
         return
-    status = event.data.get("deployment_status")
-    deployment = event.data.get("deployment")
+    status, deployment = event.data.get("deployment_status"), event.data.get("deployment")
     if not isinstance(status, dict) or not isinstance(deployment, dict):
         return
     if str(status.get("state") or "").lower() != "success":
         return
-    deployed_sha = deployment.get("sha")
-    environment = status.get("environment") or deployment.get("environment")
-    if not isinstance(deployed_sha, str) or not deployed_sha:
+    sha = deployment.get("sha")
+    if not isinstance(sha, str) or not sha:
         return
-    occurred_at = parse_time(status.get("updated_at")) or parse_time(status.get("created_at"))
-
-    async with ctx.db.session() as session:
+    shipment = Shipment(
+        sha=sha,
+        environment=status.get("environment") or deployment.get("environment"),
+        deployment_id=as_int(deployment.get("id")),
+        occurred_at=parse_time(status.get("updated_at")) or parse_time(status.get("created_at")),
+    )
+    async with ctx.db.begin() as session:
         products = [
             p for p in await products_for_event(session, event.data)
-            if p.deployment_tracking and is_production(p, environment, deployment)
+            if p.deployment_tracking and is_production(p, shipment.environment, deployment)
         ]
-        candidates: dict[int, dict[str, set[int]]] = {}
         for product in products:
-            by_sha: dict[str, set[int]] = {}
-            for link in await PullRequestLinkRepo(session).merged_for_product(product.id):
-                by_sha.setdefault(link.merge_commit_sha, set()).add(link.issue_number)
-            waiting = {
-                t.issue_number for t in await TicketRepo(session).linked_to_issues(
-                    product.id, sorted({n for issues in by_sha.values() for n in issues}))
-                if t.stage == Stage.MERGED.value
-            }
-            candidates[product.id] = {sha: issues & waiting for sha, issues in by_sha.items() if issues & waiting}
+            seen = await session.scalar(select(ProductionDeployment.id).where(
+                ProductionDeployment.product_id == product.id,
+                ProductionDeployment.sha == shipment.sha,
+                ProductionDeployment.deployment_id == shipment.deployment_id,
+            ).limit(1))
+            if seen is not None:
+                continue  # a retry of this delivery
+            session.add(ProductionDeployment(
+                product_id=product.id, sha=shipment.sha, environment=shipment.environment,
+                deployment_id=shipment.deployment_id, occurred_at=shipment.occurred_at or utcnow(),
+            ))
     for product in products:
-        deployed_issues: set[int] = set()
-        for merge_sha, issues in candidates.get(product.id, {}).items():
-            if await _contains(ctx, product, event, merge_sha, deployed_sha):
-                deployed_issues |= issues
-        if not deployed_issues:
+        await ship(ctx, product, event, [shipment])
+
+
+async def ship_if_already_deployed(ctx: HandlerContext, product: Product, event: sansio.Event) -> None:
+    """After a merge: the fix may already be live (its deployment was delivered first)."""
+    if not product.deployment_tracking:
+        return
+    async with ctx.db.session() as session:
+        recent = (await session.scalars(
+            select(ProductionDeployment)
+            .where(ProductionDeployment.product_id == product.id)
+            .order_by(ProductionDeployment.occurred_at.desc(), ProductionDeployment.id.desc())
+            .limit(RECENT_DEPLOYMENTS)
+        )).all()
+    if recent:
+        await ship(ctx, product, event, [
+            Shipment(d.sha, d.environment, d.deployment_id, d.occurred_at) for d in recent
+        ])
+
+
+async def ship(ctx: HandlerContext, product: Product, event: sansio.Event, shipments: list[Shipment]) -> None:
+    """Move MERGED tickets whose merge commit one of ``shipments`` contains to DEPLOYED."""
+    async with ctx.db.session() as session:
+        by_sha: dict[str, set[int]] = {}
+        for link in await PullRequestLinkRepo(session).merged_for_product(product.id):
+            by_sha.setdefault(link.merge_commit_sha, set()).add(link.issue_number)
+        all_issues = sorted({n for issues in by_sha.values() for n in issues})
+        waiting = {
+            t.issue_number for t in await TicketRepo(session).linked_to_issues(product.id, all_issues)
+            if t.stage == Stage.MERGED.value
+        }
+    for shipment in shipments:
+        deployed: set[int] = set()
+        for merge_sha, issues in by_sha.items():
+            pending = issues & waiting
+            if pending and await _contains(ctx, product, event.data, merge_sha, shipment.sha):
+                deployed |= pending
+        if not deployed:
             continue
+        waiting -= deployed
         async with ctx.db.begin() as session:
-            tickets = await TicketRepo(session).linked_to_issues(product.id, sorted(deployed_issues), lock=True)
+            tickets = await TicketRepo(session).linked_to_issues(product.id, sorted(deployed), lock=True)
             await transitions.apply(
                 session, tickets, product,
-                pipeline.Event(Fact.DEPLOYED, occurred_at=occurred_at),
-                ctx.cause(event, deployment_id=as_int(deployment.get("id")), environment=environment),
+                pipeline.Event(Fact.DEPLOYED, occurred_at=shipment.occurred_at),
+                ctx.cause(event, deployment_id=shipment.deployment_id, environment=shipment.environment),
             )
 
 
 async def _contains(
-    ctx: HandlerContext, product: Product, event: sansio.Event, merge_sha: str, deployed_sha: str
+    ctx: HandlerContext, product: Product, data: dict[str, Any], merge_sha: str, deployed_sha: str
 ) -> bool:
     if merge_sha == deployed_sha:
         return True
@@ -88,7 +143,7 @@ async def _contains(
         return _compare_cache[key]
     if ctx.github is None:
         return False
-    installation_id = installation_id_of(event.data) or product.installation_id
+    installation_id = installation_id_of(data) or product.installation_id
     if installation_id is None:
         installation_id = await ctx.github.find_installation(product.repo_owner, product.repo_name)
         if installation_id is None:
@@ -97,7 +152,8 @@ async def _contains(
     try:
         comparison = await gh.getitem(
             "/repos/{owner}/{repo}/compare/{basehead}",
-            {"owner": product.repo_owner, "repo": product.repo_name, "basehead": f"{merge_sha}...{deployed_sha}"},
+            {"owner": product.repo_owner, "repo": product.repo_name,
+             "basehead": f"{merge_sha}...{deployed_sha}"},
         )
     except GitHubRetry as exc:
         if exc.status == 404:  # a commit GitHub does not know (force-pushed away): not contained

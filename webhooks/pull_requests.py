@@ -13,6 +13,7 @@ from storage.github_links import PullRequestLinkRepo
 from storage.jobs import JobRepo
 from storage.models import Product
 from storage.tickets import TicketRepo
+from webhooks.deployments import ship_if_already_deployed
 from webhooks.context import HandlerContext, as_int, parse_time, products_for_event, repository_of
 
 router = routing.Router()
@@ -56,6 +57,7 @@ async def _handle(event: sansio.Event, ctx: HandlerContext) -> None:
         return
     action = event.data.get("action")
     occurred_at = parse_time(pr.get("updated_at"))
+    merged_into: list[Product] = []
     async with ctx.db.begin() as session:
         for product in await products_for_event(session, event.data):
             issues, any_new = await sync_links(session, product, pr, *repo)
@@ -69,6 +71,8 @@ async def _handle(event: sansio.Event, ctx: HandlerContext) -> None:
             cause = ctx.cause(event, pr_number=pr["number"])
             if action == "closed":
                 await _closed(session, product, pr, issues, cause)
+                if pr_state(pr) == "merged":
+                    merged_into.append(product)
                 continue
             tickets = await TicketRepo(session).linked_to_issues(product.id, issues, lock=True)
             fact = Fact.DRAFT_PR_LINKED if pr.get("draft") is True else Fact.PR_LINKED
@@ -77,6 +81,8 @@ async def _handle(event: sansio.Event, ctx: HandlerContext) -> None:
                 await transitions.apply(
                     session, tickets, product, pipeline.Event(Fact.PR_UPDATED, occurred_at=occurred_at), cause
                 )
+    for product in merged_into:
+        await ship_if_already_deployed(ctx, product, event)
 
 
 async def _closed(session: AsyncSession, product: Product, pr: dict, issues: list[int], cause) -> None:

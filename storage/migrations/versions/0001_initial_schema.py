@@ -194,10 +194,22 @@ def upgrade() -> None:
     with op.batch_alter_table('ticket_tags', schema=None) as batch_op:
         batch_op.create_index('ix_ticket_tags_tag_ticket', ['tag', 'ticket_id'], unique=False)
 
-
+    op.create_table('production_deployments',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('product_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('sha', sa.String(length=64), nullable=False),
+    sa.Column('environment', sa.String(length=255), nullable=True),
+    sa.Column('deployment_id', sa.BigInteger(), nullable=True),
+    sa.Column('occurred_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['product_id'], ['products.id'], name=op.f('fk_production_deployments_product_id_products'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_production_deployments'))
+    )
+    with op.batch_alter_table('production_deployments', schema=None) as batch_op:
+        batch_op.create_index('ix_production_deployments_product', ['product_id', 'occurred_at'], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_table('production_deployments')
 
     with op.batch_alter_table('ticket_tags', schema=None) as batch_op:
         batch_op.drop_index('ix_ticket_tags_tag_ticket')

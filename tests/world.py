@@ -1,0 +1,109 @@
+"""A test world for the GitHub bridge: TinyDesk wired to the fake GitHub, one product, and
+helpers to submit tickets, deliver signed webhooks and run the workers."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import uuid
+from typing import Any
+
+from bot.config import Settings
+from bot.keys import WORKERS
+from tests.conftest import ADMIN_HEADERS, ADMIN_TOKEN
+from tests.fakes import APP_ID, FakeGitHub, generate_app_key
+from tests.payloads import delivery_headers, encode, make_event
+
+WEBHOOK_SECRET = "test-webhook-secret"
+OWNER, REPO = "octo-org", "my-saas-app"
+FULL_NAME = f"{OWNER}/{REPO}"
+INSTALLATION_ID = 1001
+TIME_FIELDS = ("created_at", "updated_at", "submitted_at", "closed_at", "merged_at")
+
+
+def github_settings(fake: FakeGitHub, **overrides: Any) -> Settings:
+    values = dict(
+        admin_token=ADMIN_TOKEN,
+        public_url="https://desk.example.test",
+        github_app_id=str(APP_ID),
+        github_private_key=generate_app_key()[0],
+        github_webhook_secret=WEBHOOK_SECRET,
+        github_api_url=fake.base_url,
+        run_workers=False,
+    )
+    values.update(overrides)
+    return Settings(**values)
+
+
+def stamp(payload: dict[str, Any], when: dt.datetime) -> dict[str, Any]:
+    """Give the event's objects the time ``when`` (fixtures carry times from years ago)."""
+    iso = when.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    for key in ("issue", "pull_request", "review", "deployment_status", "deployment", "comment"):
+        obj = payload.get(key)
+        if isinstance(obj, dict):
+            for field in TIME_FIELDS:
+                if obj.get(field) is not None:
+                    obj[field] = iso
+    return payload
+
+
+@dataclasses.dataclass
+class World:
+    client: Any
+    fake: FakeGitHub
+
+    async def submit(self, subject: str = "Login button unresponsive on Safari", **extra) -> dict:
+        body = {
+            "productSlug": "my-saas-app",
+            "submitterEmail": "agent@example.com",
+            "submitterName": "AI Agent v2",
+            "subject": subject,
+            "body": "Steps:\n1. Open Safari\n2. Click Sign In",
+            **extra,
+        }
+        resp = await self.client.post("/api/tickets", json=body)
+        assert resp.status == 201, await resp.text()
+        return await resp.json()
+
+    def event(self, name: str, *, at: dt.datetime | None = None, **options) -> tuple[str, dict]:
+        options.setdefault("repo", FULL_NAME)
+        options.setdefault("installation_id", INSTALLATION_ID)
+        event, payload = make_event(name, **options)
+        return event, stamp(payload, at or dt.datetime.now(dt.timezone.utc))
+
+    async def post(self, event: str, payload: dict, *, delivery_id: str | None = None, secret: str = WEBHOOK_SECRET):
+        body = encode(payload)
+        headers = delivery_headers(event, body, secret, delivery_id or str(uuid.uuid4()))
+        return await self.client.post("/webhooks/github", data=body, headers=headers)
+
+    async def deliver(self, name: str, *, at: dt.datetime | None = None, delivery_id: str | None = None, **options):
+        event, payload = self.event(name, at=at, **options)
+        resp = await self.post(event, payload, delivery_id=delivery_id)
+        assert resp.status == 202, await resp.text()
+        return resp
+
+    async def drain(self) -> int:
+        return await self.client.app[WORKERS].drain()
+
+    async def track(self, public_id: str, token: str | None = None) -> dict:
+        url = f"/api/tickets/{public_id}" + (f"?token={token}" if token else "")
+        resp = await self.client.get(url)
+        assert resp.status == 200
+        return await resp.json()
+
+    async def stage(self, public_id: str) -> str:
+        return (await self.track(public_id))["status"]
+
+    def status_comments(self, issue_number: int) -> list[dict]:
+        return [c for c in self.fake.comments_on(OWNER, REPO, issue_number)
+                if "<!-- tinydesk:status -->" in (c.get("body") or "")]
+
+
+async def make_world(make_client, fake: FakeGitHub, **settings_overrides) -> World:
+    fake.add_installation(INSTALLATION_ID, OWNER, [FULL_NAME])
+    client = await make_client(github_settings(fake, **settings_overrides))
+    resp = await client.post(
+        "/api/admin/products", json={"slug": "my-saas-app", "repo": FULL_NAME}, headers=ADMIN_HEADERS
+    )
+    assert resp.status == 201
+    return World(client, fake)
