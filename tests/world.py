@@ -8,8 +8,13 @@ import datetime as dt
 import uuid
 from typing import Any
 
+from sqlalchemy import update
+
 from bot.config import Settings
-from bot.keys import WORKERS
+from bot.keys import DB, WORKERS
+from storage import queue
+from storage.models import Delivery, Job
+from storage.types import utcnow
 from tests.conftest import ADMIN_HEADERS, ADMIN_TOKEN
 from tests.fakes import APP_ID, FakeGitHub, generate_app_key
 from tests.payloads import delivery_headers, encode, make_event
@@ -84,6 +89,26 @@ class World:
 
     async def drain(self) -> int:
         return await self.client.app[WORKERS].drain()
+
+    async def settle(self, *, rounds: int = 60) -> None:
+        """Drain the queues, making retries due at once, until nothing is left to do."""
+        db = self.client.app[DB]
+        for _ in range(rounds):
+            await self.drain()
+            async with db.begin() as session:
+                waiting = 0
+                for model in (Delivery, Job):
+                    result = await session.execute(
+                        update(model).where(model.state == queue.PENDING).values(next_attempt_at=utcnow())
+                    )
+                    waiting += result.rowcount
+            if not waiting:
+                return
+        raise AssertionError(f"work still pending after {rounds} rounds")
+
+    async def queue_states(self) -> dict[str, dict[str, int]]:
+        async with self.client.app[DB].session() as session:
+            return {"deliveries": await queue.counts(session, Delivery), "jobs": await queue.counts(session, Job)}
 
     async def track(self, public_id: str, token: str | None = None) -> dict:
         url = f"/api/tickets/{public_id}" + (f"?token={token}" if token else "")
