@@ -9,6 +9,7 @@ import logging
 import os
 import sys
 from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
 
 from aiohttp import web
 
@@ -17,6 +18,7 @@ from bot.config import ConfigError, Settings
 from bot.errors import ApiError
 from bot.logs import configure_logging
 from bot.products import product_view, register_product, validate_product
+from bot.receive import load_payload, post_delivery
 from storage import migrate
 from storage.database import Database
 from storage.products import ProductRepo
@@ -72,7 +74,34 @@ def build_parser() -> argparse.ArgumentParser:
     remove = products.add_parser("remove", help="remove a product (its tickets are kept)")
     remove.add_argument("slug")
     remove.set_defaults(func=cmd_products_remove)
+    receive = commands.add_parser("receive", help="sign a webhook payload file and post it to a running server")
+    receive.add_argument("event", help="the X-GitHub-Event name, e.g. pull_request")
+    receive.add_argument("payload", type=Path, help="a JSON file holding the delivery body")
+    receive.add_argument("--url", help="the webhook URL (default http://localhost:$PORT/webhooks/github)")
+    receive.add_argument("--delivery-id", help="X-GitHub-Delivery (default: a new UUID)")
+    receive.set_defaults(func=cmd_receive)
     return parser
+
+
+def cmd_receive(args: argparse.Namespace, settings: Settings) -> int:
+    if not settings.github_webhook_secret:
+        print("tinydesk: set GITHUB_WEBHOOK_SECRET (the server's) to sign the delivery", file=sys.stderr)
+        return 2
+    try:
+        body = load_payload(args.payload)
+    except (OSError, ValueError) as exc:
+        print(f"tinydesk: cannot read {args.payload}: {exc}", file=sys.stderr)
+        return 2
+    url = args.url or f"http://localhost:{settings.port}/webhooks/github"
+    try:
+        status, text = asyncio.run(
+            post_delivery(url, args.event, body, settings.github_webhook_secret, args.delivery_id)
+        )
+    except OSError as exc:
+        print(f"tinydesk: cannot reach {url}: {exc}", file=sys.stderr)
+        return 1
+    print(f"{status} {text}")
+    return 0 if 200 <= status < 300 else 1
 
 
 def run_with_db(settings: Settings, work: Callable[[Database], Awaitable[int]]) -> int:

@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 JOB_REFRESH_STATUS_COMMENT = transitions.JOB_REFRESH_STATUS_COMMENT
 JOB_COMMENT_ON_PR = "comment_on_pr"
 JOB_REMOVE_LABEL = "remove_label"
+JOB_CONFIRM_CLOSE = "confirm_close"
 NOT_INSTALLED_WAIT = 300.0
 RECONCILE_SCAN_LIMIT = 500
 
@@ -46,6 +47,7 @@ class GitHubOutbox:
             JOB_REFRESH_STATUS_COMMENT: self.refresh_status_comment,
             JOB_COMMENT_ON_PR: self.comment_on_pr,
             JOB_REMOVE_LABEL: self.remove_label,
+            JOB_CONFIRM_CLOSE: self.confirm_close,
         }
 
     async def handle(self, job: Job) -> None:
@@ -245,6 +247,26 @@ class GitHubOutbox:
         async with self.db.begin() as session:
             for link in await PullRequestLinkRepo(session).for_pr(product_id, pr_number):
                 link.linked_comment_posted = True
+
+    # -- confirm_close -------------------------------------------------------------------
+
+    async def confirm_close(self, job: Job) -> None:
+        """A completed close that no fix turned up for, after the grace period, closes."""
+        product_id, issue_number = int(job.args["product_id"]), int(job.args["issue_number"])
+        async with self.db.begin() as session:
+            product = await ProductRepo(session).by_id(product_id)
+            tickets = await TicketRepo(session).linked_to_issue(product_id, issue_number, lock=True)
+            if product is None or not tickets:
+                return
+            links = await PullRequestLinkRepo(session).for_issue(product_id, issue_number)
+            await transitions.apply(
+                session, tickets, product,
+                pipeline.Event(
+                    pipeline.Fact.ISSUE_CLOSE_CONFIRMED,
+                    fix_pending=any(link.state in ("open", "merged") for link in links),
+                ),
+                transitions.Cause("issues.closed", delivery_id=job.args.get("delivery_id"), actor=job.args.get("actor")),
+            )
 
     # -- remove_label --------------------------------------------------------------------
 

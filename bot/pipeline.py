@@ -54,6 +54,8 @@ class Fact(enum.StrEnum):
     ISSUE_REOPENED = "issue_reopened"
     ISSUE_ASSIGNED = "issue_assigned"
     ISSUE_CLOSED_COMPLETED = "issue_closed_completed"
+    # A while after a completed close, no fix turned up: the close stands on its own.
+    ISSUE_CLOSE_CONFIRMED = "issue_close_confirmed"
     ISSUE_CLOSED_NOT_PLANNED = "issue_closed_not_planned"
     DRAFT_PR_LINKED = "draft_pr_linked"
     PR_LINKED = "pr_linked"  # a ready PR references the issue with a closing keyword
@@ -163,9 +165,16 @@ def decide(state: TicketState, event: Event) -> Decision:
     if fact is Fact.ISSUE_CLOSED_COMPLETED:
         if stage is Stage.CLOSED or not newer:
             return keep
-        if fix_out or not event.fix_pending:
+        if fix_out:
             return Decision((Stage.CLOSED,))
+        # Wait for the fix. With no PR known yet, the close may come from a merge whose
+        # delivery is still on its way: ISSUE_CLOSE_CONFIRMED settles it a little later.
         return Decision(issue_closed=True)
+
+    if fact is Fact.ISSUE_CLOSE_CONFIRMED:
+        if stage is Stage.CLOSED or not state.issue_closed or event.fix_pending:
+            return keep
+        return Decision((Stage.CLOSED,))
 
     if fact in (Fact.ISSUE_CLOSED_NOT_PLANNED, Fact.STAFF_CLOSED):
         if stage is Stage.CLOSED or (fact is Fact.ISSUE_CLOSED_NOT_PLANNED and not newer):
@@ -186,6 +195,7 @@ DESCRIPTIONS: dict[Fact, str] = {
     Fact.ISSUE_REOPENED: "Issue reopened",
     Fact.ISSUE_ASSIGNED: "A developer picked up the issue",
     Fact.ISSUE_CLOSED_COMPLETED: "Issue closed as completed",
+    Fact.ISSUE_CLOSE_CONFIRMED: "Issue closed as completed",
     Fact.ISSUE_CLOSED_NOT_PLANNED: "Issue closed as not planned",
     Fact.DRAFT_PR_LINKED: "Draft pull request #{pr} started",
     Fact.PR_LINKED: "Pull request #{pr} opened",
@@ -207,8 +217,9 @@ def describe(fact: Fact, to: Stage, *, pr: int | None = None, environment: str |
         environment=environment or "production",
         stage=STAGE_TITLES[to].lower(),
     )
-    if fact is not Fact.ISSUE_CLOSED_COMPLETED and to is Stage.CLOSED and fact not in (
-        Fact.ISSUE_CLOSED_NOT_PLANNED, Fact.STAFF_CLOSED, Fact.LABEL_APPLIED
+    if to is Stage.CLOSED and fact not in (
+        Fact.ISSUE_CLOSED_COMPLETED, Fact.ISSUE_CLOSE_CONFIRMED, Fact.ISSUE_CLOSED_NOT_PLANNED,
+        Fact.STAFF_CLOSED, Fact.LABEL_APPLIED,
     ):
         # A fix going out while the issue was already closed: say both.
         text += "; issue already closed"

@@ -48,6 +48,7 @@ def go(stage: Stage, fact: Fact, **kw) -> tuple[Stage, ...]:
         (CR, Fact.PR_MERGED, (M,)),
         (M, Fact.DEPLOYED, (D,)),
         (D, Fact.ISSUE_CLOSED_COMPLETED, (C,)),
+        (M, Fact.ISSUE_CLOSED_COMPLETED, ()),
     ],
 )
 def test_each_stage_is_entered_by_its_event(stage, fact, expected):
@@ -126,9 +127,16 @@ def test_closing_as_completed_waits_for_the_fix_to_be_deployed():
     assert deployed == Decision((D, C), issue_closed=False)
 
 
-def test_closing_as_completed_with_no_fix_on_the_way_closes():
-    assert go(FIP, Fact.ISSUE_CLOSED_COMPLETED, fix_pending=False) == (C,)
-    assert go(PR, Fact.ISSUE_CLOSED_COMPLETED, fix_pending=True) == ()
+def test_closing_as_completed_with_no_fix_known_closes_once_confirmed():
+    """The merge that closed the issue may be delivered after the close: wait, then confirm."""
+    state = TicketState(FIP, stage_event_at=T0)
+    assert decide(state, Event(Fact.ISSUE_CLOSED_COMPLETED, occurred_at=LATER)) == Decision((), issue_closed=True)
+    waiting = TicketState(FIP, stage_event_at=T0, issue_closed=True)
+    assert decide(waiting, Event(Fact.ISSUE_CLOSE_CONFIRMED)).steps == (C,)
+    assert decide(waiting, Event(Fact.ISSUE_CLOSE_CONFIRMED, fix_pending=True)).steps == ()
+    assert decide(TicketState(FIP, stage_event_at=T0), Event(Fact.ISSUE_CLOSE_CONFIRMED)).steps == ()
+    merged = decide(TicketState(PR, stage_event_at=T0, issue_closed=True), Event(Fact.PR_MERGED, occurred_at=LATER))
+    assert merged == Decision((M,), issue_closed=True)
 
 
 def test_without_deployment_tracking_merged_then_closed():

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from gidgethub import routing, sansio
 
 from bot import comments, pipeline, transitions
-from bot.outbox import JOB_REMOVE_LABEL
+from bot.outbox import JOB_CONFIRM_CLOSE, JOB_REMOVE_LABEL
 from bot.pipeline import Fact
-from storage.github_links import PullRequestLinkRepo
+from storage.types import utcnow
 from storage.jobs import JobRepo
 from storage.tickets import TicketRepo
-from webhooks.context import HandlerContext, as_int, parse_time, products_for_event
+from webhooks.context import HandlerContext, as_int, parse_time, products_for_event, sender_login
 
 router = routing.Router()
 
 NOT_PLANNED_REASONS = {"not_planned", "duplicate"}
+# How long a completed close waits for the merge that may have caused it to be delivered.
+CLOSE_GRACE_SECONDS = 60
 
 
 def _issue(event: sansio.Event) -> dict | None:
@@ -36,14 +40,19 @@ async def _move_issue_tickets(event: sansio.Event, ctx: HandlerContext, fact: Fa
             tickets = await TicketRepo(session).linked_to_issue(product.id, issue["number"], lock=True)
             if not tickets:
                 continue
-            if fact is Fact.ISSUE_CLOSED_COMPLETED:
-                links = await PullRequestLinkRepo(session).for_issue(product.id, issue["number"])
-                facts["fix_pending"] = any(link.state in ("open", "merged") for link in links)
             await transitions.apply(
                 session, tickets, product,
                 pipeline.Event(fact, occurred_at=occurred_at, **facts),
                 ctx.cause(event),
             )
+            if fact is Fact.ISSUE_CLOSED_COMPLETED and any(t.issue_closed for t in tickets):
+                await JobRepo(session).enqueue(
+                    JOB_CONFIRM_CLOSE,
+                    {"product_id": product.id, "issue_number": issue["number"],
+                     "delivery_id": ctx.delivery_id, "actor": sender_login(event.data)},
+                    dedupe_key=f"close:{product.id}:{issue['number']}",
+                    run_at=utcnow() + dt.timedelta(seconds=CLOSE_GRACE_SECONDS),
+                )
 
 
 @router.register("issues", action="assigned")

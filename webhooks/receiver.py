@@ -43,7 +43,10 @@ async def receive_delivery(request: web.Request) -> web.Response:
         log.warning("webhook rejected: bad signature", extra={"delivery_id": delivery_hint})
         raise ApiError(401, "Invalid signature", "The signature does not match GITHUB_WEBHOOK_SECRET.") from None
     except BadRequest as exc:
-        raise ApiError(int(exc.status_code), "Bad delivery", str(exc.args[-1]) if exc.args else None) from None
+        if headers.get("content-type", "").startswith("application/json"):
+            # gidgethub says 415 when a JSON body does not parse; the type was right.
+            raise ApiError(400, "Malformed JSON", "The delivery body is not valid JSON.") from None
+        raise ApiError(415, "Unsupported media type", "GitHub sends application/json deliveries.") from None
     except (KeyError, ValueError, UnicodeDecodeError):
         raise ApiError(400, "Bad delivery", "Send X-GitHub-Event, X-GitHub-Delivery and a JSON body.") from None
     if not isinstance(event.data, dict):
