@@ -12,6 +12,7 @@ from bot.api import admin, public
 from bot.config import Settings
 from bot.errors import error_middleware
 from bot.keys import DB, SETTINGS
+from bot.web import setup_pages
 from storage.database import Database
 
 log = logging.getLogger(__name__)
@@ -58,6 +59,7 @@ def create_app(settings: Settings, *, db: Database | None = None) -> web.Applica
     app.router.add_get("/healthz", healthz)
     app.router.add_routes(public.routes)
     app.router.add_routes(admin.routes)
+    setup_pages(app)
     return app
 
 
