@@ -110,20 +110,21 @@ PUBLIC_NAV = (("Home", "/"), ("Track a ticket", "/track"))
 
 
 def nav_items(items: Iterable[tuple[str, str]], current_path: str) -> Html:
-    """Nav links; the one for this page carries ``aria-current="page"``."""
-    links = []
-    for label, href in items:
-        current = href == current_path or (href != "/" and current_path.startswith(href + "/"))
-        marker = Html(' aria-current="page"') if current else Html("")
-        links.append(
-            fragment(
-                '<li><a href="{href}"{marker}>{label}</a></li>',
-                href=href,
-                marker=marker,
-                label=label,
-            )
+    """Nav links; the one for this page (the longest that contains it) has ``aria-current``."""
+    items = list(items)
+    containing = [
+        href for _, href in items if current_path == href or current_path.startswith(href.rstrip("/") + "/")
+    ]
+    current = max(containing, key=len, default=None)
+    return join(
+        fragment(
+            '<li><a href="{href}"{marker}>{label}</a></li>',
+            href=href,
+            marker=Html(' aria-current="page"') if href == current else Html(""),
+            label=label,
         )
-    return join(links)
+        for label, href in items
+    )
 
 
 def page(

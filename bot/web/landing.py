@@ -107,14 +107,14 @@ def render_integration(base: str, slug: str) -> Html:
         '<li class="card"><p class="eyebrow">Step 1</p><h3>Register your product</h3>'
         "<p>A TinyDesk admin registers your product via the dashboard and provides you with a unique "
         "<code>productSlug</code>. This slug identifies your product in every API call.</p>"
-        '<pre><code># Example product slug\n"productSlug": "{slug}"</code></pre></li>'
+        '<pre tabindex="0"><code># Example product slug\n"productSlug": "{slug}"</code></pre></li>'
         '<li class="card"><p class="eyebrow">Step 2</p><h3>Submit a ticket</h3>'
         "<p>POST to the tickets endpoint with your product slug, submitter details, and issue "
         "description. The response includes a <code>publicId</code> for tracking.</p>"
-        "<pre><code>{submit}</code></pre>"
+        '<pre tabindex="0"><code>{submit}</code></pre>'
         "<p><strong>Required:</strong> productSlug, submitterEmail, subject, body. "
         "<strong>Optional:</strong> submitterName, screenshots (max 3 URLs).</p>"
-        "<p>Response <code>201 Created</code>:</p><pre><code>{response}</code></pre>"
+        '<p>Response <code>201 Created</code>:</p><pre tabindex="0"><code>{response}</code></pre>'
         "<ul><li><code>publicId</code>: use this to track progress</li>"
         "<li><code>status</code>: initial status is always RECEIVED</li>"
         "<li><code>trackingToken</code>: keep it; with it you also see the subject and public comments</li>"
@@ -123,7 +123,7 @@ def render_integration(base: str, slug: str) -> Html:
         '<li class="card"><p class="eyebrow">Step 3</p><h3>Track the ticket</h3>'
         "<p>Use the returned publicId to poll ticket status and view the full 8-stage pipeline "
         "progress at any time, or open the <code>trackingUrl</code> in a browser.</p>"
-        "<pre><code>{track}</code></pre></li>"
+        '<pre tabindex="0"><code>{track}</code></pre></li>'
         "</ol></section>",
         slug=slug,
         submit=submit_command(base, slug),
@@ -139,11 +139,11 @@ async def landing_page(request: web.Request) -> web.Response:
         products = await ProductRepo(session).all()
     slug = products[0].slug if products else EXAMPLE_SLUG
     content = fragment(
-        '<section class="hero" aria-labelledby="hero-heading">'
+        '<section class="hero" aria-labelledby="hero-heading"><div>'
         '<p class="eyebrow">Transparent support tracking</p>'
         '<h1 id="hero-heading">See exactly where your ticket is. Every step.</h1>'
         '<p class="lead">TinyDesk shows you the full journey of your support ticket — from '
-        "submission to code fix to deployment. No more “we’ll get back to you.”</p>"
+        "submission to code fix to deployment. No more “we’ll get back to you.”</p></div>"
         '<div class="card lookup-card"><h2>Track your ticket</h2>{lookup}</div>'
         "</section>{pipeline}{integration}",
         lookup=render_lookup_form(),

@@ -78,8 +78,8 @@ def render_history(history: list[dict[str, Any]], titles: dict[str, str]) -> Htm
     rows = [
         fragment(
             '<li><span class="history-time">{time}</span> '
-            '<span class="history-stage">{title}</span> '
-            '<span class="history-description">{description}</span></li>',
+            '<span><span class="history-stage">{title}</span> '
+            '<span class="history-description">{description}</span></span></li>',
             time=time_element(step["at"]),
             title=titles.get(step["to"], step["to"]),
             description=step["description"],
@@ -137,7 +137,7 @@ def render_ticket(view: dict[str, Any], *, refresh_url: str, token_rejected: boo
         details.insert(
             0,
             fragment(
-                '<div><dt>Subject</dt><dd class="subject">{subject}</dd></div>',
+                '<div class="wide"><dt>Subject</dt><dd class="subject">{subject}</dd></div>',
                 subject=view["subject"],
             ),
         )

@@ -115,9 +115,11 @@
       when.appendChild(timeElement(step.at));
       item.appendChild(when);
       item.appendChild(document.createTextNode(" "));
-      item.appendChild(element("span", "history-stage", titles[step.to] || step.to));
-      item.appendChild(document.createTextNode(" "));
-      item.appendChild(element("span", "history-description", step.description));
+      var what = element("span");
+      what.appendChild(element("span", "history-stage", titles[step.to] || step.to));
+      what.appendChild(document.createTextNode(" "));
+      what.appendChild(element("span", "history-description", step.description));
+      item.appendChild(what);
       list.appendChild(item);
     });
   }
