@@ -20,7 +20,9 @@ from bot.config import Settings
 from tests.conftest import ADMIN_HEADERS
 from tests.web_helpers import move_ticket, open_test_ticket
 
-CHROMIUM = next((p for p in map(shutil.which, ("chromium", "chromium-browser", "google-chrome")) if p), None)
+CHROMIUM = next(
+    (p for p in map(shutil.which, ("chromium", "chromium-browser", "google-chrome")) if p), None
+)
 pytestmark = [
     pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed"),
     pytest.mark.slow,
@@ -91,7 +93,9 @@ async def ticket(db, make_client) -> tuple[str, str]:
     return await open_test_ticket(db, subject="Crash when <saving>")
 
 
-async def test_with_javascript_the_page_follows_a_stage_change_by_itself(aiohttp_server, db, ticket, tmp_path):
+async def test_with_javascript_the_page_follows_a_stage_change_by_itself(
+    aiohttp_server, db, ticket, tmp_path
+):
     public_id, token = ticket
     moved = asyncio.Event()
 
@@ -113,7 +117,9 @@ async def test_with_javascript_the_page_follows_a_stage_change_by_itself(aiohttp
     assert "Crash when &lt;saving&gt;" in dom
 
 
-async def test_without_javascript_the_server_rendered_page_is_complete(aiohttp_server, db, ticket, tmp_path):
+async def test_without_javascript_the_server_rendered_page_is_complete(
+    aiohttp_server, db, ticket, tmp_path
+):
     public_id, token = ticket
     base = await serve(aiohttp_server, db, javascript=False)
     dom = await dump_dom(f"{base}/track/{public_id}?token={token}", tmp_path / "profile")

@@ -105,7 +105,9 @@ async def test_posts_without_the_session_csrf_token_are_rejected(client, db):
     await sign_in(client)
     for data in ({}, {"csrf_token": "forged"}):
         resp = await client.post(
-            "/admin/products", data={**data, "slug": "evil", "repo": "evil/repo"}, allow_redirects=False
+            "/admin/products",
+            data={**data, "slug": "evil", "repo": "evil/repo"},
+            allow_redirects=False,
         )
         assert resp.status == 403
         assert "That form has expired" in await resp.text()
@@ -114,7 +116,9 @@ async def test_posts_without_the_session_csrf_token_are_rejected(client, db):
 
 
 async def test_posts_without_a_session_are_rejected(client):
-    resp = await client.post("/admin/products", data={"slug": "evil", "repo": "evil/repo"}, allow_redirects=False)
+    resp = await client.post(
+        "/admin/products", data={"slug": "evil", "repo": "evil/repo"}, allow_redirects=False
+    )
     assert resp.status == 403
 
 
@@ -151,10 +155,14 @@ async def test_register_and_remove_a_product_through_the_forms(client, db):
     confirm_page = await confirm.text()
     assert "Remove product <code>acme-cloud</code>?" in confirm_page
     removed = await client.post(
-        "/admin/products/acme-cloud/remove", data={"csrf_token": csrf_token(confirm_page)}, allow_redirects=False
+        "/admin/products/acme-cloud/remove",
+        data={"csrf_token": csrf_token(confirm_page)},
+        allow_redirects=False,
     )
     assert removed.status == 303
-    assert "Product acme-cloud removed" in await (await client.get(removed.headers["Location"])).text()
+    assert (
+        "Product acme-cloud removed" in await (await client.get(removed.headers["Location"])).text()
+    )
     async with db.session() as session:
         assert (await session.scalars(select(Product))).all() == []
 
@@ -163,7 +171,12 @@ async def test_the_register_form_shows_every_field_error(client):
     csrf = await sign_in(client)
     resp = await client.post(
         "/admin/products",
-        data={"csrf_token": csrf, "slug": "Bad Slug", "repo": "not-a-repo", "productionEnvironments": ""},
+        data={
+            "csrf_token": csrf,
+            "slug": "Bad Slug",
+            "repo": "not-a-repo",
+            "productionEnvironments": "",
+        },
     )
     assert resp.status == 400
     page = await resp.text()
@@ -178,7 +191,12 @@ async def test_a_taken_slug_is_reported_on_the_form(client, product):
     csrf = await sign_in(client)
     resp = await client.post(
         "/admin/products",
-        data={"csrf_token": csrf, "slug": "my-saas-app", "repo": "a/b", "productionEnvironments": "production"},
+        data={
+            "csrf_token": csrf,
+            "slug": "my-saas-app",
+            "repo": "a/b",
+            "productionEnvironments": "production",
+        },
     )
     assert resp.status == 409
     assert "Product already exists" in await resp.text()
@@ -190,12 +208,20 @@ async def test_tickets_are_listed_newest_first_in_pages(client, product, db):
     await sign_in(client)
     first = await (await client.get("/admin/tickets?limit=3")).text()
     assert re.findall(r">(TK-\d+)</a>", first) == ["TK-00007", "TK-00006", "TK-00005"]
-    older = re.search(r'<a href="([^"]+)" rel="next">Older tickets</a>', first).group(1).replace("&amp;", "&")
+    older = (
+        re.search(r'<a href="([^"]+)" rel="next">Older tickets</a>', first)
+        .group(1)
+        .replace("&amp;", "&")
+    )
     assert "before=5" in older
     second = await (await client.get(older)).text()
     assert re.findall(r">(TK-\d+)</a>", second) == ["TK-00004", "TK-00003", "TK-00002"]
     assert "Newest tickets" in second
-    third = await (await client.get(re.search(r'<a href="([^"]+)" rel="next"', second).group(1).replace("&amp;", "&"))).text()
+    third = await (
+        await client.get(
+            re.search(r'<a href="([^"]+)" rel="next"', second).group(1).replace("&amp;", "&")
+        )
+    ).text()
     assert re.findall(r">(TK-\d+)</a>", third) == ["TK-00001"]
     assert 'rel="next"' not in third
 
@@ -204,7 +230,12 @@ async def test_tickets_can_be_filtered_by_stage_and_product(client, product, db)
     csrf = await sign_in(client)
     await client.post(
         "/admin/products",
-        data={"csrf_token": csrf, "slug": "other", "repo": "o/other", "productionEnvironments": "production"},
+        data={
+            "csrf_token": csrf,
+            "slug": "other",
+            "repo": "o/other",
+            "productionEnvironments": "production",
+        },
     )
     await open_test_ticket(db, subject="First")
     await open_test_ticket(db, subject="Second")
@@ -224,7 +255,9 @@ async def test_tickets_can_be_filtered_by_stage_and_product(client, product, db)
 
 
 async def test_a_ticket_shows_everything_to_admins_including_internal_notes(client, product, db):
-    await open_test_ticket(db, subject="Crash on save", email="someone@example.com", body="Full body <here>")
+    await open_test_ticket(
+        db, subject="Crash on save", email="someone@example.com", body="Full body <here>"
+    )
     await move_ticket(db, "TK-00001", "ISSUE_CREATED")
     await add_comment(db, "TK-00001", "Public reply")
     await add_comment(db, "TK-00001", "Internal only", internal=True)
@@ -250,14 +283,20 @@ async def test_a_failed_delivery_can_be_replayed(client, db):
             last_error="GitHub said 502 <Bad Gateway>",
         )
         session.add(delivery)
-        session.add(Delivery(delivery_id="d-ok", event="issues", action="opened", payload="{}", state="done"))
+        session.add(
+            Delivery(
+                delivery_id="d-ok", event="issues", action="opened", payload="{}", state="done"
+            )
+        )
     await sign_in(client)
     page = await (await client.get("/admin/deliveries")).text()
     assert "pull_request" in page and "closed" in page and "d-123" in page
     assert "GitHub said 502 &lt;Bad Gateway&gt;" in page
     assert "d-ok" not in page
     resp = await client.post(
-        f"/admin/deliveries/{delivery.id}/replay", data={"csrf_token": csrf_token(page)}, allow_redirects=False
+        f"/admin/deliveries/{delivery.id}/replay",
+        data={"csrf_token": csrf_token(page)},
+        allow_redirects=False,
     )
     assert resp.status == 303
     assert "queued again" in await (await client.get(resp.headers["Location"])).text()
@@ -266,7 +305,9 @@ async def test_a_failed_delivery_can_be_replayed(client, db):
         assert stored.state == "pending"
         assert stored.attempts == 0
     again = await client.post(
-        f"/admin/deliveries/{delivery.id}/replay", data={"csrf_token": csrf_token(page)}, allow_redirects=False
+        f"/admin/deliveries/{delivery.id}/replay",
+        data={"csrf_token": csrf_token(page)},
+        allow_redirects=False,
     )
     assert "no longer failed" in await (await client.get(again.headers["Location"])).text()
     assert "No failed deliveries." in await (await client.get("/admin/deliveries")).text()
@@ -275,7 +316,13 @@ async def test_a_failed_delivery_can_be_replayed(client, db):
 async def test_api_keys_are_listed_read_only_without_their_hashes(client, product, db):
     async with db.begin() as session:
         session.add(
-            ApiKey(public_id="key_1", name="Zendesk bridge", key_hash="f" * 64, display_prefix="td_live_ab12", product_ids=[])
+            ApiKey(
+                public_id="key_1",
+                name="Zendesk bridge",
+                key_hash="f" * 64,
+                display_prefix="td_live_ab12",
+                product_ids=[],
+            )
         )
     await sign_in(client)
     page = await (await client.get("/admin/api-keys")).text()

@@ -1,4 +1,4 @@
-"""The public pages: the tracking page, the lookup form, the landing page, and what they never show."""
+"""The public pages: tracking page, lookup form and landing page, and what they never show."""
 
 from __future__ import annotations
 
@@ -41,9 +41,16 @@ async def test_tracking_page_draws_the_eight_stages_with_received_current(client
     drawn = steps(page)
     assert list(drawn) == [s.value for s in STAGES]
     assert drawn["RECEIVED"] == ("current", True)
-    assert all(state == "upcoming" and not current for stage, (state, current) in drawn.items() if stage != "RECEIVED")
+    assert all(
+        state == "upcoming" and not current
+        for stage, (state, current) in drawn.items()
+        if stage != "RECEIVED"
+    )
     assert page.count('aria-current="step"') == 1
-    assert f'<time datetime="{created["createdAt"]}">{readable_time(created["createdAt"])}</time>' in page
+    assert (
+        f'<time datetime="{created["createdAt"]}">{readable_time(created["createdAt"])}</time>'
+        in page
+    )
     assert '<html lang="en">' in page
 
 
@@ -63,7 +70,9 @@ async def test_tracking_page_marks_reached_stages_and_only_the_current_one(clien
     assert '<dd id="current-stage">Pull request open</dd>' in page
 
 
-async def test_a_stage_the_ticket_went_past_without_entering_is_drawn_as_not_needed(client, product, db):
+async def test_a_stage_the_ticket_went_past_without_entering_is_drawn_as_not_needed(
+    client, product, db
+):
     await submit(client)
     await move_ticket(db, "TK-00001", "ISSUE_CREATED", "PR_OPEN", "MERGED")
     drawn = steps(await (await client.get("/track/TK-00001")).text())
@@ -81,7 +90,9 @@ async def test_subject_and_public_comments_only_with_the_token(client, product, 
     assert "We found the cause" not in anonymous
     assert "Messages from support" not in anonymous
 
-    with_token = await (await client.get(f"/track/TK-00001?token={created['trackingToken']}")).text()
+    with_token = await (
+        await client.get(f"/track/TK-00001?token={created['trackingToken']}")
+    ).text()
     assert SUBMISSION["subject"] in with_token
     assert "We found the cause and a fix is on its way." in with_token
     assert "Sam from Support" in with_token
@@ -100,7 +111,12 @@ async def test_nothing_private_is_ever_on_the_tracking_page(client, product, db)
     created = await submit(client)
     await add_comment(db, "TK-00001", "Internal: call them back", internal=True)
     page = await (await client.get(f"/track/TK-00001?token={created['trackingToken']}")).text()
-    for private in ("private.person@example.com", "Private Person", "A very private body text", "call them back"):
+    for private in (
+        "private.person@example.com",
+        "Private Person",
+        "A very private body text",
+        "call them back",
+    ):
         assert private not in page
     assert "@" not in page.replace("&#x27;", "")
 
@@ -136,7 +152,7 @@ async def test_an_unknown_public_id_gets_a_friendly_404_page(client, product):
         assert resp.status == 404, path
         assert resp.content_type == "text/html"
         page = await resp.text()
-        assert "couldn’t find that ticket" in page
+        assert "couldn&rsquo;t find that ticket" in page
         assert 'action="/track"' in page
         assert "<b>" not in page
         assert resp.headers["Content-Security-Policy"]
@@ -192,7 +208,9 @@ async def test_landing_page_tells_what_tinydesk_does_with_examples_for_this_serv
     for stage in STAGES:
         assert f"<code>{stage.value}</code>" in page
     assert "Agent Integration" in page
-    assert "Register your product" in page and "Submit a ticket" in page and "Track the ticket" in page
+    assert (
+        "Register your product" in page and "Submit a ticket" in page and "Track the ticket" in page
+    )
     assert "curl -X POST https://desk.example.test/api/tickets" in page
     assert "curl https://desk.example.test/api/tickets/TK-00042" in page
     assert "&quot;productSlug&quot;: &quot;my-saas-app&quot;" in page
@@ -222,9 +240,11 @@ async def test_tickets_without_a_product_are_tracked_too(client, db):
 
 
 def test_the_escaping_helper_escapes_everything_but_html_it_made():
-    assert escape("<a href=\"x\">'&'</a>") == "&lt;a href=&quot;x&quot;&gt;&#x27;&amp;&#x27;&lt;/a&gt;"
+    assert (
+        escape("<a href=\"x\">'&'</a>") == "&lt;a href=&quot;x&quot;&gt;&#x27;&amp;&#x27;&lt;/a&gt;"
+    )
     assert escape(None) == ""
     assert escape(Html("<b>ok</b>")) == "<b>ok</b>"
-    made = fragment("<p title=\"{t}\">{body}</p>", t='" onmouseover="x', body="<script>")
+    made = fragment('<p title="{t}">{body}</p>', t='" onmouseover="x', body="<script>")
     assert made == '<p title="&quot; onmouseover=&quot;x">&lt;script&gt;</p>'
     assert isinstance(made, Html)

@@ -18,7 +18,9 @@ from storage.types import utcnow
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
-async def open_test_ticket(db: Database, product_slug: str | None = "my-saas-app", **fields) -> tuple[str, str]:
+async def open_test_ticket(
+    db: Database, product_slug: str | None = "my-saas-app", **fields
+) -> tuple[str, str]:
     """Store a ticket at RECEIVED; returns its publicId and tracking token."""
     values = {
         "subject": "Login button unresponsive on Safari",
@@ -33,7 +35,9 @@ async def open_test_ticket(db: Database, product_slug: str | None = "my-saas-app
     return ids.public_id(opened.ticket.id), opened.tracking_token
 
 
-async def move_ticket(db: Database, public_id: str, *stages: str, at: dt.datetime | None = None) -> None:
+async def move_ticket(
+    db: Database, public_id: str, *stages: str, at: dt.datetime | None = None
+) -> None:
     """Move a ticket through ``stages`` in order, recording each step in its history."""
     number = ids.parse_public_id(public_id)
     async with db.begin() as session:
@@ -58,7 +62,14 @@ async def move_ticket(db: Database, public_id: str, *stages: str, at: dt.datetim
         )
 
 
-async def add_comment(db: Database, public_id: str, body: str, *, internal: bool = False, author: str = "Sam from Support") -> None:
+async def add_comment(
+    db: Database,
+    public_id: str,
+    body: str,
+    *,
+    internal: bool = False,
+    author: str = "Sam from Support",
+) -> None:
     async with db.begin() as session:
         session.add(
             Comment(

@@ -103,7 +103,8 @@ def admin_page(
     if session is not None:
         bar = fragment(
             '<div class="admin-bar"><p>Signed in as admin.</p>'
-            '<form method="post" action="/admin/sign-out">{csrf}<button type="submit" class="secondary">Sign out</button></form></div>',
+            '<form method="post" action="/admin/sign-out">{csrf}<button type="submit" '
+            'class="secondary">Sign out</button></form></div>',
             csrf=csrf_input(session),
         )
     response = page(
@@ -122,7 +123,8 @@ def admin_off_page(request: web.Request) -> web.Response:
     content = Html(
         "<h1>The admin area is off</h1>"
         "<p>This server has no admin token, so the admin pages and the admin API are switched off. "
-        "To turn them on, set <code>TINYDESK_ADMIN_TOKEN</code> to a long random secret and restart "
+        "To turn them on, set <code>TINYDESK_ADMIN_TOKEN</code> to a long random secret and "
+        "restart "
         "TinyDesk.</p>"
     )
     return admin_page(request, "off", content, session=None, status=403)
@@ -132,7 +134,8 @@ def forbidden_page(request: web.Request, session: AdminSession | None) -> web.Re
     content = Html(
         "<h1>That form has expired</h1>"
         "<p>The form was missing its security token or it did not match your session, so nothing "
-        'was changed. Go back, reload the page and try again, or <a href="/admin/sign-in">sign in</a> again.</p>'
+        'was changed. Go back, reload the page and try again, or <a href="/admin/sign-in">sign '
+        "in</a> again.</p>"
     )
     return admin_page(request, "form expired", content, session=session, status=403)
 
@@ -198,9 +201,11 @@ def sign_in_form(request: web.Request, token: str, *, error: str | None = None) 
         '<form class="stacked" method="post" action="{action}">'
         '<input type="hidden" name="{csrf_name}" value="{csrf}">'
         '<label for="admin-token">Admin token</label>'
-        '<p class="hint" id="admin-token-hint">The value of <code>TINYDESK_ADMIN_TOKEN</code> on this server.</p>'
+        '<p class="hint" id="admin-token-hint">The value of <code>TINYDESK_ADMIN_TOKEN</code> on '
+        "this server.</p>"
         "{error}"
-        '<input id="admin-token" name="token" type="password" required autocomplete="current-password" '
+        '<input id="admin-token" name="token" type="password" required '
+        'autocomplete="current-password" '
         'aria-describedby="admin-token-hint{described}"{invalid}>'
         '<button type="submit">Sign in</button></form>',
         notice=notice_from_query(request),
@@ -382,13 +387,16 @@ def register_form(session: AdminSession, values: dict[str, Any], errors: dict[st
         else Html("")
     )
     return fragment(
-        '<section class="card" aria-labelledby="register-heading"><h2 id="register-heading">Register a product</h2>'
+        '<section class="card" aria-labelledby="register-heading"><h2 '
+        'id="register-heading">Register a product</h2>'
         '<form class="stacked" method="post" action="/admin/products" novalidate>{csrf}{general}'
         "{slug}{repo}{name}"
-        '<div class="field checkbox"><input id="deploymentTracking" name="deploymentTracking" type="checkbox" value="on"'
+        '<div class="field checkbox"><input id="deploymentTracking" name="deploymentTracking" '
+        'type="checkbox" value="on"'
         '{tracking} aria-describedby="deploymentTracking-hint">'
         '<label for="deploymentTracking">Deployment tracking</label>'
-        '<p class="hint" id="deploymentTracking-hint">Wait for a production deployment before CLOSED. '
+        '<p class="hint" id="deploymentTracking-hint">Wait for a production deployment before '
+        "CLOSED. "
         "Untick for products that are not deployed: they go MERGED → CLOSED.</p></div>"
         "{environments}"
         '<button type="submit">Register product</button></form></section>',
@@ -565,9 +573,11 @@ def ticket_filters(products: Sequence[Product], stage: str, product_slug: str, l
     return fragment(
         '<form class="filters" method="get" action="/admin/tickets">'
         '<div class="field"><label for="stage">Stage</label>'
-        '<select id="stage" name="stage"><option value="">All stages</option>{stages}</select></div>'
+        '<select id="stage" name="stage"><option value="">All '
+        "stages</option>{stages}</select></div>"
         '<div class="field"><label for="product">Product</label>'
-        '<select id="product" name="product"><option value="">All products</option>{products}</select></div>'
+        '<select id="product" name="product"><option value="">All '
+        "products</option>{products}</select></div>"
         '<input type="hidden" name="limit" value="{limit}">'
         '<button type="submit">Filter</button></form>',
         stages=stage_options,
@@ -704,7 +714,8 @@ async def show_ticket(request: web.Request, session: AdminSession) -> web.Stream
     ]
     comment_items = [
         fragment(
-            '<li class="comment{internal_class}"><p class="comment-meta"><span class="comment-author">{author}</span>'
+            '<li class="comment{internal_class}"><p class="comment-meta"><span '
+            'class="comment-author">{author}</span>'
             ' · {time}{badge}</p><p class="comment-body">{body}</p></li>',
             internal_class=" internal" if comment.internal else "",
             author=comment.author,
@@ -725,8 +736,10 @@ async def show_ticket(request: web.Request, session: AdminSession) -> web.Stream
         '<dl class="facts">{facts}</dl>'
         '<section class="card" aria-labelledby="body-heading"><h2 id="body-heading">Message</h2>'
         '<p class="comment-body">{body}</p>{screenshots}</section>'
-        '<section class="card" aria-labelledby="history-heading"><h2 id="history-heading">History</h2>{history}</section>'
-        '<section class="card" aria-labelledby="comments-heading"><h2 id="comments-heading">Comments</h2>{comments}</section>',
+        '<section class="card" aria-labelledby="history-heading"><h2 '
+        'id="history-heading">History</h2>{history}</section>'
+        '<section class="card" aria-labelledby="comments-heading"><h2 '
+        'id="comments-heading">Comments</h2>{comments}</section>',
         id=public_id,
         facts=join(fragment("<div><dt>{k}</dt><dd>{v}</dd></div>", k=k, v=v) for k, v in facts),
         body=ticket.body,
@@ -752,7 +765,8 @@ async def show_ticket(request: web.Request, session: AdminSession) -> web.Stream
 def delivery_row(delivery: Delivery, session: AdminSession) -> Html:
     replay = fragment(
         '<form method="post" action="{action}">{csrf}'
-        '<button type="submit">Replay<span class="visually-hidden"> delivery {id}</span></button></form>',
+        '<button type="submit">Replay<span class="visually-hidden"> delivery '
+        "{id}</span></button></form>",
         action=path("admin", "deliveries", str(delivery.id), "replay"),
         csrf=csrf_input(session),
         id=delivery.id,
@@ -779,7 +793,8 @@ async def list_failed_deliveries(request: web.Request, session: AdminSession) ->
         deliveries = await AdminQueries(db_session).failed_deliveries()
     content = fragment(
         "<h1>Failed webhook deliveries</h1>{notice}"
-        "<p>GitHub deliveries the worker gave up on. Replay one after fixing its cause: it is processed again from the start.</p>{table}",
+        "<p>GitHub deliveries the worker gave up on. Replay one after fixing its cause: it is "
+        "processed again from the start.</p>{table}",
         notice=notice_from_query(request),
         table=table(
             ["Event", "Action", "Received", "Attempts", "Last error", "Replay"],
@@ -831,7 +846,8 @@ async def list_api_keys(request: web.Request, session: AdminSession) -> web.Stre
     ]
     content = fragment(
         "<h1>API keys</h1>"
-        '<p class="notice">Creating and revoking desk API keys on this page is not available yet.</p>{table}',
+        '<p class="notice">Creating and revoking desk API keys on this page is not available '
+        "yet.</p>{table}",
         table=table(
             ["Name", "Key", "Mode", "Products", "Created", "Last used", "State"],
             rows,

@@ -59,7 +59,7 @@ def readable_time(value: dt.datetime | str | None) -> str:
         return ""
     if isinstance(value, str):
         value = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    value = value.astimezone(dt.timezone.utc)
+    value = value.astimezone(dt.UTC)
     return f"{value.day} {value:%b %Y, %H:%M} UTC"
 
 
@@ -100,7 +100,8 @@ LAYOUT = """<!doctype html>
 {content}
 </main>
 <footer class="site-footer">
-<div class="wrap"><p>TinyDesk {version} · <a href="/api/openapi.json">API</a> · <a href="/healthz">Health</a></p></div>
+<div class="wrap"><p>TinyDesk {version} ·
+<a href="/api/openapi.json">API</a> · <a href="/healthz">Health</a></p></div>
 </footer>
 </body>
 </html>
@@ -113,7 +114,9 @@ def nav_items(items: Iterable[tuple[str, str]], current_path: str) -> Html:
     """Nav links; the one for this page (the longest that contains it) has ``aria-current``."""
     items = list(items)
     containing = [
-        href for _, href in items if current_path == href or current_path.startswith(href.rstrip("/") + "/")
+        href
+        for _, href in items
+        if current_path == href or current_path.startswith(href.rstrip("/") + "/")
     ]
     current = max(containing, key=len, default=None)
     return join(

@@ -23,8 +23,8 @@ EXAMPLE_PUBLIC_ID = "TK-00042"
 STAGE_GROUPS = (
     ("1", "Received", "Ticket submitted via form or API"),
     ("2", "Issue Created", "Linked to a GitHub issue"),
-    ("3–6", "Fix & Review", "In progress, PR open, reviewed, merged"),
-    ("7–8", "Deployed & Closed", "Live in production, ticket resolved"),
+    ("3-6", "Fix & Review", "In progress, PR open, reviewed, merged"),
+    ("7-8", "Deployed & Closed", "Live in production, ticket resolved"),
 )
 
 
@@ -34,7 +34,8 @@ def example_submission(slug: str) -> dict[str, object]:
         "submitterEmail": "agent@example.com",
         "submitterName": "AI Agent v2",
         "subject": "Login button unresponsive on Safari",
-        "body": "Reproducible steps:\n1. Open Safari 17\n2. Navigate to /login\n3. Click Sign In\n\n"
+        "body": "Reproducible steps:\n1. Open Safari 17\n2. Navigate to /login\n"
+        "3. Click Sign In\n\n"
         "Expected: form submits\nActual: nothing happens",
         "screenshots": ["https://cdn.example.com/bug-01.png"],
     }
@@ -52,7 +53,11 @@ def example_response(base: str) -> dict[str, object]:
 
 def submit_command(base: str, slug: str) -> str:
     body = json.dumps(example_submission(slug), indent=2)
-    return f"curl -X POST {base}/api/tickets \\\n  -H 'Content-Type: application/json' \\\n  -d '{body}'"
+    return (
+        f"curl -X POST {base}/api/tickets \\\n"
+        "  -H 'Content-Type: application/json' \\\n"
+        f"  -d '{body}'"
+    )
 
 
 def track_commands(base: str) -> str:
@@ -69,7 +74,8 @@ def render_pipeline() -> Html:
     groups = join(
         fragment(
             '<li class="group"><span class="group-number" aria-hidden="true">{number}</span>'
-            '<h3><span class="visually-hidden">Stage {number}: </span>{title}</h3><p>{text}</p></li>',
+            '<h3><span class="visually-hidden">Stage {number}: '
+            "</span>{title}</h3><p>{text}</p></li>",
             number=number,
             title=title,
             text=text,
@@ -105,7 +111,8 @@ def render_integration(base: str, slug: str) -> Html:
         "Follow these three steps to get your product connected.</p>"
         '<ol class="steps">'
         '<li class="card"><p class="eyebrow">Step 1</p><h3>Register your product</h3>'
-        "<p>A TinyDesk admin registers your product via the dashboard and provides you with a unique "
+        "<p>A TinyDesk admin registers your product via the dashboard and provides you with a "
+        "unique "
         "<code>productSlug</code>. This slug identifies your product in every API call.</p>"
         '<pre tabindex="0"><code># Example product slug\n"productSlug": "{slug}"</code></pre></li>'
         '<li class="card"><p class="eyebrow">Step 2</p><h3>Submit a ticket</h3>'
@@ -117,7 +124,8 @@ def render_integration(base: str, slug: str) -> Html:
         '<p>Response <code>201 Created</code>:</p><pre tabindex="0"><code>{response}</code></pre>'
         "<ul><li><code>publicId</code>: use this to track progress</li>"
         "<li><code>status</code>: initial status is always RECEIVED</li>"
-        "<li><code>trackingToken</code>: keep it; with it you also see the subject and public comments</li>"
+        "<li><code>trackingToken</code>: keep it; with it you also see the subject and public "
+        "comments</li>"
         "<li>Returns 404 if productSlug is not registered</li>"
         "<li>Returns 400 with field errors on validation failure</li></ul></li>"
         '<li class="card"><p class="eyebrow">Step 3</p><h3>Track the ticket</h3>'
@@ -143,7 +151,7 @@ async def landing_page(request: web.Request) -> web.Response:
         '<p class="eyebrow">Transparent support tracking</p>'
         '<h1 id="hero-heading">See exactly where your ticket is. Every step.</h1>'
         '<p class="lead">TinyDesk shows you the full journey of your support ticket — from '
-        "submission to code fix to deployment. No more “we’ll get back to you.”</p></div>"
+        "submission to code fix to deployment. No more “we&rsquo;ll get back to you.”</p></div>"
         '<div class="card lookup-card"><h2>Track your ticket</h2>{lookup}</div>'
         "</section>{pipeline}{integration}",
         lookup=render_lookup_form(),

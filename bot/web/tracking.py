@@ -98,7 +98,8 @@ def render_history(history: list[dict[str, Any]], titles: dict[str, str]) -> Htm
 def render_comments(comments: list[dict[str, Any]]) -> Html:
     items = [
         fragment(
-            '<li class="comment"><p class="comment-meta"><span class="comment-author">{author}</span>'
+            '<li class="comment"><p class="comment-meta"><span '
+            'class="comment-author">{author}</span>'
             " · {time}</p>"
             '<p class="comment-body">{body}</p></li>',
             author=comment["author"],
@@ -143,8 +144,8 @@ def render_ticket(view: dict[str, Any], *, refresh_url: str, token_rejected: boo
         )
     notice = (
         Html(
-            '<p class="notice" role="note">This link’s token is not valid for this ticket, so the '
-            "subject and messages are hidden. Use the full link you were given.</p>"
+            '<p class="notice" role="note">This link&rsquo;s token is not valid for this ticket, '
+            "so the subject and messages are hidden. Use the full link you were given.</p>"
         )
         if token_rejected
         else Html("")
@@ -154,7 +155,8 @@ def render_ticket(view: dict[str, Any], *, refresh_url: str, token_rejected: boo
         "{notice}"
         '<dl class="facts">{details}</dl>'
         '<p class="refresh"><a href="{refresh_url}">Refresh</a> '
-        '<span class="hint" id="live-note">This page checks for updates every few seconds while it is open.</span></p>'
+        '<span class="hint" id="live-note">This page checks for updates every few seconds while '
+        "it is open.</span></p>"
         '<p class="visually-hidden" id="live-status" role="status" aria-live="polite"></p>'
         "{stepper}{comments}{history}",
         public_id=view["publicId"],
@@ -174,9 +176,11 @@ def render_lookup_form(*, value: str = "", error: str | None = None) -> Html:
         else Html("")
     )
     return fragment(
-        '<form class="lookup" method="get" action="/track" role="search" aria-label="Track a ticket">'
+        '<form class="lookup" method="get" action="/track" role="search" aria-label="Track a '
+        'ticket">'
         '<label for="public-id">Ticket ID</label>'
-        '<p class="hint" id="public-id-hint">It looks like TK-00042; it is in the answer to your submission.</p>'
+        '<p class="hint" id="public-id-hint">It looks like TK-00042; it is in the answer to your '
+        "submission.</p>"
         "{error}"
         '<div class="inline-field">'
         '<input id="public-id" name="{field}" type="text" value="{value}" required '
@@ -207,7 +211,8 @@ def lookup_page(
 ) -> web.Response:
     content = fragment(
         "<h1>Track a ticket</h1>"
-        "<p>Enter the ticket ID you got when you submitted your ticket to see where it is.</p>{form}",
+        "<p>Enter the ticket ID you got when you submitted your ticket to see where it "
+        "is.</p>{form}",
         form=render_lookup_form(value=value, error=error),
     )
     title = "Track a ticket" if error is None else "Track a ticket: check the ticket ID"
@@ -216,7 +221,7 @@ def lookup_page(
 
 def not_found_page(request: web.Request, public_id: str) -> web.Response:
     content = fragment(
-        "<h1>We couldn’t find that ticket</h1>"
+        "<h1>We couldn&rsquo;t find that ticket</h1>"
         '<p>There is no ticket <strong class="public-id">{public_id}</strong>. Check the ticket ID '
         "you were given; it looks like TK-00042.</p>{form}",
         public_id=public_id,
