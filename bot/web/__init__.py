@@ -10,7 +10,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from bot.web import admin, landing, tracking
+from bot.web import admin, admin_auth, landing, tracking
 from bot.web.html import STATIC_PREFIX
 from bot.web.sessions import SESSIONS, SessionStore
 
@@ -55,6 +55,7 @@ def setup_pages(app: web.Application) -> None:
     app[SESSIONS] = SessionStore()
     app.router.add_routes(landing.routes)
     app.router.add_routes(tracking.routes)
+    app.router.add_routes(admin_auth.routes)
     app.router.add_routes(admin.routes)
     app.router.add_static(STATIC_PREFIX, STATIC_DIR, name="static", append_version=False)
     app.on_response_prepare.append(add_security_headers)
