@@ -114,6 +114,7 @@ async def test_with_javascript_the_page_follows_a_stage_change_by_itself(
     assert '<dd id="current-stage">Issue created</dd>' in dom
     assert "Moved to ISSUE_CREATED by a test" in dom
     assert "the ticket is now at Issue created" in dom
+    assert "This page updates itself every few seconds." in dom
     assert "Crash when &lt;saving&gt;" in dom
 
 
@@ -127,3 +128,4 @@ async def test_without_javascript_the_server_rendered_page_is_complete(
     assert current_steps(dom) == ["RECEIVED"]
     assert "Crash when &lt;saving&gt;" in dom
     assert ">Refresh</a>" in dom
+    assert "Use Refresh to see the newest stage." in dom

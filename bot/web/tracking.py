@@ -155,8 +155,7 @@ def render_ticket(view: dict[str, Any], *, refresh_url: str, token_rejected: boo
         "{notice}"
         '<dl class="facts">{details}</dl>'
         '<p class="refresh"><a href="{refresh_url}">Refresh</a> '
-        '<span class="hint" id="live-note">This page checks for updates every few seconds while '
-        "it is open.</span></p>"
+        '<span class="hint" id="live-note">Use Refresh to see the newest stage.</span></p>'
         '<p class="visually-hidden" id="live-status" role="status" aria-live="polite"></p>'
         "{stepper}{comments}{history}",
         public_id=view["publicId"],

@@ -213,5 +213,9 @@
     }
   });
   main.setAttribute("data-live", "on");
+  var note = document.getElementById("live-note");
+  if (note) {
+    note.textContent = "This page updates itself every few seconds.";
+  }
   schedule();
 })();
