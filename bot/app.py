@@ -13,6 +13,7 @@ from bot.config import Settings
 from bot.errors import error_middleware
 from bot.github import GitHubApp, client_session
 from bot.keys import DB, GITHUB, SETTINGS, WORKERS
+from bot.web import setup_pages
 from bot.outbox import GitHubOutbox
 from bot.workers import QueueWorker, Workers
 from storage import queue
@@ -68,6 +69,7 @@ def create_app(settings: Settings, *, db: Database | None = None) -> web.Applica
     app.router.add_routes(public.routes)
     app.router.add_routes(admin.routes)
     app.router.add_routes(receiver.routes)
+    setup_pages(app)
     return app
 
 

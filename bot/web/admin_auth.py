@@ -1,0 +1,268 @@
+"""Signing in to the admin pages, and what every admin page shares: the layout with its sign-out
+button, the guard that wants a session (and a CSRF token on POSTs), tables and notices."""
+
+from __future__ import annotations
+
+import functools
+import secrets
+from collections.abc import Awaitable, Callable, Sequence
+
+from aiohttp import web
+
+from bot.keys import SETTINGS
+from bot.web.html import Html, fragment, join, page, path
+from bot.web.sessions import (
+    CSRF_FIELD,
+    SESSIONS,
+    SIGN_IN_COOKIE,
+    AdminSession,
+    client_address,
+    csrf_ok,
+    current_session,
+    end_session,
+    set_cookie,
+    sign_in_csrf_ok,
+    sign_in_token,
+    start_session,
+)
+
+routes = web.RouteTableDef()
+
+ADMIN_NAV = (
+    ("Overview", "/admin"),
+    ("Products", "/admin/products"),
+    ("Tickets", "/admin/tickets"),
+    ("Failed deliveries", "/admin/deliveries"),
+    ("API keys", "/admin/api-keys"),
+)
+SIGN_IN_PATH = "/admin/sign-in"
+
+NOTICES = {
+    "signed-out": "You are signed out.",
+    "product-added": "Product {slug} registered.",
+    "product-removed": "Product {slug} removed; its tickets are kept.",
+    "replayed": "Delivery {id} queued again; the worker picks it up shortly.",
+    "not-replayed": "Delivery {id} was no longer failed, so nothing was queued.",
+}
+
+AdminHandler = Callable[[web.Request, AdminSession], Awaitable[web.StreamResponse]]
+
+# -- plumbing ----------------------------------------------------------------------------------
+
+
+def redirect(location: str) -> web.Response:
+    """303 See Other: after a POST, the browser GETs ``location`` (no resubmission on reload)."""
+    return web.Response(status=303, headers={"Location": location})
+
+
+def notice_from_query(request: web.Request) -> Html:
+    template = NOTICES.get(request.query.get("notice", ""))
+    if template is None:
+        return Html("")
+    text = template.format(slug=request.query.get("slug", ""), id=request.query.get("id", ""))
+    return fragment('<p class="notice" role="status">{text}</p>', text=text)
+
+
+def csrf_input(session: AdminSession) -> Html:
+    return fragment(
+        '<input type="hidden" name="{name}" value="{value}">',
+        name=CSRF_FIELD,
+        value=session.csrf_token,
+    )
+
+
+def admin_page(
+    request: web.Request,
+    title: str,
+    content: Html,
+    *,
+    session: AdminSession | None,
+    status: int = 200,
+    headers: dict[str, str] | None = None,
+) -> web.Response:
+    """An admin page: the admin nav, a sign-out button when signed in, never cached."""
+    bar = Html("")
+    if session is not None:
+        bar = fragment(
+            '<div class="admin-bar"><p>Signed in as admin.</p>'
+            '<form method="post" action="/admin/sign-out">{csrf}<button type="submit" '
+            'class="secondary">Sign out</button></form></div>',
+            csrf=csrf_input(session),
+        )
+    response = page(
+        request,
+        f"Admin: {title}",
+        join([bar, content]),
+        status=status,
+        nav=ADMIN_NAV if session is not None else (("Home", "/"), ("Admin", "/admin")),
+        no_store=True,
+    )
+    response.headers.update(headers or {})
+    return response
+
+
+def admin_off_page(request: web.Request) -> web.Response:
+    content = Html(
+        "<h1>The admin area is off</h1>"
+        "<p>This server has no admin token, so the admin pages and the admin API are switched off. "
+        "To turn them on, set <code>TINYDESK_ADMIN_TOKEN</code> to a long random secret and "
+        "restart "
+        "TinyDesk.</p>"
+    )
+    return admin_page(request, "off", content, session=None, status=403)
+
+
+def forbidden_page(request: web.Request, session: AdminSession | None) -> web.Response:
+    content = Html(
+        "<h1>That form has expired</h1>"
+        "<p>The form was missing its security token or it did not match your session, so nothing "
+        'was changed. Go back, reload the page and try again, or <a href="/admin/sign-in">sign '
+        "in</a> again.</p>"
+    )
+    return admin_page(request, "form expired", content, session=session, status=403)
+
+
+def safe_next(value: str | None) -> str:
+    """Where to go after signing in: only a path inside /admin, never another site."""
+    if value and value.startswith("/admin") and not value.startswith("//") and "\\" not in value:
+        return value
+    return "/admin"
+
+
+def admin_only(handler: AdminHandler) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    """Pages for signed-in admins; POSTs must also carry the session's CSRF token."""
+
+    @functools.wraps(handler)
+    async def guarded(request: web.Request) -> web.StreamResponse:
+        if not request.app[SETTINGS].admin_token:
+            return admin_off_page(request)
+        session = current_session(request)
+        if session is None:
+            if request.method == "POST":
+                return forbidden_page(request, None)
+            return redirect(path("admin", "sign-in", query={"next": str(request.rel_url)}))
+        if request.method == "POST":
+            form = await request.post()
+            if not csrf_ok(session, form.get(CSRF_FIELD)):
+                return forbidden_page(request, session)
+        return await handler(request, session)
+
+    return guarded
+
+
+def table(headers: Sequence[str], rows: Sequence[Html], *, caption: str, empty: str) -> Html:
+    """A data table in a horizontally scrollable wrapper, or ``empty`` when there are no rows."""
+    if not rows:
+        return fragment('<p class="empty">{empty}</p>', empty=empty)
+    head = join(fragment('<th scope="col">{h}</th>', h=h) for h in headers)
+    return fragment(
+        '<div class="table-scroll" tabindex="0" role="region" aria-label="{caption}">'
+        "<table><caption>{caption}</caption><thead><tr>{head}</tr></thead>"
+        "<tbody>{rows}</tbody></table></div>",
+        caption=caption,
+        head=head,
+        rows=join(rows),
+    )
+
+
+def cells(*values: object) -> Html:
+    return fragment("<tr>{cells}</tr>", cells=join(fragment("<td>{v}</td>", v=v) for v in values))
+
+
+# -- sign in and out -----------------------------------------------------------------------------
+
+
+def sign_in_form(request: web.Request, token: str, *, error: str | None = None) -> Html:
+    error_html = (
+        fragment('<p class="field-error" id="token-error">{error}</p>', error=error)
+        if error
+        else Html("")
+    )
+    return fragment(
+        "<h1>Admin sign in</h1>{notice}"
+        '<form class="stacked" method="post" action="{action}">'
+        '<input type="hidden" name="{csrf_name}" value="{csrf}">'
+        '<label for="admin-token">Admin token</label>'
+        '<p class="hint" id="admin-token-hint">The value of <code>TINYDESK_ADMIN_TOKEN</code> on '
+        "this server.</p>"
+        "{error}"
+        '<input id="admin-token" name="token" type="password" required '
+        'autocomplete="current-password" '
+        'aria-describedby="admin-token-hint{described}"{invalid}>'
+        '<button type="submit">Sign in</button></form>',
+        notice=notice_from_query(request),
+        action=path("admin", "sign-in", query={"next": request.query.get("next")}),
+        csrf_name=CSRF_FIELD,
+        csrf=token,
+        error=error_html,
+        described=" token-error" if error else "",
+        invalid=Html(' aria-invalid="true"') if error else Html(""),
+    )
+
+
+def sign_in_page(
+    request: web.Request,
+    *,
+    error: str | None = None,
+    status: int = 200,
+    headers: dict[str, str] | None = None,
+) -> web.Response:
+    token = sign_in_token(request)
+    response = admin_page(
+        request,
+        "sign in",
+        sign_in_form(request, token, error=error),
+        session=None,
+        status=status,
+        headers=headers,
+    )
+    set_cookie(request, response, SIGN_IN_COOKIE, token, max_age=3600)
+    return response
+
+
+@routes.get(SIGN_IN_PATH)
+async def show_sign_in(request: web.Request) -> web.StreamResponse:
+    if not request.app[SETTINGS].admin_token:
+        return admin_off_page(request)
+    if current_session(request) is not None:
+        return redirect(safe_next(request.query.get("next")))
+    return sign_in_page(request)
+
+
+@routes.post(SIGN_IN_PATH)
+async def sign_in(request: web.Request) -> web.StreamResponse:
+    """Check the admin token (constant time, throttled per client), then start a session."""
+    expected = request.app[SETTINGS].admin_token
+    if not expected:
+        return admin_off_page(request)
+    throttle = request.app[SESSIONS].throttle
+    client = client_address(request)
+    wait = throttle.retry_after(client)
+    if wait:
+        return sign_in_page(
+            request,
+            error=f"Too many wrong tokens. Try again in {wait} seconds.",
+            status=429,
+            headers={"Retry-After": str(wait)},
+        )
+    form = await request.post()
+    if not sign_in_csrf_ok(request, form.get(CSRF_FIELD)):
+        return forbidden_page(request, None)
+    token = form.get("token")
+    if not isinstance(token, str) or not secrets.compare_digest(
+        token.strip().encode(), expected.encode()
+    ):
+        throttle.record_failure(client)
+        return sign_in_page(request, error="That is not the admin token.", status=401)
+    throttle.forget(client)
+    response = redirect(safe_next(request.query.get("next")))
+    start_session(request, response)
+    return response
+
+
+@routes.post("/admin/sign-out")
+@admin_only
+async def sign_out(request: web.Request, session: AdminSession) -> web.StreamResponse:
+    response = redirect(path("admin", "sign-in", query={"notice": "signed-out"}))
+    end_session(request, response)
+    return response

@@ -1,0 +1,166 @@
+"""Building HTML safely in Python, and the page layout every TinyDesk page shares.
+
+Every value that reaches a page goes through ``escape``, the one escaping helper: templates
+are plain ``str.format`` strings whose ``{name}`` fields are filled by ``fragment`` with
+escaped values. Only ``Html`` (what these helpers return) passes through unescaped, so a
+subject like ``<script>`` is shown as text, never run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+from collections.abc import Iterable
+from urllib.parse import quote, urlencode
+
+from aiohttp import web
+
+from bot import __version__
+from bot.timefmt import iso_ms
+
+STATIC_PREFIX = "/static"
+
+
+class Html(str):
+    """Markup that is already safe to send: made only by ``escape``, ``fragment`` and ``join``."""
+
+    __slots__ = ()
+
+
+def escape(value: object) -> Html:
+    """The one escaping helper: text becomes HTML-escaped (quotes too); ``Html`` stays as is."""
+    if isinstance(value, Html):
+        return value
+    if value is None:
+        return Html("")
+    return Html(html.escape(str(value), quote=True))
+
+
+def fragment(template: str, /, **values: object) -> Html:
+    """``template`` with each ``{name}`` replaced by the escaped ``values[name]``."""
+    return Html(template.format_map({name: escape(value) for name, value in values.items()}))
+
+
+def join(parts: Iterable[object], separator: str = "") -> Html:
+    """Escaped parts joined into one piece of markup."""
+    return Html(escape(separator).join(escape(part) for part in parts))
+
+
+def path(*segments: str, query: dict[str, object] | None = None) -> str:
+    """``/a/b?x=1`` from raw segments: each segment percent-encoded, empty query values dropped."""
+    url = "/" + "/".join(quote(segment, safe="") for segment in segments)
+    params = {k: str(v) for k, v in (query or {}).items() if v not in (None, "")}
+    return f"{url}?{urlencode(params)}" if params else url
+
+
+def readable_time(value: dt.datetime | str | None) -> str:
+    """``24 Mar 2026, 08:00 UTC``; the same format track.js writes."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    value = value.astimezone(dt.UTC)
+    return f"{value.day} {value:%b %Y, %H:%M} UTC"
+
+
+def time_element(value: dt.datetime | str | None, *, empty: str = "") -> Html:
+    """A ``<time datetime="ISO">`` with the readable form as its text."""
+    if value is None:
+        return escape(empty)
+    iso = value if isinstance(value, str) else iso_ms(value)
+    return fragment('<time datetime="{iso}">{text}</time>', iso=iso, text=readable_time(value))
+
+
+def static_url(name: str) -> str:
+    """A static file's URL; the version in the query makes browsers fetch it anew on upgrade."""
+    return f"{STATIC_PREFIX}/{name}?v={__version__}"
+
+
+LAYOUT = """<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="referrer" content="no-referrer">
+<title>{title} · TinyDesk</title>
+<link rel="stylesheet" href="{stylesheet}">
+{scripts}
+</head>
+<body>
+<a class="skip-link" href="#main">Skip to content</a>
+<header class="site-header">
+<div class="wrap header-row">
+<a class="brand" href="/">TinyDesk</a>
+<nav aria-label="Site">
+<ul class="nav-list">{nav}</ul>
+</nav>
+</div>
+</header>
+<main id="main" class="wrap" tabindex="-1"{main_attributes}>
+{content}
+</main>
+<footer class="site-footer">
+<div class="wrap"><p>TinyDesk {version} ·
+<a href="/api/openapi.json">API</a> · <a href="/healthz">Health</a></p></div>
+</footer>
+</body>
+</html>
+"""
+
+PUBLIC_NAV = (("Home", "/"), ("Track a ticket", "/track"))
+
+
+def nav_items(items: Iterable[tuple[str, str]], current_path: str) -> Html:
+    """Nav links; the one for this page (the longest that contains it) has ``aria-current``."""
+    items = list(items)
+    containing = [
+        href
+        for _, href in items
+        if current_path == href or current_path.startswith(href.rstrip("/") + "/")
+    ]
+    current = max(containing, key=len, default=None)
+    return join(
+        fragment(
+            '<li><a href="{href}"{marker}>{label}</a></li>',
+            href=href,
+            marker=Html(' aria-current="page"') if href == current else Html(""),
+            label=label,
+        )
+        for label, href in items
+    )
+
+
+def page(
+    request: web.Request,
+    title: str,
+    content: Html,
+    *,
+    status: int = 200,
+    scripts: Iterable[str] = (),
+    nav: Iterable[tuple[str, str]] = PUBLIC_NAV,
+    main_attributes: dict[str, str] | None = None,
+    no_store: bool = False,
+) -> web.Response:
+    """A whole page in the shared layout. Security headers are added for every page by
+    ``bot.web.security_headers``; ``no_store`` keeps pages with secrets out of caches."""
+    attributes = join(
+        fragment(' {name}="{value}"', name=name, value=value)
+        for name, value in (main_attributes or {}).items()
+    )
+    body = fragment(
+        LAYOUT,
+        title=title,
+        stylesheet=static_url("site.css"),
+        scripts=join(
+            fragment('<script src="{src}" defer></script>', src=static_url(name))
+            for name in scripts
+        ),
+        nav=nav_items(nav, request.path),
+        main_attributes=attributes,
+        content=content,
+        version=__version__,
+    )
+    headers = {"Cache-Control": "no-store"} if no_store else {}
+    return web.Response(
+        text=body, status=status, content_type="text/html", charset="utf-8", headers=headers
+    )

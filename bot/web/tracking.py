@@ -1,0 +1,285 @@
+"""The tracking page ``/track/{publicId}`` and the lookup form ``/track``.
+
+The page is drawn from the same view as ``GET /api/tickets/{publicId}`` (``load_public_view``),
+so it shows exactly what the API shows: the stage, the pipeline and the history, and the
+subject and public comments only with the ticket's tracking token. It is complete without
+JavaScript; ``track.js`` polls the JSON endpoint and redraws it in place while it is open.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from bot import ids
+from bot.api.public import TOKEN_HEADER, load_public_view
+from bot.errors import ApiError
+from bot.keys import DB
+from bot.web.html import Html, fragment, join, page, path, time_element
+from storage.tickets import TicketRepo
+
+routes = web.RouteTableDef()
+
+POLL_SECONDS = 5
+LOOKUP_FIELD = "publicId"
+
+STATE_LABELS = {
+    "reached": "Done",
+    "current": "Current stage",
+    "skipped": "Not needed",
+    "upcoming": "Not yet",
+}
+
+
+def step_state(step: dict[str, Any], index: int, current_index: int) -> str:
+    """How one stage of the stepper is drawn; track.js applies the same rule."""
+    if step["current"]:
+        return "current"
+    if step["reached"]:
+        return "reached"
+    return "skipped" if index < current_index else "upcoming"
+
+
+def render_stepper(pipeline: list[dict[str, Any]]) -> Html:
+    current_index = next(i for i, step in enumerate(pipeline) if step["current"])
+    items = []
+    for index, step in enumerate(pipeline):
+        state = step_state(step, index, current_index)
+        items.append(
+            fragment(
+                '<li class="step is-{state}" data-stage="{stage}"{aria_current}>'
+                '<span class="step-marker" aria-hidden="true">{number}</span>'
+                '<span class="step-body">'
+                '<span class="step-title">{title}</span>'
+                '<span class="step-state">{state_label}</span>'
+                '<span class="step-description">{description}</span>'
+                '<span class="step-time">{time}</span>'
+                "</span></li>",
+                state=state,
+                stage=step["stage"],
+                aria_current=Html(' aria-current="step"') if state == "current" else Html(""),
+                number=index + 1,
+                title=step["title"],
+                state_label=STATE_LABELS[state],
+                description=step["description"],
+                time=time_element(step["reachedAt"]),
+            )
+        )
+    return fragment(
+        '<section class="card" aria-labelledby="pipeline-heading">'
+        '<h2 id="pipeline-heading">Pipeline</h2>'
+        '<ol class="stepper" id="stepper">{items}</ol></section>',
+        items=join(items),
+    )
+
+
+def render_history(history: list[dict[str, Any]], titles: dict[str, str]) -> Html:
+    rows = [
+        fragment(
+            '<li><span class="history-time">{time}</span> '
+            '<span><span class="history-stage">{title}</span> '
+            '<span class="history-description">{description}</span></span></li>',
+            time=time_element(step["at"]),
+            title=titles.get(step["to"], step["to"]),
+            description=step["description"],
+        )
+        for step in reversed(history)
+    ]
+    return fragment(
+        '<section class="card" aria-labelledby="history-heading">'
+        '<h2 id="history-heading">History</h2>'
+        '<p class="hint">Newest first.</p>'
+        '<ol class="history" id="history">{rows}</ol></section>',
+        rows=join(rows),
+    )
+
+
+def render_comments(comments: list[dict[str, Any]]) -> Html:
+    items = [
+        fragment(
+            '<li class="comment"><p class="comment-meta"><span '
+            'class="comment-author">{author}</span>'
+            " · {time}</p>"
+            '<p class="comment-body">{body}</p></li>',
+            author=comment["author"],
+            time=time_element(comment["createdAt"]),
+            body=comment["body"],
+        )
+        for comment in comments
+    ]
+    empty = Html("") if items else Html('<p class="hint" id="no-comments">No messages yet.</p>')
+    return fragment(
+        '<section class="card" aria-labelledby="comments-heading">'
+        '<h2 id="comments-heading">Messages from support</h2>{empty}'
+        '<ol class="comments" id="comments">{items}</ol></section>',
+        empty=empty,
+        items=join(items),
+    )
+
+
+def render_ticket(view: dict[str, Any], *, refresh_url: str, token_rejected: bool) -> Html:
+    titles = {step["stage"]: step["title"] for step in view["pipeline"]}
+    current_title = titles[view["status"]]
+    details = [
+        fragment(
+            '<div><dt>Current stage</dt><dd id="current-stage">{title}</dd></div>',
+            title=current_title,
+        ),
+        fragment(
+            "<div><dt>Submitted</dt><dd>{time}</dd></div>", time=time_element(view["createdAt"])
+        ),
+        fragment(
+            '<div><dt>Last update</dt><dd id="updated-at">{time}</dd></div>',
+            time=time_element(view["updatedAt"]),
+        ),
+    ]
+    if "subject" in view:
+        details.insert(
+            0,
+            fragment(
+                '<div class="wide"><dt>Subject</dt><dd class="subject">{subject}</dd></div>',
+                subject=view["subject"],
+            ),
+        )
+    notice = (
+        Html(
+            '<p class="notice" role="note">This link&rsquo;s token is not valid for this ticket, '
+            "so the subject and messages are hidden. Use the full link you were given.</p>"
+        )
+        if token_rejected
+        else Html("")
+    )
+    return fragment(
+        '<h1>Ticket <span class="public-id">{public_id}</span></h1>'
+        "{notice}"
+        '<dl class="facts">{details}</dl>'
+        '<p class="refresh"><a href="{refresh_url}">Refresh</a> '
+        '<span class="hint" id="live-note">Use Refresh to see the newest stage.</span></p>'
+        '<p class="visually-hidden" id="live-status" role="status" aria-live="polite"></p>'
+        "{stepper}{comments}{history}",
+        public_id=view["publicId"],
+        notice=notice,
+        details=join(details),
+        refresh_url=refresh_url,
+        stepper=render_stepper(view["pipeline"]),
+        comments=render_comments(view["comments"]) if "comments" in view else Html(""),
+        history=render_history(view["history"], titles),
+    )
+
+
+def render_lookup_form(*, value: str = "", error: str | None = None) -> Html:
+    error_html = (
+        fragment('<p class="field-error" id="public-id-error">{error}</p>', error=error)
+        if error
+        else Html("")
+    )
+    return fragment(
+        '<form class="lookup" method="get" action="/track" role="search" aria-label="Track a '
+        'ticket">'
+        '<label for="public-id">Ticket ID</label>'
+        '<p class="hint" id="public-id-hint">It looks like TK-00042; it is in the answer to your '
+        "submission.</p>"
+        "{error}"
+        '<div class="inline-field">'
+        '<input id="public-id" name="{field}" type="text" value="{value}" required '
+        'autocomplete="off" autocapitalize="characters" spellcheck="false" '
+        'aria-describedby="public-id-hint{described_error}"{invalid}>'
+        '<button type="submit">Track</button></div></form>',
+        error=error_html,
+        field=LOOKUP_FIELD,
+        value=value,
+        described_error=" public-id-error" if error else "",
+        invalid=Html(' aria-invalid="true"') if error else Html(""),
+    )
+
+
+def parse_lookup(text: str) -> int | None:
+    """The ticket number from what someone typed: ``TK-00042``, ``tk-42`` or just ``42``."""
+    digits = text.strip()
+    if digits.upper().startswith(ids.PUBLIC_ID_PREFIX):
+        digits = digits[len(ids.PUBLIC_ID_PREFIX) :]
+    if not (digits.isascii() and digits.isdigit()) or len(digits) > 19:
+        return None
+    number = int(digits)
+    return number if 0 < number < 2**63 else None
+
+
+def lookup_page(
+    request: web.Request, *, value: str = "", error: str | None = None, status: int = 200
+) -> web.Response:
+    content = fragment(
+        "<h1>Track a ticket</h1>"
+        "<p>Enter the ticket ID you got when you submitted your ticket to see where it "
+        "is.</p>{form}",
+        form=render_lookup_form(value=value, error=error),
+    )
+    title = "Track a ticket" if error is None else "Track a ticket: check the ticket ID"
+    return page(request, title, content, status=status)
+
+
+def not_found_page(request: web.Request, public_id: str) -> web.Response:
+    content = fragment(
+        "<h1>We couldn&rsquo;t find that ticket</h1>"
+        '<p>There is no ticket <strong class="public-id">{public_id}</strong>. Check the ticket ID '
+        "you were given; it looks like TK-00042.</p>{form}",
+        public_id=public_id,
+        form=render_lookup_form(value=public_id),
+    )
+    return page(request, "Ticket not found", content, status=404)
+
+
+@routes.get("/track")
+async def lookup_ticket(request: web.Request) -> web.Response:
+    """The lookup form; with ``?publicId=…`` it sends the browser on to that ticket's page."""
+    if LOOKUP_FIELD not in request.query:
+        return lookup_page(request)
+    typed = request.query[LOOKUP_FIELD]
+    if not typed.strip():
+        return lookup_page(request, error="Enter a ticket ID, such as TK-00042.", status=400)
+    number = parse_lookup(typed)
+    if number is None:
+        return lookup_page(
+            request,
+            value=typed,
+            error=f"“{typed.strip()[:40]}” is not a ticket ID. A ticket ID looks like TK-00042.",
+            status=400,
+        )
+    async with request.app[DB].session() as session:
+        found = await TicketRepo(session).by_number(number) is not None
+    public_id = ids.public_id(number)
+    if not found:
+        return lookup_page(
+            request, value=public_id, error=f"There is no ticket {public_id}.", status=404
+        )
+    raise web.HTTPSeeOther(path("track", public_id))
+
+
+@routes.get("/track/{public_id}")
+async def tracking_page(request: web.Request) -> web.Response:
+    """One ticket's journey, with its subject and messages when the link carries the token."""
+    public_id = request.match_info["public_id"]
+    try:
+        view = await load_public_view(request, public_id)
+    except ApiError as exc:
+        if exc.status == 404:
+            return not_found_page(request, public_id)
+        raise
+    token_given = bool(request.query.get("token") or request.headers.get(TOKEN_HEADER))
+    content = render_ticket(
+        view,
+        refresh_url=str(request.rel_url),
+        token_rejected=token_given and "subject" not in view,
+    )
+    return page(
+        request,
+        f"Ticket {view['publicId']}",
+        content,
+        scripts=["track.js"],
+        no_store=True,
+        main_attributes={
+            "data-poll-url": path("api", "tickets", view["publicId"]),
+            "data-poll-seconds": str(POLL_SECONDS),
+            "data-public-id": view["publicId"],
+        },
+    )
