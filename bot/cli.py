@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable, Sequence
 
 from aiohttp import web
 
+from bot import keys_cli
 from bot.app import create_app, warn_if_github_missing
 from bot.config import ConfigError, Settings
 from bot.errors import ApiError
@@ -72,6 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     remove = products.add_parser("remove", help="remove a product (its tickets are kept)")
     remove.add_argument("slug")
     remove.set_defaults(func=cmd_products_remove)
+    keys_cli.register(commands)
     return parser
 
 
