@@ -126,7 +126,7 @@ def validate_new_ticket(data: dict[str, Any]) -> NewDeskTicket:
     if email is not None and not is_email(email):
         errors.add("email", "Invalid email address")
     priority = DEFAULT_PRIORITY
-    if "priority" in data:
+    if data.get("priority") is not None:
         priority = _choice(errors, data, "priority", PRIORITIES, "priority")
     tags: tuple[str, ...] | None = ()
     if data.get("tags") is not None:
