@@ -20,10 +20,18 @@ def register(commands: argparse._SubParsersAction) -> None:
 
     create = keys.add_parser("create", help="create a key and print it (shown only once)")
     create.add_argument("--name", required=True, help="who uses it; comments are signed with it")
-    create.add_argument("--product", action="append", default=[], metavar="SLUG",
-                        help="limit the key to this product (repeat for several; default: all)")
-    create.add_argument("--test", action="store_true",
-                        help="a test-mode key (td_test_…): its tickets never reach GitHub")
+    create.add_argument(
+        "--product",
+        action="append",
+        default=[],
+        metavar="SLUG",
+        help="limit the key to this product (repeat for several; default: all)",
+    )
+    create.add_argument(
+        "--test",
+        action="store_true",
+        help="a test-mode key (td_test_…): its tickets never reach GitHub",
+    )
     create.set_defaults(func=cmd_keys_create)
 
     listing = keys.add_parser("list", help="list keys (never the keys themselves)")

@@ -43,8 +43,11 @@ TEXT = {"type": "string"}
 STAGE = {"type": "string", "enum": [s.value for s in STAGES]}
 DESK_STATUS = {"type": "string", "enum": list(DESK_STATUSES)}
 PRIORITY = {"type": "string", "enum": list(PRIORITIES)}
-TAGS = {"type": "array", "items": {"type": "string", "minLength": 1, "maxLength": MAX_TAG},
-        "maxItems": MAX_TAGS}
+TAGS = {
+    "type": "array",
+    "items": {"type": "string", "minLength": 1, "maxLength": MAX_TAG},
+    "maxItems": MAX_TAGS,
+}
 
 RATE_HEADERS = {
     "X-RateLimit-Limit": {"$ref": "#/components/headers/X-RateLimit-Limit"},
@@ -152,7 +155,9 @@ SCHEMAS: dict[str, Any] = {
             "subject": {"type": "string", "maxLength": 256},
             "body": {"type": "string", "description": "At most 64 KiB"},
             "screenshots": {
-                "type": "array", "maxItems": 3, "items": {"type": "string", "format": "uri"}
+                "type": "array",
+                "maxItems": 3,
+                "items": {"type": "string", "format": "uri"},
             },
         },
     },
@@ -265,8 +270,17 @@ SCHEMAS: dict[str, Any] = {
     "DeskTicketSummary": {
         "type": "object",
         "additionalProperties": False,
-        "required": ["id", "publicId", "subject", "priority", "status", "email", "tags",
-                     "assignee", "createdAt"],
+        "required": [
+            "id",
+            "publicId",
+            "subject",
+            "priority",
+            "status",
+            "email",
+            "tags",
+            "assignee",
+            "createdAt",
+        ],
         "properties": {
             "id": {"type": "string", "pattern": "^tkt_"},
             "publicId": {"type": "string", "pattern": "^TK-\\d{5,}$"},
@@ -282,10 +296,30 @@ SCHEMAS: dict[str, Any] = {
     "DeskTicket": {
         "type": "object",
         "additionalProperties": False,
-        "required": ["id", "publicId", "subject", "body", "priority", "status", "email", "tags",
-                     "assignee", "createdAt", "updatedAt", "productSlug", "stage", "type",
-                     "category", "source_type", "first_response_at", "resolved_at", "due_at",
-                     "created_by", "updated_by", "is_test"],
+        "required": [
+            "id",
+            "publicId",
+            "subject",
+            "body",
+            "priority",
+            "status",
+            "email",
+            "tags",
+            "assignee",
+            "createdAt",
+            "updatedAt",
+            "productSlug",
+            "stage",
+            "type",
+            "category",
+            "source_type",
+            "first_response_at",
+            "resolved_at",
+            "due_at",
+            "created_by",
+            "updated_by",
+            "is_test",
+        ],
         "properties": {
             "id": {"type": "string", "pattern": "^tkt_"},
             "publicId": {"type": "string", "pattern": "^TK-\\d{5,}$"},
@@ -355,8 +389,16 @@ SCHEMAS: dict[str, Any] = {
     },
     "Product": {
         "type": "object",
-        "required": ["slug", "name", "repo", "installationId", "appInstalled",
-                     "deploymentTracking", "productionEnvironments", "createdAt"],
+        "required": [
+            "slug",
+            "name",
+            "repo",
+            "installationId",
+            "appInstalled",
+            "deploymentTracking",
+            "productionEnvironments",
+            "createdAt",
+        ],
         "properties": {
             "slug": TEXT,
             "name": TEXT,
@@ -388,8 +430,16 @@ SCHEMAS: dict[str, Any] = {
     },
     "ApiKey": {
         "type": "object",
-        "required": ["id", "name", "prefix", "mode", "products", "createdAt", "lastUsedAt",
-                     "revokedAt"],
+        "required": [
+            "id",
+            "name",
+            "prefix",
+            "mode",
+            "products",
+            "createdAt",
+            "lastUsedAt",
+            "revokedAt",
+        ],
         "properties": {
             "id": {"type": "string", "pattern": "^key_"},
             "name": TEXT,
@@ -481,8 +531,12 @@ PATHS: dict[str, Any] = {
             "summary": "Track a ticket: stage, pipeline and history; subject and public "
             "comments with the tracking token",
             "parameters": [
-                {"name": "publicId", "in": "path", "required": True,
-                 "schema": {"type": "string", "examples": ["TK-00042"]}},
+                {
+                    "name": "publicId",
+                    "in": "path",
+                    "required": True,
+                    "schema": {"type": "string", "examples": ["TK-00042"]},
+                },
                 {"name": "token", "in": "query", "required": False, "schema": TEXT},
                 {"name": "X-Tracking-Token", "in": "header", "required": False, "schema": TEXT},
             ],
@@ -514,11 +568,22 @@ PATHS: dict[str, Any] = {
                 {"name": "assignee", "in": "query", "schema": TEXT},
                 {"name": "priority", "in": "query", "schema": PRIORITY},
                 {"name": "tag", "in": "query", "schema": TEXT},
-                {"name": "limit", "in": "query",
-                 "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT,
-                            "default": DEFAULT_LIMIT}},
-                {"name": "cursor", "in": "query", "schema": TEXT,
-                 "description": "nextCursor of the previous page"},
+                {
+                    "name": "limit",
+                    "in": "query",
+                    "schema": {
+                        "type": "integer",
+                        "minimum": 1,
+                        "maximum": MAX_LIMIT,
+                        "default": DEFAULT_LIMIT,
+                    },
+                },
+                {
+                    "name": "cursor",
+                    "in": "query",
+                    "schema": TEXT,
+                    "description": "nextCursor of the previous page",
+                },
             ],
         ),
     },
@@ -641,16 +706,25 @@ SPEC: dict[str, Any] = {
         "schemas": SCHEMAS,
         "securitySchemes": {
             "deskKey": {"type": "http", "scheme": "bearer", "description": "A desk API key"},
-            "adminToken": {"type": "http", "scheme": "bearer",
-                           "description": "TINYDESK_ADMIN_TOKEN"},
+            "adminToken": {
+                "type": "http",
+                "scheme": "bearer",
+                "description": "TINYDESK_ADMIN_TOKEN",
+            },
         },
         "headers": {
-            "X-RateLimit-Limit": {"description": "Requests allowed in the window",
-                                  "schema": {"type": "integer"}},
-            "X-RateLimit-Remaining": {"description": "Requests left in the window",
-                                      "schema": {"type": "integer"}},
-            "X-RateLimit-Reset": {"description": "When the window ends (epoch seconds)",
-                                  "schema": {"type": "integer"}},
+            "X-RateLimit-Limit": {
+                "description": "Requests allowed in the window",
+                "schema": {"type": "integer"},
+            },
+            "X-RateLimit-Remaining": {
+                "description": "Requests left in the window",
+                "schema": {"type": "integer"},
+            },
+            "X-RateLimit-Reset": {
+                "description": "When the window ends (epoch seconds)",
+                "schema": {"type": "integer"},
+            },
             "Retry-After": {"description": "Seconds to wait", "schema": {"type": "integer"}},
         },
     },

@@ -25,6 +25,7 @@ from bot.keys import RATE_LIMITER, SETTINGS
 WINDOW_SECONDS = 60
 TOO_MANY_REQUESTS = "Too many requests"
 
+
 @dataclasses.dataclass(frozen=True)
 class RateDecision:
     """The outcome of counting one request against one bucket."""

@@ -138,9 +138,7 @@ class DeskRepo:
     async def stats(self, visibility: Visibility) -> DeskStats:
         """Counts per status (one GROUP BY) and the mean time to resolution."""
         counts = await self.session.execute(
-            select(Ticket.status, func.count())
-            .where(visibility.clause())
-            .group_by(Ticket.status)
+            select(Ticket.status, func.count()).where(visibility.clause()).group_by(Ticket.status)
         )
         by_status = {status: count for status, count in counts.all()}
         avg = await self.session.scalar(

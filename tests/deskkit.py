@@ -40,7 +40,9 @@ def bearer(key: dict | str) -> dict[str, str]:
 
 async def add_product(client, slug: str) -> dict:
     resp = await client.post(
-        "/api/admin/products", json={"slug": slug, "repo": f"octo-org/{slug}"}, headers=ADMIN_HEADERS
+        "/api/admin/products",
+        json={"slug": slug, "repo": f"octo-org/{slug}"},
+        headers=ADMIN_HEADERS,
     )
     assert resp.status == 201, await resp.text()
     return await resp.json()

@@ -65,8 +65,16 @@ class ResponseRecorder:
                 continue
             pointer = "/".join(
                 _pointer_part(p)
-                for p in ("paths", spec_path, method, "responses", str(status), "content",
-                          "application/json", "schema")
+                for p in (
+                    "paths",
+                    spec_path,
+                    method,
+                    "responses",
+                    str(status),
+                    "content",
+                    "application/json",
+                    "schema",
+                )
             )
             validator = Draft202012Validator(
                 {"$ref": f"{SPEC_URI}#/{pointer}"}, registry=self.registry

@@ -80,16 +80,28 @@ async def test_priority_defaults_to_medium_and_tags_to_none(client, key):
 
 async def test_itsm_fields_are_accepted_on_create(client, key):
     body = await create_ticket(
-        client, key, type="incident", category="Access", source_type="frontend",
+        client,
+        key,
+        type="incident",
+        category="Access",
+        source_type="frontend",
         tags=["a", "b", "a", " b "],
     )
-    assert (body["type"], body["category"], body["source_type"]) == ("incident", "Access", "frontend")
+    assert (body["type"], body["category"], body["source_type"]) == (
+        "incident",
+        "Access",
+        "frontend",
+    )
     assert body["tags"] == ["a", "b"]
 
 
 @pytest.mark.parametrize(
     ("drop", "message"),
-    [("subject", "subject is required"), ("body", "body is required"), ("email", "email is required")],
+    [
+        ("subject", "subject is required"),
+        ("body", "body is required"),
+        ("email", "email is required"),
+    ],
 )
 async def test_each_missing_field_has_seed_001s_message(client, key, drop, message):
     payload = {k: v for k, v in SEED_TICKET.items() if k != drop}
@@ -192,7 +204,9 @@ async def test_a_key_for_several_products_files_desk_only_tickets_it_can_still_s
 async def test_unknown_or_out_of_scope_product_is_404(client, db, product, slug):
     await add_product(client, "other-app")
     key = await make_key(client, products=["my-saas-app"])
-    resp = await client.post(TICKETS, json={**SEED_TICKET, "productSlug": slug}, headers=bearer(key))
+    resp = await client.post(
+        TICKETS, json={**SEED_TICKET, "productSlug": slug}, headers=bearer(key)
+    )
     assert resp.status == 404
     body = await resp.json()
     assert body["error"] == "Product not found" and slug in body["hint"]
@@ -230,8 +244,11 @@ async def test_list_filters_by_status_assignee_priority_and_tag(client, key):
     a = await create_ticket(client, key, priority="low", tags=["billing"])
     b = await create_ticket(client, key, priority="urgent", tags=["login", "billing"])
     c = await create_ticket(client, key, priority="urgent", tags=["login"])
-    await client.patch(f"{TICKETS}/{b['id']}", json={"status": "pending", "assignee": "ann@support.com"},
-                       headers=bearer(key))
+    await client.patch(
+        f"{TICKETS}/{b['id']}",
+        json={"status": "pending", "assignee": "ann@support.com"},
+        headers=bearer(key),
+    )
     await client.patch(f"{TICKETS}/{c['id']}", json={"assignee": "bob"}, headers=bearer(key))
 
     async def ids(query: str) -> list[str]:
@@ -306,8 +323,13 @@ async def bulk_tickets(db, n: int, *, product=None, tags=(), created_by=None) ->
     async with db.begin() as session:
         for i in range(n):
             await open_ticket(
-                session, product=product, subject=f"ticket {i}", body="b",
-                email="c@example.com", tags=tags, created_by=created_by,
+                session,
+                product=product,
+                subject=f"ticket {i}",
+                body="b",
+                email="c@example.com",
+                tags=tags,
+                created_by=created_by,
             )
 
 
@@ -350,23 +372,48 @@ async def test_a_walk_is_unaffected_by_tickets_arriving_mid_walk(client, db, key
 
 async def test_seed_get_example_includes_all_comments(client, key):
     created = await create_ticket(client, key)
-    public = await client.post(f"{TICKETS}/{created['id']}/comments",
-                               json={"body": "Investigating now."}, headers=bearer(key))
-    note = await client.post(f"{TICKETS}/{created['id']}/comments",
-                             json={"body": "Customer is on the legacy plan", "internal": True},
-                             headers=bearer(key))
+    public = await client.post(
+        f"{TICKETS}/{created['id']}/comments",
+        json={"body": "Investigating now."},
+        headers=bearer(key),
+    )
+    note = await client.post(
+        f"{TICKETS}/{created['id']}/comments",
+        json={"body": "Customer is on the legacy plan", "internal": True},
+        headers=bearer(key),
+    )
     public, note = await public.json(), await note.json()
     resp = await client.get(f"{TICKETS}/{created['id']}", headers=bearer(key))
     assert resp.status == 200
     body = await resp.json()
     assert body["comments"] == [
-        {"id": public["id"], "body": "Investigating now.", "internal": False,
-         "author": "agent@support.com", "createdAt": public["createdAt"]},
-        {"id": note["id"], "body": "Customer is on the legacy plan", "internal": True,
-         "author": "agent@support.com", "createdAt": note["createdAt"]},
+        {
+            "id": public["id"],
+            "body": "Investigating now.",
+            "internal": False,
+            "author": "agent@support.com",
+            "createdAt": public["createdAt"],
+        },
+        {
+            "id": note["id"],
+            "body": "Customer is on the legacy plan",
+            "internal": True,
+            "author": "agent@support.com",
+            "createdAt": note["createdAt"],
+        },
     ]
-    for field in ("id", "subject", "body", "priority", "status", "email", "tags", "assignee",
-                  "createdAt", "publicId"):
+    for field in (
+        "id",
+        "subject",
+        "body",
+        "priority",
+        "status",
+        "email",
+        "tags",
+        "assignee",
+        "createdAt",
+        "publicId",
+    ):
         assert body[field] == created[field], field
     assert body["first_response_at"] == public["createdAt"]
 
@@ -378,8 +425,9 @@ async def test_a_ticket_is_found_by_desk_id_or_public_id(client, key):
         assert body["id"] == created["id"], ref
 
 
-@pytest.mark.parametrize("ref", ["tkt_nope", "TK-00099", "nonsense", "%00", "tkt_" + "x" * 300,
-                                 "TK-" + "9" * 40])
+@pytest.mark.parametrize(
+    "ref", ["tkt_nope", "TK-00099", "nonsense", "%00", "tkt_" + "x" * 300, "TK-" + "9" * 40]
+)
 async def test_unknown_tickets_are_404_ticket_not_found(client, key, ref):
     await create_ticket(client, key)
     for method in ("get", "patch", "delete"):
@@ -397,8 +445,14 @@ async def test_seed_patch_updates_fields_and_returns_the_ticket_with_comments(cl
     created = await create_ticket(client, key)
     resp = await client.patch(
         f"{TICKETS}/{created['id']}",
-        json={"status": "pending", "assignee": "agent@support.com", "priority": "urgent",
-              "tags": ["urgent", "billing"], "type": "incident", "category": "Access"},
+        json={
+            "status": "pending",
+            "assignee": "agent@support.com",
+            "priority": "urgent",
+            "tags": ["urgent", "billing"],
+            "type": "incident",
+            "category": "Access",
+        },
         headers=bearer(key),
     )
     assert resp.status == 200
@@ -413,7 +467,9 @@ async def test_seed_patch_updates_fields_and_returns_the_ticket_with_comments(cl
     assert body["stage"] == "RECEIVED"  # staff changes never move the pipeline (except closing)
     again = await (await client.get(f"{TICKETS}/{created['id']}", headers=bearer(key))).json()
     assert {k: again[k] for k in ("status", "assignee", "priority", "tags")} == {
-        "status": "pending", "assignee": "agent@support.com", "priority": "urgent",
+        "status": "pending",
+        "assignee": "agent@support.com",
+        "priority": "urgent",
         "tags": ["urgent", "billing"],
     }
 
@@ -423,10 +479,18 @@ async def test_patch_can_unassign_and_clear_optional_fields(client, key):
     url = f"{TICKETS}/{created['id']}"
     await client.patch(url, json={"assignee": "ann"}, headers=bearer(key))
     body = await (
-        await client.patch(url, json={"assignee": None, "type": None, "category": None, "tags": []},
-                           headers=bearer(key))
+        await client.patch(
+            url,
+            json={"assignee": None, "type": None, "category": None, "tags": []},
+            headers=bearer(key),
+        )
     ).json()
-    assert (body["assignee"], body["type"], body["category"], body["tags"]) == (None, None, None, [])
+    assert (body["assignee"], body["type"], body["category"], body["tags"]) == (
+        None,
+        None,
+        None,
+        [],
+    )
     assert body["priority"] == "high"  # untouched
 
 
@@ -457,8 +521,9 @@ async def test_patch_validates_each_field(client, key, change, message):
 async def test_staff_closing_moves_the_stage_to_closed_with_a_history_entry(client, db, key):
     created = await create_ticket(client, key)
     body = await (
-        await client.patch(f"{TICKETS}/{created['id']}", json={"status": "closed"},
-                           headers=bearer(key))
+        await client.patch(
+            f"{TICKETS}/{created['id']}", json={"status": "closed"}, headers=bearer(key)
+        )
     ).json()
     assert body["status"] == "closed" and body["stage"] == "CLOSED"
     public = await (await client.get("/api/tickets/TK-00001")).json()
@@ -467,7 +532,11 @@ async def test_staff_closing_moves_the_stage_to_closed_with_a_history_entry(clie
     assert public["history"][-1]["description"] == "Closed by support"
     async with db.session() as session:
         step = await session.scalar(select(StageTransition).order_by(StageTransition.id.desc()))
-    assert (step.cause, step.to_stage, step.actor) == ("staff.closed", "CLOSED", "agent@support.com")
+    assert (step.cause, step.to_stage, step.actor) == (
+        "staff.closed",
+        "CLOSED",
+        "agent@support.com",
+    )
     # Closing again adds no second transition.
     await client.patch(f"{TICKETS}/{created['id']}", json={"status": "closed"}, headers=bearer(key))
     assert await count(db, StageTransition, StageTransition.cause == "staff.closed") == 1
@@ -477,7 +546,9 @@ async def test_staff_closing_moves_the_stage_to_closed_with_a_history_entry(clie
 async def test_resolving_sets_resolved_at_and_reopening_clears_it(client, key):
     created = await create_ticket(client, key)
     url = f"{TICKETS}/{created['id']}"
-    resolved = await (await client.patch(url, json={"status": "resolved"}, headers=bearer(key))).json()
+    resolved = await (
+        await client.patch(url, json={"status": "resolved"}, headers=bearer(key))
+    ).json()
     assert ISO_MS_Z.match(resolved["resolved_at"]) and resolved["stage"] == "RECEIVED"
     closed = await (await client.patch(url, json={"status": "closed"}, headers=bearer(key))).json()
     assert closed["resolved_at"] == resolved["resolved_at"]
@@ -513,9 +584,11 @@ async def test_delete_closes_and_soft_deletes(client, db, key):
 
 async def test_seed_comment_example(client, key):
     created = await create_ticket(client, key)
-    resp = await client.post(f"{TICKETS}/{created['id']}/comments",
-                             json={"body": "Issue resolved. User can now log in."},
-                             headers=bearer(key))
+    resp = await client.post(
+        f"{TICKETS}/{created['id']}/comments",
+        json={"body": "Issue resolved. User can now log in."},
+        headers=bearer(key),
+    )
     assert resp.status == 201
     body = await resp.json()
     assert body["id"].startswith("cmt_")
@@ -537,7 +610,9 @@ async def test_seed_comment_example(client, key):
 )
 async def test_bad_comments_are_400(client, db, key, payload, error):
     created = await create_ticket(client, key)
-    resp = await client.post(f"{TICKETS}/{created['id']}/comments", json=payload, headers=bearer(key))
+    resp = await client.post(
+        f"{TICKETS}/{created['id']}/comments", json=payload, headers=bearer(key)
+    )
     assert resp.status == 400
     body = await resp.json()
     assert body["error"] == error and body["hint"]
@@ -547,9 +622,13 @@ async def test_bad_comments_are_400(client, db, key, payload, error):
 async def test_only_the_first_public_comment_sets_first_response_at(client, key):
     created = await create_ticket(client, key)
     url = f"{TICKETS}/{created['id']}"
-    await client.post(f"{url}/comments", json={"body": "note", "internal": True}, headers=bearer(key))
+    await client.post(
+        f"{url}/comments", json={"body": "note", "internal": True}, headers=bearer(key)
+    )
     assert (await (await client.get(url, headers=bearer(key))).json())["first_response_at"] is None
-    first = await (await client.post(f"{url}/comments", json={"body": "hi"}, headers=bearer(key))).json()
+    first = await (
+        await client.post(f"{url}/comments", json={"body": "hi"}, headers=bearer(key))
+    ).json()
     await client.post(f"{url}/comments", json={"body": "again"}, headers=bearer(key))
     ticket = await (await client.get(url, headers=bearer(key))).json()
     assert ticket["first_response_at"] == first["createdAt"]
@@ -557,17 +636,29 @@ async def test_only_the_first_public_comment_sets_first_response_at(client, key)
 
 async def test_public_comments_reach_the_tracking_view_and_internal_notes_never_do(client, product):
     key = await make_key(client, name="Dana from Support")
-    submitted = await (await client.post("/api/tickets", json={
-        "productSlug": "my-saas-app", "submitterEmail": "sam@example.com",
-        "subject": "Export fails", "body": "CSV export times out",
-    })).json()
+    submitted = await (
+        await client.post(
+            "/api/tickets",
+            json={
+                "productSlug": "my-saas-app",
+                "submitterEmail": "sam@example.com",
+                "subject": "Export fails",
+                "body": "CSV export times out",
+            },
+        )
+    ).json()
     url = f"{TICKETS}/{submitted['publicId']}/comments"
     await client.post(url, json={"body": "We are on it."}, headers=bearer(key))
-    await client.post(url, json={"body": "SECRET: customer owes money", "internal": True},
-                      headers=bearer(key))
-    with_token = await client.get(f"/api/tickets/{submitted['publicId']}?token={submitted['trackingToken']}")
+    await client.post(
+        url, json={"body": "SECRET: customer owes money", "internal": True}, headers=bearer(key)
+    )
+    with_token = await client.get(
+        f"/api/tickets/{submitted['publicId']}?token={submitted['trackingToken']}"
+    )
     body = await with_token.json()
-    assert [(c["body"], c["author"]) for c in body["comments"]] == [("We are on it.", "Dana from Support")]
+    assert [(c["body"], c["author"]) for c in body["comments"]] == [
+        ("We are on it.", "Dana from Support")
+    ]
     assert "SECRET" not in await with_token.text()
     without = await client.get(f"/api/tickets/{submitted['publicId']}")
     text = await without.text()
@@ -589,13 +680,16 @@ async def test_stats_always_has_the_four_statuses(client, key):
 async def test_stats_count_by_status_and_average_resolution_hours(client, db, key):
     tickets = [await create_ticket(client, key) for _ in range(5)]
     for ticket, status in zip(tickets, ["pending", "resolved", "resolved", "closed"], strict=False):
-        await client.patch(f"{TICKETS}/{ticket['id']}", json={"status": status}, headers=bearer(key))
+        await client.patch(
+            f"{TICKETS}/{ticket['id']}", json={"status": status}, headers=bearer(key)
+        )
     # Resolution times of 2h and 4.5h (and 1h for one closed after resolving): mean 2.5h.
-    start = dt.datetime(2026, 2, 17, 10, 0, tzinfo=dt.timezone.utc)
+    start = dt.datetime(2026, 2, 17, 10, 0, tzinfo=dt.UTC)
     async with db.begin() as session:
         for ticket, hours in zip(tickets[1:4], [2, 4.5, 1], strict=True):
             await session.execute(
-                update(Ticket).where(Ticket.desk_id == ticket["id"])
+                update(Ticket)
+                .where(Ticket.desk_id == ticket["id"])
                 .values(created_at=start, resolved_at=start + dt.timedelta(hours=hours))
             )
     body = await (await client.get("/api/v1/desk/stats", headers=bearer(key))).json()
@@ -608,12 +702,16 @@ async def test_stats_count_by_status_and_average_resolution_hours(client, db, ke
 
 async def test_average_resolution_is_rounded_to_one_decimal(client, db, key):
     ticket = await create_ticket(client, key)
-    start = dt.datetime(2026, 2, 17, 10, 0, tzinfo=dt.timezone.utc)
+    start = dt.datetime(2026, 2, 17, 10, 0, tzinfo=dt.UTC)
     async with db.begin() as session:
         await session.execute(
-            update(Ticket).where(Ticket.desk_id == ticket["id"])
-            .values(status="resolved", created_at=start,
-                    resolved_at=start + dt.timedelta(hours=4, minutes=13))
+            update(Ticket)
+            .where(Ticket.desk_id == ticket["id"])
+            .values(
+                status="resolved",
+                created_at=start,
+                resolved_at=start + dt.timedelta(hours=4, minutes=13),
+            )
         )
     body = await (await client.get("/api/v1/desk/stats", headers=bearer(key))).json()
     assert body["avgResolutionTimeHours"] == 4.2
@@ -643,7 +741,9 @@ async def test_a_scoped_key_cannot_read_change_or_count_another_products_tickets
     stats = await (await client.get("/api/v1/desk/stats", headers=bearer(mine_key))).json()
     assert stats["totalTickets"] == 1
     # Untouched, and the unscoped key sees both.
-    untouched = await (await client.get(f"{TICKETS}/{theirs['id']}", headers=bearer(other_key))).json()
+    untouched = await (
+        await client.get(f"{TICKETS}/{theirs['id']}", headers=bearer(other_key))
+    ).json()
     assert untouched["status"] == "open" and untouched["comments"] == []
     admin_key = await make_key(client, name="all")
     listed = await (await client.get(TICKETS, headers=bearer(admin_key))).json()
@@ -651,14 +751,21 @@ async def test_a_scoped_key_cannot_read_change_or_count_another_products_tickets
 
 
 async def test_public_tickets_are_visible_to_keys_of_their_product(client, product):
-    await client.post("/api/tickets", json={
-        "productSlug": "my-saas-app", "submitterEmail": "sam@example.com",
-        "subject": "Export fails", "body": "b",
-    })
+    await client.post(
+        "/api/tickets",
+        json={
+            "productSlug": "my-saas-app",
+            "submitterEmail": "sam@example.com",
+            "subject": "Export fails",
+            "body": "b",
+        },
+    )
     key = await make_key(client, products=["my-saas-app"])
     body = await (await client.get(f"{TICKETS}/TK-00001", headers=bearer(key))).json()
     assert (body["email"], body["productSlug"], body["created_by"]) == (
-        "sam@example.com", "my-saas-app", None
+        "sam@example.com",
+        "my-saas-app",
+        None,
     )
 
 
@@ -667,13 +774,25 @@ async def test_public_tickets_are_visible_to_keys_of_their_product(client, produ
 
 @pytest.mark.parametrize(
     "authorization",
-    [None, "", "Bearer", "Basic dXNlcjpwYXNz", "Bearer td_live_short",
-     "Bearer td_live_" + "A" * 38, "Token td_live_x", "Bearer  td_live_x y"],
+    [
+        None,
+        "",
+        "Bearer",
+        "Basic dXNlcjpwYXNz",
+        "Bearer td_live_short",
+        "Bearer td_live_" + "A" * 38,
+        "Token td_live_x",
+        "Bearer  td_live_x y",
+    ],
 )
 async def test_anything_but_a_valid_key_is_401(client, key, authorization):
     headers = {} if authorization is None else {"Authorization": authorization}
-    for method, path in (("get", TICKETS), ("post", TICKETS), ("get", "/api/v1/desk/stats"),
-                         ("get", "/api/v1/nothing-here")):
+    for method, path in (
+        ("get", TICKETS),
+        ("post", TICKETS),
+        ("get", "/api/v1/desk/stats"),
+        ("get", "/api/v1/nothing-here"),
+    ):
         resp = await client.request(method, path, headers=headers, json=SEED_TICKET)
         assert resp.status == 401
         body = await resp.json()
@@ -693,16 +812,26 @@ async def test_a_revoked_key_is_401_at_once(client, key):
 
 @pytest.mark.parametrize(
     "payload",
-    [b"[]", b"null", b"{", b'{"subject": {"$gt": ""}}', b'{"tags": [[[]]]}', b"\xff",
-     json.dumps({**SEED_TICKET, "subject": "\x00"}).encode(),
-     json.dumps({**SEED_TICKET, "tags": ["a\x00"]}).encode(),
-     json.dumps({**SEED_TICKET, "email": "a@b.c" * 100}).encode()],
+    [
+        b"[]",
+        b"null",
+        b"{",
+        b'{"subject": {"$gt": ""}}',
+        b'{"tags": [[[]]]}',
+        b"\xff",
+        json.dumps({**SEED_TICKET, "subject": "\x00"}).encode(),
+        json.dumps({**SEED_TICKET, "tags": ["a\x00"]}).encode(),
+        json.dumps({**SEED_TICKET, "email": "a@b.c" * 100}).encode(),
+    ],
 )
 async def test_odd_bodies_are_4xx_never_500(client, key, payload):
     created = await create_ticket(client, key)
     headers = {**bearer(key), "Content-Type": "application/json"}
-    for method, url in (("post", TICKETS), ("patch", f"{TICKETS}/{created['id']}"),
-                        ("post", f"{TICKETS}/{created['id']}/comments")):
+    for method, url in (
+        ("post", TICKETS),
+        ("patch", f"{TICKETS}/{created['id']}"),
+        ("post", f"{TICKETS}/{created['id']}/comments"),
+    ):
         resp = await client.request(method, url, data=payload, headers=headers)
         assert resp.status < 500, (method, url, payload)
         if resp.status >= 400:

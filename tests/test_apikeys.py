@@ -112,8 +112,11 @@ async def test_a_key_for_an_unknown_product_is_404(client, product):
 
 
 async def test_the_keys_api_needs_the_admin_token(client):
-    for method, path in (("get", "/api/admin/keys"), ("post", "/api/admin/keys"),
-                         ("delete", "/api/admin/keys/key_x")):
+    for method, path in (
+        ("get", "/api/admin/keys"),
+        ("post", "/api/admin/keys"),
+        ("delete", "/api/admin/keys/key_x"),
+    ):
         resp = await client.request(method, path, json={"name": "x"})
         assert resp.status == 401
         assert (await resp.json())["error"] == "Unauthorized"
@@ -123,8 +126,11 @@ async def test_a_key_whose_product_was_removed_sees_nothing_rather_than_everythi
     await add_product(client, "other-app")
     key = await make_key(client, products=["other-app"])
     mine = await make_key(client, products=["my-saas-app"])
-    await client.post("/api/v1/desk/tickets", headers=bearer(mine), json={
-        "subject": "s", "body": "b", "email": "c@example.com"})
+    await client.post(
+        "/api/v1/desk/tickets",
+        headers=bearer(mine),
+        json={"subject": "s", "body": "b", "email": "c@example.com"},
+    )
     await client.delete("/api/admin/products/other-app", headers=ADMIN_HEADERS)
     body = await (await client.get("/api/v1/desk/tickets", headers=bearer(key))).json()
     assert body["tickets"] == []
@@ -137,8 +143,10 @@ def test_cli_creates_lists_and_revokes_keys(database_url, capsys):
     assert main(["products", "add", "my-saas-app", "--repo", "octo-org/my-saas-app"], environ) == 0
     capsys.readouterr()
 
-    assert main(["keys", "create", "--name", "Support", "--product", "my-saas-app", "--test"],
-                environ) == 0
+    assert (
+        main(["keys", "create", "--name", "Support", "--product", "my-saas-app", "--test"], environ)
+        == 0
+    )
     out, err = capsys.readouterr()
     key = out.strip()
     assert KEY_PATTERN.match(key) and key.startswith("td_test_")

@@ -9,7 +9,7 @@ import pytest
 from bot.desk_status import resolved_at_for, staff_status_change, status_for_stage_change
 from bot.pipeline import STAGES, Stage
 
-NOW = dt.datetime(2026, 2, 17, 12, 0, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2026, 2, 17, 12, 0, tzinfo=dt.UTC)
 EARLIER = NOW - dt.timedelta(hours=3)
 WORKING = [s for s in STAGES if s not in (Stage.DEPLOYED, Stage.CLOSED)]
 
@@ -47,17 +47,28 @@ def test_resolved_at_is_stamped_kept_and_forgotten():
 
 
 def test_staff_closing_moves_the_stage_once():
-    change = staff_status_change(current_status="open", current_stage="PR_OPEN",
-                                 resolved_at=None, new_status="closed", now=NOW)
+    change = staff_status_change(
+        current_status="open",
+        current_stage="PR_OPEN",
+        resolved_at=None,
+        new_status="closed",
+        now=NOW,
+    )
     assert (change.status, change.close_stage, change.resolved_at) == ("closed", True, None)
-    again = staff_status_change(current_status="closed", current_stage="CLOSED",
-                                resolved_at=None, new_status="closed", now=NOW)
+    again = staff_status_change(
+        current_status="closed",
+        current_stage="CLOSED",
+        resolved_at=None,
+        new_status="closed",
+        now=NOW,
+    )
     assert again.close_stage is False
 
 
 @pytest.mark.parametrize("status", ["open", "pending", "resolved"])
 def test_other_staff_statuses_never_move_the_stage(status):
-    change = staff_status_change(current_status="open", current_stage="MERGED",
-                                 resolved_at=None, new_status=status, now=NOW)
+    change = staff_status_change(
+        current_status="open", current_stage="MERGED", resolved_at=None, new_status=status, now=NOW
+    )
     assert change.status == status and change.close_stage is False
     assert change.resolved_at == (NOW if status == "resolved" else None)

@@ -44,13 +44,22 @@ async def test_every_api_route_is_described(client):
 
 def test_the_contract_paths_are_described():
     for operation in [
-        ("POST", "/api/v1/desk/tickets"), ("GET", "/api/v1/desk/tickets"),
-        ("GET", "/api/v1/desk/tickets/{}"), ("PATCH", "/api/v1/desk/tickets/{}"),
-        ("DELETE", "/api/v1/desk/tickets/{}"), ("POST", "/api/v1/desk/tickets/{}/comments"),
-        ("GET", "/api/v1/desk/stats"), ("POST", "/api/tickets"), ("GET", "/api/tickets/{}"),
-        ("POST", "/webhooks/github"), ("GET", "/healthz"), ("GET", "/api/admin/keys"),
-        ("POST", "/api/admin/keys"), ("DELETE", "/api/admin/keys/{}"),
-        ("GET", "/api/admin/products"), ("POST", "/api/admin/products"),
+        ("POST", "/api/v1/desk/tickets"),
+        ("GET", "/api/v1/desk/tickets"),
+        ("GET", "/api/v1/desk/tickets/{}"),
+        ("PATCH", "/api/v1/desk/tickets/{}"),
+        ("DELETE", "/api/v1/desk/tickets/{}"),
+        ("POST", "/api/v1/desk/tickets/{}/comments"),
+        ("GET", "/api/v1/desk/stats"),
+        ("POST", "/api/tickets"),
+        ("GET", "/api/tickets/{}"),
+        ("POST", "/webhooks/github"),
+        ("GET", "/healthz"),
+        ("GET", "/api/admin/keys"),
+        ("POST", "/api/admin/keys"),
+        ("DELETE", "/api/admin/keys/{}"),
+        ("GET", "/api/admin/products"),
+        ("POST", "/api/admin/products"),
         ("DELETE", "/api/admin/products/{}"),
     ]:
         assert operation in described_operations(), operation
@@ -59,7 +68,7 @@ def test_the_contract_paths_are_described():
 
 def test_the_document_is_openapi_3_1_with_valid_schemas_and_resolvable_refs():
     assert SPEC["openapi"].startswith("3.1")
-    for name, schema in SPEC["components"]["schemas"].items():
+    for _name, schema in SPEC["components"]["schemas"].items():
         Draft202012Validator.check_schema(schema)
     text = json.dumps(SPEC)
     for ref in set(part.split('"')[0] for part in text.split('"$ref": "')[1:]):
@@ -83,13 +92,17 @@ async def test_the_document_is_served(client):
 async def test_desk_responses_are_checked_against_the_document(client, product):
     """A tour of the desk and admin API whose answers the recorder validates at teardown."""
     key = await make_key(client, products=["my-saas-app"])
-    created = await (await client.post(
-        "/api/v1/desk/tickets",
-        json={"subject": "s", "body": "b", "email": "c@example.com", "type": "change"},
-        headers=bearer(key),
-    )).json()
+    created = await (
+        await client.post(
+            "/api/v1/desk/tickets",
+            json={"subject": "s", "body": "b", "email": "c@example.com", "type": "change"},
+            headers=bearer(key),
+        )
+    ).json()
     url = f"/api/v1/desk/tickets/{created['id']}"
-    await client.post(f"{url}/comments", json={"body": "note", "internal": True}, headers=bearer(key))
+    await client.post(
+        f"{url}/comments", json={"body": "note", "internal": True}, headers=bearer(key)
+    )
     await client.patch(url, json={"status": "resolved", "tags": ["x"]}, headers=bearer(key))
     await client.get(url, headers=bearer(key))
     await client.get("/api/v1/desk/tickets?limit=1", headers=bearer(key))

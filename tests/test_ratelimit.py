@@ -99,8 +99,11 @@ async def test_the_51st_ticket_creation_in_a_minute_is_429(client):
     resp = await client.post("/api/v1/desk/tickets", json=SEED_TICKET, headers=bearer(key))
     assert resp.status == 429
     body = await resp.json()
-    assert body == {"error": "Too many requests", "retryAfter": 30,
-                    "hint": "Rate limit exceeded. Try again in 30 seconds."}
+    assert body == {
+        "error": "Too many requests",
+        "retryAfter": 30,
+        "hint": "Rate limit exceeded. Try again in 30 seconds.",
+    }
     assert resp.headers["Retry-After"] == "30"
     assert resp.headers["X-RateLimit-Limit"] == "50"
     # Reading still works: the request limit (100) is not used up.
@@ -121,8 +124,12 @@ async def test_error_answers_carry_the_headers_too(client):
 
 
 async def test_zero_turns_a_limit_off(make_client):
-    limits = RateLimits(desk_requests_per_minute=0, desk_creates_per_minute=0,
-                        public_creates_per_minute=0, public_reads_per_minute=0)
+    limits = RateLimits(
+        desk_requests_per_minute=0,
+        desk_creates_per_minute=0,
+        public_creates_per_minute=0,
+        public_reads_per_minute=0,
+    )
     client = await make_client(Settings(admin_token=ADMIN_TOKEN, rate_limits=limits))
     key = await make_key(client)
     frozen(client)
@@ -132,8 +139,12 @@ async def test_zero_turns_a_limit_off(make_client):
     assert "X-RateLimit-Limit" not in resp.headers
 
 
-PUBLIC_TICKET = {"productSlug": "my-saas-app", "submitterEmail": "sam@example.com",
-                 "subject": "s", "body": "b"}
+PUBLIC_TICKET = {
+    "productSlug": "my-saas-app",
+    "submitterEmail": "sam@example.com",
+    "subject": "s",
+    "body": "b",
+}
 
 
 async def test_public_submissions_are_limited_per_address(client, product):
@@ -146,8 +157,11 @@ async def test_public_submissions_are_limited_per_address(client, product):
     resp = await client.post("/api/tickets", json=PUBLIC_TICKET)
     assert resp.status == 429
     assert resp.headers["Retry-After"] == "10"
-    assert await resp.json() == {"error": "Too many requests", "retryAfter": 10,
-                                 "hint": "Rate limit exceeded. Try again in 10 seconds."}
+    assert await resp.json() == {
+        "error": "Too many requests",
+        "retryAfter": 10,
+        "hint": "Rate limit exceeded. Try again in 10 seconds.",
+    }
     # Reads have their own allowance.
     read = await client.get("/api/tickets/TK-00001")
     assert read.status == 200 and read.headers["X-RateLimit-Limit"] == "120"
@@ -174,12 +188,15 @@ async def test_forwarded_for_counts_only_behind_a_trusted_proxy(make_client, pro
     )
     client = await make_client(settings)
     frozen(client)
-    first = await client.post("/api/tickets", json=PUBLIC_TICKET,
-                              headers={"X-Forwarded-For": "198.51.100.1, 203.0.113.1"})
+    first = await client.post(
+        "/api/tickets", json=PUBLIC_TICKET, headers={"X-Forwarded-For": "198.51.100.1, 203.0.113.1"}
+    )
     # Same proxy-seen address, a different (spoofable) first entry: still the same caller.
-    spoofed = await client.post("/api/tickets", json=PUBLIC_TICKET,
-                                headers={"X-Forwarded-For": "192.0.2.99, 203.0.113.1"})
-    other = await client.post("/api/tickets", json=PUBLIC_TICKET,
-                              headers={"X-Forwarded-For": "203.0.113.2"})
+    spoofed = await client.post(
+        "/api/tickets", json=PUBLIC_TICKET, headers={"X-Forwarded-For": "192.0.2.99, 203.0.113.1"}
+    )
+    other = await client.post(
+        "/api/tickets", json=PUBLIC_TICKET, headers={"X-Forwarded-For": "203.0.113.2"}
+    )
     assert first.status == 201 and spoofed.status == 429
     assert other.status == (201 if trusted else 429)
