@@ -507,7 +507,11 @@ PATHS: dict[str, Any] = {
             ],
             "requestBody": {"required": True, "content": {JSON: {"schema": {"type": "object"}}}},
             "responses": {
-                "202": {"description": "Verified and stored for processing"},
+                "202": {
+                    "description": "Verified and stored for processing",
+                    # The receiver's acknowledgement; clients (GitHub) ignore its body.
+                    "content": {JSON: {"schema": {"type": "object"}}},
+                },
                 **errors(400, 401, 413),
             },
         }
