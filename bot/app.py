@@ -7,12 +7,13 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from bot import __version__
-from bot.api import admin, public
+from bot import __version__, openapi
+from bot.api import admin, admin_keys, desk, public
 from bot.config import Settings
 from bot.errors import error_middleware
 from bot.github import GitHubApp, client_session
-from bot.keys import DB, GITHUB, SETTINGS, WORKERS
+from bot.keys import DB, GITHUB, RATE_LIMITER, SETTINGS, WORKERS
+from bot.ratelimit import RateLimiter, attach_rate_limit_headers
 from bot.web import setup_pages
 from bot.outbox import GitHubOutbox
 from bot.workers import QueueWorker, Workers
@@ -52,8 +53,13 @@ async def healthz(request: web.Request) -> web.Response:
 
 def create_app(settings: Settings, *, db: Database | None = None) -> web.Application:
     """The whole TinyDesk server. ``db`` is given by tests that own the database."""
-    app = web.Application(middlewares=[error_middleware, admin.admin_auth_middleware], client_max_size=CLIENT_MAX_SIZE)
+    app = web.Application(
+        middlewares=[error_middleware, admin.admin_auth_middleware, desk.desk_middleware],
+        client_max_size=CLIENT_MAX_SIZE,
+    )
     app[SETTINGS] = settings
+    app[RATE_LIMITER] = RateLimiter()
+    app.on_response_prepare.append(attach_rate_limit_headers)
 
     async def database_ctx(app: web.Application) -> AsyncIterator[None]:
         owned = db is None
@@ -70,6 +76,9 @@ def create_app(settings: Settings, *, db: Database | None = None) -> web.Applica
     app.router.add_routes(admin.routes)
     app.router.add_routes(receiver.routes)
     setup_pages(app)
+    app.router.add_routes(admin_keys.routes)
+    app.router.add_routes(desk.routes)
+    app.router.add_routes(openapi.routes)
     return app
 
 

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import pipeline
-from bot.desk_status import status_for_stage_change
+from bot.desk_status import resolved_at_for, status_for_stage_change
 from bot.pipeline import Stage
 from storage.jobs import JobRepo
 from storage.models import Product, StageTransition, Ticket
@@ -77,12 +77,11 @@ async def apply(
                 )
             )
             current = step.value
-            ticket.status = status_for_stage_change(ticket.status, step.value)
+            old_status, ticket.status = ticket.status, status_for_stage_change(ticket.status, step.value)
+            ticket.resolved_at = resolved_at_for(old_status, ticket.status, ticket.resolved_at, now)
         ticket.stage = current
         ticket.stage_event_at = _latest(ticket.stage_event_at, event.occurred_at) or now
         ticket.updated_at = now
-        if ticket.status == "resolved" and ticket.resolved_at is None:
-            ticket.resolved_at = now
         moved.append(ticket)
     for product_id, issue_number in {(t.product_id, t.issue_number) for t in moved}:
         if product_id is not None and issue_number is not None:

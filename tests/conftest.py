@@ -21,6 +21,7 @@ from bot.config import Settings
 from storage import migrate
 from storage.database import Database
 from storage.models import Base
+from tests.openapi_recorder import ResponseRecorder
 
 ADMIN_TOKEN = "test-admin-token-0123456789"
 PG_URL = os.environ.get("TINYDESK_TEST_DATABASE_URL", "").strip()
@@ -104,13 +105,17 @@ def settings() -> Settings:
 
 @pytest.fixture
 def make_client(db: Database, aiohttp_client):
-    """Build a test client for the app with the given settings (default: ``settings``)."""
+    """Build a test client for the app with the given settings (default: ``settings``).
+    Every JSON response it sees must match the OpenAPI document (checked at teardown)."""
+    recorder = ResponseRecorder()
 
     async def make(settings: Settings | None = None):
         app = create_app(settings or Settings(admin_token=ADMIN_TOKEN, run_workers=False), db=db)
+        app.on_response_prepare.append(recorder.on_prepare)
         return await aiohttp_client(app)
 
-    return make
+    yield make
+    recorder.assert_valid()
 
 
 @pytest.fixture

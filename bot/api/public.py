@@ -9,6 +9,7 @@ from bot.errors import ApiError
 from bot.http import read_json_object
 from bot.intake import open_ticket, validate_submission
 from bot.keys import DB, SETTINGS
+from bot.ratelimit import limit_public_creates, limit_public_reads
 from bot.timefmt import iso_ms
 from bot.views import public_ticket
 from bot.workers import notify_workers
@@ -33,6 +34,7 @@ def tracking_url(request: web.Request, public_id: str, token: str | None = None)
 
 @routes.post("/api/tickets")
 async def submit_ticket(request: web.Request) -> web.Response:
+    limit_public_creates(request)
     submission = validate_submission(await read_json_object(request))
     async with request.app[DB].begin() as session:
         product = await ProductRepo(session).by_slug(submission.product_slug)
@@ -70,6 +72,7 @@ async def submit_ticket(request: web.Request) -> web.Response:
 
 @routes.get("/api/tickets/{public_id}")
 async def track_ticket(request: web.Request) -> web.Response:
+    limit_public_reads(request)
     view = await load_public_view(request, request.match_info["public_id"])
     return web.json_response(view, headers={"Cache-Control": "no-store"})
 

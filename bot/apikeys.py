@@ -1,0 +1,198 @@
+"""Desk API keys: making them, recognising them, and what each one may see (its scope).
+
+A key looks like ``td_live_`` or ``td_test_`` + 32 random base62 characters (190 bits) + a
+6-character base62 CRC32 of those, like GitHub's own tokens: the fixed prefix and checksum
+let secret scanners find leaked keys with no false positives, and let the server reject a
+mistyped key without a database lookup. Only ``hash_secret(key)`` is stored.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import secrets
+import string
+import zlib
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import ids
+from bot.errors import ApiError
+from bot.intake import FieldErrors
+from bot.timefmt import iso_ms
+from storage.apikeys import ApiKeyRepo
+from storage.models import ApiKey, Product
+from storage.products import ProductRepo
+from storage.types import utcnow
+
+LIVE_PREFIX = "td_live_"
+TEST_PREFIX = "td_test_"
+RANDOM_CHARS = 32
+CHECKSUM_CHARS = 6
+BASE62 = string.digits + string.ascii_letters
+DISPLAY_CHARS = len(LIVE_PREFIX) + 4  # td_live_AbCd: enough to tell keys apart in a list
+MAX_NAME = 200
+MAX_PRODUCTS = 100
+_KEY_ID = re.compile(r"^key_[A-Za-z0-9_-]{1,36}$")
+
+
+def _base62(number: int, width: int) -> str:
+    digits = []
+    for _ in range(width):
+        number, digit = divmod(number, 62)
+        digits.append(BASE62[digit])
+    return "".join(reversed(digits))
+
+
+def _checksum(random_part: str) -> str:
+    return _base62(zlib.crc32(random_part.encode("ascii")), CHECKSUM_CHARS)
+
+
+def generate_key(*, test: bool) -> str:
+    """A new secret key, e.g. ``td_live_4Qx...``; shown once, never stored."""
+    random_part = "".join(secrets.choice(BASE62) for _ in range(RANDOM_CHARS))
+    prefix = TEST_PREFIX if test else LIVE_PREFIX
+    return f"{prefix}{random_part}{_checksum(random_part)}"
+
+
+def is_well_formed(key: str) -> bool:
+    """Prefix, length, alphabet and checksum are right (says nothing about being issued)."""
+    if not key.startswith((LIVE_PREFIX, TEST_PREFIX)):
+        return False
+    rest = key[len(LIVE_PREFIX) :]
+    if len(rest) != RANDOM_CHARS + CHECKSUM_CHARS or any(c not in BASE62 for c in rest):
+        return False
+    random_part, checksum = rest[:RANDOM_CHARS], rest[RANDOM_CHARS:]
+    return secrets.compare_digest(_checksum(random_part), checksum)
+
+
+@dataclasses.dataclass(frozen=True)
+class KeyScope:
+    """Who is calling the desk API and which tickets they may see.
+
+    ``product_ids`` is None for an unscoped key (every product, and tickets with none).
+    """
+
+    key_id: int
+    public_id: str
+    name: str
+    is_test: bool
+    product_ids: tuple[int, ...] | None
+
+    @classmethod
+    def of(cls, api_key: ApiKey) -> KeyScope:
+        scoped = tuple(api_key.product_ids or ())
+        return cls(api_key.id, api_key.public_id, api_key.name, api_key.is_test, scoped or None)
+
+    def sees_product(self, product_id: int | None) -> bool:
+        return self.product_ids is None or product_id in self.product_ids
+
+
+@dataclasses.dataclass(frozen=True)
+class KeyRequest:
+    name: str
+    product_slugs: tuple[str, ...]
+    test: bool
+
+
+def validate_key_request(data: dict[str, Any]) -> KeyRequest:
+    """Check a POST /api/admin/keys body (the CLI builds the same dict)."""
+    errors = FieldErrors()
+    name = errors.required_text(data, "name", max_chars=MAX_NAME)
+    products = data.get("products", [])
+    if products is None:
+        products = []
+    if (
+        not isinstance(products, list)
+        or len(products) > MAX_PRODUCTS
+        or not all(isinstance(p, str) and p.strip() for p in products)
+    ):
+        errors.add("products", f"products must be an array of up to {MAX_PRODUCTS} product slugs")
+        products = []
+    test = data.get("test", False)
+    if not isinstance(test, bool):
+        errors.add("test", "test must be true or false")
+    errors.raise_if_any("Fix the fields listed in `fields`; required: name.")
+    assert name is not None
+    slugs = tuple(dict.fromkeys(p.strip() for p in products))
+    return KeyRequest(name, slugs, test)
+
+
+@dataclasses.dataclass(frozen=True)
+class CreatedKey:
+    api_key: ApiKey
+    secret: str
+    products: tuple[Product, ...]
+
+
+async def create_key(session: AsyncSession, request: KeyRequest) -> CreatedKey:
+    """Store a new key's hash; the secret is returned once, here."""
+    products = []
+    repo = ProductRepo(session)
+    for slug in request.product_slugs:
+        product = await repo.by_slug(slug)
+        if product is None:
+            raise ApiError(
+                404,
+                "Product not found",
+                f"No product has the slug {slug!r}; `tinydesk products list` shows them.",
+            )
+        products.append(product)
+    secret = generate_key(test=request.test)
+    api_key = ApiKey(
+        public_id=ids.new_desk_id("key"),
+        name=request.name,
+        key_hash=ids.hash_secret(secret),
+        display_prefix=secret[:DISPLAY_CHARS],
+        is_test=request.test,
+        product_ids=[p.id for p in products],
+        created_at=utcnow(),
+    )
+    await ApiKeyRepo(session).add(api_key)
+    return CreatedKey(api_key, secret, tuple(products))
+
+
+async def revoke_key(session: AsyncSession, public_id: str) -> ApiKey:
+    """Revoke by the key's id (``key_…``); revoking twice is harmless."""
+    api_key = None
+    if _KEY_ID.match(public_id):
+        api_key = await ApiKeyRepo(session).revoke(public_id, utcnow())
+    if api_key is None:
+        raise ApiError(404, "Key not found", f"No API key has the id {public_id!r}.")
+    return api_key
+
+
+async def authenticate(session: AsyncSession, key: str | None) -> KeyScope | None:
+    """The scope of an issued, unrevoked key, or None."""
+    if not key or not is_well_formed(key):
+        return None
+    repo = ApiKeyRepo(session)
+    api_key = await repo.active_by_hash(ids.hash_secret(key))
+    if api_key is None:
+        return None
+    await repo.mark_used(api_key.id, utcnow())
+    return KeyScope.of(api_key)
+
+
+def key_view(api_key: ApiKey, slugs_by_id: dict[int, str]) -> dict[str, Any]:
+    """How a key is listed: never the key itself, only its first characters."""
+    return {
+        "id": api_key.public_id,
+        "name": api_key.name,
+        "prefix": api_key.display_prefix,
+        "mode": "test" if api_key.is_test else "live",
+        # A removed product's id stays in the scope (so the key does not widen to all).
+        "products": [
+            slugs_by_id.get(pid, f"(removed product {pid})") for pid in api_key.product_ids
+        ],
+        "createdAt": iso_ms(api_key.created_at),
+        "lastUsedAt": iso_ms(api_key.last_used_at),
+        "revokedAt": iso_ms(api_key.revoked_at),
+    }
+
+
+async def key_views(session: AsyncSession, keys: Sequence[ApiKey]) -> list[dict[str, Any]]:
+    slugs = {p.id: p.slug for p in await ProductRepo(session).all()}
+    return [key_view(k, slugs) for k in keys]

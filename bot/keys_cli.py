@@ -1,0 +1,102 @@
+"""``tinydesk keys create | list | revoke``: desk API keys from the command line.
+
+``bot.cli.build_parser`` calls ``register(commands)``; the work is done by ``bot.apikeys``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from bot.apikeys import create_key, key_view, key_views, revoke_key, validate_key_request
+from bot.config import Settings
+from storage.apikeys import ApiKeyRepo
+from storage.database import Database
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    keys = commands.add_parser("keys", help="desk API keys").add_subparsers(metavar="ACTION")
+
+    create = keys.add_parser("create", help="create a key and print it (shown only once)")
+    create.add_argument("--name", required=True, help="who uses it; comments are signed with it")
+    create.add_argument(
+        "--product",
+        action="append",
+        default=[],
+        metavar="SLUG",
+        help="limit the key to this product (repeat for several; default: all)",
+    )
+    create.add_argument(
+        "--test",
+        action="store_true",
+        help="a test-mode key (td_test_…): its tickets never reach GitHub",
+    )
+    create.set_defaults(func=cmd_keys_create)
+
+    listing = keys.add_parser("list", help="list keys (never the keys themselves)")
+    listing.add_argument("--json", action="store_true", help="print JSON")
+    listing.set_defaults(func=cmd_keys_list)
+
+    revoke = keys.add_parser("revoke", help="revoke a key at once")
+    revoke.add_argument("id", help="the key's id (key_…), as `tinydesk keys list` shows it")
+    revoke.set_defaults(func=cmd_keys_revoke)
+
+
+def _run(settings: Settings, work) -> int:
+    # Imported here: bot.cli imports this module while it builds its parser.
+    from bot.cli import run_with_db
+
+    return run_with_db(settings, work)
+
+
+def cmd_keys_create(args: argparse.Namespace, settings: Settings) -> int:
+    async def work(db: Database) -> int:
+        request = validate_key_request(
+            {"name": args.name, "products": args.product, "test": args.test}
+        )
+        async with db.begin() as session:
+            created = await create_key(session, request)
+        view = key_view(created.api_key, {p.id: p.slug for p in created.products})
+        scope = ", ".join(view["products"]) or "all products"
+        print(
+            f"created {view['mode']} key {view['id']} ({view['name']}; {scope}). "
+            "Store it now: it is not shown again.",
+            file=sys.stderr,
+        )
+        # Only the key on stdout, so `KEY=$(tinydesk keys create ...)` works.
+        print(created.secret)
+        return 0
+
+    return _run(settings, work)
+
+
+def cmd_keys_list(args: argparse.Namespace, settings: Settings) -> int:
+    async def work(db: Database) -> int:
+        async with db.session() as session:
+            views = await key_views(session, await ApiKeyRepo(session).all())
+        if args.json:
+            print(json.dumps(views, indent=2))
+            return 0
+        if not views:
+            print("no keys yet: tinydesk keys create --name NAME")
+            return 0
+        for v in views:
+            state = f"revoked {v['revokedAt']}" if v["revokedAt"] else "active"
+            used = f"last used {v['lastUsedAt']}" if v["lastUsedAt"] else "never used"
+            scope = ", ".join(v["products"]) or "all products"
+            details = f"{v['mode']}; {scope}; {used}; {state}"
+            print(f"{v['id']}  {v['prefix']}…  {v['name']}  ({details})")
+        return 0
+
+    return _run(settings, work)
+
+
+def cmd_keys_revoke(args: argparse.Namespace, settings: Settings) -> int:
+    async def work(db: Database) -> int:
+        async with db.begin() as session:
+            api_key = await revoke_key(session, args.id)
+        print(f"revoked {api_key.public_id} ({api_key.name})")
+        return 0
+
+    return _run(settings, work)

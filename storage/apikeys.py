@@ -1,0 +1,56 @@
+"""ApiKeyRepo: desk API keys, stored only as the SHA-256 of the key."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import ApiKey
+
+# Writing last_used_at on every request would turn reads into writes; once a minute is enough.
+LAST_USED_GRANULARITY = dt.timedelta(minutes=1)
+
+
+class ApiKeyRepo:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, api_key: ApiKey) -> ApiKey:
+        self.session.add(api_key)
+        await self.session.flush()
+        return api_key
+
+    async def all(self) -> Sequence[ApiKey]:
+        return (await self.session.scalars(select(ApiKey).order_by(ApiKey.id))).all()
+
+    async def by_public_id(self, public_id: str) -> ApiKey | None:
+        return await self.session.scalar(select(ApiKey).where(ApiKey.public_id == public_id))
+
+    async def active_by_hash(self, key_hash: str) -> ApiKey | None:
+        """The unrevoked key with this hash, if any."""
+        query = select(ApiKey).where(ApiKey.key_hash == key_hash, ApiKey.revoked_at.is_(None))
+        return await self.session.scalar(query)
+
+    async def revoke(self, public_id: str, now: dt.datetime) -> ApiKey | None:
+        """Revoke a key (a second revoke keeps the first time); None if there is no such key."""
+        api_key = await self.by_public_id(public_id)
+        if api_key is not None and api_key.revoked_at is None:
+            api_key.revoked_at = now
+            await self.session.flush()
+        return api_key
+
+    async def mark_used(self, key_id: int, now: dt.datetime) -> None:
+        await self.session.execute(
+            update(ApiKey)
+            .where(
+                ApiKey.id == key_id,
+                or_(
+                    ApiKey.last_used_at.is_(None),
+                    ApiKey.last_used_at < now - LAST_USED_GRANULARITY,
+                ),
+            )
+            .values(last_used_at=now)
+        )
