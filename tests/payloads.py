@@ -22,7 +22,7 @@ from typing import Any
 from referencing import Registry
 from referencing.jsonschema import DRAFT7
 
-from tests.fakes import shared_dir
+from bot.fakegithub import shared_dir
 
 DEFAULT_REPO = "octo-org/my-saas-app"
 DEFAULT_INSTALLATION_ID = 1

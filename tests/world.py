@@ -16,7 +16,7 @@ from storage import queue
 from storage.models import Delivery, Job
 from storage.types import utcnow
 from tests.conftest import ADMIN_HEADERS, ADMIN_TOKEN
-from tests.fakes import APP_ID, FakeGitHub, generate_app_key
+from bot.fakegithub import APP_ID, FakeGitHub, generate_app_key
 from tests.payloads import delivery_headers, encode, make_event
 
 WEBHOOK_SECRET = "test-webhook-secret"
