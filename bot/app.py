@@ -135,3 +135,8 @@ def warn_if_github_missing(settings: Settings) -> None:
     missing = settings.missing_github_settings
     if missing:
         log.warning(NOT_CONFIGURED_WARNING, ", ".join(missing))
+    elif not settings.public_url:
+        log.warning(
+            "TINYDESK_PUBLIC_URL is not set: tracking links written into GitHub issues will "
+            "point at %s, which submitters cannot open", settings.base_url()
+        )

@@ -20,6 +20,7 @@ import cachetools
 import jwt
 from gidgethub import BadRequest, GitHubBroken, HTTPException, RateLimitExceeded
 from gidgethub.aiohttp import GitHubAPI
+from gidgethub.sansio import RateLimit
 
 from bot.workers import GiveUp, RetryLater
 
@@ -59,6 +60,8 @@ class GitHubApp:
         )
         self._locks: dict[int, asyncio.Lock] = {}
         self._bot_login: str | None = None
+        # The last rate limit GitHub reported per installation (x-ratelimit-remaining/-reset).
+        self.rate_limits: dict[int, RateLimit] = {}
 
     def api(self, token: str | None = None) -> GitHubAPI:
         return GitHubAPI(self.http, USER_AGENT, oauth_token=token, base_url=self.base_url)
@@ -156,12 +159,26 @@ class InstallationClient:
         await self._call(self.gh.delete(url, url_vars=_strings(url_vars)))
 
     async def _call(self, request) -> Any:
+        self._wait_out_exhausted_quota(request)
         try:
             return await call(request)
         except RetryLater as exc:
             if getattr(exc, "status", None) == 401:
                 self.app.forget_token(self.installation_id)
             raise
+        finally:
+            if self.gh.rate_limit is not None:
+                self.app.rate_limits[self.installation_id] = self.gh.rate_limit
+
+    def _wait_out_exhausted_quota(self, request) -> None:
+        """Spend no call GitHub would refuse: with no requests left until the reset, wait."""
+        limit = self.app.rate_limits.get(self.installation_id)
+        if limit is None or limit.remaining > 0:
+            return
+        wait = (limit.reset_datetime - dt.datetime.now(dt.timezone.utc)).total_seconds()
+        if wait > 0:
+            request.close()  # the coroutine was never awaited
+            raise GitHubRetry(f"GitHub rate limit exhausted until {limit.reset_datetime}", after=wait + 1)
 
 
 def _strings(url_vars: dict[str, Any] | None) -> dict[str, str]:
@@ -193,7 +210,8 @@ def translate(exc: BaseException) -> Exception:
     if isinstance(exc, (RetryLater, GiveUp)):
         return exc
     if isinstance(exc, RateLimitExceeded):
-        reset = exc.rate_limit.reset_datetime if exc.rate_limit else None
+        # (RateLimit is falsy when no requests remain: compare with None.)
+        reset = exc.rate_limit.reset_datetime if exc.rate_limit is not None else None
         wait = (reset - dt.datetime.now(dt.timezone.utc)).total_seconds() if reset else SECONDARY_LIMIT_WAIT
         return GitHubRetry(f"GitHub rate limit exhausted until {reset}", after=max(wait, 1.0), status=403)
     if isinstance(exc, HTTPException):
