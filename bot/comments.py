@@ -36,14 +36,18 @@ def marked_ticket(body: str | None) -> int | None:
 
 
 def issue_title(ticket: Ticket) -> str:
-    return ticket.subject.replace("\r", " ").replace("\n", " ").strip()[:256] or ids.public_id(ticket.id)
+    return ticket.subject.replace("\r", " ").replace("\n", " ").strip()[:256] or ids.public_id(
+        ticket.id
+    )
 
 
 def issue_body(ticket: Ticket, tracking_url: str) -> str:
     public_id = ids.public_id(ticket.id)
     description = ticket.body
     if len(description) > MAX_ISSUE_BODY:
-        description = description[:MAX_ISSUE_BODY] + "\n\n…(truncated; the full text is in TinyDesk)"
+        description = (
+            description[:MAX_ISSUE_BODY] + "\n\n…(truncated; the full text is in TinyDesk)"
+        )
     parts = [
         f"**Support ticket {public_id}** · [tracking page]({tracking_url})",
         "",
@@ -72,7 +76,8 @@ def status_comment(tickets: Sequence[Ticket], tracking_url_for) -> str:
     for ticket in tickets:
         current = Stage(ticket.stage)
         public_id = ids.public_id(ticket.id)
-        lines.append(f"**{public_id}** · [tracking page]({tracking_url_for(public_id)}) · now **{STAGE_TITLES[current]}**")
+        link = tracking_url_for(public_id)
+        lines.append(f"**{public_id}** · [tracking page]({link}) · now **{STAGE_TITLES[current]}**")
         lines.append("")
         for stage in STAGES:
             if stage is Stage.CHANGES_REQUESTED and current is not stage:
@@ -81,7 +86,9 @@ def status_comment(tickets: Sequence[Ticket], tracking_url_for) -> str:
             marker = " ← current" if stage is current else ""
             lines.append(f"- [{'x' if done else ' '}] {STAGE_TITLES[stage]}{marker}")
         lines.append("")
-    lines.append("<sub>Updated by TinyDesk as this issue moves; the submitter sees the same stages.</sub>")
+    lines.append(
+        "<sub>Updated by TinyDesk as this issue moves; the submitter sees the same stages.</sub>"
+    )
     return "\n".join(lines)
 
 
@@ -90,7 +97,8 @@ def pr_link_comment(public_ids: Sequence[str], issue_numbers: Sequence[int]) -> 
     tickets = ", ".join(sorted(public_ids))
     return (
         f"{PR_MARKER}\nTinyDesk: this pull request fixes {issues}, so it will update support "
-        f"ticket{'s' if len(public_ids) != 1 else ''} {tickets} as it is reviewed, merged and deployed."
+        f"ticket{'s' if len(public_ids) != 1 else ''} {tickets} "
+        "as it is reviewed, merged and deployed."
     )
 
 

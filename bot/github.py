@@ -36,13 +36,19 @@ SECONDARY_LIMIT_WAIT = 60.0
 def app_jwt(app_id: str, private_key: str, *, now: float | None = None) -> str:
     """A JWT that authenticates as the App itself (RS256, back-dated, under 10 minutes)."""
     issued = int(now if now is not None else time.time()) - JWT_BACKDATE_SECONDS
-    payload = {"iat": issued, "exp": issued + JWT_BACKDATE_SECONDS + JWT_LIFETIME_SECONDS, "iss": str(app_id)}
+    payload = {
+        "iat": issued,
+        "exp": issued + JWT_BACKDATE_SECONDS + JWT_LIFETIME_SECONDS,
+        "iss": str(app_id),
+    }
     return jwt.encode(payload, private_key, algorithm="RS256")
 
 
 def _token_time_to_use(_key, value: tuple[str, dt.datetime], now: float) -> float:
     """An installation token leaves the cache five minutes before GitHub expires it."""
-    return now + max((value[1] - TOKEN_RENEW_MARGIN - dt.datetime.now(dt.timezone.utc)).total_seconds(), 0)
+    return now + max(
+        (value[1] - TOKEN_RENEW_MARGIN - dt.datetime.now(dt.UTC)).total_seconds(), 0
+    )
 
 
 class GitHubApp:
@@ -60,6 +66,7 @@ class GitHubApp:
         )
         self._locks: dict[int, asyncio.Lock] = {}
         self._bot_login: str | None = None
+        self._bot_login_retry_at = 0.0
         # The last rate limit GitHub reported per installation (x-ratelimit-remaining/-reset).
         self.rate_limits: dict[int, RateLimit] = {}
 
@@ -87,7 +94,7 @@ class GitHubApp:
                 )
             )
             expires = _parse_time(answer.get("expires_at")) or (
-                dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=1)
+                dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)
             )
             self._tokens[installation_id] = (answer["token"], expires)
             return answer["token"]
@@ -96,7 +103,9 @@ class GitHubApp:
         self._tokens.pop(installation_id, None)
 
     async def installation(self, installation_id: int) -> InstallationClient:
-        return InstallationClient(self, installation_id, await self.installation_token(installation_id))
+        return InstallationClient(
+            self, installation_id, await self.installation_token(installation_id)
+        )
 
     async def find_installation(self, owner: str, repo: str) -> int | None:
         """The installation that covers a repository, or None if the App is not installed there."""
@@ -116,13 +125,14 @@ class GitHubApp:
 
     async def bot_login(self) -> str | None:
         """``<app-slug>[bot]``, the login our own actions carry (from GET /app, once)."""
-        if self._bot_login is None:
+        if self._bot_login is None and time.monotonic() >= self._bot_login_retry_at:
             try:
                 answer = await self.api().getitem("/app", jwt=self.jwt())
                 self._bot_login = f"{answer['slug']}[bot]"
             except Exception:
+                # Not worth a call per delivery while GitHub is unwell: ask again later.
+                self._bot_login_retry_at = time.monotonic() + 300
                 log.warning("could not read the App's slug from GET /app", exc_info=True)
-                return None
         return self._bot_login
 
 
@@ -137,7 +147,9 @@ class InstallationClient:
     async def getitem(self, url: str, url_vars: dict[str, Any] | None = None) -> Any:
         return await self._call(self.gh.getitem(url, url_vars=_strings(url_vars)))
 
-    async def getiter_list(self, url: str, url_vars: dict[str, Any] | None = None, *, limit: int = 1000) -> list[Any]:
+    async def getiter_list(
+        self, url: str, url_vars: dict[str, Any] | None = None, *, limit: int = 1000
+    ) -> list[Any]:
         items = []
 
         async def collect() -> list[Any]:
@@ -175,10 +187,12 @@ class InstallationClient:
         limit = self.app.rate_limits.get(self.installation_id)
         if limit is None or limit.remaining > 0:
             return
-        wait = (limit.reset_datetime - dt.datetime.now(dt.timezone.utc)).total_seconds()
+        wait = (limit.reset_datetime - dt.datetime.now(dt.UTC)).total_seconds()
         if wait > 0:
             request.close()  # the coroutine was never awaited
-            raise GitHubRetry(f"GitHub rate limit exhausted until {limit.reset_datetime}", after=wait + 1)
+            raise GitHubRetry(
+                f"GitHub rate limit exhausted until {limit.reset_datetime}", after=wait + 1
+            )
 
 
 def _strings(url_vars: dict[str, Any] | None) -> dict[str, str]:
@@ -194,7 +208,9 @@ async def call(request) -> Any:
 
 
 class GitHubRetry(RetryLater):
-    def __init__(self, message: str, *, after: float | None = None, status: int | None = None) -> None:
+    def __init__(
+        self, message: str, *, after: float | None = None, status: int | None = None
+    ) -> None:
         super().__init__(message, after=after)
         self.status = status
 
@@ -212,15 +228,23 @@ def translate(exc: BaseException) -> Exception:
     if isinstance(exc, RateLimitExceeded):
         # (RateLimit is falsy when no requests remain: compare with None.)
         reset = exc.rate_limit.reset_datetime if exc.rate_limit is not None else None
-        wait = (reset - dt.datetime.now(dt.timezone.utc)).total_seconds() if reset else SECONDARY_LIMIT_WAIT
-        return GitHubRetry(f"GitHub rate limit exhausted until {reset}", after=max(wait, 1.0), status=403)
+        wait = (
+            (reset - dt.datetime.now(dt.UTC)).total_seconds()
+            if reset
+            else SECONDARY_LIMIT_WAIT
+        )
+        return GitHubRetry(
+            f"GitHub rate limit exhausted until {reset}", after=max(wait, 1.0), status=403
+        )
     if isinstance(exc, HTTPException):
         status = int(exc.status_code)
         retry_after = _retry_after(exc.headers)
         message = f"GitHub answered {status}: {_message(exc)}"
         if isinstance(exc, GitHubBroken) or status >= 500:
             return GitHubRetry(message, after=retry_after, status=status)
-        if status == 429 or (status == 403 and (retry_after is not None or "rate limit" in message.lower())):
+        if status == 429 or (
+            status == 403 and (retry_after is not None or "rate limit" in message.lower())
+        ):
             return GitHubRetry(message, after=retry_after or SECONDARY_LIMIT_WAIT, status=status)
         if status == 401:
             return GitHubRetry(message, after=retry_after, status=status)
@@ -256,7 +280,7 @@ def _parse_time(value: Any) -> dt.datetime | None:
         parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
 
 
 async def client_session() -> AsyncIterator[aiohttp.ClientSession]:

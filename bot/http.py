@@ -38,13 +38,13 @@ async def read_json_object(request: web.Request, *, limit: int = MAX_JSON_BODY) 
         hint = getattr(exc, "msg", "too deeply nested")
         pos = getattr(exc, "pos", None)
         where = f" at character {pos}" if pos is not None else ""
-        raise ApiError(400, "Malformed JSON", f"The body is not valid JSON: {hint}{where}.") from None
+        raise ApiError(
+            400, "Malformed JSON", f"The body is not valid JSON: {hint}{where}."
+        ) from None
     if not isinstance(value, dict):
         raise ApiError(400, "Malformed JSON", "The body must be a JSON object ({...}).")
     return value
 
 
 def _too_large(limit: int) -> ApiError:
-    return ApiError(
-        413, "Request body too large", f"The body may be at most {limit // 1024} KiB."
-    )
+    return ApiError(413, "Request body too large", f"The body may be at most {limit // 1024} KiB.")

@@ -57,8 +57,13 @@ class FieldErrors:
         self.fields.setdefault(field, message)
 
     def required_text(
-        self, data: dict[str, Any], field: str, *, max_chars: int | None = None,
-        max_bytes: int | None = None, strip: bool = True,
+        self,
+        data: dict[str, Any],
+        field: str,
+        *,
+        max_chars: int | None = None,
+        max_bytes: int | None = None,
+        strip: bool = True,
     ) -> str | None:
         value = data.get(field)
         if value is None or (isinstance(value, str) and not value.strip()):

@@ -63,14 +63,18 @@ class GitHubOutbox:
         """An API client for the product's repository, finding the installation if needed."""
         installation_id = product.installation_id
         if installation_id is None:
-            installation_id = await self.github.find_installation(product.repo_owner, product.repo_name)
+            installation_id = await self.github.find_installation(
+                product.repo_owner, product.repo_name
+            )
             if installation_id is None:
                 raise RetryLater(
                     f"the GitHub App is not installed on {product.repo_full_name}",
                     after=NOT_INSTALLED_WAIT,
                 )
             async with self.db.begin() as session:
-                await ProductRepo(session).set_installation(product.repo_owner, product.repo_name, installation_id)
+                await ProductRepo(session).set_installation(
+                    product.repo_owner, product.repo_name, installation_id
+                )
         return await self.github.installation(installation_id)
 
     # -- create_issue ------------------------------------------------------------------
@@ -79,7 +83,11 @@ class GitHubOutbox:
         ticket_id = int(job.args["ticket_id"])
         async with self.db.session() as session:
             ticket = await TicketRepo(session).by_number(ticket_id)
-            product = await ProductRepo(session).by_id(ticket.product_id) if ticket and ticket.product_id else None
+            product = (
+                await ProductRepo(session).by_id(ticket.product_id)
+                if ticket and ticket.product_id
+                else None
+            )
         if ticket is None or product is None or ticket.issue_number is not None or ticket.is_test:
             return
         gh = await self.client_for(product)
@@ -94,7 +102,9 @@ class GitHubOutbox:
                 repo,
                 data={
                     "title": comments.issue_title(ticket),
-                    "body": comments.issue_body(ticket, self.tracking_url(ids.public_id(ticket.id))),
+                    "body": comments.issue_body(
+                        ticket, self.tracking_url(ids.public_id(ticket.id))
+                    ),
                     "labels": [comments.ISSUE_LABEL],
                 },
             )
@@ -119,15 +129,26 @@ class GitHubOutbox:
                 raise
         self._labelled_repos.add(key)
 
-    async def _find_issue_for(self, gh: InstallationClient, repo: dict, ticket_id: int) -> dict | None:
+    async def _find_issue_for(
+        self, gh: InstallationClient, repo: dict, ticket_id: int
+    ) -> dict | None:
         """An issue an earlier attempt created for this ticket, found by its hidden marker."""
         issues = await gh.getitem(
             "/repos/{owner}/{repo}/issues{?labels,state,sort,direction,per_page}",
-            {**repo, "labels": comments.ISSUE_LABEL, "state": "all", "sort": "created",
-             "direction": "desc", "per_page": 100},
+            {
+                **repo,
+                "labels": comments.ISSUE_LABEL,
+                "state": "all",
+                "sort": "created",
+                "direction": "desc",
+                "per_page": 100,
+            },
         )
         for issue in issues or []:
-            if "pull_request" not in issue and comments.marked_ticket(issue.get("body")) == ticket_id:
+            if (
+                "pull_request" not in issue
+                and comments.marked_ticket(issue.get("body")) == ticket_id
+            ):
                 return issue
         return None
 
@@ -148,7 +169,14 @@ class GitHubOutbox:
             )
             if not moved:
                 await transitions.request_status_refresh(session, product.id, number)
-        log.info("opened issue for ticket", extra={"ticket": ids.public_id(ticket_id), "issue": number, "repo": product.repo_full_name})
+        log.info(
+            "opened issue for ticket",
+            extra={
+                "ticket": ids.public_id(ticket_id),
+                "issue": number,
+                "repo": product.repo_full_name,
+            },
+        )
 
     # -- refresh_status_comment ----------------------------------------------------------
 
@@ -158,7 +186,11 @@ class GitHubOutbox:
         async with lock, self._status_row_guard(product_id, issue_number) as save:
             async with self.db.session() as session:
                 product = await ProductRepo(session).by_id(product_id)
-                tickets = [t for t in await TicketRepo(session).linked_to_issue(product_id, issue_number) if not t.is_test]
+                tickets = [
+                    t
+                    for t in await TicketRepo(session).linked_to_issue(product_id, issue_number)
+                    if not t.is_test
+                ]
                 row = await StatusCommentRepo(session).get(product_id, issue_number)
                 comment_id = row.comment_id if row else None
                 rendered_hash = row.rendered_hash if row else None
@@ -171,18 +203,26 @@ class GitHubOutbox:
             gh = await self.client_for(product)
             repo = {"owner": product.repo_owner, "repo": product.repo_name}
             if comment_id is None and job.attempts > 1:
-                comment_id = await self._find_comment(gh, repo, issue_number, comments.STATUS_MARKER)
+                comment_id = await self._find_comment(
+                    gh, repo, issue_number, comments.STATUS_MARKER
+                )
             if comment_id is not None:
                 try:
-                    await gh.patch("/repos/{owner}/{repo}/issues/comments/{comment_id}",
-                                   {**repo, "comment_id": comment_id}, data={"body": body})
+                    await gh.patch(
+                        "/repos/{owner}/{repo}/issues/comments/{comment_id}",
+                        {**repo, "comment_id": comment_id},
+                        data={"body": body},
+                    )
                 except GitHubRetry as exc:
                     if exc.status != 404:
                         raise
                     comment_id = None  # someone deleted it: write a new one
             if comment_id is None:
-                created = await gh.post("/repos/{owner}/{repo}/issues/{issue_number}/comments",
-                                        {**repo, "issue_number": issue_number}, data={"body": body})
+                created = await gh.post(
+                    "/repos/{owner}/{repo}/issues/{issue_number}/comments",
+                    {**repo, "issue_number": issue_number},
+                    data={"body": body},
+                )
                 comment_id = int(created["id"])
             await save(comment_id, digest)
 
@@ -210,7 +250,9 @@ class GitHubOutbox:
 
             yield save_locked
 
-    async def _find_comment(self, gh: InstallationClient, repo: dict, number: int, marker: str) -> int | None:
+    async def _find_comment(
+        self, gh: InstallationClient, repo: dict, number: int, marker: str
+    ) -> int | None:
         found = await gh.getiter_list(
             "/repos/{owner}/{repo}/issues/{issue_number}/comments{?per_page}",
             {**repo, "issue_number": number, "per_page": 100},
@@ -241,9 +283,15 @@ class GitHubOutbox:
         if job.attempts > 1:
             existing = await self._find_comment(gh, repo, pr_number, comments.PR_MARKER)
         if existing is None:
-            await gh.post("/repos/{owner}/{repo}/issues/{issue_number}/comments",
-                          {**repo, "issue_number": pr_number},
-                          data={"body": comments.pr_link_comment(public_ids, sorted({t.issue_number for t in tickets}))})
+            await gh.post(
+                "/repos/{owner}/{repo}/issues/{issue_number}/comments",
+                {**repo, "issue_number": pr_number},
+                data={
+                    "body": comments.pr_link_comment(
+                        public_ids, sorted({t.issue_number for t in tickets})
+                    )
+                },
+            )
         async with self.db.begin() as session:
             for link in await PullRequestLinkRepo(session).for_pr(product_id, pr_number):
                 link.linked_comment_posted = True
@@ -260,12 +308,18 @@ class GitHubOutbox:
                 return
             links = await PullRequestLinkRepo(session).for_issue(product_id, issue_number)
             await transitions.apply(
-                session, tickets, product,
+                session,
+                tickets,
+                product,
                 pipeline.Event(
                     pipeline.Fact.ISSUE_CLOSE_CONFIRMED,
                     fix_pending=any(link.state in ("open", "merged") for link in links),
                 ),
-                transitions.Cause("issues.closed", delivery_id=job.args.get("delivery_id"), actor=job.args.get("actor")),
+                transitions.Cause(
+                    "issues.closed",
+                    delivery_id=job.args.get("delivery_id"),
+                    actor=job.args.get("actor"),
+                ),
             )
 
     # -- remove_label --------------------------------------------------------------------
@@ -279,8 +333,12 @@ class GitHubOutbox:
         try:
             await gh.delete(
                 "/repos/{owner}/{repo}/issues/{issue_number}/labels/{name}",
-                {"owner": product.repo_owner, "repo": product.repo_name,
-                 "issue_number": job.args["issue_number"], "name": job.args["name"]},
+                {
+                    "owner": product.repo_owner,
+                    "repo": product.repo_name,
+                    "issue_number": job.args["issue_number"],
+                    "name": job.args["name"],
+                },
             )
         except GitHubRetry as exc:
             if exc.status != 404:  # already gone

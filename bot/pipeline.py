@@ -211,15 +211,20 @@ DESCRIPTIONS: dict[Fact, str] = {
 }
 
 
-def describe(fact: Fact, to: Stage, *, pr: int | None = None, environment: str | None = None) -> str:
+def describe(
+    fact: Fact, to: Stage, *, pr: int | None = None, environment: str | None = None
+) -> str:
     text = DESCRIPTIONS[fact].format(
         pr=pr if pr is not None else "?",
         environment=environment or "production",
         stage=STAGE_TITLES[to].lower(),
     )
     if to is Stage.CLOSED and fact not in (
-        Fact.ISSUE_CLOSED_COMPLETED, Fact.ISSUE_CLOSE_CONFIRMED, Fact.ISSUE_CLOSED_NOT_PLANNED,
-        Fact.STAFF_CLOSED, Fact.LABEL_APPLIED,
+        Fact.ISSUE_CLOSED_COMPLETED,
+        Fact.ISSUE_CLOSE_CONFIRMED,
+        Fact.ISSUE_CLOSED_NOT_PLANNED,
+        Fact.STAFF_CLOSED,
+        Fact.LABEL_APPLIED,
     ):
         # A fix going out while the issue was already closed: say both.
         text += "; issue already closed"

@@ -32,7 +32,9 @@ def validate_product(data: dict[str, Any]) -> dict[str, Any]:
     errors = FieldErrors()
     slug = errors.required_text(data, "slug", max_chars=MAX_SLUG)
     if slug is not None and not SLUG.match(slug):
-        errors.add("slug", "slug may hold only lowercase letters, digits and single dashes (my-saas-app)")
+        errors.add(
+            "slug", "slug may hold only lowercase letters, digits and single dashes (my-saas-app)"
+        )
     repo_text = errors.required_text(data, "repo", max_chars=140)
     repo = parse_repo(repo_text) if repo_text is not None else None
     if repo_text is not None and repo is None:
@@ -47,7 +49,10 @@ def validate_product(data: dict[str, Any]) -> dict[str, Any]:
         or not environments
         or not all(isinstance(e, str) and e.strip() and len(e) <= 255 for e in environments)
     ):
-        errors.add("productionEnvironments", "productionEnvironments must be a non-empty array of environment names")
+        errors.add(
+            "productionEnvironments",
+            "productionEnvironments must be a non-empty array of environment names",
+        )
     errors.raise_if_any("Fix the fields listed in `fields`; required: slug and repo (OWNER/NAME).")
     assert slug and repo
     return {
@@ -73,7 +78,11 @@ async def register_product(session: AsyncSession, fields: dict[str, Any]) -> Pro
 
 
 def _duplicate(slug: str) -> ApiError:
-    return ApiError(409, "Product already exists", f"The slug {slug!r} is taken; choose another or remove the old product first.")
+    return ApiError(
+        409,
+        "Product already exists",
+        f"The slug {slug!r} is taken; choose another or remove the old product first.",
+    )
 
 
 def product_view(product: Product) -> dict[str, Any]:

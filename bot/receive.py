@@ -23,7 +23,9 @@ def load_payload(path: Path) -> bytes:
     return json.dumps(data, separators=(",", ":")).encode()
 
 
-async def post_delivery(url: str, event: str, body: bytes, secret: str, delivery_id: str | None = None) -> tuple[int, str]:
+async def post_delivery(
+    url: str, event: str, body: bytes, secret: str, delivery_id: str | None = None
+) -> tuple[int, str]:
     headers = {
         "Content-Type": "application/json",
         "User-Agent": "GitHub-Hookshot/tinydesk-receive",

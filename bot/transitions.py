@@ -77,7 +77,10 @@ async def apply(
                 )
             )
             current = step.value
-            old_status, ticket.status = ticket.status, status_for_stage_change(ticket.status, step.value)
+            old_status, ticket.status = (
+                ticket.status,
+                status_for_stage_change(ticket.status, step.value),
+            )
             ticket.resolved_at = resolved_at_for(old_status, ticket.status, ticket.resolved_at, now)
         ticket.stage = current
         ticket.stage_event_at = _latest(ticket.stage_event_at, event.occurred_at) or now

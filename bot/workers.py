@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 
 
 class RetryLater(Exception):
-    """A transient failure; ``after`` (seconds) overrides the backoff when the cause knows better."""
+    """A transient failure; ``after`` (seconds) overrides the backoff when the cause knows best."""
 
     def __init__(self, message: str, *, after: float | None = None) -> None:
         super().__init__(message)
@@ -128,7 +128,11 @@ class QueueWorker(Generic[Row]):
                 await queue.complete(session, self.model, row.id, **self._done_values())
 
     def _done_values(self) -> dict:
-        return {"processed_at": utcnow()} if hasattr(self.model, "processed_at") else {"done_at": utcnow()}
+        return (
+            {"processed_at": utcnow()}
+            if hasattr(self.model, "processed_at")
+            else {"done_at": utcnow()}
+        )
 
     async def _record_failure(
         self, row: Row, error: str, *, after: float | None = None, final: bool = False
@@ -137,7 +141,10 @@ class QueueWorker(Generic[Row]):
             if final or row.attempts >= self.policy.max_attempts:
                 log.warning(
                     "%s: row %s parked as failed after %s attempts: %s",
-                    self.name, row.id, row.attempts, error,
+                    self.name,
+                    row.id,
+                    row.attempts,
+                    error,
                     extra={"queue": self.name, "row_id": row.id},
                 )
                 await queue.fail(session, self.model, row.id, error=error)
@@ -184,7 +191,7 @@ class QueueWorker(Generic[Row]):
             return
         try:
             await asyncio.wait_for(asyncio.shield(self._task), grace_seconds)
-        except (asyncio.TimeoutError, asyncio.CancelledError):
+        except (TimeoutError, asyncio.CancelledError):
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task

@@ -16,18 +16,27 @@ class DeliveryRepo:
         self.session = session
 
     async def record(
-        self, *, delivery_id: str, event: str, action: str | None,
-        installation_id: int | None, payload: str,
+        self,
+        *,
+        delivery_id: str,
+        event: str,
+        action: str | None,
+        installation_id: int | None,
+        payload: str,
     ) -> bool:
         """Store a delivery unless its id was seen before; True if it is new."""
         values = dict(
-            delivery_id=delivery_id, event=event, action=action,
-            installation_id=installation_id, payload=payload,
+            delivery_id=delivery_id,
+            event=event,
+            action=action,
+            installation_id=installation_id,
+            payload=payload,
         )
         dialect = self.session.bind.dialect.name
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         statement = (
-            insert(Delivery).values(**values)
+            insert(Delivery)
+            .values(**values)
             .on_conflict_do_nothing(index_elements=["delivery_id"])
             .returning(Delivery.id)
         )
@@ -37,9 +46,13 @@ class DeliveryRepo:
         return await self.session.get(Delivery, row_id)
 
     async def by_delivery_id(self, delivery_id: str) -> Delivery | None:
-        return await self.session.scalar(select(Delivery).where(Delivery.delivery_id == delivery_id))
+        return await self.session.scalar(
+            select(Delivery).where(Delivery.delivery_id == delivery_id)
+        )
 
-    async def in_state(self, state: str | None, *, limit: int = 100, before_id: int | None = None) -> Sequence[Delivery]:
+    async def in_state(
+        self, state: str | None, *, limit: int = 100, before_id: int | None = None
+    ) -> Sequence[Delivery]:
         """Newest first, keyset-paged by row id."""
         query = select(Delivery).order_by(Delivery.id.desc()).limit(limit)
         if state:

@@ -37,15 +37,25 @@ class PullRequestLinkRepo:
         return (await self.session.scalars(query)).all()
 
     async def upsert(
-        self, product_id: int, pr_number: int, issue_number: int, *, state: str, draft: bool,
+        self,
+        product_id: int,
+        pr_number: int,
+        issue_number: int,
+        *,
+        state: str,
+        draft: bool,
         merge_commit_sha: str | None,
     ) -> tuple[PullRequestLink, bool]:
         """Create or update one link; True when it is new."""
         link = await self.session.get(PullRequestLink, (product_id, pr_number, issue_number))
         created = link is None
         if link is None:
-            link = PullRequestLink(product_id=product_id, pr_number=pr_number, issue_number=issue_number,
-                                   linked_comment_posted=False)
+            link = PullRequestLink(
+                product_id=product_id,
+                pr_number=pr_number,
+                issue_number=issue_number,
+                linked_comment_posted=False,
+            )
             self.session.add(link)
         # A merged link stays merged whatever late event says otherwise.
         if link.state != "merged":
@@ -61,7 +71,8 @@ class PullRequestLinkRepo:
         """Drop links of a PR to issues it no longer references (unless merged); returns them."""
         keep = set(keep)
         dropped = [
-            link.issue_number for link in await self.for_pr(product_id, pr_number)
+            link.issue_number
+            for link in await self.for_pr(product_id, pr_number)
             if link.issue_number not in keep and link.state != "merged"
         ]
         if dropped:
@@ -79,15 +90,20 @@ class StatusCommentRepo:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def get(self, product_id: int, issue_number: int, *, lock: bool = False) -> IssueStatusComment | None:
+    async def get(
+        self, product_id: int, issue_number: int, *, lock: bool = False
+    ) -> IssueStatusComment | None:
         query = select(IssueStatusComment).where(
-            IssueStatusComment.product_id == product_id, IssueStatusComment.issue_number == issue_number
+            IssueStatusComment.product_id == product_id,
+            IssueStatusComment.issue_number == issue_number,
         )
         if lock and self.session.bind.dialect.name == "postgresql":
             query = query.with_for_update()
         return await self.session.scalar(query)
 
-    async def ensure(self, product_id: int, issue_number: int, *, lock: bool = False) -> IssueStatusComment:
+    async def ensure(
+        self, product_id: int, issue_number: int, *, lock: bool = False
+    ) -> IssueStatusComment:
         """The issue's row, created if missing (racing creators both succeed)."""
         dialect = self.session.bind.dialect.name
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert

@@ -18,13 +18,19 @@ class JobRepo:
         self.session = session
 
     async def enqueue(
-        self, kind: str, args: dict[str, Any], *, dedupe_key: str | None = None,
+        self,
+        kind: str,
+        args: dict[str, Any],
+        *,
+        dedupe_key: str | None = None,
         run_at: dt.datetime | None = None,
     ) -> Job | None:
         """Add a job unless one with the same key is still waiting (then it covers this one)."""
         if dedupe_key is not None:
             waiting = await self.session.scalar(
-                select(Job.id).where(Job.dedupe_key == dedupe_key, Job.state == queue.PENDING).limit(1)
+                select(Job.id)
+                .where(Job.dedupe_key == dedupe_key, Job.state == queue.PENDING)
+                .limit(1)
             )
             if waiting is not None:
                 return None

@@ -66,7 +66,12 @@ async def retry_later(
     await session.execute(
         update(model)
         .where(model.id == row_id)
-        .values(state=PENDING, next_attempt_at=at, claimed_until=None, last_error=error[:MAX_ERROR_CHARS])
+        .values(
+            state=PENDING,
+            next_attempt_at=at,
+            claimed_until=None,
+            last_error=error[:MAX_ERROR_CHARS],
+        )
     )
 
 

@@ -29,8 +29,12 @@ async def test_products_are_registered_and_listed(client):
 async def test_name_defaults_to_slug_and_settings_are_kept(client):
     resp = await client.post(
         "/api/admin/products",
-        json={"slug": "api", "repo": "o/r", "deploymentTracking": False,
-              "productionEnvironments": ["prod", "production-eu"]},
+        json={
+            "slug": "api",
+            "repo": "o/r",
+            "deploymentTracking": False,
+            "productionEnvironments": ["prod", "production-eu"],
+        },
         headers=ADMIN_HEADERS,
     )
     body = await resp.json()
@@ -41,7 +45,9 @@ async def test_name_defaults_to_slug_and_settings_are_kept(client):
 
 async def test_duplicate_slug_is_409(client, product):
     resp = await client.post(
-        "/api/admin/products", json={"slug": "my-saas-app", "repo": "o/other"}, headers=ADMIN_HEADERS
+        "/api/admin/products",
+        json={"slug": "my-saas-app", "repo": "o/other"},
+        headers=ADMIN_HEADERS,
     )
     assert resp.status == 409
     body = await resp.json()
@@ -82,8 +88,15 @@ async def test_remove_product(client, product):
 
 
 async def test_removing_a_product_keeps_its_tickets_trackable(client, product):
-    await client.post("/api/tickets", json={
-        "productSlug": "my-saas-app", "submitterEmail": "a@example.com", "subject": "s", "body": "b"})
+    await client.post(
+        "/api/tickets",
+        json={
+            "productSlug": "my-saas-app",
+            "submitterEmail": "a@example.com",
+            "subject": "s",
+            "body": "b",
+        },
+    )
     await client.delete("/api/admin/products/my-saas-app", headers=ADMIN_HEADERS)
     resp = await client.get("/api/tickets/TK-00001")
     assert resp.status == 200
@@ -91,12 +104,22 @@ async def test_removing_a_product_keeps_its_tickets_trackable(client, product):
 
 @pytest.mark.parametrize(
     "headers",
-    [{}, {"Authorization": "Bearer wrong"}, {"Authorization": "Basic dGVzdA=="}, {"Authorization": "Bearer "}],
+    [
+        {},
+        {"Authorization": "Bearer wrong"},
+        {"Authorization": "Basic dGVzdA=="},
+        {"Authorization": "Bearer "},
+    ],
 )
 async def test_admin_api_requires_the_token(client, headers):
-    for method, path in [("GET", "/api/admin/products"), ("POST", "/api/admin/products"),
-                         ("DELETE", "/api/admin/products/x")]:
-        resp = await client.request(method, path, headers=headers, json={"slug": "a", "repo": "o/r"})
+    for method, path in [
+        ("GET", "/api/admin/products"),
+        ("POST", "/api/admin/products"),
+        ("DELETE", "/api/admin/products/x"),
+    ]:
+        resp = await client.request(
+            method, path, headers=headers, json={"slug": "a", "repo": "o/r"}
+        )
         assert resp.status == 401
         body = await resp.json()
         assert body["error"] == "Unauthorized"

@@ -34,7 +34,7 @@ async def test_seed_example_is_accepted_with_the_documented_response(client, pro
     assert body["status"] == "RECEIVED"
     assert ISO_MS_Z.match(body["createdAt"])
     created = dt.datetime.fromisoformat(body["createdAt"].replace("Z", "+00:00"))
-    assert abs((dt.datetime.now(dt.timezone.utc) - created).total_seconds()) < 60
+    assert abs((dt.datetime.now(dt.UTC) - created).total_seconds()) < 60
     assert len(body["trackingToken"]) >= 40
     assert body["trackingUrl"] == (
         f"https://desk.example.test/track/TK-00001?token={body['trackingToken']}"
@@ -88,11 +88,22 @@ async def test_missing_fields_are_all_reported_at_once(client, product):
         ({"subject": 42}, "subject", "subject must be a string"),
         ({"body": "x" * (64 * 1024 + 1)}, "body", "body must be at most 64 KiB"),
         ({"body": ["not", "text"]}, "body", "body must be a string"),
-        ({"screenshots": ["https://a/1", "https://a/2", "https://a/3", "https://a/4"]},
-         "screenshots", "screenshots may hold at most 3 URLs"),
-        ({"screenshots": ["javascript:alert(1)"]}, "screenshots", "screenshots[0] must be an http(s) URL"),
+        (
+            {"screenshots": ["https://a/1", "https://a/2", "https://a/3", "https://a/4"]},
+            "screenshots",
+            "screenshots may hold at most 3 URLs",
+        ),
+        (
+            {"screenshots": ["javascript:alert(1)"]},
+            "screenshots",
+            "screenshots[0] must be an http(s) URL",
+        ),
         ({"screenshots": "https://a/1"}, "screenshots", "screenshots must be an array of URLs"),
-        ({"submitterName": "n" * 201}, "submitterName", "submitterName must be at most 200 characters"),
+        (
+            {"submitterName": "n" * 201},
+            "submitterName",
+            "submitterName must be at most 200 characters",
+        ),
     ],
 )
 async def test_each_invalid_field_is_named(client, product, overrides, field, message):
@@ -103,7 +114,9 @@ async def test_each_invalid_field_is_named(client, product, overrides, field, me
 
 
 async def test_limits_are_inclusive(client, product):
-    resp = await submit(client, subject="s" * 256, body="b" * (64 * 1024), screenshots=["http://a.example/1"] * 3)
+    resp = await submit(
+        client, subject="s" * 256, body="b" * (64 * 1024), screenshots=["http://a.example/1"] * 3
+    )
     assert resp.status == 201
 
 
@@ -116,7 +129,9 @@ async def test_unknown_product_is_404(client, product):
 
 
 async def test_malformed_json_is_400(client, product):
-    resp = await client.post("/api/tickets", data=b'{"subject": ', headers={"Content-Type": "application/json"})
+    resp = await client.post(
+        "/api/tickets", data=b'{"subject": ', headers={"Content-Type": "application/json"}
+    )
     assert resp.status == 400
     body = await resp.json()
     assert body["error"] == "Malformed JSON" and body["hint"]
@@ -124,20 +139,28 @@ async def test_malformed_json_is_400(client, product):
 
 @pytest.mark.parametrize("payload", [b"[]", b'"text"', b"null", b"\xff\xfe", b"", b"[" * 100000])
 async def test_non_object_bodies_are_400(client, product, payload):
-    resp = await client.post("/api/tickets", data=payload, headers={"Content-Type": "application/json"})
+    resp = await client.post(
+        "/api/tickets", data=payload, headers={"Content-Type": "application/json"}
+    )
     assert resp.status == 400
     assert (await resp.json())["hint"]
 
 
 async def test_non_json_content_type_is_415(client, product):
-    resp = await client.post("/api/tickets", data="subject=x", headers={"Content-Type": "application/x-www-form-urlencoded"})
+    resp = await client.post(
+        "/api/tickets",
+        data="subject=x",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
     assert resp.status == 415
     assert (await resp.json())["error"] == "Unsupported media type"
 
 
 async def test_oversized_body_is_413_and_stores_nothing(client, product):
     huge = b'{"body": "' + b"x" * (256 * 1024) + b'"}'
-    resp = await client.post("/api/tickets", data=huge, headers={"Content-Type": "application/json"})
+    resp = await client.post(
+        "/api/tickets", data=huge, headers={"Content-Type": "application/json"}
+    )
     assert resp.status == 413
     assert (await resp.json())["error"] == "Request body too large"
     # Nothing was stored: the next ticket is still number one.
@@ -154,10 +177,17 @@ async def test_tracking_shows_pipeline_and_history_but_nothing_private(client, p
     assert body["status"] == "RECEIVED"
     assert [s["stage"] for s in body["pipeline"]] == [s.value for s in STAGES]
     first, *rest = body["pipeline"]
-    assert first["reached"] is True and first["reachedAt"] == created["createdAt"] and first["current"]
+    assert (
+        first["reached"] is True and first["reachedAt"] == created["createdAt"] and first["current"]
+    )
     assert all(not s["reached"] and s["reachedAt"] is None for s in rest)
     assert body["history"] == [
-        {"from": None, "to": "RECEIVED", "at": created["createdAt"], "description": "Ticket received"}
+        {
+            "from": None,
+            "to": "RECEIVED",
+            "at": created["createdAt"],
+            "description": "Ticket received",
+        }
     ]
     assert body["createdAt"] == created["createdAt"]
     assert ISO_MS_Z.match(body["updatedAt"])
@@ -168,9 +198,13 @@ async def test_tracking_shows_pipeline_and_history_but_nothing_private(client, p
 
 async def test_tracking_token_reveals_the_subject(client, product):
     created = await (await submit(client)).json()
-    by_query = await (await client.get(f"/api/tickets/TK-00001?token={created['trackingToken']}")).json()
+    by_query = await (
+        await client.get(f"/api/tickets/TK-00001?token={created['trackingToken']}")
+    ).json()
     by_header = await (
-        await client.get("/api/tickets/TK-00001", headers={"X-Tracking-Token": created["trackingToken"]})
+        await client.get(
+            "/api/tickets/TK-00001", headers={"X-Tracking-Token": created["trackingToken"]}
+        )
     ).json()
     assert by_query["subject"] == SEED_EXAMPLE["subject"] == by_header["subject"]
     assert by_query["comments"] == []
@@ -207,7 +241,9 @@ async def test_tracking_url_uses_the_request_host_without_public_url(make_client
 
     client = await make_client(Settings(admin_token=ADMIN_TOKEN))
     body = await (await submit(client)).json()
-    assert body["trackingUrl"].startswith(f"http://{client.server.host}:{client.server.port}/track/TK-00001?token=")
+    assert body["trackingUrl"].startswith(
+        f"http://{client.server.host}:{client.server.port}/track/TK-00001?token="
+    )
 
 
 async def test_unknown_routes_and_methods_answer_json(client):
@@ -223,5 +259,8 @@ async def test_healthz_reports_database_and_github(client):
     resp = await client.get("/healthz")
     assert resp.status == 200
     assert await resp.json() == {
-        "status": "ok", "version": "0.1.0", "database": "ok", "github": "not configured"
+        "status": "ok",
+        "version": "0.1.0",
+        "database": "ok",
+        "github": "not configured",
     }

@@ -22,7 +22,9 @@ def test_app_jwt_is_backdated_short_lived_and_names_the_app():
     private, public = generate_app_key()
     now = time.time()
     token = app_jwt("424242", private, now=now)
-    claims = jwt.decode(token, public, algorithms=["RS256"], options={"verify_exp": False, "verify_iat": False})
+    claims = jwt.decode(
+        token, public, algorithms=["RS256"], options={"verify_exp": False, "verify_iat": False}
+    )
     assert claims["iss"] == "424242"
     assert int(now) - 60 == claims["iat"]
     assert claims["exp"] - claims["iat"] <= 600  # GitHub's own bound
@@ -32,7 +34,12 @@ def test_app_jwt_is_backdated_short_lived_and_names_the_app():
 async def test_installation_tokens_are_cached_and_renewed(fake_github):
     fake_github.add_installation(7, OWNER, [f"{OWNER}/{REPO}"])
     async with aiohttp.ClientSession() as http:
-        app = GitHubApp(http, app_id=str(APP_ID), private_key=generate_app_key()[0], base_url=fake_github.base_url)
+        app = GitHubApp(
+            http,
+            app_id=str(APP_ID),
+            private_key=generate_app_key()[0],
+            base_url=fake_github.base_url,
+        )
         first = await app.installation_token(7)
         assert await app.installation_token(7) == first
         assert fake_github.count(TOKEN_OP) == 1
@@ -40,8 +47,10 @@ async def test_installation_tokens_are_cached_and_renewed(fake_github):
         fake_github.expire_tokens()
         gh = await app.installation(7)
         try:
-            await gh.getitem("/repos/{owner}/{repo}/issues/{n}", {"owner": OWNER, "repo": REPO, "n": 999})
-        except Exception as exc:  # noqa: BLE001 - the 401 is what we look at
+            await gh.getitem(
+                "/repos/{owner}/{repo}/issues/{n}", {"owner": OWNER, "repo": REPO, "n": 999}
+            )
+        except Exception as exc:
             assert getattr(exc, "status", None) == 401
         assert await app.installation_token(7) != first
         assert fake_github.count(TOKEN_OP) == 2
@@ -50,7 +59,12 @@ async def test_installation_tokens_are_cached_and_renewed(fake_github):
 async def test_installation_lookup_uses_the_app_jwt(fake_github):
     fake_github.add_installation(7, OWNER, [f"{OWNER}/{REPO}"])
     async with aiohttp.ClientSession() as http:
-        app = GitHubApp(http, app_id=str(APP_ID), private_key=generate_app_key()[0], base_url=fake_github.base_url)
+        app = GitHubApp(
+            http,
+            app_id=str(APP_ID),
+            private_key=generate_app_key()[0],
+            base_url=fake_github.base_url,
+        )
         assert await app.find_installation(OWNER, REPO) == 7
         assert await app.find_installation("someone", "else") is None
 
@@ -63,7 +77,7 @@ async def test_an_exhausted_rate_limit_is_waited_out_until_reset(world):
     async with world.client.app[DB].session() as session:
         job = await session.scalar(select(Job).where(Job.kind == "create_issue"))
     assert job.state == "pending"
-    wait = (job.next_attempt_at - dt.datetime.now(dt.timezone.utc)).total_seconds()
+    wait = (job.next_attempt_at - dt.datetime.now(dt.UTC)).total_seconds()
     assert 100 <= wait <= 125, job.last_error
     calls_before = len(world.fake.calls)
     await world.drain()  # nothing is due: no call is spent on a request GitHub would refuse

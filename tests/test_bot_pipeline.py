@@ -18,7 +18,7 @@ from bot.pipeline import (
     stage_for_label,
 )
 
-T0 = dt.datetime(2026, 3, 24, 8, 0, tzinfo=dt.timezone.utc)
+T0 = dt.datetime(2026, 3, 24, 8, 0, tzinfo=dt.UTC)
 EARLIER = T0 - dt.timedelta(minutes=5)
 LATER = T0 + dt.timedelta(minutes=5)
 
@@ -26,7 +26,9 @@ R, IC, FIP, PR, CR, M, D, C = STAGES
 
 
 def go(stage: Stage, fact: Fact, **kw) -> tuple[Stage, ...]:
-    state_kw = {k: kw.pop(k) for k in ("issue_closed", "deployment_tracking", "stage_event_at") if k in kw}
+    state_kw = {
+        k: kw.pop(k) for k in ("issue_closed", "deployment_tracking", "stage_event_at") if k in kw
+    }
     state = TicketState(stage, stage_event_at=state_kw.pop("stage_event_at", T0), **state_kw)
     return decide(state, Event(fact, occurred_at=kw.pop("occurred_at", LATER), **kw)).steps
 
@@ -56,13 +58,24 @@ def test_each_stage_is_entered_by_its_event(stage, fact, expected):
 
 
 # Late or repeated forward events never move a ticket back.
-@pytest.mark.parametrize("fact", [Fact.ISSUE_OPENED, Fact.ISSUE_ASSIGNED, Fact.DRAFT_PR_LINKED,
-                                  Fact.PR_LINKED, Fact.CHANGES_REQUESTED, Fact.PR_MERGED, Fact.DEPLOYED])
+@pytest.mark.parametrize(
+    "fact",
+    [
+        Fact.ISSUE_OPENED,
+        Fact.ISSUE_ASSIGNED,
+        Fact.DRAFT_PR_LINKED,
+        Fact.PR_LINKED,
+        Fact.CHANGES_REQUESTED,
+        Fact.PR_MERGED,
+        Fact.DEPLOYED,
+    ],
+)
 @pytest.mark.parametrize("stage", STAGES)
 def test_forward_events_only_move_forward(stage, fact):
     steps = go(stage, fact)
     if steps:
         from bot.pipeline import RANK
+
         assert RANK[steps[-1]] > RANK[stage]
         assert stage is not C
 
@@ -99,7 +112,9 @@ def test_reopening_the_issue_goes_back_to_issue_created(stage):
 
 def test_reopening_clears_a_pending_close():
     state = TicketState(M, stage_event_at=T0, issue_closed=True)
-    assert decide(state, Event(Fact.ISSUE_REOPENED, occurred_at=LATER)) == Decision((IC,), issue_closed=False)
+    assert decide(state, Event(Fact.ISSUE_REOPENED, occurred_at=LATER)) == Decision(
+        (IC,), issue_closed=False
+    )
 
 
 @pytest.mark.parametrize("stage", [PR, CR])
@@ -123,19 +138,29 @@ def test_closing_as_completed_waits_for_the_fix_to_be_deployed():
     state = TicketState(M, stage_event_at=T0)
     waiting = decide(state, Event(Fact.ISSUE_CLOSED_COMPLETED, occurred_at=LATER, fix_pending=True))
     assert waiting == Decision((), issue_closed=True)
-    deployed = decide(TicketState(M, stage_event_at=LATER, issue_closed=True), Event(Fact.DEPLOYED, occurred_at=LATER))
+    deployed = decide(
+        TicketState(M, stage_event_at=LATER, issue_closed=True),
+        Event(Fact.DEPLOYED, occurred_at=LATER),
+    )
     assert deployed == Decision((D, C), issue_closed=False)
 
 
 def test_closing_as_completed_with_no_fix_known_closes_once_confirmed():
     """The merge that closed the issue may be delivered after the close: wait, then confirm."""
     state = TicketState(FIP, stage_event_at=T0)
-    assert decide(state, Event(Fact.ISSUE_CLOSED_COMPLETED, occurred_at=LATER)) == Decision((), issue_closed=True)
+    assert decide(state, Event(Fact.ISSUE_CLOSED_COMPLETED, occurred_at=LATER)) == Decision(
+        (), issue_closed=True
+    )
     waiting = TicketState(FIP, stage_event_at=T0, issue_closed=True)
     assert decide(waiting, Event(Fact.ISSUE_CLOSE_CONFIRMED)).steps == (C,)
     assert decide(waiting, Event(Fact.ISSUE_CLOSE_CONFIRMED, fix_pending=True)).steps == ()
-    assert decide(TicketState(FIP, stage_event_at=T0), Event(Fact.ISSUE_CLOSE_CONFIRMED)).steps == ()
-    merged = decide(TicketState(PR, stage_event_at=T0, issue_closed=True), Event(Fact.PR_MERGED, occurred_at=LATER))
+    assert (
+        decide(TicketState(FIP, stage_event_at=T0), Event(Fact.ISSUE_CLOSE_CONFIRMED)).steps == ()
+    )
+    merged = decide(
+        TicketState(PR, stage_event_at=T0, issue_closed=True),
+        Event(Fact.PR_MERGED, occurred_at=LATER),
+    )
     assert merged == Decision((M,), issue_closed=True)
 
 

@@ -17,14 +17,30 @@ def env(tmp_path):
 
 
 def test_products_add_list_remove(env, capsys):
-    assert main(["products", "add", "my-saas-app", "--repo", "octo-org/my-saas-app", "--name", "My SaaS"], env) == 0
+    assert (
+        main(
+            [
+                "products",
+                "add",
+                "my-saas-app",
+                "--repo",
+                "octo-org/my-saas-app",
+                "--name",
+                "My SaaS",
+            ],
+            env,
+        )
+        == 0
+    )
     assert "registered my-saas-app -> octo-org/my-saas-app" in capsys.readouterr().out
     assert main(["products", "list"], env) == 0
     out = capsys.readouterr().out
     assert "my-saas-app" in out and "octo-org/my-saas-app" in out and "app not installed yet" in out
     assert main(["products", "list", "--json"], env) == 0
     listed = json.loads(capsys.readouterr().out)
-    assert [(p["slug"], p["repo"], p["name"]) for p in listed] == [("my-saas-app", "octo-org/my-saas-app", "My SaaS")]
+    assert [(p["slug"], p["repo"], p["name"]) for p in listed] == [
+        ("my-saas-app", "octo-org/my-saas-app", "My SaaS")
+    ]
     assert main(["products", "remove", "my-saas-app"], env) == 0
     assert main(["products", "remove", "my-saas-app"], env) == 1
     assert "no product has the slug" in capsys.readouterr().err
@@ -42,7 +58,16 @@ def test_products_add_rejects_bad_input_and_duplicates(env, capsys):
 
 
 def test_products_add_with_deployment_settings(env, capsys):
-    args = ["products", "add", "api", "--repo", "o/api", "--no-deployment-tracking", "--environments", "prod,live"]
+    args = [
+        "products",
+        "add",
+        "api",
+        "--repo",
+        "o/api",
+        "--no-deployment-tracking",
+        "--environments",
+        "prod,live",
+    ]
     assert main(args, env) == 0
     capsys.readouterr()
     main(["products", "list", "--json"], env)
@@ -66,9 +91,18 @@ def test_bad_configuration_exits_2_with_every_problem(capsys):
 
 def test_serve_with_no_settings_starts_on_sqlite(tmp_path):
     """No environment at all: the default SQLite file is created, healthz answers, one warning."""
-    server = ServerProcess({"DATABASE_URL": "", "GITHUB_APP_ID": "", "GITHUB_PRIVATE_KEY": "",
-                            "GITHUB_PRIVATE_KEY_PATH": "", "GITHUB_WEBHOOK_SECRET": "",
-                            "TINYDESK_ADMIN_TOKEN": "", "PORT": ""}, tmp_path / "serve.log")
+    server = ServerProcess(
+        {
+            "DATABASE_URL": "",
+            "GITHUB_APP_ID": "",
+            "GITHUB_PRIVATE_KEY": "",
+            "GITHUB_PRIVATE_KEY_PATH": "",
+            "GITHUB_WEBHOOK_SECRET": "",
+            "TINYDESK_ADMIN_TOKEN": "",
+            "PORT": "",
+        },
+        tmp_path / "serve.log",
+    )
     try:
         server.wait_ready()
         with urllib.request.urlopen(f"{server.url}/healthz") as resp:

@@ -15,22 +15,27 @@ def test_no_settings_at_all_is_a_working_sqlite_setup():
     assert settings.admin_token is None
     assert not settings.github_app_configured
     assert settings.missing_github_settings == [
-        "GITHUB_APP_ID", "GITHUB_PRIVATE_KEY or GITHUB_PRIVATE_KEY_PATH", "GITHUB_WEBHOOK_SECRET"]
+        "GITHUB_APP_ID",
+        "GITHUB_PRIVATE_KEY or GITHUB_PRIVATE_KEY_PATH",
+        "GITHUB_WEBHOOK_SECRET",
+    ]
 
 
 def test_every_documented_variable_is_read(tmp_path):
     key = tmp_path / "app.pem"
     key.write_text("-----BEGIN RSA PRIVATE KEY-----\nabc\n-----END RSA PRIVATE KEY-----\n")
-    settings = Settings.from_env({
-        "DATABASE_URL": "postgres://u:p@db:5432/desk",
-        "PORT": "5001",
-        "GITHUB_APP_ID": "12345",
-        "GITHUB_PRIVATE_KEY_PATH": str(key),
-        "GITHUB_WEBHOOK_SECRET": "s3cret",
-        "GITHUB_API_URL": "https://ghe.example.com/api/v3/",
-        "TINYDESK_ADMIN_TOKEN": "adm",
-        "TINYDESK_PUBLIC_URL": "https://desk.example.com/",
-    })
+    settings = Settings.from_env(
+        {
+            "DATABASE_URL": "postgres://u:p@db:5432/desk",
+            "PORT": "5001",
+            "GITHUB_APP_ID": "12345",
+            "GITHUB_PRIVATE_KEY_PATH": str(key),
+            "GITHUB_WEBHOOK_SECRET": "s3cret",
+            "GITHUB_API_URL": "https://ghe.example.com/api/v3/",
+            "TINYDESK_ADMIN_TOKEN": "adm",
+            "TINYDESK_PUBLIC_URL": "https://desk.example.com/",
+        }
+    )
     assert settings.database_url == "postgresql+asyncpg://u:p@db:5432/desk"
     assert settings.port == 5001
     assert settings.github_app_id == "12345"
@@ -43,27 +48,44 @@ def test_every_documented_variable_is_read(tmp_path):
 
 
 def test_private_key_with_escaped_newlines_is_unescaped():
-    settings = Settings.from_env({"GITHUB_PRIVATE_KEY": "-----BEGIN RSA PRIVATE KEY-----\\nabc\\n-----END RSA PRIVATE KEY-----"})
+    settings = Settings.from_env(
+        {
+            "GITHUB_PRIVATE_KEY": (
+                "-----BEGIN RSA PRIVATE KEY-----\\nabc\\n-----END RSA PRIVATE KEY-----"
+            )
+        }
+    )
     assert "\n" in settings.github_private_key and "\\n" not in settings.github_private_key
 
 
 def test_all_problems_are_listed_together(tmp_path):
     with pytest.raises(ConfigError) as info:
-        Settings.from_env({
-            "DATABASE_URL": "mysql://x",
-            "PORT": "eighty",
-            "GITHUB_APP_ID": "my-app",
-            "GITHUB_PRIVATE_KEY_PATH": str(tmp_path / "missing.pem"),
-            "GITHUB_API_URL": "ftp://x",
-            "TINYDESK_PUBLIC_URL": "desk.example.com",
-        })
+        Settings.from_env(
+            {
+                "DATABASE_URL": "mysql://x",
+                "PORT": "eighty",
+                "GITHUB_APP_ID": "my-app",
+                "GITHUB_PRIVATE_KEY_PATH": str(tmp_path / "missing.pem"),
+                "GITHUB_API_URL": "ftp://x",
+                "TINYDESK_PUBLIC_URL": "desk.example.com",
+            }
+        )
     problems = "\n".join(info.value.problems)
-    for name in ("DATABASE_URL", "PORT", "GITHUB_APP_ID", "GITHUB_PRIVATE_KEY_PATH", "GITHUB_API_URL", "TINYDESK_PUBLIC_URL"):
+    for name in (
+        "DATABASE_URL",
+        "PORT",
+        "GITHUB_APP_ID",
+        "GITHUB_PRIVATE_KEY_PATH",
+        "GITHUB_API_URL",
+        "TINYDESK_PUBLIC_URL",
+    ):
         assert name in problems
     assert len(info.value.problems) == 6
 
 
 def test_secrets_are_not_in_the_repr():
-    settings = Settings.from_env({"GITHUB_WEBHOOK_SECRET": "topsecret", "GITHUB_PRIVATE_KEY": "-----BEGIN PRIVATE KEY-----x"})
+    settings = Settings.from_env(
+        {"GITHUB_WEBHOOK_SECRET": "topsecret", "GITHUB_PRIVATE_KEY": "-----BEGIN PRIVATE KEY-----x"}
+    )
     assert "topsecret" not in repr(settings)
     assert "BEGIN" not in repr(settings)

@@ -6,7 +6,7 @@ import datetime as dt
 
 from tests.world import OWNER, REPO
 
-T0 = dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=5)
+T0 = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=5)
 
 
 def at(minutes: int) -> dt.datetime:
@@ -33,10 +33,31 @@ async def test_full_journey_to_closed_with_one_status_comment(world):
     pr = fake.add_pull(OWNER, REPO, head_sha="c" * 40, body=f"Fixes #{n}")
     steps = [
         ("issues.assigned", {"issue_number": n}, "FIX_IN_PROGRESS"),
-        ("pull_request.opened", {"pr_number": pr, "pr_body": f"Fixes #{n}", "draft": False}, "PR_OPEN"),
-        ("pull_request_review.submitted", {"pr_number": pr, "pr_body": f"Fixes #{n}", "review_state": "changes_requested"}, "CHANGES_REQUESTED"),
-        ("pull_request.synchronize", {"pr_number": pr, "pr_body": f"Fixes #{n}", "draft": False}, "PR_OPEN"),
-        ("pull_request.closed", {"pr_number": pr, "pr_body": f"Fixes #{n}", "merged": True, "merge_commit_sha": "a" * 40}, "MERGED"),
+        (
+            "pull_request.opened",
+            {"pr_number": pr, "pr_body": f"Fixes #{n}", "draft": False},
+            "PR_OPEN",
+        ),
+        (
+            "pull_request_review.submitted",
+            {"pr_number": pr, "pr_body": f"Fixes #{n}", "review_state": "changes_requested"},
+            "CHANGES_REQUESTED",
+        ),
+        (
+            "pull_request.synchronize",
+            {"pr_number": pr, "pr_body": f"Fixes #{n}", "draft": False},
+            "PR_OPEN",
+        ),
+        (
+            "pull_request.closed",
+            {
+                "pr_number": pr,
+                "pr_body": f"Fixes #{n}",
+                "merged": True,
+                "merge_commit_sha": "a" * 40,
+            },
+            "MERGED",
+        ),
     ]
     for minute, (name, options, expected) in enumerate(steps, start=1):
         await world.deliver(name, at=at(minute), **options)
@@ -44,8 +65,13 @@ async def test_full_journey_to_closed_with_one_status_comment(world):
         assert await world.stage(public_id) == expected, name
 
     fake.add_commits(OWNER, REPO, ["a" * 40, "b" * 40])
-    await world.deliver("deployment_status.created", at=at(10), sha="b" * 40, environment="production",
-                        deployment_state="success")
+    await world.deliver(
+        "deployment_status.created",
+        at=at(10),
+        sha="b" * 40,
+        environment="production",
+        deployment_state="success",
+    )
     await world.drain()
     assert await world.stage(public_id) == "DEPLOYED"
 
@@ -54,8 +80,15 @@ async def test_full_journey_to_closed_with_one_status_comment(world):
     view = await world.track(public_id, ticket["trackingToken"])
     assert view["status"] == "CLOSED"
     assert [h["to"] for h in view["history"]] == [
-        "RECEIVED", "ISSUE_CREATED", "FIX_IN_PROGRESS", "PR_OPEN", "CHANGES_REQUESTED",
-        "PR_OPEN", "MERGED", "DEPLOYED", "CLOSED",
+        "RECEIVED",
+        "ISSUE_CREATED",
+        "FIX_IN_PROGRESS",
+        "PR_OPEN",
+        "CHANGES_REQUESTED",
+        "PR_OPEN",
+        "MERGED",
+        "DEPLOYED",
+        "CLOSED",
     ]
     assert view["history"][3]["description"] == f"Pull request #{pr} opened"
     assert view["history"][7]["description"] == "Deployed to production"
@@ -69,10 +102,16 @@ async def test_full_journey_to_closed_with_one_status_comment(world):
 
     # Once per process or repository, not per ticket: finding the installation, its token,
     # the App's own login, the label.
-    once = {"GET /repos/{owner}/{repo}/installation", "POST /app/installations/{installation_id}/access_tokens",
-            "GET /app", "POST /repos/{owner}/{repo}/labels"}
+    once = {
+        "GET /repos/{owner}/{repo}/installation",
+        "POST /app/installations/{installation_id}/access_tokens",
+        "GET /app",
+        "POST /repos/{owner}/{repo}/labels",
+    }
     assert all(fake.count(op) == 1 for op in once)
     per_ticket = [(c.method, c.path) for c in fake.calls if c.operation not in once]
     assert len(per_ticket) <= 12, "\n".join(map(str, per_ticket))
     assert fake.count("POST /repos/{owner}/{repo}/issues") == 1
-    assert fake.count("POST /repos/{owner}/{repo}/issues/{issue_number}/comments") == 2  # status + PR note
+    assert (
+        fake.count("POST /repos/{owner}/{repo}/issues/{issue_number}/comments") == 2
+    )  # status + PR note

@@ -14,7 +14,7 @@ from storage import queue
 from storage.models import Delivery, Job
 from tests.world import OWNER, REPO, github_settings
 
-T0 = dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=5)
+T0 = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=5)
 
 
 def journey(n: int, pr: int) -> list[tuple[str, dict]]:
@@ -23,11 +23,23 @@ def journey(n: int, pr: int) -> list[tuple[str, dict]]:
     return [
         ("issues.assigned", {"issue_number": n}),
         ("pull_request.opened", {"pr_number": pr, "pr_body": body, "draft": False}),
-        ("pull_request_review.submitted", {"pr_number": pr, "pr_body": body, "review_state": "changes_requested"}),
+        (
+            "pull_request_review.submitted",
+            {"pr_number": pr, "pr_body": body, "review_state": "changes_requested"},
+        ),
         ("pull_request.synchronize", {"pr_number": pr, "pr_body": body, "draft": False}),
-        ("pull_request_review.submitted", {"pr_number": pr, "pr_body": body, "review_state": "approved"}),
-        ("pull_request.closed", {"pr_number": pr, "pr_body": body, "merged": True, "merge_commit_sha": "a" * 40}),
-        ("deployment_status.created", {"sha": "b" * 40, "environment": "production", "deployment_state": "success"}),
+        (
+            "pull_request_review.submitted",
+            {"pr_number": pr, "pr_body": body, "review_state": "approved"},
+        ),
+        (
+            "pull_request.closed",
+            {"pr_number": pr, "pr_body": body, "merged": True, "merge_commit_sha": "a" * 40},
+        ),
+        (
+            "deployment_status.created",
+            {"sha": "b" * 40, "environment": "production", "deployment_state": "success"},
+        ),
         ("issues.closed", {"issue_number": n, "state_reason": "completed"}),
     ]
 
@@ -87,7 +99,9 @@ async def test_lost_answer_on_issue_creation_makes_no_second_issue(world):
 
 
 async def test_lost_answer_on_status_comment_makes_no_second_comment(world):
-    world.fake.fail_next("POST /repos/{owner}/{repo}/issues/{issue_number}/comments", 502, apply_then_fail=True)
+    world.fake.fail_next(
+        "POST /repos/{owner}/{repo}/issues/{issue_number}/comments", 502, apply_then_fail=True
+    )
     ticket = await world.submit()
     await world.settle()
     [issue] = world.fake.issues(OWNER, REPO)
@@ -105,7 +119,7 @@ async def test_secondary_rate_limit_is_waited_out(world):
     async with world.client.app[DB].session() as session:
         [job] = (await session.scalars(select(Job).where(Job.kind == "create_issue"))).all()
     assert job.state == "pending" and "403" in job.last_error
-    wait = (job.next_attempt_at - dt.datetime.now(dt.timezone.utc)).total_seconds()
+    wait = (job.next_attempt_at - dt.datetime.now(dt.UTC)).total_seconds()
     assert 25 <= wait <= 31  # GitHub's Retry-After, not our own backoff
     await world.settle()
     assert await world.stage(ticket["publicId"]) == "ISSUE_CREATED"
@@ -150,9 +164,13 @@ async def test_a_crash_midway_loses_nothing(make_client, fake_github, db):
     client = TestClient(TestServer(restarted))
     await client.start_server()
     try:
-        if not db.is_sqlite:  # PostgreSQL: several processes may share the queue; wait out the lease
+        if (
+            not db.is_sqlite
+        ):  # PostgreSQL: several processes may share the queue; wait out the lease
             async with db.begin() as session:
-                await session.execute(Job.__table__.update().values(claimed_until=dt.datetime.now(dt.timezone.utc)))
+                await session.execute(
+                    Job.__table__.update().values(claimed_until=dt.datetime.now(dt.UTC))
+                )
             restarted[WORKERS].wake()
         for _ in range(100):
             if fake_github.issues(OWNER, REPO):

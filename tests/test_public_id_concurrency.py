@@ -26,7 +26,12 @@ async def test_two_servers_taking_tickets_at_once_never_share_a_public_id(databa
     try:
         for server in servers:
             await asyncio.to_thread(server.wait_ready)
-        ticket = {"productSlug": "app", "submitterEmail": "a@example.com", "subject": "s", "body": "b"}
+        ticket = {
+            "productSlug": "app",
+            "submitterEmail": "a@example.com",
+            "subject": "s",
+            "body": "b",
+        }
         async with aiohttp.ClientSession() as http:
 
             async def submit(url: str) -> str:

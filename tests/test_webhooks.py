@@ -34,6 +34,7 @@ async def issue_with_ticket(world) -> tuple[dict, int]:
 
 # -- the receiver ---------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     "tamper",
     ["no signature", "wrong secret", "body changed", "sha1 only"],
@@ -78,7 +79,9 @@ async def test_webhooks_are_off_without_a_secret(make_client, fake_github):
 
     client = await make_client(github_settings(fake_github, github_webhook_secret=None))
     body = encode({"zen": "hi"})
-    resp = await client.post("/webhooks/github", data=body, headers=delivery_headers("ping", body, "x"))
+    resp = await client.post(
+        "/webhooks/github", data=body, headers=delivery_headers("ping", body, "x")
+    )
     assert resp.status == 503
     assert "GITHUB_WEBHOOK_SECRET" in (await resp.json())["hint"]
 
@@ -100,10 +103,13 @@ async def test_every_example_and_real_payload_is_handled_without_a_5xx(world):
 
 # -- the handlers -------------------------------------------------------------------------
 
+
 async def test_events_from_other_repositories_move_nothing(world):
     ticket, n = await issue_with_ticket(world)
     await world.deliver("issues.assigned", issue_number=n, repo="someone-else/other-repo")
-    await world.deliver("issues.closed", issue_number=n, repo="octo-org/another", state_reason="not_planned")
+    await world.deliver(
+        "issues.closed", issue_number=n, repo="octo-org/another", state_reason="not_planned"
+    )
     await world.settle()
     assert await world.stage(ticket["publicId"]) == "ISSUE_CREATED"
 
@@ -117,8 +123,13 @@ async def test_repository_names_match_case_insensitively(world):
 
 async def test_reopened_issue_goes_back_to_issue_created(world):
     ticket, n = await issue_with_ticket(world)
-    now = dt.datetime.now(dt.timezone.utc)
-    await world.deliver("issues.closed", at=now + dt.timedelta(minutes=1), issue_number=n, state_reason="not_planned")
+    now = dt.datetime.now(dt.UTC)
+    await world.deliver(
+        "issues.closed",
+        at=now + dt.timedelta(minutes=1),
+        issue_number=n,
+        state_reason="not_planned",
+    )
     await world.settle()
     assert await world.stage(ticket["publicId"]) == "CLOSED"
     await world.deliver("issues.reopened", at=now + dt.timedelta(minutes=2), issue_number=n)
@@ -127,7 +138,12 @@ async def test_reopened_issue_goes_back_to_issue_created(world):
     assert view["status"] == "ISSUE_CREATED"
     assert view["history"][-1]["description"] == "Issue reopened"
     # A late close from before the reopen changes nothing.
-    await world.deliver("issues.closed", at=now + dt.timedelta(seconds=90), issue_number=n, state_reason="not_planned")
+    await world.deliver(
+        "issues.closed",
+        at=now + dt.timedelta(seconds=90),
+        issue_number=n,
+        state_reason="not_planned",
+    )
     await world.settle()
     assert await world.stage(ticket["publicId"]) == "ISSUE_CREATED"
 
@@ -138,7 +154,9 @@ async def test_draft_pr_means_fix_in_progress_then_ready_means_pr_open(world):
     await world.deliver("pull_request.opened", pr_number=pr, pr_body=f"Resolves #{n}", draft=True)
     await world.settle()
     assert await world.stage(ticket["publicId"]) == "FIX_IN_PROGRESS"
-    await world.deliver("pull_request.ready_for_review", pr_number=pr, pr_body=f"Resolves #{n}", draft=False)
+    await world.deliver(
+        "pull_request.ready_for_review", pr_number=pr, pr_body=f"Resolves #{n}", draft=False
+    )
     await world.settle()
     assert await world.stage(ticket["publicId"]) == "PR_OPEN"
 
@@ -150,7 +168,9 @@ async def test_pr_edited_to_add_the_reference_links_it(world):
     await world.settle()
     assert await world.stage(ticket["publicId"]) == "ISSUE_CREATED"
     url = f"https://github.com/{FULL_NAME}/issues/{n}"
-    await world.deliver("pull_request.edited", pr_number=pr, pr_body=f"Closes {url}.", previous_body="WIP")
+    await world.deliver(
+        "pull_request.edited", pr_number=pr, pr_body=f"Closes {url}.", previous_body="WIP"
+    )
     await world.settle()
     assert await world.stage(ticket["publicId"]) == "PR_OPEN"
 
@@ -158,9 +178,17 @@ async def test_pr_edited_to_add_the_reference_links_it(world):
 async def test_unmerged_close_of_the_only_pr_goes_back_to_fix_in_progress(world):
     ticket, n = await issue_with_ticket(world)
     pr = world.fake.add_pull(OWNER, REPO, head_sha="f" * 40, body=f"fixes #{n}")
-    now = dt.datetime.now(dt.timezone.utc)
-    await world.deliver("pull_request.opened", at=now + dt.timedelta(minutes=1), pr_number=pr, pr_body=f"fixes #{n}")
-    await world.deliver("pull_request.closed", at=now + dt.timedelta(minutes=2), pr_number=pr, pr_body=f"fixes #{n}", merged=False)
+    now = dt.datetime.now(dt.UTC)
+    await world.deliver(
+        "pull_request.opened", at=now + dt.timedelta(minutes=1), pr_number=pr, pr_body=f"fixes #{n}"
+    )
+    await world.deliver(
+        "pull_request.closed",
+        at=now + dt.timedelta(minutes=2),
+        pr_number=pr,
+        pr_body=f"fixes #{n}",
+        merged=False,
+    )
     await world.settle()
     view = await world.track(ticket["publicId"])
     assert view["status"] == "FIX_IN_PROGRESS"
@@ -180,8 +208,13 @@ async def test_maintainer_label_moves_the_ticket_and_is_removed(world):
 
 async def test_our_own_label_changes_are_ignored(world):
     ticket, n = await issue_with_ticket(world)
-    await world.deliver("issues.labeled", issue_number=n, label="tinydesk:closed",
-                        sender_login="tinydesk[bot]", sender_type="Bot")
+    await world.deliver(
+        "issues.labeled",
+        issue_number=n,
+        label="tinydesk:closed",
+        sender_login="tinydesk[bot]",
+        sender_type="Bot",
+    )
     await world.settle()
     assert await world.stage(ticket["publicId"]) == "ISSUE_CREATED"
 
@@ -190,13 +223,31 @@ async def test_deployments_elsewhere_or_unsuccessful_move_nothing(world):
     ticket, n = await issue_with_ticket(world)
     world.fake.add_commits(OWNER, REPO, ["a" * 40, "b" * 40])
     pr = world.fake.add_pull(OWNER, REPO, head_sha="c" * 40, body=f"Fixes #{n}")
-    await world.deliver("pull_request.closed", pr_number=pr, pr_body=f"Fixes #{n}", merged=True, merge_commit_sha="a" * 40)
-    await world.deliver("deployment_status.created", sha="b" * 40, environment="staging", deployment_state="success")
-    await world.deliver("deployment_status.created", sha="b" * 40, environment="production", deployment_state="failure")
+    await world.deliver(
+        "pull_request.closed",
+        pr_number=pr,
+        pr_body=f"Fixes #{n}",
+        merged=True,
+        merge_commit_sha="a" * 40,
+    )
+    await world.deliver(
+        "deployment_status.created", sha="b" * 40, environment="staging", deployment_state="success"
+    )
+    await world.deliver(
+        "deployment_status.created",
+        sha="b" * 40,
+        environment="production",
+        deployment_state="failure",
+    )
     await world.settle()
     assert await world.stage(ticket["publicId"]) == "MERGED"
-    await world.deliver("deployment_status.created", sha="b" * 40, environment="eu-live",
-                        production_environment=True, deployment_state="success")
+    await world.deliver(
+        "deployment_status.created",
+        sha="b" * 40,
+        environment="eu-live",
+        production_environment=True,
+        deployment_state="success",
+    )
     await world.settle()
     assert await world.stage(ticket["publicId"]) == "DEPLOYED"
 
@@ -205,8 +256,19 @@ async def test_a_deployment_that_does_not_contain_the_merge_moves_nothing(world)
     ticket, n = await issue_with_ticket(world)
     world.fake.add_commits(OWNER, REPO, ["1" * 40, "2" * 40, "3" * 40])
     pr = world.fake.add_pull(OWNER, REPO, head_sha="c" * 40, body=f"Fixes #{n}")
-    await world.deliver("pull_request.closed", pr_number=pr, pr_body=f"Fixes #{n}", merged=True, merge_commit_sha="3" * 40)
-    await world.deliver("deployment_status.created", sha="2" * 40, environment="production", deployment_state="success")
+    await world.deliver(
+        "pull_request.closed",
+        pr_number=pr,
+        pr_body=f"Fixes #{n}",
+        merged=True,
+        merge_commit_sha="3" * 40,
+    )
+    await world.deliver(
+        "deployment_status.created",
+        sha="2" * 40,
+        environment="production",
+        deployment_state="success",
+    )
     await world.settle()
     assert await world.stage(ticket["publicId"]) == "MERGED"
 
@@ -215,9 +277,20 @@ async def test_merge_delivered_after_its_deployment_still_reaches_deployed(world
     ticket, n = await issue_with_ticket(world)
     world.fake.add_commits(OWNER, REPO, ["a" * 40, "b" * 40])
     pr = world.fake.add_pull(OWNER, REPO, head_sha="c" * 40, body=f"Fixes #{n}")
-    await world.deliver("deployment_status.created", sha="b" * 40, environment="production", deployment_state="success")
+    await world.deliver(
+        "deployment_status.created",
+        sha="b" * 40,
+        environment="production",
+        deployment_state="success",
+    )
     await world.settle()
-    await world.deliver("pull_request.closed", pr_number=pr, pr_body=f"Fixes #{n}", merged=True, merge_commit_sha="a" * 40)
+    await world.deliver(
+        "pull_request.closed",
+        pr_number=pr,
+        pr_body=f"Fixes #{n}",
+        merged=True,
+        merge_commit_sha="a" * 40,
+    )
     await world.settle()
     assert await world.stage(ticket["publicId"]) == "DEPLOYED"
 
@@ -228,9 +301,18 @@ async def test_without_deployment_tracking_merged_then_closed(world):
         product.deployment_tracking = False
     ticket, n = await issue_with_ticket(world)
     pr = world.fake.add_pull(OWNER, REPO, head_sha="c" * 40, body=f"Fixes #{n}")
-    now = dt.datetime.now(dt.timezone.utc)
-    await world.deliver("pull_request.closed", at=now, pr_number=pr, pr_body=f"Fixes #{n}", merged=True, merge_commit_sha="a" * 40)
-    await world.deliver("issues.closed", at=now + dt.timedelta(seconds=1), issue_number=n, state_reason="completed")
+    now = dt.datetime.now(dt.UTC)
+    await world.deliver(
+        "pull_request.closed",
+        at=now,
+        pr_number=pr,
+        pr_body=f"Fixes #{n}",
+        merged=True,
+        merge_commit_sha="a" * 40,
+    )
+    await world.deliver(
+        "issues.closed", at=now + dt.timedelta(seconds=1), issue_number=n, state_reason="completed"
+    )
     await world.settle()
     history = [h["to"] for h in (await world.track(ticket["publicId"]))["history"]]
     assert history[-2:] == ["MERGED", "CLOSED"] and "DEPLOYED" not in history
@@ -239,7 +321,9 @@ async def test_without_deployment_tracking_merged_then_closed(world):
 async def test_duplicate_tickets_on_one_issue_move_together(world):
     first, n = await issue_with_ticket(world)
     second = await world.submit(subject="Same problem, reported again")
-    resp = await world.client.post(f"/api/admin/tickets/{second['publicId']}/link", json={"issue": n}, headers=ADMIN_HEADERS)
+    resp = await world.client.post(
+        f"/api/admin/tickets/{second['publicId']}/link", json={"issue": n}, headers=ADMIN_HEADERS
+    )
     assert resp.status == 200, await resp.text()
     assert (await resp.json())["status"] == "ISSUE_CREATED"
     await world.deliver("issues.assigned", issue_number=n)
@@ -289,11 +373,15 @@ async def test_failed_deliveries_are_listed_and_replayed(world, monkeypatch):
     assert failed["event"] == "issues" and failed["action"] == "assigned"
     assert "simulated handler bug" in failed["lastError"]
     monkeypatch.undo()
-    resp = await world.client.post(f"/api/admin/deliveries/{failed['id']}/replay", headers=ADMIN_HEADERS)
+    resp = await world.client.post(
+        f"/api/admin/deliveries/{failed['id']}/replay", headers=ADMIN_HEADERS
+    )
     assert resp.status == 202
     await world.settle()
     assert await world.stage(ticket["publicId"]) == "FIX_IN_PROGRESS"
-    again = await world.client.post(f"/api/admin/deliveries/{failed['id']}/replay", headers=ADMIN_HEADERS)
+    again = await world.client.post(
+        f"/api/admin/deliveries/{failed['id']}/replay", headers=ADMIN_HEADERS
+    )
     assert again.status == 409
     bad = await world.client.get("/api/admin/deliveries?state=nope", headers=ADMIN_HEADERS)
     assert bad.status == 400
@@ -321,10 +409,14 @@ async def test_receive_command_signs_and_posts_a_payload_file(world, tmp_path):
     path.write_text(json.dumps(payload))
     url = str(world.client.make_url("/webhooks/github"))
     code = await asyncio.to_thread(
-        main, ["receive", "issues", str(path), "--url", url], {"GITHUB_WEBHOOK_SECRET": WEBHOOK_SECRET}
+        main,
+        ["receive", "issues", str(path), "--url", url],
+        {"GITHUB_WEBHOOK_SECRET": WEBHOOK_SECRET},
     )
     assert code == 0
     await world.settle()
     assert await world.stage(ticket["publicId"]) == "FIX_IN_PROGRESS"
-    code = await asyncio.to_thread(main, ["receive", "issues", str(path), "--url", url], {"GITHUB_WEBHOOK_SECRET": "wrong"})
+    code = await asyncio.to_thread(
+        main, ["receive", "issues", str(path), "--url", url], {"GITHUB_WEBHOOK_SECRET": "wrong"}
+    )
     assert code == 1

@@ -11,12 +11,12 @@ from typing import Any
 from sqlalchemy import update
 
 from bot.config import Settings
+from bot.fakegithub import APP_ID, FakeGitHub, generate_app_key
 from bot.keys import DB, WORKERS
 from storage import queue
 from storage.models import Delivery, Job
 from storage.types import utcnow
 from tests.conftest import ADMIN_HEADERS, ADMIN_TOKEN
-from bot.fakegithub import APP_ID, FakeGitHub, generate_app_key
 from tests.payloads import delivery_headers, encode, make_event
 
 WEBHOOK_SECRET = "test-webhook-secret"
@@ -42,7 +42,7 @@ def github_settings(fake: FakeGitHub, **overrides: Any) -> Settings:
 
 def stamp(payload: dict[str, Any], when: dt.datetime) -> dict[str, Any]:
     """Give the event's objects the time ``when`` (fixtures carry times from years ago)."""
-    iso = when.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    iso = when.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     for key in ("issue", "pull_request", "review", "deployment_status", "deployment", "comment"):
         obj = payload.get(key)
         if isinstance(obj, dict):
@@ -74,14 +74,23 @@ class World:
         options.setdefault("repo", FULL_NAME)
         options.setdefault("installation_id", INSTALLATION_ID)
         event, payload = make_event(name, **options)
-        return event, stamp(payload, at or dt.datetime.now(dt.timezone.utc))
+        return event, stamp(payload, at or dt.datetime.now(dt.UTC))
 
-    async def post(self, event: str, payload: dict, *, delivery_id: str | None = None, secret: str = WEBHOOK_SECRET):
+    async def post(
+        self,
+        event: str,
+        payload: dict,
+        *,
+        delivery_id: str | None = None,
+        secret: str = WEBHOOK_SECRET,
+    ):
         body = encode(payload)
         headers = delivery_headers(event, body, secret, delivery_id or str(uuid.uuid4()))
         return await self.client.post("/webhooks/github", data=body, headers=headers)
 
-    async def deliver(self, name: str, *, at: dt.datetime | None = None, delivery_id: str | None = None, **options):
+    async def deliver(
+        self, name: str, *, at: dt.datetime | None = None, delivery_id: str | None = None, **options
+    ):
         event, payload = self.event(name, at=at, **options)
         resp = await self.post(event, payload, delivery_id=delivery_id)
         assert resp.status == 202, await resp.text()
@@ -99,7 +108,9 @@ class World:
                 waiting = 0
                 for model in (Delivery, Job):
                     result = await session.execute(
-                        update(model).where(model.state == queue.PENDING).values(next_attempt_at=utcnow())
+                        update(model)
+                        .where(model.state == queue.PENDING)
+                        .values(next_attempt_at=utcnow())
                     )
                     waiting += result.rowcount
             if not waiting:
@@ -108,7 +119,10 @@ class World:
 
     async def queue_states(self) -> dict[str, dict[str, int]]:
         async with self.client.app[DB].session() as session:
-            return {"deliveries": await queue.counts(session, Delivery), "jobs": await queue.counts(session, Job)}
+            return {
+                "deliveries": await queue.counts(session, Delivery),
+                "jobs": await queue.counts(session, Job),
+            }
 
     async def track(self, public_id: str, token: str | None = None) -> dict:
         url = f"/api/tickets/{public_id}" + (f"?token={token}" if token else "")
@@ -120,15 +134,20 @@ class World:
         return (await self.track(public_id))["status"]
 
     def status_comments(self, issue_number: int) -> list[dict]:
-        return [c for c in self.fake.comments_on(OWNER, REPO, issue_number)
-                if "<!-- tinydesk:status -->" in (c.get("body") or "")]
+        return [
+            c
+            for c in self.fake.comments_on(OWNER, REPO, issue_number)
+            if "<!-- tinydesk:status -->" in (c.get("body") or "")
+        ]
 
 
 async def make_world(make_client, fake: FakeGitHub, **settings_overrides) -> World:
     fake.add_installation(INSTALLATION_ID, OWNER, [FULL_NAME])
     client = await make_client(github_settings(fake, **settings_overrides))
     resp = await client.post(
-        "/api/admin/products", json={"slug": "my-saas-app", "repo": FULL_NAME}, headers=ADMIN_HEADERS
+        "/api/admin/products",
+        json={"slug": "my-saas-app", "repo": FULL_NAME},
+        headers=ADMIN_HEADERS,
     )
     assert resp.status == 201
     return World(client, fake)

@@ -28,7 +28,9 @@ class HandlerContext:
     def cause(self, event: sansio.Event, **details: Any) -> Cause:
         action = event.data.get("action")
         name = f"{event.event}.{action}" if action else event.event
-        return Cause(name=name, delivery_id=self.delivery_id, actor=sender_login(event.data), **details)
+        return Cause(
+            name=name, delivery_id=self.delivery_id, actor=sender_login(event.data), **details
+        )
 
     def is_own_action(self, event: sansio.Event) -> bool:
         return self.bot_login is not None and sender_login(event.data) == self.bot_login
@@ -68,13 +70,13 @@ def parse_time(value: Any) -> dt.datetime | None:
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, (int, float)):
-        return dt.datetime.fromtimestamp(value, dt.timezone.utc)
+        return dt.datetime.fromtimestamp(value, dt.UTC)
     if isinstance(value, str):
         try:
             parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
         except ValueError:
             return None
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
     return None
 
 

@@ -22,7 +22,13 @@ from storage.github_links import PullRequestLinkRepo
 from storage.models import Product, ProductionDeployment
 from storage.tickets import TicketRepo
 from storage.types import utcnow
-from webhooks.context import HandlerContext, as_int, installation_id_of, parse_time, products_for_event
+from webhooks.context import (
+    HandlerContext,
+    as_int,
+    installation_id_of,
+    parse_time,
+    products_for_event,
+)
 
 log = logging.getLogger(__name__)
 router = routing.Router()
@@ -49,7 +55,9 @@ def is_production(product: Product, environment: str | None, deployment: dict) -
 
 
 @router.register("deployment_status")  # any action: deliveries from before 2020 carry none
-async def mark_deployed_when_fix_reaches_production(event: sansio.Event, *, ctx: HandlerContext) -> None:
+async def mark_deployed_when_fix_reaches_production(
+    event: sansio.Event, *, ctx: HandlerContext
+) -> None:
     if event.data.get("action") not in (None, "created"):
         return
     status, deployment = event.data.get("deployment_status"), event.data.get("deployment")
@@ -68,43 +76,62 @@ async def mark_deployed_when_fix_reaches_production(event: sansio.Event, *, ctx:
     )
     async with ctx.db.begin() as session:
         products = [
-            p for p in await products_for_event(session, event.data)
+            p
+            for p in await products_for_event(session, event.data)
             if p.deployment_tracking and is_production(p, shipment.environment, deployment)
         ]
         for product in products:
-            seen = await session.scalar(select(ProductionDeployment.id).where(
-                ProductionDeployment.product_id == product.id,
-                ProductionDeployment.sha == shipment.sha,
-                ProductionDeployment.deployment_id == shipment.deployment_id,
-            ).limit(1))
+            seen = await session.scalar(
+                select(ProductionDeployment.id)
+                .where(
+                    ProductionDeployment.product_id == product.id,
+                    ProductionDeployment.sha == shipment.sha,
+                    ProductionDeployment.deployment_id == shipment.deployment_id,
+                )
+                .limit(1)
+            )
             if seen is not None:
                 continue  # a retry of this delivery
-            session.add(ProductionDeployment(
-                product_id=product.id, sha=shipment.sha, environment=shipment.environment,
-                deployment_id=shipment.deployment_id, occurred_at=shipment.occurred_at or utcnow(),
-            ))
+            session.add(
+                ProductionDeployment(
+                    product_id=product.id,
+                    sha=shipment.sha,
+                    environment=shipment.environment,
+                    deployment_id=shipment.deployment_id,
+                    occurred_at=shipment.occurred_at or utcnow(),
+                )
+            )
     for product in products:
         await ship(ctx, product, event, [shipment])
 
 
-async def ship_if_already_deployed(ctx: HandlerContext, product: Product, event: sansio.Event) -> None:
+async def ship_if_already_deployed(
+    ctx: HandlerContext, product: Product, event: sansio.Event
+) -> None:
     """After a merge: the fix may already be live (its deployment was delivered first)."""
     if not product.deployment_tracking:
         return
     async with ctx.db.session() as session:
-        recent = (await session.scalars(
-            select(ProductionDeployment)
-            .where(ProductionDeployment.product_id == product.id)
-            .order_by(ProductionDeployment.occurred_at.desc(), ProductionDeployment.id.desc())
-            .limit(RECENT_DEPLOYMENTS)
-        )).all()
+        recent = (
+            await session.scalars(
+                select(ProductionDeployment)
+                .where(ProductionDeployment.product_id == product.id)
+                .order_by(ProductionDeployment.occurred_at.desc(), ProductionDeployment.id.desc())
+                .limit(RECENT_DEPLOYMENTS)
+            )
+        ).all()
     if recent:
-        await ship(ctx, product, event, [
-            Shipment(d.sha, d.environment, d.deployment_id, d.occurred_at) for d in recent
-        ])
+        await ship(
+            ctx,
+            product,
+            event,
+            [Shipment(d.sha, d.environment, d.deployment_id, d.occurred_at) for d in recent],
+        )
 
 
-async def ship(ctx: HandlerContext, product: Product, event: sansio.Event, shipments: list[Shipment]) -> None:
+async def ship(
+    ctx: HandlerContext, product: Product, event: sansio.Event, shipments: list[Shipment]
+) -> None:
     """Move MERGED tickets whose merge commit one of ``shipments`` contains to DEPLOYED."""
     async with ctx.db.session() as session:
         by_sha: dict[str, set[int]] = {}
@@ -112,7 +139,8 @@ async def ship(ctx: HandlerContext, product: Product, event: sansio.Event, shipm
             by_sha.setdefault(link.merge_commit_sha, set()).add(link.issue_number)
         all_issues = sorted({n for issues in by_sha.values() for n in issues})
         waiting = {
-            t.issue_number for t in await TicketRepo(session).linked_to_issues(product.id, all_issues)
+            t.issue_number
+            for t in await TicketRepo(session).linked_to_issues(product.id, all_issues)
             if t.stage == Stage.MERGED.value
         }
     for shipment in shipments:
@@ -125,11 +153,17 @@ async def ship(ctx: HandlerContext, product: Product, event: sansio.Event, shipm
             continue
         waiting -= deployed
         async with ctx.db.begin() as session:
-            tickets = await TicketRepo(session).linked_to_issues(product.id, sorted(deployed), lock=True)
+            tickets = await TicketRepo(session).linked_to_issues(
+                product.id, sorted(deployed), lock=True
+            )
             await transitions.apply(
-                session, tickets, product,
+                session,
+                tickets,
+                product,
                 pipeline.Event(Fact.DEPLOYED, occurred_at=shipment.occurred_at),
-                ctx.cause(event, deployment_id=shipment.deployment_id, environment=shipment.environment),
+                ctx.cause(
+                    event, deployment_id=shipment.deployment_id, environment=shipment.environment
+                ),
             )
 
 
@@ -152,8 +186,11 @@ async def _contains(
     try:
         comparison = await gh.getitem(
             "/repos/{owner}/{repo}/compare/{basehead}",
-            {"owner": product.repo_owner, "repo": product.repo_name,
-             "basehead": f"{merge_sha}...{deployed_sha}"},
+            {
+                "owner": product.repo_owner,
+                "repo": product.repo_name,
+                "basehead": f"{merge_sha}...{deployed_sha}",
+            },
         )
     except GitHubRetry as exc:
         if exc.status == 404:  # a commit GitHub does not know (force-pushed away): not contained

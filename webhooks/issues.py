@@ -9,9 +9,9 @@ from gidgethub import routing, sansio
 from bot import comments, pipeline, transitions
 from bot.outbox import JOB_CONFIRM_CLOSE, JOB_REMOVE_LABEL
 from bot.pipeline import Fact
-from storage.types import utcnow
 from storage.jobs import JobRepo
 from storage.tickets import TicketRepo
+from storage.types import utcnow
 from webhooks.context import HandlerContext, as_int, parse_time, products_for_event, sender_login
 
 router = routing.Router()
@@ -30,26 +30,36 @@ def _issue(event: sansio.Event) -> dict | None:
     return issue
 
 
-async def _move_issue_tickets(event: sansio.Event, ctx: HandlerContext, fact: Fact, **facts) -> None:
+async def _move_issue_tickets(
+    event: sansio.Event, ctx: HandlerContext, fact: Fact, **facts
+) -> None:
     issue = _issue(event)
     if issue is None:
         return
     occurred_at = facts.pop("occurred_at", None) or parse_time(issue.get("updated_at"))
     async with ctx.db.begin() as session:
         for product in await products_for_event(session, event.data):
-            tickets = await TicketRepo(session).linked_to_issue(product.id, issue["number"], lock=True)
+            tickets = await TicketRepo(session).linked_to_issue(
+                product.id, issue["number"], lock=True
+            )
             if not tickets:
                 continue
             await transitions.apply(
-                session, tickets, product,
+                session,
+                tickets,
+                product,
                 pipeline.Event(fact, occurred_at=occurred_at, **facts),
                 ctx.cause(event),
             )
             if fact is Fact.ISSUE_CLOSED_COMPLETED and any(t.issue_closed for t in tickets):
                 await JobRepo(session).enqueue(
                     JOB_CONFIRM_CLOSE,
-                    {"product_id": product.id, "issue_number": issue["number"],
-                     "delivery_id": ctx.delivery_id, "actor": sender_login(event.data)},
+                    {
+                        "product_id": product.id,
+                        "issue_number": issue["number"],
+                        "delivery_id": ctx.delivery_id,
+                        "actor": sender_login(event.data),
+                    },
                     dedupe_key=f"close:{product.id}:{issue['number']}",
                     run_at=utcnow() + dt.timedelta(seconds=CLOSE_GRACE_SECONDS),
                 )
@@ -66,7 +76,11 @@ async def close_tickets_when_issue_closes(event: sansio.Event, *, ctx: HandlerCo
     if issue is None:
         return
     reason = str(issue.get("state_reason") or "completed").lower()
-    fact = Fact.ISSUE_CLOSED_NOT_PLANNED if reason in NOT_PLANNED_REASONS else Fact.ISSUE_CLOSED_COMPLETED
+    fact = (
+        Fact.ISSUE_CLOSED_NOT_PLANNED
+        if reason in NOT_PLANNED_REASONS
+        else Fact.ISSUE_CLOSED_COMPLETED
+    )
     await _move_issue_tickets(event, ctx, fact, occurred_at=parse_time(issue.get("closed_at")))
 
 
@@ -88,12 +102,18 @@ async def move_tickets_by_maintainer_label(event: sansio.Event, *, ctx: HandlerC
             if await TicketRepo(session).linked_to_issue(product.id, issue["number"]):
                 await JobRepo(session).enqueue(
                     JOB_REMOVE_LABEL,
-                    {"product_id": product.id, "issue_number": issue["number"], "name": label["name"]},
+                    {
+                        "product_id": product.id,
+                        "issue_number": issue["number"],
+                        "name": label["name"],
+                    },
                 )
 
 
 @router.register("issues", action="opened")
-async def recover_issue_whose_creation_answer_was_lost(event: sansio.Event, *, ctx: HandlerContext) -> None:
+async def recover_issue_whose_creation_answer_was_lost(
+    event: sansio.Event, *, ctx: HandlerContext
+) -> None:
     """An issue TinyDesk opened carries its ticket's marker; if the ticket never heard back
     from GitHub, link it now (the outbox job would find it too, later)."""
     issue = _issue(event)
@@ -108,7 +128,9 @@ async def recover_issue_whose_creation_answer_was_lost(event: sansio.Event, *, c
             return
         ticket.issue_number = issue["number"]
         await transitions.apply(
-            session, [ticket], product,
+            session,
+            [ticket],
+            product,
             pipeline.Event(Fact.ISSUE_OPENED, occurred_at=parse_time(issue.get("created_at"))),
             ctx.cause(event),
         )

@@ -13,12 +13,19 @@ from storage.github_links import PullRequestLinkRepo
 from storage.jobs import JobRepo
 from storage.models import Product
 from storage.tickets import TicketRepo
-from webhooks.deployments import ship_if_already_deployed
 from webhooks.context import HandlerContext, as_int, parse_time, products_for_event, repository_of
+from webhooks.deployments import ship_if_already_deployed
 
 router = routing.Router()
 
-OPEN_ACTIONS = ("opened", "reopened", "ready_for_review", "converted_to_draft", "edited", "synchronize")
+OPEN_ACTIONS = (
+    "opened",
+    "reopened",
+    "ready_for_review",
+    "converted_to_draft",
+    "edited",
+    "synchronize",
+)
 
 
 def pr_state(pr: dict) -> str:
@@ -42,7 +49,11 @@ async def sync_links(
     any_new = False
     for issue_number in ticketed:
         _, created = await links.upsert(
-            product.id, number, issue_number, state=state, draft=bool(pr.get("draft")),
+            product.id,
+            number,
+            issue_number,
+            state=state,
+            draft=bool(pr.get("draft")),
             merge_commit_sha=merge_sha,
         )
         any_new = any_new or created
@@ -65,7 +76,8 @@ async def _handle(event: sansio.Event, ctx: HandlerContext) -> None:
                 continue
             if any_new and pr_state(pr) == "open":
                 await JobRepo(session).enqueue(
-                    JOB_COMMENT_ON_PR, {"product_id": product.id, "pr_number": pr["number"]},
+                    JOB_COMMENT_ON_PR,
+                    {"product_id": product.id, "pr_number": pr["number"]},
                     dedupe_key=f"prnote:{product.id}:{pr['number']}",
                 )
             cause = ctx.cause(event, pr_number=pr["number"])
@@ -76,21 +88,32 @@ async def _handle(event: sansio.Event, ctx: HandlerContext) -> None:
                 continue
             tickets = await TicketRepo(session).linked_to_issues(product.id, issues, lock=True)
             fact = Fact.DRAFT_PR_LINKED if pr.get("draft") is True else Fact.PR_LINKED
-            await transitions.apply(session, tickets, product, pipeline.Event(fact, occurred_at=occurred_at), cause)
+            await transitions.apply(
+                session, tickets, product, pipeline.Event(fact, occurred_at=occurred_at), cause
+            )
             if action == "synchronize":
                 await transitions.apply(
-                    session, tickets, product, pipeline.Event(Fact.PR_UPDATED, occurred_at=occurred_at), cause
+                    session,
+                    tickets,
+                    product,
+                    pipeline.Event(Fact.PR_UPDATED, occurred_at=occurred_at),
+                    cause,
                 )
     for product in merged_into:
         await ship_if_already_deployed(ctx, product, event)
 
 
-async def _closed(session: AsyncSession, product: Product, pr: dict, issues: list[int], cause) -> None:
+async def _closed(
+    session: AsyncSession, product: Product, pr: dict, issues: list[int], cause
+) -> None:
     links = PullRequestLinkRepo(session)
     tickets_repo = TicketRepo(session)
     if pr_state(pr) == "merged":
         tickets = await tickets_repo.linked_to_issues(product.id, issues, lock=True)
-        event = pipeline.Event(Fact.PR_MERGED, occurred_at=parse_time(pr.get("merged_at")) or parse_time(pr.get("closed_at")))
+        event = pipeline.Event(
+            Fact.PR_MERGED,
+            occurred_at=parse_time(pr.get("merged_at")) or parse_time(pr.get("closed_at")),
+        )
         await transitions.apply(session, tickets, product, event, cause)
         return
     closed_at = parse_time(pr.get("closed_at")) or parse_time(pr.get("updated_at"))
@@ -100,7 +123,9 @@ async def _closed(session: AsyncSession, product: Product, pr: dict, issues: lis
             for link in await links.for_issue(product.id, issue_number)
         )
         tickets = await tickets_repo.linked_to_issue(product.id, issue_number, lock=True)
-        event = pipeline.Event(Fact.PR_CLOSED_UNMERGED, occurred_at=closed_at, other_open_prs=others_open)
+        event = pipeline.Event(
+            Fact.PR_CLOSED_UNMERGED, occurred_at=closed_at, other_open_prs=others_open
+        )
         await transitions.apply(session, tickets, product, event, cause)
 
 

@@ -32,8 +32,12 @@ async def receive_delivery(request: web.Request) -> web.Response:
     headers = {k.lower(): v for k, v in request.headers.items()}
     delivery_hint = headers.get("x-github-delivery", "")[:MAX_DELIVERY_ID]
     if "x-hub-signature-256" not in headers:
-        log.warning("webhook rejected: no X-Hub-Signature-256", extra={"delivery_id": delivery_hint})
-        raise ApiError(401, "Missing signature", "GitHub signs every delivery with X-Hub-Signature-256.")
+        log.warning(
+            "webhook rejected: no X-Hub-Signature-256", extra={"delivery_id": delivery_hint}
+        )
+        raise ApiError(
+            401, "Missing signature", "GitHub signs every delivery with X-Hub-Signature-256."
+        )
     # gidgethub falls back to the SHA-1 header when the SHA-256 one is absent; ours is required.
     headers.pop("x-hub-signature", None)
     body = await request.read()
@@ -41,14 +45,20 @@ async def receive_delivery(request: web.Request) -> web.Response:
         event = sansio.Event.from_http(headers, body, secret=secret)
     except ValidationFailure:
         log.warning("webhook rejected: bad signature", extra={"delivery_id": delivery_hint})
-        raise ApiError(401, "Invalid signature", "The signature does not match GITHUB_WEBHOOK_SECRET.") from None
-    except BadRequest as exc:
+        raise ApiError(
+            401, "Invalid signature", "The signature does not match GITHUB_WEBHOOK_SECRET."
+        ) from None
+    except BadRequest:
         if headers.get("content-type", "").startswith("application/json"):
             # gidgethub says 415 when a JSON body does not parse; the type was right.
             raise ApiError(400, "Malformed JSON", "The delivery body is not valid JSON.") from None
-        raise ApiError(415, "Unsupported media type", "GitHub sends application/json deliveries.") from None
+        raise ApiError(
+            415, "Unsupported media type", "GitHub sends application/json deliveries."
+        ) from None
     except (KeyError, ValueError, UnicodeDecodeError):
-        raise ApiError(400, "Bad delivery", "Send X-GitHub-Event, X-GitHub-Delivery and a JSON body.") from None
+        raise ApiError(
+            400, "Bad delivery", "Send X-GitHub-Event, X-GitHub-Delivery and a JSON body."
+        ) from None
     if not isinstance(event.data, dict):
         raise ApiError(400, "Bad delivery", "The body must be a JSON object.")
     delivery_id = event.delivery_id
@@ -69,7 +79,9 @@ async def receive_delivery(request: web.Request) -> web.Response:
         log.info("webhook queued", extra=extra)
     else:
         log.info("webhook redelivered; already queued", extra=extra)
-    return web.json_response({"status": "queued" if is_new else "duplicate", "delivery": delivery_id}, status=202)
+    return web.json_response(
+        {"status": "queued" if is_new else "duplicate", "delivery": delivery_id}, status=202
+    )
 
 
 def _stored_payload(headers: dict[str, str], body: bytes, data: dict) -> str:

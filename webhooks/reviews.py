@@ -25,9 +25,18 @@ async def follow_review_of_linked_pull_request(event: sansio.Event, *, ctx: Hand
     review = event.data.get("review")
     pr = event.data.get("pull_request")
     repo = repository_of(event.data)
-    if not isinstance(review, dict) or not isinstance(pr, dict) or repo is None or as_int(pr.get("number")) is None:
+    if (
+        not isinstance(review, dict)
+        or not isinstance(pr, dict)
+        or repo is None
+        or as_int(pr.get("number")) is None
+    ):
         return
-    state = "dismissed" if event.data.get("action") == "dismissed" else str(review.get("state") or "").lower()
+    state = (
+        "dismissed"
+        if event.data.get("action") == "dismissed"
+        else str(review.get("state") or "").lower()
+    )
     fact = REVIEW_FACTS.get(state)
     if fact is None:
         return  # a plain comment review moves nothing
@@ -37,6 +46,9 @@ async def follow_review_of_linked_pull_request(event: sansio.Event, *, ctx: Hand
             issues, _ = await sync_links(session, product, pr, *repo)
             tickets = await TicketRepo(session).linked_to_issues(product.id, issues, lock=True)
             await transitions.apply(
-                session, tickets, product, pipeline.Event(fact, occurred_at=occurred_at),
+                session,
+                tickets,
+                product,
+                pipeline.Event(fact, occurred_at=occurred_at),
                 ctx.cause(event, pr_number=pr["number"]),
             )

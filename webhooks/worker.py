@@ -37,8 +37,14 @@ class InboxProcessor:
             raise GiveUp("stored payload is not a JSON object")
         event = sansio.Event(data, event=delivery.event, delivery_id=delivery.delivery_id)
         bot_login = await self.github.bot_login() if self.github is not None else None
-        ctx = HandlerContext(db=self.db, github=self.github, delivery_id=delivery.delivery_id, bot_login=bot_login)
-        extra = {"delivery_id": delivery.delivery_id, "event": delivery.event, "action": delivery.action}
+        ctx = HandlerContext(
+            db=self.db, github=self.github, delivery_id=delivery.delivery_id, bot_login=bot_login
+        )
+        extra = {
+            "delivery_id": delivery.delivery_id,
+            "event": delivery.event,
+            "action": delivery.action,
+        }
         retry: RetryLater | None = None
         failures: list[str] = []
         for callback in router.fetch(event):
