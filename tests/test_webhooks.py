@@ -222,32 +222,12 @@ async def test_our_own_label_changes_are_ignored(world):
 async def test_deployments_elsewhere_or_unsuccessful_move_nothing(world):
     ticket, n = await issue_with_ticket(world)
     world.fake.add_commits(OWNER, REPO, ["a" * 40, "b" * 40])
-    pr = world.fake.add_pull(OWNER, REPO, head_sha="c" * 40, body=f"Fixes #{n}")
-    await world.deliver(
-        "pull_request.closed",
-        pr_number=pr,
-        pr_body=f"Fixes #{n}",
-        merged=True,
-        merge_commit_sha="a" * 40,
-    )
-    await world.deliver(
-        "deployment_status.created", sha="b" * 40, environment="staging", deployment_state="success"
-    )
-    await world.deliver(
-        "deployment_status.created",
-        sha="b" * 40,
-        environment="production",
-        deployment_state="failure",
-    )
+    await world.merge(n, world.add_fix(n), "a" * 40)
+    await world.deploy("b" * 40, environment="staging")
+    await world.deploy("b" * 40, state="failure")
     await world.settle()
     assert await world.stage(ticket["publicId"]) == "MERGED"
-    await world.deliver(
-        "deployment_status.created",
-        sha="b" * 40,
-        environment="eu-live",
-        production_environment=True,
-        deployment_state="success",
-    )
+    await world.deploy("b" * 40, environment="eu-live", production_environment=True)
     await world.settle()
     assert await world.stage(ticket["publicId"]) == "DEPLOYED"
 
@@ -255,20 +235,8 @@ async def test_deployments_elsewhere_or_unsuccessful_move_nothing(world):
 async def test_a_deployment_that_does_not_contain_the_merge_moves_nothing(world):
     ticket, n = await issue_with_ticket(world)
     world.fake.add_commits(OWNER, REPO, ["1" * 40, "2" * 40, "3" * 40])
-    pr = world.fake.add_pull(OWNER, REPO, head_sha="c" * 40, body=f"Fixes #{n}")
-    await world.deliver(
-        "pull_request.closed",
-        pr_number=pr,
-        pr_body=f"Fixes #{n}",
-        merged=True,
-        merge_commit_sha="3" * 40,
-    )
-    await world.deliver(
-        "deployment_status.created",
-        sha="2" * 40,
-        environment="production",
-        deployment_state="success",
-    )
+    await world.merge(n, world.add_fix(n), "3" * 40)
+    await world.deploy("2" * 40)
     await world.settle()
     assert await world.stage(ticket["publicId"]) == "MERGED"
 
@@ -276,21 +244,10 @@ async def test_a_deployment_that_does_not_contain_the_merge_moves_nothing(world)
 async def test_merge_delivered_after_its_deployment_still_reaches_deployed(world):
     ticket, n = await issue_with_ticket(world)
     world.fake.add_commits(OWNER, REPO, ["a" * 40, "b" * 40])
-    pr = world.fake.add_pull(OWNER, REPO, head_sha="c" * 40, body=f"Fixes #{n}")
-    await world.deliver(
-        "deployment_status.created",
-        sha="b" * 40,
-        environment="production",
-        deployment_state="success",
-    )
+    pr = world.add_fix(n)
+    await world.deploy("b" * 40)
     await world.settle()
-    await world.deliver(
-        "pull_request.closed",
-        pr_number=pr,
-        pr_body=f"Fixes #{n}",
-        merged=True,
-        merge_commit_sha="a" * 40,
-    )
+    await world.merge(n, pr, "a" * 40)
     await world.settle()
     assert await world.stage(ticket["publicId"]) == "DEPLOYED"
 
@@ -300,16 +257,8 @@ async def test_without_deployment_tracking_merged_then_closed(world):
         product = await session.scalar(select(Product))
         product.deployment_tracking = False
     ticket, n = await issue_with_ticket(world)
-    pr = world.fake.add_pull(OWNER, REPO, head_sha="c" * 40, body=f"Fixes #{n}")
     now = dt.datetime.now(dt.UTC)
-    await world.deliver(
-        "pull_request.closed",
-        at=now,
-        pr_number=pr,
-        pr_body=f"Fixes #{n}",
-        merged=True,
-        merge_commit_sha="a" * 40,
-    )
+    await world.merge(n, world.add_fix(n), "a" * 40, at=now)
     await world.deliver(
         "issues.closed", at=now + dt.timedelta(seconds=1), issue_number=n, state_reason="completed"
     )

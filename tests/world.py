@@ -96,6 +96,35 @@ class World:
         assert resp.status == 202, await resp.text()
         return resp
 
+    def add_fix(self, issue_number: int, *, draft: bool = False) -> int:
+        """A pull request on the fake GitHub that says it fixes the issue; its number."""
+        return self.fake.add_pull(
+            OWNER, REPO, head_sha="c" * 40, body=f"Fixes #{issue_number}", draft=draft
+        )
+
+    async def merge(
+        self, issue_number: int, pr: int, merge_sha: str, *, at: dt.datetime | None = None
+    ):
+        return await self.deliver(
+            "pull_request.closed",
+            at=at,
+            pr_number=pr,
+            pr_body=f"Fixes #{issue_number}",
+            merged=True,
+            merge_commit_sha=merge_sha,
+        )
+
+    async def deploy(
+        self, sha: str, environment: str = "production", state: str = "success", **options
+    ):
+        return await self.deliver(
+            "deployment_status.created",
+            sha=sha,
+            environment=environment,
+            deployment_state=state,
+            **options,
+        )
+
     async def drain(self) -> int:
         return await self.client.app[WORKERS].drain()
 
