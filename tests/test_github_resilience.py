@@ -209,3 +209,27 @@ async def test_unfinished_deliveries_are_resumed_on_start(make_client, fake_gith
         assert (await resp.json())["status"] == "FIX_IN_PROGRESS"
     finally:
         await client.close()
+
+
+async def test_two_processes_share_the_inbox_without_processing_twice(world, fake_github, db):
+    """Two apps on one database (as two `tinydesk serve` processes): every delivery is
+    claimed once (``attempts`` counts claims) and all of them are processed."""
+    import asyncio
+
+    from aiohttp.test_utils import TestClient, TestServer
+
+    ticket, n, _ = await open_issue(world)
+    for minute in range(30):
+        await world.deliver("issues.assigned", at=T0 + dt.timedelta(seconds=minute), issue_number=n)
+    other = TestClient(TestServer(create_app(github_settings(fake_github), db=db)))
+    await other.start_server()
+    try:
+        await asyncio.gather(world.drain(), other.app[WORKERS].drain())
+    finally:
+        await other.close()
+    async with db.session() as session:
+        deliveries = (await session.scalars(select(Delivery))).all()
+    assert len(deliveries) == 30
+    assert {d.state for d in deliveries} == {"done"}
+    assert {d.attempts for d in deliveries} == {1}
+    assert await world.stage(ticket["publicId"]) == "FIX_IN_PROGRESS"
