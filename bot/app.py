@@ -104,8 +104,9 @@ def build_workers(app: web.Application) -> Workers:
     db, github = app[DB], app[GITHUB]
     inbox = QueueWorker(
         db, Delivery, InboxProcessor(db, github), name="inbox",
-        # SQLite: one delivery at a time, strictly in order of receipt.
-        concurrency=1 if db.is_sqlite else 4,
+        # One delivery at a time, in order of receipt; on PostgreSQL several processes
+        # work the inbox side by side (and the pipeline's rules absorb their reordering).
+        concurrency=1,
     )
     workers = Workers([inbox])
     if github is not None:

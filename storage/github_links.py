@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Sequence
 
 from sqlalchemy import delete, select
@@ -9,7 +10,6 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import IssueStatusComment, PullRequestLink
-from storage.types import utcnow
 
 
 class PullRequestLinkRepo:
@@ -45,27 +45,51 @@ class PullRequestLinkRepo:
         state: str,
         draft: bool,
         merge_commit_sha: str | None,
-    ) -> tuple[PullRequestLink, bool]:
-        """Create or update one link; True when it is new."""
-        link = await self.session.get(PullRequestLink, (product_id, pr_number, issue_number))
-        created = link is None
-        if link is None:
-            link = PullRequestLink(
-                product_id=product_id,
-                pr_number=pr_number,
-                issue_number=issue_number,
-                linked_comment_posted=False,
+        seen_at: dt.datetime,
+    ) -> tuple[bool, bool]:
+        """Create or update one link as of an event seen at ``seen_at``. Returns (created,
+        current): whether the link is new, and whether this event is the newest seen for
+        it. Concurrent deliveries of one PR may both create it: the database keeps one, and
+        the other waits for it (PostgreSQL) before deciding."""
+        dialect = self.session.bind.dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        created = (
+            await self.session.execute(
+                insert(PullRequestLink)
+                .values(
+                    product_id=product_id,
+                    pr_number=pr_number,
+                    issue_number=issue_number,
+                    state=state,
+                    draft=draft,
+                    linked_comment_posted=False,
+                    updated_at=seen_at,
+                    merge_commit_sha=merge_commit_sha if state == "merged" else None,
+                )
+                .on_conflict_do_nothing(index_elements=["product_id", "pr_number", "issue_number"])
+                .returning(PullRequestLink.pr_number)
             )
-            self.session.add(link)
-        # A merged link stays merged whatever late event says otherwise.
-        if link.state != "merged":
+        ).scalar_one_or_none() is not None
+        if created:
+            return True, True
+        query = select(PullRequestLink).where(
+            PullRequestLink.product_id == product_id,
+            PullRequestLink.pr_number == pr_number,
+            PullRequestLink.issue_number == issue_number,
+        )
+        if dialect == "postgresql":
+            query = query.with_for_update()
+        link = (await self.session.scalars(query.execution_options(populate_existing=True))).one()
+        current = seen_at >= link.updated_at
+        if state == "merged":  # final, whenever it is delivered
+            link.state = "merged"
+            link.merge_commit_sha = merge_commit_sha or link.merge_commit_sha
+        elif current and link.state != "merged":
             link.state = state
-        link.draft = draft
-        if merge_commit_sha and state == "merged":
-            link.merge_commit_sha = merge_commit_sha
-        link.updated_at = utcnow()
+            link.draft = draft
+        link.updated_at = max(link.updated_at, seen_at)
         await self.session.flush()
-        return link, created
+        return False, current
 
     async def unlink(self, product_id: int, pr_number: int, keep: Iterable[int]) -> list[int]:
         """Drop links of a PR to issues it no longer references (unless merged); returns them."""

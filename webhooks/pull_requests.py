@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from gidgethub import routing, sansio
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -13,6 +15,7 @@ from storage.github_links import PullRequestLinkRepo
 from storage.jobs import JobRepo
 from storage.models import Product
 from storage.tickets import TicketRepo
+from storage.types import utcnow
 from webhooks.context import HandlerContext, as_int, parse_time, products_for_event, repository_of
 from webhooks.deployments import ship_if_already_deployed
 
@@ -34,31 +37,47 @@ def pr_state(pr: dict) -> str:
     return "closed" if str(pr.get("state", "open")).lower() == "closed" else "open"
 
 
+@dataclasses.dataclass(frozen=True)
+class LinkSync:
+    issues: list[int]  # ticketed issues the PR is linked to now
+    any_new: bool  # a link was made by this event
+    stale: bool  # a newer event of this PR was seen already: its state wins
+
+
 async def sync_links(
     session: AsyncSession, product: Product, pr: dict, owner: str, repo: str
-) -> tuple[list[int], bool]:
-    """Store which ticketed issues the PR closes now; returns them and whether any is new."""
+) -> LinkSync:
+    """Store which ticketed issues the PR closes, as of this event (an older event than
+    one already seen changes no link, except to record a merge, which is final)."""
     number = pr["number"]
-    referenced = pull_request_references(pr, owner, repo)
-    tickets = await TicketRepo(session).linked_to_issues(product.id, sorted(referenced))
-    ticketed = sorted({t.issue_number for t in tickets if t.issue_number is not None})
+    seen_at = parse_time(pr.get("updated_at")) or utcnow()
     links = PullRequestLinkRepo(session)
-    await links.unlink(product.id, number, keep=ticketed)
+    stale = any(link.updated_at > seen_at for link in await links.for_pr(product.id, number))
     state = pr_state(pr)
-    merge_sha = pr.get("merge_commit_sha") if state == "merged" else None
-    any_new = False
-    for issue_number in ticketed:
-        _, created = await links.upsert(
-            product.id,
-            number,
-            issue_number,
-            state=state,
-            draft=bool(pr.get("draft")),
-            merge_commit_sha=merge_sha,
-        )
-        any_new = any_new or created
+    if not stale or state == "merged":
+        referenced = pull_request_references(pr, owner, repo)
+        tickets = await TicketRepo(session).linked_to_issues(product.id, sorted(referenced))
+        ticketed = sorted({t.issue_number for t in tickets if t.issue_number is not None})
+        if not stale:
+            await links.unlink(product.id, number, keep=ticketed)
+        merge_sha = pr.get("merge_commit_sha") if state == "merged" else None
+        any_new = False
+        for issue_number in ticketed:
+            created, current = await links.upsert(
+                product.id,
+                number,
+                issue_number,
+                state=state,
+                draft=bool(pr.get("draft")),
+                merge_commit_sha=merge_sha,
+                seen_at=seen_at,
+            )
+            any_new = any_new or created
+            stale = stale or not current
+    else:
+        any_new = False
     linked = sorted({link.issue_number for link in await links.for_pr(product.id, number)})
-    return linked, any_new
+    return LinkSync(linked, any_new, stale)
 
 
 async def _handle(event: sansio.Event, ctx: HandlerContext) -> None:
@@ -71,10 +90,11 @@ async def _handle(event: sansio.Event, ctx: HandlerContext) -> None:
     merged_into: list[Product] = []
     async with ctx.db.begin() as session:
         for product in await products_for_event(session, event.data):
-            issues, any_new = await sync_links(session, product, pr, *repo)
-            if not issues:
+            sync = await sync_links(session, product, pr, *repo)
+            issues = sync.issues
+            if not issues or (sync.stale and pr_state(pr) != "merged"):
                 continue
-            if any_new and pr_state(pr) == "open":
+            if sync.any_new and pr_state(pr) == "open":
                 await JobRepo(session).enqueue(
                     JOB_COMMENT_ON_PR,
                     {"product_id": product.id, "pr_number": pr["number"]},
