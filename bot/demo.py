@@ -38,6 +38,7 @@ from bot.comments import STATUS_MARKER
 from bot.config import Settings
 from bot.fakegithub import APP_ID, FakeGitHub, generate_app_key
 from bot.receive import signature
+from bot.web.tracking import POLL_SECONDS
 from storage import migrate, queue
 from storage.database import Database
 from storage.models import Delivery
@@ -48,7 +49,8 @@ PRODUCT_SLUG = "demo-app"
 INSTALLATION_ID = 4242
 DEVELOPER = "dana-dev"
 REVIEWER = "ravi-reviewer"
-DEFAULT_PAUSE = 4.0
+# A little longer than the tracking page's poll, so that the person sees every stage.
+DEFAULT_PAUSE = float(POLL_SECONDS + 1)
 # The person needs a moment to open the printed URL before the developers start.
 FIRST_PAUSE_FACTOR = 2.5
 STAGE_TIMEOUT = 30.0
@@ -191,7 +193,9 @@ class Payloads:
 
     def pull_request_event(self, action: str, sender: str, **pr: Any) -> tuple[str, dict]:
         pull = self.pull_request(at=self.clock.tick(), **pr)
-        return "pull_request", self.envelope(action, sender, number=pull["number"], pull_request=pull)
+        return "pull_request", self.envelope(
+            action, sender, number=pull["number"], pull_request=pull
+        )
 
     def review_submitted(self, state: str, reviewer: str, **pr: Any) -> tuple[str, dict]:
         at = self.clock.tick()
@@ -343,7 +347,9 @@ class Demo:
             headers={"Authorization": f"Bearer {self.admin_token}"},
         ) as resp:
             if resp.status != 201:
-                raise DemoFailed(f"registering the product failed: {resp.status} {await resp.text()}")
+                raise DemoFailed(
+                    f"registering the product failed: {resp.status} {await resp.text()}"
+                )
 
     async def submit_ticket(self) -> dict[str, Any]:
         assert self.http is not None
@@ -381,7 +387,9 @@ class Demo:
         }
         async with self.http.post("/webhooks/github", data=body, headers=headers) as resp:
             if resp.status != 202:
-                raise DemoFailed(f"the webhook {event} was refused: {resp.status} {await resp.text()}")
+                raise DemoFailed(
+                    f"the webhook {event} was refused: {resp.status} {await resp.text()}"
+                )
         return delivery_id
 
     async def delivery_state(self, delivery_id: str) -> tuple[str, str | None]:
@@ -397,7 +405,10 @@ class Demo:
         return row[0], row[1]
 
     async def wait_for(
-        self, what: str, check: Callable[[], Awaitable[bool]], describe: Callable[[], Awaitable[str]]
+        self,
+        what: str,
+        check: Callable[[], Awaitable[bool]],
+        describe: Callable[[], Awaitable[str]],
     ) -> None:
         """Poll ``check`` (backing off to half a second) until it holds or the time runs out."""
         deadline = time.monotonic() + self.options.timeout
@@ -449,7 +460,9 @@ class Demo:
         self.say(f"  ticket:  {self.public_id} “{SAMPLE_TICKET['subject']}”")
         self.say()
         self.say(f"Open the tracking page: {ticket['trackingUrl']}")
-        self.say(f"Admin pages:            {self.base_url}/admin  (admin token: {self.admin_token})")
+        self.say(
+            f"Admin pages:            {self.base_url}/admin  (admin token: {self.admin_token})"
+        )
         self.say()
         self.say(f"✓ RECEIVED — ticket {self.public_id} submitted through POST /api/tickets")
 
@@ -473,12 +486,20 @@ class Demo:
 
         async def draft() -> str:
             number = fake.add_pull(
-                OWNER, REPO, head_sha=head, body=f"Fixes #{n}", draft=True, title=PR_TITLE,
-                user=DEVELOPER, head_ref="fix-safari-sign-in", commits=[head],
+                OWNER,
+                REPO,
+                head_sha=head,
+                body=f"Fixes #{n}",
+                draft=True,
+                title=PR_TITLE,
+                user=DEVELOPER,
+                head_ref="fix-safari-sign-in",
+                commits=[head],
             )
             pr_fields.update(number=number, body=f"Fixes #{n}", head_sha=head, author=DEVELOPER)
             await self.step(
-                "FIX_IN_PROGRESS", *p.pull_request_event("opened", DEVELOPER, draft=True, **pr_fields)
+                "FIX_IN_PROGRESS",
+                *p.pull_request_event("opened", DEVELOPER, draft=True, **pr_fields),
             )
             await self.wait_for(
                 "the note on the pull request",
@@ -489,11 +510,15 @@ class Demo:
 
         async def ready() -> str:
             fake.update_pull(OWNER, REPO, pr_fields["number"], draft=False)
-            await self.step("PR_OPEN", *p.pull_request_event("ready_for_review", DEVELOPER, **pr_fields))
+            await self.step(
+                "PR_OPEN", *p.pull_request_event("ready_for_review", DEVELOPER, **pr_fields)
+            )
             return f"pull request #{pr_fields['number']} is ready for review"
 
         async def changes() -> str:
-            await self.step("CHANGES_REQUESTED", *p.review_submitted("changes_requested", REVIEWER, **pr_fields))
+            await self.step(
+                "CHANGES_REQUESTED", *p.review_submitted("changes_requested", REVIEWER, **pr_fields)
+            )
             return f"{REVIEWER} requested changes on pull request #{pr_fields['number']}"
 
         async def approve() -> str:
@@ -503,8 +528,12 @@ class Demo:
         merge_sha = secrets.token_hex(20)
 
         async def merge() -> str:
-            fake.add_commits(OWNER, REPO, [(merge_sha, f"Merge pull request #{pr_fields['number']}")])
-            fake.merge_pull(OWNER, REPO, pr_fields["number"], merge_commit_sha=merge_sha, merged_by=DEVELOPER)
+            fake.add_commits(
+                OWNER, REPO, [(merge_sha, f"Merge pull request #{pr_fields['number']}")]
+            )
+            fake.merge_pull(
+                OWNER, REPO, pr_fields["number"], merge_commit_sha=merge_sha, merged_by=DEVELOPER
+            )
             await self.step(
                 "MERGED",
                 *p.pull_request_event("closed", DEVELOPER, merge_commit_sha=merge_sha, **pr_fields),
@@ -614,14 +643,22 @@ def register(commands: argparse._SubParsersAction) -> None:
         description="Start TinyDesk on a throwaway SQLite database with a simulated GitHub, "
         "submit a sample ticket and play the developers' side of its journey.",
     )
-    demo.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
-    demo.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)")
     demo.add_argument(
-        "--pause", type=float, default=DEFAULT_PAUSE, metavar="SECONDS",
+        "--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)"
+    )
+    demo.add_argument(
+        "--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)"
+    )
+    demo.add_argument(
+        "--pause",
+        type=float,
+        default=DEFAULT_PAUSE,
+        metavar="SECONDS",
         help=f"pause between the developers' steps (default {DEFAULT_PAUSE:g})",
     )
     demo.add_argument(
-        "--once", action="store_true",
+        "--once",
+        action="store_true",
         help="play without pauses and exit: 0 once the ticket is CLOSED, 1 otherwise",
     )
     demo.set_defaults(func=cmd_demo)
