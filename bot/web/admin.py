@@ -597,8 +597,11 @@ def key_row(key: ApiKey, products: dict[int, str], session: AdminSession) -> Htm
         )
     return cells(
         key.name,
-        fragment("<code>{p}…</code>", p=key.display_prefix),
-        fragment("<code>{id}</code>", id=key.public_id),
+        fragment(
+            '<code>{p}…</code><br><code class="small">{id}</code>',
+            p=key.display_prefix,
+            id=key.public_id,
+        ),
         "test" if key.is_test else "live",
         ", ".join(products.get(i, f"(removed product {i})") for i in key.product_ids)
         or "all products",
@@ -689,7 +692,7 @@ async def api_keys_page(
         notice=notice_from_query(request),
         created=created or Html(""),
         table=table(
-            ["Name", "Key", "Id", "Mode", "Products", "Created", "Last used", "State", "Actions"],
+            ["Name", "Key and id", "Mode", "Products", "Created", "Last used", "State", "Actions"],
             [key_row(key, products, session) for key in keys],
             caption="Desk API keys, newest first",
             empty="No API keys yet.",
