@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import io
 import os
 import re
@@ -70,6 +71,8 @@ async def test_demo_entry_point_and_the_tracking_history(monkeypatch):
 async def test_demo_fails_with_a_clear_message_when_a_stage_is_not_reached(monkeypatch, capsys):
     async def never_closes(self, expected, event, payload):
         if expected == "CLOSED":
+            # Only this wait is short: the outbox may take its idle poll (2 s) elsewhere.
+            self.options = dataclasses.replace(self.options, timeout=1.5)
             payload["issue"]["state_reason"] = "reopened"  # not a close that finishes anything
             payload["issue"]["closed_at"] = None
             payload["action"] = "edited"
@@ -77,7 +80,7 @@ async def test_demo_fails_with_a_clear_message_when_a_stage_is_not_reached(monke
 
     original = demo.Demo.step
     monkeypatch.setattr(demo.Demo, "step", never_closes)
-    code = await run_demo(DemoOptions(port=0, once=True, timeout=1.5), io.StringIO())
+    code = await run_demo(DemoOptions(port=0, once=True), io.StringIO())
     assert code == 1
     assert "CLOSED not reached within 1.5 s (the ticket is at DEPLOYED)" in capsys.readouterr().err
 
