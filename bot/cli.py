@@ -13,7 +13,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from bot import keys_cli
+from bot import demo, keys_cli
 from bot.app import create_app, warn_if_github_missing
 from bot.config import ConfigError, Settings
 from bot.errors import ApiError
@@ -82,6 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
     receive.add_argument("--delivery-id", help="X-GitHub-Delivery (default: a new UUID)")
     receive.set_defaults(func=cmd_receive)
     keys_cli.register(commands)
+    demo.register(commands)
     return parser
 
 

@@ -506,6 +506,13 @@ class FakeGitHub:
         """Close an issue as a person would (``completed`` / ``not_planned`` / ``duplicate``)."""
         self._set_state(self._issue(self._repo(owner, repo), number), "closed", state_reason)
 
+    def assign_issue(self, owner: str, repo: str, number: int, login: str) -> None:
+        """Assign someone to an issue as a person would (no-op if already assigned)."""
+        issue = self._issue(self._repo(owner, repo), number)
+        if login not in issue["assignees"]:
+            issue["assignees"].append(login)
+            issue["updated_at"] = _iso()
+
     def reopen_issue(self, owner: str, repo: str, number: int) -> None:
         """Reopen an issue as a person would."""
         self._set_state(self._issue(self._repo(owner, repo), number), "open", "reopened")

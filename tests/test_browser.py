@@ -1,131 +1,360 @@
-"""The tracking page in a real browser: headless Chromium against a server started by the test.
+"""The pages in a real browser: headless Chromium (Debian's ``chromium``) driven by Playwright.
 
-Skipped when Chromium is not installed. ``--dump-dom`` prints the DOM after the page has run;
-``--virtual-time-budget`` fast-forwards the page's timers, so track.js polls within the run
-without the test waiting for real seconds.
+No browser is downloaded: Playwright launches the system Chromium (``executable_path``).
+Each test starts TinyDesk in-process on a real loopback port (``aiohttp_server``) and
+opens it in a fresh browser; every wait has a timeout. Skipped when Chromium or Playwright
+is missing (``.ci/run`` installs Chromium).
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import shutil
+import time
+import uuid
+from collections.abc import AsyncIterator
 from pathlib import Path
 
+import aiohttp
 import pytest
-from aiohttp import web
 
 from bot.app import create_app
 from bot.config import Settings
-from tests.conftest import ADMIN_HEADERS
-from tests.web_helpers import move_ticket, open_test_ticket
+from bot.demo import Payloads
+from bot.fakegithub import APP_ID, FakeGitHub, generate_app_key
+from bot.receive import signature
+from bot.web import tracking
+from storage.database import Database
+from tests.conftest import ADMIN_HEADERS, ADMIN_TOKEN
+from tests.web_helpers import add_comment, open_test_ticket
+
+playwright_api = pytest.importorskip("playwright.async_api")
 
 CHROMIUM = next(
-    (p for p in map(shutil.which, ("chromium", "chromium-browser", "google-chrome")) if p), None
+    (
+        path
+        for path in ("/usr/bin/chromium", shutil.which("chromium") or "")
+        if path and Path(path).exists()
+    ),
+    None,
 )
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 pytestmark = [
-    pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed"),
+    pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (/usr/bin/chromium)"),
     pytest.mark.slow,
 ]
 
-BROWSER_TIMEOUT = 45
-STEP = re.compile(r'<li class="step is-(\w+)" data-stage="(\w+)"( aria-current="step")?>')
+WAIT_MS = 10_000  # every Playwright wait: ten seconds at most
+WEBHOOK_SECRET = "browser-test-webhook-secret"
+OWNER, REPO = "octo-org", "my-saas-app"
+INSTALLATION_ID = 1001
 
 
-async def dump_dom(url: str, profile: Path) -> str:
-    """The page's DOM after it has loaded and run its timers for a (virtual) 20 seconds."""
-    args = [
-        CHROMIUM,
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        f"--user-data-dir={profile}",
-        "--virtual-time-budget=20000",
-        "--dump-dom",
-    ]
-    proc = await asyncio.create_subprocess_exec(
-        *args, url, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL
-    )
+# --------------------------------------------------------------------------- fixtures
+
+
+@pytest.fixture
+def database_url(tmp_path: Path, sqlite_template: Path) -> str:
+    """SQLite only: the pages are the same on either database (the API tests cover both),
+    and a browser per test is slow enough once."""
+    path = tmp_path / "tinydesk.db"
+    shutil.copy(sqlite_template, path)
+    return f"sqlite+aiosqlite:///{path}"
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator:
+    async with playwright_api.async_playwright() as playwright:
+        chromium = await asyncio.wait_for(
+            playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS), 60
+        )
+        try:
+            yield chromium
+        finally:
+            await chromium.close()
+
+
+@pytest.fixture
+async def page(browser) -> AsyncIterator:
+    context = await browser.new_context(viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(WAIT_MS)
     try:
-        out, _ = await asyncio.wait_for(proc.communicate(), BROWSER_TIMEOUT)
-    except TimeoutError:
-        proc.kill()
-        await proc.wait()
-        raise
-    return out.decode()
+        yield await context.new_page()
+    finally:
+        await context.close()
 
 
-def current_steps(dom: str) -> list[str]:
-    return [stage for state, stage, current in STEP.findall(dom) if state == "current" and current]
-
-
-@web.middleware
-async def without_track_js(request: web.Request, handler):
-    """As if the browser ran no JavaScript (headless Chromium's --dump-dom needs it on)."""
-    if request.path.endswith(".js"):
-        raise web.HTTPNotFound()
-    return await handler(request)
-
-
-async def serve(aiohttp_server, db, *, after_page=None, javascript: bool = True):
-    app = create_app(Settings(admin_token="browser-test-admin-token"), db=db)
-    if after_page is not None:
-        app.on_response_prepare.append(after_page)
-    if not javascript:
-        app.middlewares.append(without_track_js)
-    server = await aiohttp_server(app)
+async def serve(aiohttp_server, db: Database, **settings) -> str:
+    values = {"admin_token": ADMIN_TOKEN, "run_workers": False, **settings}
+    server = await aiohttp_server(create_app(Settings(**values), db=db))
     return f"http://127.0.0.1:{server.port}"
 
 
 @pytest.fixture
-async def ticket(db, make_client) -> tuple[str, str]:
-    client = await make_client()
-    resp = await client.post(
-        "/api/admin/products",
-        json={"slug": "my-saas-app", "repo": "octo-org/my-saas-app"},
-        headers=ADMIN_HEADERS,
+async def base(aiohttp_server, db) -> str:
+    return await serve(aiohttp_server, db)
+
+
+async def register_product(base_url: str, slug: str = "my-saas-app") -> None:
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(
+            f"{base_url}/api/admin/products",
+            json={"slug": slug, "repo": f"{OWNER}/{slug}"},
+            headers=ADMIN_HEADERS,
+        ) as resp,
+    ):
+        assert resp.status == 201, await resp.text()
+
+
+async def sign_in(page, base_url: str, next_path: str = "/admin") -> None:
+    await page.goto(f"{base_url}{next_path}")
+    await page.fill("#admin-token", ADMIN_TOKEN)
+    await page.click("button:has-text('Sign in')")
+    await page.wait_for_selector(".admin-bar")
+
+
+def current_stage(page):
+    return page.locator('li.step.is-current[aria-current="step"]')
+
+
+# --------------------------------------------------------------------------- tracking page
+
+
+async def test_the_stepper_advances_live_while_signed_webhooks_arrive(
+    aiohttp_server, db, fake_github: FakeGitHub, page, monkeypatch
+):
+    monkeypatch.setattr(tracking, "POLL_SECONDS", 1)  # the page polls every second
+    fake_github.add_installation(INSTALLATION_ID, OWNER, [f"{OWNER}/{REPO}"])
+    base_url = await serve(
+        aiohttp_server,
+        db,
+        github_app_id=str(APP_ID),
+        github_private_key=generate_app_key()[0],
+        github_webhook_secret=WEBHOOK_SECRET,
+        github_api_url=fake_github.base_url,
+        run_workers=True,
     )
-    assert resp.status == 201
-    return await open_test_ticket(db, subject="Crash when <saving>")
+    await register_product(base_url)
+    async with aiohttp.ClientSession(base_url=base_url) as http:
+        async with http.post(
+            "/api/tickets",
+            json={
+                "productSlug": "my-saas-app",
+                "submitterEmail": "ada@example.com",
+                "subject": "Sign-in button does nothing on Safari",
+                "body": "Click Sign in; nothing happens.",
+            },
+        ) as resp:
+            ticket = await resp.json()
+        public_id = ticket["publicId"]
+
+        async def stage() -> str:
+            async with http.get(f"/api/tickets/{public_id}") as resp:
+                return (await resp.json())["status"]
+
+        deadline = time.monotonic() + 15
+        while await stage() != "ISSUE_CREATED":
+            assert time.monotonic() < deadline, "the bot did not open the issue"
+            await asyncio.sleep(0.1)
+        [issue] = fake_github.issues(OWNER, REPO)
+        n = issue["number"]
+
+        await page.goto(ticket["trackingUrl"].replace("https://desk.example.test", base_url))
+        await page.wait_for_selector('main[data-live="on"]')
+        assert await current_stage(page).get_attribute("data-stage") == "ISSUE_CREATED"
+        await page.evaluate("window.sameDocument = true")
+
+        payloads = Payloads(OWNER, REPO, INSTALLATION_ID)
+        pr = fake_github.add_pull(OWNER, REPO, head_sha="c" * 40, body=f"Fixes #{n}")
+        fields = {"number": pr, "body": f"Fixes #{n}", "head_sha": "c" * 40, "author": "dev"}
+        steps = [
+            (payloads.issues_assigned(n, issue["title"], "dev"), "FIX_IN_PROGRESS"),
+            (payloads.pull_request_event("opened", "dev", **fields), "PR_OPEN"),
+            (payloads.review_submitted("changes_requested", "rev", **fields), "CHANGES_REQUESTED"),
+            (payloads.review_submitted("approved", "rev", **fields), "PR_OPEN"),
+        ]
+        for (event, payload), expected in steps:
+            body = json.dumps(payload).encode()
+            headers = {
+                "Content-Type": "application/json",
+                "X-GitHub-Event": event,
+                "X-GitHub-Delivery": str(uuid.uuid4()),
+                "X-Hub-Signature-256": signature(body, WEBHOOK_SECRET),
+            }
+            async with http.post("/webhooks/github", data=body, headers=headers) as resp:
+                assert resp.status == 202
+            await page.wait_for_selector(
+                f'li.step.is-current[aria-current="step"][data-stage="{expected}"]'
+            )
+            assert await page.locator('[aria-current="step"]').count() == 1
+
+    # The page never reloaded: the same document redrew itself from the JSON API.
+    assert await page.evaluate("window.sameDocument") is True
+    assert await page.inner_text("#current-stage") == "Pull request open"
+    assert "the ticket is now at Pull request open" in await page.inner_text("#live-status")
+    history = page.locator("#history li")
+    assert "Pull request #2 approved" in await history.first.inner_text()
+    assert await history.count() == 6
+    reached = page.locator("li.step.is-reached")
+    assert [await s.get_attribute("data-stage") for s in await reached.all()] == [
+        "RECEIVED",
+        "ISSUE_CREATED",
+        "FIX_IN_PROGRESS",
+    ]
 
 
-async def test_with_javascript_the_page_follows_a_stage_change_by_itself(
-    aiohttp_server, db, ticket, tmp_path
-):
-    public_id, token = ticket
-    moved = asyncio.Event()
+async def test_the_subject_and_messages_need_the_token(base, db, page):
+    await register_product(base)
+    public_id, token = await open_test_ticket(db, subject="Crash when <saving>")
+    await add_comment(db, public_id, "We are on it.")
+    await add_comment(db, public_id, "Internal: customer is VIP", internal=True)
 
-    async def move_after_the_page_is_rendered(request: web.Request, _response) -> None:
-        # The HTML is already rendered at RECEIVED; only track.js can show the move.
-        if request.path == f"/track/{public_id}" and not moved.is_set():
-            moved.set()
-            await move_ticket(db, public_id, "ISSUE_CREATED")
+    await page.goto(f"{base}/track/{public_id}?token={token}")
+    assert await page.inner_text(".subject") == "Crash when <saving>"
+    assert "We are on it." in await page.inner_text("#comments")
+    assert "VIP" not in await page.content()
 
-    base = await serve(aiohttp_server, db, after_page=move_after_the_page_is_rendered)
-    dom = await dump_dom(f"{base}/track/{public_id}?token={token}", tmp_path / "profile")
-    assert moved.is_set()
-    assert 'data-live="on"' in dom
-    assert current_steps(dom) == ["ISSUE_CREATED"]
-    assert dom.count('aria-current="step"') == 1
-    assert '<dd id="current-stage">Issue created</dd>' in dom
-    assert "Moved to ISSUE_CREATED by a test" in dom
-    assert "the ticket is now at Issue created" in dom
-    assert "This page updates itself every few seconds." in dom
-    assert "Crash when &lt;saving&gt;" in dom
+    await page.goto(f"{base}/track/{public_id}")
+    assert await page.locator(".subject").count() == 0
+    assert await page.locator("#comments").count() == 0
+    assert await current_stage(page).get_attribute("data-stage") == "RECEIVED"
+
+    await page.goto(f"{base}/track/{public_id}?token=not-the-token")
+    assert await page.locator(".subject").count() == 0
+    assert "token is not valid" in await page.inner_text(".notice")
 
 
-async def test_without_javascript_the_server_rendered_page_is_complete(
-    aiohttp_server, db, ticket, tmp_path
-):
-    public_id, token = ticket
-    base = await serve(aiohttp_server, db, javascript=False)
-    dom = await dump_dom(f"{base}/track/{public_id}?token={token}", tmp_path / "profile")
-    assert 'data-live="on"' not in dom
-    assert current_steps(dom) == ["RECEIVED"]
-    assert "Crash when &lt;saving&gt;" in dom
-    assert ">Refresh</a>" in dom
-    assert "Use Refresh to see the newest stage." in dom
+async def test_an_unknown_ticket_gets_the_404_page_and_the_lookup_form(base, page):
+    response = await page.goto(f"{base}/track/TK-99999")
+    assert response.status == 404
+    assert "find that ticket" in await page.inner_text("h1")
+    await page.fill("#public-id", "tk-123")
+    await page.click("button:has-text('Track')")
+    await page.wait_for_selector("#public-id-error")
+    assert "There is no ticket TK-00123." in await page.inner_text("#public-id-error")
+
+
+async def test_without_javascript_the_server_rendered_page_is_complete(base, db, browser):
+    await register_product(base)
+    public_id, token = await open_test_ticket(db, subject="No JS here")
+    context = await browser.new_context(java_script_enabled=False)
+    context.set_default_timeout(WAIT_MS)
+    try:
+        page = await context.new_page()
+        await page.goto(f"{base}/track/{public_id}?token={token}")
+        assert await page.get_attribute("main", "data-live") is None
+        assert await page.inner_text(".subject") == "No JS here"
+        assert await page.inner_text("#live-note") == "Use Refresh to see the newest stage."
+        assert await current_stage(page).get_attribute("data-stage") == "RECEIVED"
+    finally:
+        await context.close()
+
+
+# --------------------------------------------------------------------------- admin pages
+
+
+async def test_admin_sign_in_refuses_a_wrong_token_then_lets_the_admin_in(base, page):
+    await page.goto(f"{base}/admin/products")
+    assert page.url.startswith(f"{base}/admin/sign-in?next=")
+    await page.fill("#admin-token", "not-the-token")
+    await page.click("button:has-text('Sign in')")
+    await page.wait_for_selector("#token-error")
+    assert await page.inner_text("#token-error") == "That is not the admin token."
+    await page.fill("#admin-token", ADMIN_TOKEN)
+    await page.click("button:has-text('Sign in')")
+    await page.wait_for_selector("h1:has-text('Products')")
+    assert page.url == f"{base}/admin/products"
+    cookies = {c["name"]: c for c in await page.context.cookies()}
+    assert cookies["tinydesk_admin"]["httpOnly"] is True
+    assert cookies["tinydesk_admin"]["sameSite"] == "Strict"
+
+
+async def test_an_admin_registers_a_product_with_the_form(base, page):
+    await sign_in(page, base, "/admin/products")
+    await page.fill("#slug", "my-saas-app")
+    await page.fill("#repo", "octo-org/my-saas-app")
+    await page.fill("#name", "My SaaS App")
+    await page.click("button:has-text('Register product')")
+    await page.wait_for_selector(".notice")
+    assert await page.inner_text(".notice") == "Product my-saas-app registered."
+    row = page.locator("tbody tr", has_text="my-saas-app")
+    assert "octo-org/my-saas-app" in await row.inner_text()
+    assert "Not installed" in await row.inner_text()
+
+    await page.fill("#slug", "Bad Slug!")
+    await page.fill("#repo", "not-a-repo")
+    await page.click("button:has-text('Register product')")
+    await page.wait_for_selector("#slug-error")
+    assert await page.get_attribute("#repo", "aria-invalid") == "true"
+
+
+async def test_an_admin_creates_a_key_sees_it_once_and_revokes_it(base, page):
+    await register_product(base)
+    await sign_in(page, base, "/admin/api-keys")
+    await page.fill("#name", "Zendesk bridge")
+    await page.check("#product-my-saas-app")
+    await page.click("button:has-text('Create key')")
+    await page.wait_for_selector("#new-key")
+    secret = await page.input_value("#new-key")
+    assert re.fullmatch(r"td_live_[0-9A-Za-z]{38}", secret)
+    assert "shown only this once" in await page.inner_text(".new-key")
+
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(
+            f"{base}/api/v1/desk/tickets", headers={"Authorization": f"Bearer {secret}"}
+        ) as resp,
+    ):
+        assert resp.status == 200
+
+    await page.goto(f"{base}/admin/api-keys")
+    assert secret not in await page.content()
+    row = page.locator("tbody tr", has_text="Zendesk bridge")
+    assert "my-saas-app" in await row.inner_text() and "Active" in await row.inner_text()
+    await row.locator("button:has-text('Revoke')").click()
+    await page.wait_for_selector(".notice:has-text('revoked')")
+    assert "Revoked" in await page.locator("tbody tr", has_text="Zendesk bridge").inner_text()
+
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(
+            f"{base}/api/v1/desk/tickets", headers={"Authorization": f"Bearer {secret}"}
+        ) as resp,
+    ):
+        assert resp.status == 401
+
+
+async def test_a_forged_post_without_the_csrf_token_is_rejected(base, page):
+    await sign_in(page, base, "/admin/products")
+    # A form that looks like the real one but lacks the session's CSRF token, as a forging
+    # page would send it; the browser still attaches the session cookie here.
+    forged = """() => {
+        const form = document.createElement("form");
+        form.method = "post";
+        form.action = "/admin/products";
+        for (const [name, value] of [["slug", "forged"], ["repo", "evil/forged"]]) {
+            const input = document.createElement("input");
+            input.type = "hidden"; input.name = name; input.value = value;
+            form.appendChild(input);
+        }
+        document.body.appendChild(form);
+        form.submit();
+    }"""
+    async with page.expect_navigation() as navigation:
+        await page.evaluate(forged)
+    response = await navigation.value
+    assert response.status == 403
+    assert "That form has expired" in await page.inner_text("h1")
+    await page.goto(f"{base}/admin/products")
+    assert "No products yet." in await page.inner_text("main")

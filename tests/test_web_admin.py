@@ -313,7 +313,7 @@ async def test_a_failed_delivery_can_be_replayed(client, db):
     assert "No failed deliveries." in await (await client.get("/admin/deliveries")).text()
 
 
-async def test_api_keys_are_listed_read_only_without_their_hashes(client, product, db):
+async def test_api_keys_are_listed_without_their_hashes(client, product, db):
     async with db.begin() as session:
         session.add(
             ApiKey(
@@ -329,4 +329,4 @@ async def test_api_keys_are_listed_read_only_without_their_hashes(client, produc
     assert "Zendesk bridge" in page
     assert "td_live_ab12" in page
     assert "f" * 64 not in page
-    assert "not available yet" in page
+    assert "Create key" in page and "Revoke" in page

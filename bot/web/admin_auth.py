@@ -43,6 +43,7 @@ NOTICES = {
     "product-removed": "Product {slug} removed; its tickets are kept.",
     "replayed": "Delivery {id} queued again; the worker picks it up shortly.",
     "not-replayed": "Delivery {id} was no longer failed, so nothing was queued.",
+    "key-revoked": "Key {id} revoked: requests with it are refused from now on.",
 }
 
 AdminHandler = Callable[[web.Request, AdminSession], Awaitable[web.StreamResponse]]

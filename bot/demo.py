@@ -1,0 +1,674 @@
+"""``tinydesk demo``: TinyDesk and a simulated GitHub in one process, a ticket's whole journey.
+
+Everything is local and thrown away afterwards: a temporary SQLite file, the fake GitHub
+(``bot.fakegithub``) on a loopback port, and TinyDesk itself, configured as a GitHub App
+whose API is the fake. The demo registers a product, submits a ticket through the public
+API, prints its tracking URL, then plays the developers: for each step it changes the fake
+GitHub as a person would (assign the issue, open a draft PR, ...) and posts the webhook
+GitHub would send, signed with the webhook secret, to TinyDesk's real ``/webhooks/github``.
+So the demo runs the same receiver, workers and GitHub client as production.
+
+``bot.cli`` calls ``register(commands)``; ``run_demo(options)`` is the async entry point.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import datetime as dt
+import json
+import secrets
+import shutil
+import socket
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any, TextIO
+
+import aiohttp
+from aiohttp import web
+from sqlalchemy import select
+
+from bot.app import create_app
+from bot.comments import STATUS_MARKER
+from bot.config import Settings
+from bot.fakegithub import APP_ID, FakeGitHub, generate_app_key
+from bot.receive import signature
+from bot.web.tracking import POLL_SECONDS
+from storage import migrate, queue
+from storage.database import Database
+from storage.models import Delivery
+
+OWNER, REPO = "demo-org", "demo-app"
+FULL_NAME = f"{OWNER}/{REPO}"
+PRODUCT_SLUG = "demo-app"
+INSTALLATION_ID = 4242
+DEVELOPER = "dana-dev"
+REVIEWER = "ravi-reviewer"
+# A little longer than the tracking page's poll, so that the person sees every stage.
+DEFAULT_PAUSE = float(POLL_SECONDS + 1)
+# The person needs a moment to open the printed URL before the developers start.
+FIRST_PAUSE_FACTOR = 2.5
+STAGE_TIMEOUT = 30.0
+PR_TITLE = "Fix the sign-in button on Safari"
+
+SAMPLE_TICKET = {
+    "productSlug": PRODUCT_SLUG,
+    "submitterEmail": "ada@example.com",
+    "submitterName": "Ada (demo)",
+    "subject": "Sign-in button does nothing on Safari",
+    "body": "Steps:\n1. Open the app in Safari 17\n2. Click Sign in\nNothing happens.",
+}
+
+
+class DemoFailed(Exception):
+    """A stage was not reached (or GitHub was not told) in time; the message says which."""
+
+
+# --------------------------------------------------------------------------- webhook bodies
+
+
+class Clock:
+    """GitHub-style timestamps, strictly increasing by at least a second, as on GitHub where
+    each event happens after the one before (the demo may play them within one second)."""
+
+    def __init__(self) -> None:
+        self.last: dt.datetime | None = None
+
+    def tick(self) -> str:
+        now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+        if self.last is not None and now <= self.last:
+            now = self.last + dt.timedelta(seconds=1)
+        self.last = now
+        return now.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclasses.dataclass
+class Payloads:
+    """Small but real-shaped webhook bodies for one repository of one installation.
+
+    Only what TinyDesk reads plus the fields every delivery of that event carries; the
+    shapes follow GitHub's webhook documentation.
+    """
+
+    owner: str
+    repo: str
+    installation_id: int
+    clock: Clock = dataclasses.field(default_factory=Clock)
+
+    def repository(self) -> dict[str, Any]:
+        return {
+            "id": 700_001,
+            "name": self.repo,
+            "full_name": f"{self.owner}/{self.repo}",
+            "private": False,
+            "owner": {"login": self.owner, "id": 700_002, "type": "Organization"},
+            "html_url": f"https://github.com/{self.owner}/{self.repo}",
+            "default_branch": "main",
+        }
+
+    @staticmethod
+    def user(login: str, user_type: str = "User") -> dict[str, Any]:
+        return {"login": login, "id": 800_000 + sum(map(ord, login)), "type": user_type}
+
+    def envelope(self, action: str | None, sender: str, **objects: Any) -> dict[str, Any]:
+        body: dict[str, Any] = {"action": action} if action else {}
+        body.update(objects)
+        body["repository"] = self.repository()
+        body["installation"] = {"id": self.installation_id}
+        body["sender"] = self.user(sender)
+        return body
+
+    def issue(
+        self,
+        number: int,
+        title: str,
+        *,
+        assignees: tuple[str, ...] = (),
+        closed: bool = False,
+        at: str,
+        created_at: str | None = None,
+    ) -> dict[str, Any]:
+        people = [self.user(login) for login in assignees]
+        return {
+            "id": 900_000 + number,
+            "number": number,
+            "title": title,
+            "html_url": f"https://github.com/{self.owner}/{self.repo}/issues/{number}",
+            "user": self.user("tinydesk[bot]", "Bot"),
+            "labels": [{"name": "tinydesk", "color": "ededed"}],
+            "state": "closed" if closed else "open",
+            "state_reason": "completed" if closed else None,
+            "assignee": people[0] if people else None,
+            "assignees": people,
+            "created_at": created_at or at,
+            "updated_at": at,
+            "closed_at": at if closed else None,
+        }
+
+    def pull_request(
+        self,
+        number: int,
+        *,
+        body: str,
+        head_sha: str,
+        author: str,
+        at: str,
+        draft: bool = False,
+        merge_commit_sha: str | None = None,
+    ) -> dict[str, Any]:
+        merged = merge_commit_sha is not None
+        return {
+            "id": 950_000 + number,
+            "number": number,
+            "title": PR_TITLE,
+            "body": body,
+            "html_url": f"https://github.com/{self.owner}/{self.repo}/pull/{number}",
+            "user": self.user(author),
+            "state": "closed" if merged else "open",
+            "draft": draft,
+            "merged": merged,
+            "merged_at": at if merged else None,
+            "closed_at": at if merged else None,
+            "merge_commit_sha": merge_commit_sha,
+            "created_at": at,
+            "updated_at": at,
+            "head": {"ref": "fix-safari-sign-in", "sha": head_sha},
+            "base": {"ref": "main"},
+        }
+
+    def issues_assigned(self, number: int, title: str, assignee: str) -> tuple[str, dict]:
+        issue = self.issue(number, title, assignees=(assignee,), at=self.clock.tick())
+        return "issues", self.envelope(
+            "assigned", assignee, issue=issue, assignee=self.user(assignee)
+        )
+
+    def issues_closed(self, number: int, title: str, assignees: tuple[str, ...], by: str):
+        issue = self.issue(number, title, assignees=assignees, closed=True, at=self.clock.tick())
+        return "issues", self.envelope("closed", by, issue=issue)
+
+    def pull_request_event(self, action: str, sender: str, **pr: Any) -> tuple[str, dict]:
+        pull = self.pull_request(at=self.clock.tick(), **pr)
+        return "pull_request", self.envelope(
+            action, sender, number=pull["number"], pull_request=pull
+        )
+
+    def review_submitted(self, state: str, reviewer: str, **pr: Any) -> tuple[str, dict]:
+        at = self.clock.tick()
+        review = {
+            "id": 960_000 + int(time.time()) % 10_000,
+            "user": self.user(reviewer),
+            "body": "Looks good!" if state == "approved" else "Please add a test for Safari.",
+            "state": state,
+            "submitted_at": at,
+            "commit_id": pr["head_sha"],
+        }
+        pull = self.pull_request(at=at, **pr)
+        return "pull_request_review", self.envelope(
+            "submitted", reviewer, review=review, pull_request=pull
+        )
+
+    def deployment_status_created(
+        self, sha: str, deployment_id: int, environment: str = "production"
+    ) -> tuple[str, dict]:
+        at = self.clock.tick()
+        deployment = {
+            "id": deployment_id,
+            "sha": sha,
+            "ref": "main",
+            "task": "deploy",
+            "environment": environment,
+            "production_environment": environment == "production",
+            "created_at": at,
+            "updated_at": at,
+        }
+        status = {
+            "id": deployment_id * 10,
+            "state": "success",
+            "environment": environment,
+            "description": "Deployed by the demo pipeline",
+            "created_at": at,
+            "updated_at": at,
+        }
+        return "deployment_status", self.envelope(
+            "created", "deploy-bot", deployment=deployment, deployment_status=status
+        )
+
+
+# --------------------------------------------------------------------------- the demo
+
+
+@dataclasses.dataclass(frozen=True)
+class DemoOptions:
+    host: str = "127.0.0.1"
+    port: int = 8000
+    pause: float = DEFAULT_PAUSE
+    once: bool = False
+    timeout: float = STAGE_TIMEOUT
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    """Bind first, so that ``--port 0`` knows its port before the app (and its URLs) exist."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    sock.listen(128)
+    sock.setblocking(False)
+    return sock
+
+
+def shown_url(host: str, port: int) -> str:
+    shown = "127.0.0.1" if host in ("", "0.0.0.0") else "[::1]" if host == "::" else host
+    if ":" in shown and not shown.startswith("["):
+        shown = f"[{shown}]"
+    return f"http://{shown}:{port}"
+
+
+class Demo:
+    """One demo run: start, set up, play, stop. ``out`` receives the lines to print."""
+
+    def __init__(self, options: DemoOptions, out: TextIO) -> None:
+        self.options = options
+        self.out = out
+        self.admin_token = secrets.token_urlsafe(24)
+        self.webhook_secret = secrets.token_urlsafe(32)
+        self.payloads = Payloads(OWNER, REPO, INSTALLATION_ID)
+        self.workdir: Path | None = None
+        self.fake: FakeGitHub | None = None
+        self.db: Database | None = None
+        self.runner: web.AppRunner | None = None
+        self.http: aiohttp.ClientSession | None = None
+        self.base_url = ""
+        self.public_id = ""
+        self.issue_number = 0
+
+    def say(self, line: str = "") -> None:
+        print(line, file=self.out, flush=True)
+
+    # ----------------------------------------------------------------- lifecycle
+
+    async def start(self) -> None:
+        self.workdir = Path(tempfile.mkdtemp(prefix="tinydesk-demo-"))
+        self.fake = FakeGitHub(APP_ID, generate_app_key()[1])
+        await self.fake.start()
+        self.fake.add_installation(INSTALLATION_ID, OWNER, [FULL_NAME])
+        self.fake.add_commits(OWNER, REPO, [(secrets.token_hex(20), "Initial commit")])
+
+        sock = listening_socket(self.options.host, self.options.port)
+        port = sock.getsockname()[1]
+        self.base_url = shown_url(self.options.host, port)
+        settings = Settings(
+            database_url=f"sqlite+aiosqlite:///{self.workdir / 'demo.db'}",
+            host=self.options.host,
+            port=port,
+            public_url=self.base_url,
+            admin_token=self.admin_token,
+            github_app_id=str(APP_ID),
+            github_private_key=generate_app_key()[0],
+            github_webhook_secret=self.webhook_secret,
+            github_api_url=self.fake.base_url,
+            run_workers=True,
+        )
+        self.db = Database(settings.database_url, pool_size=2)
+        await migrate.upgrade(self.db.engine)
+        self.runner = web.AppRunner(create_app(settings, db=self.db), access_log=None)
+        await self.runner.setup()
+        await web.SockSite(self.runner, sock).start()
+        self.http = aiohttp.ClientSession(base_url=self.base_url)
+
+    async def close(self) -> None:
+        if self.http is not None:
+            await self.http.close()
+        if self.runner is not None:
+            await self.runner.cleanup()
+        if self.db is not None:
+            await self.db.dispose()
+        if self.fake is not None:
+            await self.fake.close()
+        if self.workdir is not None:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+
+    # ----------------------------------------------------------------- talking to TinyDesk
+
+    async def register_product(self) -> None:
+        assert self.http is not None
+        async with self.http.post(
+            "/api/admin/products",
+            json={"slug": PRODUCT_SLUG, "repo": FULL_NAME, "name": "Demo App"},
+            headers={"Authorization": f"Bearer {self.admin_token}"},
+        ) as resp:
+            if resp.status != 201:
+                raise DemoFailed(
+                    f"registering the product failed: {resp.status} {await resp.text()}"
+                )
+
+    async def submit_ticket(self) -> dict[str, Any]:
+        assert self.http is not None
+        async with self.http.post("/api/tickets", json=SAMPLE_TICKET) as resp:
+            if resp.status != 201:
+                raise DemoFailed(f"submitting the ticket failed: {resp.status} {await resp.text()}")
+            ticket = await resp.json()
+        self.public_id = ticket["publicId"]
+        return ticket
+
+    async def stage(self) -> str:
+        """The ticket's stage, as anyone may read it (GET /api/tickets/{publicId})."""
+        assert self.http is not None
+        while True:
+            async with self.http.get(f"/api/tickets/{self.public_id}") as resp:
+                if resp.status == 429:
+                    await asyncio.sleep(float(resp.headers.get("Retry-After", "1")))
+                    continue
+                if resp.status != 200:
+                    raise DemoFailed(f"tracking the ticket failed: {resp.status}")
+                return (await resp.json())["status"]
+
+    async def deliver(self, event: str, payload: dict[str, Any]) -> str:
+        """Post a signed delivery to /webhooks/github, as GitHub does; returns its id."""
+        assert self.http is not None
+        body = json.dumps(payload, separators=(",", ":")).encode()
+        delivery_id = str(uuid.uuid4())
+        headers = {
+            "Content-Type": "application/json",
+            "User-Agent": "GitHub-Hookshot/tinydesk-demo",
+            "X-GitHub-Event": event,
+            "X-GitHub-Delivery": delivery_id,
+            "X-GitHub-Hook-Installation-Target-Type": "integration",
+            "X-Hub-Signature-256": signature(body, self.webhook_secret),
+        }
+        async with self.http.post("/webhooks/github", data=body, headers=headers) as resp:
+            if resp.status != 202:
+                raise DemoFailed(
+                    f"the webhook {event} was refused: {resp.status} {await resp.text()}"
+                )
+        return delivery_id
+
+    async def delivery_state(self, delivery_id: str) -> tuple[str, str | None]:
+        assert self.db is not None
+        async with self.db.session() as session:
+            row = (
+                await session.execute(
+                    select(Delivery.state, Delivery.last_error).where(
+                        Delivery.delivery_id == delivery_id
+                    )
+                )
+            ).one()
+        return row[0], row[1]
+
+    async def wait_for(
+        self,
+        what: str,
+        check: Callable[[], Awaitable[bool]],
+        describe: Callable[[], Awaitable[str]],
+    ) -> None:
+        """Poll ``check`` (backing off to half a second) until it holds or the time runs out."""
+        deadline = time.monotonic() + self.options.timeout
+        delay = 0.05
+        while not await check():
+            if time.monotonic() >= deadline:
+                raise DemoFailed(
+                    f"{what} not reached within {self.options.timeout:g} s ({await describe()})"
+                )
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 0.5)
+
+    async def wait_for_stage(self, expected: str, delivery_id: str | None = None) -> None:
+        async def check() -> bool:
+            if delivery_id is not None:
+                state, error = await self.delivery_state(delivery_id)
+                if state == queue.FAILED:
+                    raise DemoFailed(f"TinyDesk could not process the delivery: {error}")
+                if state != queue.DONE:
+                    return False
+            return await self.stage() == expected
+
+        async def describe() -> str:
+            return f"the ticket is at {await self.stage()}"
+
+        await self.wait_for(expected, check, describe)
+
+    def status_comments(self) -> list[dict[str, Any]]:
+        assert self.fake is not None
+        return [
+            c
+            for c in self.fake.comments_on(OWNER, REPO, self.issue_number)
+            if STATUS_MARKER in (c.get("body") or "")
+        ]
+
+    # ----------------------------------------------------------------- the story
+
+    async def pause(self, seconds: float | None = None) -> None:
+        if not self.options.once:
+            await asyncio.sleep(self.options.pause if seconds is None else seconds)
+
+    async def play(self) -> None:
+        assert self.fake is not None
+        fake, p = self.fake, self.payloads
+        await self.register_product()
+        ticket = await self.submit_ticket()
+        self.say(f"TinyDesk demo running at {self.base_url} (simulated GitHub at {fake.base_url})")
+        self.say(f"  product: {PRODUCT_SLUG} -> {FULL_NAME}")
+        self.say(f"  ticket:  {self.public_id} “{SAMPLE_TICKET['subject']}”")
+        self.say()
+        self.say(f"Open the tracking page: {ticket['trackingUrl']}")
+        self.say(
+            f"Admin pages:            {self.base_url}/admin  (admin token: {self.admin_token})"
+        )
+        self.say()
+        self.say(f"✓ RECEIVED — ticket {self.public_id} submitted through POST /api/tickets")
+
+        await self.wait_for_stage("ISSUE_CREATED")
+        [issue] = [i for i in fake.issues(OWNER, REPO) if "pull_request" not in i]
+        n = self.issue_number = issue["number"]
+        title = issue["title"]
+        self.say(f"✓ ISSUE_CREATED — TinyDesk opened issue #{n} in {FULL_NAME}")
+        if not self.options.once:
+            first = self.options.pause * FIRST_PAUSE_FACTOR
+            self.say(f"  (the developers start in {first:g} s; the page updates itself)")
+            await self.pause(first)
+
+        head = secrets.token_hex(20)
+        pr_fields: dict[str, Any] = {}
+
+        async def assign() -> str:
+            fake.assign_issue(OWNER, REPO, n, DEVELOPER)
+            await self.step("FIX_IN_PROGRESS", *p.issues_assigned(n, title, DEVELOPER))
+            return f"{DEVELOPER} assigned issue #{n}"
+
+        async def draft() -> str:
+            number = fake.add_pull(
+                OWNER,
+                REPO,
+                head_sha=head,
+                body=f"Fixes #{n}",
+                draft=True,
+                title=PR_TITLE,
+                user=DEVELOPER,
+                head_ref="fix-safari-sign-in",
+                commits=[head],
+            )
+            pr_fields.update(number=number, body=f"Fixes #{n}", head_sha=head, author=DEVELOPER)
+            await self.step(
+                "FIX_IN_PROGRESS",
+                *p.pull_request_event("opened", DEVELOPER, draft=True, **pr_fields),
+            )
+            await self.wait_for(
+                "the note on the pull request",
+                self._pr_noted,
+                self._describe_pr_notes,
+            )
+            return f"draft pull request #{number} says “Fixes #{n}”; TinyDesk linked it"
+
+        async def ready() -> str:
+            fake.update_pull(OWNER, REPO, pr_fields["number"], draft=False)
+            await self.step(
+                "PR_OPEN", *p.pull_request_event("ready_for_review", DEVELOPER, **pr_fields)
+            )
+            return f"pull request #{pr_fields['number']} is ready for review"
+
+        async def changes() -> str:
+            await self.step(
+                "CHANGES_REQUESTED", *p.review_submitted("changes_requested", REVIEWER, **pr_fields)
+            )
+            return f"{REVIEWER} requested changes on pull request #{pr_fields['number']}"
+
+        async def approve() -> str:
+            await self.step("PR_OPEN", *p.review_submitted("approved", REVIEWER, **pr_fields))
+            return f"{REVIEWER} approved pull request #{pr_fields['number']}"
+
+        merge_sha = secrets.token_hex(20)
+
+        async def merge() -> str:
+            fake.add_commits(
+                OWNER, REPO, [(merge_sha, f"Merge pull request #{pr_fields['number']}")]
+            )
+            fake.merge_pull(
+                OWNER, REPO, pr_fields["number"], merge_commit_sha=merge_sha, merged_by=DEVELOPER
+            )
+            await self.step(
+                "MERGED",
+                *p.pull_request_event("closed", DEVELOPER, merge_commit_sha=merge_sha, **pr_fields),
+            )
+            return f"pull request #{pr_fields['number']} merged as {merge_sha[:7]}"
+
+        async def deploy() -> str:
+            release = secrets.token_hex(20)
+            fake.add_commits(OWNER, REPO, [(release, "Release")])
+            await self.step("DEPLOYED", *p.deployment_status_created(release, 31_337))
+            return f"{release[:7]} (which contains {merge_sha[:7]}) deployed to production"
+
+        async def close() -> str:
+            fake.close_issue(OWNER, REPO, n, "completed")
+            await self.step("CLOSED", *p.issues_closed(n, title, (DEVELOPER,), DEVELOPER))
+            return f"issue #{n} closed as completed"
+
+        steps = [
+            ("FIX_IN_PROGRESS", assign),
+            ("FIX_IN_PROGRESS", draft),
+            ("PR_OPEN", ready),
+            ("CHANGES_REQUESTED", changes),
+            ("PR_OPEN", approve),
+            ("MERGED", merge),
+            ("DEPLOYED", deploy),
+            ("CLOSED", close),
+        ]
+        for index, (stage, action) in enumerate(steps):
+            if index:
+                await self.pause()
+            self.say(f"✓ {stage} — {await action()}")
+
+        await self.wait_for(
+            "the status comment on the issue saying Closed",
+            self._status_says_closed,
+            self._describe_status_comments,
+        )
+        self.say(f"✓ TinyDesk's one status comment on issue #{n} says Closed")
+        if fake.unexpected or fake.violations or fake.response_errors:
+            problems = [c.path for c in fake.unexpected] + fake.violations + fake.response_errors
+            raise DemoFailed("the simulated GitHub saw problems: " + "; ".join(problems[:5]))
+
+    async def step(self, expected: str, event: str, payload: dict[str, Any]) -> None:
+        delivery_id = await self.deliver(event, payload)
+        await self.wait_for_stage(expected, delivery_id)
+
+    async def _pr_noted(self) -> bool:
+        assert self.fake is not None
+        pulls = [i for i in self.fake.issues(OWNER, REPO) if "pull_request" in i]
+        return any(
+            "tinydesk:pr-link" in (c.get("body") or "")
+            for pr in pulls
+            for c in self.fake.comments_on(OWNER, REPO, pr["number"])
+        )
+
+    async def _describe_pr_notes(self) -> str:
+        return "TinyDesk has not commented on the pull request"
+
+    async def _status_says_closed(self) -> bool:
+        comments = self.status_comments()
+        return len(comments) == 1 and "now **Closed**" in comments[0]["body"]
+
+    async def _describe_status_comments(self) -> str:
+        comments = self.status_comments()
+        if len(comments) != 1:
+            return f"{len(comments)} status comments"
+        return "it says: " + comments[0]["body"].split("now ", 1)[-1].split("\n", 1)[0]
+
+
+async def run_demo(options: DemoOptions, out: TextIO | None = None) -> int:
+    """Play the demo; with ``once`` return when done, else serve until cancelled (Ctrl-C)."""
+    out = out or sys.stdout
+    demo = Demo(options, out)
+    try:
+        try:
+            await demo.start()
+        except OSError as exc:
+            print(
+                f"tinydesk demo: cannot listen on {options.host}:{options.port}: {exc.strerror}; "
+                "try --port 0",
+                file=sys.stderr,
+            )
+            return 1
+        try:
+            await demo.play()
+        except DemoFailed as exc:
+            print(f"tinydesk demo: FAILED: {exc}", file=sys.stderr, flush=True)
+            return 1
+        if options.once:
+            demo.say("Demo complete: the ticket went from RECEIVED to CLOSED.")
+            return 0
+        demo.say()
+        demo.say("Demo complete. TinyDesk keeps running so you can look around; Ctrl-C stops it.")
+        await asyncio.Event().wait()
+        return 0
+    finally:
+        await demo.close()
+
+
+# --------------------------------------------------------------------------- the command
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    demo = commands.add_parser(
+        "demo",
+        help="watch a ticket go from RECEIVED to CLOSED against a simulated GitHub (no setup)",
+        description="Start TinyDesk on a throwaway SQLite database with a simulated GitHub, "
+        "submit a sample ticket and play the developers' side of its journey.",
+    )
+    demo.add_argument(
+        "--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)"
+    )
+    demo.add_argument(
+        "--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)"
+    )
+    demo.add_argument(
+        "--pause",
+        type=float,
+        default=DEFAULT_PAUSE,
+        metavar="SECONDS",
+        help=f"pause between the developers' steps (default {DEFAULT_PAUSE:g})",
+    )
+    demo.add_argument(
+        "--once",
+        action="store_true",
+        help="play without pauses and exit: 0 once the ticket is CLOSED, 1 otherwise",
+    )
+    demo.set_defaults(func=cmd_demo)
+
+
+def cmd_demo(args: argparse.Namespace, _settings: Settings) -> int:
+    """The demo ignores the environment's settings: it makes its own throwaway ones."""
+    options = DemoOptions(host=args.host, port=args.port, pause=max(args.pause, 0), once=args.once)
+    try:
+        return asyncio.run(run_demo(options))
+    except KeyboardInterrupt:
+        print("\ntinydesk demo: stopped.", file=sys.stderr)
+        return 0
