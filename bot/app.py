@@ -111,7 +111,9 @@ def build_workers(app: web.Application) -> Workers:
     workers = Workers([inbox])
     if github is not None:
         outbox = GitHubOutbox(db, github, app[SETTINGS])
-        workers.queues.append(QueueWorker(db, Job, outbox.handle, name="outbox", concurrency=4))
+        outbox_worker = QueueWorker(db, Job, outbox.handle, name="outbox", concurrency=4)
+        inbox.feeds.append(outbox_worker)  # deliveries queue status comments and PR notes
+        workers.queues.append(outbox_worker)
     return workers
 
 

@@ -80,6 +80,8 @@ class QueueWorker(Generic[Row]):
         self._wake = asyncio.Event()
         self._task: asyncio.Task | None = None
         self._stopping = False
+        # Workers whose queue this one's handler may add to: woken after each success.
+        self.feeds: list[QueueWorker] = []
 
     def wake(self) -> None:
         self._wake.set()
@@ -126,6 +128,8 @@ class QueueWorker(Generic[Row]):
         else:
             async with self.db.begin() as session:
                 await queue.complete(session, self.model, row.id, **self._done_values())
+            for worker in self.feeds:
+                worker.wake()
 
     def _done_values(self) -> dict:
         return (
