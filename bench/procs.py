@@ -101,6 +101,14 @@ class Server:
                 time.sleep(0.1)
         raise TimeoutError(f"server not ready after {timeout}s:\n{self.log()[-3000:]}")
 
+    def cpu_seconds(self) -> float:
+        """User + system CPU time the server has used so far (all its threads)."""
+        try:
+            fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return 0.0
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def rss_mb(self) -> float | None:
         """Resident memory of the server (the python process, not taskset)."""
         try:

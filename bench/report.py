@@ -39,8 +39,8 @@ def _ratio(r: dict, rows: list[dict]) -> str:
 
 def table(rows: list[dict]) -> str:
     lines = [
-        "| scenario | what | db | req/s | p50 ms | p95 ms | p99 ms | errors | vs baseline |",
-        "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | --- |",
+        "| scenario | what | db | req/s | p50 ms | p95 ms | p99 ms | server CPU ms/req | errors | vs baseline |",
+        "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
     for r in rows:
         if "events_per_second" in r:
@@ -48,6 +48,7 @@ def table(rows: list[dict]) -> str:
         lines.append(
             f"| {r['scenario']} | {r['endpoint']} | {r['database']} | {r.get('rps', 0):,.0f} | "
             f"{r.get('p50_ms', 0):.2f} | {r.get('p95_ms', 0):.2f} | {r.get('p99_ms', 0):.2f} | "
+            f"{r.get('server_cpu_ms_per_request', 0):.2f} | "
             f"{r.get('errors', 0)} | {_ratio(r, rows)} |"
         )
     journeys = [r for r in rows if "events_per_second" in r]

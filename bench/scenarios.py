@@ -54,18 +54,27 @@ def log(message: str) -> None:
 
 def row(scenario: str, endpoint: str, cfg: Config, runs: list[dict], **extra) -> dict:
     result = {"scenario": scenario, "endpoint": endpoint, "database": cfg.database, "runs": runs, **extra}
-    for figure in (*FIGURES, "errors", "requests"):
+    for figure in (*FIGURES, "server_cpu_ms_per_request", "errors", "requests"):
         values = [r[figure] for r in runs if figure in r]
         if values:
             result[figure] = sum(values) if figure in ("errors", "requests") else round(statistics.median(values), 3)
     return result
 
 
-def repeat(cfg: Config, url: str, target: Target, *, connections: int | None = None) -> list[dict]:
-    # A short warm-up (imports, caches, connection pools), then the measured runs.
-    measure(url, target, wrk=cfg.wrk, seconds=1, connections=connections or cfg.connections)
-    return [measure(url, target, wrk=cfg.wrk, seconds=cfg.seconds, connections=connections or cfg.connections)
-            for _ in range(cfg.runs)]
+def repeat(cfg: Config, server: Server, target: Target, *, connections: int | None = None) -> list[dict]:
+    """A short warm-up (imports, caches, connection pools), then the measured runs. Each run
+    also records the server's CPU time per request: on a shared machine it is steadier
+    than requests/s, so before/after comparisons use it too."""
+    connections = connections or cfg.connections
+    measure(server.url, target, wrk=cfg.wrk, seconds=1, connections=connections)
+    runs = []
+    for _ in range(cfg.runs):
+        cpu = server.cpu_seconds()
+        result = measure(server.url, target, wrk=cfg.wrk, seconds=cfg.seconds, connections=connections)
+        used = server.cpu_seconds() - cpu
+        result["server_cpu_ms_per_request"] = round(1000 * used / max(result["requests"], 1), 3)
+        runs.append(result)
+    return runs
 
 
 def tinydesk_env(bench_db: BenchDatabase, **extra: str) -> dict[str, str]:
@@ -85,10 +94,10 @@ def baseline(cfg: Config) -> list[dict]:
         bodies = [(path.replace("/webhooks/github", "/webhook"), h, b)
                   for path, h, b in deliveries.ack_bodies("octo-org/elsewhere", SECRET)]
         return [
-            row("baseline", "bare JSON GET", cfg, repeat(cfg, server.url, Target(paths=["/json"])),
+            row("baseline", "bare JSON GET", cfg, repeat(cfg, server, Target(paths=["/json"])),
                 database="-"),
             row("baseline", "bare verify POST", cfg,
-                repeat(cfg, server.url, Target(posts=bodies, delivery_prefix=f"b{uuid.uuid4().hex[:6]}")),
+                repeat(cfg, server, Target(posts=bodies, delivery_prefix=f"b{uuid.uuid4().hex[:6]}")),
                 database="-"),
         ]
 
@@ -109,10 +118,10 @@ def tracking_and_ack(cfg: Config) -> list[dict]:
             server.wait_ready()
             n = cfg.tracking_tickets
             rows.append(row("tracking", "GET /api/tickets/{publicId}", cfg, repeat(
-                cfg, server.url, Target(path_format="/api/tickets/TK-%05d", number_range=(1, n))),
+                cfg, server, Target(path_format="/api/tickets/TK-%05d", number_range=(1, n))),
                 ratio_to="bare JSON GET"))
             rows.append(row("tracking", "GET /track/{publicId}", cfg, repeat(
-                cfg, server.url, Target(path_format="/track/TK-%05d", number_range=(1, n))),
+                cfg, server, Target(path_format="/track/TK-%05d", number_range=(1, n))),
                 ratio_to="bare JSON GET"))
         log("webhook ack: signed 10-25 KB deliveries, each with a new delivery id (workers off)")
         env = tinydesk_env(bench_db, TINYDESK_WORKERS="false")
@@ -120,7 +129,7 @@ def tracking_and_ack(cfg: Config) -> list[dict]:
             server.wait_ready()
             bodies = deliveries.ack_bodies("octo-org/elsewhere", SECRET)
             before = asyncio.run(seed.scalar(bench_db.url, "SELECT count(*) FROM deliveries"))
-            runs = repeat(cfg, server.url, Target(posts=bodies, delivery_prefix=f"d{uuid.uuid4().hex[:8]}"))
+            runs = repeat(cfg, server, Target(posts=bodies, delivery_prefix=f"d{uuid.uuid4().hex[:8]}"))
             stored = asyncio.run(seed.scalar(bench_db.url, "SELECT count(*) FROM deliveries")) - before
             # Every acknowledged delivery must be in the inbox (warm-up included).
             rows.append(row("webhook ack", "POST /webhooks/github", cfg, runs, ratio_to="bare verify POST",
@@ -253,7 +262,7 @@ async def journey(cfg: Config, bench_db: BenchDatabase, processes: int = 1) -> d
         retried = await value("SELECT count(*) FROM deliveries WHERE attempts > 1")
         twice = await value(
             "SELECT count(*) FROM (SELECT delivery_id, ticket_id FROM stage_transitions "
-            "WHERE delivery_id IS NOT NULL GROUP BY delivery_id, ticket_id HAVING count(*) > 1) AS d")
+            "WHERE delivery_id IS NOT NULL GROUP BY delivery_id, ticket_id, to_stage HAVING count(*) > 1) AS d")
         duplicate_issues = fake.count("POST /repos/{owner}/{repo}/issues") - n
         distinct_ids = await value("SELECT count(DISTINCT id) FROM tickets")
         rss = [s.rss_mb() for s in servers]
@@ -380,10 +389,10 @@ def million(cfg: Config) -> list[dict]:
                 ("desk stats", ["/api/v1/desk/stats"]),
             ]
             for name, paths in cases:
-                rows.append(row("a million", name, cfg, repeat(cfg, server.url, Target(paths=paths, headers=auth),
+                rows.append(row("a million", name, cfg, repeat(cfg, server, Target(paths=paths, headers=auth),
                                                               connections=c)))
             rows.append(row("a million", "GET /api/tickets/{publicId}", cfg, repeat(
-                cfg, server.url, Target(path_format="/api/tickets/TK-%05d", number_range=(1, cfg.million)),
+                cfg, server, Target(path_format="/api/tickets/TK-%05d", number_range=(1, cfg.million)),
                 connections=c)))
             rss = server.rss_mb()
         for r in rows:
