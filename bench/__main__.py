@@ -32,6 +32,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="an admin URL of the PostgreSQL server; the benchmark makes and drops its own databases")
     parser.add_argument("--no-wrk", action="store_true", help="use the Python load generator even if wrk is there")
     parser.add_argument("--million", type=int, help="tickets for the 'million' scenario")
+    parser.add_argument("--output", type=Path, help="where to write the JSON of every run "
+                        "(default bench/results/bench-<database>-<time>.json)")
     args = parser.parse_args(argv)
 
     wrk = None if args.no_wrk else ensure_wrk()
@@ -54,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
             "load_generator": "wrk" if wrk else "python", "pinned": can_pin(), "machine": report.machine(),
             "scenarios": chosen, "elapsed_seconds": round(time.perf_counter() - started, 1),
             "command": "python -m bench " + " ".join(argv if argv is not None else sys.argv[1:])}
-    path = report.save(rows, meta)
+    path = report.save(rows, meta, args.output)
     print(f"\nTinyDesk benchmark — {meta['machine']}")
     print(f"load generator: {meta['load_generator']}; server on CPU 0, load on CPU 1: {meta['pinned']}; "
           f"{cfg.runs} run(s) x {cfg.seconds:g} s, medians\n")

@@ -43,7 +43,7 @@ class Config:
     @classmethod
     def make(cls, *, quick: bool, **kw) -> Config:
         if quick:
-            kw = {"runs": 1, "seconds": 1.5, "connections": 8, "tracking_tickets": 300,
+            kw = {"runs": 1, "seconds": 1.0, "connections": 8, "tracking_tickets": 300,
                   "journey_tickets": 40, "million": 5_000, **kw}
         return cls(quick=quick, **kw)
 
@@ -66,7 +66,7 @@ def repeat(cfg: Config, server: Server, target: Target, *, connections: int | No
     also records the server's CPU time per request: on a shared machine it is steadier
     than requests/s, so before/after comparisons use it too."""
     connections = connections or cfg.connections
-    measure(server.url, target, wrk=cfg.wrk, seconds=1, connections=connections)
+    measure(server.url, target, wrk=cfg.wrk, seconds=0.5 if cfg.quick else 1, connections=connections)
     runs = []
     for _ in range(cfg.runs):
         cpu = server.cpu_seconds()
