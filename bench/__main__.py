@@ -32,6 +32,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="an admin URL of the PostgreSQL server; the benchmark makes and drops its own databases")
     parser.add_argument("--no-wrk", action="store_true", help="use the Python load generator even if wrk is there")
     parser.add_argument("--million", type=int, help="tickets for the 'million' scenario")
+    parser.add_argument("--profile", type=Path, metavar="DIR",
+                        help="record py-spy stacks of the server during each measurement into DIR")
     parser.add_argument("--output", type=Path, help="where to write the JSON of every run "
                         "(default bench/results/bench-<database>-<time>.json)")
     args = parser.parse_args(argv)
@@ -48,7 +50,9 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="tinydesk-bench-") as tmp:
         cfg = scenarios.Config.make(quick=args.quick, database=args.database, postgres_url=args.postgres_url,
-                                    wrk=wrk, workdir=Path(tmp), **overrides)
+                                    wrk=wrk, workdir=Path(tmp), profile_dir=args.profile, **overrides)
+        if args.profile:
+            args.profile.mkdir(parents=True, exist_ok=True)
         rows: list[dict] = []
         for name in chosen:
             rows += scenarios.SCENARIOS[name](cfg)

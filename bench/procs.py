@@ -101,6 +101,15 @@ class Server:
                 time.sleep(0.1)
         raise TimeoutError(f"server not ready after {timeout}s:\n{self.log()[-3000:]}")
 
+    def profile(self, path: Path, seconds: float) -> subprocess.Popen | None:
+        """Sample the server with py-spy (if installed) for ``seconds``: raw stacks to ``path``."""
+        spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+        if not os.path.exists(spy):
+            return None
+        argv = [spy, "record", "-p", str(self.process.pid), "-d", str(max(1, round(seconds))), "-r", "200",
+                "-f", "raw", "-o", str(path)]
+        return subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
     def cpu_seconds(self) -> float:
         """User + system CPU time the server has used so far (all its threads)."""
         try:

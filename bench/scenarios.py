@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import datetime as dt
+import signal
 import statistics
 import sys
 import time
@@ -37,6 +38,7 @@ class Config:
     journey_tickets: int = 2_000
     million: int = 1_000_000
     postgres_url: str = seed.DEFAULT_POSTGRES_URL
+    profile_dir: Path | None = None  # py-spy stacks of the server per scenario, when set
     wrk: str | None = None
     workdir: Path = Path("/tmp")
 
@@ -68,6 +70,9 @@ def repeat(cfg: Config, server: Server, target: Target, *, connections: int | No
     connections = connections or cfg.connections
     measure(server.url, target, wrk=cfg.wrk, seconds=0.5 if cfg.quick else 1, connections=connections)
     runs = []
+    if cfg.profile_dir:
+        name = "".join(c if c.isalnum() else "-" for c in (target.path_format or (target.paths or ["post"])[0]))[:60]
+        server.profile(cfg.profile_dir / f"{cfg.database}-{name}.txt", cfg.seconds * cfg.runs)
     for _ in range(cfg.runs):
         cpu = server.cpu_seconds()
         result = measure(server.url, target, wrk=cfg.wrk, seconds=cfg.seconds, connections=connections)
@@ -239,6 +244,9 @@ async def journey(cfg: Config, bench_db: BenchDatabase, processes: int = 1) -> d
             return Request("POST", f"@{i % processes}/webhooks/github", h, body)
 
         calls_before = len(fake.calls)
+        cpu_before = [s.cpu_seconds() for s in servers]
+        spies = [s.profile(cfg.profile_dir / f"journey-{cfg.database}-{processes}p-{k}.txt", 30)
+                 for k, s in enumerate(servers)] if cfg.profile_dir else []
         started = time.perf_counter()
         sent = await _spread(urls, deliver, count=len(sends), connections=8)
         send_seconds = time.perf_counter() - started
@@ -250,6 +258,11 @@ async def journey(cfg: Config, bench_db: BenchDatabase, processes: int = 1) -> d
         await _wait(lambda: _equal(value, "SELECT count(*) FROM jobs WHERE state IN ('pending','processing')", 0),
                     timeout=120 + len(sends) / 10)
         drained_seconds = time.perf_counter() - started
+        cpu_used = sum(s.cpu_seconds() for s in servers) - sum(cpu_before)
+        for spy in spies:
+            if spy is not None:  # py-spy writes its file on SIGINT
+                spy.send_signal(signal.SIGINT)
+                spy.wait(30)
 
         once = {"GET /repos/{owner}/{repo}/installation", "POST /app/installations/{installation_id}/access_tokens",
                 "GET /app", "POST /repos/{owner}/{repo}/labels"}
@@ -276,6 +289,8 @@ async def journey(cfg: Config, bench_db: BenchDatabase, processes: int = 1) -> d
             "processed_seconds": round(processed_seconds, 2),
             "events_per_second": round(len(sends) / processed_seconds, 1),
             "outbox_drained_seconds": round(drained_seconds, 2),
+            # Everything the servers did for the deliveries (receive, process, outbox), per delivery.
+            "server_cpu_ms_per_delivery": round(1000 * cpu_used / len(sends), 2),
             "delivery_errors": sent["errors"],
             "delivery_p99_ms": sent["p99_ms"],
             "github_calls_total": len(fake.calls),
