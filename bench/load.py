@@ -58,7 +58,7 @@ def _lua_string(text: str) -> str:
 def wrk_script(target: Target, workdir: Path) -> Path:
     lines = ["local counter = 0"]
     for name, value in target.headers.items():
-        lines.append(f"wrk.headers[{_lua_string(name)}] = {_lua_string(value)}")
+        lines.append(f"wrk.headers[ {_lua_string(name)} ] = {_lua_string(value)}")
     if target.posts:
         lines.append("local bodies, paths, sigs, events = {}, {}, {}, {}")
         for i, (path, headers, body) in enumerate(target.posts):

@@ -118,6 +118,16 @@ class Server:
             return 0.0
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
+    def wait_idle(self, *, timeout: float = 60.0) -> None:
+        """Until the server stops working off what a finished load left queued (a slow
+        request still running would steal the next measurement's CPU)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            before = self.cpu_seconds()
+            time.sleep(0.25)
+            if self.cpu_seconds() - before < 0.025:
+                return
+
     def rss_mb(self) -> float | None:
         """Resident memory of the server (the python process, not taskset)."""
         try:

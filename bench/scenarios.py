@@ -74,11 +74,15 @@ def repeat(cfg: Config, server: Server, target: Target, *, connections: int | No
         name = "".join(c if c.isalnum() else "-" for c in (target.path_format or (target.paths or ["post"])[0]))[:60]
         server.profile(cfg.profile_dir / f"{cfg.database}-{name}.txt", cfg.seconds * cfg.runs)
     for _ in range(cfg.runs):
+        server.wait_idle()
         cpu = server.cpu_seconds()
         result = measure(server.url, target, wrk=cfg.wrk, seconds=cfg.seconds, connections=connections)
         used = server.cpu_seconds() - cpu
         result["server_cpu_ms_per_request"] = round(1000 * used / max(result["requests"], 1), 3)
+        if result["requests"] == 0:  # nothing answered in the whole run: that is a failure too
+            result["errors"] = max(result["errors"], 1)
         runs.append(result)
+    server.wait_idle()
     return runs
 
 

@@ -109,11 +109,16 @@ class DeskRepo:
         or shifts: each matching ticket is returned exactly once.
         """
         query = self._tickets(visibility)
+        # The keyset column: with a tag, the tag index's own ticket_id (equal to Ticket.id
+        # by the join), so that the index on (tag, ticket_id) yields the page in order
+        # instead of every tagged ticket being fetched and sorted.
+        key = Ticket.id
         if filters.tag is not None:
             # ticket_tags' key is (ticket_id, tag): the join yields at most one row a ticket.
             query = query.join(
                 TicketTag, and_(TicketTag.ticket_id == Ticket.id, TicketTag.tag == filters.tag)
             )
+            key = TicketTag.ticket_id
         if filters.status is not None:
             query = query.where(Ticket.status == filters.status)
         if filters.priority is not None:
@@ -121,8 +126,8 @@ class DeskRepo:
         if filters.assignee is not None:
             query = query.where(Ticket.assignee == filters.assignee)
         if before_id is not None:
-            query = query.where(Ticket.id < before_id)
-        query = query.order_by(Ticket.id.desc()).limit(limit)
+            query = query.where(key < before_id)
+        query = query.order_by(key.desc()).limit(limit)
         return (await self.session.scalars(query)).all()
 
     async def comments(self, ticket_id: int) -> Sequence[Comment]:
