@@ -24,7 +24,7 @@ def _shared_payloads():
     try:
         from tests import payloads
     except ImportError as exc:  # pragma: no cover - the benchmark runs from a checkout
-        raise SystemExit(f"bench: run from the project checkout with the test extras installed ({exc})")
+        raise SystemExit(f"bench: run from the project checkout with the test extras installed ({exc})") from None
     try:
         payloads.payloads_dir()
     except FileNotFoundError as exc:

@@ -171,7 +171,7 @@ async def run_python(
                     await resp.read()
                     if not ok(resp.status):
                         errors.append(f"{req.method} {req.path}: {resp.status}")
-            except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            except (TimeoutError, aiohttp.ClientError) as exc:
                 errors.append(f"{req.method} {req.path}: {exc!r}")
             latencies.append((time.perf_counter() - started) * 1000)
 

@@ -77,7 +77,7 @@ class Server:
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_path
-        self._log = open(log_path, "wb")  # noqa: SIM115 - closed in stop()
+        self._log = open(log_path, "wb")
         argv = [a.replace("{port}", str(self.port)) for a in argv]
         self.process = subprocess.Popen(
             pinned(cpu, argv), env={**os.environ, **env}, stdout=self._log, stderr=subprocess.STDOUT, cwd=ROOT,

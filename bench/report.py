@@ -114,7 +114,7 @@ def render_targets(results: list[tuple[str, bool | None, str]]) -> str:
 def save(rows: list[dict], meta: dict, path: Path | None = None) -> Path:
     if path is None:
         RESULTS.mkdir(exist_ok=True)
-        stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
         path = RESULTS / f"bench-{meta['database']}-{'quick-' if meta['quick'] else ''}{stamp}.json"
     path.write_text(json.dumps({"meta": meta, "rows": rows, "targets": [
         {"target": n, "met": ok, "figure": f} for n, ok, f in targets(rows)]}, indent=2, default=str))

@@ -168,13 +168,13 @@ class _database:
 # --------------------------------------------------------------------------- end to end
 
 
-async def _wait(check, *, timeout: float, every: float = 0.25) -> float:
+async def _wait(check, *, limit: float, every: float = 0.25) -> float:
     """Poll ``check()`` until true; returns the seconds waited (raises on timeout)."""
     started = time.perf_counter()
     while True:
         if await check():
             return time.perf_counter() - started
-        if time.perf_counter() - started > timeout:
+        if time.perf_counter() - started > limit:
             raise TimeoutError("benchmark condition not reached in time")
         await asyncio.sleep(every)
 
@@ -212,9 +212,9 @@ async def journey(cfg: Config, bench_db: BenchDatabase, processes: int = 1) -> d
         started = time.perf_counter()
         intake = await _spread(urls, submit, count=n, connections=8)
         await _wait(lambda: _equal(value, "SELECT count(*) FROM tickets WHERE issue_number IS NOT NULL", n),
-                    timeout=60 + n / 5)
+                    limit=60 + n / 5)
         await _wait(lambda: _equal(value, "SELECT count(*) FROM jobs WHERE state IN ('pending','processing')", 0),
-                    timeout=60 + n / 5)
+                    limit=60 + n / 5)
         intake_seconds = time.perf_counter() - started
         setup_calls = len(fake.calls)
 
@@ -224,13 +224,13 @@ async def journey(cfg: Config, bench_db: BenchDatabase, processes: int = 1) -> d
         merges = [f"{i:08x}" + "a" * 32 for i in range(1, n + 1)]
         fake.add_commits(OWNER, REPO, merges)
         plan = []
-        for (ticket_id, issue), merge in zip(tickets, merges):
+        for (ticket_id, issue), merge in zip(tickets, merges, strict=True):
             head = f"{ticket_id:08x}" + "b" * 32
             pr = fake.add_pull(OWNER, REPO, head_sha=head, body=f"Fixes #{issue}", merge_commit_sha=merge)
             plan.append(dict(issue=issue, pr=pr, head=head, merge=merge, deployment=500_000 + ticket_id,
                              review="changes_requested" if ticket_id % 5 == 0 else "approved"))
         events = deliveries.JourneyEvents(FULL_NAME)
-        t0 = dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=1)
+        t0 = dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
         # Journeys overlap as on a busy repository: while one ticket is assigned, the one
         # before has its PR opened, the one before that is reviewed, and so on.
         sends = []
@@ -255,12 +255,12 @@ async def journey(cfg: Config, bench_db: BenchDatabase, processes: int = 1) -> d
         sent = await _spread(urls, deliver, count=len(sends), connections=8)
         send_seconds = time.perf_counter() - started
         await _wait(lambda: _equal(value, "SELECT count(*) FROM deliveries WHERE state IN ('pending','processing')", 0),
-                    timeout=120 + len(sends) / 10)
+                    limit=120 + len(sends) / 10)
         await _wait(lambda: _equal(value, "SELECT count(*) FROM tickets WHERE stage = 'DEPLOYED'", n),
-                    timeout=60)
+                    limit=60)
         processed_seconds = time.perf_counter() - started
         await _wait(lambda: _equal(value, "SELECT count(*) FROM jobs WHERE state IN ('pending','processing')", 0),
-                    timeout=120 + len(sends) / 10)
+                    limit=120 + len(sends) / 10)
         drained_seconds = time.perf_counter() - started
         cpu_used = sum(s.cpu_seconds() for s in servers) - sum(cpu_before)
         for spy in spies:

@@ -225,9 +225,8 @@ async def analyze(engine: AsyncEngine, kind: str) -> None:
 async def database_size_mb(bench_db: BenchDatabase) -> float:
     if bench_db.kind == "sqlite":
         assert bench_db.path is not None
-        return sum(
-            os.path.getsize(f"{bench_db.path}{s}") for s in ("", "-wal") if os.path.exists(f"{bench_db.path}{s}")
-        ) / 2**20
+        files = [Path(f"{bench_db.path}{suffix}") for suffix in ("", "-wal")]
+        return sum(f.stat().st_size for f in files if f.exists()) / 2**20
     engine = create_async_engine(bench_db.url, poolclass=NullPool)
     try:
         async with engine.connect() as conn:

@@ -120,6 +120,8 @@ class Ticket(Base):
         Index("ix_tickets_priority_id", "priority", "id"),
         Index("ix_tickets_assignee_id", "assignee", "id"),
         Index("ix_tickets_product_id", "product_id", "id"),
+        # The few tickets of a product at one stage (MERGED, waiting for a deployment).
+        Index("ix_tickets_product_stage", "product_id", "stage"),
     )
 
 

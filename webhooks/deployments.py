@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from bot import pipeline, transitions
 from bot.github import GitHubRetry
-from bot.pipeline import Fact, Stage
+from bot.pipeline import Fact
 from storage.github_links import PullRequestLinkRepo
 from storage.models import Product, ProductionDeployment
 from storage.tickets import TicketRepo
@@ -108,13 +108,9 @@ async def ship(ctx: HandlerContext, product: Product, event: sansio.Event, shipm
     """Move MERGED tickets whose merge commit one of ``shipments`` contains to DEPLOYED."""
     async with ctx.db.session() as session:
         by_sha: dict[str, set[int]] = {}
-        for link in await PullRequestLinkRepo(session).merged_for_product(product.id):
-            by_sha.setdefault(link.merge_commit_sha, set()).add(link.issue_number)
-        all_issues = sorted({n for issues in by_sha.values() for n in issues})
-        waiting = {
-            t.issue_number for t in await TicketRepo(session).linked_to_issues(product.id, all_issues)
-            if t.stage == Stage.MERGED.value
-        }
+        for merge_sha, issue_number in await PullRequestLinkRepo(session).merged_awaiting_deployment(product.id):
+            by_sha.setdefault(merge_sha, set()).add(issue_number)
+        waiting = {n for issues in by_sha.values() for n in issues}
     for shipment in shipments:
         deployed: set[int] = set()
         for merge_sha, issues in by_sha.items():

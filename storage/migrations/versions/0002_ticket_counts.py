@@ -1,4 +1,5 @@
-"""Pre-computed ticket counts for the desk stats: a table of signed deltas kept by triggers.
+"""Pre-computed ticket counts for the desk stats (a table of signed deltas kept by triggers),
+and an index on the tickets of a product at one stage (the merges awaiting a deployment).
 
 Every insert, delete or relevant update of a live ticket adds rows (-1 for what it was, +1 for
 what it is) to ``ticket_counts``; the stats sum them instead of scanning every ticket. Rows are
@@ -11,9 +12,8 @@ Revises: 0001
 Create Date: 2026-11-26
 """
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0002'
 down_revision = '0001'
@@ -91,6 +91,8 @@ def upgrade() -> None:
     sa.Column('resolution_seconds', sa.Float(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_ticket_counts'))
     )
+    with op.batch_alter_table('tickets', schema=None) as batch_op:
+        batch_op.create_index('ix_tickets_product_stage', ['product_id', 'stage'], unique=False)
     sqlite = op.get_bind().dialect.name == "sqlite"
     seconds = (
         "(julianday(resolved_at) - julianday(created_at)) * 86400.0" if sqlite
@@ -117,3 +119,5 @@ def downgrade() -> None:
         op.execute("DROP TRIGGER IF EXISTS ticket_counts_track ON tickets")
         op.execute("DROP FUNCTION IF EXISTS ticket_counts_track()")
     op.drop_table('ticket_counts')
+    with op.batch_alter_table('tickets', schema=None) as batch_op:
+        batch_op.drop_index('ix_tickets_product_stage')
