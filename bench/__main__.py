@@ -32,7 +32,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="an admin URL of the PostgreSQL server; the benchmark makes and drops its own databases")
     parser.add_argument("--no-wrk", action="store_true", help="use the Python load generator even if wrk is there")
     parser.add_argument("--million", type=int, help="tickets for the 'million' scenario")
-    parser.add_argument("--journey-tickets", type=int, help="tickets for the end-to-end scenarios (5 deliveries each)")
+    parser.add_argument("--journey-tickets", type=int, help="tickets for the end-to-end scenario (5 deliveries each)")
+    parser.add_argument("--journey-runs", type=int, help="end-to-end runs (default 1: each takes minutes)")
     parser.add_argument("--profile", type=Path, metavar="DIR",
                         help="record py-spy stacks of the server during each measurement into DIR")
     parser.add_argument("--output", type=Path, help="where to write the JSON of every run "
@@ -44,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
         print("bench: wrk is not available; using the Python load generator", file=sys.stderr)
     pin_self()
     overrides = {k: v for k, v in {"runs": args.runs, "seconds": args.seconds, "million": args.million,
-                                   "journey_tickets": args.journey_tickets}.items()
+                                   "journey_tickets": args.journey_tickets, "journey_runs": args.journey_runs}.items()
                  if v is not None}
     chosen = [s for s in ORDER if s in (args.scenario or ORDER)]
     if any(s in chosen for s in ("tracking",)) and "baseline" not in chosen:

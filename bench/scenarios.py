@@ -36,6 +36,10 @@ class Config:
     moderate_connections: int = 4
     tracking_tickets: int = 10_000
     journey_tickets: int = 2_000
+    # One end-to-end run takes minutes; full mode must end within 15 minutes.
+    journey_runs: int = 1
+    # Tickets of each several-processes run (1 and then 2 processes).
+    process_tickets: int = 500
     million: int = 1_000_000
     postgres_url: str = seed.DEFAULT_POSTGRES_URL
     profile_dir: Path | None = None  # py-spy stacks of the server per scenario, when set
@@ -46,7 +50,7 @@ class Config:
     def make(cls, *, quick: bool, **kw) -> Config:
         if quick:
             kw = {"runs": 1, "seconds": 1.0, "connections": 8, "tracking_tickets": 300,
-                  "journey_tickets": 40, "million": 5_000, **kw}
+                  "journey_tickets": 40, "process_tickets": 40, "million": 5_000, **kw}
         return cls(quick=quick, **kw)
 
 
@@ -340,9 +344,9 @@ async def _spread(urls: list[str], make, *, count: int, connections: int) -> dic
 
 def end_to_end(cfg: Config) -> list[dict]:
     runs = []
-    for run in range(cfg.runs):
+    for run in range(cfg.journey_runs):
         with _database(cfg) as bench_db:
-            log(f"end to end (run {run + 1}/{cfg.runs}): {cfg.journey_tickets} tickets, "
+            log(f"end to end (run {run + 1}/{cfg.journey_runs}): {cfg.journey_tickets} tickets, "
                 f"{cfg.journey_tickets * 5} deliveries on {cfg.database}")
             result = asyncio.run(journey(cfg, bench_db))
             log(f"  {result['events_per_second']} events/s, {result['github_calls_per_journey']} GitHub calls a journey")
@@ -364,12 +368,13 @@ def several_processes(cfg: Config) -> list[dict]:
         log("several processes: PostgreSQL only (SQLite is worked by one process); skipped")
         return []
     rows = []
+    smaller = dataclasses.replace(cfg, journey_tickets=cfg.process_tickets)
     for processes in (1, 2):
         runs = []
-        for run in range(max(1, cfg.runs - 1)):
+        for run in range(cfg.journey_runs):
             with _database(cfg) as bench_db:
-                log(f"several processes: {processes} process(es), run {run + 1}")
-                runs.append(asyncio.run(journey(cfg, bench_db, processes=processes)))
+                log(f"several processes: {processes} process(es), run {run + 1}, {cfg.process_tickets} tickets")
+                runs.append(asyncio.run(journey(smaller, bench_db, processes=processes)))
         rows.append(_journey_row("several processes", f"{processes} process(es), shared inbox", cfg, runs))
     return rows
 
