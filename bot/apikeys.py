@@ -22,7 +22,8 @@ from bot import ids
 from bot.errors import ApiError
 from bot.intake import FieldErrors
 from bot.timefmt import iso_ms
-from storage.apikeys import ApiKeyRepo
+from storage.apikeys import LAST_USED_GRANULARITY, ApiKeyRepo
+from storage.database import Database
 from storage.models import ApiKey, Product
 from storage.products import ProductRepo
 from storage.types import utcnow
@@ -164,15 +165,23 @@ async def revoke_key(session: AsyncSession, public_id: str) -> ApiKey:
     return api_key
 
 
-async def authenticate(session: AsyncSession, key: str | None) -> KeyScope | None:
-    """The scope of an issued, unrevoked key, or None."""
+async def authenticate(db: Database, key: str | None) -> KeyScope | None:
+    """The scope of an issued, unrevoked key, or None.
+
+    A read; ``last_used_at`` is written only when it is older than its granularity, so
+    that nearly every desk request stays out of the (SQLite: single) writer's way.
+    """
     if not key or not is_well_formed(key):
         return None
-    repo = ApiKeyRepo(session)
-    api_key = await repo.active_by_hash(ids.hash_secret(key))
+    key_hash = ids.hash_secret(key)
+    async with db.session() as session:
+        api_key = await ApiKeyRepo(session).active_by_hash(key_hash)
     if api_key is None:
         return None
-    await repo.mark_used(api_key.id, utcnow())
+    now = utcnow()
+    if api_key.last_used_at is None or api_key.last_used_at < now - LAST_USED_GRANULARITY:
+        async with db.begin() as session:
+            await ApiKeyRepo(session).mark_used(api_key.id, now)
     return KeyScope.of(api_key)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 
@@ -19,11 +21,15 @@ from bot.outbox import GitHubOutbox
 from bot.workers import QueueWorker, Workers
 from storage import queue
 from storage.database import Database
+from storage.desk import compact_counts
 from storage.models import Delivery, Job
 from webhooks import receiver
 from webhooks.worker import InboxProcessor
 
 log = logging.getLogger(__name__)
+
+# How often the desk stats' count deltas are folded together (storage.desk.compact_counts).
+COMPACT_COUNTS_SECONDS = 60.0
 
 # GitHub sends webhook bodies of up to 25 MB; everything else is bounded by its handler.
 CLIENT_MAX_SIZE = 25 * 1024 * 1024
@@ -129,9 +135,25 @@ async def workers_ctx(app: web.Application) -> AsyncIterator[None]:
                     await queue.release_claims(session, model)
         for worker in workers.queues:
             worker.start()
+        compactor = asyncio.create_task(compact_counts_periodically(db), name="compact-counts")
     yield
+    if app[SETTINGS].run_workers:
+        compactor.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await compactor
     for worker in workers.queues:
         await worker.stop()
+
+
+async def compact_counts_periodically(db: Database) -> None:
+    """Keep the desk stats' table of count deltas short (a few rows per product and status)."""
+    while True:
+        await asyncio.sleep(COMPACT_COUNTS_SECONDS)
+        try:
+            async with db.begin() as session:
+                await compact_counts(session)
+        except Exception:
+            log.warning("could not compact the ticket counts; will try again", exc_info=True)
 
 
 def warn_if_github_missing(settings: Settings) -> None:

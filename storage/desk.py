@@ -9,13 +9,16 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 
-from sqlalchemy import ColumnElement, Float, and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, delete, func, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import selectinload
-from sqlalchemy.sql.functions import FunctionElement
 
-from storage.models import Comment, Ticket, TicketTag
+from storage.models import Comment, Ticket, TicketCount, TicketTag
+
+# Fold the count deltas once there are this many (see compact_counts).
+COMPACT_AFTER_ROWS = 1000
+# Any fixed number: the PostgreSQL advisory lock that lets one process compact at a time.
+_COMPACT_LOCK_KEY = 7_362_002
 
 
 @dataclasses.dataclass(frozen=True)
@@ -25,6 +28,15 @@ class Visibility:
 
     product_ids: tuple[int, ...] | None
     creator: str | None = None
+
+    def counts_clause(self) -> ColumnElement[bool] | None:
+        """The same scope over ``ticket_counts`` (which holds live tickets only)."""
+        if self.product_ids is None:
+            return None
+        in_scope = TicketCount.product_id.in_(self.product_ids)
+        if not self.creator:
+            return in_scope
+        return or_(in_scope, and_(TicketCount.product_id.is_(None), TicketCount.owner == self.creator))
 
     def clause(self) -> ColumnElement[bool]:
         live = Ticket.deleted_at.is_(None)
@@ -45,29 +57,6 @@ class TicketFilters:
     priority: str | None = None
     assignee: str | None = None
     tag: str | None = None
-
-
-class seconds_between(FunctionElement[float]):
-    """Seconds from the first timestamp to the second, in SQL on either database."""
-
-    type = Float()
-    inherit_cache = True
-
-
-@compiles(seconds_between, "postgresql")
-def _seconds_between_pg(element, compiler, **kw) -> str:
-    start, end = list(element.clauses)
-    return f"EXTRACT(EPOCH FROM ({compiler.process(end, **kw)} - {compiler.process(start, **kw)}))"
-
-
-@compiles(seconds_between, "sqlite")
-def _seconds_between_sqlite(element, compiler, **kw) -> str:
-    # SQLite keeps these as naive UTC text (storage.types.UTCDateTime); julianday parses it.
-    start, end = list(element.clauses)
-    return (
-        f"((julianday({compiler.process(end, **kw)}) - "
-        f"julianday({compiler.process(start, **kw)})) * 86400.0)"
-    )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -109,11 +98,16 @@ class DeskRepo:
         or shifts: each matching ticket is returned exactly once.
         """
         query = self._tickets(visibility)
+        # The keyset column: with a tag, the tag index's own ticket_id (equal to Ticket.id
+        # by the join), so that the index on (tag, ticket_id) yields the page in order
+        # instead of every tagged ticket being fetched and sorted.
+        key = Ticket.id
         if filters.tag is not None:
             # ticket_tags' key is (ticket_id, tag): the join yields at most one row a ticket.
             query = query.join(
                 TicketTag, and_(TicketTag.ticket_id == Ticket.id, TicketTag.tag == filters.tag)
             )
+            key = TicketTag.ticket_id
         if filters.status is not None:
             query = query.where(Ticket.status == filters.status)
         if filters.priority is not None:
@@ -121,8 +115,8 @@ class DeskRepo:
         if filters.assignee is not None:
             query = query.where(Ticket.assignee == filters.assignee)
         if before_id is not None:
-            query = query.where(Ticket.id < before_id)
-        query = query.order_by(Ticket.id.desc()).limit(limit)
+            query = query.where(key < before_id)
+        query = query.order_by(key.desc()).limit(limit)
         return (await self.session.scalars(query)).all()
 
     async def comments(self, ticket_id: int) -> Sequence[Comment]:
@@ -136,14 +130,53 @@ class DeskRepo:
         return comment
 
     async def stats(self, visibility: Visibility) -> DeskStats:
-        """Counts per status (one GROUP BY) and the mean time to resolution."""
-        counts = await self.session.execute(
-            select(Ticket.status, func.count()).where(visibility.clause()).group_by(Ticket.status)
-        )
-        by_status = {status: count for status, count in counts.all()}
-        avg = await self.session.scalar(
-            select(func.avg(seconds_between(Ticket.created_at, Ticket.resolved_at))).where(
-                visibility.clause(), Ticket.resolved_at.is_not(None)
-            )
-        )
-        return DeskStats(by_status, float(avg) if avg is not None else None)
+        """Counts per status and the mean time to resolution, summed from the pre-computed
+        ``ticket_counts`` (kept by triggers in the same transactions as the tickets, so
+        never stale) rather than from a scan of every ticket."""
+        scope = visibility.counts_clause()
+        query = select(
+            TicketCount.status,
+            func.sum(TicketCount.tickets),
+            func.sum(TicketCount.resolved),
+            func.sum(TicketCount.resolution_seconds),
+        ).group_by(TicketCount.status)
+        if scope is not None:
+            query = query.where(scope)
+        by_status: dict[str, int] = {}
+        resolved, seconds = 0, 0.0
+        for status, count, resolved_count, resolution_seconds in (await self.session.execute(query)).all():
+            if count:
+                by_status[status] = int(count)
+            resolved += int(resolved_count or 0)
+            seconds += float(resolution_seconds or 0.0)
+        return DeskStats(by_status, seconds / resolved if resolved else None)
+
+
+async def compact_counts(session: AsyncSession, *, min_rows: int = COMPACT_AFTER_ROWS) -> int:
+    """Fold ``ticket_counts`` into one row per (product, owner, status); returns the rows
+    removed. Safe beside writers: on PostgreSQL one statement deletes exactly the rows it
+    sums, and an advisory lock keeps a second compactor out; SQLite has one writer."""
+    if await session.scalar(select(func.count()).select_from(TicketCount)) < min_rows:
+        return 0
+    columns = "product_id, owner, status, tickets, resolved, resolution_seconds"
+    folded = (
+        "SELECT product_id, owner, status, sum(tickets), sum(resolved), sum(resolution_seconds) "
+        "FROM {source} GROUP BY product_id, owner, status "
+        "HAVING sum(tickets) <> 0 OR sum(resolved) <> 0"
+    )
+    if session.bind.dialect.name == "postgresql":
+        if not await session.scalar(text(f"SELECT pg_try_advisory_xact_lock({_COMPACT_LOCK_KEY})")):
+            return 0
+        gone = await session.scalar(text(
+            f"WITH gone AS (DELETE FROM ticket_counts RETURNING {columns}), "
+            f"folded AS (INSERT INTO ticket_counts ({columns}) {folded.format(source='gone')}) "
+            "SELECT count(*) FROM gone"
+        ))
+        return int(gone or 0)
+    last = await session.scalar(select(func.max(TicketCount.id)))
+    await session.execute(text(
+        f"INSERT INTO ticket_counts ({columns}) "
+        + folded.format(source=f"(SELECT * FROM ticket_counts WHERE id <= {int(last)})")
+    ))
+    result = await session.execute(delete(TicketCount).where(TicketCount.id <= last))
+    return result.rowcount or 0

@@ -5,11 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import delete, select
+from sqlalchemy import and_, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import IssueStatusComment, PullRequestLink
+from storage.models import IssueStatusComment, PullRequestLink, Ticket
 
 
 class PullRequestLinkRepo:
@@ -28,13 +28,29 @@ class PullRequestLinkRepo:
         )
         return (await self.session.scalars(query)).all()
 
-    async def merged_for_product(self, product_id: int) -> Sequence[PullRequestLink]:
-        query = select(PullRequestLink).where(
-            PullRequestLink.product_id == product_id,
-            PullRequestLink.state == "merged",
-            PullRequestLink.merge_commit_sha.is_not(None),
+    async def merged_awaiting_deployment(self, product_id: int) -> Sequence[tuple[str, int]]:
+        """(merge commit, issue number) of merged links whose issue has a ticket at MERGED:
+        what a production deployment may ship. Driven by the few tickets at MERGED (index
+        on product and stage), not by every link the product ever merged."""
+        query = (
+            select(PullRequestLink.merge_commit_sha, PullRequestLink.issue_number)
+            .join(
+                Ticket,
+                and_(
+                    Ticket.product_id == PullRequestLink.product_id,
+                    Ticket.issue_number == PullRequestLink.issue_number,
+                ),
+            )
+            .where(
+                Ticket.product_id == product_id,
+                Ticket.stage == "MERGED",
+                PullRequestLink.state == "merged",
+                PullRequestLink.merge_commit_sha.is_not(None),
+            )
+            .distinct()
+            .order_by(PullRequestLink.issue_number, PullRequestLink.merge_commit_sha)
         )
-        return (await self.session.scalars(query)).all()
+        return [(sha, number) for sha, number in (await self.session.execute(query)).all()]
 
     async def upsert(
         self,

@@ -13,6 +13,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -119,7 +120,25 @@ class Ticket(Base):
         Index("ix_tickets_priority_id", "priority", "id"),
         Index("ix_tickets_assignee_id", "assignee", "id"),
         Index("ix_tickets_product_id", "product_id", "id"),
+        # The few tickets of a product at one stage (MERGED, waiting for a deployment).
+        Index("ix_tickets_product_stage", "product_id", "stage"),
     )
+
+
+class TicketCount(Base):
+    """Signed deltas of live tickets per (product, owner, status), written only by database
+    triggers (migration 0002): the desk stats sum these instead of scanning every ticket.
+    ``owner`` is the creator of a ticket without a product (a scoped key sees its own)."""
+
+    __tablename__ = "ticket_counts"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    product_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    owner: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    status: Mapped[str] = mapped_column(String(16))
+    tickets: Mapped[int] = mapped_column(BigInteger)
+    resolved: Mapped[int] = mapped_column(BigInteger)
+    resolution_seconds: Mapped[float] = mapped_column(Float)
 
 
 class TicketTag(Base):

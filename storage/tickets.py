@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from storage.models import Comment, StageTransition, Ticket
 
@@ -31,13 +31,14 @@ class TicketRepo:
         return await self.session.scalar(select(Ticket).where(Ticket.desk_id == desk_id))
 
     async def with_history(self, number: int) -> Ticket | None:
+        """The ticket and its stage history (``transitions``, in order) in one statement."""
         query = (
             select(Ticket)
             .where(Ticket.id == number)
-            .options(selectinload(Ticket.transitions))
+            .options(joinedload(Ticket.transitions))
             .execution_options(populate_existing=True)
         )
-        return await self.session.scalar(query)
+        return (await self.session.scalars(query)).unique().first()
 
     async def history(self, ticket_id: int) -> Sequence[StageTransition]:
         query = (

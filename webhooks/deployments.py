@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from bot import pipeline, transitions
 from bot.github import GitHubRetry
-from bot.pipeline import Fact, Stage
+from bot.pipeline import Fact
 from storage.github_links import PullRequestLinkRepo
 from storage.models import Product, ProductionDeployment
 from storage.tickets import TicketRepo
@@ -135,14 +135,10 @@ async def ship(
     """Move MERGED tickets whose merge commit one of ``shipments`` contains to DEPLOYED."""
     async with ctx.db.session() as session:
         by_sha: dict[str, set[int]] = {}
-        for link in await PullRequestLinkRepo(session).merged_for_product(product.id):
-            by_sha.setdefault(link.merge_commit_sha, set()).add(link.issue_number)
-        all_issues = sorted({n for issues in by_sha.values() for n in issues})
-        waiting = {
-            t.issue_number
-            for t in await TicketRepo(session).linked_to_issues(product.id, all_issues)
-            if t.stage == Stage.MERGED.value
-        }
+        awaiting = await PullRequestLinkRepo(session).merged_awaiting_deployment(product.id)
+        for merge_sha, issue_number in awaiting:
+            by_sha.setdefault(merge_sha, set()).add(issue_number)
+        waiting = {n for issues in by_sha.values() for n in issues}
     for shipment in shipments:
         deployed: set[int] = set()
         for merge_sha, issues in by_sha.items():

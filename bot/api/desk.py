@@ -35,8 +35,7 @@ async def desk_middleware(request: web.Request, handler):
     if not request.path.startswith(DESK_PREFIX):
         return await handler(request)
     limits = request.app[SETTINGS].rate_limits
-    async with request.app[DB].begin() as session:
-        scope = await authenticate(session, bearer_token(request))
+    scope = await authenticate(request.app[DB], bearer_token(request))
     if scope is None:
         # Failed attempts are limited per address, so they too carry the headers.
         bucket = f"desk-anonymous:{client_address(request)}"

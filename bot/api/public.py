@@ -85,10 +85,11 @@ async def load_public_view(request: web.Request, public_id: str) -> dict:
     token = request.query.get("token") or request.headers.get(TOKEN_HEADER)
     async with request.app[DB].session() as session:
         repo = TicketRepo(session)
-        ticket = await repo.by_number(number)
+        # One statement for the ticket and its history (the poll every tracking page makes).
+        ticket = await repo.with_history(number)
         if ticket is None:
             raise ApiError(404, TICKET_NOT_FOUND, "Check the publicId you were given.")
-        history = await repo.history(ticket.id)
+        history = ticket.transitions
         comments = None
         if ids.secrets_match(token, ticket.tracking_token_hash):
             comments = await repo.public_comments(ticket.id)

@@ -1,0 +1,1 @@
+"""TinyDesk's benchmark: ``python -m bench`` (see bench/__main__.py and README, "Performance")."""

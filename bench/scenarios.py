@@ -1,0 +1,437 @@
+"""The scenarios: each starts its own servers and databases and returns result rows.
+
+A row: {"scenario", "endpoint", "database", "runs": [figures of each run], plus the medians}.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import datetime as dt
+import signal
+import statistics
+import sys
+import time
+import uuid
+from pathlib import Path
+
+from bench import deliveries, seed
+from bench.load import Request, Target, measure, run_python
+from bench.procs import Server
+from bench.seed import OWNER, REPO, BenchDatabase
+
+SECRET = "bench-webhook-secret"
+ADMIN_TOKEN = "bench-admin-token-0123456789"
+FULL_NAME = f"{OWNER}/{REPO}"
+FIGURES = ("rps", "p50_ms", "p95_ms", "p99_ms")
+
+
+@dataclasses.dataclass
+class Config:
+    database: str = "sqlite"
+    quick: bool = False
+    runs: int = 3
+    seconds: float = 5.0
+    connections: int = 32
+    moderate_connections: int = 4
+    tracking_tickets: int = 10_000
+    journey_tickets: int = 2_000
+    # One end-to-end run takes minutes; full mode must end within 15 minutes.
+    journey_runs: int = 1
+    # Tickets of each several-processes run (1 and then 2 processes).
+    process_tickets: int = 500
+    million: int = 1_000_000
+    postgres_url: str = seed.DEFAULT_POSTGRES_URL
+    profile_dir: Path | None = None  # py-spy stacks of the server per scenario, when set
+    wrk: str | None = None
+    workdir: Path = Path("/tmp")
+
+    @classmethod
+    def make(cls, *, quick: bool, **kw) -> Config:
+        if quick:
+            kw = {"runs": 1, "seconds": 1.0, "connections": 8, "tracking_tickets": 300,
+                  "journey_tickets": 40, "process_tickets": 40, "million": 5_000, **kw}
+        return cls(quick=quick, **kw)
+
+
+def log(message: str) -> None:
+    print(f"bench: {message}", file=sys.stderr, flush=True)
+
+
+def row(scenario: str, endpoint: str, cfg: Config, runs: list[dict], **extra) -> dict:
+    result = {"scenario": scenario, "endpoint": endpoint, "database": cfg.database, "runs": runs, **extra}
+    for figure in (*FIGURES, "server_cpu_ms_per_request", "errors", "requests"):
+        values = [r[figure] for r in runs if figure in r]
+        if values:
+            result[figure] = sum(values) if figure in ("errors", "requests") else round(statistics.median(values), 3)
+    return result
+
+
+def repeat(cfg: Config, server: Server, target: Target, *, connections: int | None = None) -> list[dict]:
+    """A short warm-up (imports, caches, connection pools), then the measured runs. Each run
+    also records the server's CPU time per request: on a shared machine it is steadier
+    than requests/s, so before/after comparisons use it too."""
+    connections = connections or cfg.connections
+    measure(server.url, target, wrk=cfg.wrk, seconds=0.5 if cfg.quick else 1, connections=connections)
+    runs = []
+    if cfg.profile_dir:
+        name = "".join(c if c.isalnum() else "-" for c in (target.path_format or (target.paths or ["post"])[0]))[:60]
+        server.profile(cfg.profile_dir / f"{cfg.database}-{name}.txt", cfg.seconds * cfg.runs)
+    for _ in range(cfg.runs):
+        server.wait_idle()
+        cpu = server.cpu_seconds()
+        result = measure(server.url, target, wrk=cfg.wrk, seconds=cfg.seconds, connections=connections)
+        used = server.cpu_seconds() - cpu
+        result["server_cpu_ms_per_request"] = round(1000 * used / max(result["requests"], 1), 3)
+        if result["requests"] == 0:  # nothing answered in the whole run: that is a failure too
+            result["errors"] = max(result["errors"], 1)
+        runs.append(result)
+    server.wait_idle()
+    return runs
+
+
+def tinydesk_env(bench_db: BenchDatabase, **extra: str) -> dict[str, str]:
+    return {"DATABASE_URL": bench_db.url, "GITHUB_WEBHOOK_SECRET": SECRET, "TINYDESK_ADMIN_TOKEN": ADMIN_TOKEN,
+            "TINYDESK_PUBLIC_URL": "https://desk.example.test", "GITHUB_APP_ID": "", "GITHUB_PRIVATE_KEY": "",
+            **extra}
+
+
+# --------------------------------------------------------------------------- baseline
+
+
+def baseline(cfg: Config) -> list[dict]:
+    log("baseline: bare aiohttp JSON GET and HMAC-verifying webhook endpoint")
+    argv = [sys.executable, "-m", "bench.baseline", "--port", "{port}"]
+    with Server(argv, {"GITHUB_WEBHOOK_SECRET": SECRET}, cfg.workdir / "baseline.log") as server:
+        server.wait_ready()
+        bodies = [(path.replace("/webhooks/github", "/webhook"), h, b)
+                  for path, h, b in deliveries.ack_bodies("octo-org/elsewhere", SECRET)]
+        return [
+            row("baseline", "bare JSON GET", cfg, repeat(cfg, server, Target(paths=["/json"])),
+                database="-"),
+            row("baseline", "bare verify POST", cfg,
+                repeat(cfg, server, Target(posts=bodies, delivery_prefix=f"b{uuid.uuid4().hex[:6]}")),
+                database="-"),
+        ]
+
+
+# --------------------------------------------------------------------------- tracking + ack
+
+
+def tracking_and_ack(cfg: Config) -> list[dict]:
+    async def prepare(bench_db: BenchDatabase) -> None:
+        product_id, _ = await seed.add_product_and_key(bench_db.url)
+        await seed.seed_tickets(bench_db, product_id, cfg.tracking_tickets)
+
+    rows = []
+    with _database(cfg) as bench_db:
+        asyncio.run(prepare(bench_db))
+        log(f"tracking: {cfg.tracking_tickets} tickets seeded on {cfg.database}")
+        with Server.tinydesk(tinydesk_env(bench_db), cfg.workdir / "tracking.log") as server:
+            server.wait_ready()
+            n = cfg.tracking_tickets
+            rows.append(row("tracking", "GET /api/tickets/{publicId}", cfg, repeat(
+                cfg, server, Target(path_format="/api/tickets/TK-%05d", number_range=(1, n))),
+                ratio_to="bare JSON GET"))
+            rows.append(row("tracking", "GET /track/{publicId}", cfg, repeat(
+                cfg, server, Target(path_format="/track/TK-%05d", number_range=(1, n))),
+                ratio_to="bare JSON GET"))
+        log("webhook ack: signed 10-25 KB deliveries, each with a new delivery id (workers off)")
+        env = tinydesk_env(bench_db, TINYDESK_WORKERS="false")
+        with Server.tinydesk(env, cfg.workdir / "ack.log") as server:
+            server.wait_ready()
+            bodies = deliveries.ack_bodies("octo-org/elsewhere", SECRET)
+            before = asyncio.run(seed.scalar(bench_db.url, "SELECT count(*) FROM deliveries"))
+            runs = repeat(cfg, server, Target(posts=bodies, delivery_prefix=f"d{uuid.uuid4().hex[:8]}"))
+            stored = asyncio.run(seed.scalar(bench_db.url, "SELECT count(*) FROM deliveries")) - before
+            # Every acknowledged delivery must be in the inbox (warm-up included).
+            rows.append(row("webhook ack", "POST /webhooks/github", cfg, runs, ratio_to="bare verify POST",
+                            stored=stored))
+    return rows
+
+
+class _database:
+    """``with _database(cfg) as bench_db``: a fresh migrated database, dropped on exit."""
+
+    def __init__(self, cfg: Config) -> None:
+        self.cfg = cfg
+        self._cm = None
+        self._loop = asyncio.new_event_loop()
+
+    def __enter__(self) -> BenchDatabase:
+        self._cm = seed.fresh_database(self.cfg.database, self.cfg.workdir, self.cfg.postgres_url)
+        return self._loop.run_until_complete(self._cm.__aenter__())
+
+    def __exit__(self, *exc) -> None:
+        try:
+            self._loop.run_until_complete(self._cm.__aexit__(*exc))
+        finally:
+            self._loop.close()
+
+
+# --------------------------------------------------------------------------- end to end
+
+
+async def _wait(check, *, limit: float, every: float = 0.25) -> float:
+    """Poll ``check()`` until true; returns the seconds waited (raises on timeout)."""
+    started = time.perf_counter()
+    while True:
+        if await check():
+            return time.perf_counter() - started
+        if time.perf_counter() - started > limit:
+            raise TimeoutError("benchmark condition not reached in time")
+        await asyncio.sleep(every)
+
+
+async def journey(cfg: Config, bench_db: BenchDatabase, processes: int = 1) -> dict:
+    """2,000 tickets with issues, then 5 deliveries each, against the fake GitHub."""
+    from bot.fakegithub import APP_ID, FakeGitHub, generate_app_key
+
+    n = cfg.journey_tickets
+    private_pem, public_pem = generate_app_key()
+    fake = FakeGitHub(app_id=APP_ID, public_key_pem=public_pem, validate_responses=False)
+    await fake.start()
+    # GitHub gives an installation 5,000+ requests an hour; this load makes ~16,000 in a
+    # minute or two. The fake's budget is lifted so the benchmark measures TinyDesk.
+    fake.set_rate_limit(10**9, reset_at=2**31)
+    fake.add_installation(deliveries.INSTALLATION_ID, OWNER, [FULL_NAME])
+    await seed.add_product_and_key(bench_db.url, repo=FULL_NAME)
+    env = tinydesk_env(bench_db, GITHUB_APP_ID=str(APP_ID), GITHUB_PRIVATE_KEY=private_pem,
+                       GITHUB_API_URL=fake.base_url)
+    servers = [Server.tinydesk(env, cfg.workdir / f"journey{i}.log") for i in range(processes)]
+    poll = seed.create_async_engine(bench_db.url, poolclass=seed.NullPool)
+
+    async def value(sql: str):
+        async with poll.connect() as conn:
+            return await conn.scalar(seed.text(sql))
+
+    try:
+        for server in servers:
+            await asyncio.to_thread(server.wait_ready)
+        urls = [s.url for s in servers]
+
+        # 1. Intake: the tickets, spread over the processes; the bot opens their issues.
+        def submit(i: int) -> Request:
+            body = (f'{{"productSlug":"{seed.PRODUCT_SLUG}","submitterEmail":"c{i}@example.com",'
+                    f'"subject":"Checkout fails #{i}","body":"Steps to reproduce: press Pay."}}').encode()
+            return Request("POST", f"@{i % processes}/api/tickets", {"Content-Type": "application/json"}, body)
+
+        started = time.perf_counter()
+        intake = await _spread(urls, submit, count=n, connections=8)
+        await _wait(lambda: _equal(value, "SELECT count(*) FROM tickets WHERE issue_number IS NOT NULL", n),
+                    limit=60 + n / 5)
+        await _wait(lambda: _equal(value, "SELECT count(*) FROM jobs WHERE state IN ('pending','processing')", 0),
+                    limit=60 + n / 5)
+        intake_seconds = time.perf_counter() - started
+        setup_calls = len(fake.calls)
+
+        # 2. The developers' work: per ticket a PR and a merge commit on a linear main.
+        tickets = [tuple(r) for r in await seed.rows(bench_db.url,
+                   "SELECT id, issue_number FROM tickets ORDER BY id")]
+        merges = [f"{i:08x}" + "a" * 32 for i in range(1, n + 1)]
+        fake.add_commits(OWNER, REPO, merges)
+        plan = []
+        for (ticket_id, issue), merge in zip(tickets, merges, strict=True):
+            head = f"{ticket_id:08x}" + "b" * 32
+            pr = fake.add_pull(OWNER, REPO, head_sha=head, body=f"Fixes #{issue}", merge_commit_sha=merge)
+            plan.append(dict(issue=issue, pr=pr, head=head, merge=merge, deployment=500_000 + ticket_id,
+                             review="changes_requested" if ticket_id % 5 == 0 else "approved"))
+        events = deliveries.JourneyEvents(FULL_NAME)
+        t0 = dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
+        # Journeys overlap as on a busy repository: while one ticket is assigned, the one
+        # before has its PR opened, the one before that is reviewed, and so on.
+        sends = []
+        for step in range(n + len(events.KINDS) - 1):
+            for k, kind in enumerate(events.KINDS):
+                i = step - k
+                if 0 <= i < n:
+                    at = t0 + dt.timedelta(seconds=step, milliseconds=k)
+                    event, body = events.body(kind, at=at, **plan[i])
+                    sends.append((i, event, body))
+
+        def deliver(j: int) -> Request:
+            i, event, body = sends[j]
+            h = {**deliveries.headers(event, body, SECRET), "X-GitHub-Delivery": f"journey-{uuid.uuid4()}"}
+            return Request("POST", f"@{i % processes}/webhooks/github", h, body)
+
+        calls_before = len(fake.calls)
+        cpu_before = [s.cpu_seconds() for s in servers]
+        spies = [s.profile(cfg.profile_dir / f"journey-{cfg.database}-{processes}p-{k}.txt", 30)
+                 for k, s in enumerate(servers)] if cfg.profile_dir else []
+        started = time.perf_counter()
+        sent = await _spread(urls, deliver, count=len(sends), connections=8)
+        send_seconds = time.perf_counter() - started
+        await _wait(lambda: _equal(value, "SELECT count(*) FROM deliveries WHERE state IN ('pending','processing')", 0),
+                    limit=120 + len(sends) / 10)
+        await _wait(lambda: _equal(value, "SELECT count(*) FROM tickets WHERE stage = 'DEPLOYED'", n),
+                    limit=60)
+        processed_seconds = time.perf_counter() - started
+        await _wait(lambda: _equal(value, "SELECT count(*) FROM jobs WHERE state IN ('pending','processing')", 0),
+                    limit=120 + len(sends) / 10)
+        drained_seconds = time.perf_counter() - started
+        cpu_used = sum(s.cpu_seconds() for s in servers) - sum(cpu_before)
+        for spy in spies:
+            if spy is not None:  # py-spy writes its file on SIGINT
+                spy.send_signal(signal.SIGINT)
+                spy.wait(30)
+
+        once = {"GET /repos/{owner}/{repo}/installation", "POST /app/installations/{installation_id}/access_tokens",
+                "GET /app", "POST /repos/{owner}/{repo}/labels"}
+        per_journey = [c for c in fake.calls if c.operation not in once]
+        by_operation: dict[str, int] = {}
+        for call in fake.calls:
+            by_operation[call.operation or "unexpected"] = by_operation.get(call.operation or "unexpected", 0) + 1
+        failed_deliveries = await value("SELECT count(*) FROM deliveries WHERE state = 'failed'")
+        failed_jobs = await value("SELECT count(*) FROM jobs WHERE state = 'failed'")
+        retried = await value("SELECT count(*) FROM deliveries WHERE attempts > 1")
+        twice = await value(
+            "SELECT count(*) FROM (SELECT delivery_id, ticket_id FROM stage_transitions "
+            "WHERE delivery_id IS NOT NULL GROUP BY delivery_id, ticket_id, to_stage HAVING count(*) > 1) AS d")
+        duplicate_issues = fake.count("POST /repos/{owner}/{repo}/issues") - n
+        distinct_ids = await value("SELECT count(DISTINCT id) FROM tickets")
+        rss = [s.rss_mb() for s in servers]
+        return {
+            "processes": processes,
+            "tickets": n,
+            "deliveries": len(sends),
+            "intake_seconds": round(intake_seconds, 2),
+            "intake_errors": intake["errors"],
+            "send_seconds": round(send_seconds, 2),
+            "processed_seconds": round(processed_seconds, 2),
+            "events_per_second": round(len(sends) / processed_seconds, 1),
+            "outbox_drained_seconds": round(drained_seconds, 2),
+            # Everything the servers did for the deliveries (receive, process, outbox), per delivery.
+            "server_cpu_ms_per_delivery": round(1000 * cpu_used / len(sends), 2),
+            "delivery_errors": sent["errors"],
+            "delivery_p99_ms": sent["p99_ms"],
+            "github_calls_total": len(fake.calls),
+            "github_calls_per_journey": round(len(per_journey) / n, 2),
+            "github_calls_during_deliveries": len(fake.calls) - calls_before,
+            "github_calls_setup": setup_calls,
+            "github_calls_by_operation": by_operation,
+            "unexpected_github_calls": len(fake.unexpected),
+            "failed_deliveries": failed_deliveries,
+            "failed_jobs": failed_jobs,
+            "deliveries_retried": retried,
+            "deliveries_applied_twice": twice,
+            "duplicate_issues": duplicate_issues,
+            "public_ids_unique": distinct_ids == n,
+            "all_in_expected_stage": True,
+            "server_rss_mb": rss,
+            "errors": intake["errors"] + sent["errors"] + failed_deliveries + failed_jobs + twice
+            + max(duplicate_issues, 0) + len(fake.unexpected) + (0 if distinct_ids == n else 1),
+        }
+    finally:
+        for server in servers:
+            server.stop()
+        await poll.dispose()
+        await fake.close()
+
+
+async def _equal(value, sql: str, expected: int) -> bool:
+    return await value(sql) == expected
+
+
+async def _spread(urls: list[str], make, *, count: int, connections: int) -> dict:
+    """Send ``count`` requests; a path "@k/..." goes to server k."""
+    def routed(i: int) -> Request:
+        req = make(i)
+        k, _, path = req.path[1:].partition("/")
+        return dataclasses.replace(req, path=f"{urls[int(k)]}/{path}")
+
+    return await run_python("", routed, seconds=600, connections=connections, max_requests=count)
+
+
+def end_to_end(cfg: Config) -> list[dict]:
+    runs = []
+    for run in range(cfg.journey_runs):
+        with _database(cfg) as bench_db:
+            log(f"end to end (run {run + 1}/{cfg.journey_runs}): {cfg.journey_tickets} tickets, "
+                f"{cfg.journey_tickets * 5} deliveries on {cfg.database}")
+            result = asyncio.run(journey(cfg, bench_db))
+            log(f"  {result['events_per_second']} events/s, {result['github_calls_per_journey']} GitHub calls a journey")
+            runs.append(result)
+    return [_journey_row("end to end", "deliveries processed (1 process)", cfg, runs)]
+
+
+def _journey_row(scenario: str, endpoint: str, cfg: Config, runs: list[dict]) -> dict:
+    result = {"scenario": scenario, "endpoint": endpoint, "database": cfg.database, "runs": runs}
+    for key in ("events_per_second", "github_calls_per_journey", "processed_seconds", "intake_seconds",
+                "outbox_drained_seconds"):
+        result[key] = round(statistics.median(r[key] for r in runs), 2)
+    result["errors"] = sum(r["errors"] for r in runs)
+    return result
+
+
+def several_processes(cfg: Config) -> list[dict]:
+    if cfg.database != "postgres":
+        log("several processes: PostgreSQL only (SQLite is worked by one process); skipped")
+        return []
+    rows = []
+    smaller = dataclasses.replace(cfg, journey_tickets=cfg.process_tickets)
+    for processes in (1, 2):
+        runs = []
+        for run in range(cfg.journey_runs):
+            with _database(cfg) as bench_db:
+                log(f"several processes: {processes} process(es), run {run + 1}, {cfg.process_tickets} tickets")
+                runs.append(asyncio.run(journey(smaller, bench_db, processes=processes)))
+        rows.append(_journey_row("several processes", f"{processes} process(es), shared inbox", cfg, runs))
+    return rows
+
+
+# --------------------------------------------------------------------------- a million tickets
+
+
+def million(cfg: Config) -> list[dict]:
+    rows = []
+    with _database(cfg) as bench_db:
+        product_id, key = asyncio.run(seed.add_product_and_key(bench_db.url))
+        log(f"a million: seeding {cfg.million} tickets on {cfg.database} ...")
+        seconds = asyncio.run(seed.seed_tickets(bench_db, product_id, cfg.million))
+        size = asyncio.run(seed.database_size_mb(bench_db))
+        log(f"  seeded in {seconds:.0f} s, database {size:.0f} MB")
+        # Where page 500 starts, with and without filters (cursors are opaque to clients;
+        # the benchmark makes them as the server does).
+        from bot.desk_tickets import DEFAULT_LIMIT, encode_cursor
+
+        def cursor_for(where: str) -> str:
+            last = asyncio.run(seed.scalar(
+                bench_db.url, f"SELECT id FROM tickets WHERE deleted_at IS NULL {where} "
+                f"ORDER BY id DESC LIMIT 1 OFFSET {499 * DEFAULT_LIMIT - 1}"))
+            return encode_cursor(last) if last else ""
+
+        deep = cursor_for("")
+        deep_open = cursor_for("AND status = 'open' AND priority = 'high'")
+        auth = {"Authorization": f"Bearer {key}"}
+        with Server.tinydesk(tinydesk_env(bench_db), cfg.workdir / "million.log") as server:
+            server.wait_ready()
+            c = cfg.moderate_connections
+            desk = "/api/v1/desk/tickets"
+            cases = [
+                ("desk list, first page", [desk]),
+                ("desk list, first page, status+priority filter", [f"{desk}?status=open&priority=high"]),
+                ("desk list, tag filter", [f"{desk}?tag=billing"]),
+                ("desk list, page 500", [f"{desk}?cursor={deep}"]),
+                ("desk list, page 500, status+priority filter", [f"{desk}?status=open&priority=high&cursor={deep_open}"]),
+                ("desk stats", ["/api/v1/desk/stats"]),
+            ]
+            for name, paths in cases:
+                rows.append(row("a million", name, cfg, repeat(cfg, server, Target(paths=paths, headers=auth),
+                                                              connections=c)))
+            rows.append(row("a million", "GET /api/tickets/{publicId}", cfg, repeat(
+                cfg, server, Target(path_format="/api/tickets/TK-%05d", number_range=(1, cfg.million)),
+                connections=c)))
+            rss = server.rss_mb()
+        for r in rows:
+            r.update(tickets=cfg.million, seed_seconds=round(seconds, 1), database_mb=round(size, 1),
+                     server_rss_mb=round(rss or 0, 1), connections=c)
+    return rows
+
+
+SCENARIOS = {
+    "baseline": baseline,
+    "tracking": tracking_and_ack,  # also measures the webhook ack
+    "end-to-end": end_to_end,
+    "million": million,
+    "processes": several_processes,
+}
