@@ -31,7 +31,7 @@ async def read_json_object(request: web.Request, *, limit: int = MAX_JSON_BODY) 
     if not raw.strip():
         raise ApiError(400, "Request body is empty", "Send a JSON object.")
     try:
-        value = json.loads(raw.decode("utf-8"))
+        value = json.loads(raw.decode("utf-8-sig"))  # some clients (PowerShell) send a BOM
     except UnicodeDecodeError:
         raise ApiError(400, "Malformed JSON", "The body must be UTF-8 encoded JSON.") from None
     except (json.JSONDecodeError, RecursionError) as exc:

@@ -264,3 +264,16 @@ async def test_healthz_reports_database_and_github(client):
         "database": "ok",
         "github": "not configured",
     }
+
+
+async def test_real_client_variations_are_accepted(client, product):
+    """A charset parameter, a UTF-8 byte-order mark (PowerShell) and extra fields are fine."""
+    import json
+
+    body = json.dumps({**SEED_EXAMPLE, "priority": "ignored"}).encode()
+    resp = await client.post(
+        "/api/tickets", data=b"\xef\xbb\xbf" + body,
+        headers={"Content-Type": "application/json; charset=utf-8"},
+    )
+    assert resp.status == 201, await resp.text()
+    assert (await resp.json())["publicId"] == "TK-00001"
