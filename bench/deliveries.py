@@ -8,10 +8,10 @@ realistic 10-25 KB bodies in milliseconds.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import hmac
 import json
 from dataclasses import dataclass
+
+from bot.receive import signature
 
 ISSUE_PH, PR_PH, DEPLOY_PH = "987654", "876543", "765432"
 HEAD_PH, MERGE_PH = "beefbeef" * 5, "cafecafe" * 5
@@ -32,8 +32,7 @@ def _shared_payloads():
     return payloads
 
 
-def sign(body: bytes, secret: str) -> str:
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+sign = signature  # X-Hub-Signature-256, exactly as `tinydesk receive` signs
 
 
 def headers(event: str, body: bytes, secret: str) -> dict[str, str]:

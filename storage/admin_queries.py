@@ -68,13 +68,7 @@ class AdminQueries:
 
     async def failed_deliveries(self, *, limit: int = 100) -> Sequence[Delivery]:
         """Webhook deliveries parked as failed, newest first."""
-        query = (
-            select(Delivery)
-            .where(Delivery.state == queue.FAILED)
-            .order_by(Delivery.id.desc())
-            .limit(limit)
-        )
-        return (await self.session.scalars(query)).all()
+        return await queue.newest(self.session, Delivery, state=queue.FAILED, limit=limit)
 
     async def count_failed_deliveries(self) -> int:
         query = select(func.count()).select_from(Delivery).where(Delivery.state == queue.FAILED)

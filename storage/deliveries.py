@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
-from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -41,22 +38,3 @@ class DeliveryRepo:
             .returning(Delivery.id)
         )
         return (await self.session.execute(statement)).scalar_one_or_none() is not None
-
-    async def by_id(self, row_id: int) -> Delivery | None:
-        return await self.session.get(Delivery, row_id)
-
-    async def by_delivery_id(self, delivery_id: str) -> Delivery | None:
-        return await self.session.scalar(
-            select(Delivery).where(Delivery.delivery_id == delivery_id)
-        )
-
-    async def in_state(
-        self, state: str | None, *, limit: int = 100, before_id: int | None = None
-    ) -> Sequence[Delivery]:
-        """Newest first, keyset-paged by row id."""
-        query = select(Delivery).order_by(Delivery.id.desc()).limit(limit)
-        if state:
-            query = query.where(Delivery.state == state)
-        if before_id is not None:
-            query = query.where(Delivery.id < before_id)
-        return (await self.session.scalars(query)).all()

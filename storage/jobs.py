@@ -38,10 +38,3 @@ class JobRepo:
         self.session.add(job)
         await self.session.flush()
         return job
-
-    async def by_id(self, job_id: int) -> Job | None:
-        return await self.session.get(Job, job_id)
-
-    async def for_ticket(self, kind: str, ticket_id: int) -> list[Job]:
-        rows = await self.session.scalars(select(Job).where(Job.kind == kind).order_by(Job.id))
-        return [job for job in rows if job.args.get("ticket_id") == ticket_id]

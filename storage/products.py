@@ -23,11 +23,6 @@ class ProductRepo:
     async def all(self) -> Sequence[Product]:
         return (await self.session.scalars(select(Product).order_by(Product.slug))).all()
 
-    async def by_ids(self, ids: Sequence[int]) -> Sequence[Product]:
-        if not ids:
-            return []
-        return (await self.session.scalars(select(Product).where(Product.id.in_(ids)))).all()
-
     async def for_repo(self, owner: str, name: str) -> Sequence[Product]:
         """Products of one repository; GitHub logins and repo names are case-insensitive."""
         query = select(Product).where(

@@ -38,7 +38,13 @@ async def claim(
         and_(model.state == PROCESSING, model.claimed_until < now),
     )
     if session.bind.dialect.name == "postgresql":
-        query = select(model).where(due).order_by(model.id).limit(limit).with_for_update(skip_locked=True)
+        query = (
+            select(model)
+            .where(due)
+            .order_by(model.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
     else:
         # The due rows' ids come from the state index; only the chosen rows are read. (Sorting
         # whole rows would read every pending payload, 10-25 KB each, on every claim.)
@@ -105,6 +111,23 @@ async def release_claims(session: AsyncSession, model: type[Row]) -> int:
         .values(state=PENDING, claimed_until=None, next_attempt_at=utcnow())
     )
     return result.rowcount
+
+
+async def newest(
+    session: AsyncSession,
+    model: type[Row],
+    *,
+    state: str | None = None,
+    limit: int = 100,
+    before_id: int | None = None,
+) -> Sequence[Row]:
+    """Rows newest first, optionally in one state, keyset-paged by row id (for admins)."""
+    query = select(model).order_by(model.id.desc()).limit(limit)
+    if state:
+        query = query.where(model.state == state)
+    if before_id is not None:
+        query = query.where(model.id < before_id)
+    return (await session.scalars(query)).all()
 
 
 async def next_due(session: AsyncSession, model: type[Row]) -> dt.datetime | None:

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import copy
 import functools
-import hashlib
-import hmac
 import json
 import re
 import uuid
@@ -23,6 +21,7 @@ from referencing import Registry
 from referencing.jsonschema import DRAFT7
 
 from bot.fakegithub import shared_dir
+from bot.receive import signature
 
 DEFAULT_REPO = "octo-org/my-saas-app"
 DEFAULT_INSTALLATION_ID = 1
@@ -404,7 +403,7 @@ def _set_sender(payload: dict[str, Any], options: dict[str, Any]) -> None:
 
 def sign(body: bytes, secret: str) -> str:
     """The ``X-Hub-Signature-256`` value GitHub sends: ``sha256=<hex HMAC of the body>``."""
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    return signature(body, secret)
 
 
 def encode(payload: dict[str, Any]) -> bytes:

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Awaitable, Callable, Sequence
 
 from gidgethub import routing, sansio
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import comments, pipeline, transitions
 from bot.outbox import JOB_CONFIRM_CLOSE, JOB_REMOVE_LABEL
 from bot.pipeline import Fact
 from storage.jobs import JobRepo
+from storage.models import Product, Ticket
 from storage.tickets import TicketRepo
 from storage.types import utcnow
 from webhooks.context import HandlerContext, as_int, parse_time, products_for_event, sender_login
@@ -30,8 +33,17 @@ def _issue(event: sansio.Event) -> dict | None:
     return issue
 
 
+# Work queued beside a move, in its transaction: (session, product, issue number, tickets).
+FollowUp = Callable[[AsyncSession, Product, int, Sequence[Ticket]], Awaitable[None]]
+
+
 async def _move_issue_tickets(
-    event: sansio.Event, ctx: HandlerContext, fact: Fact, **facts
+    event: sansio.Event,
+    ctx: HandlerContext,
+    fact: Fact,
+    *,
+    follow_up: FollowUp | None = None,
+    **facts,
 ) -> None:
     issue = _issue(event)
     if issue is None:
@@ -51,18 +63,8 @@ async def _move_issue_tickets(
                 pipeline.Event(fact, occurred_at=occurred_at, **facts),
                 ctx.cause(event),
             )
-            if fact is Fact.ISSUE_CLOSED_COMPLETED and any(t.issue_closed for t in tickets):
-                await JobRepo(session).enqueue(
-                    JOB_CONFIRM_CLOSE,
-                    {
-                        "product_id": product.id,
-                        "issue_number": issue["number"],
-                        "delivery_id": ctx.delivery_id,
-                        "actor": sender_login(event.data),
-                    },
-                    dedupe_key=f"close:{product.id}:{issue['number']}",
-                    run_at=utcnow() + dt.timedelta(seconds=CLOSE_GRACE_SECONDS),
-                )
+            if follow_up is not None:
+                await follow_up(session, product, issue["number"], tickets)
 
 
 @router.register("issues", action="assigned")
@@ -81,7 +83,24 @@ async def close_tickets_when_issue_closes(event: sansio.Event, *, ctx: HandlerCo
         if reason in NOT_PLANNED_REASONS
         else Fact.ISSUE_CLOSED_COMPLETED
     )
-    await _move_issue_tickets(event, ctx, fact, occurred_at=parse_time(issue.get("closed_at")))
+
+    async def confirm_later(session, product, issue_number, tickets) -> None:
+        if fact is Fact.ISSUE_CLOSED_COMPLETED and any(t.issue_closed for t in tickets):
+            await JobRepo(session).enqueue(
+                JOB_CONFIRM_CLOSE,
+                {
+                    "product_id": product.id,
+                    "issue_number": issue_number,
+                    "delivery_id": ctx.delivery_id,
+                    "actor": sender_login(event.data),
+                },
+                dedupe_key=f"close:{product.id}:{issue_number}",
+                run_at=utcnow() + dt.timedelta(seconds=CLOSE_GRACE_SECONDS),
+            )
+
+    await _move_issue_tickets(
+        event, ctx, fact, follow_up=confirm_later, occurred_at=parse_time(issue.get("closed_at"))
+    )
 
 
 @router.register("issues", action="reopened")
@@ -96,18 +115,14 @@ async def move_tickets_by_maintainer_label(event: sansio.Event, *, ctx: HandlerC
     issue = _issue(event)
     if target is None or issue is None or ctx.is_own_action(event):
         return
-    await _move_issue_tickets(event, ctx, Fact.LABEL_APPLIED, target=target)
-    async with ctx.db.begin() as session:
-        for product in await products_for_event(session, event.data):
-            if await TicketRepo(session).linked_to_issue(product.id, issue["number"]):
-                await JobRepo(session).enqueue(
-                    JOB_REMOVE_LABEL,
-                    {
-                        "product_id": product.id,
-                        "issue_number": issue["number"],
-                        "name": label["name"],
-                    },
-                )
+
+    async def remove_label(session, product, issue_number, tickets) -> None:
+        await JobRepo(session).enqueue(
+            JOB_REMOVE_LABEL,
+            {"product_id": product.id, "issue_number": issue_number, "name": label["name"]},
+        )
+
+    await _move_issue_tickets(event, ctx, Fact.LABEL_APPLIED, follow_up=remove_label, target=target)
 
 
 @router.register("issues", action="opened")

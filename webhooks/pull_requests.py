@@ -21,16 +21,6 @@ from webhooks.deployments import ship_if_already_deployed
 
 router = routing.Router()
 
-OPEN_ACTIONS = (
-    "opened",
-    "reopened",
-    "ready_for_review",
-    "converted_to_draft",
-    "edited",
-    "synchronize",
-)
-
-
 def pr_state(pr: dict) -> str:
     if pr.get("merged") is True or (pr.get("merged_at") and pr.get("state") == "closed"):
         return "merged"

@@ -6,8 +6,6 @@ import secrets
 
 from aiohttp import web
 
-from sqlalchemy import select
-
 from bot import ids, pipeline, transitions
 from bot.errors import ApiError
 from bot.http import read_json_object
@@ -16,7 +14,6 @@ from bot.products import product_view, register_product, validate_product
 from bot.timefmt import iso_ms
 from bot.workers import notify_workers
 from storage import queue
-from storage.deliveries import DeliveryRepo
 from storage.models import Delivery, Job
 from storage.products import ProductRepo
 from storage.tickets import TicketRepo
@@ -129,17 +126,20 @@ def job_view(row: Job) -> dict:
     }
 
 
+async def _page(request: web.Request, model, key: str, view) -> web.Response:
+    state, limit, before = _queue_filters(request)
+    async with request.app[DB].session() as session:
+        rows = await queue.newest(session, model, state=state, limit=limit + 1, before_id=before)
+    page = rows[:limit]
+    return web.json_response(
+        {key: [view(r) for r in page], "nextBefore": page[-1].id if len(rows) > limit else None}
+    )
+
+
 @routes.get("/api/admin/deliveries")
 async def list_deliveries(request: web.Request) -> web.Response:
     """Webhook deliveries, newest first; ``?state=failed`` shows what needs a look."""
-    state, limit, before = _queue_filters(request)
-    async with request.app[DB].session() as session:
-        rows = await DeliveryRepo(session).in_state(state, limit=limit + 1, before_id=before)
-    page = rows[:limit]
-    return web.json_response({
-        "deliveries": [delivery_view(r) for r in page],
-        "nextBefore": page[-1].id if len(rows) > limit else None,
-    })
+    return await _page(request, Delivery, "deliveries", delivery_view)
 
 
 @routes.post("/api/admin/deliveries/{id}/replay")
@@ -150,19 +150,7 @@ async def replay_delivery(request: web.Request) -> web.Response:
 @routes.get("/api/admin/jobs")
 async def list_jobs(request: web.Request) -> web.Response:
     """GitHub work (issues, status comments), newest first; ``?state=failed`` as above."""
-    state, limit, before = _queue_filters(request)
-    query = select(Job).order_by(Job.id.desc()).limit(limit + 1)
-    if state:
-        query = query.where(Job.state == state)
-    if before is not None:
-        query = query.where(Job.id < before)
-    async with request.app[DB].session() as session:
-        rows = (await session.scalars(query)).all()
-    page = rows[:limit]
-    return web.json_response({
-        "jobs": [job_view(r) for r in page],
-        "nextBefore": page[-1].id if len(rows) > limit else None,
-    })
+    return await _page(request, Job, "jobs", job_view)
 
 
 @routes.post("/api/admin/jobs/{id}/replay")
@@ -180,12 +168,17 @@ async def _replay(request: web.Request, model, noun: str) -> web.Response:
         if row is None:
             raise ApiError(404, f"{noun} not found", "Use the numeric id from the list.")
         if not await queue.requeue(session, model, row_id):
-            raise ApiError(409, f"{noun} is not failed", f"Only failed items are replayed; this one is {row.state}.")
+            raise ApiError(
+                409,
+                f"{noun} is not failed",
+                f"Only failed items are replayed; this one is {row.state}.",
+            )
     notify_workers(request.app)
     return web.json_response({"id": row_id, "state": "pending"}, status=202)
 
 
 # -- linking a ticket to an existing issue (duplicates) -----------------------------------
+
 
 @routes.post("/api/admin/tickets/{public_id}/link")
 async def link_ticket_to_issue(request: web.Request) -> web.Response:
@@ -194,35 +187,54 @@ async def link_ticket_to_issue(request: web.Request) -> web.Response:
     data = await read_json_object(request)
     issue = data.get("issue")
     if not isinstance(issue, int) or isinstance(issue, bool) or not 0 < issue < 2**31:
-        raise ApiError(400, "Validation failed", "Send the issue number: {\"issue\": 12}.",
-                       fields={"issue": "issue must be a positive issue number"})
+        raise ApiError(
+            400,
+            "Validation failed",
+            'Send the issue number: {"issue": 12}.',
+            fields={"issue": "issue must be a positive issue number"},
+        )
     number = ids.parse_public_id(request.match_info["public_id"])
     async with request.app[DB].begin() as session:
         ticket = await TicketRepo(session).by_number(number) if number else None
         if ticket is None:
             raise ApiError(404, "Ticket not found", "Check the publicId.")
         if ticket.product_id is None:
-            raise ApiError(409, "Ticket has no product", "Only tickets filed against a product follow GitHub.")
+            raise ApiError(
+                409, "Ticket has no product", "Only tickets filed against a product follow GitHub."
+            )
         if ticket.issue_number is not None:
-            raise ApiError(409, "Ticket already linked",
-                           f"{ids.public_id(ticket.id)} follows issue #{ticket.issue_number} already.")
+            raise ApiError(
+                409,
+                "Ticket already linked",
+                f"{ids.public_id(ticket.id)} follows issue #{ticket.issue_number} already.",
+            )
         product = await ProductRepo(session).by_id(ticket.product_id)
         ticket.issue_number = issue
         await transitions.apply(
-            session, [ticket], product,
+            session,
+            [ticket],
+            product,
             pipeline.Event(pipeline.Fact.ISSUE_OPENED),
             transitions.Cause("staff.linked", actor="admin"),
         )
         # Bring it level with the issue's other tickets, if it has any.
-        siblings = [t for t in await TicketRepo(session).linked_to_issue(product.id, issue) if t.id != ticket.id]
+        siblings = [
+            t
+            for t in await TicketRepo(session).linked_to_issue(product.id, issue)
+            if t.id != ticket.id
+        ]
         leader = max(siblings, key=lambda t: pipeline.RANK[pipeline.Stage(t.stage)], default=None)
         if leader is not None and leader.stage != ticket.stage:
             await transitions.apply(
-                session, [ticket], product,
+                session,
+                [ticket],
+                product,
                 pipeline.Event(pipeline.Fact.LABEL_APPLIED, target=pipeline.Stage(leader.stage)),
                 transitions.Cause("staff.linked", actor="admin"),
             )
         await transitions.request_status_refresh(session, product.id, issue)
         stage = ticket.stage
     notify_workers(request.app)
-    return web.json_response({"publicId": ids.public_id(ticket.id), "issue": issue, "status": stage})
+    return web.json_response(
+        {"publicId": ids.public_id(ticket.id), "issue": issue, "status": stage}
+    )
