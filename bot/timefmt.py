@@ -8,5 +8,7 @@ import datetime as dt
 def iso_ms(value: dt.datetime | None) -> str | None:
     if value is None:
         return None
-    value = value.astimezone(dt.UTC)
-    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+    if value.tzinfo is not dt.UTC:
+        value = value.astimezone(dt.UTC)
+    # isoformat truncates to milliseconds (as the API always has) and is far cheaper than strftime.
+    return value.replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"

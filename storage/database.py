@@ -17,6 +17,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from storage.reader import Reader
+
 DEFAULT_URL = "sqlite+aiosqlite:///tinydesk.db"
 
 
@@ -71,6 +73,8 @@ class Database:
         # driver threads: throughput collapses and latencies reach seconds under load. With
         # it they queue here, in order, and each BEGIN IMMEDIATE finds the lock free.
         self._write_lock = asyncio.Lock() if self.is_sqlite else None
+        # Plain SQL for the hot reads (tracking polls), opened on first use.
+        self.reader = Reader.for_url(url)
 
     @property
     def dialect(self) -> str:
@@ -100,6 +104,7 @@ class Database:
             await conn.exec_driver_sql("SELECT 1")
 
     async def dispose(self) -> None:
+        await self.reader.close()
         await self.engine.dispose()
         if self.read_engine is not self.engine:
             await self.read_engine.dispose()

@@ -6,9 +6,8 @@ from collections.abc import Sequence
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import joinedload
 
-from storage.models import Comment, StageTransition, Ticket
+from storage.models import StageTransition, Ticket
 
 
 class TicketRepo:
@@ -30,16 +29,6 @@ class TicketRepo:
     async def by_desk_id(self, desk_id: str) -> Ticket | None:
         return await self.session.scalar(select(Ticket).where(Ticket.desk_id == desk_id))
 
-    async def with_history(self, number: int) -> Ticket | None:
-        """The ticket and its stage history (``transitions``, in order) in one statement."""
-        query = (
-            select(Ticket)
-            .where(Ticket.id == number)
-            .options(joinedload(Ticket.transitions))
-            .execution_options(populate_existing=True)
-        )
-        return (await self.session.scalars(query)).unique().first()
-
     async def history(self, ticket_id: int) -> Sequence[StageTransition]:
         query = (
             select(StageTransition)
@@ -52,14 +41,6 @@ class TicketRepo:
         self.session.add(transition)
         await self.session.flush()
         return transition
-
-    async def public_comments(self, ticket_id: int) -> Sequence[Comment]:
-        query = (
-            select(Comment)
-            .where(Comment.ticket_id == ticket_id, Comment.internal.is_(False))
-            .order_by(Comment.id)
-        )
-        return (await self.session.scalars(query)).all()
 
     async def linked_to_issue(
         self, product_id: int, issue_number: int, *, lock: bool = False

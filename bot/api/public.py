@@ -13,8 +13,8 @@ from bot.ratelimit import limit_public_creates, limit_public_reads
 from bot.timefmt import iso_ms
 from bot.views import public_ticket
 from bot.workers import notify_workers
+from storage import tracking
 from storage.products import ProductRepo
-from storage.tickets import TicketRepo
 
 routes = web.RouteTableDef()
 
@@ -83,14 +83,12 @@ async def load_public_view(request: web.Request, public_id: str) -> dict:
     if number is None:
         raise ApiError(404, TICKET_NOT_FOUND, "A publicId looks like TK-00042.")
     token = request.query.get("token") or request.headers.get(TOKEN_HEADER)
-    async with request.app[DB].session() as session:
-        repo = TicketRepo(session)
-        # One statement for the ticket and its history (the poll every tracking page makes).
-        ticket = await repo.with_history(number)
-        if ticket is None:
-            raise ApiError(404, TICKET_NOT_FOUND, "Check the publicId you were given.")
-        history = ticket.transitions
-        comments = None
-        if ids.secrets_match(token, ticket.tracking_token_hash):
-            comments = await repo.public_comments(ticket.id)
-    return public_ticket(ticket, history, comments=comments)
+    reader = request.app[DB].reader
+    # One statement for the ticket and its history: the poll every tracking page makes.
+    ticket = await tracking.ticket_with_history(reader, number)
+    if ticket is None:
+        raise ApiError(404, TICKET_NOT_FOUND, "Check the publicId you were given.")
+    comments = None
+    if ids.secrets_match(token, ticket.tracking_token_hash):
+        comments = await tracking.public_comments(reader, ticket.id)
+    return public_ticket(ticket, ticket.transitions, comments=comments)

@@ -1,0 +1,78 @@
+"""The tracking reads every status poll makes, in plain SQL on the Reader (storage.reader).
+
+The rows come back as small records with the attribute names of the models, so that
+``bot.views.public_ticket`` draws them the same way as ORM objects.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import NamedTuple
+
+from storage.reader import Reader, utc
+
+
+class TrackedTicket(NamedTuple):
+    id: int
+    stage: str
+    subject: str
+    tracking_token_hash: str
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    transitions: list[Step]
+
+
+class Step(NamedTuple):
+    from_stage: str | None
+    to_stage: str
+    at: dt.datetime
+    description: str
+
+
+class PublicComment(NamedTuple):
+    body: str
+    author: str
+    created_at: dt.datetime
+    internal: bool = False
+
+
+# One statement for the ticket and its history: the ticket's columns repeat on each step.
+TICKET_WITH_HISTORY = """
+SELECT t.id, t.stage, t.subject, t.tracking_token_hash, t.created_at, t.updated_at,
+       s.from_stage, s.to_stage, s.at, s.description
+FROM tickets t LEFT JOIN stage_transitions s ON s.ticket_id = t.id
+WHERE t.id = $1
+ORDER BY s.id
+"""
+
+PUBLIC_COMMENTS = """
+SELECT body, author, created_at FROM comments
+WHERE ticket_id = $1 AND internal = $2
+ORDER BY id
+"""
+
+
+async def ticket_with_history(reader: Reader, number: int) -> TrackedTicket | None:
+    rows = await reader.fetch(TICKET_WITH_HISTORY, number)
+    if not rows:
+        return None
+    first = rows[0]
+    steps = [
+        Step(row[6], row[7], utc(row[8]), row[9])  # type: ignore[arg-type]
+        for row in rows
+        if row[7] is not None
+    ]
+    return TrackedTicket(
+        id=first[0],
+        stage=first[1],
+        subject=first[2],
+        tracking_token_hash=first[3],
+        created_at=utc(first[4]),  # type: ignore[arg-type]
+        updated_at=utc(first[5]),  # type: ignore[arg-type]
+        transitions=steps,
+    )
+
+
+async def public_comments(reader: Reader, ticket_id: int) -> list[PublicComment]:
+    rows = await reader.fetch(PUBLIC_COMMENTS, ticket_id, False)
+    return [PublicComment(body, author, utc(at)) for body, author, at in rows]  # type: ignore[arg-type]
