@@ -108,11 +108,13 @@ async def github_ctx(app: web.Application) -> AsyncIterator[None]:
 def build_workers(app: web.Application) -> Workers:
     """The inbox worker always; the outbox worker only once GitHub is configured."""
     db, github = app[DB], app[GITHUB]
+    processor = InboxProcessor(db, github)
     inbox = QueueWorker(
-        db, Delivery, InboxProcessor(db, github), name="inbox",
-        # One delivery at a time, in order of receipt; on PostgreSQL several processes
-        # work the inbox side by side (and the pipeline's rules absorb their reordering).
-        concurrency=1,
+        db, Delivery, processor, name="inbox",
+        # One delivery at a time, in order of receipt, a batch to a transaction; on
+        # PostgreSQL several processes work the inbox side by side (and the pipeline's
+        # rules absorb their reordering).
+        concurrency=1, shared_handler=processor.in_transaction,
     )
     workers = Workers([inbox])
     if github is not None:

@@ -123,6 +123,11 @@ class GitHubApp:
             raise translate(exc) from exc
         return int(answer["id"])
 
+    def known_bot_login(self) -> tuple[bool, str | None]:
+        """(whether ``bot_login()`` would answer without calling GitHub, its answer)."""
+        known = self._bot_login is not None or time.monotonic() < self._bot_login_retry_at
+        return known, self._bot_login
+
     async def bot_login(self) -> str | None:
         """``<app-slug>[bot]``, the login our own actions carry (from GET /app, once)."""
         if self._bot_login is None and time.monotonic() >= self._bot_login_retry_at:

@@ -4,6 +4,12 @@ Each worker claims due rows in short transactions, runs its handler on each one 
 transaction, then records the outcome: done, retried later with exponential backoff and
 jitter (or at the time the handler asks for, e.g. GitHub's ``Retry-After``), or parked as
 failed once its attempts run out. Workers are app-owned tasks, drained on shutdown.
+
+A worker given a ``shared_handler`` instead claims a batch, runs the handler on each row
+in turn and records each outcome, all in one transaction (``SharedTransaction``): the
+handler undoes its own failed work (savepoints) and steps outside the transaction for
+calls to GitHub. Should the transaction itself fail, the worker works one row at a time
+(with ``handler``) for a round.
 """
 
 from __future__ import annotations
@@ -18,9 +24,10 @@ from collections.abc import Awaitable, Callable
 from typing import Generic
 
 from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import queue
-from storage.database import Database
+from storage.database import Database, SharedTransaction
 from storage.queue import Row
 from storage.types import utcnow
 
@@ -52,6 +59,7 @@ class RetryPolicy:
 
 
 Handler = Callable[[Row], Awaitable[None]]
+SharedHandler = Callable[[Row, SharedTransaction], Awaitable[None]]
 
 
 class QueueWorker(Generic[Row]):
@@ -67,6 +75,7 @@ class QueueWorker(Generic[Row]):
         batch: int = 20,
         concurrency: int = 4,
         idle_poll_seconds: float = 2.0,
+        shared_handler: SharedHandler | None = None,
     ) -> None:
         self.db = db
         self.model = model
@@ -77,6 +86,8 @@ class QueueWorker(Generic[Row]):
         self.batch = batch
         self.concurrency = concurrency
         self.idle_poll_seconds = idle_poll_seconds
+        self.shared_handler = shared_handler
+        self._one_at_a_time = False
         self._wake = asyncio.Event()
         self._task: asyncio.Task | None = None
         self._stopping = False
@@ -88,6 +99,29 @@ class QueueWorker(Generic[Row]):
 
     async def run_once(self) -> int:
         """Claim and process one batch of due rows; returns how many were processed."""
+        if self.shared_handler is None or self._one_at_a_time:
+            self._one_at_a_time = False
+            return await self._run_one_at_a_time()
+        claimed: list[int] = []
+        try:
+            return await self._run_shared(claimed)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception(
+                "%s: a shared transaction failed; working one row at a time for a round",
+                self.name,
+                extra={"queue": self.name},
+            )
+            self._one_at_a_time = True
+            # Rows whose claim was committed (before a step outside the transaction) but whose
+            # outcome was not are due again now, not when their lease runs out.
+            with contextlib.suppress(Exception):
+                async with self.db.begin() as session:
+                    await queue.release(session, self.model, claimed)
+            return len(claimed)
+
+    async def _run_one_at_a_time(self) -> int:
         async with self.db.begin() as session:
             rows = await queue.claim(session, self.model, limit=self.batch, lease=self.lease)
         if not rows:
@@ -100,6 +134,27 @@ class QueueWorker(Generic[Row]):
 
         await asyncio.gather(*(run(row) for row in rows))
         return len(rows)
+
+    async def _run_shared(self, claimed: list[int]) -> int:
+        """The batch in one transaction, in order; ``claimed`` gets the ids it claims."""
+        assert self.shared_handler is not None
+        completed = 0
+        async with SharedTransaction.open(self.db) as unit:
+            session = unit.shared_session
+            rows = await queue.claim(session, self.model, limit=self.batch, lease=self.lease)
+            claimed += [row.id for row in rows]
+            for row in rows:
+                try:
+                    await self.shared_handler(row, unit)
+                except Exception as exc:
+                    await self._record_failure(row, *self._failure(row, exc), session=session)
+                else:
+                    await queue.complete(session, self.model, row.id, **self._done_values())
+                    completed += 1
+        if completed:
+            for worker in self.feeds:
+                worker.wake()
+        return len(claimed)
 
     async def drain(self, *, max_rounds: int = 10_000) -> int:
         """Process until nothing is due (tests and ``tinydesk`` commands use this)."""
@@ -114,22 +169,29 @@ class QueueWorker(Generic[Row]):
     async def _process(self, row: Row) -> None:
         try:
             await self.handler(row)
-        except GiveUp as exc:
-            await self._record_failure(row, f"{exc}", final=True)
-        except RetryLater as exc:
-            await self._record_failure(row, f"{exc}", after=exc.after)
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:  # a bug or an unexpected failure: retried, then parked
-            log.exception(
-                "%s: row %s failed", self.name, row.id, extra={"queue": self.name, "row_id": row.id}
-            )
-            await self._record_failure(row, f"{type(exc).__name__}: {exc}")
+        except Exception as exc:
+            await self._record_failure(row, *self._failure(row, exc))
         else:
             async with self.db.begin() as session:
                 await queue.complete(session, self.model, row.id, **self._done_values())
             for worker in self.feeds:
                 worker.wake()
+
+    def _failure(self, row: Row, exc: Exception) -> tuple[str, float | None, bool]:
+        """(error, retry after, final) for a handler's exception."""
+        if isinstance(exc, GiveUp):
+            return f"{exc}", None, True
+        if isinstance(exc, RetryLater):
+            return f"{exc}", exc.after, False
+        # A bug or an unexpected failure: retried, then parked.
+        log.error(
+            "%s: row %s failed",
+            self.name,
+            row.id,
+            exc_info=exc,
+            extra={"queue": self.name, "row_id": row.id},
+        )
+        return f"{type(exc).__name__}: {exc}", None, False
 
     def _done_values(self) -> dict:
         return (
@@ -139,24 +201,33 @@ class QueueWorker(Generic[Row]):
         )
 
     async def _record_failure(
-        self, row: Row, error: str, *, after: float | None = None, final: bool = False
+        self,
+        row: Row,
+        error: str,
+        after: float | None = None,
+        final: bool = False,
+        *,
+        session: AsyncSession | None = None,
     ) -> None:
-        async with self.db.begin() as session:
-            if final or row.attempts >= self.policy.max_attempts:
-                log.warning(
-                    "%s: row %s parked as failed after %s attempts: %s",
-                    self.name,
-                    row.id,
-                    row.attempts,
-                    error,
-                    extra={"queue": self.name, "row_id": row.id},
-                )
-                await queue.fail(session, self.model, row.id, error=error)
-                return
-            delay = max(after, 0.0) if after is not None else self.policy.delay(row.attempts)
-            await queue.retry_later(
-                session, self.model, row.id, at=utcnow() + dt.timedelta(seconds=delay), error=error
+        if session is None:
+            async with self.db.begin() as session:
+                await self._record_failure(row, error, after, final, session=session)
+            return
+        if final or row.attempts >= self.policy.max_attempts:
+            log.warning(
+                "%s: row %s parked as failed after %s attempts: %s",
+                self.name,
+                row.id,
+                row.attempts,
+                error,
+                extra={"queue": self.name, "row_id": row.id},
             )
+            await queue.fail(session, self.model, row.id, error=error)
+            return
+        delay = max(after, 0.0) if after is not None else self.policy.delay(row.attempts)
+        await queue.retry_later(
+            session, self.model, row.id, at=utcnow() + dt.timedelta(seconds=delay), error=error
+        )
 
     async def _loop(self) -> None:
         while not self._stopping:

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import (
@@ -18,6 +19,8 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from storage.reader import Reader
+
+T = TypeVar("T")
 
 DEFAULT_URL = "sqlite+aiosqlite:///tinydesk.db"
 
@@ -108,3 +111,92 @@ class Database:
         await self.engine.dispose()
         if self.read_engine is not self.engine:
             await self.read_engine.dispose()
+
+
+class SharedTransaction:
+    """One transaction that a worker runs many pieces of work in, recording their outcomes
+    alongside: one commit for a batch instead of several per piece.
+
+    Code written against ``Database`` works unchanged: ``begin()`` and ``session()`` hand
+    out the shared session instead of opening their own (nothing commits there). Each
+    piece runs in a savepoint (``piece()``), so a failing one is undone alone. Work that
+    must not hold the transaction (a call to GitHub) goes through ``outside()``: what is
+    done so far is committed, and the transaction (and SQLite's write lock) is taken again
+    after. Anything else is the real database's.
+    """
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.shared_session = db.sessionmaker()
+        self._savepoint = None
+        self._locked = False
+
+    @classmethod
+    @contextlib.asynccontextmanager
+    async def open(cls, db: Database) -> AsyncIterator[SharedTransaction]:
+        """Commits on success; on an error, rolls back whatever was not committed yet."""
+        unit = cls(db)
+        await unit._lock()
+        try:
+            yield unit
+            await unit.shared_session.commit()
+        except BaseException:
+            with contextlib.suppress(Exception):
+                await unit.shared_session.rollback()
+            raise
+        finally:
+            with contextlib.suppress(Exception):
+                await unit.shared_session.close()
+            unit._unlock()
+
+    def __getattr__(self, name: str):
+        return getattr(self.db, name)
+
+    @contextlib.asynccontextmanager
+    async def begin(self) -> AsyncIterator[AsyncSession]:
+        yield self.shared_session
+        await self.shared_session.flush()  # errors surface where a commit would raise them
+
+    @contextlib.asynccontextmanager
+    async def session(self) -> AsyncIterator[AsyncSession]:
+        yield self.shared_session
+
+    @contextlib.asynccontextmanager
+    async def piece(self) -> AsyncIterator[None]:
+        """One piece of work: kept if it ends normally, undone if it raises."""
+        self._savepoint = await self.shared_session.begin_nested()
+        try:
+            yield
+        except BaseException:
+            if self._savepoint.is_active:
+                await self._savepoint.rollback()
+            raise
+        else:
+            if self._savepoint.is_active:
+                await self._savepoint.commit()
+        finally:
+            self._savepoint = None
+
+    async def outside(self, work: Callable[[], Awaitable[T]]) -> T:
+        """Commit what is done, await ``work`` holding no transaction, then carry on."""
+        in_piece = self._savepoint is not None
+        if in_piece and self._savepoint.is_active:
+            await self._savepoint.commit()
+        await self.shared_session.commit()
+        self._unlock()
+        try:
+            return await work()
+        finally:
+            await self._lock()
+            if in_piece:
+                self._savepoint = await self.shared_session.begin_nested()
+
+    async def _lock(self) -> None:
+        if self.db._write_lock is not None:
+            await self.db._write_lock.acquire()
+            self._locked = True
+
+    def _unlock(self) -> None:
+        if self._locked:
+            self._locked = False
+            self.db._write_lock.release()

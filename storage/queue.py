@@ -103,6 +103,18 @@ async def requeue(session: AsyncSession, model: type[Row], row_id: int) -> bool:
     return result.rowcount > 0
 
 
+async def release(session: AsyncSession, model: type[Row], row_ids: Sequence[int]) -> int:
+    """Make these claimed rows due again now (a worker hands back what it could not finish)."""
+    if not row_ids:
+        return 0
+    result = await session.execute(
+        update(model)
+        .where(model.id.in_(list(row_ids)), model.state == PROCESSING)
+        .values(state=PENDING, claimed_until=None, next_attempt_at=utcnow())
+    )
+    return result.rowcount
+
+
 async def release_claims(session: AsyncSession, model: type[Row]) -> int:
     """Make every claimed row pending again: for a single-process start after a crash."""
     result = await session.execute(

@@ -4,26 +4,35 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, TypeVar
 
 from gidgethub import sansio
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.github import GitHubApp
 from bot.transitions import Cause
-from storage.database import Database
+from storage.database import Database, SharedTransaction
 from storage.models import Product
 from storage.products import ProductRepo
+
+T = TypeVar("T")
 
 
 @dataclasses.dataclass(frozen=True)
 class HandlerContext:
-    db: Database
+    # The database, or the inbox worker's transaction shared by a batch of deliveries.
+    db: Database | SharedTransaction
     github: GitHubApp | None
     delivery_id: str
     # ``<app-slug>[bot]``: events our own actions caused are not news.
     bot_login: str | None = None
+
+    async def outside_transaction(self, work: Callable[[], Awaitable[T]]) -> T:
+        """Await ``work`` (calls to GitHub) holding no database transaction."""
+        if isinstance(self.db, SharedTransaction):
+            return await self.db.outside(work)
+        return await work()
 
     def cause(self, event: sansio.Event, **details: Any) -> Cause:
         action = event.data.get("action")

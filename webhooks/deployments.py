@@ -138,16 +138,15 @@ async def ship(
         awaiting = await PullRequestLinkRepo(session).merged_awaiting_deployment(product.id)
         for merge_sha, issue_number in awaiting:
             by_sha.setdefault(merge_sha, set()).add(issue_number)
-        waiting = {n for issues in by_sha.values() for n in issues}
-    for shipment in shipments:
-        deployed: set[int] = set()
-        for merge_sha, issues in by_sha.items():
-            pending = issues & waiting
-            if pending and await _contains(ctx, product, event.data, merge_sha, shipment.sha):
-                deployed |= pending
-        if not deployed:
-            continue
-        waiting -= deployed
+    if not by_sha:
+        return
+    try:
+        shipped = await _shipped(ctx, product, event.data, by_sha, shipments, ask=False)
+    except _AskGitHub:
+        shipped = await ctx.outside_transaction(
+            lambda: _shipped(ctx, product, event.data, by_sha, shipments, ask=True)
+        )
+    for shipment, deployed in shipped:
         async with ctx.db.begin() as session:
             tickets = await TicketRepo(session).linked_to_issues(
                 product.id, sorted(deployed), lock=True
@@ -163,8 +162,43 @@ async def ship(
             )
 
 
+class _AskGitHub(Exception):
+    """Only GitHub knows whether one commit contains the other."""
+
+
+async def _shipped(
+    ctx: HandlerContext,
+    product: Product,
+    data: dict[str, Any],
+    by_sha: dict[str, set[int]],
+    shipments: list[Shipment],
+    *,
+    ask: bool,
+) -> list[tuple[Shipment, set[int]]]:
+    """Which issues each shipment deploys, the earliest shipment first to claim an issue.
+    Without ``ask``, only what is known without GitHub (else ``_AskGitHub``)."""
+    waiting = {n for issues in by_sha.values() for n in issues}
+    shipped = []
+    for shipment in shipments:
+        deployed: set[int] = set()
+        for merge_sha, issues in by_sha.items():
+            pending = issues & waiting
+            if pending and await _contains(ctx, product, data, merge_sha, shipment.sha, ask=ask):
+                deployed |= pending
+        if deployed:
+            waiting -= deployed
+            shipped.append((shipment, deployed))
+    return shipped
+
+
 async def _contains(
-    ctx: HandlerContext, product: Product, data: dict[str, Any], merge_sha: str, deployed_sha: str
+    ctx: HandlerContext,
+    product: Product,
+    data: dict[str, Any],
+    merge_sha: str,
+    deployed_sha: str,
+    *,
+    ask: bool,
 ) -> bool:
     if merge_sha == deployed_sha:
         return True
@@ -173,6 +207,8 @@ async def _contains(
         return _compare_cache[key]
     if ctx.github is None:
         return False
+    if not ask:
+        raise _AskGitHub
     installation_id = installation_id_of(data) or product.installation_id
     if installation_id is None:
         installation_id = await ctx.github.find_installation(product.repo_owner, product.repo_name)

@@ -4,6 +4,9 @@ One handler failing does not hide the others (gidgethub's ``Router.dispatch`` wo
 at the first exception). If any handler hit a transient failure the delivery is retried
 (handlers are idempotent: the pipeline's rules make a repeated event a no-op); a payload
 a handler cannot make sense of is parked as failed at once, with the error, for an admin.
+
+``in_transaction`` does the same inside the worker's transaction shared by a batch of
+deliveries, each handler in a savepoint of its own.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from gidgethub import sansio
 
 from bot.github import GitHubApp
 from bot.workers import GiveUp, RetryLater
-from storage.database import Database
+from storage.database import Database, SharedTransaction
 from storage.models import Delivery
 from webhooks import router
 from webhooks.context import HandlerContext
@@ -29,16 +32,38 @@ class InboxProcessor:
         self.github = github
 
     async def __call__(self, delivery: Delivery) -> None:
+        event = self._event(delivery)
+        bot_login = await self.github.bot_login() if self.github is not None else None
+        await self._run_handlers(delivery, event, self.db, bot_login)
+
+    async def in_transaction(self, delivery: Delivery, unit: SharedTransaction) -> None:
+        event = self._event(delivery)
+        bot_login = None
+        if self.github is not None:
+            known, bot_login = self.github.known_bot_login()
+            if not known:
+                bot_login = await unit.outside(self.github.bot_login)
+        await self._run_handlers(delivery, event, unit, bot_login)
+
+    @staticmethod
+    def _event(delivery: Delivery) -> sansio.Event:
         try:
             data = json.loads(delivery.payload)
         except ValueError as exc:
             raise GiveUp(f"stored payload is not JSON: {exc}") from None
         if not isinstance(data, dict):
             raise GiveUp("stored payload is not a JSON object")
-        event = sansio.Event(data, event=delivery.event, delivery_id=delivery.delivery_id)
-        bot_login = await self.github.bot_login() if self.github is not None else None
+        return sansio.Event(data, event=delivery.event, delivery_id=delivery.delivery_id)
+
+    async def _run_handlers(
+        self,
+        delivery: Delivery,
+        event: sansio.Event,
+        db: Database | SharedTransaction,
+        bot_login: str | None,
+    ) -> None:
         ctx = HandlerContext(
-            db=self.db, github=self.github, delivery_id=delivery.delivery_id, bot_login=bot_login
+            db=db, github=self.github, delivery_id=delivery.delivery_id, bot_login=bot_login
         )
         extra = {
             "delivery_id": delivery.delivery_id,
@@ -50,7 +75,11 @@ class InboxProcessor:
         for callback in router.fetch(event):
             name = getattr(callback, "__name__", repr(callback))
             try:
-                await callback(event, ctx=ctx)
+                if isinstance(db, SharedTransaction):
+                    async with db.piece():
+                        await callback(event, ctx=ctx)
+                else:
+                    await callback(event, ctx=ctx)
             except RetryLater as exc:
                 log.info("handler %s will retry: %s", name, exc, extra=extra)
                 if retry is None or (exc.after or 0) > (retry.after or 0):
