@@ -118,7 +118,8 @@ class SharedTransaction:
     alongside: one commit for a batch instead of several per piece.
 
     Code written against ``Database`` works unchanged: ``begin()`` and ``session()`` hand
-    out the shared session instead of opening their own (nothing commits there). Each
+    out the shared session instead of opening their own (nothing commits there); what is
+    remembered in ``session.info`` lasts until a piece fails or the transaction commits. Each
     piece runs in a savepoint (``piece()``), so a failing one is undone alone. Work that
     must not hold the transaction (a call to GitHub) goes through ``outside()``: what is
     done so far is committed, and the transaction (and SQLite's write lock) is taken again
@@ -170,6 +171,7 @@ class SharedTransaction:
         except BaseException:
             if self._savepoint.is_active:
                 await self._savepoint.rollback()
+            self.shared_session.info.clear()  # may hold what the rollback expired
             raise
         else:
             if self._savepoint.is_active:
@@ -183,6 +185,7 @@ class SharedTransaction:
         if in_piece and self._savepoint.is_active:
             await self._savepoint.commit()
         await self.shared_session.commit()
+        self.shared_session.info.clear()  # what was remembered may change meanwhile
         self._unlock()
         try:
             return await work()

@@ -62,12 +62,16 @@ class PullRequestLinkRepo:
         draft: bool,
         merge_commit_sha: str | None,
         seen_at: dt.datetime,
+        known: PullRequestLink | None = None,
     ) -> tuple[bool, bool]:
         """Create or update one link as of an event seen at ``seen_at``. Returns (created,
         current): whether the link is new, and whether this event is the newest seen for
         it. Concurrent deliveries of one PR may both create it: the database keeps one, and
-        the other waits for it (PostgreSQL) before deciding."""
+        the other waits for it (PostgreSQL) before deciding. ``known``: the link as read in
+        this transaction already (on SQLite, whose writer holds the database, it is current)."""
         dialect = self.session.bind.dialect.name
+        if known is not None and dialect == "sqlite":
+            return False, self._update(known, state, draft, merge_commit_sha, seen_at)
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         created = (
             await self.session.execute(
@@ -96,6 +100,19 @@ class PullRequestLinkRepo:
         if dialect == "postgresql":
             query = query.with_for_update()
         link = (await self.session.scalars(query.execution_options(populate_existing=True))).one()
+        current = self._update(link, state, draft, merge_commit_sha, seen_at)
+        await self.session.flush()
+        return False, current
+
+    @staticmethod
+    def _update(
+        link: PullRequestLink,
+        state: str,
+        draft: bool,
+        merge_commit_sha: str | None,
+        seen_at: dt.datetime,
+    ) -> bool:
+        """Apply an event seen at ``seen_at`` to a link; whether it is the newest seen."""
         current = seen_at >= link.updated_at
         if state == "merged":  # final, whenever it is delivered
             link.state = "merged"
@@ -104,15 +121,22 @@ class PullRequestLinkRepo:
             link.state = state
             link.draft = draft
         link.updated_at = max(link.updated_at, seen_at)
-        await self.session.flush()
-        return False, current
+        return current
 
-    async def unlink(self, product_id: int, pr_number: int, keep: Iterable[int]) -> list[int]:
-        """Drop links of a PR to issues it no longer references (unless merged); returns them."""
+    async def unlink(
+        self,
+        product_id: int,
+        pr_number: int,
+        keep: Iterable[int],
+        known: dict[int, PullRequestLink] | None = None,
+    ) -> list[int]:
+        """Drop links of a PR to issues it no longer references (unless merged); returns them.
+        ``known``: the PR's links as read in this transaction already, by issue number."""
         keep = set(keep)
+        links = known.values() if known is not None else await self.for_pr(product_id, pr_number)
         dropped = [
             link.issue_number
-            for link in await self.for_pr(product_id, pr_number)
+            for link in links
             if link.issue_number not in keep and link.state != "merged"
         ]
         if dropped:
@@ -155,3 +179,16 @@ class StatusCommentRepo:
         row = await self.get(product_id, issue_number, lock=lock)
         assert row is not None
         return row
+
+    async def save(
+        self, product_id: int, issue_number: int, comment_id: int, rendered_hash: str
+    ) -> None:
+        """Record the issue's comment and what it shows, in one statement."""
+        dialect = self.session.bind.dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        values = {"comment_id": comment_id, "rendered_hash": rendered_hash}
+        await self.session.execute(
+            insert(IssueStatusComment)
+            .values(product_id=product_id, issue_number=issue_number, **values)
+            .on_conflict_do_update(index_elements=["product_id", "issue_number"], set_=values)
+        )

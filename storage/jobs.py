@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import queue
@@ -24,17 +24,30 @@ class JobRepo:
         *,
         dedupe_key: str | None = None,
         run_at: dt.datetime | None = None,
-    ) -> Job | None:
-        """Add a job unless one with the same key is still waiting (then it covers this one)."""
-        if dedupe_key is not None:
-            waiting = await self.session.scalar(
-                select(Job.id)
-                .where(Job.dedupe_key == dedupe_key, Job.state == queue.PENDING)
-                .limit(1)
-            )
-            if waiting is not None:
-                return None
-        job = Job(kind=kind, args=args, dedupe_key=dedupe_key, next_attempt_at=run_at or utcnow())
-        self.session.add(job)
-        await self.session.flush()
-        return job
+    ) -> bool:
+        """Add a job unless one with the same key is still waiting (then it covers this one);
+        whether it was added. One statement: this runs beside every ticket that moves."""
+        now = utcnow()
+        jobs = Job.__table__
+        values = {
+            "kind": kind,
+            "dedupe_key": dedupe_key,
+            "args": args,
+            "state": queue.PENDING,
+            "attempts": 0,
+            "next_attempt_at": run_at or now,
+            "created_at": now,
+        }
+        if dedupe_key is None:
+            await self.session.execute(insert(jobs).values(**values))
+            return True
+        waiting = (
+            select(jobs.c.id)
+            .where(jobs.c.dedupe_key == dedupe_key, jobs.c.state == queue.PENDING)
+            .exists()
+        )
+        row = select(*(literal(value, jobs.c[name].type) for name, value in values.items()))
+        result = await self.session.execute(
+            insert(jobs).from_select(list(values), row.where(~waiting))
+        )
+        return result.rowcount > 0

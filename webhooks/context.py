@@ -17,6 +17,7 @@ from storage.models import Product
 from storage.products import ProductRepo
 
 T = TypeVar("T")
+PRODUCTS_FOR_REPO = "tinydesk.products_for_repo"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -99,7 +100,12 @@ async def products_for_event(session: AsyncSession, data: dict[str, Any]) -> Seq
     repo = repository_of(data)
     if repo is None:
         return []
-    products = await ProductRepo(session).for_repo(*repo)
+    # Remembered for the rest of the transaction: a batch of deliveries asks again and again.
+    known = session.info.setdefault(PRODUCTS_FOR_REPO, {})
+    key = (repo[0].lower(), repo[1].lower())
+    if key not in known:
+        known[key] = await ProductRepo(session).for_repo(*repo)
+    products = known[key]
     installation_id = installation_id_of(data)
     if installation_id is not None:
         for product in products:

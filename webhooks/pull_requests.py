@@ -42,16 +42,18 @@ async def sync_links(
     number = pr["number"]
     seen_at = parse_time(pr.get("updated_at")) or utcnow()
     links = PullRequestLinkRepo(session)
-    stale = any(link.updated_at > seen_at for link in await links.for_pr(product.id, number))
+    existing = {link.issue_number: link for link in await links.for_pr(product.id, number)}
+    linked = set(existing)
+    stale = any(link.updated_at > seen_at for link in existing.values())
     state = pr_state(pr)
+    any_new = False
     if not stale or state == "merged":
         referenced = pull_request_references(pr, owner, repo)
         tickets = await TicketRepo(session).linked_to_issues(product.id, sorted(referenced))
         ticketed = sorted({t.issue_number for t in tickets if t.issue_number is not None})
         if not stale:
-            await links.unlink(product.id, number, keep=ticketed)
+            linked -= set(await links.unlink(product.id, number, keep=ticketed, known=existing))
         merge_sha = pr.get("merge_commit_sha") if state == "merged" else None
-        any_new = False
         for issue_number in ticketed:
             created, current = await links.upsert(
                 product.id,
@@ -61,13 +63,12 @@ async def sync_links(
                 draft=bool(pr.get("draft")),
                 merge_commit_sha=merge_sha,
                 seen_at=seen_at,
+                known=existing.get(issue_number),
             )
             any_new = any_new or created
             stale = stale or not current
-    else:
-        any_new = False
-    linked = sorted({link.issue_number for link in await links.for_pr(product.id, number)})
-    return LinkSync(linked, any_new, stale)
+            linked.add(issue_number)
+    return LinkSync(sorted(linked), any_new, stale)
 
 
 async def _handle(event: sansio.Event, ctx: HandlerContext) -> None:
