@@ -30,6 +30,9 @@ log = logging.getLogger(__name__)
 
 # How often the desk stats' count deltas are folded together (storage.desk.compact_counts).
 COMPACT_COUNTS_SECONDS = 60.0
+# How long the outbox waits, once woken, for more work to gather (status comments lag by
+# about this much; a burst of transitions on one issue becomes one edit).
+OUTBOX_LINGER_SECONDS = 1.0
 
 # GitHub sends webhook bodies of up to 25 MB; everything else is bounded by its handler.
 CLIENT_MAX_SIZE = 25 * 1024 * 1024
@@ -119,7 +122,11 @@ def build_workers(app: web.Application) -> Workers:
     workers = Workers([inbox])
     if github is not None:
         outbox = GitHubOutbox(db, github, app[SETTINGS])
-        outbox_worker = QueueWorker(db, Job, outbox.handle, name="outbox", concurrency=4)
+        outbox_worker = QueueWorker(
+            db, Job, outbox.handle, name="outbox", concurrency=4,
+            # Transitions arriving close together make one status comment edit, not one each.
+            linger_seconds=OUTBOX_LINGER_SECONDS,
+        )
         inbox.feeds.append(outbox_worker)  # deliveries queue status comments and PR notes
         workers.queues.append(outbox_worker)
     return workers

@@ -236,8 +236,9 @@ class GitHubOutbox:
 
             async def save_now(comment_id: int, digest: str) -> None:
                 async with self.db.begin() as session:
-                    row = await StatusCommentRepo(session).ensure(product_id, issue_number)
-                    row.comment_id, row.rendered_hash = comment_id, digest
+                    await StatusCommentRepo(session).save(
+                        product_id, issue_number, comment_id, digest
+                    )
 
             yield save_now
             return

@@ -76,6 +76,7 @@ class QueueWorker(Generic[Row]):
         concurrency: int = 4,
         idle_poll_seconds: float = 2.0,
         shared_handler: SharedHandler | None = None,
+        linger_seconds: float = 0.0,
     ) -> None:
         self.db = db
         self.model = model
@@ -87,8 +88,12 @@ class QueueWorker(Generic[Row]):
         self.concurrency = concurrency
         self.idle_poll_seconds = idle_poll_seconds
         self.shared_handler = shared_handler
+        # Woken from idle, wait this long for more work to gather before claiming (requests
+        # for the same job meanwhile are folded into one; see JobRepo.enqueue).
+        self.linger_seconds = linger_seconds
         self._one_at_a_time = False
         self._wake = asyncio.Event()
+        self._stop = asyncio.Event()
         self._task: asyncio.Task | None = None
         self._stopping = False
         # Workers whose queue this one's handler may add to: woken after each success.
@@ -127,12 +132,23 @@ class QueueWorker(Generic[Row]):
         if not rows:
             return 0
         semaphore = asyncio.Semaphore(self.concurrency)
+        succeeded: list[int] = []
 
         async def run(row: Row) -> None:
             async with semaphore:
-                await self._process(row)
+                if await self._process(row):
+                    succeeded.append(row.id)
 
-        await asyncio.gather(*(run(row) for row in rows))
+        try:
+            await asyncio.gather(*(run(row) for row in rows))
+        finally:
+            # One transaction records every success of the batch (a row done but not yet
+            # recorded when the process dies is done again: handlers are idempotent).
+            if succeeded:
+                async with self.db.begin() as session:
+                    await queue.complete_many(session, self.model, succeeded, **self._done_values())
+                for worker in self.feeds:
+                    worker.wake()
         return len(rows)
 
     async def _run_shared(self, claimed: list[int]) -> int:
@@ -166,16 +182,14 @@ class QueueWorker(Generic[Row]):
             total += processed
         return total
 
-    async def _process(self, row: Row) -> None:
+    async def _process(self, row: Row) -> bool:
+        """Run the handler on one row; whether it succeeded (failures are recorded here)."""
         try:
             await self.handler(row)
         except Exception as exc:
             await self._record_failure(row, *self._failure(row, exc))
-        else:
-            async with self.db.begin() as session:
-                await queue.complete(session, self.model, row.id, **self._done_values())
-            for worker in self.feeds:
-                worker.wake()
+            return False
+        return True
 
     def _failure(self, row: Row, exc: Exception) -> tuple[str, float | None, bool]:
         """(error, retry after, final) for a handler's exception."""
@@ -252,15 +266,21 @@ class QueueWorker(Generic[Row]):
                 timeout = min(timeout, max((due - utcnow()).total_seconds(), 0.01))
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(self._wake.wait(), timeout)
+        woken = self._wake.is_set()
         self._wake.clear()
+        if woken and self.linger_seconds and not self._stopping:
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), self.linger_seconds)
 
     def start(self) -> None:
         self._stopping = False
+        self._stop.clear()
         self._task = asyncio.create_task(self._loop(), name=f"worker:{self.name}")
 
     async def stop(self, *, grace_seconds: float = 10.0) -> None:
         """Finish the batch in hand (up to the grace period), then stop."""
         self._stopping = True
+        self._stop.set()
         self._wake.set()
         if self._task is None:
             return

@@ -14,6 +14,7 @@ from typing import TypeVar
 
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from storage.models import Delivery, Job
 from storage.types import utcnow
@@ -58,8 +59,10 @@ async def claim(
             .values(state=PROCESSING, claimed_until=now + lease, attempts=model.attempts + 1)
             .execution_options(synchronize_session=False)
         )
-        for row in rows:
-            row.state, row.claimed_until, row.attempts = PROCESSING, now + lease, row.attempts + 1
+        for row in rows:  # as stored now, so that the session has nothing left to write
+            set_committed_value(row, "state", PROCESSING)
+            set_committed_value(row, "claimed_until", now + lease)
+            set_committed_value(row, "attempts", row.attempts + 1)
     return rows
 
 
@@ -68,6 +71,15 @@ async def complete(session: AsyncSession, model: type[Row], row_id: int, **value
     values.setdefault("claimed_until", None)
     values.setdefault("last_error", None)
     await session.execute(update(model).where(model.id == row_id).values(**values))
+
+
+async def complete_many(
+    session: AsyncSession, model: type[Row], row_ids: Sequence[int], **values
+) -> None:
+    values.setdefault("state", DONE)
+    values.setdefault("claimed_until", None)
+    values.setdefault("last_error", None)
+    await session.execute(update(model).where(model.id.in_(list(row_ids))).values(**values))
 
 
 async def retry_later(
