@@ -30,8 +30,8 @@ log = logging.getLogger(__name__)
 
 # How often the desk stats' count deltas are folded together (storage.desk.compact_counts).
 COMPACT_COUNTS_SECONDS = 60.0
-# How long the outbox waits, once woken, for more work to gather (status comments lag by
-# about this much; a burst of transitions on one issue becomes one edit).
+# How long the outbox waits for more work to gather after a batch that was not full (status
+# comments lag by about this much; a burst of transitions on one issue becomes one edit).
 OUTBOX_LINGER_SECONDS = 1.0
 
 # GitHub sends webhook bodies of up to 25 MB; everything else is bounded by its handler.

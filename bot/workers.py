@@ -88,8 +88,8 @@ class QueueWorker(Generic[Row]):
         self.concurrency = concurrency
         self.idle_poll_seconds = idle_poll_seconds
         self.shared_handler = shared_handler
-        # Woken from idle, wait this long for more work to gather before claiming (requests
-        # for the same job meanwhile are folded into one; see JobRepo.enqueue).
+        # After a batch that was not full, wait this long for more work to gather before
+        # claiming again (requests for a waiting job are folded into it: JobRepo.enqueue).
         self.linger_seconds = linger_seconds
         self._one_at_a_time = False
         self._wake = asyncio.Event()
@@ -154,9 +154,19 @@ class QueueWorker(Generic[Row]):
     async def _run_shared(self, claimed: list[int]) -> int:
         """The batch in one transaction, in order; ``claimed`` gets the ids it claims."""
         assert self.shared_handler is not None
-        completed = 0
+        completed: list[int] = []
         async with SharedTransaction.open(self.db) as unit:
             session = unit.shared_session
+            recorded = 0
+
+            async def record_completed() -> None:  # in one statement, before each commit
+                nonlocal recorded
+                if len(completed) > recorded:
+                    done = completed[recorded:]
+                    await queue.complete_many(session, self.model, done, **self._done_values())
+                    recorded = len(completed)
+
+            unit.before_commit.append(record_completed)
             rows = await queue.claim(session, self.model, limit=self.batch, lease=self.lease)
             claimed += [row.id for row in rows]
             for row in rows:
@@ -165,8 +175,7 @@ class QueueWorker(Generic[Row]):
                 except Exception as exc:
                     await self._record_failure(row, *self._failure(row, exc), session=session)
                 else:
-                    await queue.complete(session, self.model, row.id, **self._done_values())
-                    completed += 1
+                    completed.append(row.id)
         if completed:
             for worker in self.feeds:
                 worker.wake()
@@ -254,8 +263,14 @@ class QueueWorker(Generic[Row]):
                 processed = 0
                 await asyncio.sleep(self.idle_poll_seconds)
             if processed:
+                if processed < self.batch and self.linger_seconds:
+                    await self._linger()
                 continue
             await self._sleep_until_due()
+
+    async def _linger(self) -> None:
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(self._stop.wait(), self.linger_seconds)
 
     async def _sleep_until_due(self) -> None:
         timeout = self.idle_poll_seconds
@@ -266,11 +281,7 @@ class QueueWorker(Generic[Row]):
                 timeout = min(timeout, max((due - utcnow()).total_seconds(), 0.01))
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(self._wake.wait(), timeout)
-        woken = self._wake.is_set()
         self._wake.clear()
-        if woken and self.linger_seconds and not self._stopping:
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), self.linger_seconds)
 
     def start(self) -> None:
         self._stopping = False

@@ -131,6 +131,8 @@ class SharedTransaction:
         self.shared_session = db.sessionmaker()
         self._savepoint = None
         self._locked = False
+        # Run just before every commit: the worker writes what it has finished there.
+        self.before_commit: list[Callable[[], Awaitable[None]]] = []
 
     @classmethod
     @contextlib.asynccontextmanager
@@ -140,7 +142,7 @@ class SharedTransaction:
         await unit._lock()
         try:
             yield unit
-            await unit.shared_session.commit()
+            await unit._commit()
         except BaseException:
             with contextlib.suppress(Exception):
                 await unit.shared_session.rollback()
@@ -184,7 +186,7 @@ class SharedTransaction:
         in_piece = self._savepoint is not None
         if in_piece and self._savepoint.is_active:
             await self._savepoint.commit()
-        await self.shared_session.commit()
+        await self._commit()
         self.shared_session.info.clear()  # what was remembered may change meanwhile
         self._unlock()
         try:
@@ -193,6 +195,11 @@ class SharedTransaction:
             await self._lock()
             if in_piece:
                 self._savepoint = await self.shared_session.begin_nested()
+
+    async def _commit(self) -> None:
+        for hook in self.before_commit:
+            await hook()
+        await self.shared_session.commit()
 
     async def _lock(self) -> None:
         if self.db._write_lock is not None:

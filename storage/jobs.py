@@ -5,12 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import insert, literal, select
+from sqlalchemy import JSON, String, bindparam, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import queue
 from storage.models import Job
-from storage.types import utcnow
+from storage.types import UTCDateTime, utcnow
 
 
 class JobRepo:
@@ -26,28 +26,35 @@ class JobRepo:
         run_at: dt.datetime | None = None,
     ) -> bool:
         """Add a job unless one with the same key is still waiting (then it covers this one);
-        whether it was added. One statement: this runs beside every ticket that moves."""
+        whether it was added."""
         now = utcnow()
-        jobs = Job.__table__
-        values = {
-            "kind": kind,
-            "dedupe_key": dedupe_key,
-            "args": args,
-            "state": queue.PENDING,
-            "attempts": 0,
-            "next_attempt_at": run_at or now,
-            "created_at": now,
-        }
-        if dedupe_key is None:
-            await self.session.execute(insert(jobs).values(**values))
-            return True
-        waiting = (
-            select(jobs.c.id)
-            .where(jobs.c.dedupe_key == dedupe_key, jobs.c.state == queue.PENDING)
-            .exists()
-        )
-        row = select(*(literal(value, jobs.c[name].type) for name, value in values.items()))
         result = await self.session.execute(
-            insert(jobs).from_select(list(values), row.where(~waiting))
+            _ENQUEUE,
+            {
+                "kind": kind,
+                "dedupe_key": dedupe_key,
+                "args": args,
+                "state": queue.PENDING,
+                "next_attempt_at": run_at or now,
+                "created_at": now,
+            },
         )
         return result.rowcount > 0
+
+
+# One plain statement (this runs beside every ticket that moves): the dedupe check and the
+# insert together. A job without a key is always added (nothing equals NULL).
+_ENQUEUE = text(
+    f"INSERT INTO {Job.__tablename__} "
+    "(kind, dedupe_key, args, state, attempts, next_attempt_at, created_at) "
+    "SELECT :kind, :dedupe_key, :args, :state, 0, :next_attempt_at, :created_at "
+    "WHERE NOT EXISTS "
+    f"(SELECT 1 FROM {Job.__tablename__} WHERE dedupe_key = :dedupe_key AND state = :state)"
+).bindparams(
+    bindparam("kind", type_=String()),
+    bindparam("dedupe_key", type_=String()),
+    bindparam("args", type_=JSON()),
+    bindparam("state", type_=String()),
+    bindparam("next_attempt_at", type_=UTCDateTime()),
+    bindparam("created_at", type_=UTCDateTime()),
+)

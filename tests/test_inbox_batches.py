@@ -97,17 +97,17 @@ async def test_when_the_shared_transaction_fails_the_batch_is_worked_one_at_a_ti
     journeys = await tickets_with_issues(world, 3)
     for _, n in journeys:
         await world.deliver("issues.assigned", issue_number=n)
-    real_complete = queue.complete
+    real_complete = queue.complete_many
     calls = 0
 
     async def complete_failing_once(*args, **kwargs):
         nonlocal calls
         calls += 1
-        if calls == 2:
+        if calls == 1:
             raise RuntimeError("simulated database failure")
         await real_complete(*args, **kwargs)
 
-    monkeypatch.setattr(workers_module.queue, "complete", complete_failing_once)
+    monkeypatch.setattr(workers_module.queue, "complete_many", complete_failing_once)
     worker = inbox(world)
     await worker.run_once()  # the transaction fails: nothing of it is kept
     async with world.client.app[DB].session() as session:
