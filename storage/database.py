@@ -10,7 +10,7 @@ import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TypeVar
 
-from sqlalchemy import event
+from sqlalchemy import event, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from storage import inline_sqlite
 from storage.reader import Reader
 
 T = TypeVar("T")
@@ -51,7 +52,15 @@ def _begin_deferred(conn) -> None:
 
 def make_engine(url: str, *, pool_size: int = 10, writer: bool = True) -> AsyncEngine:
     if url.startswith("sqlite"):
-        engine = create_async_engine(url)
+        # The writer runs its calls inline (storage.inline_sqlite); readers keep aiosqlite's
+        # thread, so that a long read never holds the loop.
+        path = make_url(url).database or ""
+        inline = writer and path not in ("", ":memory:")
+        engine = (
+            create_async_engine(url, async_creator=inline_sqlite.connector(path))
+            if inline
+            else create_async_engine(url)
+        )
         event.listen(engine.sync_engine, "connect", _configure_sqlite)
         event.listen(engine.sync_engine, "connect", _take_over_transactions)
         event.listen(engine.sync_engine, "begin", _begin_immediate if writer else _begin_deferred)

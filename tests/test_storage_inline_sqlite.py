@@ -1,0 +1,50 @@
+"""SQLite's writing engine runs its calls inline on the loop (storage.inline_sqlite)."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from storage.inline_sqlite import InlineConnection
+from storage.models import Product
+
+
+def product(slug: str) -> Product:
+    return Product(slug=slug, name=slug, repo_owner="octo", repo_name=slug)
+
+
+async def count(db) -> int:
+    async with db.session() as session:
+        return await session.scalar(select(func.count()).select_from(Product))
+
+
+async def test_writes_are_inline_and_commit_or_roll_back_whole(db):
+    if not db.is_sqlite:
+        pytest.skip("SQLite only")
+    async with db.begin() as session:
+        connection = await session.connection()
+        assert isinstance(
+            (await connection.get_raw_connection()).driver_connection, InlineConnection
+        )
+        session.add(product("kept"))
+    with pytest.raises(RuntimeError):
+        async with db.begin() as session:
+            session.add(product("dropped"))
+            await session.flush()
+            raise RuntimeError("changed my mind")
+    assert await count(db) == 1
+
+
+async def test_a_constraint_broken_in_a_savepoint_is_an_integrity_error_and_undone_alone(db):
+    if not db.is_sqlite:
+        pytest.skip("SQLite only")
+    async with db.begin() as session:
+        session.add(product("first"))
+        await session.flush()
+        with pytest.raises(IntegrityError):
+            async with session.begin_nested():
+                session.add(product("first"))
+                await session.flush()
+        session.add(product("second"))
+    assert await count(db) == 2
