@@ -13,9 +13,9 @@ from aiohttp import web
 from gidgethub import BadRequest, ValidationFailure, sansio
 
 from bot.errors import ApiError
-from bot.keys import DB, SETTINGS
+from bot.keys import INBOX_WRITER, SETTINGS
 from bot.workers import notify_workers
-from storage.deliveries import DeliveryRepo
+from storage.deliveries import IncomingDelivery
 from webhooks.context import installation_id_of
 
 log = logging.getLogger(__name__)
@@ -65,14 +65,15 @@ async def receive_delivery(request: web.Request) -> web.Response:
     if not delivery_id or len(delivery_id) > MAX_DELIVERY_ID:
         raise ApiError(400, "Bad delivery", "X-GitHub-Delivery must be 1-64 characters.")
     action = event.data.get("action")
-    async with request.app[DB].begin() as session:
-        is_new = await DeliveryRepo(session).record(
+    is_new = await request.app[INBOX_WRITER].store(
+        IncomingDelivery(
             delivery_id=delivery_id,
             event=event.event[:64],
             action=action[:64] if isinstance(action, str) else None,
             installation_id=installation_id_of(event.data),
             payload=_stored_payload(headers, body, event.data),
         )
+    )
     extra = {"delivery_id": delivery_id, "event": event.event, "action": action}
     if is_new:
         notify_workers(request.app)
