@@ -124,7 +124,13 @@ def page_query(
         if value is not None:
             where.append(f"t.{column} = {params(value)}")
     if before_id is not None:
-        where.append(f"{key} < {params(before_id)}")
+        below = params(before_id)
+        where.append(f"{key} < {below}")
+        if key != "t.id":
+            # The same bound on the tickets' side too: PostgreSQL may merge-join the two
+            # indexes, and does not carry an inequality across the join by itself (without
+            # this, page 500 of a tag walked 100,000 tickets from the top).
+            where.append(f"t.id < {below}")
     sql = f"""
 WITH page AS (
     SELECT t.id, t.desk_id, t.subject, t.priority, t.status, t.submitter_email, t.assignee,
