@@ -31,15 +31,6 @@ class Visibility:
     product_ids: tuple[int, ...] | None
     creator: str | None = None
 
-    def counts_clause(self) -> ColumnElement[bool] | None:
-        """The same scope over ``ticket_counts`` (which holds live tickets only)."""
-        if self.product_ids is None:
-            return None
-        in_scope = TicketCount.product_id.in_(self.product_ids)
-        if not self.creator:
-            return in_scope
-        return or_(in_scope, and_(TicketCount.product_id.is_(None), TicketCount.owner == self.creator))
-
     def clause(self) -> ColumnElement[bool]:
         live = Ticket.deleted_at.is_(None)
         if self.product_ids is None:

@@ -233,9 +233,11 @@ async def comments(reader: Reader, ticket_id: int) -> list[DeskComment]:
 
 
 async def stats(reader: Reader, visibility: Visibility) -> DeskStats:
-    """``DeskRepo.stats`` on the Reader: sums of the pre-computed ``ticket_counts`` (kept
-    by triggers in the tickets' own transactions, so never stale; folded every minute, so
-    few rows — bounded on SQLite all the same)."""
+    """Counts per status and the mean time to resolution, summed from the pre-computed
+    ``ticket_counts`` (kept by triggers in the tickets' own transactions, so never stale)
+    rather than from a scan of every ticket. The scope is ``Visibility`` over those rows,
+    which hold live tickets only; folded every minute, so few — bounded on SQLite all the
+    same."""
     params = _Params()
     where = ""
     if visibility.product_ids is not None:
