@@ -12,7 +12,7 @@ from bot import desk_tickets as desk
 from bot.api.admin import bearer_token
 from bot.apikeys import KeyScope, authenticate
 from bot.errors import ApiError
-from bot.http import read_json_object
+from bot.http import json_response, read_json_object
 from bot.keys import DB, SETTINGS
 from bot.ratelimit import client_address, enforce
 from bot.workers import notify_workers
@@ -88,7 +88,7 @@ async def list_tickets(request: web.Request) -> web.Response:
     body: dict = {"tickets": [desk.ticket_summary(t) for t in page], "hasMore": has_more}
     if has_more:
         body["nextCursor"] = desk.encode_cursor(page[-1].id)
-    return web.json_response(body)
+    return json_response(body)
 
 
 @routes.get("/api/v1/desk/tickets/{id}")
@@ -96,7 +96,7 @@ async def show_ticket(request: web.Request) -> web.Response:
     reader = request.app[DB].reader
     ticket = await desk.read_ticket(reader, request[DESK_KEY], request.match_info["id"])
     comments = await desk_reads.comments(reader, ticket.id)
-    return web.json_response(desk.ticket_view(ticket, comments))
+    return json_response(desk.ticket_view(ticket, comments))
 
 
 @routes.patch("/api/v1/desk/tickets/{id}")
@@ -132,4 +132,4 @@ async def comment_on_ticket(request: web.Request) -> web.Response:
 @routes.get("/api/v1/desk/stats")
 async def show_stats(request: web.Request) -> web.Response:
     stats = await desk_reads.stats(request.app[DB].reader, desk.visibility(request[DESK_KEY]))
-    return web.json_response(desk.stats_view(stats.by_status, stats.avg_resolution_seconds))
+    return json_response(desk.stats_view(stats.by_status, stats.avg_resolution_seconds))
