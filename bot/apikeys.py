@@ -22,7 +22,7 @@ from bot import ids
 from bot.errors import ApiError
 from bot.intake import FieldErrors
 from bot.timefmt import iso_ms
-from storage.apikeys import LAST_USED_GRANULARITY, ApiKeyRepo
+from storage.apikeys import LAST_USED_GRANULARITY, ActiveKey, ApiKeyRepo, active_by_hash
 from storage.database import Database
 from storage.models import ApiKey, Product
 from storage.products import ProductRepo
@@ -83,7 +83,7 @@ class KeyScope:
     product_ids: tuple[int, ...] | None
 
     @classmethod
-    def of(cls, api_key: ApiKey) -> KeyScope:
+    def of(cls, api_key: ApiKey | ActiveKey) -> KeyScope:
         scoped = tuple(api_key.product_ids or ())
         return cls(api_key.id, api_key.public_id, api_key.name, api_key.is_test, scoped or None)
 
@@ -173,9 +173,7 @@ async def authenticate(db: Database, key: str | None) -> KeyScope | None:
     """
     if not key or not is_well_formed(key):
         return None
-    key_hash = ids.hash_secret(key)
-    async with db.session() as session:
-        api_key = await ApiKeyRepo(session).active_by_hash(key_hash)
+    api_key = await active_by_hash(db.reader, ids.hash_secret(key))
     if api_key is None:
         return None
     now = utcnow()

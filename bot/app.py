@@ -14,13 +14,14 @@ from bot.api import admin, admin_keys, desk, public
 from bot.config import Settings
 from bot.errors import error_middleware
 from bot.github import GitHubApp, client_session
-from bot.keys import DB, GITHUB, RATE_LIMITER, SETTINGS, WORKERS
+from bot.keys import DB, GITHUB, INBOX_WRITER, RATE_LIMITER, SETTINGS, WORKERS
+from bot.outbox import GitHubOutbox
 from bot.ratelimit import RateLimiter, attach_rate_limit_headers
 from bot.web import setup_pages
-from bot.outbox import GitHubOutbox
 from bot.workers import QueueWorker, Workers
 from storage import queue
 from storage.database import Database
+from storage.deliveries import InboxWriter
 from storage.desk import compact_counts
 from storage.models import Delivery, Job
 from webhooks import receiver
@@ -78,6 +79,7 @@ def create_app(settings: Settings, *, db: Database | None = None) -> web.Applica
             await app[DB].dispose()
 
     app.cleanup_ctx.append(database_ctx)
+    app.cleanup_ctx.append(inbox_writer_ctx)
     app.cleanup_ctx.append(github_ctx)
     app.cleanup_ctx.append(workers_ctx)
     app.router.add_get("/healthz", healthz)
@@ -89,6 +91,14 @@ def create_app(settings: Settings, *, db: Database | None = None) -> web.Applica
     app.router.add_routes(desk.routes)
     app.router.add_routes(openapi.routes)
     return app
+
+
+async def inbox_writer_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Verified deliveries are stored in groups (storage.deliveries.InboxWriter)."""
+    writer = InboxWriter(app[DB])
+    app[INBOX_WRITER] = writer
+    yield
+    await writer.close()
 
 
 async def github_ctx(app: web.Application) -> AsyncIterator[None]:

@@ -10,6 +10,7 @@ import dataclasses
 import datetime as dt
 import json
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,9 +27,11 @@ from bot.errors import ApiError
 from bot.intake import MAX_BODY_BYTES, MAX_EMAIL, MAX_SUBJECT, FieldErrors, is_email, open_ticket
 from bot.pipeline import Stage
 from bot.timefmt import iso_ms
+from storage import desk_reads
 from storage.desk import DeskRepo, TicketFilters, Visibility
 from storage.models import Comment, Product, Ticket, TicketTag
 from storage.products import ProductRepo
+from storage.reader import Reader
 
 PRIORITIES = ("low", "medium", "high", "urgent")
 DEFAULT_PRIORITY = "medium"
@@ -237,6 +240,15 @@ def visibility(scope: KeyScope) -> Visibility:
     return Visibility(scope.product_ids, creator=scope.public_id)
 
 
+def _ticket_not_found() -> ApiError:
+    return ApiError(
+        404,
+        TICKET_NOT_FOUND,
+        "Use the ticket's id (tkt_…) or publicId (TK-00042); deleted tickets and tickets "
+        "of products outside this key's scope are not shown.",
+    )
+
+
 async def find_ticket(session: AsyncSession, scope: KeyScope, ref: str) -> Ticket:
     """A visible ticket by desk id (``tkt_…``) or publicId (``TK-00042``), else 404."""
     repo = DeskRepo(session)
@@ -247,12 +259,20 @@ async def find_ticket(session: AsyncSession, scope: KeyScope, ref: str) -> Ticke
     elif _DESK_ID.match(ref):
         ticket = await repo.visible_by_desk_id(ref, visibility(scope))
     if ticket is None:
-        raise ApiError(
-            404,
-            TICKET_NOT_FOUND,
-            "Use the ticket's id (tkt_…) or publicId (TK-00042); deleted tickets and tickets "
-            "of products outside this key's scope are not shown.",
-        )
+        raise _ticket_not_found()
+    return ticket
+
+
+async def read_ticket(reader: Reader, scope: KeyScope, ref: str) -> desk_reads.DeskTicket:
+    """``find_ticket`` for a read-only request, in plain SQL on the Reader."""
+    number = ids.parse_public_id(ref)
+    ticket = None
+    if number is not None:
+        ticket = await desk_reads.visible_by_number(reader, number, visibility(scope))
+    elif _DESK_ID.match(ref):
+        ticket = await desk_reads.visible_by_desk_id(reader, ref, visibility(scope))
+    if ticket is None:
+        raise _ticket_not_found()
     return ticket
 
 
@@ -388,7 +408,7 @@ async def add_comment(
     return comment
 
 
-def comment_view(comment: Comment) -> dict[str, Any]:
+def comment_view(comment: Comment | desk_reads.DeskComment) -> dict[str, Any]:
     return {
         "id": comment.desk_id,
         "body": comment.body,
@@ -398,7 +418,7 @@ def comment_view(comment: Comment) -> dict[str, Any]:
     }
 
 
-def ticket_summary(ticket: Ticket) -> dict[str, Any]:
+def ticket_summary(ticket: Ticket | desk_reads.TicketSummary) -> dict[str, Any]:
     """A ticket in the list: seed 001's list fields plus ``publicId``."""
     return {
         "id": ticket.desk_id,
@@ -413,7 +433,10 @@ def ticket_summary(ticket: Ticket) -> dict[str, Any]:
     }
 
 
-def ticket_view(ticket: Ticket, comments: list[Comment] | None = None) -> dict[str, Any]:
+def ticket_view(
+    ticket: Ticket | desk_reads.DeskTicket,
+    comments: Sequence[Comment | desk_reads.DeskComment] | None = None,
+) -> dict[str, Any]:
     """The staff view: seed 001's fields, ``publicId``, the pipeline stage, and seed 002's
     ITSM fields under their own snake_case names; ``comments`` (notes included) if given."""
     view = {

@@ -8,6 +8,7 @@ from aiohttp import web
 
 from bot.config import Settings
 from storage.database import Database
+from storage.deliveries import InboxWriter
 
 if TYPE_CHECKING:
     from bot.github import GitHubApp
@@ -16,6 +17,7 @@ if TYPE_CHECKING:
 
 SETTINGS = web.AppKey("settings", Settings)
 DB = web.AppKey("db", Database)
-RATE_LIMITER: web.AppKey["RateLimiter"] = web.AppKey("rate_limiter")
-WORKERS: web.AppKey["Workers"] = web.AppKey("workers")
-GITHUB: web.AppKey["GitHubApp | None"] = web.AppKey("github")
+RATE_LIMITER: web.AppKey[RateLimiter] = web.AppKey("rate_limiter")
+WORKERS: web.AppKey[Workers] = web.AppKey("workers")
+GITHUB: web.AppKey[GitHubApp | None] = web.AppKey("github")
+INBOX_WRITER = web.AppKey("inbox_writer", InboxWriter)

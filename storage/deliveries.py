@@ -1,40 +1,139 @@
-"""DeliveryRepo: the inbox of verified GitHub webhook deliveries, keyed by X-GitHub-Delivery."""
+"""The inbox of verified GitHub webhook deliveries, keyed by X-GitHub-Delivery.
+
+``InboxWriter`` stores them with group commit: every delivery that arrives while a
+transaction is committing goes into the next one, so a burst of N deliveries costs a few
+transactions instead of N, and a lone delivery is written at once (no timer, no added wait).
+Each request is answered only after the transaction holding its delivery has committed.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass
+
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Delivery
+from storage.database import Database
+from storage.models import Delivery, utcnow
+
+log = logging.getLogger(__name__)
+
+# Deliveries per transaction at most (5 parameters each: far below either database's limit).
+MAX_GROUP = 256
 
 
-class DeliveryRepo:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+@dataclass(frozen=True, slots=True)
+class IncomingDelivery:
+    delivery_id: str
+    event: str
+    action: str | None
+    installation_id: int | None
+    payload: str
 
-    async def record(
-        self,
-        *,
-        delivery_id: str,
-        event: str,
-        action: str | None,
-        installation_id: int | None,
-        payload: str,
-    ) -> bool:
-        """Store a delivery unless its id was seen before; True if it is new."""
-        values = dict(
-            delivery_id=delivery_id,
-            event=event,
-            action=action,
-            installation_id=installation_id,
-            payload=payload,
-        )
-        dialect = self.session.bind.dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        statement = (
-            insert(Delivery)
-            .values(**values)
-            .on_conflict_do_nothing(index_elements=["delivery_id"])
-            .returning(Delivery.id)
-        )
-        return (await self.session.execute(statement)).scalar_one_or_none() is not None
+
+def _insert_new_deliveries(dialect: str):
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    table = Delivery.__table__
+    return (
+        insert(table)
+        .on_conflict_do_nothing(index_elements=["delivery_id"])
+        .returning(table.c.delivery_id)
+    )
+
+
+# One statement per dialect, compiled once: the rows go as executemany parameters.
+INSERT_NEW = {dialect: _insert_new_deliveries(dialect) for dialect in ("postgresql", "sqlite")}
+
+
+async def record_deliveries(session, deliveries: Sequence[IncomingDelivery]) -> set[str]:
+    """Insert the deliveries whose ids were never seen; the ids that were inserted."""
+    connection = await session.connection()
+    rows = [
+        {
+            "delivery_id": d.delivery_id,
+            "event": d.event,
+            "action": d.action,
+            "installation_id": d.installation_id,
+            "payload": d.payload,
+        }
+        for d in deliveries
+    ]
+    result = await connection.execute(INSERT_NEW[connection.dialect.name], rows)
+    return set(result.scalars())
+
+
+# SQLite, on the direct connection: one execute per row (sqlite3's executemany returns no rows).
+SQLITE_INSERT_NEW = (
+    "INSERT INTO deliveries (delivery_id, event, action, installation_id, payload, state, "
+    "attempts, next_attempt_at, received_at) VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?) "
+    "ON CONFLICT (delivery_id) DO NOTHING RETURNING delivery_id"
+)
+
+
+def record_deliveries_directly(
+    connection: sqlite3.Connection, deliveries: Sequence[IncomingDelivery]
+) -> set[str]:
+    # The text SQLAlchemy's SQLite DATETIME stores (always with microseconds), naive UTC.
+    now = utcnow().replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+    inserted = set()
+    for d in deliveries:
+        row = connection.execute(
+            SQLITE_INSERT_NEW,
+            (d.delivery_id, d.event, d.action, d.installation_id, d.payload, now, now),
+        ).fetchone()
+        if row is not None:
+            inserted.add(row[0])
+    return inserted
+
+
+class InboxWriter:
+    """``await writer.store(delivery)`` → True if new, False if its id was already stored."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._waiting: list[tuple[IncomingDelivery, asyncio.Future[bool]]] = []
+        self._flusher: asyncio.Task[None] | None = None
+
+    async def store(self, delivery: IncomingDelivery) -> bool:
+        future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._waiting.append((delivery, future))
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush(), name="inbox-writer")
+        # Shielded: a client that hangs up does not cancel the write its neighbours share.
+        return await asyncio.shield(future)
+
+    async def _flush(self) -> None:
+        while self._waiting:
+            group, self._waiting = self._waiting[:MAX_GROUP], self._waiting[MAX_GROUP:]
+            try:
+                inserted = await self._record([d for d, _ in group])
+            except Exception as exc:  # every request of the group answers with the error
+                for _, future in group:
+                    if not future.done():
+                        future.set_exception(exc)
+                continue
+            for delivery, future in group:
+                is_new = delivery.delivery_id in inserted
+                # The same id twice in one group: the first is new, the second a redelivery.
+                inserted.discard(delivery.delivery_id)
+                if not future.done():
+                    future.set_result(is_new)
+
+    async def _record(self, deliveries: list[IncomingDelivery]) -> set[str]:
+        if self.db.is_sqlite:
+            try:
+                async with self.db.direct_write() as connection:
+                    return record_deliveries_directly(connection, deliveries)
+            except sqlite3.OperationalError:
+                # Another process holds the write lock: wait for it in a driver thread.
+                log.info("inbox: database busy; storing %d in a thread", len(deliveries))
+        async with self.db.begin() as session:
+            return await record_deliveries(session, deliveries)
+
+    async def close(self) -> None:
+        """Finish writing what was handed over (at shutdown)."""
+        if self._flusher is not None:
+            await asyncio.gather(self._flusher, return_exceptions=True)

@@ -1,4 +1,6 @@
-"""DeskRepo: the help-desk queries: visible tickets, keyset pages, comments and stats.
+"""DeskRepo: the help-desk ORM queries behind staff changes: visible tickets and comments.
+
+The read-only requests (list pages, one ticket, stats) run in plain SQL: storage.desk_reads.
 
 Every query takes a ``Visibility`` (the caller's product scope) and leaves out soft-deleted
 tickets, so a scoped key can neither read, change nor count another product's ticket.
@@ -13,7 +15,7 @@ from sqlalchemy import ColumnElement, and_, delete, func, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from storage.models import Comment, Ticket, TicketCount, TicketTag
+from storage.models import Comment, Ticket, TicketCount
 
 # Fold the count deltas once there are this many (see compact_counts).
 COMPACT_AFTER_ROWS = 1000
@@ -28,15 +30,6 @@ class Visibility:
 
     product_ids: tuple[int, ...] | None
     creator: str | None = None
-
-    def counts_clause(self) -> ColumnElement[bool] | None:
-        """The same scope over ``ticket_counts`` (which holds live tickets only)."""
-        if self.product_ids is None:
-            return None
-        in_scope = TicketCount.product_id.in_(self.product_ids)
-        if not self.creator:
-            return in_scope
-        return or_(in_scope, and_(TicketCount.product_id.is_(None), TicketCount.owner == self.creator))
 
     def clause(self) -> ColumnElement[bool]:
         live = Ticket.deleted_at.is_(None)
@@ -84,41 +77,6 @@ class DeskRepo:
         query = self._tickets(visibility).where(Ticket.desk_id == desk_id)
         return await self.session.scalar(query.execution_options(populate_existing=True))
 
-    async def page(
-        self,
-        visibility: Visibility,
-        filters: TicketFilters,
-        *,
-        before_id: int | None,
-        limit: int,
-    ) -> Sequence[Ticket]:
-        """Up to ``limit`` tickets, newest first, with ids below ``before_id`` (keyset).
-
-        New tickets get higher ids, so a walk that started earlier never sees them twice
-        or shifts: each matching ticket is returned exactly once.
-        """
-        query = self._tickets(visibility)
-        # The keyset column: with a tag, the tag index's own ticket_id (equal to Ticket.id
-        # by the join), so that the index on (tag, ticket_id) yields the page in order
-        # instead of every tagged ticket being fetched and sorted.
-        key = Ticket.id
-        if filters.tag is not None:
-            # ticket_tags' key is (ticket_id, tag): the join yields at most one row a ticket.
-            query = query.join(
-                TicketTag, and_(TicketTag.ticket_id == Ticket.id, TicketTag.tag == filters.tag)
-            )
-            key = TicketTag.ticket_id
-        if filters.status is not None:
-            query = query.where(Ticket.status == filters.status)
-        if filters.priority is not None:
-            query = query.where(Ticket.priority == filters.priority)
-        if filters.assignee is not None:
-            query = query.where(Ticket.assignee == filters.assignee)
-        if before_id is not None:
-            query = query.where(key < before_id)
-        query = query.order_by(key.desc()).limit(limit)
-        return (await self.session.scalars(query)).all()
-
     async def comments(self, ticket_id: int) -> Sequence[Comment]:
         """Every comment, internal notes included: staff only."""
         query = select(Comment).where(Comment.ticket_id == ticket_id).order_by(Comment.id)
@@ -128,28 +86,6 @@ class DeskRepo:
         self.session.add(comment)
         await self.session.flush()
         return comment
-
-    async def stats(self, visibility: Visibility) -> DeskStats:
-        """Counts per status and the mean time to resolution, summed from the pre-computed
-        ``ticket_counts`` (kept by triggers in the same transactions as the tickets, so
-        never stale) rather than from a scan of every ticket."""
-        scope = visibility.counts_clause()
-        query = select(
-            TicketCount.status,
-            func.sum(TicketCount.tickets),
-            func.sum(TicketCount.resolved),
-            func.sum(TicketCount.resolution_seconds),
-        ).group_by(TicketCount.status)
-        if scope is not None:
-            query = query.where(scope)
-        by_status: dict[str, int] = {}
-        resolved, seconds = 0, 0.0
-        for status, count, resolved_count, resolution_seconds in (await self.session.execute(query)).all():
-            if count:
-                by_status[status] = int(count)
-            resolved += int(resolved_count or 0)
-            seconds += float(resolution_seconds or 0.0)
-        return DeskStats(by_status, seconds / resolved if resolved else None)
 
 
 async def compact_counts(session: AsyncSession, *, min_rows: int = COMPACT_AFTER_ROWS) -> int:

@@ -23,6 +23,7 @@ import datetime as dt
 import functools
 import re
 import sqlite3
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -31,6 +32,10 @@ from sqlalchemy.engine import make_url
 UTC = dt.UTC
 POSTGRES_POOL_SIZE = 4
 SQLITE_BUSY_TIMEOUT_MS = 2000
+# fetch_bounded: how long a read may hold the loop before it is run again on a thread, and
+# how many SQLite VM steps pass between two looks at the clock.
+SQLITE_LOOP_BUDGET_S = 0.002
+SQLITE_STEPS_PER_CHECK = 4000
 
 
 class Reader:
@@ -44,6 +49,12 @@ class Reader:
     async def fetchrow(self, sql: str, *args: Any) -> Sequence[Any] | None:
         rows = await self.fetch(sql, *args)
         return rows[0] if rows else None
+
+    async def fetch_bounded(self, sql: str, *args: Any) -> Sequence[Sequence[Any]]:
+        """``fetch`` for a query whose cost depends on the data (a filter that matches few
+        rows walks far along its index): on SQLite one that outruns the loop's budget is
+        interrupted and run again on a thread, so it never stalls the loop for long."""
+        return await self.fetch(sql, *args)
 
     async def close(self) -> None:
         raise NotImplementedError
@@ -82,6 +93,30 @@ class SQLiteReader(Reader):
         if self._connection is None:
             self._connection = self._connect()
         return self._connection.execute(_sqlite_placeholders(sql), args).fetchall()
+
+    async def fetch_bounded(self, sql: str, *args: Any) -> Sequence[Sequence[Any]]:
+        if self._connection is None:
+            self._connection = self._connect()
+        connection, sql = self._connection, _sqlite_placeholders(sql)
+        deadline = time.perf_counter() + SQLITE_LOOP_BUDGET_S
+        connection.set_progress_handler(
+            lambda: time.perf_counter() > deadline, SQLITE_STEPS_PER_CHECK
+        )
+        try:
+            return connection.execute(sql, args).fetchall()
+        except sqlite3.OperationalError as error:
+            if str(error) != "interrupted":
+                raise
+        finally:
+            connection.set_progress_handler(None, 0)
+        return await asyncio.to_thread(self._fetch_on_own_connection, sql, args)
+
+    def _fetch_on_own_connection(self, sql: str, args: tuple[Any, ...]) -> list[Any]:
+        connection = self._connect()
+        try:
+            return connection.execute(sql, args).fetchall()
+        finally:
+            connection.close()
 
     async def close(self) -> None:
         if self._connection is not None:

@@ -354,6 +354,16 @@ async def test_a_cursor_walk_over_250_tickets_returns_each_once(client, db, key)
     assert seen == [f"TK-{n:05d}" for n in range(250, 0, -1)]  # newest first
 
 
+async def test_a_walk_over_tickets_created_in_the_same_instant_returns_each_once(client, db, key):
+    await bulk_tickets(db, 40, tags=("vip",))
+    async with db.begin() as session:
+        same_instant = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+        await session.execute(update(Ticket).values(created_at=same_instant))
+    for query in ("", "&tag=vip", "&status=open&priority=medium"):
+        seen = await walk(client, key, query)
+        assert seen == [f"TK-{n:05d}" for n in range(40, 0, -1)], query
+
+
 async def test_a_walk_is_unaffected_by_tickets_arriving_mid_walk(client, db, key):
     await bulk_tickets(db, 250, tags=("vip",))
 

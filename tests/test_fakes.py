@@ -97,16 +97,18 @@ async def test_jwt_gets_app_and_installation_token(
     [
         ({"iss": "999"}, "Issuer"),
         ({"lifetime": 660}, "too far in the future"),
-        ({"iat": int(time.time()) + 300}, "Issued at"),
-        ({"iat": int(time.time()) - 700}, "Expiration time"),
+        ({"iat_from_now": 300}, "Issued at"),
+        ({"iat_from_now": -700}, "Expiration time"),
     ],
 )
 async def test_bad_jwt_is_401_and_a_violation(
     fake: FakeGitHub, http: aiohttp.ClientSession, claims: dict[str, int], message: str
 ) -> None:
+    # Relative to now, when the test runs (not when it was collected, minutes earlier).
+    iat = int(time.time()) + claims["iat_from_now"] if "iat_from_now" in claims else None
     token = make_app_jwt(
         app_id=APP_ID,
-        iat=claims.get("iat"),
+        iat=iat,
         lifetime=claims.get("lifetime", 540),
         issuer=claims.get("iss"),
     )

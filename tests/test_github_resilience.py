@@ -17,6 +17,14 @@ from tests.world import OWNER, REPO, github_settings
 T0 = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=5)
 
 
+@pytest.fixture(autouse=True)
+def _events_happen_after_the_test_starts():
+    """GitHub's clock for this test's events: a few seconds after the test starts, not after
+    the module was imported (a long run would otherwise send events older than its tickets)."""
+    global T0
+    T0 = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=5)
+
+
 def journey(n: int, pr: int) -> list[tuple[str, dict]]:
     """The deliveries of one ticket's journey, in the order GitHub would send them."""
     body = f"Fixes #{n}"

@@ -8,7 +8,8 @@ import datetime as dt
 import pytest
 from sqlalchemy import delete, func, select, update
 
-from storage.desk import DeskRepo, Visibility, compact_counts
+from storage import desk_reads
+from storage.desk import Visibility, compact_counts
 from storage.models import Product, Ticket, TicketCount
 from tests.deskkit import bearer, create_ticket, make_key
 
@@ -29,8 +30,7 @@ async def counted_by_scan(db, visibility: Visibility):
 
 
 async def counted(db, visibility: Visibility):
-    async with db.session() as session:
-        stats = await DeskRepo(session).stats(visibility)
+    stats = await desk_reads.stats(db.reader, visibility)
     return stats.by_status, stats.avg_resolution_seconds
 
 

@@ -248,3 +248,16 @@ def test_the_escaping_helper_escapes_everything_but_html_it_made():
     made = fragment('<p title="{t}">{body}</p>', t='" onmouseover="x', body="<script>")
     assert made == '<p title="&quot; onmouseover=&quot;x">&lt;script&gt;</p>'
     assert isinstance(made, Html)
+
+
+def test_each_special_character_alone_is_escaped_and_plain_text_is_kept():
+    for char, escaped in [("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ('"', "&quot;"),
+                          ("'", "&#x27;")]:
+        assert escape(f"a{char}b") == f"a{escaped}b"
+    assert escape("Fix in progress · 24 Mar") == "Fix in progress · 24 Mar"
+    assert escape(42) == "42" and isinstance(escape(42), Html)
+
+
+def test_readable_time_names_the_month_in_english_whatever_the_locale():
+    assert readable_time("2026-12-01T18:05:09.123Z") == "1 Dec 2026, 18:05 UTC"
+    assert readable_time("2026-03-24T08:00:00.000Z") == "24 Mar 2026, 08:00 UTC"

@@ -12,10 +12,11 @@ from bot import desk_tickets as desk
 from bot.api.admin import bearer_token
 from bot.apikeys import KeyScope, authenticate
 from bot.errors import ApiError
-from bot.http import read_json_object
+from bot.http import json_response, read_json_object
 from bot.keys import DB, SETTINGS
 from bot.ratelimit import client_address, enforce
 from bot.workers import notify_workers
+from storage import desk_reads
 from storage.desk import DeskRepo
 from storage.types import utcnow
 
@@ -78,24 +79,24 @@ async def list_tickets(request: web.Request) -> web.Response:
     limit = desk.parse_limit(request.query.get("limit"))
     cursor = request.query.get("cursor")
     before_id = desk.decode_cursor(cursor) if cursor else None
-    async with request.app[DB].session() as session:
-        # One extra row tells whether another page exists.
-        rows = await DeskRepo(session).page(
-            desk.visibility(scope), filters, before_id=before_id, limit=limit + 1
-        )
+    # One statement for the page and its tags; one extra row tells whether another page exists.
+    reader = request.app[DB].reader
+    rows = await desk_reads.page(
+        reader, desk.visibility(scope), filters, before_id=before_id, limit=limit + 1
+    )
     page, has_more = rows[:limit], len(rows) > limit
     body: dict = {"tickets": [desk.ticket_summary(t) for t in page], "hasMore": has_more}
     if has_more:
         body["nextCursor"] = desk.encode_cursor(page[-1].id)
-    return web.json_response(body)
+    return json_response(body)
 
 
 @routes.get("/api/v1/desk/tickets/{id}")
 async def show_ticket(request: web.Request) -> web.Response:
-    async with request.app[DB].session() as session:
-        ticket = await desk.find_ticket(session, request[DESK_KEY], request.match_info["id"])
-        comments = list(await DeskRepo(session).comments(ticket.id))
-    return web.json_response(desk.ticket_view(ticket, comments))
+    reader = request.app[DB].reader
+    ticket = await desk.read_ticket(reader, request[DESK_KEY], request.match_info["id"])
+    comments = await desk_reads.comments(reader, ticket.id)
+    return json_response(desk.ticket_view(ticket, comments))
 
 
 @routes.patch("/api/v1/desk/tickets/{id}")
@@ -130,6 +131,5 @@ async def comment_on_ticket(request: web.Request) -> web.Response:
 
 @routes.get("/api/v1/desk/stats")
 async def show_stats(request: web.Request) -> web.Response:
-    async with request.app[DB].session() as session:
-        stats = await DeskRepo(session).stats(desk.visibility(request[DESK_KEY]))
-    return web.json_response(desk.stats_view(stats.by_status, stats.avg_resolution_seconds))
+    stats = await desk_reads.stats(request.app[DB].reader, desk.visibility(request[DESK_KEY]))
+    return json_response(desk.stats_view(stats.by_status, stats.avg_resolution_seconds))

@@ -6,7 +6,7 @@ from aiohttp import web
 
 from bot import ids
 from bot.errors import ApiError
-from bot.http import read_json_object
+from bot.http import json_response, read_json_object
 from bot.intake import open_ticket, validate_submission
 from bot.keys import DB, SETTINGS
 from bot.ratelimit import limit_public_creates, limit_public_reads
@@ -74,7 +74,7 @@ async def submit_ticket(request: web.Request) -> web.Response:
 async def track_ticket(request: web.Request) -> web.Response:
     limit_public_reads(request)
     view = await load_public_view(request, request.match_info["public_id"])
-    return web.json_response(view, headers={"Cache-Control": "no-store"})
+    return json_response(view, headers={"Cache-Control": "no-store"})
 
 
 async def load_public_view(request: web.Request, public_id: str) -> dict:

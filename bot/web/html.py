@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import re
 from collections.abc import Iterable
 from urllib.parse import quote, urlencode
 
@@ -27,13 +28,18 @@ class Html(str):
     __slots__ = ()
 
 
+# The characters html.escape replaces; most values on a page (titles, times, ids) have none.
+_SPECIAL = re.compile(r"[&<>\"']")
+
+
 def escape(value: object) -> Html:
     """The one escaping helper: text becomes HTML-escaped (quotes too); ``Html`` stays as is."""
     if isinstance(value, Html):
         return value
     if value is None:
         return Html("")
-    return Html(html.escape(str(value), quote=True))
+    text = str(value)
+    return Html(html.escape(text, quote=True) if _SPECIAL.search(text) else text)
 
 
 def fragment(template: str, /, **values: object) -> Html:
@@ -53,6 +59,9 @@ def path(*segments: str, query: dict[str, object] | None = None) -> str:
     return f"{url}?{urlencode(params)}" if params else url
 
 
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
 def readable_time(value: dt.datetime | str | None) -> str:
     """``24 Mar 2026, 08:00 UTC``; the same format track.js writes."""
     if value is None:
@@ -60,7 +69,8 @@ def readable_time(value: dt.datetime | str | None) -> str:
     if isinstance(value, str):
         value = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
     value = value.astimezone(dt.UTC)
-    return f"{value.day} {value:%b %Y, %H:%M} UTC"
+    month = MONTHS[value.month - 1]
+    return f"{value.day} {month} {value.year}, {value.hour:02d}:{value.minute:02d} UTC"
 
 
 def time_element(value: dt.datetime | str | None, *, empty: str = "") -> Html:

@@ -1,0 +1,262 @@
+"""The desk's reads in plain SQL on the Reader (storage.reader): a list page, one ticket with
+its comments, and the stats, each in one or two statements.
+
+Rows come back as small records with the attribute names of the models (``ticket.tags[0].tag``,
+``ticket.product.slug``), so that the views in ``bot.desk_tickets`` draw them the same way as
+ORM objects. Every query applies a ``Visibility`` and leaves out soft-deleted tickets, as
+``storage.desk`` does for the writes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any, NamedTuple
+
+from storage.desk import DeskStats, TicketFilters, Visibility
+from storage.reader import Reader, utc
+
+
+class Tag(NamedTuple):
+    tag: str
+
+
+class ProductRef(NamedTuple):
+    slug: str
+
+
+class TicketSummary(NamedTuple):
+    """What a list row shows (``bot.desk_tickets.ticket_summary``)."""
+
+    id: int
+    desk_id: str
+    subject: str
+    priority: str
+    status: str
+    submitter_email: str
+    assignee: str | None
+    created_at: dt.datetime
+    tags: list[Tag]
+
+
+class DeskTicket(NamedTuple):
+    """What the staff view of one ticket shows (``bot.desk_tickets.ticket_view``)."""
+
+    id: int
+    desk_id: str
+    subject: str
+    body: str
+    priority: str
+    status: str
+    submitter_email: str
+    assignee: str | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    stage: str
+    type: str | None
+    category: str | None
+    source_type: str
+    first_response_at: dt.datetime | None
+    resolved_at: dt.datetime | None
+    due_at: dt.datetime | None
+    created_by: str | None
+    updated_by: str | None
+    is_test: bool
+    product: ProductRef | None
+    tags: list[Tag]
+
+
+class DeskComment(NamedTuple):
+    desk_id: str
+    body: str
+    internal: bool
+    author: str
+    created_at: dt.datetime
+
+
+class _Params:
+    """Collects bind values and hands out their ``$n`` placeholders."""
+
+    def __init__(self) -> None:
+        self.values: list[Any] = []
+
+    def __call__(self, value: Any) -> str:
+        self.values.append(value)
+        return f"${len(self.values)}"
+
+
+def _in(params: _Params, column: str, values: Sequence[Any]) -> str:
+    return f"{column} IN ({', '.join(params(v) for v in values)})" if values else "1 = 0"
+
+
+def _visible(params: _Params, visibility: Visibility) -> str:
+    """``Visibility.clause`` in SQL, over ``tickets t``."""
+    live = "t.deleted_at IS NULL"
+    if visibility.product_ids is None:
+        return live
+    in_scope = _in(params, "t.product_id", visibility.product_ids)
+    if visibility.creator:
+        own = f"(t.product_id IS NULL AND t.created_by = {params(visibility.creator)})"
+        in_scope = f"({in_scope} OR {own})"
+    return f"{live} AND {in_scope}"
+
+
+def page_query(
+    visibility: Visibility, filters: TicketFilters, *, before_id: int | None, limit: int
+) -> tuple[str, list[Any]]:
+    """The statement ``page`` runs: the page's tickets (keyset: newest first, ids below
+    ``before_id``) joined to their tags, one row per tag (or one with a NULL tag)."""
+    params = _Params()
+    joins, where = "", [_visible(params, visibility)]
+    # The keyset column: with a tag, the tag index's own ticket_id (equal to t.id by the
+    # join), so that the index on (tag, ticket_id) yields the page in order instead of every
+    # tagged ticket being fetched and sorted.
+    key = "t.id"
+    if filters.tag is not None:
+        # ticket_tags' key is (ticket_id, tag): the join yields at most one row a ticket.
+        joins = f"JOIN ticket_tags f ON f.ticket_id = t.id AND f.tag = {params(filters.tag)}"
+        key = "f.ticket_id"
+    for column, value in (
+        ("status", filters.status),
+        ("priority", filters.priority),
+        ("assignee", filters.assignee),
+    ):
+        if value is not None:
+            where.append(f"t.{column} = {params(value)}")
+    if before_id is not None:
+        below = params(before_id)
+        where.append(f"{key} < {below}")
+        if key != "t.id":
+            # The same bound on the tickets' side too: PostgreSQL may merge-join the two
+            # indexes, and does not carry an inequality across the join by itself (without
+            # this, page 500 of a tag walked 100,000 tickets from the top).
+            where.append(f"t.id < {below}")
+    sql = f"""
+WITH page AS (
+    SELECT t.id, t.desk_id, t.subject, t.priority, t.status, t.submitter_email, t.assignee,
+           t.created_at
+    FROM tickets t {joins}
+    WHERE {' AND '.join(where)}
+    ORDER BY {key} DESC
+    LIMIT {params(limit)}
+)
+SELECT page.*, g.tag FROM page LEFT JOIN ticket_tags g ON g.ticket_id = page.id
+ORDER BY page.id DESC, g.position, g.tag
+"""
+    return sql, params.values
+
+
+async def page(
+    reader: Reader,
+    visibility: Visibility,
+    filters: TicketFilters,
+    *,
+    before_id: int | None,
+    limit: int,
+) -> list[TicketSummary]:
+    """Up to ``limit`` tickets, newest first, with ids below ``before_id`` (keyset).
+
+    New tickets get higher ids, so a walk that started earlier never sees them twice or
+    shifts: each matching ticket is returned exactly once. One statement; bounded on SQLite,
+    since a filter that matches few tickets walks far along its index.
+    """
+    sql, args = page_query(visibility, filters, before_id=before_id, limit=limit)
+    tickets: list[TicketSummary] = []
+    for row in await reader.fetch_bounded(sql, *args):
+        if not tickets or tickets[-1].id != row[0]:
+            tickets.append(TicketSummary(*row[:7], utc(row[7]), []))  # type: ignore[arg-type]
+        if row[8] is not None:
+            tickets[-1].tags.append(Tag(row[8]))
+    return tickets
+
+
+def _ticket_query(params: _Params, visibility: Visibility, where: str) -> str:
+    return f"""
+SELECT t.id, t.desk_id, t.subject, t.body, t.priority, t.status, t.submitter_email, t.assignee,
+       t.created_at, t.updated_at, t.stage, t.type, t.category, t.source_type,
+       t.first_response_at, t.resolved_at, t.due_at, t.created_by, t.updated_by, t.is_test,
+       p.slug, g.tag
+FROM tickets t
+LEFT JOIN products p ON p.id = t.product_id
+LEFT JOIN ticket_tags g ON g.ticket_id = t.id
+WHERE {where} AND {_visible(params, visibility)}
+ORDER BY g.position, g.tag
+"""
+
+
+async def _ticket(reader: Reader, sql: str, args: Sequence[Any]) -> DeskTicket | None:
+    rows = await reader.fetch(sql, *args)
+    if not rows:
+        return None
+    row = rows[0]
+    return DeskTicket(
+        *row[:8],
+        *(utc(value) for value in row[8:10]),
+        *row[10:14],
+        *(utc(value) for value in row[14:17]),
+        *row[17:19],
+        bool(row[19]),
+        ProductRef(row[20]) if row[20] is not None else None,
+        [Tag(r[21]) for r in rows if r[21] is not None],
+    )  # type: ignore[call-arg]
+
+
+async def visible_by_number(
+    reader: Reader, number: int, visibility: Visibility
+) -> DeskTicket | None:
+    params = _Params()
+    where = f"t.id = {params(number)}"
+    return await _ticket(reader, _ticket_query(params, visibility, where), params.values)
+
+
+async def visible_by_desk_id(
+    reader: Reader, desk_id: str, visibility: Visibility
+) -> DeskTicket | None:
+    params = _Params()
+    where = f"t.desk_id = {params(desk_id)}"
+    return await _ticket(reader, _ticket_query(params, visibility, where), params.values)
+
+
+COMMENTS = """
+SELECT desk_id, body, internal, author, created_at FROM comments
+WHERE ticket_id = $1
+ORDER BY id
+"""
+
+
+async def comments(reader: Reader, ticket_id: int) -> list[DeskComment]:
+    """Every comment, internal notes included: staff only. Bounded: a ticket may have many."""
+    return [
+        DeskComment(desk_id, body, bool(internal), author, utc(at))  # type: ignore[arg-type]
+        for desk_id, body, internal, author, at in await reader.fetch_bounded(COMMENTS, ticket_id)
+    ]
+
+
+async def stats(reader: Reader, visibility: Visibility) -> DeskStats:
+    """Counts per status and the mean time to resolution, summed from the pre-computed
+    ``ticket_counts`` (kept by triggers in the tickets' own transactions, so never stale)
+    rather than from a scan of every ticket. The scope is ``Visibility`` over those rows,
+    which hold live tickets only; folded every minute, so few — bounded on SQLite all the
+    same."""
+    params = _Params()
+    where = ""
+    if visibility.product_ids is not None:
+        in_scope = _in(params, "product_id", visibility.product_ids)
+        if visibility.creator:
+            own = f"(product_id IS NULL AND owner = {params(visibility.creator)})"
+            in_scope = f"{in_scope} OR {own}"
+        where = f"WHERE {in_scope}"
+    sql = (
+        "SELECT status, sum(tickets), sum(resolved), sum(resolution_seconds) "
+        f"FROM ticket_counts {where} GROUP BY status"
+    )
+    by_status: dict[str, int] = {}
+    resolved, seconds = 0, 0.0
+    for status, count, resolved_count, resolution_seconds in await reader.fetch_bounded(
+        sql, *params.values
+    ):
+        if count:
+            by_status[status] = int(count)
+        resolved += int(resolved_count or 0)
+        seconds += float(resolution_seconds or 0.0)
+    return DeskStats(by_status, seconds / resolved if resolved else None)
