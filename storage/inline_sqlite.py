@@ -4,16 +4,22 @@ aiosqlite runs every call on a thread of its own: a cursor, an execute, a fetch 
 are each a hand-off and a wake-up of the loop, which costs far more CPU than SQLite's work
 for the short statements TinyDesk writes. For the writing engine on SQLite (one writer at a
 time, queued by ``Database``'s lock; WAL readers never block it) the calls run inline
-instead. What can still make a call wait is another process holding SQLite's write lock
-(a ``tinydesk`` command), for at most ``busy_timeout``.
+instead. Should another process hold SQLite's write lock (a ``tinydesk`` command), a call
+gives up on the loop after ``INLINE_BUSY_MS`` and waits for the lock in a thread.
 
 Only what SQLAlchemy's aiosqlite dialect uses is here.
 """
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from typing import Any
+
+# On the loop, a call waits this long for another process's write lock; then it waits for
+# up to BUSY_WAIT_MS in a thread.
+INLINE_BUSY_MS = 50
+BUSY_WAIT_MS = 10_000
 
 
 class InlineCursor:
@@ -27,10 +33,19 @@ class InlineCursor:
         self._cursor.close()
 
     async def execute(self, sql: str, parameters: Any = None) -> InlineCursor:
-        if parameters is None:
-            self._cursor.execute(sql)
-        else:
-            self._cursor.execute(sql, parameters)
+        args = (sql,) if parameters is None else (sql, parameters)
+        try:
+            self._cursor.execute(*args)
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc):
+                raise
+            # Another process holds the write lock: wait for it in a thread, not on the loop.
+            connection = self._cursor.connection
+            connection.execute(f"PRAGMA busy_timeout={BUSY_WAIT_MS}")
+            try:
+                await asyncio.to_thread(self._cursor.execute, *args)
+            finally:
+                connection.execute(f"PRAGMA busy_timeout={INLINE_BUSY_MS}")
         return self
 
     async def executemany(self, sql: str, parameters: Any) -> InlineCursor:
@@ -129,3 +144,10 @@ def connector(path: str):
         return InlineConnection(sqlite3.connect(path, check_same_thread=False))
 
     return connect
+
+
+def short_busy_timeout(dbapi_connection, _record) -> None:
+    """A ``connect`` listener, after the one that sets SQLite's usual busy timeout."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute(f"PRAGMA busy_timeout={INLINE_BUSY_MS}")
+    cursor.close()

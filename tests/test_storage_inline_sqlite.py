@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
+
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, make_url, select
 from sqlalchemy.exc import IntegrityError
 
 from storage.inline_sqlite import InlineConnection
@@ -47,4 +50,25 @@ async def test_a_constraint_broken_in_a_savepoint_is_an_integrity_error_and_undo
                 session.add(product("first"))
                 await session.flush()
         session.add(product("second"))
+    assert await count(db) == 2
+
+
+async def test_a_write_lock_held_by_another_process_is_waited_for_off_the_loop(db):
+    if not db.is_sqlite:
+        pytest.skip("SQLite only")
+
+    async def write(slug: str) -> None:
+        async with db.begin() as session:
+            session.add(product(slug))
+
+    await write("before")  # the server has been running: its connection is open
+    other = sqlite3.connect(make_url(db.url).database, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+
+    task = asyncio.create_task(write("while-busy"))
+    await asyncio.sleep(0.3)  # the loop still runs
+    assert not task.done()
+    other.execute("COMMIT")
+    other.close()
+    await asyncio.wait_for(task, 10)
     assert await count(db) == 2
