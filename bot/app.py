@@ -74,7 +74,11 @@ def create_app(settings: Settings, *, db: Database | None = None) -> web.Applica
     async def database_ctx(app: web.Application) -> AsyncIterator[None]:
         owned = db is None
         app[DB] = db if db is not None else Database(settings.database_url)
+        checkpoints = asyncio.create_task(app[DB].run_checkpoints(), name="sqlite-checkpoints")
         yield
+        checkpoints.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await checkpoints
         if owned:
             await app[DB].dispose()
 

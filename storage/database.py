@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import TypeVar
@@ -25,11 +26,16 @@ from storage.reader import Reader
 
 T = TypeVar("T")
 
+log = logging.getLogger(__name__)
+
 DEFAULT_URL = "sqlite+aiosqlite:///tinydesk.db"
 
 # How long a direct write waits for another process's write lock before it gives up (and
 # its caller takes the ordinary path, which waits in a driver thread, not on the loop).
 DIRECT_WRITE_BUSY_MS = 50
+
+# How often the WAL is copied into the database file (writers on the loop never do it).
+CHECKPOINT_SECONDS = 1.0
 
 
 def _configure_sqlite(dbapi_connection, _record) -> None:
@@ -69,7 +75,7 @@ def make_engine(url: str, *, pool_size: int = 10, writer: bool = True) -> AsyncE
         )
         event.listen(engine.sync_engine, "connect", _configure_sqlite)
         if inline:
-            event.listen(engine.sync_engine, "connect", inline_sqlite.short_busy_timeout)
+            event.listen(engine.sync_engine, "connect", inline_sqlite.configure_inline)
         event.listen(engine.sync_engine, "connect", _take_over_transactions)
         event.listen(engine.sync_engine, "begin", _begin_immediate if writer else _begin_deferred)
         return engine
@@ -96,6 +102,7 @@ class Database:
         # Plain SQL for the hot reads (tracking polls), opened on first use.
         self.reader = Reader.for_url(url)
         self._direct: sqlite3.Connection | None = None
+        self._checkpointer: sqlite3.Connection | None = None
 
     @property
     def dialect(self) -> str:
@@ -157,15 +164,39 @@ class Database:
                 connection.execute("ROLLBACK")
             raise
 
+    async def checkpoint(self) -> None:
+        """SQLite: copy what the WAL holds into the database file, in a thread. The writers
+        that run on the loop never checkpoint themselves; ``run_checkpoints`` calls this.
+        PASSIVE: it takes no lock that a writer or a reader would wait for."""
+        if not self.is_sqlite:
+            return
+        if self._checkpointer is None:
+            self._checkpointer = sqlite3.connect(
+                make_url(self.url).database or "", isolation_level=None, check_same_thread=False
+            )
+        await asyncio.to_thread(self._checkpointer.execute, "PRAGMA wal_checkpoint(PASSIVE)")
+
+    async def run_checkpoints(self, every_seconds: float = CHECKPOINT_SECONDS) -> None:
+        """Checkpoint the WAL every few seconds, for as long as the server runs."""
+        if not self.is_sqlite:
+            return
+        while True:
+            await asyncio.sleep(every_seconds)
+            try:
+                await self.checkpoint()
+            except sqlite3.Error:
+                log.warning("SQLite checkpoint failed; will try again", exc_info=True)
+
     async def ping(self) -> None:
         async with self.engine.connect() as conn:
             await conn.exec_driver_sql("SELECT 1")
 
     async def dispose(self) -> None:
         await self.reader.close()
-        if self._direct is not None:
-            self._direct.close()
-            self._direct = None
+        for connection in (self._direct, self._checkpointer):
+            if connection is not None:
+                connection.close()
+        self._direct = self._checkpointer = None
         await self.engine.dispose()
         if self.read_engine is not self.engine:
             await self.read_engine.dispose()

@@ -146,8 +146,11 @@ def connector(path: str):
     return connect
 
 
-def short_busy_timeout(dbapi_connection, _record) -> None:
-    """A ``connect`` listener, after the one that sets SQLite's usual busy timeout."""
+def configure_inline(dbapi_connection, _record) -> None:
+    """A ``connect`` listener, after the one that sets SQLite's usual pragmas: a short busy
+    timeout, and no automatic checkpoints (they copy the WAL into the database file and
+    fsync it, tens of milliseconds; ``Database.checkpoint`` runs them in a thread)."""
     cursor = dbapi_connection.cursor()
     cursor.execute(f"PRAGMA busy_timeout={INLINE_BUSY_MS}")
+    cursor.execute("PRAGMA wal_autocheckpoint=0")
     cursor.close()

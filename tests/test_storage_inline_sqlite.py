@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
 
 import pytest
@@ -72,3 +73,24 @@ async def test_a_write_lock_held_by_another_process_is_waited_for_off_the_loop(d
     other.close()
     await asyncio.wait_for(task, 10)
     assert await count(db) == 2
+
+
+def size(path: str) -> int:
+    return os.path.getsize(path)
+
+
+async def test_writes_on_the_loop_leave_checkpoints_to_a_thread(db):
+    """A checkpoint writes the database file and fsyncs it: never on the loop. The WAL
+    keeps what the writer commits until ``Database.checkpoint`` copies it over."""
+    if not db.is_sqlite:
+        pytest.skip("SQLite only")
+    async with db.begin() as session:
+        for n in range(300):  # far more pages than SQLite's automatic checkpoint waits for
+            session.add(Product(slug=f"p{n}", name="x" * 20_000, repo_owner="o",
+                                repo_name=f"r{n}"))
+    path = make_url(db.url).database
+    assert size(path) < 1_000_000  # 6 MB written, all of it still in the WAL
+    assert size(f"{path}-wal") > 6_000_000
+    await db.checkpoint()
+    assert size(path) > 6_000_000
+    assert await count(db) == 300
