@@ -131,7 +131,7 @@ def run_with_db(settings: Settings, work: Callable[[Database], Awaitable[int]]) 
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
-    configure_logging()
+    configure_logging(settings.log_level)
     host = args.host or settings.host
     port = args.port if args.port is not None else settings.port
 

@@ -10,6 +10,7 @@ from storage.database import DEFAULT_URL
 
 DEFAULT_GITHUB_API_URL = "https://api.github.com"
 DEFAULT_PORT = 8000
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 
 class ConfigError(Exception):
@@ -45,6 +46,7 @@ class Settings:
     trust_forwarded_for: bool = False
     # Background workers (webhook inbox, GitHub outbox) run in this process.
     run_workers: bool = True
+    log_level: str = "INFO"
 
     @property
     def github_app_configured(self) -> bool:
@@ -146,6 +148,12 @@ class Settings:
             public_reads_per_minute=integer("TINYDESK_PUBLIC_READ_RATE_LIMIT", 120),
         )
 
+        log_level = environ.get("TINYDESK_LOG_LEVEL", "").strip().upper() or "INFO"
+        if log_level not in LOG_LEVELS:
+            problems.append(
+                f"TINYDESK_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, got {log_level!r}"
+            )
+
         settings = cls(
             database_url=database_url,
             port=port,
@@ -158,6 +166,7 @@ class Settings:
             rate_limits=limits,
             trust_forwarded_for=flag("TINYDESK_TRUST_PROXY", False),
             run_workers=flag("TINYDESK_WORKERS", True),
+            log_level=log_level,
         )
         if problems:
             raise ConfigError(problems)

@@ -34,8 +34,10 @@ def test_every_documented_variable_is_read(tmp_path):
             "GITHUB_API_URL": "https://ghe.example.com/api/v3/",
             "TINYDESK_ADMIN_TOKEN": "adm",
             "TINYDESK_PUBLIC_URL": "https://desk.example.com/",
+            "TINYDESK_LOG_LEVEL": "debug",
         }
     )
+    assert settings.log_level == "DEBUG"
     assert settings.database_url == "postgresql+asyncpg://u:p@db:5432/desk"
     assert settings.port == 5001
     assert settings.github_app_id == "12345"
@@ -68,10 +70,12 @@ def test_all_problems_are_listed_together(tmp_path):
                 "GITHUB_PRIVATE_KEY_PATH": str(tmp_path / "missing.pem"),
                 "GITHUB_API_URL": "ftp://x",
                 "TINYDESK_PUBLIC_URL": "desk.example.com",
+                "TINYDESK_LOG_LEVEL": "chatty",
             }
         )
     problems = "\n".join(info.value.problems)
     for name in (
+        "TINYDESK_LOG_LEVEL",
         "DATABASE_URL",
         "PORT",
         "GITHUB_APP_ID",
@@ -80,7 +84,7 @@ def test_all_problems_are_listed_together(tmp_path):
         "TINYDESK_PUBLIC_URL",
     ):
         assert name in problems
-    assert len(info.value.problems) == 6
+    assert len(info.value.problems) == 7
 
 
 def test_secrets_are_not_in_the_repr():
