@@ -89,15 +89,16 @@ class SQLiteReader(Reader):
         connection.execute("PRAGMA query_only=1")
         return connection
 
-    async def fetch(self, sql: str, *args: Any) -> Sequence[Sequence[Any]]:
+    def _opened(self) -> sqlite3.Connection:
         if self._connection is None:
             self._connection = self._connect()
-        return self._connection.execute(_sqlite_placeholders(sql), args).fetchall()
+        return self._connection
+
+    async def fetch(self, sql: str, *args: Any) -> Sequence[Sequence[Any]]:
+        return self._opened().execute(_sqlite_placeholders(sql), args).fetchall()
 
     async def fetch_bounded(self, sql: str, *args: Any) -> Sequence[Sequence[Any]]:
-        if self._connection is None:
-            self._connection = self._connect()
-        connection, sql = self._connection, _sqlite_placeholders(sql)
+        connection, sql = self._opened(), _sqlite_placeholders(sql)
         deadline = time.perf_counter() + SQLITE_LOOP_BUDGET_S
         connection.set_progress_handler(
             lambda: time.perf_counter() > deadline, SQLITE_STEPS_PER_CHECK

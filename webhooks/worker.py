@@ -11,9 +11,9 @@ deliveries, each handler in a savepoint of its own.
 
 from __future__ import annotations
 
-import json
 import logging
 
+import orjson
 from gidgethub import sansio
 
 from bot.github import GitHubApp
@@ -48,7 +48,8 @@ class InboxProcessor:
     @staticmethod
     def _event(delivery: Delivery) -> sansio.Event:
         try:
-            data = json.loads(delivery.payload)
+            # The receiver's parser (orjson.JSONDecodeError is a ValueError).
+            data = orjson.loads(delivery.payload)
         except ValueError as exc:
             raise GiveUp(f"stored payload is not JSON: {exc}") from None
         if not isinstance(data, dict):
