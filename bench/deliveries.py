@@ -11,7 +11,7 @@ import datetime as dt
 import json
 from dataclasses import dataclass
 
-from bot.receive import signature
+from bot.cli.receive import signature
 
 ISSUE_PH, PR_PH, DEPLOY_PH = "987654", "876543", "765432"
 HEAD_PH, MERGE_PH = "beefbeef" * 5, "cafecafe" * 5

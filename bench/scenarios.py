@@ -185,7 +185,7 @@ async def _wait(check, *, limit: float, every: float = 0.25) -> float:
 
 async def journey(cfg: Config, bench_db: BenchDatabase, processes: int = 1) -> dict:
     """2,000 tickets with issues, then 5 deliveries each, against the fake GitHub."""
-    from bot.fakegithub import APP_ID, FakeGitHub, generate_app_key
+    from bot.sim.fakegithub import APP_ID, FakeGitHub, generate_app_key
 
     n = cfg.journey_tickets
     private_pem, public_pem = generate_app_key()
@@ -392,7 +392,7 @@ def million(cfg: Config) -> list[dict]:
         log(f"  seeded in {seconds:.0f} s, database {size:.0f} MB")
         # Where page 500 starts, with and without filters (cursors are opaque to clients;
         # the benchmark makes them as the server does).
-        from bot.desk_tickets import DEFAULT_LIMIT, encode_cursor
+        from bot.tickets.desk import DEFAULT_LIMIT, encode_cursor
 
         def cursor_for(where: str) -> str:
             last = asyncio.run(seed.scalar(

@@ -21,9 +21,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
-from bot import ids
-from bot.apikeys import KeyRequest, create_key
-from bot.products import register_product, validate_product
+from bot.rules import ids
+from bot.tickets.apikeys import KeyRequest, create_key
+from bot.tickets.products import register_product, validate_product
 from storage import migrate
 from storage.database import Database
 from storage.desk import compact_counts

@@ -9,23 +9,24 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from bot import __version__, openapi
+from bot import __version__
+from bot.api import openapi
 from bot.api import admin, admin_keys, desk, public
 from bot.config import Settings
 from bot.errors import error_middleware
-from bot.github import GitHubApp, client_session
-from bot.keys import DB, GITHUB, INBOX_WRITER, RATE_LIMITER, SETTINGS, WORKERS
-from bot.outbox import GitHubOutbox
-from bot.ratelimit import RateLimiter, attach_rate_limit_headers
+from bot.github.client import GitHubApp, client_session
+from bot.appkeys import DB, GITHUB, INBOX_WRITER, RATE_LIMITER, SETTINGS, WORKERS
+from bot.github.outbox import GitHubOutbox
+from bot.http.ratelimit import RateLimiter, attach_rate_limit_headers
 from bot.web import setup_pages
-from bot.workers import QueueWorker, Workers
+from bot.jobs.worker import QueueWorker, Workers
 from storage import queue
 from storage.database import Database
 from storage.deliveries import InboxWriter
 from storage.desk import compact_counts
 from storage.models import Delivery, Job
 from webhooks import receiver
-from webhooks.worker import InboxProcessor
+from webhooks.inbox import InboxProcessor
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from playwright.async_api import Browser, async_playwright
 
-from bot.demo import Demo, DemoOptions
+from bot.sim.demo import Demo, DemoOptions
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [

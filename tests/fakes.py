@@ -7,8 +7,8 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.fakegithub import *  # noqa: F403  (re-exported for the tests)
-from bot.fakegithub import APP_ID, FakeGitHub, generate_app_key
+from bot.sim.fakegithub import *
+from bot.sim.fakegithub import APP_ID, FakeGitHub, generate_app_key
 
 
 @pytest.fixture

@@ -1,5 +1,5 @@
 """Records every JSON response the app sends during a test and checks it against the
-OpenAPI document (bot/openapi.py), so the spec cannot drift from what the code answers."""
+OpenAPI document (bot/api/openapi.py), so the spec cannot drift from what the code answers."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from bot.openapi import SPEC
+from bot.api.openapi import SPEC
 
 SPEC_URI = "urn:tinydesk:openapi"
 _PARAM = re.compile(r"\{[^}]*\}")

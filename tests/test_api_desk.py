@@ -10,7 +10,7 @@ import logging
 import pytest
 from sqlalchemy import func, select, update
 
-from bot.intake import open_ticket
+from bot.tickets.intake import open_ticket
 from storage.models import Comment, Job, StageTransition, Ticket
 from storage.types import utcnow
 from tests.deskkit import (

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from bot.pipeline import STAGES
+from bot.rules.pipeline import STAGES
 
 SEED_EXAMPLE = {
     "productSlug": "my-saas-app",
@@ -52,7 +52,7 @@ async def test_public_ids_are_sequential_and_zero_padded(client, product):
 
 
 def test_public_ids_grow_past_five_digits():
-    from bot.ids import parse_public_id, public_id
+    from bot.rules.ids import parse_public_id, public_id
 
     assert public_id(42) == "TK-00042"
     assert public_id(99999) == "TK-99999"

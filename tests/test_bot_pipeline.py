@@ -6,17 +6,7 @@ import datetime as dt
 
 import pytest
 
-from bot.pipeline import (
-    STAGES,
-    Decision,
-    Event,
-    Fact,
-    Stage,
-    TicketState,
-    decide,
-    describe,
-    stage_for_label,
-)
+from bot.rules.pipeline import STAGES, Decision, Event, Fact, Stage, TicketState, decide, describe, stage_for_label
 
 T0 = dt.datetime(2026, 3, 24, 8, 0, tzinfo=dt.UTC)
 EARLIER = T0 - dt.timedelta(minutes=5)
@@ -74,7 +64,7 @@ def test_each_stage_is_entered_by_its_event(stage, fact, expected):
 def test_forward_events_only_move_forward(stage, fact):
     steps = go(stage, fact)
     if steps:
-        from bot.pipeline import RANK
+        from bot.rules.pipeline import RANK
 
         assert RANK[steps[-1]] > RANK[stage]
         assert stage is not C

@@ -12,8 +12,8 @@ import sys
 
 import pytest
 
-from bot import demo
-from bot.demo import Clock, DemoOptions, Payloads, run_demo
+from bot.sim import demo
+from bot.sim.demo import Clock, DemoOptions, Payloads, run_demo
 from webhooks.context import parse_time, repository_of
 
 STAGES_IN_ORDER = [

@@ -1,4 +1,4 @@
-"""The pure mapping between pipeline stages and desk statuses (bot/desk_status.py)."""
+"""The pure mapping between pipeline stages and desk statuses (bot/rules/desk_status.py)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import datetime as dt
 
 import pytest
 
-from bot.desk_status import resolved_at_for, staff_status_change, status_for_stage_change
-from bot.pipeline import STAGES, Stage
+from bot.rules.desk_status import resolved_at_for, staff_status_change, status_for_stage_change
+from bot.rules.pipeline import STAGES, Stage
 
 NOW = dt.datetime(2026, 2, 17, 12, 0, tzinfo=dt.UTC)
 EARLIER = NOW - dt.timedelta(hours=3)

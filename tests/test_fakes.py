@@ -623,7 +623,7 @@ async def test_fixture_gives_a_started_clean_fake(
 
 def test_response_checks_have_teeth() -> None:
     """The fake's own answers are checked against GitHub's response schemas (in assert_clean)."""
-    from bot.fakegithub import _schema_errors, _validator
+    from bot.sim.fakegithub import _schema_errors, _validator
 
     for operation in (
         "GET /repos/{owner}/{repo}/pulls/{pull_number}",

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.app import create_app
-from bot.keys import DB, WORKERS
+from bot.appkeys import DB, WORKERS
 from storage import queue
 from storage.models import Delivery, Job
 from tests.world import OWNER, REPO, github_settings

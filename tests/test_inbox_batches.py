@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from bot import ids
-from bot import workers as workers_module
-from bot.keys import DB, WORKERS
+from bot.rules import ids
+from bot.jobs import worker as workers_module
+from bot.appkeys import DB, WORKERS
 from storage import queue
 from storage.models import Delivery, StageTransition, Ticket
 from tests.world import OWNER, REPO

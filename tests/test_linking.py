@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.linking import KEYWORDS, closing_references
+from bot.rules.linking import KEYWORDS, closing_references
 
 
 @pytest.mark.parametrize("keyword", KEYWORDS)

@@ -11,7 +11,7 @@ import json
 import pytest
 from jsonschema import Draft202012Validator
 
-from bot.openapi import SPEC
+from bot.api.openapi import SPEC
 from tests.conftest import ADMIN_HEADERS
 from tests.deskkit import bearer, make_key
 from tests.openapi_recorder import ResponseRecorder, template_key

@@ -8,8 +8,8 @@ import dataclasses
 import pytest
 
 from bot.config import RateLimits, Settings
-from bot.keys import RATE_LIMITER
-from bot.ratelimit import RateLimiter
+from bot.appkeys import RATE_LIMITER
+from bot.http.ratelimit import RateLimiter
 from tests.conftest import ADMIN_TOKEN
 from tests.deskkit import SEED_TICKET, bearer, make_key
 

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from bot import desk_tickets as desk
+from bot.tickets import desk
 from storage import desk_reads, reader
 from storage.apikeys import active_by_hash
 from storage.desk import DeskRepo, TicketFilters, Visibility

@@ -6,7 +6,7 @@ import re
 
 from bot import __version__
 from bot.config import Settings
-from bot.pipeline import STAGES
+from bot.rules.pipeline import STAGES
 from bot.web.html import Html, escape, fragment, readable_time
 from tests.conftest import ADMIN_TOKEN
 from tests.web_helpers import add_comment, move_ticket, open_test_ticket

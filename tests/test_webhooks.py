@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from bot.keys import DB
+from bot.appkeys import DB
 from storage.models import Delivery, Product
 from tests.conftest import ADMIN_HEADERS
 from tests.payloads import all_payload_files, delivery_headers, encode

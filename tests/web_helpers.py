@@ -8,8 +8,8 @@ import re
 
 from sqlalchemy import update
 
-from bot import ids
-from bot.intake import open_ticket
+from bot.rules import ids
+from bot.tickets.intake import open_ticket
 from storage.database import Database
 from storage.models import Comment, StageTransition, Ticket
 from storage.products import ProductRepo

@@ -11,8 +11,8 @@ from typing import Any
 from sqlalchemy import update
 
 from bot.config import Settings
-from bot.fakegithub import APP_ID, FakeGitHub, generate_app_key
-from bot.keys import DB, WORKERS
+from bot.sim.fakegithub import APP_ID, FakeGitHub, generate_app_key
+from bot.appkeys import DB, WORKERS
 from storage import queue
 from storage.models import Delivery, Job
 from storage.types import utcnow

@@ -10,8 +10,8 @@ from typing import Any, TypeVar
 from gidgethub import sansio
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.github import GitHubApp
-from bot.transitions import Cause
+from bot.github.client import GitHubApp
+from bot.tickets.transitions import Cause
 from storage.database import Database, SharedTransaction
 from storage.models import Product
 from storage.products import ProductRepo

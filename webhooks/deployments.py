@@ -15,9 +15,10 @@ import cachetools
 from gidgethub import routing, sansio
 from sqlalchemy import select
 
-from bot import pipeline, transitions
-from bot.github import GitHubRetry
-from bot.pipeline import Fact
+from bot.rules import pipeline
+from bot.tickets import transitions
+from bot.github.client import GitHubRetry
+from bot.rules.pipeline import Fact
 from storage.github_links import PullRequestLinkRepo
 from storage.models import Product, ProductionDeployment
 from storage.tickets import TicketRepo

@@ -5,7 +5,7 @@ from __future__ import annotations
 from gidgethub import routing, sansio
 from sqlalchemy import update
 
-from bot.intake import JOB_CREATE_ISSUE
+from bot.tickets.intake import JOB_CREATE_ISSUE
 from storage import queue
 from storage.models import Job
 from storage.products import ProductRepo

@@ -8,9 +8,11 @@ from collections.abc import Awaitable, Callable, Sequence
 from gidgethub import routing, sansio
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import comments, pipeline, transitions
-from bot.outbox import JOB_CONFIRM_CLOSE, JOB_REMOVE_LABEL
-from bot.pipeline import Fact
+from bot.github import comments
+from bot.rules import pipeline
+from bot.tickets import transitions
+from bot.github.outbox import JOB_CONFIRM_CLOSE, JOB_REMOVE_LABEL
+from bot.rules.pipeline import Fact
 from storage.jobs import JobRepo
 from storage.models import Product, Ticket
 from storage.tickets import TicketRepo

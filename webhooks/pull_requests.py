@@ -7,10 +7,11 @@ import dataclasses
 from gidgethub import routing, sansio
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import pipeline, transitions
-from bot.linking import pull_request_references
-from bot.outbox import JOB_COMMENT_ON_PR
-from bot.pipeline import Fact
+from bot.rules import pipeline
+from bot.tickets import transitions
+from bot.rules.linking import pull_request_references
+from bot.github.outbox import JOB_COMMENT_ON_PR
+from bot.rules.pipeline import Fact
 from storage.github_links import PullRequestLinkRepo
 from storage.jobs import JobRepo
 from storage.models import Product

@@ -14,8 +14,8 @@ from aiohttp import web
 from gidgethub import BadRequest, ValidationFailure, sansio
 
 from bot.errors import ApiError
-from bot.keys import INBOX_WRITER, SETTINGS
-from bot.workers import notify_workers
+from bot.appkeys import INBOX_WRITER, SETTINGS
+from bot.jobs.worker import notify_workers
 from storage.deliveries import IncomingDelivery
 from webhooks.context import installation_id_of
 

@@ -6,13 +6,14 @@ import secrets
 
 from aiohttp import web
 
-from bot import ids, pipeline, transitions
+from bot.rules import ids, pipeline
+from bot.tickets import transitions
 from bot.errors import ApiError
-from bot.http import read_json_object
-from bot.keys import DB, SETTINGS
-from bot.products import product_view, register_product, validate_product
-from bot.timefmt import iso_ms
-from bot.workers import notify_workers
+from bot.http.bodies import read_json_object
+from bot.appkeys import DB, SETTINGS
+from bot.tickets.products import product_view, register_product, validate_product
+from bot.views.timefmt import iso_ms
+from bot.jobs.worker import notify_workers
 from storage import queue
 from storage.models import Delivery, Job
 from storage.products import ProductRepo

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot.apikeys import create_key, key_view, key_views, revoke_key, validate_key_request
-from bot.http import read_json_object
-from bot.keys import DB
+from bot.tickets.apikeys import create_key, key_view, key_views, revoke_key, validate_key_request
+from bot.http.bodies import read_json_object
+from bot.appkeys import DB
 from storage.apikeys import ApiKeyRepo
 
 routes = web.RouteTableDef()

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot import desk_tickets as desk
+from bot.tickets import desk
 from bot.api.admin import bearer_token
-from bot.apikeys import KeyScope, authenticate
+from bot.tickets.apikeys import KeyScope, authenticate
 from bot.errors import ApiError
-from bot.http import json_response, read_json_object
-from bot.keys import DB, SETTINGS
-from bot.ratelimit import client_address, enforce
-from bot.workers import notify_workers
+from bot.http.bodies import json_response, read_json_object
+from bot.appkeys import DB, SETTINGS
+from bot.http.ratelimit import client_address, enforce
+from bot.jobs.worker import notify_workers
 from storage import desk_reads
 from storage.desk import DeskRepo
 from storage.types import utcnow

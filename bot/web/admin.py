@@ -12,12 +12,12 @@ from typing import Any
 
 from aiohttp import web
 
-from bot import ids
-from bot.apikeys import create_key, revoke_key, validate_key_request
+from bot.rules import ids
+from bot.tickets.apikeys import create_key, revoke_key, validate_key_request
 from bot.errors import ApiError
-from bot.keys import DB
-from bot.pipeline import STAGE_TITLES, STAGES, Stage
-from bot.products import register_product, validate_product
+from bot.appkeys import DB
+from bot.rules.pipeline import STAGE_TITLES, STAGES, Stage
+from bot.tickets.products import register_product, validate_product
 from bot.web.admin_auth import (
     admin_only,
     admin_page,
@@ -29,7 +29,7 @@ from bot.web.admin_auth import (
 )
 from bot.web.html import Html, fragment, join, path, time_element
 from bot.web.sessions import AdminSession
-from bot.workers import notify_workers
+from bot.jobs.worker import notify_workers
 from storage import queue
 from storage.admin_queries import AdminQueries
 from storage.models import ApiKey, Delivery, Product

@@ -17,7 +17,7 @@ from urllib.parse import quote, urlencode
 from aiohttp import web
 
 from bot import __version__
-from bot.timefmt import iso_ms
+from bot.views.timefmt import iso_ms
 
 STATIC_PREFIX = "/static"
 

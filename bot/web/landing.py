@@ -8,8 +8,8 @@ import json
 from aiohttp import web
 
 from bot.api.public import TOKEN_HEADER, request_origin
-from bot.keys import DB, SETTINGS
-from bot.pipeline import STAGE_DESCRIPTIONS, STAGE_TITLES, STAGES
+from bot.appkeys import DB, SETTINGS
+from bot.rules.pipeline import STAGE_DESCRIPTIONS, STAGE_TITLES, STAGES
 from bot.web.html import Html, fragment, join, page
 from bot.web.tracking import render_lookup_form
 from storage.products import ProductRepo

@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 from aiohttp import web
 
-from bot.keys import SETTINGS
+from bot.appkeys import SETTINGS
 
 SESSION_COOKIE = "tinydesk_admin"
 # Before there is a session, the sign-in form is protected by a double-submit cookie.

@@ -12,10 +12,10 @@ from typing import Any
 
 from aiohttp import web
 
-from bot import ids
+from bot.rules import ids
 from bot.api.public import TOKEN_HEADER, load_public_view
 from bot.errors import ApiError
-from bot.keys import DB
+from bot.appkeys import DB
 from bot.web.html import Html, fragment, join, page, path, time_element
 from storage.tickets import TicketRepo
 

@@ -12,17 +12,9 @@ from typing import Any
 from aiohttp import web
 
 from bot import __version__
-from bot.desk_status import DESK_STATUSES
-from bot.desk_tickets import (
-    DEFAULT_LIMIT,
-    MAX_LIMIT,
-    MAX_TAG,
-    MAX_TAGS,
-    PRIORITIES,
-    SOURCE_TYPES,
-    TICKET_TYPES,
-)
-from bot.pipeline import STAGES
+from bot.rules.desk_status import DESK_STATUSES
+from bot.tickets.desk import DEFAULT_LIMIT, MAX_LIMIT, MAX_TAG, MAX_TAGS, PRIORITIES, SOURCE_TYPES, TICKET_TYPES
+from bot.rules.pipeline import STAGES
 
 routes = web.RouteTableDef()
 

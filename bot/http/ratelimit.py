@@ -20,7 +20,7 @@ from collections.abc import Callable
 from aiohttp import web
 
 from bot.errors import ApiError
-from bot.keys import RATE_LIMITER, SETTINGS
+from bot.appkeys import RATE_LIMITER, SETTINGS
 
 WINDOW_SECONDS = 60
 TOO_MANY_REQUESTS = "Too many requests"

@@ -9,9 +9,9 @@ from urllib.parse import urlsplit
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import ids
+from bot.rules import ids
 from bot.errors import ApiError
-from bot.pipeline import Stage
+from bot.rules.pipeline import Stage
 from storage.jobs import JobRepo
 from storage.models import Product, StageTransition, Ticket, TicketTag
 from storage.tickets import TicketRepo

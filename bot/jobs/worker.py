@@ -327,7 +327,7 @@ class Workers:
 
 
 def notify_workers(app: web.Application) -> None:
-    from bot.keys import WORKERS
+    from bot.appkeys import WORKERS
 
     workers = app.get(WORKERS)
     if workers is not None:

@@ -11,8 +11,8 @@ import hashlib
 import re
 from collections.abc import Sequence
 
-from bot import ids
-from bot.pipeline import RANK, STAGE_TITLES, STAGES, Stage
+from bot.rules import ids
+from bot.rules.pipeline import RANK, STAGE_TITLES, STAGES, Stage
 from storage.models import Ticket
 
 ISSUE_LABEL = "tinydesk"

@@ -27,7 +27,7 @@ import dataclasses
 import datetime as dt
 import enum
 
-from bot.pipeline import Stage
+from bot.rules.pipeline import Stage
 
 
 class DeskStatus(enum.StrEnum):

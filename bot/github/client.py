@@ -22,7 +22,7 @@ from gidgethub import BadRequest, GitHubBroken, HTTPException, RateLimitExceeded
 from gidgethub.aiohttp import GitHubAPI
 from gidgethub.sansio import RateLimit
 
-from bot.workers import GiveUp, RetryLater
+from bot.jobs.worker import GiveUp, RetryLater
 
 log = logging.getLogger(__name__)
 

@@ -9,8 +9,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.errors import ApiError
-from bot.intake import FieldErrors
-from bot.timefmt import iso_ms
+from bot.tickets.intake import FieldErrors
+from bot.views.timefmt import iso_ms
 from storage.models import Product
 from storage.products import ProductRepo
 

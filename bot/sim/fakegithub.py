@@ -145,7 +145,7 @@ _JWT_OPERATIONS = {
 
 def shared_dir() -> Path:
     """The ``shared`` folder next to the checkout, else ``$TINYDESK_SHARED_DIR``."""
-    beside = Path(__file__).resolve().parents[1] / ".." / "shared"
+    beside = Path(__file__).resolve().parents[2] / ".." / "shared"
     if beside.is_dir():
         return beside.resolve()
     env = os.environ.get("TINYDESK_SHARED_DIR")

@@ -9,7 +9,7 @@ import argparse
 import json
 import sys
 
-from bot.apikeys import create_key, key_view, key_views, revoke_key, validate_key_request
+from bot.tickets.apikeys import create_key, key_view, key_views, revoke_key, validate_key_request
 from bot.config import Settings
 from storage.apikeys import ApiKeyRepo
 from storage.database import Database

@@ -15,18 +15,14 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import ids, pipeline, transitions
-from bot.apikeys import KeyScope
-from bot.desk_status import (
-    DESK_STATUSES,
-    STAFF_CLOSED_CAUSE,
-    DeskStatus,
-    staff_status_change,
-)
+from bot.rules import ids, pipeline
+from bot.tickets import transitions
+from bot.tickets.apikeys import KeyScope
+from bot.rules.desk_status import DESK_STATUSES, STAFF_CLOSED_CAUSE, DeskStatus, staff_status_change
 from bot.errors import ApiError
-from bot.intake import MAX_BODY_BYTES, MAX_EMAIL, MAX_SUBJECT, FieldErrors, is_email, open_ticket
-from bot.pipeline import Stage
-from bot.timefmt import iso_ms
+from bot.tickets.intake import MAX_BODY_BYTES, MAX_EMAIL, MAX_SUBJECT, FieldErrors, is_email, open_ticket
+from bot.rules.pipeline import Stage
+from bot.views.timefmt import iso_ms
 from storage import desk_reads
 from storage.desk import DeskRepo, TicketFilters, Visibility
 from storage.models import Comment, Product, Ticket, TicketTag

@@ -14,11 +14,13 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 
-from bot import comments, ids, pipeline, transitions
+from bot.github import comments
+from bot.rules import ids, pipeline
+from bot.tickets import transitions
 from bot.config import Settings
-from bot.github import GitHubApp, GitHubRejected, GitHubRetry, InstallationClient
-from bot.intake import JOB_CREATE_ISSUE
-from bot.workers import GiveUp, RetryLater
+from bot.github.client import GitHubApp, GitHubRejected, GitHubRetry, InstallationClient
+from bot.tickets.intake import JOB_CREATE_ISSUE
+from bot.jobs.worker import GiveUp, RetryLater
 from storage.database import Database
 from storage.github_links import PullRequestLinkRepo, StatusCommentRepo
 from storage.models import Job, Product

@@ -11,9 +11,9 @@ from storage.database import Database
 from storage.deliveries import InboxWriter
 
 if TYPE_CHECKING:
-    from bot.github import GitHubApp
-    from bot.ratelimit import RateLimiter
-    from bot.workers import Workers
+    from bot.github.client import GitHubApp
+    from bot.http.ratelimit import RateLimiter
+    from bot.jobs.worker import Workers
 
 SETTINGS = web.AppKey("settings", Settings)
 DB = web.AppKey("db", Database)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from bot import ids
-from bot.pipeline import RANK, STAGE_DESCRIPTIONS, STAGE_TITLES, STAGES, Stage
-from bot.timefmt import iso_ms
+from bot.rules import ids
+from bot.rules.pipeline import RANK, STAGE_DESCRIPTIONS, STAGE_TITLES, STAGES, Stage
+from bot.views.timefmt import iso_ms
 from storage.models import Comment, StageTransition, Ticket
 
 

@@ -12,9 +12,9 @@ from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import pipeline
-from bot.desk_status import resolved_at_for, status_for_stage_change
-from bot.pipeline import Stage
+from bot.rules import pipeline
+from bot.rules.desk_status import resolved_at_for, status_for_stage_change
+from bot.rules.pipeline import Stage
 from storage.jobs import JobRepo
 from storage.models import Product, StageTransition, Ticket
 from storage.tickets import TicketRepo

@@ -16,8 +16,8 @@ import logging
 import orjson
 from gidgethub import sansio
 
-from bot.github import GitHubApp
-from bot.workers import GiveUp, RetryLater
+from bot.github.client import GitHubApp
+from bot.jobs.worker import GiveUp, RetryLater
 from storage.database import Database, SharedTransaction
 from storage.models import Delivery
 from webhooks import router
