@@ -15,7 +15,9 @@ from bot.api import admin, admin_keys, desk, public
 from bot.config import Settings
 from bot.errors import error_middleware
 from bot.github.client import GitHubApp, client_session
-from bot.appkeys import DB, GITHUB, INBOX_WRITER, RATE_LIMITER, SETTINGS, WORKERS
+from bot.appkeys import DB, INBOX_WRITER, RATE_LIMITER, SETTINGS
+from bot.github.client import GITHUB
+from bot.jobs.worker import WORKERS
 from bot.github.outbox import GitHubOutbox
 from bot.http.ratelimit import RateLimiter, attach_rate_limit_headers
 from bot.web import setup_pages

@@ -1,4 +1,6 @@
-"""Typed keys for what the aiohttp application holds."""
+"""Typed keys for what every part of the aiohttp application reads: settings, the database and
+the inbox writer. Keys of one part's own objects sit beside their classes (WORKERS in
+bot.jobs.worker, GITHUB in bot.github.client)."""
 
 from __future__ import annotations
 
@@ -11,13 +13,9 @@ from storage.database import Database
 from storage.deliveries import InboxWriter
 
 if TYPE_CHECKING:
-    from bot.github.client import GitHubApp
     from bot.http.ratelimit import RateLimiter
-    from bot.jobs.worker import Workers
 
 SETTINGS = web.AppKey("settings", Settings)
 DB = web.AppKey("db", Database)
 RATE_LIMITER: web.AppKey[RateLimiter] = web.AppKey("rate_limiter")
-WORKERS: web.AppKey[Workers] = web.AppKey("workers")
-GITHUB: web.AppKey[GitHubApp | None] = web.AppKey("github")
 INBOX_WRITER = web.AppKey("inbox_writer", InboxWriter)

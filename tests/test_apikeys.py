@@ -8,9 +8,9 @@ import re
 import pytest
 from sqlalchemy import select
 
-from bot.tickets import apikeys
 from bot.cli import main
 from bot.rules.ids import hash_secret
+from bot.tickets import apikeys
 from storage.models import ApiKey
 from tests.conftest import ADMIN_HEADERS
 from tests.deskkit import add_product, bearer, make_key

@@ -9,9 +9,9 @@ import aiohttp
 import jwt
 from sqlalchemy import select
 
-from bot.sim.fakegithub import APP_ID, generate_app_key
-from bot.github.client import GitHubApp, app_jwt
 from bot.appkeys import DB
+from bot.github.client import GitHubApp, app_jwt
+from bot.sim.fakegithub import APP_ID, generate_app_key
 from storage.models import Job
 from tests.world import OWNER, REPO
 

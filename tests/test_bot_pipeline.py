@@ -6,7 +6,17 @@ import datetime as dt
 
 import pytest
 
-from bot.rules.pipeline import STAGES, Decision, Event, Fact, Stage, TicketState, decide, describe, stage_for_label
+from bot.rules.pipeline import (
+    STAGES,
+    Decision,
+    Fact,
+    Signal,
+    Stage,
+    TicketState,
+    decide,
+    describe,
+    stage_for_label,
+)
 
 T0 = dt.datetime(2026, 3, 24, 8, 0, tzinfo=dt.UTC)
 EARLIER = T0 - dt.timedelta(minutes=5)
@@ -20,7 +30,7 @@ def go(stage: Stage, fact: Fact, **kw) -> tuple[Stage, ...]:
         k: kw.pop(k) for k in ("issue_closed", "deployment_tracking", "stage_event_at") if k in kw
     }
     state = TicketState(stage, stage_event_at=state_kw.pop("stage_event_at", T0), **state_kw)
-    return decide(state, Event(fact, occurred_at=kw.pop("occurred_at", LATER), **kw)).steps
+    return decide(state, Signal(fact, occurred_at=kw.pop("occurred_at", LATER), **kw)).steps
 
 
 # The happy path, one event at a time.
@@ -102,7 +112,7 @@ def test_reopening_the_issue_goes_back_to_issue_created(stage):
 
 def test_reopening_clears_a_pending_close():
     state = TicketState(M, stage_event_at=T0, issue_closed=True)
-    assert decide(state, Event(Fact.ISSUE_REOPENED, occurred_at=LATER)) == Decision(
+    assert decide(state, Signal(Fact.ISSUE_REOPENED, occurred_at=LATER)) == Decision(
         (IC,), issue_closed=False
     )
 
@@ -126,11 +136,11 @@ def test_not_planned_closes_from_anywhere(stage):
 
 def test_closing_as_completed_waits_for_the_fix_to_be_deployed():
     state = TicketState(M, stage_event_at=T0)
-    waiting = decide(state, Event(Fact.ISSUE_CLOSED_COMPLETED, occurred_at=LATER, fix_pending=True))
+    waiting = decide(state, Signal(Fact.ISSUE_CLOSED_COMPLETED, occurred_at=LATER, fix_pending=True))
     assert waiting == Decision((), issue_closed=True)
     deployed = decide(
         TicketState(M, stage_event_at=LATER, issue_closed=True),
-        Event(Fact.DEPLOYED, occurred_at=LATER),
+        Signal(Fact.DEPLOYED, occurred_at=LATER),
     )
     assert deployed == Decision((D, C), issue_closed=False)
 
@@ -138,18 +148,18 @@ def test_closing_as_completed_waits_for_the_fix_to_be_deployed():
 def test_closing_as_completed_with_no_fix_known_closes_once_confirmed():
     """The merge that closed the issue may be delivered after the close: wait, then confirm."""
     state = TicketState(FIP, stage_event_at=T0)
-    assert decide(state, Event(Fact.ISSUE_CLOSED_COMPLETED, occurred_at=LATER)) == Decision(
+    assert decide(state, Signal(Fact.ISSUE_CLOSED_COMPLETED, occurred_at=LATER)) == Decision(
         (), issue_closed=True
     )
     waiting = TicketState(FIP, stage_event_at=T0, issue_closed=True)
-    assert decide(waiting, Event(Fact.ISSUE_CLOSE_CONFIRMED)).steps == (C,)
-    assert decide(waiting, Event(Fact.ISSUE_CLOSE_CONFIRMED, fix_pending=True)).steps == ()
+    assert decide(waiting, Signal(Fact.ISSUE_CLOSE_CONFIRMED)).steps == (C,)
+    assert decide(waiting, Signal(Fact.ISSUE_CLOSE_CONFIRMED, fix_pending=True)).steps == ()
     assert (
-        decide(TicketState(FIP, stage_event_at=T0), Event(Fact.ISSUE_CLOSE_CONFIRMED)).steps == ()
+        decide(TicketState(FIP, stage_event_at=T0), Signal(Fact.ISSUE_CLOSE_CONFIRMED)).steps == ()
     )
     merged = decide(
         TicketState(PR, stage_event_at=T0, issue_closed=True),
-        Event(Fact.PR_MERGED, occurred_at=LATER),
+        Signal(Fact.PR_MERGED, occurred_at=LATER),
     )
     assert merged == Decision((M,), issue_closed=True)
 
@@ -158,7 +168,7 @@ def test_without_deployment_tracking_merged_then_closed():
     assert go(M, Fact.ISSUE_CLOSED_COMPLETED, deployment_tracking=False, fix_pending=True) == (C,)
     assert go(M, Fact.DEPLOYED, deployment_tracking=False) == ()
     state = TicketState(PR, stage_event_at=T0, issue_closed=True, deployment_tracking=False)
-    assert decide(state, Event(Fact.PR_MERGED, occurred_at=LATER)).steps == (M, C)
+    assert decide(state, Signal(Fact.PR_MERGED, occurred_at=LATER)).steps == (M, C)
 
 
 def test_maintainer_labels_set_the_stage_either_way():

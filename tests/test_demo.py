@@ -14,7 +14,7 @@ import pytest
 
 from bot.sim import demo
 from bot.sim.demo import Clock, DemoOptions, Payloads, run_demo
-from webhooks.context import parse_time, repository_of
+from webhooks.payload import parse_time, repository_of
 
 STAGES_IN_ORDER = [
     "RECEIVED",

@@ -9,7 +9,8 @@ import pytest
 from sqlalchemy import select
 
 from bot.app import create_app
-from bot.appkeys import DB, WORKERS
+from bot.appkeys import DB
+from bot.jobs.worker import WORKERS
 from storage import queue
 from storage.models import Delivery, Job
 from tests.world import OWNER, REPO, github_settings

@@ -10,9 +10,10 @@ from typing import Any
 
 from sqlalchemy import update
 
+from bot.appkeys import DB
 from bot.config import Settings
+from bot.jobs.worker import WORKERS
 from bot.sim.fakegithub import APP_ID, FakeGitHub, generate_app_key
-from bot.appkeys import DB, WORKERS
 from storage import queue
 from storage.models import Delivery, Job
 from storage.types import utcnow

@@ -1,9 +1,9 @@
-"""What every webhook handler gets: the database, GitHub, and the delivery it is working on."""
+"""What every webhook handler gets: the database, GitHub, the delivery it is working on, and the
+products the delivery's repository is registered for."""
 
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
@@ -15,6 +15,7 @@ from bot.tickets.transitions import Cause
 from storage.database import Database, SharedTransaction
 from storage.models import Product
 from storage.products import ProductRepo
+from webhooks.payload import installation_id_of, repository_of, sender_login
 
 T = TypeVar("T")
 PRODUCTS_FOR_REPO = "tinydesk.products_for_repo"
@@ -44,54 +45,6 @@ class HandlerContext:
 
     def is_own_action(self, event: sansio.Event) -> bool:
         return self.bot_login is not None and sender_login(event.data) == self.bot_login
-
-
-def sender_login(data: dict[str, Any]) -> str | None:
-    sender = data.get("sender")
-    return sender.get("login") if isinstance(sender, dict) else None
-
-
-def repository_of(data: dict[str, Any]) -> tuple[str, str] | None:
-    """(owner, name) of the event's repository; payloads differ in which fields they carry."""
-    repo = data.get("repository")
-    if not isinstance(repo, dict):
-        return None
-    owner = repo.get("owner")
-    owner_login = owner.get("login") or owner.get("name") if isinstance(owner, dict) else None
-    name = repo.get("name")
-    if owner_login and name:
-        return str(owner_login), str(name)
-    full_name = repo.get("full_name")
-    if isinstance(full_name, str) and full_name.count("/") >= 1:
-        owner_login, name = full_name.rsplit("/", 2)[-2:]
-        return owner_login, name
-    return None
-
-
-def installation_id_of(data: dict[str, Any]) -> int | None:
-    installation = data.get("installation")
-    if isinstance(installation, dict) and isinstance(installation.get("id"), int):
-        return installation["id"]
-    return None
-
-
-def parse_time(value: Any) -> dt.datetime | None:
-    """GitHub's timestamps: ISO 8601 strings (any offset) or epoch seconds."""
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, (int, float)):
-        return dt.datetime.fromtimestamp(value, dt.UTC)
-    if isinstance(value, str):
-        try:
-            parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            return None
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
-    return None
-
-
-def as_int(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 async def products_for_event(session: AsyncSession, data: dict[str, Any]) -> Sequence[Product]:

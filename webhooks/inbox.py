@@ -17,7 +17,7 @@ import orjson
 from gidgethub import sansio
 
 from bot.github.client import GitHubApp
-from bot.jobs.worker import GiveUp, RetryLater
+from bot.jobs.outcomes import GiveUp, RetryLater
 from storage.database import Database, SharedTransaction
 from storage.models import Delivery
 from webhooks import router

@@ -5,12 +5,13 @@ from __future__ import annotations
 from gidgethub import routing, sansio
 from sqlalchemy import update
 
-from bot.tickets.intake import JOB_CREATE_ISSUE
+from bot.jobs.kinds import JobKind
 from storage import queue
 from storage.models import Job
 from storage.products import ProductRepo
 from storage.types import utcnow
-from webhooks.context import HandlerContext, as_int
+from webhooks.context import HandlerContext
+from webhooks.payload import as_int
 
 router = routing.Router()
 
@@ -32,7 +33,7 @@ async def _resume_waiting_work(session) -> None:
     )
     await session.execute(
         update(Job)
-        .where(Job.state == queue.FAILED, Job.kind == JOB_CREATE_ISSUE)
+        .where(Job.state == queue.FAILED, Job.kind == JobKind.CREATE_ISSUE)
         .values(state=queue.PENDING, attempts=0, next_attempt_at=utcnow())
     )
 

@@ -9,15 +9,16 @@ from gidgethub import routing, sansio
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.github import comments
+from bot.jobs.kinds import JobKind
 from bot.rules import pipeline
-from bot.tickets import transitions
-from bot.github.outbox import JOB_CONFIRM_CLOSE, JOB_REMOVE_LABEL
 from bot.rules.pipeline import Fact
+from bot.tickets import transitions
 from storage.jobs import JobRepo
 from storage.models import Product, Ticket
 from storage.tickets import TicketRepo
 from storage.types import utcnow
-from webhooks.context import HandlerContext, as_int, parse_time, products_for_event, sender_login
+from webhooks.context import HandlerContext, products_for_event
+from webhooks.payload import as_int, parse_time, sender_login
 
 router = routing.Router()
 
@@ -62,7 +63,7 @@ async def _move_issue_tickets(
                 session,
                 tickets,
                 product,
-                pipeline.Event(fact, occurred_at=occurred_at, **facts),
+                pipeline.Signal(fact, occurred_at=occurred_at, **facts),
                 ctx.cause(event),
             )
             if follow_up is not None:
@@ -89,7 +90,7 @@ async def close_tickets_when_issue_closes(event: sansio.Event, *, ctx: HandlerCo
     async def confirm_later(session, product, issue_number, tickets) -> None:
         if fact is Fact.ISSUE_CLOSED_COMPLETED and any(t.issue_closed for t in tickets):
             await JobRepo(session).enqueue(
-                JOB_CONFIRM_CLOSE,
+                JobKind.CONFIRM_CLOSE,
                 {
                     "product_id": product.id,
                     "issue_number": issue_number,
@@ -120,7 +121,7 @@ async def move_tickets_by_maintainer_label(event: sansio.Event, *, ctx: HandlerC
 
     async def remove_label(session, product, issue_number, tickets) -> None:
         await JobRepo(session).enqueue(
-            JOB_REMOVE_LABEL,
+            JobKind.REMOVE_LABEL,
             {"product_id": product.id, "issue_number": issue_number, "name": label["name"]},
         )
 
@@ -148,6 +149,6 @@ async def recover_issue_whose_creation_answer_was_lost(
             session,
             [ticket],
             product,
-            pipeline.Event(Fact.ISSUE_OPENED, occurred_at=parse_time(issue.get("created_at"))),
+            pipeline.Signal(Fact.ISSUE_OPENED, occurred_at=parse_time(issue.get("created_at"))),
             ctx.cause(event),
         )

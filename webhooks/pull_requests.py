@@ -2,75 +2,23 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 from gidgethub import routing, sansio
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.jobs.kinds import JobKind
 from bot.rules import pipeline
-from bot.tickets import transitions
-from bot.rules.linking import pull_request_references
-from bot.github.outbox import JOB_COMMENT_ON_PR
 from bot.rules.pipeline import Fact
+from bot.tickets import transitions
 from storage.github_links import PullRequestLinkRepo
 from storage.jobs import JobRepo
 from storage.models import Product
 from storage.tickets import TicketRepo
-from storage.types import utcnow
-from webhooks.context import HandlerContext, as_int, parse_time, products_for_event, repository_of
-from webhooks.deployments import ship_if_already_deployed
+from webhooks.context import HandlerContext, products_for_event
+from webhooks.links import sync_links
+from webhooks.payload import as_int, parse_time, pr_state, repository_of
+from webhooks.shipping import ship_if_already_deployed
 
 router = routing.Router()
-
-def pr_state(pr: dict) -> str:
-    if pr.get("merged") is True or (pr.get("merged_at") and pr.get("state") == "closed"):
-        return "merged"
-    return "closed" if str(pr.get("state", "open")).lower() == "closed" else "open"
-
-
-@dataclasses.dataclass(frozen=True)
-class LinkSync:
-    issues: list[int]  # ticketed issues the PR is linked to now
-    any_new: bool  # a link was made by this event
-    stale: bool  # a newer event of this PR was seen already: its state wins
-
-
-async def sync_links(
-    session: AsyncSession, product: Product, pr: dict, owner: str, repo: str
-) -> LinkSync:
-    """Store which ticketed issues the PR closes, as of this event (an older event than
-    one already seen changes no link, except to record a merge, which is final)."""
-    number = pr["number"]
-    seen_at = parse_time(pr.get("updated_at")) or utcnow()
-    links = PullRequestLinkRepo(session)
-    existing = {link.issue_number: link for link in await links.for_pr(product.id, number)}
-    linked = set(existing)
-    stale = any(link.updated_at > seen_at for link in existing.values())
-    state = pr_state(pr)
-    any_new = False
-    if not stale or state == "merged":
-        referenced = pull_request_references(pr, owner, repo)
-        tickets = await TicketRepo(session).linked_to_issues(product.id, sorted(referenced))
-        ticketed = sorted({t.issue_number for t in tickets if t.issue_number is not None})
-        if not stale:
-            linked -= set(await links.unlink(product.id, number, keep=ticketed, known=existing))
-        merge_sha = pr.get("merge_commit_sha") if state == "merged" else None
-        for issue_number in ticketed:
-            created, current = await links.upsert(
-                product.id,
-                number,
-                issue_number,
-                state=state,
-                draft=bool(pr.get("draft")),
-                merge_commit_sha=merge_sha,
-                seen_at=seen_at,
-                known=existing.get(issue_number),
-            )
-            any_new = any_new or created
-            stale = stale or not current
-            linked.add(issue_number)
-    return LinkSync(sorted(linked), any_new, stale)
-
 
 async def _handle(event: sansio.Event, ctx: HandlerContext) -> None:
     pr = event.data.get("pull_request")
@@ -88,7 +36,7 @@ async def _handle(event: sansio.Event, ctx: HandlerContext) -> None:
                 continue
             if sync.any_new and pr_state(pr) == "open":
                 await JobRepo(session).enqueue(
-                    JOB_COMMENT_ON_PR,
+                    JobKind.COMMENT_ON_PR,
                     {"product_id": product.id, "pr_number": pr["number"]},
                     dedupe_key=f"prnote:{product.id}:{pr['number']}",
                 )
@@ -101,14 +49,14 @@ async def _handle(event: sansio.Event, ctx: HandlerContext) -> None:
             tickets = await TicketRepo(session).linked_to_issues(product.id, issues, lock=True)
             fact = Fact.DRAFT_PR_LINKED if pr.get("draft") is True else Fact.PR_LINKED
             await transitions.apply(
-                session, tickets, product, pipeline.Event(fact, occurred_at=occurred_at), cause
+                session, tickets, product, pipeline.Signal(fact, occurred_at=occurred_at), cause
             )
             if action == "synchronize":
                 await transitions.apply(
                     session,
                     tickets,
                     product,
-                    pipeline.Event(Fact.PR_UPDATED, occurred_at=occurred_at),
+                    pipeline.Signal(Fact.PR_UPDATED, occurred_at=occurred_at),
                     cause,
                 )
     for product in merged_into:
@@ -122,11 +70,11 @@ async def _closed(
     tickets_repo = TicketRepo(session)
     if pr_state(pr) == "merged":
         tickets = await tickets_repo.linked_to_issues(product.id, issues, lock=True)
-        event = pipeline.Event(
+        signal = pipeline.Signal(
             Fact.PR_MERGED,
             occurred_at=parse_time(pr.get("merged_at")) or parse_time(pr.get("closed_at")),
         )
-        await transitions.apply(session, tickets, product, event, cause)
+        await transitions.apply(session, tickets, product, signal, cause)
         return
     closed_at = parse_time(pr.get("closed_at")) or parse_time(pr.get("updated_at"))
     for issue_number in issues:
@@ -135,10 +83,10 @@ async def _closed(
             for link in await links.for_issue(product.id, issue_number)
         )
         tickets = await tickets_repo.linked_to_issue(product.id, issue_number, lock=True)
-        event = pipeline.Event(
+        signal = pipeline.Signal(
             Fact.PR_CLOSED_UNMERGED, occurred_at=closed_at, other_open_prs=others_open
         )
-        await transitions.apply(session, tickets, product, event, cause)
+        await transitions.apply(session, tickets, product, signal, cause)
 
 
 @router.register("pull_request", action="opened")

@@ -13,11 +13,11 @@ import orjson
 from aiohttp import web
 from gidgethub import BadRequest, ValidationFailure, sansio
 
-from bot.errors import ApiError
 from bot.appkeys import INBOX_WRITER, SETTINGS
+from bot.errors import ApiError
 from bot.jobs.worker import notify_workers
 from storage.deliveries import IncomingDelivery
-from webhooks.context import installation_id_of
+from webhooks.payload import installation_id_of
 
 log = logging.getLogger(__name__)
 routes = web.RouteTableDef()

@@ -5,11 +5,12 @@ from __future__ import annotations
 from gidgethub import routing, sansio
 
 from bot.rules import pipeline
-from bot.tickets import transitions
 from bot.rules.pipeline import Fact
+from bot.tickets import transitions
 from storage.tickets import TicketRepo
-from webhooks.context import HandlerContext, as_int, parse_time, products_for_event, repository_of
-from webhooks.pull_requests import sync_links
+from webhooks.context import HandlerContext, products_for_event
+from webhooks.links import sync_links
+from webhooks.payload import as_int, parse_time, repository_of
 
 router = routing.Router()
 
@@ -50,6 +51,6 @@ async def follow_review_of_linked_pull_request(event: sansio.Event, *, ctx: Hand
                 session,
                 tickets,
                 product,
-                pipeline.Event(fact, occurred_at=occurred_at),
+                pipeline.Signal(fact, occurred_at=occurred_at),
                 ctx.cause(event, pr_number=pr["number"]),
             )

@@ -215,7 +215,7 @@ async def link_ticket_to_issue(request: web.Request) -> web.Response:
             session,
             [ticket],
             product,
-            pipeline.Event(pipeline.Fact.ISSUE_OPENED),
+            pipeline.Signal(pipeline.Fact.ISSUE_OPENED),
             transitions.Cause("staff.linked", actor="admin"),
         )
         # Bring it level with the issue's other tickets, if it has any.
@@ -230,7 +230,7 @@ async def link_ticket_to_issue(request: web.Request) -> web.Response:
                 session,
                 [ticket],
                 product,
-                pipeline.Event(pipeline.Fact.LABEL_APPLIED, target=pipeline.Stage(leader.stage)),
+                pipeline.Signal(pipeline.Fact.LABEL_APPLIED, target=pipeline.Stage(leader.stage)),
                 transitions.Cause("staff.linked", actor="admin"),
             )
         await transitions.request_status_refresh(session, product.id, issue)

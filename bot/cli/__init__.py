@@ -13,14 +13,14 @@ from pathlib import Path
 
 from aiohttp import web
 
-from bot.sim import demo
-from bot.cli import keys as keys_cli
 from bot.app import create_app, warn_if_github_missing
+from bot.cli import keys as keys_cli
+from bot.cli.receive import load_payload, post_delivery
 from bot.config import ConfigError, Settings
 from bot.errors import ApiError
 from bot.logs import configure_logging
+from bot.sim import demo
 from bot.tickets.products import product_view, register_product, validate_product
-from bot.cli.receive import load_payload, post_delivery
 from storage import migrate
 from storage.database import Database
 from storage.products import ProductRepo

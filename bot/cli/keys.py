@@ -9,8 +9,8 @@ import argparse
 import json
 import sys
 
-from bot.tickets.apikeys import create_key, key_view, key_views, revoke_key, validate_key_request
 from bot.config import Settings
+from bot.tickets.apikeys import create_key, key_view, key_views, revoke_key, validate_key_request
 from storage.apikeys import ApiKeyRepo
 from storage.database import Database
 

@@ -18,11 +18,12 @@ from typing import Any
 import aiohttp
 import cachetools
 import jwt
+from aiohttp import web
 from gidgethub import BadRequest, GitHubBroken, HTTPException, RateLimitExceeded
 from gidgethub.aiohttp import GitHubAPI
 from gidgethub.sansio import RateLimit
 
-from bot.jobs.worker import GiveUp, RetryLater
+from bot.jobs.outcomes import GiveUp, RetryLater
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +32,7 @@ JWT_BACKDATE_SECONDS = 60  # clocks drift; GitHub rejects an iat in the future
 JWT_LIFETIME_SECONDS = 9 * 60  # GitHub allows at most 10 minutes
 TOKEN_RENEW_MARGIN = dt.timedelta(minutes=5)
 SECONDARY_LIMIT_WAIT = 60.0
+NOT_FOUND_WAIT = 300.0  # the App may not be installed on the repository yet
 
 
 def app_jwt(app_id: str, private_key: str, *, now: float | None = None) -> str:
@@ -141,6 +143,10 @@ class GitHubApp:
         return self._bot_login
 
 
+# The App's client, or None while GitHub is not configured.
+GITHUB: web.AppKey[GitHubApp | None] = web.AppKey("github")
+
+
 class InstallationClient:
     """Calls on behalf of one installation; a 401 drops the cached token so the retry renews it."""
 
@@ -226,6 +232,21 @@ class GitHubRejected(GiveUp):
         self.status = status
 
 
+class GitHubNotFound(GitHubRetry):
+    """404: gone, or not visible to this installation yet. Callers for whom "gone" is an answer
+    catch it; left alone it is retried later (installing the App on the repository resumes work)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, after=NOT_FOUND_WAIT, status=404)
+
+
+class GitHubUnprocessable(GitHubRejected):
+    """422: GitHub understood the request and refused it (e.g. a label that exists already)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, status=422)
+
+
 def translate(exc: BaseException) -> Exception:
     """Map a failed GitHub call to RetryLater (with GitHub's wait if it said one) or GiveUp."""
     if isinstance(exc, (RetryLater, GiveUp)):
@@ -254,8 +275,9 @@ def translate(exc: BaseException) -> Exception:
         if status == 401:
             return GitHubRetry(message, after=retry_after, status=status)
         if status == 404:
-            # The App may not be installed on the repository yet; installing it resumes work.
-            return GitHubRetry(message, after=300.0, status=status)
+            return GitHubNotFound(message)
+        if status == 422:
+            return GitHubUnprocessable(message)
         return GitHubRejected(message, status=status)
     if isinstance(exc, (aiohttp.ClientError, asyncio.TimeoutError, ConnectionError)):
         return GitHubRetry(f"GitHub unreachable: {type(exc).__name__}: {exc}")

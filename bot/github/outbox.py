@@ -14,13 +14,13 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 
+from bot.config import Settings
 from bot.github import comments
+from bot.github.client import GitHubApp, GitHubNotFound, GitHubUnprocessable, InstallationClient
+from bot.jobs.kinds import JobKind
+from bot.jobs.outcomes import GiveUp, RetryLater
 from bot.rules import ids, pipeline
 from bot.tickets import transitions
-from bot.config import Settings
-from bot.github.client import GitHubApp, GitHubRejected, GitHubRetry, InstallationClient
-from bot.tickets.intake import JOB_CREATE_ISSUE
-from bot.jobs.worker import GiveUp, RetryLater
 from storage.database import Database
 from storage.github_links import PullRequestLinkRepo, StatusCommentRepo
 from storage.models import Job, Product
@@ -29,10 +29,6 @@ from storage.tickets import TicketRepo
 
 log = logging.getLogger(__name__)
 
-JOB_REFRESH_STATUS_COMMENT = transitions.JOB_REFRESH_STATUS_COMMENT
-JOB_COMMENT_ON_PR = "comment_on_pr"
-JOB_REMOVE_LABEL = "remove_label"
-JOB_CONFIRM_CLOSE = "confirm_close"
 NOT_INSTALLED_WAIT = 300.0
 RECONCILE_SCAN_LIMIT = 500
 
@@ -45,11 +41,11 @@ class GitHubOutbox:
         self._labelled_repos: set[str] = set()
         self._issue_locks: dict[tuple[int, int], asyncio.Lock] = {}
         self.handlers: dict[str, Callable[[Job], Awaitable[None]]] = {
-            JOB_CREATE_ISSUE: self.create_issue,
-            JOB_REFRESH_STATUS_COMMENT: self.refresh_status_comment,
-            JOB_COMMENT_ON_PR: self.comment_on_pr,
-            JOB_REMOVE_LABEL: self.remove_label,
-            JOB_CONFIRM_CLOSE: self.confirm_close,
+            JobKind.CREATE_ISSUE: self.create_issue,
+            JobKind.REFRESH_STATUS_COMMENT: self.refresh_status_comment,
+            JobKind.COMMENT_ON_PR: self.comment_on_pr,
+            JobKind.REMOVE_LABEL: self.remove_label,
+            JobKind.CONFIRM_CLOSE: self.confirm_close,
         }
 
     async def handle(self, job: Job) -> None:
@@ -126,9 +122,8 @@ class GitHubOutbox:
                     "description": comments.ISSUE_LABEL_DESCRIPTION,
                 },
             )
-        except GitHubRejected as exc:
-            if exc.status != 422:  # 422: the label exists already
-                raise
+        except GitHubUnprocessable:
+            pass  # the label exists already
         self._labelled_repos.add(key)
 
     async def _find_issue_for(
@@ -166,7 +161,7 @@ class GitHubOutbox:
                 session,
                 [ticket],
                 product,
-                pipeline.Event(pipeline.Fact.ISSUE_OPENED, occurred_at=None),
+                pipeline.Signal(pipeline.Fact.ISSUE_OPENED, occurred_at=None),
                 transitions.Cause("issue.created", pr_number=None),
             )
             if not moved:
@@ -215,9 +210,7 @@ class GitHubOutbox:
                         {**repo, "comment_id": comment_id},
                         data={"body": body},
                     )
-                except GitHubRetry as exc:
-                    if exc.status != 404:
-                        raise
+                except GitHubNotFound:
                     comment_id = None  # someone deleted it: write a new one
             if comment_id is None:
                 created = await gh.post(
@@ -314,7 +307,7 @@ class GitHubOutbox:
                 session,
                 tickets,
                 product,
-                pipeline.Event(
+                pipeline.Signal(
                     pipeline.Fact.ISSUE_CLOSE_CONFIRMED,
                     fix_pending=any(link.state in ("open", "merged") for link in links),
                 ),
@@ -343,6 +336,5 @@ class GitHubOutbox:
                     "name": job.args["name"],
                 },
             )
-        except GitHubRetry as exc:
-            if exc.status != 404:  # already gone
-                raise
+        except GitHubNotFound:
+            pass  # already gone

@@ -26,6 +26,7 @@ from typing import Generic
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.jobs.outcomes import GiveUp, RetryLater
 from storage import queue
 from storage.database import Database, SharedTransaction
 from storage.queue import Row
@@ -34,16 +35,6 @@ from storage.types import utcnow
 log = logging.getLogger(__name__)
 
 
-class RetryLater(Exception):
-    """A transient failure; ``after`` (seconds) overrides the backoff when the cause knows best."""
-
-    def __init__(self, message: str, *, after: float | None = None) -> None:
-        super().__init__(message)
-        self.after = after
-
-
-class GiveUp(Exception):
-    """A failure that retrying cannot fix: park the row as failed now."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -326,9 +317,10 @@ class Workers:
                 return total
 
 
-def notify_workers(app: web.Application) -> None:
-    from bot.appkeys import WORKERS
+WORKERS = web.AppKey("workers", Workers)
 
+
+def notify_workers(app: web.Application) -> None:
     workers = app.get(WORKERS)
     if workers is not None:
         workers.wake()

@@ -95,7 +95,9 @@ class TicketState:
 
 
 @dataclasses.dataclass(frozen=True)
-class Event:
+class Signal:
+    """A fact as the rules see it: what happened, when (GitHub's clock), and its particulars."""
+
     fact: Fact
     occurred_at: dt.datetime | None = None
     # LABEL_APPLIED: the stage the maintainer chose.
@@ -116,20 +118,20 @@ class Decision:
         return bool(self.steps)
 
 
-def decide(state: TicketState, event: Event) -> Decision:
-    """The pipeline's rules: where ``event`` takes a ticket in ``state``.
+def decide(state: TicketState, signal: Signal) -> Decision:
+    """The pipeline's rules: where ``signal`` takes a ticket in ``state``.
 
     Forward facts never move a ticket back, so a late or repeated one is harmless. The
     facts that may move it back (reopen, changes requested, a back-to-review signal, the
     unmerged close of the last open PR) and closing are ignored when they are older than
     the event that set the current stage.
     """
-    stage, fact = state.stage, event.fact
+    stage, fact = state.stage, signal.fact
     keep = Decision(issue_closed=state.issue_closed)
     newer = (
-        event.occurred_at is None
+        signal.occurred_at is None
         or state.stage_event_at is None
-        or event.occurred_at >= state.stage_event_at
+        or signal.occurred_at >= state.stage_event_at
     )
     fix_out = stage is Stage.DEPLOYED or (not state.deployment_tracking and stage is Stage.MERGED)
 
@@ -158,7 +160,7 @@ def decide(state: TicketState, event: Event) -> Decision:
         return Decision(issue_closed=False) if newer else keep
 
     if fact is Fact.PR_CLOSED_UNMERGED:
-        if stage in (Stage.PR_OPEN, Stage.CHANGES_REQUESTED) and not event.other_open_prs and newer:
+        if stage in (Stage.PR_OPEN, Stage.CHANGES_REQUESTED) and not signal.other_open_prs and newer:
             return Decision((Stage.FIX_IN_PROGRESS,), issue_closed=state.issue_closed)
         return keep
 
@@ -172,7 +174,7 @@ def decide(state: TicketState, event: Event) -> Decision:
         return Decision(issue_closed=True)
 
     if fact is Fact.ISSUE_CLOSE_CONFIRMED:
-        if stage is Stage.CLOSED or not state.issue_closed or event.fix_pending:
+        if stage is Stage.CLOSED or not state.issue_closed or signal.fix_pending:
             return keep
         return Decision((Stage.CLOSED,))
 
@@ -182,9 +184,9 @@ def decide(state: TicketState, event: Event) -> Decision:
         return Decision((Stage.CLOSED,))
 
     if fact is Fact.LABEL_APPLIED:
-        if event.target is None or event.target is stage or event.target is Stage.RECEIVED:
+        if signal.target is None or signal.target is stage or signal.target is Stage.RECEIVED:
             return keep
-        return Decision((event.target,), issue_closed=state.issue_closed)
+        return Decision((signal.target,), issue_closed=state.issue_closed)
 
     return keep
 

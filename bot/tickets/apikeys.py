@@ -18,9 +18,9 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.rules import ids
 from bot.errors import ApiError
-from bot.tickets.intake import FieldErrors
+from bot.rules import ids
+from bot.rules.validation import FieldErrors
 from bot.views.timefmt import iso_ms
 from storage.apikeys import LAST_USED_GRANULARITY, ActiveKey, ApiKeyRepo, active_by_hash
 from storage.database import Database

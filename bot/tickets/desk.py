@@ -15,13 +15,14 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.errors import ApiError
 from bot.rules import ids, pipeline
+from bot.rules.desk_status import DESK_STATUSES, STAFF_CLOSED_CAUSE, DeskStatus, staff_status_change
+from bot.rules.pipeline import Stage
+from bot.rules.validation import MAX_BODY_BYTES, MAX_EMAIL, MAX_SUBJECT, FieldErrors, is_email
 from bot.tickets import transitions
 from bot.tickets.apikeys import KeyScope
-from bot.rules.desk_status import DESK_STATUSES, STAFF_CLOSED_CAUSE, DeskStatus, staff_status_change
-from bot.errors import ApiError
-from bot.tickets.intake import MAX_BODY_BYTES, MAX_EMAIL, MAX_SUBJECT, FieldErrors, is_email, open_ticket
-from bot.rules.pipeline import Stage
+from bot.tickets.intake import open_ticket
 from bot.views.timefmt import iso_ms
 from storage import desk_reads
 from storage.desk import DeskRepo, TicketFilters, Visibility
@@ -337,7 +338,7 @@ async def _set_status(
         # Through the pipeline, so the history, the stage and the status comment agree.
         product = await ProductRepo(session).by_id(ticket.product_id) if ticket.product_id else None
         await transitions.apply(
-            session, [ticket], product, pipeline.Event(pipeline.Fact.STAFF_CLOSED),
+            session, [ticket], product, pipeline.Signal(pipeline.Fact.STAFF_CLOSED),
             transitions.Cause(STAFF_CLOSED_CAUSE, actor=scope.name),
         )
     ticket.status = change.status

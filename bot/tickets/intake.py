@@ -1,104 +1,30 @@
-"""Validating what submitters send, and opening a ticket (with its first history entry)."""
+"""Public intake: validating what submitters send, and opening a ticket (with its first history
+entry and the job that opens its GitHub issue)."""
 
 from __future__ import annotations
 
 import dataclasses
-import re
 from typing import Any
-from urllib.parse import urlsplit
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.jobs.kinds import JobKind
 from bot.rules import ids
-from bot.errors import ApiError
 from bot.rules.pipeline import Stage
+from bot.rules.validation import (
+    MAX_BODY_BYTES,
+    MAX_EMAIL,
+    MAX_NAME,
+    MAX_SCREENSHOTS,
+    MAX_SUBJECT,
+    FieldErrors,
+    is_email,
+    is_web_url,
+)
 from storage.jobs import JobRepo
 from storage.models import Product, StageTransition, Ticket, TicketTag
 from storage.tickets import TicketRepo
 from storage.types import utcnow
-
-MAX_SUBJECT = 256
-MAX_BODY_BYTES = 64 * 1024
-MAX_NAME = 200
-MAX_EMAIL = 320
-MAX_SCREENSHOTS = 3
-MAX_URL = 2048
-
-JOB_CREATE_ISSUE = "create_issue"
-
-_EMAIL = re.compile(
-    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@"
-    r"(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
-)
-
-
-def is_email(value: str) -> bool:
-    return len(value) <= MAX_EMAIL and bool(_EMAIL.match(value)) and ".." not in value
-
-
-def is_web_url(value: str) -> bool:
-    if len(value) > MAX_URL or any(c.isspace() for c in value):
-        return False
-    try:
-        parts = urlsplit(value)
-    except ValueError:
-        return False
-    return parts.scheme in ("http", "https") and bool(parts.hostname)
-
-
-class FieldErrors:
-    """Collects every failing field, so a client fixes them all in one round."""
-
-    def __init__(self) -> None:
-        self.fields: dict[str, str] = {}
-
-    def add(self, field: str, message: str) -> None:
-        self.fields.setdefault(field, message)
-
-    def required_text(
-        self,
-        data: dict[str, Any],
-        field: str,
-        *,
-        max_chars: int | None = None,
-        max_bytes: int | None = None,
-        strip: bool = True,
-    ) -> str | None:
-        value = data.get(field)
-        if value is None or (isinstance(value, str) and not value.strip()):
-            self.add(field, f"{field} is required")
-            return None
-        return self._text(field, value, max_chars=max_chars, max_bytes=max_bytes, strip=strip)
-
-    def optional_text(
-        self, data: dict[str, Any], field: str, *, max_chars: int | None = None
-    ) -> str | None:
-        value = data.get(field)
-        if value is None or (isinstance(value, str) and not value.strip()):
-            return None
-        return self._text(field, value, max_chars=max_chars, max_bytes=None, strip=True)
-
-    def _text(self, field, value, *, max_chars, max_bytes, strip) -> str | None:
-        if not isinstance(value, str):
-            self.add(field, f"{field} must be a string")
-            return None
-        if "\x00" in value:
-            self.add(field, f"{field} must not contain NUL characters")
-            return None
-        if strip:
-            value = value.strip()
-        if max_chars is not None and len(value) > max_chars:
-            self.add(field, f"{field} must be at most {max_chars} characters")
-            return None
-        if max_bytes is not None and len(value.encode("utf-8")) > max_bytes:
-            self.add(field, f"{field} must be at most {max_bytes // 1024} KiB")
-            return None
-        return value
-
-    def raise_if_any(self, hint: str) -> None:
-        if self.fields:
-            raise ApiError(400, "Validation failed", hint, fields=self.fields)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -211,6 +137,6 @@ async def open_ticket(
     )
     if product is not None and not is_test:
         await JobRepo(session).enqueue(
-            JOB_CREATE_ISSUE, {"ticket_id": ticket.id}, dedupe_key=f"issue:{ticket.id}"
+            JobKind.CREATE_ISSUE, {"ticket_id": ticket.id}, dedupe_key=f"issue:{ticket.id}"
         )
     return OpenedTicket(ticket, token)

@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.errors import ApiError
-from bot.tickets.intake import FieldErrors
+from bot.rules.validation import FieldErrors
 from bot.views.timefmt import iso_ms
 from storage.models import Product
 from storage.products import ProductRepo

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.jobs.kinds import JobKind
 from bot.rules import pipeline
 from bot.rules.desk_status import resolved_at_for, status_for_stage_change
 from bot.rules.pipeline import Stage
@@ -19,8 +20,6 @@ from storage.jobs import JobRepo
 from storage.models import Product, StageTransition, Ticket
 from storage.tickets import TicketRepo
 from storage.types import utcnow
-
-JOB_REFRESH_STATUS_COMMENT = "refresh_status_comment"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -39,7 +38,7 @@ async def apply(
     session: AsyncSession,
     tickets: Sequence[Ticket],
     product: Product | None,
-    event: pipeline.Event,
+    signal: pipeline.Signal,
     cause: Cause,
 ) -> list[Ticket]:
     """Move each ticket as the rules say; returns the tickets that moved."""
@@ -54,7 +53,7 @@ async def apply(
             issue_closed=ticket.issue_closed,
             deployment_tracking=tracking,
         )
-        decision = pipeline.decide(state, event)
+        decision = pipeline.decide(state, signal)
         ticket.issue_closed = decision.issue_closed
         if not decision.moves:
             continue
@@ -68,7 +67,7 @@ async def apply(
                     at=now,
                     cause=cause.name,
                     description=pipeline.describe(
-                        event.fact, step, pr=cause.pr_number, environment=cause.environment
+                        signal.fact, step, pr=cause.pr_number, environment=cause.environment
                     ),
                     delivery_id=cause.delivery_id,
                     actor=cause.actor,
@@ -83,7 +82,7 @@ async def apply(
             )
             ticket.resolved_at = resolved_at_for(old_status, ticket.status, ticket.resolved_at, now)
         ticket.stage = current
-        ticket.stage_event_at = _latest(ticket.stage_event_at, event.occurred_at) or now
+        ticket.stage_event_at = _latest(ticket.stage_event_at, signal.occurred_at) or now
         ticket.updated_at = now
         moved.append(ticket)
     for product_id, issue_number in {(t.product_id, t.issue_number) for t in moved}:
@@ -94,7 +93,7 @@ async def apply(
 
 async def request_status_refresh(session: AsyncSession, product_id: int, issue_number: int) -> None:
     await JobRepo(session).enqueue(
-        JOB_REFRESH_STATUS_COMMENT,
+        JobKind.REFRESH_STATUS_COMMENT,
         {"product_id": product_id, "issue_number": issue_number},
         dedupe_key=f"status:{product_id}:{issue_number}",
     )

@@ -1,0 +1,15 @@
+"""The kinds of outbox job: each is one thing TinyDesk does on GitHub (bot/github/outbox.py)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class JobKind(StrEnum):
+    """Stored in ``jobs.kind``; a job's ``args`` are the ids its handler needs."""
+
+    CREATE_ISSUE = "create_issue"
+    REFRESH_STATUS_COMMENT = "refresh_status_comment"
+    COMMENT_ON_PR = "comment_on_pr"
+    REMOVE_LABEL = "remove_label"
+    CONFIRM_CLOSE = "confirm_close"
