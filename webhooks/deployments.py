@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from gidgethub import routing, sansio
 from sqlalchemy import select
 
@@ -14,11 +16,12 @@ from webhooks.shipping import Shipment, ship
 
 router = routing.Router()
 
-def is_production(product: Product, environment: str | None, deployment: dict) -> bool:
+def is_production(product: Product, environment: str | None, deployment: dict[str, Any]) -> bool:
     if deployment.get("production_environment") is True:
         return True
-    wanted = {e.lower() for e in product.production_environments}
-    return bool(environment) and environment.lower() in wanted
+    if not environment:
+        return False
+    return environment.lower() in {e.lower() for e in product.production_environments}
 
 
 @router.register("deployment_status")  # any action: deliveries from before 2020 carry none

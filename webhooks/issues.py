@@ -136,7 +136,7 @@ async def recover_issue_whose_creation_answer_was_lost(
     from GitHub, link it now (the outbox job would find it too, later)."""
     issue = _issue(event)
     number = comments.marked_ticket(issue.get("body")) if issue else None
-    if number is None:
+    if issue is None or number is None:
         return
     async with ctx.db.begin() as session:
         ticket = await TicketRepo(session).by_number(number)

@@ -1,6 +1,6 @@
 """``tinydesk keys create | list | revoke``: desk API keys from the command line.
 
-``bot.cli.build_parser`` calls ``register(commands)``; the work is done by ``bot.apikeys``.
+``bot.cli.build_parser`` calls ``register(commands)``; the work is done by ``bot.tickets.apikeys``.
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ import argparse
 import json
 import sys
 
+from bot.cli.serve import run_with_db
 from bot.config import Settings
 from bot.tickets.apikeys import create_key, key_view, key_views, revoke_key, validate_key_request
 from storage.apikeys import ApiKeyRepo
@@ -43,13 +44,6 @@ def register(commands: argparse._SubParsersAction) -> None:
     revoke.set_defaults(func=cmd_keys_revoke)
 
 
-def _run(settings: Settings, work) -> int:
-    # Imported here: bot.cli imports this module while it builds its parser.
-    from bot.cli import run_with_db
-
-    return run_with_db(settings, work)
-
-
 def cmd_keys_create(args: argparse.Namespace, settings: Settings) -> int:
     async def work(db: Database) -> int:
         request = validate_key_request(
@@ -68,7 +62,7 @@ def cmd_keys_create(args: argparse.Namespace, settings: Settings) -> int:
         print(created.secret)
         return 0
 
-    return _run(settings, work)
+    return run_with_db(settings, work)
 
 
 def cmd_keys_list(args: argparse.Namespace, settings: Settings) -> int:
@@ -89,7 +83,7 @@ def cmd_keys_list(args: argparse.Namespace, settings: Settings) -> int:
             print(f"{v['id']}  {v['prefix']}…  {v['name']}  ({details})")
         return 0
 
-    return _run(settings, work)
+    return run_with_db(settings, work)
 
 
 def cmd_keys_revoke(args: argparse.Namespace, settings: Settings) -> int:
@@ -99,4 +93,4 @@ def cmd_keys_revoke(args: argparse.Namespace, settings: Settings) -> int:
         print(f"revoked {api_key.public_id} ({api_key.name})")
         return 0
 
-    return _run(settings, work)
+    return run_with_db(settings, work)

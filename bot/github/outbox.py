@@ -279,14 +279,11 @@ class GitHubOutbox:
         if job.attempts > 1:
             existing = await self._find_comment(gh, repo, pr_number, comments.PR_MARKER)
         if existing is None:
+            issue_numbers = sorted({t.issue_number for t in tickets if t.issue_number is not None})
             await gh.post(
                 "/repos/{owner}/{repo}/issues/{issue_number}/comments",
                 {**repo, "issue_number": pr_number},
-                data={
-                    "body": comments.pr_link_comment(
-                        public_ids, sorted({t.issue_number for t in tickets})
-                    )
-                },
+                data={"body": comments.pr_link_comment(public_ids, issue_numbers)},
             )
         async with self.db.begin() as session:
             for link in await PullRequestLinkRepo(session).for_pr(product_id, pr_number):

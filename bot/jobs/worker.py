@@ -70,7 +70,7 @@ class QueueWorker(Generic[Row]):
         linger_seconds: float = 0.0,
     ) -> None:
         self.db = db
-        self.model = model
+        self.model: type[Row] = model
         self.handler = handler
         self.name = name
         self.policy = policy

@@ -8,6 +8,7 @@ resolve, resolves, resolved; any case, an optional colon) is followed by ``#12``
 from __future__ import annotations
 
 import re
+from typing import Any
 
 KEYWORDS = ("close", "closes", "closed", "fix", "fixes", "fixed", "resolve", "resolves", "resolved")
 
@@ -38,7 +39,7 @@ def closing_references(text: str | None, owner: str, repo: str) -> set[int]:
     return {n for n in numbers if 0 < n < 2**31}
 
 
-def pull_request_references(pull_request: dict, owner: str, repo: str) -> set[int]:
+def pull_request_references(pull_request: dict[str, Any], owner: str, repo: str) -> set[int]:
     """Closing references in a PR payload's title and body (either may be null or absent)."""
     title = pull_request.get("title") or ""
     body = pull_request.get("body") or ""

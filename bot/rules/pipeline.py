@@ -160,7 +160,8 @@ def decide(state: TicketState, signal: Signal) -> Decision:
         return Decision(issue_closed=False) if newer else keep
 
     if fact is Fact.PR_CLOSED_UNMERGED:
-        if stage in (Stage.PR_OPEN, Stage.CHANGES_REQUESTED) and not signal.other_open_prs and newer:
+        in_review = stage in (Stage.PR_OPEN, Stage.CHANGES_REQUESTED)
+        if in_review and not signal.other_open_prs and newer:
             return Decision((Stage.FIX_IN_PROGRESS,), issue_closed=state.issue_closed)
         return keep
 

@@ -70,7 +70,15 @@ class FieldErrors:
             return None
         return self._text(field, value, max_chars=max_chars, max_bytes=None, strip=True)
 
-    def _text(self, field, value, *, max_chars, max_bytes, strip) -> str | None:
+    def _text(
+        self,
+        field: str,
+        value: object,
+        *,
+        max_chars: int | None,
+        max_bytes: int | None,
+        strip: bool,
+    ) -> str | None:
         if not isinstance(value, str):
             self.add(field, f"{field} must be a string")
             return None

@@ -1,0 +1,117 @@
+"""``tinydesk serve`` and ``tinydesk db upgrade | current``, and ``run_with_db``, which every
+command that needs the database runs its work in."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+
+from bot.app import create_app, warn_if_github_missing
+from bot.config import Settings
+from bot.errors import ApiError
+from bot.logs import configure_logging
+from storage import migrate
+from storage.database import Database
+
+log = logging.getLogger("tinydesk")
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    serve = commands.add_parser("serve", help="run the web server (and its workers)")
+    serve.add_argument("--host", help="interface to listen on (default 0.0.0.0)")
+    serve.add_argument("--port", type=int, help="port to listen on (default $PORT or 8000)")
+    serve.set_defaults(func=cmd_serve)
+
+    db = commands.add_parser("db", help="database schema").add_subparsers(metavar="ACTION")
+    upgrade = db.add_parser("upgrade", help="create or upgrade the schema to the newest revision")
+    upgrade.set_defaults(func=cmd_db_upgrade)
+    current = db.add_parser("current", help="print the schema revision of the database")
+    current.set_defaults(func=cmd_db_current)
+
+
+def run_with_db(settings: Settings, work: Callable[[Database], Awaitable[int]]) -> int:
+    """Open the database, bring its schema up to date, run ``work``, close it."""
+
+    async def runner() -> int:
+        db = Database(settings.database_url, pool_size=2)
+        try:
+            await migrate.upgrade(db.engine)
+            return await work(db)
+        finally:
+            await db.dispose()
+
+    try:
+        return asyncio.run(runner())
+    except ApiError as exc:
+        print(f"tinydesk: {exc.error}" + (f" ({exc.hint})" if exc.hint else ""), file=sys.stderr)
+        for field, message in exc.extra.get("fields", {}).items():
+            print(f"  {field}: {message}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"tinydesk: cannot reach the database: {exc}", file=sys.stderr)
+        return 1
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    configure_logging(settings.log_level)
+    host = args.host or settings.host
+    port = args.port if args.port is not None else settings.port
+
+    async def upgraded(_db: Database) -> int:
+        log.info("database schema is at revision %s", migrate.head_revision())
+        return 0
+
+    if run_with_db(settings, upgraded):
+        return 1
+    warn_if_github_missing(settings)
+    app = create_app(settings)
+
+    async def announce(_app: web.Application) -> None:
+        shown = "localhost" if host in ("0.0.0.0", "::") else host
+        log.info(
+            "TinyDesk listening on http://%s:%s (database %s)",
+            shown,
+            port,
+            _redact(settings.database_url),
+        )
+
+    app.on_startup.append(announce)
+    web.run_app(app, host=host, port=port, print=None, access_log=None)
+    return 0
+
+
+def _redact(url: str) -> str:
+    """A database URL without its password, for logs."""
+    scheme, sep, rest = url.partition("://")
+    if "@" in rest:
+        credentials, _, host = rest.rpartition("@")
+        user = credentials.split(":", 1)[0]
+        return f"{scheme}{sep}{user}:***@{host}" if ":" in credentials else url
+    return url
+
+
+def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
+    async def work(db: Database) -> int:
+        print(f"database is at revision {await migrate.current_revision(db.engine)}")
+        return 0
+
+    return run_with_db(settings, work)
+
+
+def cmd_db_current(args: argparse.Namespace, settings: Settings) -> int:
+    async def work() -> int:
+        db = Database(settings.database_url, pool_size=1)
+        try:
+            current = await migrate.current_revision(db.engine)
+        finally:
+            await db.dispose()
+        head = migrate.head_revision()
+        print(f"{current or 'empty'} (newest: {head})")
+        return 0
+
+    return asyncio.run(work())
