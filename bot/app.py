@@ -10,16 +10,15 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from bot import __version__
-from bot.api import openapi
-from bot.api import admin, admin_keys, desk, public
-from bot.config import Settings
-from bot.errors import error_middleware
-from bot.github.client import GitHubApp, client_session
+from bot.api import admin, admin_keys, desk, openapi, public
 from bot.appkeys import DB, GITHUB, INBOX_WRITER, RATE_LIMITER, SETTINGS, WORKERS
+from bot.config import Settings
+from bot.github.client import GitHubApp, client_session
 from bot.github.outbox import GitHubOutbox
+from bot.http.middleware import add_security_headers, error_middleware
 from bot.http.ratelimit import RateLimiter, attach_rate_limit_headers
-from bot.web import setup_pages
 from bot.jobs.worker import QueueWorker, Workers
+from bot.web import setup_pages
 from storage import queue
 from storage.database import Database
 from storage.deliveries import InboxWriter
@@ -71,6 +70,7 @@ def create_app(settings: Settings, *, db: Database | None = None) -> web.Applica
     app[SETTINGS] = settings
     app[RATE_LIMITER] = RateLimiter()
     app.on_response_prepare.append(attach_rate_limit_headers)
+    app.on_response_prepare.append(add_security_headers)
 
     async def database_ctx(app: web.Application) -> AsyncIterator[None]:
         owned = db is None

@@ -2,49 +2,23 @@
 
 from __future__ import annotations
 
-import secrets
-
 from aiohttp import web
 
+from bot.appkeys import DB
+from bot.errors import ApiError
+from bot.http.auth import require_admin
+from bot.http.bodies import read_json_object
+from bot.jobs.worker import notify_workers
 from bot.rules import ids, pipeline
 from bot.tickets import transitions
-from bot.errors import ApiError
-from bot.http.bodies import read_json_object
-from bot.appkeys import DB, SETTINGS
 from bot.tickets.products import product_view, register_product, validate_product
 from bot.views.timefmt import iso_ms
-from bot.jobs.worker import notify_workers
 from storage import queue
 from storage.models import Delivery, Job
 from storage.products import ProductRepo
 from storage.tickets import TicketRepo
 
 routes = web.RouteTableDef()
-
-
-def bearer_token(request: web.Request) -> str | None:
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        return None
-    return token.strip()
-
-
-def require_admin(request: web.Request) -> None:
-    expected = request.app[SETTINGS].admin_token
-    if not expected:
-        raise ApiError(
-            403,
-            "Admin API disabled",
-            "Set TINYDESK_ADMIN_TOKEN on the server to turn the admin API on.",
-        )
-    token = bearer_token(request)
-    if token is None or not secrets.compare_digest(token.encode(), expected.encode()):
-        raise ApiError(
-            401,
-            "Unauthorized",
-            "Send the admin token as `Authorization: Bearer <TINYDESK_ADMIN_TOKEN>`.",
-            headers={"WWW-Authenticate": 'Bearer realm="tinydesk-admin"'},
-        )
 
 
 @web.middleware

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot.tickets.apikeys import create_key, key_view, key_views, revoke_key, validate_key_request
-from bot.http.bodies import read_json_object
 from bot.appkeys import DB
+from bot.http.bodies import read_json_object
+from bot.tickets.apikeys import create_key, key_view, key_views, revoke_key, validate_key_request
 from storage.apikeys import ApiKeyRepo
 
 routes = web.RouteTableDef()

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot.tickets import desk
-from bot.api.admin import bearer_token
-from bot.tickets.apikeys import KeyScope, authenticate
-from bot.errors import ApiError
-from bot.http.bodies import json_response, read_json_object
 from bot.appkeys import DB, SETTINGS
-from bot.http.ratelimit import client_address, enforce
+from bot.http.auth import require_desk_key
+from bot.http.bodies import json_response, read_json_object
+from bot.http.cursor import decode_cursor, encode_cursor
+from bot.http.ratelimit import enforce
 from bot.jobs.worker import notify_workers
+from bot.tickets import desk
+from bot.tickets.apikeys import KeyScope
 from storage import desk_reads
 from storage.desk import DeskRepo
 from storage.types import utcnow
@@ -24,10 +24,6 @@ routes = web.RouteTableDef()
 
 DESK_PREFIX = "/api/v1/"
 DESK_KEY = web.RequestKey("desk_key", KeyScope)
-UNAUTHORIZED_HINT = (
-    "Send a desk API key as `Authorization: Bearer td_live_…`; an admin creates one with "
-    "`tinydesk keys create --name NAME`. Revoked keys stop working at once."
-)
 
 
 @web.middleware
@@ -35,20 +31,7 @@ async def desk_middleware(request: web.Request, handler):
     """Key auth and the per-key request limit for everything under /api/v1/."""
     if not request.path.startswith(DESK_PREFIX):
         return await handler(request)
-    limits = request.app[SETTINGS].rate_limits
-    scope = await authenticate(request.app[DB], bearer_token(request))
-    if scope is None:
-        # Failed attempts are limited per address, so they too carry the headers.
-        bucket = f"desk-anonymous:{client_address(request)}"
-        enforce(request, bucket, limits.desk_requests_per_minute)
-        raise ApiError(
-            401,
-            "Unauthorized",
-            UNAUTHORIZED_HINT,
-            headers={"WWW-Authenticate": 'Bearer realm="tinydesk-desk"'},
-        )
-    enforce(request, f"desk:{scope.key_id}", limits.desk_requests_per_minute)
-    request[DESK_KEY] = scope
+    request[DESK_KEY] = await require_desk_key(request)
     return await handler(request)
 
 
@@ -78,7 +61,7 @@ async def list_tickets(request: web.Request) -> web.Response:
     filters = desk.validate_filters(request.query)
     limit = desk.parse_limit(request.query.get("limit"))
     cursor = request.query.get("cursor")
-    before_id = desk.decode_cursor(cursor) if cursor else None
+    before_id = decode_cursor(cursor) if cursor else None
     # One statement for the page and its tags; one extra row tells whether another page exists.
     reader = request.app[DB].reader
     rows = await desk_reads.page(
@@ -87,7 +70,7 @@ async def list_tickets(request: web.Request) -> web.Response:
     page, has_more = rows[:limit], len(rows) > limit
     body: dict = {"tickets": [desk.ticket_summary(t) for t in page], "hasMore": has_more}
     if has_more:
-        body["nextCursor"] = desk.encode_cursor(page[-1].id)
+        body["nextCursor"] = encode_cursor(page[-1].id)
     return json_response(body)
 
 

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot.rules import ids
+from bot.appkeys import DB, SETTINGS
 from bot.errors import ApiError
 from bot.http.bodies import json_response, read_json_object
-from bot.tickets.intake import open_ticket, validate_submission
-from bot.appkeys import DB, SETTINGS
 from bot.http.ratelimit import limit_public_creates, limit_public_reads
-from bot.views.timefmt import iso_ms
-from bot.views.public import public_ticket
 from bot.jobs.worker import notify_workers
+from bot.rules import ids
+from bot.tickets.intake import open_ticket, validate_submission
+from bot.views.public import public_ticket
+from bot.views.timefmt import iso_ms
 from storage import tracking
 from storage.products import ProductRepo
 

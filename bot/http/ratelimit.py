@@ -19,8 +19,8 @@ from collections.abc import Callable
 
 from aiohttp import web
 
-from bot.errors import ApiError
 from bot.appkeys import RATE_LIMITER, SETTINGS
+from bot.errors import ApiError
 
 WINDOW_SECONDS = 60
 TOO_MANY_REQUESTS = "Too many requests"
@@ -90,7 +90,7 @@ def enforce(request: web.Request, bucket: str, limit: int) -> RateDecision | Non
     """
     if limit <= 0:
         return None
-    decision = request.app[RATE_LIMITER].hit(bucket, limit)
+    decision = request.config_dict[RATE_LIMITER].hit(bucket, limit)
     shown = request.get(RATE_DECISION)
     if shown is None or not decision.allowed or decision.remaining < shown.remaining:
         request[RATE_DECISION] = decision
@@ -121,7 +121,7 @@ def client_address(request: web.Request) -> str:
     """Who a public caller is: the connecting address, or, behind a trusted proxy, the
     address that proxy saw (the last ``X-Forwarded-For`` entry, which it appended itself;
     earlier entries are whatever the client chose to send)."""
-    if request.app[SETTINGS].trust_forwarded_for:
+    if request.config_dict[SETTINGS].trust_forwarded_for:
         forwarded = [a.strip() for a in request.headers.get("X-Forwarded-For", "").split(",")]
         forwarded = [a for a in forwarded if a]
         if forwarded:
@@ -131,11 +131,11 @@ def client_address(request: web.Request) -> str:
 
 def limit_public_creates(request: web.Request) -> None:
     """POST /api/tickets: ``public_creates_per_minute`` per client address."""
-    limit = request.app[SETTINGS].rate_limits.public_creates_per_minute
+    limit = request.config_dict[SETTINGS].rate_limits.public_creates_per_minute
     enforce(request, f"public-create:{client_address(request)}", limit)
 
 
 def limit_public_reads(request: web.Request) -> None:
     """GET /api/tickets/{publicId}: ``public_reads_per_minute`` per client address."""
-    limit = request.app[SETTINGS].rate_limits.public_reads_per_minute
+    limit = request.config_dict[SETTINGS].rate_limits.public_reads_per_minute
     enforce(request, f"public-read:{client_address(request)}", limit)
