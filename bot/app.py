@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 
 from bot import __version__
-from bot.api import admin, admin_keys, desk, openapi, public
+from bot.api import admin, desk, openapi, public
 from bot.appkeys import DB, GITHUB, INBOX_WRITER, RATE_LIMITER, SETTINGS, WORKERS
 from bot.config import Settings
 from bot.github.client import GitHubApp, client_session
@@ -64,7 +65,7 @@ async def healthz(request: web.Request) -> web.Response:
 def create_app(settings: Settings, *, db: Database | None = None) -> web.Application:
     """The whole TinyDesk server. ``db`` is given by tests that own the database."""
     app = web.Application(
-        middlewares=[error_middleware, admin.admin_auth_middleware, desk.desk_middleware],
+        middlewares=[error_middleware],
         client_max_size=CLIENT_MAX_SIZE,
     )
     app[SETTINGS] = settings
@@ -87,15 +88,25 @@ def create_app(settings: Settings, *, db: Database | None = None) -> web.Applica
     app.cleanup_ctx.append(inbox_writer_ctx)
     app.cleanup_ctx.append(github_ctx)
     app.cleanup_ctx.append(workers_ctx)
+    # Every route, by audience. The desk and admin APIs are sub-applications, so their guard
+    # (a desk key, the admin token) runs on every request under their prefix and nowhere else.
     app.router.add_get("/healthz", healthz)
-    app.router.add_routes(public.routes)
-    app.router.add_routes(admin.routes)
-    app.router.add_routes(receiver.routes)
-    setup_pages(app)
-    app.router.add_routes(admin_keys.routes)
-    app.router.add_routes(desk.routes)
     app.router.add_routes(openapi.routes)
+    app.router.add_routes(receiver.routes)
+    app.router.add_routes(public.routes)
+    app.add_subapp(desk.PREFIX, guarded(desk.routes, desk.require_desk_key))
+    app.add_subapp(admin.PREFIX, guarded(admin.routes, admin.require_admin_token))
+    setup_pages(app)
     return app
+
+
+def guarded(routes: Iterable[web.AbstractRouteDef], guard: Middleware) -> web.Application:
+    """A sub-application of ``routes`` whose ``guard`` middleware sees each of its requests,
+    unknown paths and methods included. Its handlers read the app's keys through
+    ``request.config_dict``."""
+    sub = web.Application(middlewares=[guard])
+    sub.router.add_routes(routes)
+    return sub
 
 
 async def inbox_writer_ctx(app: web.Application) -> AsyncIterator[None]:

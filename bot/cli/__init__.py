@@ -19,7 +19,8 @@ from bot.app import create_app, warn_if_github_missing
 from bot.config import ConfigError, Settings
 from bot.errors import ApiError
 from bot.logs import configure_logging
-from bot.tickets.products import product_view, register_product, validate_product
+from bot.tickets.products import register_product, validate_product
+from bot.views.admin import product_view
 from bot.cli.receive import load_payload, post_delivery
 from storage import migrate
 from storage.database import Database

@@ -9,7 +9,8 @@ import argparse
 import json
 import sys
 
-from bot.tickets.apikeys import create_key, key_view, key_views, revoke_key, validate_key_request
+from bot.tickets.apikeys import create_key, revoke_key, validate_key_request
+from bot.views.admin import key_view, key_views
 from bot.config import Settings
 from storage.apikeys import ApiKeyRepo
 from storage.database import Database

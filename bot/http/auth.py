@@ -44,7 +44,7 @@ def require_admin(request: web.Request) -> None:
         )
 
 
-async def require_desk_key(request: web.Request) -> KeyScope:
+async def authenticate_desk_key(request: web.Request) -> KeyScope:
     """The desk key the request carries, counted against its per-minute limit; 401 without one."""
     limits = request.config_dict[SETTINGS].rate_limits
     scope = await authenticate(request.config_dict[DB], bearer_token(request))

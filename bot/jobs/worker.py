@@ -23,7 +23,7 @@ import random
 from collections.abc import Awaitable, Callable
 from typing import Generic
 
-from aiohttp import web
+from aiohttp import ChainMapProxy, web
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import queue
@@ -326,7 +326,7 @@ class Workers:
                 return total
 
 
-def notify_workers(app: web.Application) -> None:
+def notify_workers(app: web.Application | ChainMapProxy) -> None:
     from bot.appkeys import WORKERS
 
     workers = app.get(WORKERS)

@@ -15,8 +15,6 @@ from aiohttp import web
 from bot import __version__
 from bot.api.openapi import admin, desk, operations, parts, public
 
-routes = web.RouteTableDef()
-
 SPEC: dict[str, Any] = {
     "openapi": "3.1.0",
     "info": {
@@ -74,6 +72,8 @@ def spec() -> dict[str, Any]:
     return copy.deepcopy(SPEC)
 
 
-@routes.get("/api/openapi.json")
 async def openapi_document(request: web.Request) -> web.Response:
     return web.json_response(SPEC)
+
+
+routes = [web.get("/api/openapi.json", openapi_document)]

@@ -17,7 +17,7 @@ from bot.api.openapi.parts import (
 from bot.tickets.apikeys import MAX_NAME as MAX_KEY_NAME
 from bot.tickets.products import MAX_SLUG, SLUG
 
-ADMIN = [{"adminToken": []}]
+ADMIN: list[dict[str, list[str]]] = [{"adminToken": []}]
 QUEUE_QUERY = [
     {"name": "state", "in": "query", "required": False,
      "schema": {"$ref": "#/components/schemas/QueueItemState"}},

@@ -38,7 +38,7 @@ TAGS = {
     "maxItems": MAX_TAGS,
 }
 
-DESK = [{"deskKey": []}]
+DESK: list[dict[str, list[str]]] = [{"deskKey": []}]
 TICKET_ID_PARAM = {
     "name": "id",
     "in": "path",
