@@ -118,9 +118,11 @@ async def attach_rate_limit_headers(request: web.Request, response: web.StreamRe
 
 
 def client_address(request: web.Request) -> str:
-    """Who a public caller is: the connecting address, or, behind a trusted proxy, the
-    address that proxy saw (the last ``X-Forwarded-For`` entry, which it appended itself;
-    earlier entries are whatever the client chose to send)."""
+    """Who the caller is, for every per-address limit (the public API, failed desk keys, the
+    admin sign-in throttle): the connecting address; or, behind TINYDESK_TRUST_PROXY, the
+    last untrusted hop, which is the last ``X-Forwarded-For`` entry: the address our proxy
+    saw and appended itself. Earlier entries are whatever the client chose to send, so they
+    never count (a client could otherwise be a new caller on every request)."""
     if request.config_dict[SETTINGS].trust_forwarded_for:
         forwarded = [a.strip() for a in request.headers.get("X-Forwarded-For", "").split(",")]
         forwarded = [a for a in forwarded if a]

@@ -10,13 +10,13 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from bot.appkeys import SETTINGS
+from bot.http.ratelimit import client_address
 from bot.web.html import Html, fragment, join, page, path
 from bot.web.sessions import (
     CSRF_FIELD,
     SESSIONS,
     SIGN_IN_COOKIE,
     AdminSession,
-    client_address,
     csrf_ok,
     current_session,
     end_session,

@@ -195,12 +195,3 @@ def sign_in_csrf_ok(request: web.Request, submitted: object) -> bool:
         and isinstance(submitted, str)
         and secrets.compare_digest(submitted.encode(), cookie.encode())
     )
-
-
-def client_address(request: web.Request) -> str:
-    """Who is signing in, for the throttle: the peer, or the proxy's X-Forwarded-For if trusted."""
-    if request.app[SETTINGS].trust_forwarded_for:
-        forwarded = request.headers.get("X-Forwarded-For", "").split(",")[0].strip()
-        if forwarded:
-            return forwarded
-    return request.remote or "unknown"
