@@ -392,7 +392,8 @@ def million(cfg: Config) -> list[dict]:
         log(f"  seeded in {seconds:.0f} s, database {size:.0f} MB")
         # Where page 500 starts, with and without filters (cursors are opaque to clients;
         # the benchmark makes them as the server does).
-        from bot.tickets.desk import DEFAULT_LIMIT, encode_cursor
+        from bot.http.cursor import encode_cursor
+        from bot.tickets.desk import DEFAULT_LIMIT
 
         def cursor_for(where: str) -> str:
             last = asyncio.run(seed.scalar(

@@ -5,23 +5,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 
 from bot import __version__
-from bot.api import openapi
-from bot.api import admin, admin_keys, desk, public
+from bot.api import admin, desk, openapi, public
+from bot.appkeys import DB, INBOX_WRITER, SETTINGS
 from bot.config import Settings
-from bot.errors import error_middleware
-from bot.github.client import GitHubApp, client_session
-from bot.appkeys import DB, INBOX_WRITER, RATE_LIMITER, SETTINGS
-from bot.github.client import GITHUB
-from bot.jobs.worker import WORKERS
+from bot.github.client import GITHUB, GitHubApp, client_session
 from bot.github.outbox import GitHubOutbox
-from bot.http.ratelimit import RateLimiter, attach_rate_limit_headers
+from bot.http.middleware import add_security_headers, error_middleware
+from bot.http.ratelimit import RATE_LIMITER, RateLimiter, attach_rate_limit_headers
+from bot.jobs.worker import WORKERS, QueueWorker, Workers
 from bot.web import setup_pages
-from bot.jobs.worker import QueueWorker, Workers
 from storage import queue
 from storage.database import Database
 from storage.deliveries import InboxWriter
@@ -67,12 +65,13 @@ async def healthz(request: web.Request) -> web.Response:
 def create_app(settings: Settings, *, db: Database | None = None) -> web.Application:
     """The whole TinyDesk server. ``db`` is given by tests that own the database."""
     app = web.Application(
-        middlewares=[error_middleware, admin.admin_auth_middleware, desk.desk_middleware],
+        middlewares=[error_middleware],
         client_max_size=CLIENT_MAX_SIZE,
     )
     app[SETTINGS] = settings
     app[RATE_LIMITER] = RateLimiter()
     app.on_response_prepare.append(attach_rate_limit_headers)
+    app.on_response_prepare.append(add_security_headers)
 
     async def database_ctx(app: web.Application) -> AsyncIterator[None]:
         owned = db is None
@@ -89,15 +88,25 @@ def create_app(settings: Settings, *, db: Database | None = None) -> web.Applica
     app.cleanup_ctx.append(inbox_writer_ctx)
     app.cleanup_ctx.append(github_ctx)
     app.cleanup_ctx.append(workers_ctx)
+    # Every route, by audience. The desk and admin APIs are sub-applications, so their guard
+    # (a desk key, the admin token) runs on every request under their prefix and nowhere else.
     app.router.add_get("/healthz", healthz)
-    app.router.add_routes(public.routes)
-    app.router.add_routes(admin.routes)
-    app.router.add_routes(receiver.routes)
-    setup_pages(app)
-    app.router.add_routes(admin_keys.routes)
-    app.router.add_routes(desk.routes)
     app.router.add_routes(openapi.routes)
+    app.router.add_routes(receiver.routes)
+    app.router.add_routes(public.routes)
+    app.add_subapp(desk.PREFIX, guarded(desk.routes, desk.require_desk_key))
+    app.add_subapp(admin.PREFIX, guarded(admin.routes, admin.require_admin_token))
+    setup_pages(app)
     return app
+
+
+def guarded(routes: Iterable[web.AbstractRouteDef], guard: Middleware) -> web.Application:
+    """A sub-application of ``routes`` whose ``guard`` middleware sees each of its requests,
+    unknown paths and methods included. Its handlers read the app's keys through
+    ``request.config_dict``."""
+    sub = web.Application(middlewares=[guard])
+    sub.router.add_routes(routes)
+    return sub
 
 
 async def inbox_writer_ctx(app: web.Application) -> AsyncIterator[None]:

@@ -1,10 +1,8 @@
 """Typed keys for what every part of the aiohttp application reads: settings, the database and
 the inbox writer. Keys of one part's own objects sit beside their classes (WORKERS in
-bot.jobs.worker, GITHUB in bot.github.client)."""
+bot.jobs.worker, GITHUB in bot.github.client, RATE_LIMITER in bot.http.ratelimit)."""
 
 from __future__ import annotations
-
-from typing import TYPE_CHECKING
 
 from aiohttp import web
 
@@ -12,10 +10,6 @@ from bot.config import Settings
 from storage.database import Database
 from storage.deliveries import InboxWriter
 
-if TYPE_CHECKING:
-    from bot.http.ratelimit import RateLimiter
-
 SETTINGS = web.AppKey("settings", Settings)
 DB = web.AppKey("db", Database)
-RATE_LIMITER: web.AppKey[RateLimiter] = web.AppKey("rate_limiter")
 INBOX_WRITER = web.AppKey("inbox_writer", InboxWriter)

@@ -1,5 +1,5 @@
 """Records every JSON response the app sends during a test and checks it against the
-OpenAPI document (bot/api/openapi.py), so the spec cannot drift from what the code answers."""
+OpenAPI document (bot/api/openapi/), so the spec cannot drift from what the code answers."""
 
 from __future__ import annotations
 

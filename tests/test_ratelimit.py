@@ -8,8 +8,7 @@ import dataclasses
 import pytest
 
 from bot.config import RateLimits, Settings
-from bot.appkeys import RATE_LIMITER
-from bot.http.ratelimit import RateLimiter
+from bot.http.ratelimit import RATE_LIMITER, RateLimiter
 from tests.conftest import ADMIN_TOKEN
 from tests.deskkit import SEED_TICKET, bearer, make_key
 

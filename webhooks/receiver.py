@@ -88,9 +88,11 @@ async def receive_delivery(request: web.Request) -> web.Response:
     )
 
 
-def _parse_event(content_type: str, headers: dict[str, str], body: bytes, secret: str):
+def _parse_event(
+    content_type: str, headers: dict[str, str], body: bytes, secret: str
+) -> sansio.Event:
     """gidgethub's ``Event.from_http``: the signature checked first, then the body parsed;
-    JSON bodies (everything GitHub sends today) by orjson, three times faster on 20 KB."""
+    JSON bodies (everything GitHub sends today) by orjson (bench/README.md, "Webhook ack")."""
     if content_type != "application/json":
         return sansio.Event.from_http(headers, body, secret=secret)
     sansio.validate_event(body, signature=headers["x-hub-signature-256"], secret=secret)

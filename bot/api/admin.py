@@ -1,87 +1,97 @@
-"""The admin API behind ``Authorization: Bearer $TINYDESK_ADMIN_TOKEN``: products (and more)."""
+"""The admin API under /api/admin, behind ``Authorization: Bearer $TINYDESK_ADMIN_TOKEN``:
+products, desk API keys (the key is shown once), webhook deliveries and GitHub jobs, and
+linking a ticket to an existing issue.
+
+It is a sub-application (``bot.app``): ``require_admin_token`` checks the token on every
+request under the prefix, unknown paths included, before anything else answers.
+"""
 
 from __future__ import annotations
 
-import secrets
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
-from bot.rules import ids, pipeline
-from bot.tickets import transitions
+from bot.appkeys import DB
 from bot.errors import ApiError
+from bot.http.auth import require_admin
 from bot.http.bodies import read_json_object
-from bot.appkeys import DB, SETTINGS
-from bot.tickets.products import product_view, register_product, validate_product
-from bot.views.timefmt import iso_ms
 from bot.jobs.worker import notify_workers
+from bot.rules import ids
+from bot.tickets.apikeys import create_key, revoke_key, validate_key_request
+from bot.tickets.link import link_ticket_to_issue
+from bot.tickets.products import register_product, validate_product
+from bot.views.admin import delivery_view, job_view, key_view, key_views, product_view
 from storage import queue
+from storage.apikeys import ApiKeyRepo
 from storage.models import Delivery, Job
 from storage.products import ProductRepo
-from storage.tickets import TicketRepo
 
-routes = web.RouteTableDef()
-
-
-def bearer_token(request: web.Request) -> str | None:
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        return None
-    return token.strip()
-
-
-def require_admin(request: web.Request) -> None:
-    expected = request.app[SETTINGS].admin_token
-    if not expected:
-        raise ApiError(
-            403,
-            "Admin API disabled",
-            "Set TINYDESK_ADMIN_TOKEN on the server to turn the admin API on.",
-        )
-    token = bearer_token(request)
-    if token is None or not secrets.compare_digest(token.encode(), expected.encode()):
-        raise ApiError(
-            401,
-            "Unauthorized",
-            "Send the admin token as `Authorization: Bearer <TINYDESK_ADMIN_TOKEN>`.",
-            headers={"WWW-Authenticate": 'Bearer realm="tinydesk-admin"'},
-        )
+PREFIX = "/api/admin"
 
 
 @web.middleware
-async def admin_auth_middleware(request: web.Request, handler):
-    if request.path.startswith("/api/admin/") or request.path == "/api/admin":
-        require_admin(request)
+async def require_admin_token(request: web.Request, handler: Handler) -> web.StreamResponse:
+    require_admin(request)
     return await handler(request)
 
 
-@routes.get("/api/admin/products")
+# -- products ---------------------------------------------------------------------------------
+
+
 async def list_products(request: web.Request) -> web.Response:
-    async with request.app[DB].session() as session:
+    async with request.config_dict[DB].session() as session:
         products = await ProductRepo(session).all()
     return web.json_response({"products": [product_view(p) for p in products]})
 
 
-@routes.post("/api/admin/products")
 async def add_product(request: web.Request) -> web.Response:
     fields = validate_product(await read_json_object(request))
-    async with request.app[DB].begin() as session:
+    async with request.config_dict[DB].begin() as session:
         product = await register_product(session, fields)
     return web.json_response(product_view(product), status=201)
 
 
-@routes.delete("/api/admin/products/{slug}")
 async def remove_product(request: web.Request) -> web.Response:
     slug = request.match_info["slug"]
-    async with request.app[DB].begin() as session:
+    async with request.config_dict[DB].begin() as session:
         removed = await ProductRepo(session).remove(slug)
     if not removed:
         raise ApiError(404, "Product not found", f"No product has the slug {slug!r}.")
     return web.json_response({"success": True, "message": "Product removed"})
 
 
-# -- webhook deliveries and GitHub jobs ---------------------------------------------------
+# -- desk API keys ----------------------------------------------------------------------------
+
+
+async def list_keys(request: web.Request) -> web.Response:
+    async with request.config_dict[DB].session() as session:
+        views = await key_views(session, await ApiKeyRepo(session).all())
+    return web.json_response({"keys": views})
+
+
+async def add_key(request: web.Request) -> web.Response:
+    key_request = validate_key_request(await read_json_object(request))
+    async with request.config_dict[DB].begin() as session:
+        created = await create_key(session, key_request)
+    view = key_view(created.api_key, {p.id: p.slug for p in created.products})
+    # The only time the key is ever shown.
+    view["key"] = created.secret
+    return web.json_response(view, status=201, headers={"Cache-Control": "no-store"})
+
+
+async def remove_key(request: web.Request) -> web.Response:
+    async with request.config_dict[DB].begin() as session:
+        await revoke_key(session, request.match_info["id"])
+    return web.json_response({"success": True, "message": "Key revoked"})
+
+
+# -- webhook deliveries and GitHub jobs -------------------------------------------------------
 
 QUEUE_STATES = ("pending", "processing", "done", "failed")
+QueueRow = TypeVar("QueueRow", Delivery, Job)
 
 
 def _queue_filters(request: web.Request) -> tuple[str | None, int, int | None]:
@@ -98,38 +108,14 @@ def _queue_filters(request: web.Request) -> tuple[str | None, int, int | None]:
     return state, limit, before
 
 
-def delivery_view(row: Delivery) -> dict:
-    return {
-        "id": row.id,
-        "deliveryId": row.delivery_id,
-        "event": row.event,
-        "action": row.action,
-        "state": row.state,
-        "attempts": row.attempts,
-        "lastError": row.last_error,
-        "receivedAt": iso_ms(row.received_at),
-        "processedAt": iso_ms(row.processed_at),
-        "nextAttemptAt": iso_ms(row.next_attempt_at) if row.state == "pending" else None,
-    }
-
-
-def job_view(row: Job) -> dict:
-    return {
-        "id": row.id,
-        "kind": row.kind,
-        "args": row.args,
-        "state": row.state,
-        "attempts": row.attempts,
-        "lastError": row.last_error,
-        "createdAt": iso_ms(row.created_at),
-        "doneAt": iso_ms(row.done_at),
-        "nextAttemptAt": iso_ms(row.next_attempt_at) if row.state == "pending" else None,
-    }
-
-
-async def _page(request: web.Request, model, key: str, view) -> web.Response:
+async def _page(
+    request: web.Request,
+    model: type[QueueRow],
+    key: str,
+    view: Callable[[QueueRow], dict[str, Any]],
+) -> web.Response:
     state, limit, before = _queue_filters(request)
-    async with request.app[DB].session() as session:
+    async with request.config_dict[DB].session() as session:
         rows = await queue.newest(session, model, state=state, limit=limit + 1, before_id=before)
     page = rows[:limit]
     return web.json_response(
@@ -137,34 +123,32 @@ async def _page(request: web.Request, model, key: str, view) -> web.Response:
     )
 
 
-@routes.get("/api/admin/deliveries")
 async def list_deliveries(request: web.Request) -> web.Response:
     """Webhook deliveries, newest first; ``?state=failed`` shows what needs a look."""
     return await _page(request, Delivery, "deliveries", delivery_view)
 
 
-@routes.post("/api/admin/deliveries/{id}/replay")
 async def replay_delivery(request: web.Request) -> web.Response:
     return await _replay(request, Delivery, "Delivery")
 
 
-@routes.get("/api/admin/jobs")
 async def list_jobs(request: web.Request) -> web.Response:
     """GitHub work (issues, status comments), newest first; ``?state=failed`` as above."""
     return await _page(request, Job, "jobs", job_view)
 
 
-@routes.post("/api/admin/jobs/{id}/replay")
 async def replay_job(request: web.Request) -> web.Response:
     return await _replay(request, Job, "Job")
 
 
-async def _replay(request: web.Request, model, noun: str) -> web.Response:
+async def _replay(
+    request: web.Request, model: type[QueueRow], noun: str
+) -> web.Response:
     try:
         row_id = int(request.match_info["id"])
     except ValueError:
         raise ApiError(404, f"{noun} not found", "Use the numeric id from the list.") from None
-    async with request.app[DB].begin() as session:
+    async with request.config_dict[DB].begin() as session:
         row = await session.get(model, row_id)
         if row is None:
             raise ApiError(404, f"{noun} not found", "Use the numeric id from the list.")
@@ -174,18 +158,14 @@ async def _replay(request: web.Request, model, noun: str) -> web.Response:
                 f"{noun} is not failed",
                 f"Only failed items are replayed; this one is {row.state}.",
             )
-    notify_workers(request.app)
+    notify_workers(request.config_dict)
     return web.json_response({"id": row_id, "state": "pending"}, status=202)
 
 
-# -- linking a ticket to an existing issue (duplicates) -----------------------------------
+# -- linking a ticket to an existing issue (duplicates) ---------------------------------------
 
 
-@routes.post("/api/admin/tickets/{public_id}/link")
-async def link_ticket_to_issue(request: web.Request) -> web.Response:
-    """Attach a ticket to an existing issue of its product's repository, e.g. a duplicate of
-    a problem already being fixed; it then moves with that issue's other tickets."""
-    data = await read_json_object(request)
+def _issue_number(data: dict[str, Any]) -> int:
     issue = data.get("issue")
     if not isinstance(issue, int) or isinstance(issue, bool) or not 0 < issue < 2**31:
         raise ApiError(
@@ -194,48 +174,33 @@ async def link_ticket_to_issue(request: web.Request) -> web.Response:
             'Send the issue number: {"issue": 12}.',
             fields={"issue": "issue must be a positive issue number"},
         )
-    number = ids.parse_public_id(request.match_info["public_id"])
-    async with request.app[DB].begin() as session:
-        ticket = await TicketRepo(session).by_number(number) if number else None
-        if ticket is None:
-            raise ApiError(404, "Ticket not found", "Check the publicId.")
-        if ticket.product_id is None:
-            raise ApiError(
-                409, "Ticket has no product", "Only tickets filed against a product follow GitHub."
-            )
-        if ticket.issue_number is not None:
-            raise ApiError(
-                409,
-                "Ticket already linked",
-                f"{ids.public_id(ticket.id)} follows issue #{ticket.issue_number} already.",
-            )
-        product = await ProductRepo(session).by_id(ticket.product_id)
-        ticket.issue_number = issue
-        await transitions.apply(
-            session,
-            [ticket],
-            product,
-            pipeline.Signal(pipeline.Fact.ISSUE_OPENED),
-            transitions.Cause("staff.linked", actor="admin"),
-        )
-        # Bring it level with the issue's other tickets, if it has any.
-        siblings = [
-            t
-            for t in await TicketRepo(session).linked_to_issue(product.id, issue)
-            if t.id != ticket.id
-        ]
-        leader = max(siblings, key=lambda t: pipeline.RANK[pipeline.Stage(t.stage)], default=None)
-        if leader is not None and leader.stage != ticket.stage:
-            await transitions.apply(
-                session,
-                [ticket],
-                product,
-                pipeline.Signal(pipeline.Fact.LABEL_APPLIED, target=pipeline.Stage(leader.stage)),
-                transitions.Cause("staff.linked", actor="admin"),
-            )
-        await transitions.request_status_refresh(session, product.id, issue)
+    return issue
+
+
+async def link_ticket(request: web.Request) -> web.Response:
+    """Attach a ticket to an existing issue of its product's repository, e.g. a duplicate of
+    a problem already being fixed; it then moves with that issue's other tickets."""
+    issue = _issue_number(await read_json_object(request))
+    async with request.config_dict[DB].begin() as session:
+        ticket = await link_ticket_to_issue(session, request.match_info["public_id"], issue)
         stage = ticket.stage
-    notify_workers(request.app)
+    notify_workers(request.config_dict)
     return web.json_response(
         {"publicId": ids.public_id(ticket.id), "issue": issue, "status": stage}
     )
+
+
+# Paths are below PREFIX: the app mounts this list as its own sub-application.
+routes = [
+    web.get("/products", list_products),
+    web.post("/products", add_product),
+    web.delete("/products/{slug}", remove_product),
+    web.get("/keys", list_keys),
+    web.post("/keys", add_key),
+    web.delete("/keys/{id}", remove_key),
+    web.get("/deliveries", list_deliveries),
+    web.post("/deliveries/{id}/replay", replay_delivery),
+    web.get("/jobs", list_jobs),
+    web.post("/jobs/{id}/replay", replay_job),
+    web.post("/tickets/{public_id}/link", link_ticket),
+]

@@ -11,7 +11,8 @@ import sys
 
 from bot.cli.serve import run_with_db
 from bot.config import Settings
-from bot.tickets.apikeys import create_key, key_view, key_views, revoke_key, validate_key_request
+from bot.tickets.apikeys import create_key, revoke_key, validate_key_request
+from bot.views.admin import key_view, key_views
 from storage.apikeys import ApiKeyRepo
 from storage.database import Database
 

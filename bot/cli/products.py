@@ -9,7 +9,8 @@ import sys
 
 from bot.cli.serve import run_with_db
 from bot.config import Settings
-from bot.tickets.products import product_view, register_product, validate_product
+from bot.tickets.products import register_product, validate_product
+from bot.views.admin import product_view
 from storage.database import Database
 from storage.products import ProductRepo
 

@@ -1,1 +1,1 @@
-"""TODO"""
+"""HTTP plumbing shared by the APIs and pages: middleware, bodies, auth, rate limits, cursors."""

@@ -1,6 +1,6 @@
 """In-process fixed-window rate limits, their ``X-RateLimit-*`` headers and the 429 answer.
 
-One ``RateLimiter`` lives on the app (``bot.keys.RATE_LIMITER``). Each limit is a bucket
+One ``RateLimiter`` lives on the app (``RATE_LIMITER``). Each limit is a bucket
 name (``desk:key_abc``, ``public-create:203.0.113.9``) counted per one-minute window that
 starts on a multiple of the window length, so ``X-RateLimit-Reset`` is the same epoch second
 for every caller. The clock is injectable, so tests move time instead of sleeping.
@@ -19,8 +19,8 @@ from collections.abc import Callable
 
 from aiohttp import web
 
+from bot.appkeys import SETTINGS
 from bot.errors import ApiError
-from bot.appkeys import RATE_LIMITER, SETTINGS
 
 WINDOW_SECONDS = 60
 TOO_MANY_REQUESTS = "Too many requests"
@@ -83,6 +83,9 @@ class RateLimiter:
         self._counts = {b: v for b, v in self._counts.items() if v[0] == current_start}
 
 
+RATE_LIMITER = web.AppKey("rate_limiter", RateLimiter)
+
+
 def enforce(request: web.Request, bucket: str, limit: int) -> RateDecision | None:
     """Count this request against ``bucket``; raise the 429 when it is over ``limit``.
 
@@ -90,7 +93,7 @@ def enforce(request: web.Request, bucket: str, limit: int) -> RateDecision | Non
     """
     if limit <= 0:
         return None
-    decision = request.app[RATE_LIMITER].hit(bucket, limit)
+    decision = request.config_dict[RATE_LIMITER].hit(bucket, limit)
     shown = request.get(RATE_DECISION)
     if shown is None or not decision.allowed or decision.remaining < shown.remaining:
         request[RATE_DECISION] = decision
@@ -118,10 +121,12 @@ async def attach_rate_limit_headers(request: web.Request, response: web.StreamRe
 
 
 def client_address(request: web.Request) -> str:
-    """Who a public caller is: the connecting address, or, behind a trusted proxy, the
-    address that proxy saw (the last ``X-Forwarded-For`` entry, which it appended itself;
-    earlier entries are whatever the client chose to send)."""
-    if request.app[SETTINGS].trust_forwarded_for:
+    """Who the caller is, for every per-address limit (the public API, failed desk keys, the
+    admin sign-in throttle): the connecting address; or, behind TINYDESK_TRUST_PROXY, the
+    last untrusted hop, which is the last ``X-Forwarded-For`` entry: the address our proxy
+    saw and appended itself. Earlier entries are whatever the client chose to send, so they
+    never count (a client could otherwise be a new caller on every request)."""
+    if request.config_dict[SETTINGS].trust_forwarded_for:
         forwarded = [a.strip() for a in request.headers.get("X-Forwarded-For", "").split(",")]
         forwarded = [a for a in forwarded if a]
         if forwarded:
@@ -131,11 +136,11 @@ def client_address(request: web.Request) -> str:
 
 def limit_public_creates(request: web.Request) -> None:
     """POST /api/tickets: ``public_creates_per_minute`` per client address."""
-    limit = request.app[SETTINGS].rate_limits.public_creates_per_minute
+    limit = request.config_dict[SETTINGS].rate_limits.public_creates_per_minute
     enforce(request, f"public-create:{client_address(request)}", limit)
 
 
 def limit_public_reads(request: web.Request) -> None:
     """GET /api/tickets/{publicId}: ``public_reads_per_minute`` per client address."""
-    limit = request.app[SETTINGS].rate_limits.public_reads_per_minute
+    limit = request.config_dict[SETTINGS].rate_limits.public_reads_per_minute
     enforce(request, f"public-read:{client_address(request)}", limit)

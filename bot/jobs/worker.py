@@ -23,7 +23,7 @@ import random
 from collections.abc import Awaitable, Callable
 from typing import Generic
 
-from aiohttp import web
+from aiohttp import ChainMapProxy, web
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.jobs.outcomes import GiveUp, RetryLater
@@ -320,7 +320,7 @@ class Workers:
 WORKERS = web.AppKey("workers", Workers)
 
 
-def notify_workers(app: web.Application) -> None:
+def notify_workers(app: web.Application | ChainMapProxy) -> None:
     workers = app.get(WORKERS)
     if workers is not None:
         workers.wake()

@@ -34,10 +34,10 @@ from aiohttp import web
 from sqlalchemy import select
 
 from bot.app import create_app
-from bot.github.comments import STATUS_MARKER
-from bot.config import Settings
-from bot.sim.fakegithub import APP_ID, FakeGitHub, generate_app_key
 from bot.cli.receive import signature
+from bot.config import Settings
+from bot.github.comments import STATUS_MARKER
+from bot.sim.fakegithub import APP_ID, FakeGitHub, generate_app_key
 from bot.web.tracking import POLL_SECONDS
 from storage import migrate, queue
 from storage.database import Database

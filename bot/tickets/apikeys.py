@@ -13,7 +13,6 @@ import re
 import secrets
 import string
 import zlib
-from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,7 +20,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.errors import ApiError
 from bot.rules import ids
 from bot.rules.validation import FieldErrors
-from bot.views.timefmt import iso_ms
 from storage.apikeys import LAST_USED_GRANULARITY, ActiveKey, ApiKeyRepo, active_by_hash
 from storage.database import Database
 from storage.models import ApiKey, Product
@@ -181,25 +179,3 @@ async def authenticate(db: Database, key: str | None) -> KeyScope | None:
         async with db.begin() as session:
             await ApiKeyRepo(session).mark_used(api_key.id, now)
     return KeyScope.of(api_key)
-
-
-def key_view(api_key: ApiKey, slugs_by_id: dict[int, str]) -> dict[str, Any]:
-    """How a key is listed: never the key itself, only its first characters."""
-    return {
-        "id": api_key.public_id,
-        "name": api_key.name,
-        "prefix": api_key.display_prefix,
-        "mode": "test" if api_key.is_test else "live",
-        # A removed product's id stays in the scope (so the key does not widen to all).
-        "products": [
-            slugs_by_id.get(pid, f"(removed product {pid})") for pid in api_key.product_ids
-        ],
-        "createdAt": iso_ms(api_key.created_at),
-        "lastUsedAt": iso_ms(api_key.last_used_at),
-        "revokedAt": iso_ms(api_key.revoked_at),
-    }
-
-
-async def key_views(session: AsyncSession, keys: Sequence[ApiKey]) -> list[dict[str, Any]]:
-    slugs = {p.id: p.slug for p in await ProductRepo(session).all()}
-    return [key_view(k, slugs) for k in keys]

@@ -1,14 +1,11 @@
-"""The desk's rules for tickets: validating staff input, the desk views, cursors, and the
+"""The desk's rules for tickets: validating staff input, the desk views, and the
 changes staff make (create, update, close, comment). Handlers in ``bot.api.desk`` call these.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import dataclasses
 import datetime as dt
-import json
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -41,11 +38,9 @@ MAX_CATEGORY = 100
 MAX_SLUG = 64
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
-MAX_CURSOR = 200
 
 TICKET_NOT_FOUND = "Ticket not found"
 PRODUCT_NOT_FOUND = "Product not found"
-INVALID_CURSOR = "Invalid cursor"
 _DESK_ID = re.compile(r"^tkt_[A-Za-z0-9_-]{1,36}$")
 
 # The hint that goes with the first failing field (the error is that field's message).
@@ -206,31 +201,6 @@ def parse_limit(raw: str | None) -> int:
             f"limit must be a whole number from 1 to {MAX_LIMIT} (default {DEFAULT_LIMIT}).",
         )
     return int(raw)
-
-
-def encode_cursor(last_id: int) -> str:
-    """Opaque to clients: base64url of ``{"id": <last ticket number>}``."""
-    raw = json.dumps({"id": last_id}, separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode("ascii")
-
-
-def decode_cursor(cursor: str) -> int:
-    """The ticket number a page continues below; any other text is 400 Invalid cursor."""
-    try:
-        if len(cursor) > MAX_CURSOR:
-            raise ValueError
-        padded = cursor + "=" * (-len(cursor) % 4)
-        value = json.loads(base64.b64decode(padded, altchars=b"-_", validate=True))
-        last_id = value["id"]
-        if type(last_id) is not int or not 0 < last_id < 2**63:
-            raise ValueError
-        return last_id
-    except (ValueError, TypeError, KeyError, binascii.Error, UnicodeDecodeError):
-        raise ApiError(
-            400,
-            INVALID_CURSOR,
-            "Pass the nextCursor of the previous page unchanged, or leave cursor out to start.",
-        ) from None
 
 
 def visibility(scope: KeyScope) -> Visibility:

@@ -10,7 +10,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.errors import ApiError
 from bot.rules.validation import FieldErrors
-from bot.views.timefmt import iso_ms
 from storage.models import Product
 from storage.products import ProductRepo
 
@@ -83,16 +82,3 @@ def _duplicate(slug: str) -> ApiError:
         "Product already exists",
         f"The slug {slug!r} is taken; choose another or remove the old product first.",
     )
-
-
-def product_view(product: Product) -> dict[str, Any]:
-    return {
-        "slug": product.slug,
-        "name": product.name,
-        "repo": product.repo_full_name,
-        "installationId": product.installation_id,
-        "appInstalled": product.installation_id is not None,
-        "deploymentTracking": product.deployment_tracking,
-        "productionEnvironments": list(product.production_environments),
-        "createdAt": iso_ms(product.created_at),
-    }

@@ -1,14 +1,25 @@
-"""How a ticket is shown to the public: the stage, the pipeline and the history, nothing private."""
+"""How a ticket is shown to the public: the stage, the pipeline and the history, nothing private.
+
+``load_public_view`` is the one loader behind both GET /api/tickets/{publicId} and the
+tracking page, so the page shows exactly what the API shows.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
 
+from bot.errors import ApiError
 from bot.rules import ids
 from bot.rules.pipeline import RANK, STAGE_DESCRIPTIONS, STAGE_TITLES, STAGES, Stage
 from bot.views.timefmt import iso_ms
+from storage import tracking
 from storage.models import Comment, StageTransition, Ticket
+from storage.reader import Reader
+
+# Where a tracking token may arrive instead of ``?token=`` (kept out of URLs and logs).
+TOKEN_HEADER = "X-Tracking-Token"
+TICKET_NOT_FOUND = "Ticket not found"
 
 
 def pipeline_view(current: Stage, history: Sequence[StageTransition]) -> list[dict[str, Any]]:
@@ -73,3 +84,18 @@ def public_ticket(
             if not c.internal
         ]
     return view
+
+
+async def load_public_view(reader: Reader, public_id: str, token: str | None) -> dict[str, Any]:
+    """The tracking view of one ticket; the subject and comments only with its token."""
+    number = ids.parse_public_id(public_id)
+    if number is None:
+        raise ApiError(404, TICKET_NOT_FOUND, "A publicId looks like TK-00042.")
+    # One statement for the ticket and its history: the poll every tracking page makes.
+    ticket = await tracking.ticket_with_history(reader, number)
+    if ticket is None:
+        raise ApiError(404, TICKET_NOT_FOUND, "Check the publicId you were given.")
+    comments = None
+    if ids.secrets_match(token, ticket.tracking_token_hash):
+        comments = await tracking.public_comments(reader, ticket.id)
+    return public_ticket(ticket, ticket.transitions, comments=comments)

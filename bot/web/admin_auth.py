@@ -1,22 +1,22 @@
 """Signing in to the admin pages, and what every admin page shares: the layout with its sign-out
-button, the guard that wants a session (and a CSRF token on POSTs), tables and notices."""
+button, the guard that wants a session (and a CSRF token on POSTs), notices and redirects."""
 
 from __future__ import annotations
 
 import functools
 import secrets
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
 from bot.appkeys import SETTINGS
+from bot.http.ratelimit import client_address
 from bot.web.html import Html, fragment, join, page, path
 from bot.web.sessions import (
     CSRF_FIELD,
     SESSIONS,
     SIGN_IN_COOKIE,
     AdminSession,
-    client_address,
     csrf_ok,
     current_session,
     end_session,
@@ -64,11 +64,11 @@ def notice_from_query(request: web.Request) -> Html:
     return fragment('<p class="notice" role="status">{text}</p>', text=text)
 
 
-def csrf_input(session: AdminSession) -> Html:
+def csrf_input(admin_session: AdminSession) -> Html:
     return fragment(
         '<input type="hidden" name="{name}" value="{value}">',
         name=CSRF_FIELD,
-        value=session.csrf_token,
+        value=admin_session.csrf_token,
     )
 
 
@@ -77,25 +77,25 @@ def admin_page(
     title: str,
     content: Html,
     *,
-    session: AdminSession | None,
+    admin_session: AdminSession | None,
     status: int = 200,
     headers: dict[str, str] | None = None,
 ) -> web.Response:
     """An admin page: the admin nav, a sign-out button when signed in, never cached."""
     bar = Html("")
-    if session is not None:
+    if admin_session is not None:
         bar = fragment(
             '<div class="admin-bar"><p>Signed in as admin.</p>'
             '<form method="post" action="/admin/sign-out">{csrf}<button type="submit" '
             'class="secondary">Sign out</button></form></div>',
-            csrf=csrf_input(session),
+            csrf=csrf_input(admin_session),
         )
     response = page(
         request,
         f"Admin: {title}",
         join([bar, content]),
         status=status,
-        nav=ADMIN_NAV if session is not None else (("Home", "/"), ("Admin", "/admin")),
+        nav=ADMIN_NAV if admin_session is not None else (("Home", "/"), ("Admin", "/admin")),
         no_store=True,
     )
     response.headers.update(headers or {})
@@ -110,17 +110,17 @@ def admin_off_page(request: web.Request) -> web.Response:
         "restart "
         "TinyDesk.</p>"
     )
-    return admin_page(request, "off", content, session=None, status=403)
+    return admin_page(request, "off", content, admin_session=None, status=403)
 
 
-def forbidden_page(request: web.Request, session: AdminSession | None) -> web.Response:
+def forbidden_page(request: web.Request, admin_session: AdminSession | None) -> web.Response:
     content = Html(
         "<h1>That form has expired</h1>"
         "<p>The form was missing its security token or it did not match your session, so nothing "
         'was changed. Go back, reload the page and try again, or <a href="/admin/sign-in">sign '
         "in</a> again.</p>"
     )
-    return admin_page(request, "form expired", content, session=session, status=403)
+    return admin_page(request, "form expired", content, admin_session=admin_session, status=403)
 
 
 def safe_next(value: str | None) -> str:
@@ -137,37 +137,24 @@ def admin_only(handler: AdminHandler) -> Callable[[web.Request], Awaitable[web.S
     async def guarded(request: web.Request) -> web.StreamResponse:
         if not request.app[SETTINGS].admin_token:
             return admin_off_page(request)
-        session = current_session(request)
-        if session is None:
+        admin_session = current_session(request)
+        if admin_session is None:
             if request.method == "POST":
                 return forbidden_page(request, None)
             return redirect(path("admin", "sign-in", query={"next": str(request.rel_url)}))
         if request.method == "POST":
             form = await request.post()
-            if not csrf_ok(session, form.get(CSRF_FIELD)):
-                return forbidden_page(request, session)
-        return await handler(request, session)
+            if not csrf_ok(admin_session, form.get(CSRF_FIELD)):
+                return forbidden_page(request, admin_session)
+        return await handler(request, admin_session)
 
     return guarded
 
 
-def table(headers: Sequence[str], rows: Sequence[Html], *, caption: str, empty: str) -> Html:
-    """A data table in a horizontally scrollable wrapper, or ``empty`` when there are no rows."""
-    if not rows:
-        return fragment('<p class="empty">{empty}</p>', empty=empty)
-    head = join(fragment('<th scope="col">{h}</th>', h=h) for h in headers)
-    return fragment(
-        '<div class="table-scroll" tabindex="0" role="region" aria-label="{caption}">'
-        "<table><caption>{caption}</caption><thead><tr>{head}</tr></thead>"
-        "<tbody>{rows}</tbody></table></div>",
-        caption=caption,
-        head=head,
-        rows=join(rows),
-    )
-
-
-def cells(*values: object) -> Html:
-    return fragment("<tr>{cells}</tr>", cells=join(fragment("<td>{v}</td>", v=v) for v in values))
+def positive_int(text: str | None) -> int | None:
+    if text is None or not (text.isascii() and text.isdigit()) or len(text) > 18:
+        return None
+    return int(text) or None
 
 
 # -- sign in and out -----------------------------------------------------------------------------
@@ -213,7 +200,7 @@ def sign_in_page(
         request,
         "sign in",
         sign_in_form(request, token, error=error),
-        session=None,
+        admin_session=None,
         status=status,
         headers=headers,
     )
@@ -263,7 +250,7 @@ async def sign_in(request: web.Request) -> web.StreamResponse:
 
 @routes.post("/admin/sign-out")
 @admin_only
-async def sign_out(request: web.Request, session: AdminSession) -> web.StreamResponse:
+async def sign_out(request: web.Request, admin_session: AdminSession) -> web.StreamResponse:
     response = redirect(path("admin", "sign-in", query={"notice": "signed-out"}))
     end_session(request, response)
     return response

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from urllib.parse import quote, urlencode
 
 from aiohttp import web
@@ -52,7 +52,7 @@ def join(parts: Iterable[object], separator: str = "") -> Html:
     return Html(escape(separator).join(escape(part) for part in parts))
 
 
-def path(*segments: str, query: dict[str, object] | None = None) -> str:
+def path(*segments: str, query: Mapping[str, object] | None = None) -> str:
     """``/a/b?x=1`` from raw segments: each segment percent-encoded, empty query values dropped."""
     url = "/" + "/".join(quote(segment, safe="") for segment in segments)
     params = {k: str(v) for k, v in (query or {}).items() if v not in (None, "")}
@@ -174,3 +174,39 @@ def page(
     return web.Response(
         text=body, status=status, content_type="text/html", charset="utf-8", headers=headers
     )
+
+
+# -- tables and form fields (the admin pages) ----------------------------------------------
+
+
+def table(headers: Sequence[str], rows: Sequence[Html], *, caption: str, empty: str) -> Html:
+    """A data table in a horizontally scrollable wrapper, or ``empty`` when there are no rows."""
+    if not rows:
+        return fragment('<p class="empty">{empty}</p>', empty=empty)
+    head = join(fragment('<th scope="col">{h}</th>', h=h) for h in headers)
+    return fragment(
+        '<div class="table-scroll" tabindex="0" role="region" aria-label="{caption}">'
+        "<table><caption>{caption}</caption><thead><tr>{head}</tr></thead>"
+        "<tbody>{rows}</tbody></table></div>",
+        caption=caption,
+        head=head,
+        rows=join(rows),
+    )
+
+
+def cells(*values: object) -> Html:
+    return fragment("<tr>{cells}</tr>", cells=join(fragment("<td>{v}</td>", v=v) for v in values))
+
+
+def field_error(errors: dict[str, str], name: str) -> Html:
+    if name not in errors:
+        return Html("")
+    return fragment(
+        '<p class="field-error" id="{name}-error">{message}</p>', name=name, message=errors[name]
+    )
+
+
+def field_attributes(errors: dict[str, str], name: str) -> Html:
+    described = f"{name}-hint {name}-error" if name in errors else f"{name}-hint"
+    invalid = ' aria-invalid="true"' if name in errors else ""
+    return fragment(' aria-describedby="{d}"{invalid}', d=described, invalid=Html(invalid))

@@ -7,9 +7,10 @@ import json
 
 from aiohttp import web
 
-from bot.api.public import TOKEN_HEADER, request_origin
 from bot.appkeys import DB, SETTINGS
+from bot.http.urls import request_origin
 from bot.rules.pipeline import STAGE_DESCRIPTIONS, STAGE_TITLES, STAGES
+from bot.views.public import TOKEN_HEADER
 from bot.web.html import Html, fragment, join, page
 from bot.web.tracking import render_lookup_form
 from storage.products import ProductRepo

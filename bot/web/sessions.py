@@ -92,39 +92,42 @@ class SessionStore:
             oldest = min(self.sessions.values(), key=lambda s: s.last_seen)
             self.sessions.pop(oldest.id)
         now = self.clock()
-        session = AdminSession(
+        admin_session = AdminSession(
             id=secrets.token_urlsafe(32),
             csrf_token=secrets.token_urlsafe(32),
             started=now,
             last_seen=now,
         )
-        self.sessions[session.id] = session
-        return session
+        self.sessions[admin_session.id] = admin_session
+        return admin_session
 
     def get(self, session_id: str | None) -> AdminSession | None:
         if not session_id:
             return None
-        session = self.sessions.get(session_id)
-        if session is None:
+        admin_session = self.sessions.get(session_id)
+        if admin_session is None:
             return None
         now = self.clock()
-        if self._expired(session, now):
-            self.sessions.pop(session.id, None)
+        if self._expired(admin_session, now):
+            self.sessions.pop(admin_session.id, None)
             return None
-        session.last_seen = now
-        return session
+        admin_session.last_seen = now
+        return admin_session
 
     def end(self, session_id: str | None) -> None:
         if session_id:
             self.sessions.pop(session_id, None)
 
-    def _expired(self, session: AdminSession, now: float) -> bool:
-        return now - session.started > SESSION_LIFETIME or now - session.last_seen > SESSION_IDLE
+    def _expired(self, admin_session: AdminSession, now: float) -> bool:
+        return (
+            now - admin_session.started > SESSION_LIFETIME
+            or now - admin_session.last_seen > SESSION_IDLE
+        )
 
     def _drop_expired(self) -> None:
         now = self.clock()
-        for session in [s for s in self.sessions.values() if self._expired(s, now)]:
-            self.sessions.pop(session.id, None)
+        for admin_session in [s for s in self.sessions.values() if self._expired(s, now)]:
+            self.sessions.pop(admin_session.id, None)
 
 
 SESSIONS = web.AppKey("admin_sessions", SessionStore)
@@ -160,10 +163,10 @@ def start_session(request: web.Request, response: web.StreamResponse) -> AdminSe
     """A new session (never one the browser brought along: no session fixation)."""
     store = request.app[SESSIONS]
     store.end(request.cookies.get(SESSION_COOKIE))
-    session = store.start()
-    set_cookie(request, response, SESSION_COOKIE, session.id, max_age=SESSION_LIFETIME)
+    admin_session = store.start()
+    set_cookie(request, response, SESSION_COOKIE, admin_session.id, max_age=SESSION_LIFETIME)
     response.del_cookie(SIGN_IN_COOKIE, path=COOKIE_PATH)
-    return session
+    return admin_session
 
 
 def end_session(request: web.Request, response: web.StreamResponse) -> None:
@@ -171,10 +174,10 @@ def end_session(request: web.Request, response: web.StreamResponse) -> None:
     response.del_cookie(SESSION_COOKIE, path=COOKIE_PATH)
 
 
-def csrf_ok(session: AdminSession, submitted: object) -> bool:
+def csrf_ok(admin_session: AdminSession, submitted: object) -> bool:
     """Whether a POSTed form carries this session's CSRF token (constant-time compare)."""
     return isinstance(submitted, str) and secrets.compare_digest(
-        submitted.encode(), session.csrf_token.encode()
+        submitted.encode(), admin_session.csrf_token.encode()
     )
 
 
@@ -187,16 +190,8 @@ def sign_in_token(request: web.Request) -> str:
 def sign_in_csrf_ok(request: web.Request, submitted: object) -> bool:
     cookie = request.cookies.get(SIGN_IN_COOKIE)
     return (
-        bool(cookie)
+        cookie is not None
+        and bool(cookie)
         and isinstance(submitted, str)
         and secrets.compare_digest(submitted.encode(), cookie.encode())
     )
-
-
-def client_address(request: web.Request) -> str:
-    """Who is signing in, for the throttle: the peer, or the proxy's X-Forwarded-For if trusted."""
-    if request.app[SETTINGS].trust_forwarded_for:
-        forwarded = request.headers.get("X-Forwarded-For", "").split(",")[0].strip()
-        if forwarded:
-            return forwarded
-    return request.remote or "unknown"

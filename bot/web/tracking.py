@@ -1,6 +1,7 @@
 """The tracking page ``/track/{publicId}`` and the lookup form ``/track``.
 
-The page is drawn from the same view as ``GET /api/tickets/{publicId}`` (``load_public_view``),
+The page is drawn from the same view as ``GET /api/tickets/{publicId}``
+(``bot.views.public.load_public_view``),
 so it shows exactly what the API shows: the stage, the pipeline and the history, and the
 subject and public comments only with the ticket's tracking token. It is complete without
 JavaScript; ``track.js`` polls the JSON endpoint and redraws it in place while it is open.
@@ -12,10 +13,11 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.rules import ids
-from bot.api.public import TOKEN_HEADER, load_public_view
-from bot.errors import ApiError
 from bot.appkeys import DB
+from bot.errors import ApiError
+from bot.http.urls import tracking_token
+from bot.rules import ids
+from bot.views.public import load_public_view
 from bot.web.html import Html, fragment, join, page, path, time_element
 from storage.tickets import TicketRepo
 
@@ -260,12 +262,14 @@ async def tracking_page(request: web.Request) -> web.Response:
     """One ticket's journey, with its subject and messages when the link carries the token."""
     public_id = request.match_info["public_id"]
     try:
-        view = await load_public_view(request, public_id)
+        view = await load_public_view(
+            request.app[DB].reader, public_id, tracking_token(request)
+        )
     except ApiError as exc:
         if exc.status == 404:
             return not_found_page(request, public_id)
         raise
-    token_given = bool(request.query.get("token") or request.headers.get(TOKEN_HEADER))
+    token_given = bool(tracking_token(request))
     content = render_ticket(
         view,
         refresh_url=str(request.rel_url),

@@ -1,0 +1,79 @@
+"""The OpenAPI 3.1 description of every TinyDesk endpoint, served at GET /api/openapi.json.
+
+Written by hand, one module per audience (``public``, ``desk``, ``admin``, ``operations``)
+on shared ``parts``; this module assembles them. ``tests/test_openapi.py`` checks that every
+route is in it and that the JSON the tests see validates against it.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from aiohttp import web
+
+from bot import __version__
+from bot.api.openapi import admin, desk, operations, parts, public
+
+SPEC: dict[str, Any] = {
+    "openapi": "3.1.0",
+    "info": {
+        "title": "TinyDesk",
+        "version": __version__,
+        "description": "Support tickets that follow their fix through GitHub: a public "
+        "intake and tracking API, a staff help-desk API (keys: `td_live_…`, `td_test_…`) "
+        "and an admin API.",
+    },
+    "tags": [
+        {"name": "public", "description": "Submitters and their agents; no login"},
+        {"name": "desk", "description": "Support staff, with a desk API key"},
+        {"name": "admin", "description": "Admins, with TINYDESK_ADMIN_TOKEN"},
+        {"name": "github", "description": "The GitHub App's webhooks"},
+        {"name": "operations", "description": "Health and this document"},
+    ],
+    "paths": {**operations.PATHS, **public.PATHS, **desk.PATHS, **admin.PATHS},
+    "components": {
+        "schemas": {
+            **parts.SCHEMAS,
+            **operations.SCHEMAS,
+            **public.SCHEMAS,
+            **desk.SCHEMAS,
+            **admin.SCHEMAS,
+        },
+        "securitySchemes": {
+            "deskKey": {"type": "http", "scheme": "bearer", "description": "A desk API key"},
+            "adminToken": {
+                "type": "http",
+                "scheme": "bearer",
+                "description": "TINYDESK_ADMIN_TOKEN",
+            },
+        },
+        "headers": {
+            "X-RateLimit-Limit": {
+                "description": "Requests allowed in the window",
+                "schema": {"type": "integer"},
+            },
+            "X-RateLimit-Remaining": {
+                "description": "Requests left in the window",
+                "schema": {"type": "integer"},
+            },
+            "X-RateLimit-Reset": {
+                "description": "When the window ends (epoch seconds)",
+                "schema": {"type": "integer"},
+            },
+            "Retry-After": {"description": "Seconds to wait", "schema": {"type": "integer"}},
+        },
+    },
+}
+
+
+def spec() -> dict[str, Any]:
+    """A copy of the document, safe for callers to change."""
+    return copy.deepcopy(SPEC)
+
+
+async def openapi_document(request: web.Request) -> web.Response:
+    return web.json_response(SPEC)
+
+
+routes = [web.get("/api/openapi.json", openapi_document)]

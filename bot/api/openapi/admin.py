@@ -1,0 +1,296 @@
+"""The OpenAPI description of the admin API: products, desk API keys, the queues, ticket links."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.api.openapi.parts import (
+    MAYBE_TIMESTAMP,
+    TEXT,
+    TIMESTAMP,
+    body,
+    errors,
+    nullable,
+    ok,
+    ref,
+)
+from bot.tickets.apikeys import MAX_NAME as MAX_KEY_NAME
+from bot.tickets.products import MAX_SLUG, SLUG
+
+ADMIN: list[dict[str, list[str]]] = [{"adminToken": []}]
+QUEUE_QUERY = [
+    {"name": "state", "in": "query", "required": False,
+     "schema": {"$ref": "#/components/schemas/QueueItemState"}},
+    {"name": "limit", "in": "query", "required": False,
+     "schema": {"type": "integer", "minimum": 1, "maximum": 200, "default": 50}},
+    {"name": "before", "in": "query", "required": False, "schema": {"type": "integer"},
+     "description": "`nextBefore` of the previous page"},
+]
+ID_PARAM = [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}]
+
+
+def admin_op(summary: str, responses: dict, **extra: Any) -> dict[str, Any]:
+    return {"tags": ["admin"], "summary": summary, "security": ADMIN,
+            "responses": {**responses, **errors(401, 403)}, **extra}
+
+
+SCHEMAS: dict[str, Any] = {
+    "ProductCreate": {
+        "type": "object",
+        "required": ["slug", "repo"],
+        "properties": {
+            "slug": {
+                "type": "string",
+                "pattern": SLUG.pattern,
+                "maxLength": MAX_SLUG,
+            },
+            "repo": {"type": "string", "description": "OWNER/NAME"},
+            "name": TEXT,
+            "deploymentTracking": {"type": "boolean", "default": True},
+            "productionEnvironments": {"type": "array", "items": TEXT, "minItems": 1},
+        },
+    },
+    "Product": {
+        "type": "object",
+        "required": [
+            "slug",
+            "name",
+            "repo",
+            "installationId",
+            "appInstalled",
+            "deploymentTracking",
+            "productionEnvironments",
+            "createdAt",
+        ],
+        "properties": {
+            "slug": TEXT,
+            "name": TEXT,
+            "repo": TEXT,
+            "installationId": nullable({"type": "integer"}),
+            "appInstalled": {"type": "boolean"},
+            "deploymentTracking": {"type": "boolean"},
+            "productionEnvironments": {"type": "array", "items": TEXT},
+            "createdAt": TIMESTAMP,
+        },
+    },
+    "ProductList": {
+        "type": "object",
+        "required": ["products"],
+        "properties": {"products": {"type": "array", "items": ref("Product")}},
+    },
+    "ApiKeyCreate": {
+        "type": "object",
+        "required": ["name"],
+        "properties": {
+            "name": {"type": "string", "maxLength": MAX_KEY_NAME},
+            "products": {
+                "type": "array",
+                "items": TEXT,
+                "description": "Product slugs the key is limited to; empty or absent: all",
+            },
+            "test": {"type": "boolean", "default": False},
+        },
+    },
+    "ApiKey": {
+        "type": "object",
+        "required": [
+            "id",
+            "name",
+            "prefix",
+            "mode",
+            "products",
+            "createdAt",
+            "lastUsedAt",
+            "revokedAt",
+        ],
+        "properties": {
+            "id": {"type": "string", "pattern": "^key_"},
+            "name": TEXT,
+            "prefix": {"type": "string", "description": "The key's first characters"},
+            "mode": {"enum": ["live", "test"]},
+            "products": {"type": "array", "items": TEXT},
+            "createdAt": TIMESTAMP,
+            "lastUsedAt": MAYBE_TIMESTAMP,
+            "revokedAt": MAYBE_TIMESTAMP,
+        },
+    },
+    "ApiKeyCreated": {
+        "allOf": [
+            ref("ApiKey"),
+            {
+                "type": "object",
+                "required": ["key"],
+                "properties": {
+                    "key": {
+                        "type": "string",
+                        "pattern": "^td_(live|test)_[0-9A-Za-z]{38}$",
+                        "description": "The key itself; shown only in this answer",
+                    }
+                },
+            },
+        ]
+    },
+    "ApiKeyList": {
+        "type": "object",
+        "required": ["keys"],
+        "properties": {"keys": {"type": "array", "items": ref("ApiKey")}},
+    },
+    "QueueItemState": {"type": "string", "enum": ["pending", "processing", "done", "failed"]},
+    "Delivery": {
+        "type": "object",
+        "required": ["id", "deliveryId", "event", "action", "state", "attempts", "lastError",
+                     "receivedAt", "processedAt", "nextAttemptAt"],
+        "properties": {
+            "id": {"type": "integer"},
+            "deliveryId": TEXT,
+            "event": TEXT,
+            "action": nullable(TEXT),
+            "state": {"$ref": "#/components/schemas/QueueItemState"},
+            "attempts": {"type": "integer"},
+            "lastError": nullable(TEXT),
+            "receivedAt": TEXT,
+            "processedAt": nullable(TEXT),
+            "nextAttemptAt": nullable(TEXT),
+        },
+    },
+    "DeliveryList": {
+        "type": "object",
+        "required": ["deliveries", "nextBefore"],
+        "properties": {
+            "deliveries": {"type": "array", "items": {"$ref": "#/components/schemas/Delivery"}},
+            "nextBefore": nullable({"type": "integer"}),
+        },
+    },
+    "Job": {
+        "type": "object",
+        "required": ["id", "kind", "args", "state", "attempts", "lastError", "createdAt", "doneAt",
+                     "nextAttemptAt"],
+        "properties": {
+            "id": {"type": "integer"},
+            "kind": TEXT,
+            "args": {"type": "object"},
+            "state": {"$ref": "#/components/schemas/QueueItemState"},
+            "attempts": {"type": "integer"},
+            "lastError": nullable(TEXT),
+            "createdAt": TEXT,
+            "doneAt": nullable(TEXT),
+            "nextAttemptAt": nullable(TEXT),
+        },
+    },
+    "JobList": {
+        "type": "object",
+        "required": ["jobs", "nextBefore"],
+        "properties": {
+            "jobs": {"type": "array", "items": {"$ref": "#/components/schemas/Job"}},
+            "nextBefore": nullable({"type": "integer"}),
+        },
+    },
+    "Replayed": {
+        "type": "object",
+        "required": ["id", "state"],
+        "properties": {"id": {"type": "integer"}, "state": {"const": "pending"}},
+    },
+    "TicketLink": {
+        "type": "object",
+        "required": ["issue"],
+        "properties": {"issue": {"type": "integer", "minimum": 1}},
+    },
+    "TicketLinked": {
+        "type": "object",
+        "required": ["publicId", "issue", "status"],
+        "properties": {"publicId": TEXT, "issue": {"type": "integer"}, "status": TEXT},
+    },
+}
+
+PATHS: dict[str, Any] = {
+    "/api/admin/products": {
+        "get": {
+            "tags": ["admin"],
+            "summary": "List products",
+            "security": ADMIN,
+            "responses": {"200": ok("Products", ref("ProductList")), **errors(401, 403)},
+        },
+        "post": {
+            "tags": ["admin"],
+            "summary": "Register a product and its GitHub repository",
+            "security": ADMIN,
+            "requestBody": body("ProductCreate"),
+            "responses": {
+                "201": ok("Registered", ref("Product")),
+                **errors(400, 401, 403, 409, 413, 415),
+            },
+        },
+    },
+    "/api/admin/products/{slug}": {
+        "delete": {
+            "tags": ["admin"],
+            "summary": "Remove a product (its tickets are kept)",
+            "security": ADMIN,
+            "parameters": [{"name": "slug", "in": "path", "required": True, "schema": TEXT}],
+            "responses": {"200": ok("Removed", ref("Success")), **errors(401, 403, 404)},
+        }
+    },
+    "/api/admin/keys": {
+        "get": {
+            "tags": ["admin"],
+            "summary": "List desk API keys (never the keys themselves)",
+            "security": ADMIN,
+            "responses": {"200": ok("Keys", ref("ApiKeyList")), **errors(401, 403)},
+        },
+        "post": {
+            "tags": ["admin"],
+            "summary": "Create a desk API key; the key is in this answer only",
+            "security": ADMIN,
+            "requestBody": body("ApiKeyCreate"),
+            "responses": {
+                "201": ok("Created", ref("ApiKeyCreated")),
+                **errors(400, 401, 403, 404, 413, 415),
+            },
+        },
+    },
+    "/api/admin/keys/{id}": {
+        "delete": {
+            "tags": ["admin"],
+            "summary": "Revoke a desk API key",
+            "security": ADMIN,
+            "parameters": [{"name": "id", "in": "path", "required": True, "schema": TEXT}],
+            "responses": {"200": ok("Revoked", ref("Success")), **errors(401, 403, 404)},
+        }
+    },
+    "/api/admin/deliveries": {
+        "get": admin_op(
+            "Webhook deliveries, newest first (`?state=failed` for those needing a look)",
+            {"200": ok("Deliveries", ref("DeliveryList")), **errors(400)},
+            parameters=QUEUE_QUERY,
+        )
+    },
+    "/api/admin/deliveries/{id}/replay": {
+        "post": admin_op(
+            "Process a failed delivery again",
+            {"202": ok("Queued again", ref("Replayed")), **errors(404, 409)},
+            parameters=ID_PARAM,
+        )
+    },
+    "/api/admin/jobs": {
+        "get": admin_op(
+            "GitHub work (issues, status comments), newest first",
+            {"200": ok("Jobs", ref("JobList")), **errors(400)},
+            parameters=QUEUE_QUERY,
+        )
+    },
+    "/api/admin/jobs/{id}/replay": {
+        "post": admin_op(
+            "Run a failed GitHub job again",
+            {"202": ok("Queued again", ref("Replayed")), **errors(404, 409)},
+            parameters=ID_PARAM,
+        )
+    },
+    "/api/admin/tickets/{public_id}/link": {
+        "post": admin_op(
+            "Attach a ticket to an existing issue of its product (e.g. a duplicate)",
+            {"200": ok("Linked", ref("TicketLinked")), **errors(400, 404, 409, 413, 415)},
+            parameters=[{"name": "public_id", "in": "path", "required": True, "schema": TEXT}],
+            requestBody=body("TicketLink"),
+        )
+    },
+}

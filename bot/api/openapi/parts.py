@@ -1,0 +1,89 @@
+"""The OpenAPI building blocks: references, timestamps, JSON answers and the error shapes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.rules.pipeline import STAGES
+
+JSON = "application/json"
+
+
+def ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def nullable(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"anyOf": [schema, {"type": "null"}]}
+
+
+TIMESTAMP = {"type": "string", "format": "date-time", "examples": ["2026-02-17T10:00:00.000Z"]}
+MAYBE_TIMESTAMP = nullable(TIMESTAMP)
+TEXT = {"type": "string"}
+STAGE = {"type": "string", "enum": [s.value for s in STAGES]}
+
+RATE_HEADERS = {
+    "X-RateLimit-Limit": {"$ref": "#/components/headers/X-RateLimit-Limit"},
+    "X-RateLimit-Remaining": {"$ref": "#/components/headers/X-RateLimit-Remaining"},
+    "X-RateLimit-Reset": {"$ref": "#/components/headers/X-RateLimit-Reset"},
+}
+
+ERROR_DESCRIPTIONS = {
+    400: "Invalid input: `error` is the first problem, `fields` lists every failing field",
+    401: "Missing or invalid credentials",
+    403: "The API is turned off on this server",
+    404: "No such resource (or not visible to this key)",
+    409: "Conflicts with what exists",
+    413: "Request body too large",
+    415: "The body is not JSON",
+    429: "Too many requests: wait `retryAfter` seconds (also in `Retry-After`)",
+    503: "Not configured on this server (the hint says which setting)",
+}
+
+
+def ok(description: str, schema: dict[str, Any], *, rate_limited: bool = False) -> dict:
+    response: dict[str, Any] = {"description": description, "content": {JSON: {"schema": schema}}}
+    if rate_limited:
+        response["headers"] = dict(RATE_HEADERS)
+    return response
+
+
+def errors(*codes: int, rate_limited: bool = False) -> dict[str, Any]:
+    out = {}
+    for code in codes:
+        response = ok(ERROR_DESCRIPTIONS[code], ref("Error"), rate_limited=rate_limited)
+        if code == 429:
+            response["headers"] = {
+                **response.get("headers", {}),
+                "Retry-After": {"$ref": "#/components/headers/Retry-After"},
+            }
+        out[str(code)] = response
+    return out
+
+
+def body(schema_name: str) -> dict[str, Any]:
+    return {"required": True, "content": {JSON: {"schema": ref(schema_name)}}}
+
+
+SCHEMAS: dict[str, Any] = {
+    "Error": {
+        "type": "object",
+        "required": ["error"],
+        "properties": {
+            "error": {"type": "string", "description": "What went wrong"},
+            "hint": {"type": "string", "description": "How to fix it"},
+            "fields": {
+                "type": "object",
+                "additionalProperties": {"type": "string"},
+                "description": "Every failing field and its message (validation errors)",
+            },
+            "retryAfter": {"type": "integer", "minimum": 1},
+            "requestId": {"type": "string"},
+        },
+    },
+    "Success": {
+        "type": "object",
+        "required": ["success", "message"],
+        "properties": {"success": {"const": True}, "message": TEXT},
+    },
+}

@@ -1,0 +1,131 @@
+"""The OpenAPI description of the public API (seed 000): submit a ticket, then track it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.api.openapi.parts import (
+    MAYBE_TIMESTAMP,
+    STAGE,
+    TEXT,
+    TIMESTAMP,
+    body,
+    errors,
+    nullable,
+    ok,
+    ref,
+)
+from bot.tickets.intake import MAX_BODY_BYTES, MAX_NAME, MAX_SCREENSHOTS, MAX_SUBJECT
+
+SCHEMAS: dict[str, Any] = {
+    "TicketSubmission": {
+        "type": "object",
+        "required": ["productSlug", "submitterEmail", "subject", "body"],
+        "properties": {
+            "productSlug": TEXT,
+            "submitterEmail": {"type": "string", "format": "email"},
+            "submitterName": {"type": "string", "maxLength": MAX_NAME},
+            "subject": {"type": "string", "maxLength": MAX_SUBJECT},
+            "body": {"type": "string", "description": f"At most {MAX_BODY_BYTES // 1024} KiB"},
+            "screenshots": {
+                "type": "array",
+                "maxItems": MAX_SCREENSHOTS,
+                "items": {"type": "string", "format": "uri"},
+            },
+        },
+    },
+    "TicketReceipt": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["publicId", "status", "createdAt", "trackingToken", "trackingUrl"],
+        "properties": {
+            "publicId": {"type": "string", "pattern": "^TK-\\d{5,}$"},
+            "status": STAGE,
+            "createdAt": TIMESTAMP,
+            "trackingToken": {
+                "type": "string",
+                "description": "Shown once; reveals the subject and public comments",
+            },
+            "trackingUrl": {"type": "string", "format": "uri"},
+        },
+    },
+    "PipelineStage": {
+        "type": "object",
+        "required": ["stage", "title", "description", "reached", "reachedAt", "current"],
+        "properties": {
+            "stage": STAGE,
+            "title": TEXT,
+            "description": TEXT,
+            "reached": {"type": "boolean"},
+            "reachedAt": MAYBE_TIMESTAMP,
+            "current": {"type": "boolean"},
+        },
+    },
+    "HistoryEntry": {
+        "type": "object",
+        "required": ["from", "to", "at", "description"],
+        "properties": {"from": nullable(STAGE), "to": STAGE, "at": TIMESTAMP, "description": TEXT},
+    },
+    "PublicComment": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["body", "author", "createdAt"],
+        "properties": {"body": TEXT, "author": TEXT, "createdAt": TIMESTAMP},
+    },
+    "PublicTicket": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["publicId", "status", "pipeline", "history", "createdAt", "updatedAt"],
+        "properties": {
+            "publicId": TEXT,
+            "status": STAGE,
+            "pipeline": {"type": "array", "items": ref("PipelineStage")},
+            "history": {"type": "array", "items": ref("HistoryEntry")},
+            "createdAt": TIMESTAMP,
+            "updatedAt": TIMESTAMP,
+            "subject": {"type": "string", "description": "Only with the tracking token"},
+            "comments": {
+                "type": "array",
+                "items": ref("PublicComment"),
+                "description": "Public comments, only with the tracking token",
+            },
+        },
+    },
+}
+
+PATHS: dict[str, Any] = {
+    "/api/tickets": {
+        "post": {
+            "tags": ["public"],
+            "summary": "Submit a ticket (no login); returns its publicId and a tracking token",
+            "requestBody": body("TicketSubmission"),
+            "responses": {
+                "201": {
+                    **ok("Stored at RECEIVED", ref("TicketReceipt"), rate_limited=True),
+                },
+                **errors(400, 404, 413, 415, 429, rate_limited=True),
+            },
+        }
+    },
+    "/api/tickets/{publicId}": {
+        "get": {
+            "tags": ["public"],
+            "summary": "Track a ticket: stage, pipeline and history; subject and public "
+            "comments with the tracking token",
+            "parameters": [
+                {
+                    "name": "publicId",
+                    "in": "path",
+                    "required": True,
+                    "schema": {"type": "string", "examples": ["TK-00042"]},
+                },
+                {"name": "token", "in": "query", "required": False, "schema": TEXT},
+                {"name": "X-Tracking-Token", "in": "header", "required": False, "schema": TEXT},
+            ],
+            "responses": {
+                "200": ok("The tracking view", ref("PublicTicket"), rate_limited=True),
+                **errors(404, 429, rate_limited=True),
+            },
+        }
+    },
+}

@@ -1,0 +1,27 @@
+"""The admin pages under ``/admin``: products, tickets, failed webhook deliveries, API keys.
+
+Every page needs a signed-in admin session and every POST form that session's CSRF token
+(``admin_only`` in ``bot.web.admin_auth``). Admins see what the public never does: emails,
+bodies, internal notes. One module per page; this is their route list.
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from bot.web.admin import deliveries, keys, overview, products, tickets
+
+routes = [
+    web.get("/admin", overview.overview),
+    web.get("/admin/products", products.list_products),
+    web.post("/admin/products", products.add_product),
+    web.get("/admin/products/{slug}/remove", products.confirm_remove_product),
+    web.post("/admin/products/{slug}/remove", products.remove_product),
+    web.get("/admin/tickets", tickets.list_tickets),
+    web.get("/admin/tickets/{public_id}", tickets.show_ticket),
+    web.get("/admin/deliveries", deliveries.list_failed_deliveries),
+    web.post("/admin/deliveries/{id}/replay", deliveries.replay_delivery),
+    web.get("/admin/api-keys", keys.list_api_keys),
+    web.post("/admin/api-keys", keys.add_api_key),
+    web.post("/admin/api-keys/{id}/revoke", keys.revoke_api_key),
+]

@@ -1,0 +1,226 @@
+"""The admin products pages: the list, registering a product, removing one."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from bot.appkeys import DB
+from bot.errors import ApiError
+from bot.tickets.products import register_product, validate_product
+from bot.web.admin_auth import admin_only, admin_page, csrf_input, notice_from_query, redirect
+from bot.web.html import (
+    Html,
+    cells,
+    field_attributes,
+    field_error,
+    fragment,
+    path,
+    table,
+    time_element,
+)
+from bot.web.sessions import AdminSession
+from storage.models import Product
+from storage.products import ProductRepo
+
+
+def product_row(product: Product) -> Html:
+    installed = (
+        Html('<span class="badge ok">Installed</span>')
+        if product.installation_id is not None
+        else Html('<span class="badge warn">Not installed</span>')
+    )
+    remove = fragment(
+        '<a href="{href}">Remove<span class="visually-hidden"> {slug}</span>…</a>',
+        href=path("admin", "products", product.slug, "remove"),
+        slug=product.slug,
+    )
+    return cells(
+        fragment("<code>{slug}</code>", slug=product.slug),
+        product.name,
+        product.repo_full_name,
+        installed,
+        "On" if product.deployment_tracking else "Off",
+        ", ".join(product.production_environments),
+        time_element(product.created_at),
+        remove,
+    )
+
+
+def register_form(
+    admin_session: AdminSession, values: dict[str, Any], errors: dict[str, str]
+) -> Html:
+    def text_field(name: str, label: str, hint: str, *, required: bool = False) -> Html:
+        return fragment(
+            '<div class="field"><label for="{name}">{label}</label>'
+            '<p class="hint" id="{name}-hint">{hint}</p>{error}'
+            '<input id="{name}" name="{name}" type="text" value="{value}"{required}{attrs}></div>',
+            name=name,
+            label=label,
+            hint=hint,
+            error=field_error(errors, name),
+            value=values.get(name, ""),
+            required=Html(" required") if required else Html(""),
+            attrs=field_attributes(errors, name),
+        )
+
+    tracking_checked = Html(" checked") if values.get("deploymentTracking", True) else Html("")
+    general = (
+        fragment('<p class="field-error">{e}</p>', e=errors["_form"])
+        if "_form" in errors
+        else Html("")
+    )
+    return fragment(
+        '<section class="card" aria-labelledby="register-heading"><h2 '
+        'id="register-heading">Register a product</h2>'
+        '<form class="stacked" method="post" action="/admin/products" novalidate>{csrf}{general}'
+        "{slug}{repo}{name}"
+        '<div class="field checkbox"><input id="deploymentTracking" name="deploymentTracking" '
+        'type="checkbox" value="on"'
+        '{tracking} aria-describedby="deploymentTracking-hint">'
+        '<label for="deploymentTracking">Deployment tracking</label>'
+        '<p class="hint" id="deploymentTracking-hint">Wait for a production deployment before '
+        "CLOSED. "
+        "Untick for products that are not deployed: they go MERGED → CLOSED.</p></div>"
+        "{environments}"
+        '<button type="submit">Register product</button></form></section>',
+        csrf=csrf_input(admin_session),
+        general=general,
+        slug=text_field(
+            "slug",
+            "Product slug",
+            "Lowercase letters, digits and dashes, e.g. my-saas-app.",
+            required=True,
+        ),
+        repo=text_field(
+            "repo", "GitHub repository", "OWNER/NAME, e.g. octo-org/my-saas-app.", required=True
+        ),
+        name=text_field("name", "Display name (optional)", "Defaults to the slug."),
+        tracking=tracking_checked,
+        environments=text_field(
+            "productionEnvironments",
+            "Production environments",
+            "Comma-separated deployment environment names, e.g. production.",
+        ),
+    )
+
+
+async def products_page(
+    request: web.Request,
+    admin_session: AdminSession,
+    *,
+    values: dict[str, Any] | None = None,
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+) -> web.Response:
+    async with request.app[DB].session() as session:
+        products = await ProductRepo(session).all()
+    headers = [
+        "Slug",
+        "Name",
+        "Repository",
+        "GitHub App",
+        "Deploy tracking",
+        "Environments",
+        "Registered",
+        "Actions",
+    ]
+    content = fragment(
+        "<h1>Products</h1>{notice}{table}{form}",
+        notice=notice_from_query(request),
+        table=table(
+            headers,
+            [product_row(p) for p in products],
+            caption="Registered products",
+            empty="No products yet.",
+        ),
+        form=register_form(
+            admin_session, values or {"productionEnvironments": "production"}, errors or {}
+        ),
+    )
+    return admin_page(request, "products", content, admin_session=admin_session, status=status)
+
+
+@admin_only
+async def list_products(request: web.Request, admin_session: AdminSession) -> web.StreamResponse:
+    return await products_page(request, admin_session)
+
+
+@admin_only
+async def add_product(request: web.Request, admin_session: AdminSession) -> web.StreamResponse:
+    form = await request.post()
+    values: dict[str, Any] = {
+        key: str(form.get(key, "")) for key in ("slug", "repo", "name", "productionEnvironments")
+    }
+    values["deploymentTracking"] = form.get("deploymentTracking") == "on"
+    data = {
+        "slug": values["slug"],
+        "repo": values["repo"],
+        "name": values["name"],
+        "deploymentTracking": values["deploymentTracking"],
+        "productionEnvironments": [
+            e.strip() for e in values["productionEnvironments"].split(",") if e.strip()
+        ],
+    }
+    try:
+        fields = validate_product(data)
+        async with request.app[DB].begin() as session:
+            await register_product(session, fields)
+    except ApiError as exc:
+        errors = dict(exc.extra.get("fields", {}))
+        if not errors:
+            errors["_form"] = f"{exc.error}: {exc.hint}" if exc.hint else exc.error
+        return await products_page(
+            request, admin_session, values=values, errors=errors, status=exc.status
+        )
+    return redirect(
+        path("admin", "products", query={"notice": "product-added", "slug": fields["slug"]})
+    )
+
+
+@admin_only
+async def confirm_remove_product(
+    request: web.Request, admin_session: AdminSession
+) -> web.StreamResponse:
+    slug = request.match_info["slug"]
+    async with request.app[DB].session() as session:
+        product = await ProductRepo(session).by_slug(slug)
+    if product is None:
+        return admin_page(
+            request,
+            "not found",
+            fragment("<h1>No product {slug}</h1>", slug=slug),
+            admin_session=admin_session,
+            status=404,
+        )
+    content = fragment(
+        "<h1>Remove product <code>{slug}</code>?</h1>"
+        "<p>{name} ({repo}) will no longer accept tickets. Its tickets are kept, but are no longer "
+        "linked to a product, and GitHub events from {repo} are ignored.</p>"
+        '<form class="actions" method="post" action="{action}">{csrf}'
+        '<button type="submit" class="danger">Remove {slug}</button> '
+        '<a href="/admin/products">Cancel</a></form>',
+        slug=product.slug,
+        name=product.name,
+        repo=product.repo_full_name,
+        action=path("admin", "products", product.slug, "remove"),
+        csrf=csrf_input(admin_session),
+    )
+    return admin_page(request, f"remove {product.slug}", content, admin_session=admin_session)
+
+
+@admin_only
+async def remove_product(request: web.Request, admin_session: AdminSession) -> web.StreamResponse:
+    slug = request.match_info["slug"]
+    async with request.app[DB].begin() as session:
+        removed = await ProductRepo(session).remove(slug)
+    if not removed:
+        return admin_page(
+            request,
+            "not found",
+            fragment("<h1>No product {slug}</h1>", slug=slug),
+            admin_session=admin_session,
+            status=404,
+        )
+    return redirect(path("admin", "products", query={"notice": "product-removed", "slug": slug}))
