@@ -152,7 +152,7 @@ async def workers_ctx(app: web.Application) -> AsyncIterator[None]:
     app[WORKERS] = workers
     db = app[DB]
     if app[SETTINGS].run_workers:
-        if db.is_sqlite:
+        if db.single_process:
             # One process works an SQLite database: whatever was claimed before a crash is ours.
             async with db.begin() as session:
                 for model in (Delivery, Job):

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import queue
 from storage.models import ApiKey, Comment, Delivery, Product, Ticket
+from storage.queue import QueueState
 
 
 @dataclasses.dataclass(frozen=True)
@@ -68,10 +69,11 @@ class AdminQueries:
 
     async def failed_deliveries(self, *, limit: int = 100) -> Sequence[Delivery]:
         """Webhook deliveries parked as failed, newest first."""
-        return await queue.newest(self.session, Delivery, state=queue.FAILED, limit=limit)
+        return await queue.newest(self.session, Delivery, state=QueueState.FAILED, limit=limit)
 
     async def count_failed_deliveries(self) -> int:
-        query = select(func.count()).select_from(Delivery).where(Delivery.state == queue.FAILED)
+        failed = Delivery.state == QueueState.FAILED
+        query = select(func.count()).select_from(Delivery).where(failed)
         return await self.session.scalar(query) or 0
 
     async def tickets_by_stage(self) -> dict[str, int]:

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from storage import inline_sqlite
+from storage import dialect, inline_sqlite
 from storage.reader import Reader
 
 T = TypeVar("T")
@@ -111,6 +111,11 @@ class Database:
     @property
     def is_sqlite(self) -> bool:
         return self.dialect == "sqlite"
+
+    @property
+    def single_process(self) -> bool:
+        """Whether one process works this database (``dialect.single_process``)."""
+        return dialect.single_process(self.dialect)
 
     @contextlib.asynccontextmanager
     async def begin(self) -> AsyncIterator[AsyncSession]:

@@ -14,8 +14,7 @@ import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy.dialects import postgresql, sqlite
-
+from storage import dialect
 from storage.database import Database
 from storage.models import Delivery, utcnow
 
@@ -34,8 +33,7 @@ class IncomingDelivery:
     payload: str
 
 
-def _insert_new_deliveries(dialect: str):
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+def _insert_new_deliveries(insert: dialect.InsertFactory) -> dialect.Insert:
     table = Delivery.__table__
     return (
         insert(table)
@@ -45,7 +43,7 @@ def _insert_new_deliveries(dialect: str):
 
 
 # One statement per dialect, compiled once: the rows go as executemany parameters.
-INSERT_NEW = {dialect: _insert_new_deliveries(dialect) for dialect in ("postgresql", "sqlite")}
+INSERT_NEW = dialect.PerDialect(_insert_new_deliveries)
 
 
 async def record_deliveries(session, deliveries: Sequence[IncomingDelivery]) -> set[str]:
@@ -61,7 +59,7 @@ async def record_deliveries(session, deliveries: Sequence[IncomingDelivery]) -> 
         }
         for d in deliveries
     ]
-    result = await connection.execute(INSERT_NEW[connection.dialect.name], rows)
+    result = await connection.execute(INSERT_NEW.of(connection), rows)
     return set(result.scalars())
 
 

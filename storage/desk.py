@@ -11,10 +11,11 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 
-from sqlalchemy import ColumnElement, and_, delete, func, or_, select, text
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from storage import dialect
 from storage.models import Comment, Ticket, TicketCount
 
 # Fold the count deltas once there are this many (see compact_counts).
@@ -90,8 +91,7 @@ class DeskRepo:
 
 async def compact_counts(session: AsyncSession, *, min_rows: int = COMPACT_AFTER_ROWS) -> int:
     """Fold ``ticket_counts`` into one row per (product, owner, status); returns the rows
-    removed. Safe beside writers: on PostgreSQL one statement deletes exactly the rows it
-    sums, and an advisory lock keeps a second compactor out; SQLite has one writer."""
+    removed. Safe beside writers (``dialect.fold_rows``)."""
     if await session.scalar(select(func.count()).select_from(TicketCount)) < min_rows:
         return 0
     columns = "product_id, owner, status, tickets, resolved, resolution_seconds"
@@ -100,19 +100,6 @@ async def compact_counts(session: AsyncSession, *, min_rows: int = COMPACT_AFTER
         "FROM {source} GROUP BY product_id, owner, status "
         "HAVING sum(tickets) <> 0 OR sum(resolved) <> 0"
     )
-    if session.bind.dialect.name == "postgresql":
-        if not await session.scalar(text(f"SELECT pg_try_advisory_xact_lock({_COMPACT_LOCK_KEY})")):
-            return 0
-        gone = await session.scalar(text(
-            f"WITH gone AS (DELETE FROM ticket_counts RETURNING {columns}), "
-            f"folded AS (INSERT INTO ticket_counts ({columns}) {folded.format(source='gone')}) "
-            "SELECT count(*) FROM gone"
-        ))
-        return int(gone or 0)
-    last = await session.scalar(select(func.max(TicketCount.id)))
-    await session.execute(text(
-        f"INSERT INTO ticket_counts ({columns}) "
-        + folded.format(source=f"(SELECT * FROM ticket_counts WHERE id <= {int(last)})")
-    ))
-    result = await session.execute(delete(TicketCount).where(TicketCount.id <= last))
-    return result.rowcount or 0
+    return await dialect.fold_rows(
+        session, TicketCount.__tablename__, columns, folded, lock_key=_COMPACT_LOCK_KEY
+    )

@@ -8,8 +8,8 @@ from typing import Any
 from sqlalchemy import JSON, String, bindparam, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage import queue
 from storage.models import Job
+from storage.queue import QueueState
 from storage.types import UTCDateTime, utcnow
 
 
@@ -34,7 +34,7 @@ class JobRepo:
                 "kind": kind,
                 "dedupe_key": dedupe_key,
                 "args": args,
-                "state": queue.PENDING,
+                "state": QueueState.PENDING,
                 "next_attempt_at": run_at or now,
                 "created_at": now,
             },

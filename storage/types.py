@@ -7,6 +7,8 @@ import datetime as dt
 from sqlalchemy import DateTime
 from sqlalchemy.types import TypeDecorator
 
+from storage.dialect import stores_naive_datetimes
+
 UTC = dt.UTC
 
 
@@ -26,7 +28,7 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
         if value.tzinfo is None:
             raise ValueError("naive datetimes are not stored; use an aware UTC datetime")
         value = value.astimezone(UTC)
-        if dialect.name == "sqlite":
+        if stores_naive_datetimes(dialect):
             return value.replace(tzinfo=None)
         return value
 

@@ -10,11 +10,12 @@ from typing import Any
 
 from sqlalchemy import update
 
+from bot.appkeys import DB, WORKERS
 from bot.config import Settings
 from bot.sim.fakegithub import APP_ID, FakeGitHub, generate_app_key
-from bot.appkeys import DB, WORKERS
 from storage import queue
 from storage.models import Delivery, Job
+from storage.queue import QueueState
 from storage.types import utcnow
 from tests.conftest import ADMIN_HEADERS, ADMIN_TOKEN
 from tests.payloads import delivery_headers, encode, make_event
@@ -138,7 +139,7 @@ class World:
                 for model in (Delivery, Job):
                     result = await session.execute(
                         update(model)
-                        .where(model.state == queue.PENDING)
+                        .where(model.state == QueueState.PENDING)
                         .values(next_attempt_at=utcnow())
                     )
                     waiting += result.rowcount

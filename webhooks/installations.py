@@ -28,12 +28,12 @@ def _repos(items) -> list[tuple[str, str]]:
 async def _resume_waiting_work(session) -> None:
     """Work that waited for the App to be installed is due now, including parked issues."""
     await session.execute(
-        update(Job).where(Job.state == queue.PENDING).values(next_attempt_at=utcnow())
+        update(Job).where(Job.state == queue.QueueState.PENDING).values(next_attempt_at=utcnow())
     )
     await session.execute(
         update(Job)
-        .where(Job.state == queue.FAILED, Job.kind == JOB_CREATE_ISSUE)
-        .values(state=queue.PENDING, attempts=0, next_attempt_at=utcnow())
+        .where(Job.state == queue.QueueState.FAILED, Job.kind == JOB_CREATE_ISSUE)
+        .values(state=queue.QueueState.PENDING, attempts=0, next_attempt_at=utcnow())
     )
 
 

@@ -81,7 +81,7 @@ async def remove_product(request: web.Request) -> web.Response:
 
 # -- webhook deliveries and GitHub jobs ---------------------------------------------------
 
-QUEUE_STATES = ("pending", "processing", "done", "failed")
+QUEUE_STATES = tuple(queue.QueueState)
 
 
 def _queue_filters(request: web.Request) -> tuple[str | None, int, int | None]:

@@ -15,6 +15,7 @@ from bot import __version__
 from bot.rules.desk_status import DESK_STATUSES
 from bot.tickets.desk import DEFAULT_LIMIT, MAX_LIMIT, MAX_TAG, MAX_TAGS, PRIORITIES, SOURCE_TYPES, TICKET_TYPES
 from bot.rules.pipeline import STAGES
+from storage.queue import QueueState
 
 routes = web.RouteTableDef()
 
@@ -480,7 +481,7 @@ SCHEMAS: dict[str, Any] = {
         "required": ["keys"],
         "properties": {"keys": {"type": "array", "items": ref("ApiKey")}},
     },
-    "QueueItemState": {"type": "string", "enum": ["pending", "processing", "done", "failed"]},
+    "QueueItemState": {"type": "string", "enum": [state.value for state in QueueState]},
     "Delivery": {
         "type": "object",
         "required": ["id", "deliveryId", "event", "action", "state", "attempts", "lastError",

@@ -234,7 +234,7 @@ class GitHubOutbox:
     ) -> AsyncIterator[Callable[[int, str], Awaitable[None]]]:
         """Across processes (PostgreSQL), hold the issue's status row while its comment is
         written; yields the function that records the comment id in that same row."""
-        if self.db.is_sqlite:  # one process works the queue: the in-process lock suffices
+        if self.db.single_process:  # one process works the queue: the in-process lock suffices
 
             async def save_now(comment_id: int, digest: str) -> None:
                 async with self.db.begin() as session:

@@ -425,9 +425,9 @@ class Demo:
         async def check() -> bool:
             if delivery_id is not None:
                 state, error = await self.delivery_state(delivery_id)
-                if state == queue.FAILED:
+                if state == queue.QueueState.FAILED:
                     raise DemoFailed(f"TinyDesk could not process the delivery: {error}")
-                if state != queue.DONE:
+                if state != queue.QueueState.DONE:
                     return False
             return await self.stage() == expected
 
