@@ -121,9 +121,9 @@ class InboxWriter:
                     future.set_result(is_new)
 
     async def _record(self, deliveries: list[IncomingDelivery]) -> set[str]:
-        if self.db.is_sqlite:
+        if self.db.direct is not None:  # SQLite
             try:
-                async with self.db.direct_write() as connection:
+                async with self.db.direct.transaction() as connection:
                     return record_deliveries_directly(connection, deliveries)
             except sqlite3.OperationalError:
                 # Another process holds the write lock: wait for it in a driver thread.

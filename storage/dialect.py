@@ -18,8 +18,11 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy import ColumnElement, Select, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Dialect, make_url
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, create_async_engine
 from sqlalchemy.orm import InstrumentedAttribute
+
+from storage.reader import PostgresReader, Reader, SQLiteReader
+from storage.sqlite import engine as sqlite_engine
 
 T = TypeVar("T")
 R = TypeVar("R", bound=Any)
@@ -34,6 +37,34 @@ InsertFactory = Callable[[Any], Insert]
 def name_of_url(url: str) -> str:
     """``sqlite`` or ``postgresql``, from a database URL."""
     return make_url(url).get_backend_name()
+
+
+def sqlite_file(url: str) -> str | None:
+    """The path of an SQLite database (its fast paths need it); None on PostgreSQL."""
+    if name_of_url(url) != SQLITE:
+        return None
+    return sqlite_engine.path_of(url)
+
+
+def make_engines(url: str, *, pool_size: int = 10) -> tuple[AsyncEngine, AsyncEngine]:
+    """(the engine that writes, the engine that reads). SQLite: two engines (the writer
+    inline and taking the write lock up front); PostgreSQL: one pool for both."""
+    if name_of_url(url) == SQLITE:
+        return sqlite_engine.make_engine(url), sqlite_engine.make_engine(url, writer=False)
+    engine = create_async_engine(
+        url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+    )
+    return engine, engine
+
+
+def make_reader(url: str) -> Reader:
+    """The Reader for the hot plain-SQL reads (``storage.reader``)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == SQLITE:
+        return SQLiteReader(parsed.database or "")
+    return PostgresReader(
+        parsed.set(drivername="postgresql").render_as_string(hide_password=False)
+    )
 
 
 def _name(session: AsyncSession) -> str:

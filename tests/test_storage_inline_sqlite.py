@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, make_url, select
 from sqlalchemy.exc import IntegrityError
 
-from storage.inline_sqlite import InlineConnection
+from storage.sqlite.inline import InlineConnection
 from storage.models import Product
 
 
