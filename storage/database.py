@@ -100,9 +100,10 @@ class Database:
 
     async def dispose(self) -> None:
         await self.reader.close()
-        for connection in (self.direct, self._checkpointer):
-            if connection is not None:
-                connection.close()
+        if self.direct is not None:
+            self.direct.close()
+        if self._checkpointer is not None:
+            await self._checkpointer.close()
         await self.engine.dispose()
         if self.read_engine is not self.engine:
             await self.read_engine.dispose()

@@ -1,4 +1,4 @@
-"""SQLite's writing engine runs its calls inline on the loop (storage.inline_sqlite)."""
+"""SQLite's writing engine runs its calls inline on the loop (storage.sqlite.inline)."""
 
 from __future__ import annotations
 

@@ -69,11 +69,17 @@ class Checkpointer:
     def __init__(self, path: str) -> None:
         self.path = path
         self._connection: sqlite3.Connection | None = None
+        # The checkpoint running in a thread: a cancelled caller does not stop it, and
+        # closing its connection under it would crash the process.
+        self._running: asyncio.Future[object] | None = None
 
     async def checkpoint(self) -> None:
         if self._connection is None:
             self._connection = pragmas.connect(self.path)
-        await asyncio.to_thread(self._connection.execute, "PRAGMA wal_checkpoint(PASSIVE)")
+        self._running = asyncio.ensure_future(
+            asyncio.to_thread(self._connection.execute, "PRAGMA wal_checkpoint(PASSIVE)")
+        )
+        await asyncio.shield(self._running)
 
     async def run(self, every_seconds: float = CHECKPOINT_SECONDS) -> None:
         """Checkpoint every few seconds, for as long as the server runs."""
@@ -84,7 +90,11 @@ class Checkpointer:
             except sqlite3.Error:
                 log.warning("SQLite checkpoint failed; will try again", exc_info=True)
 
-    def close(self) -> None:
+    async def close(self) -> None:
+        """Close the connection, once a checkpoint in its thread has finished."""
+        if self._running is not None:
+            await asyncio.wait([self._running])
+            self._running = None
         if self._connection is not None:
             self._connection.close()
             self._connection = None
