@@ -132,7 +132,7 @@ def build_workers(app: web.Application) -> Workers:
         # One delivery at a time, in order of receipt, a batch to a transaction; on
         # PostgreSQL several processes work the inbox side by side (and the pipeline's
         # rules absorb their reordering).
-        concurrency=1, shared_handler=processor.in_transaction,
+        concurrency=1, shared_handler=processor.in_unit,
     )
     workers = Workers([inbox])
     if github is not None:

@@ -10,16 +10,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sqlite3
-from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import TypeVar
+from collections.abc import AsyncIterator
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage import dialect
 from storage.reader import Reader
 from storage.sqlite.direct import Checkpointer, DirectWriter
-
-T = TypeVar("T")
 
 DEFAULT_URL = "sqlite+aiosqlite:///tinydesk.db"
 
@@ -108,101 +105,3 @@ class Database:
         if self.read_engine is not self.engine:
             await self.read_engine.dispose()
 
-
-class SharedTransaction:
-    """One transaction that a worker runs many pieces of work in, recording their outcomes
-    alongside: one commit for a batch instead of several per piece.
-
-    Code written against ``Database`` works unchanged: ``begin()`` and ``session()`` hand
-    out the shared session instead of opening their own (nothing commits there); what is
-    remembered in ``session.info`` lasts until a piece fails or the transaction commits. Each
-    piece runs in a savepoint (``piece()``), so a failing one is undone alone. Work that
-    must not hold the transaction (a call to GitHub) goes through ``outside()``: what is
-    done so far is committed, and the transaction (and SQLite's write lock) is taken again
-    after. Anything else is the real database's.
-    """
-
-    def __init__(self, db: Database) -> None:
-        self.db = db
-        self.shared_session = db.sessionmaker()
-        self._savepoint = None
-        self._locked = False
-        # Run just before every commit: the worker writes what it has finished there.
-        self.before_commit: list[Callable[[], Awaitable[None]]] = []
-
-    @classmethod
-    @contextlib.asynccontextmanager
-    async def open(cls, db: Database) -> AsyncIterator[SharedTransaction]:
-        """Commits on success; on an error, rolls back whatever was not committed yet."""
-        unit = cls(db)
-        await unit._lock()
-        try:
-            yield unit
-            await unit._commit()
-        except BaseException:
-            with contextlib.suppress(Exception):
-                await unit.shared_session.rollback()
-            raise
-        finally:
-            with contextlib.suppress(Exception):
-                await unit.shared_session.close()
-            unit._unlock()
-
-    def __getattr__(self, name: str):
-        return getattr(self.db, name)
-
-    @contextlib.asynccontextmanager
-    async def begin(self) -> AsyncIterator[AsyncSession]:
-        yield self.shared_session
-        await self.shared_session.flush()  # errors surface where a commit would raise them
-
-    @contextlib.asynccontextmanager
-    async def session(self) -> AsyncIterator[AsyncSession]:
-        yield self.shared_session
-
-    @contextlib.asynccontextmanager
-    async def piece(self) -> AsyncIterator[None]:
-        """One piece of work: kept if it ends normally, undone if it raises."""
-        self._savepoint = await self.shared_session.begin_nested()
-        try:
-            yield
-        except BaseException:
-            if self._savepoint.is_active:
-                await self._savepoint.rollback()
-            self.shared_session.info.clear()  # may hold what the rollback expired
-            raise
-        else:
-            if self._savepoint.is_active:
-                await self._savepoint.commit()
-        finally:
-            self._savepoint = None
-
-    async def outside(self, work: Callable[[], Awaitable[T]]) -> T:
-        """Commit what is done, await ``work`` holding no transaction, then carry on."""
-        in_piece = self._savepoint is not None
-        if in_piece and self._savepoint.is_active:
-            await self._savepoint.commit()
-        await self._commit()
-        self.shared_session.info.clear()  # what was remembered may change meanwhile
-        self._unlock()
-        try:
-            return await work()
-        finally:
-            await self._lock()
-            if in_piece:
-                self._savepoint = await self.shared_session.begin_nested()
-
-    async def _commit(self) -> None:
-        for hook in self.before_commit:
-            await hook()
-        await self.shared_session.commit()
-
-    async def _lock(self) -> None:
-        if self.db.write_lock is not None:
-            await self.db.write_lock.acquire()
-            self._locked = True
-
-    def _unlock(self) -> None:
-        if self._locked:
-            self._locked = False
-            self.db.write_lock.release()

@@ -75,7 +75,7 @@ async def mark_deployed_when_fix_reaches_production(
         deployment_id=as_int(deployment.get("id")),
         occurred_at=parse_time(status.get("updated_at")) or parse_time(status.get("created_at")),
     )
-    async with ctx.db.begin() as session:
+    async with ctx.unit.begin() as session:
         products = [
             p
             for p in await products_for_event(session, event.data)
@@ -112,7 +112,7 @@ async def ship_if_already_deployed(
     """After a merge: the fix may already be live (its deployment was delivered first)."""
     if not product.deployment_tracking:
         return
-    async with ctx.db.session() as session:
+    async with ctx.unit.session() as session:
         recent = (
             await session.scalars(
                 select(ProductionDeployment)
@@ -134,7 +134,7 @@ async def ship(
     ctx: HandlerContext, product: Product, event: sansio.Event, shipments: list[Shipment]
 ) -> None:
     """Move MERGED tickets whose merge commit one of ``shipments`` contains to DEPLOYED."""
-    async with ctx.db.session() as session:
+    async with ctx.unit.session() as session:
         by_sha: dict[str, set[int]] = {}
         awaiting = await PullRequestLinkRepo(session).merged_awaiting_deployment(product.id)
         for merge_sha, issue_number in awaiting:
@@ -144,11 +144,11 @@ async def ship(
     try:
         shipped = await _shipped(ctx, product, event.data, by_sha, shipments, ask=False)
     except _AskGitHub:
-        shipped = await ctx.outside_transaction(
+        shipped = await ctx.unit.outside(
             lambda: _shipped(ctx, product, event.data, by_sha, shipments, ask=True)
         )
     for shipment, deployed in shipped:
-        async with ctx.db.begin() as session:
+        async with ctx.unit.begin() as session:
             tickets = await TicketRepo(session).linked_to_issues(
                 product.id, sorted(deployed), lock=True
             )

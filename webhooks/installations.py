@@ -44,7 +44,7 @@ async def remember_installed_repositories(event: sansio.Event, *, ctx: HandlerCo
     installation_id = as_int((event.data.get("installation") or {}).get("id"))
     if installation_id is None:
         return
-    async with ctx.db.begin() as session:
+    async with ctx.unit.begin() as session:
         products = ProductRepo(session)
         for owner, name in _repos(event.data.get("repositories")):
             await products.set_installation(owner, name, installation_id)
@@ -57,7 +57,7 @@ async def forget_removed_installation(event: sansio.Event, *, ctx: HandlerContex
     installation_id = as_int((event.data.get("installation") or {}).get("id"))
     if installation_id is None:
         return
-    async with ctx.db.begin() as session:
+    async with ctx.unit.begin() as session:
         await ProductRepo(session).forget_installation(installation_id)
     if ctx.github is not None:
         ctx.github.forget_token(installation_id)
@@ -69,7 +69,7 @@ async def follow_repository_selection(event: sansio.Event, *, ctx: HandlerContex
     installation_id = as_int((event.data.get("installation") or {}).get("id"))
     if installation_id is None:
         return
-    async with ctx.db.begin() as session:
+    async with ctx.unit.begin() as session:
         products = ProductRepo(session)
         for owner, name in _repos(event.data.get("repositories_added")):
             await products.set_installation(owner, name, installation_id)

@@ -80,7 +80,7 @@ async def _handle(event: sansio.Event, ctx: HandlerContext) -> None:
     action = event.data.get("action")
     occurred_at = parse_time(pr.get("updated_at"))
     merged_into: list[Product] = []
-    async with ctx.db.begin() as session:
+    async with ctx.unit.begin() as session:
         for product in await products_for_event(session, event.data):
             sync = await sync_links(session, product, pr, *repo)
             issues = sync.issues
