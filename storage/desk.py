@@ -2,8 +2,9 @@
 
 The read-only requests (list pages, one ticket, stats) run in plain SQL: storage.desk_reads.
 
-Every query takes a ``Visibility`` (the caller's product scope) and leaves out soft-deleted
-tickets, so a scoped key can neither read, change nor count another product's ticket.
+Every query takes a ``Visibility`` (storage.visibility: the caller's product scope, which
+leaves out soft-deleted tickets), so a scoped key can neither read, change nor count
+another product's ticket.
 """
 
 from __future__ import annotations
@@ -11,38 +12,18 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from storage import dialect
 from storage.models import Comment, Ticket, TicketCount
+from storage.visibility import Visibility
 
 # Fold the count deltas once there are this many (see compact_counts).
 COMPACT_AFTER_ROWS = 1000
 # Any fixed number: the PostgreSQL advisory lock that lets one process compact at a time.
 _COMPACT_LOCK_KEY = 7_362_002
-
-
-@dataclasses.dataclass(frozen=True)
-class Visibility:
-    """Which tickets a caller sees: those of ``product_ids`` (None: every ticket), plus the
-    product-less tickets it created itself (``creator``, matched against created_by)."""
-
-    product_ids: tuple[int, ...] | None
-    creator: str | None = None
-
-    def clause(self) -> ColumnElement[bool]:
-        live = Ticket.deleted_at.is_(None)
-        if self.product_ids is None:
-            return live
-        own = (
-            and_(Ticket.product_id.is_(None), Ticket.created_by == self.creator)
-            if self.creator
-            else None
-        )
-        in_scope = Ticket.product_id.in_(self.product_ids)
-        return and_(live, or_(in_scope, own) if own is not None else in_scope)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -63,7 +44,7 @@ class DeskRepo:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    def _tickets(self, visibility: Visibility):
+    def _tickets(self, visibility: Visibility) -> Select[tuple[Ticket]]:
         return (
             select(Ticket)
             .where(visibility.clause())

@@ -14,7 +14,8 @@ from sqlalchemy.orm import selectinload
 from bot.tickets import desk
 from storage import desk_reads, reader
 from storage.apikeys import active_by_hash
-from storage.desk import DeskRepo, TicketFilters, Visibility
+from storage.desk import DeskRepo, TicketFilters
+from storage.visibility import Visibility
 from storage.models import ApiKey, Comment, Product, Ticket, TicketTag
 
 NOW = dt.datetime(2026, 11, 26, 1, 2, 3, 456789, tzinfo=dt.UTC)

@@ -9,7 +9,8 @@ import pytest
 from sqlalchemy import delete, func, select, update
 
 from storage import desk_reads
-from storage.desk import Visibility, compact_counts
+from storage.desk import compact_counts
+from storage.visibility import Visibility
 from storage.models import Product, Ticket, TicketCount
 from tests.deskkit import bearer, create_ticket, make_key
 

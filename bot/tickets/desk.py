@@ -24,7 +24,8 @@ from bot.tickets.intake import MAX_BODY_BYTES, MAX_EMAIL, MAX_SUBJECT, FieldErro
 from bot.rules.pipeline import Stage
 from bot.views.timefmt import iso_ms
 from storage import desk_reads
-from storage.desk import DeskRepo, TicketFilters, Visibility
+from storage.desk import DeskRepo, TicketFilters
+from storage.visibility import Visibility
 from storage.models import Comment, Product, Ticket, TicketTag
 from storage.products import ProductRepo
 from storage.reader import Reader
