@@ -20,17 +20,17 @@ from bot.github.outbox import GitHubOutbox
 from bot.http.ratelimit import RateLimiter, attach_rate_limit_headers
 from bot.web import setup_pages
 from bot.jobs.worker import QueueWorker, Workers
-from storage import queue
+from storage.repos import queue
 from storage.database import Database
-from storage.deliveries import InboxWriter
-from storage.desk import compact_counts
+from storage.inbox_writer import InboxWriter
+from storage.repos.desk import compact_counts
 from storage.models import Delivery, Job
 from webhooks import receiver
 from webhooks.inbox import InboxProcessor
 
 log = logging.getLogger(__name__)
 
-# How often the desk stats' count deltas are folded together (storage.desk.compact_counts).
+# How often the desk stats' count deltas are folded together (storage.repos.desk.compact_counts).
 COMPACT_COUNTS_SECONDS = 60.0
 # How long the outbox waits for more work to gather after a batch that was not full (status
 # comments lag by about this much; a burst of transitions on one issue becomes one edit).
@@ -99,7 +99,7 @@ def create_app(settings: Settings, *, db: Database | None = None) -> web.Applica
 
 
 async def inbox_writer_ctx(app: web.Application) -> AsyncIterator[None]:
-    """Verified deliveries are stored in groups (storage.deliveries.InboxWriter)."""
+    """Verified deliveries are stored in groups (storage.inbox_writer.InboxWriter)."""
     writer = InboxWriter(app[DB])
     app[INBOX_WRITER] = writer
     yield

@@ -8,7 +8,7 @@ from aiohttp import web
 
 from bot.config import Settings
 from storage.database import Database
-from storage.deliveries import InboxWriter
+from storage.inbox_writer import InboxWriter
 
 if TYPE_CHECKING:
     from bot.github.client import GitHubApp

@@ -50,6 +50,7 @@ class Database:
 
     @property
     def is_sqlite(self) -> bool:
+        """For tests and diagnostics; code asks ``storage.dialect`` or ``single_process``."""
         return self.dialect == dialect.SQLITE
 
     @property

@@ -23,7 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from storage.queue import QueueState
+from storage.repos.queue import QueueState
 from storage.types import UTCDateTime, utcnow
 
 NAMING_CONVENTION = {

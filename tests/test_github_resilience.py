@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from bot.app import create_app
 from bot.appkeys import DB, WORKERS
-from storage import queue
+from storage.repos import queue
 from storage.models import Delivery, Job
 from tests.world import OWNER, REPO, github_settings
 

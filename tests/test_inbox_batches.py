@@ -7,11 +7,11 @@ from sqlalchemy import func, select
 from bot.appkeys import DB, WORKERS
 from bot.jobs import worker as workers_module
 from bot.rules import ids
-from storage import queue
 from storage.models import Delivery, StageTransition, Ticket
-from storage.queue import QueueState
+from storage.repos import queue
+from storage.repos.deployments import COMPARISONS
+from storage.repos.queue import QueueState
 from tests.world import OWNER, REPO
-from webhooks import deployments
 from webhooks import issues as issue_handlers
 
 
@@ -126,7 +126,7 @@ async def test_a_handler_that_asks_github_in_a_batch_keeps_its_neighbours(world)
     journeys = await tickets_with_issues(world, 2)
     (shipped, n), (assigned, m) = journeys
     merge, deployed = "d00d" * 10, "f00d" * 10
-    deployments._compare_cache.clear()  # GitHub's answers are remembered per process
+    COMPARISONS.clear()  # GitHub's answers are remembered per process
     world.fake.add_commits(OWNER, REPO, [merge, deployed])
     await world.merge(n, world.add_fix(n), merge)
     await world.deploy(deployed)

@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import func, make_url, select
 from sqlalchemy.exc import IntegrityError
 
-from storage.sqlite.inline import InlineConnection
 from storage.models import Product
+from storage.sqlite.inline import InlineConnection
 
 
 def product(slug: str) -> Product:

@@ -13,9 +13,9 @@ from sqlalchemy import update
 from bot.appkeys import DB, WORKERS
 from bot.config import Settings
 from bot.sim.fakegithub import APP_ID, FakeGitHub, generate_app_key
-from storage import queue
+from storage.repos import queue
 from storage.models import Delivery, Job
-from storage.queue import QueueState
+from storage.repos.queue import QueueState
 from storage.types import utcnow
 from tests.conftest import ADMIN_HEADERS, ADMIN_TOKEN
 from tests.payloads import delivery_headers, encode, make_event

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.github.client import GitHubApp
 from bot.tickets.transitions import Cause
 from storage.models import Product
-from storage.products import ProductRepo
+from storage.repos.products import ProductRepo
 from storage.unit import Unit
 
 PRODUCTS_FOR_REPO = "tinydesk.products_for_repo"

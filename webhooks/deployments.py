@@ -11,17 +11,16 @@ import datetime as dt
 import logging
 from typing import Any
 
-import cachetools
 from gidgethub import routing, sansio
-from sqlalchemy import select
 
-from bot.rules import pipeline
-from bot.tickets import transitions
 from bot.github.client import GitHubRetry
+from bot.rules import pipeline
 from bot.rules.pipeline import Fact
-from storage.github_links import PullRequestLinkRepo
-from storage.models import Product, ProductionDeployment
-from storage.tickets import TicketRepo
+from bot.tickets import transitions
+from storage.models import Product
+from storage.repos.deployments import COMPARISONS, DeploymentRepo
+from storage.repos.github_links import PullRequestLinkRepo
+from storage.repos.tickets import TicketRepo
 from storage.types import utcnow
 from webhooks.context import (
     HandlerContext,
@@ -35,9 +34,6 @@ log = logging.getLogger(__name__)
 router = routing.Router()
 
 CONTAINS = {"ahead", "identical"}
-RECENT_DEPLOYMENTS = 3
-# Whether one commit contains another never changes: remember answers (per process).
-_compare_cache: cachetools.LRUCache = cachetools.LRUCache(maxsize=10_000)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -82,25 +78,12 @@ async def mark_deployed_when_fix_reaches_production(
             if p.deployment_tracking and is_production(p, shipment.environment, deployment)
         ]
         for product in products:
-            seen = await session.scalar(
-                select(ProductionDeployment.id)
-                .where(
-                    ProductionDeployment.product_id == product.id,
-                    ProductionDeployment.sha == shipment.sha,
-                    ProductionDeployment.deployment_id == shipment.deployment_id,
-                )
-                .limit(1)
-            )
-            if seen is not None:
-                continue  # a retry of this delivery
-            session.add(
-                ProductionDeployment(
-                    product_id=product.id,
-                    sha=shipment.sha,
-                    environment=shipment.environment,
-                    deployment_id=shipment.deployment_id,
-                    occurred_at=shipment.occurred_at or utcnow(),
-                )
+            await DeploymentRepo(session).record(  # False for a retry of this delivery
+                product.id,
+                shipment.sha,
+                environment=shipment.environment,
+                deployment_id=shipment.deployment_id,
+                occurred_at=shipment.occurred_at or utcnow(),
             )
     for product in products:
         await ship(ctx, product, event, [shipment])
@@ -113,14 +96,7 @@ async def ship_if_already_deployed(
     if not product.deployment_tracking:
         return
     async with ctx.unit.session() as session:
-        recent = (
-            await session.scalars(
-                select(ProductionDeployment)
-                .where(ProductionDeployment.product_id == product.id)
-                .order_by(ProductionDeployment.occurred_at.desc(), ProductionDeployment.id.desc())
-                .limit(RECENT_DEPLOYMENTS)
-            )
-        ).all()
+        recent = await DeploymentRepo(session).recent(product.id)
     if recent:
         await ship(
             ctx,
@@ -203,9 +179,9 @@ async def _contains(
 ) -> bool:
     if merge_sha == deployed_sha:
         return True
-    key = (product.repo_full_name.lower(), merge_sha, deployed_sha)
-    if key in _compare_cache:
-        return _compare_cache[key]
+    known = COMPARISONS.known(product.repo_full_name, merge_sha, deployed_sha)
+    if known is not None:
+        return known
     if ctx.github is None:
         return False
     if not ask:
@@ -230,5 +206,5 @@ async def _contains(
             return False
         raise
     contained = str(comparison.get("status", "")).lower() in CONTAINS
-    _compare_cache[key] = contained
+    COMPARISONS.remember(product.repo_full_name, merge_sha, deployed_sha, contained)
     return contained

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from gidgethub import routing, sansio
-from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.tickets.intake import JOB_CREATE_ISSUE
-from storage import queue
-from storage.models import Job
-from storage.products import ProductRepo
-from storage.types import utcnow
+from storage.repos.jobs import JobRepo
+from storage.repos.products import ProductRepo
 from webhooks.context import HandlerContext, as_int
 
 router = routing.Router()
@@ -25,16 +23,9 @@ def _repos(items) -> list[tuple[str, str]]:
     return found
 
 
-async def _resume_waiting_work(session) -> None:
+async def _resume_waiting_work(session: AsyncSession) -> None:
     """Work that waited for the App to be installed is due now, including parked issues."""
-    await session.execute(
-        update(Job).where(Job.state == queue.QueueState.PENDING).values(next_attempt_at=utcnow())
-    )
-    await session.execute(
-        update(Job)
-        .where(Job.state == queue.QueueState.FAILED, Job.kind == JOB_CREATE_ISSUE)
-        .values(state=queue.QueueState.PENDING, attempts=0, next_attempt_at=utcnow())
-    )
+    await JobRepo(session).resume_waiting(revive_failed_kind=JOB_CREATE_ISSUE)
 
 
 @router.register("installation", action="created")

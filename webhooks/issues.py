@@ -13,9 +13,9 @@ from bot.rules import pipeline
 from bot.tickets import transitions
 from bot.github.outbox import JOB_CONFIRM_CLOSE, JOB_REMOVE_LABEL
 from bot.rules.pipeline import Fact
-from storage.jobs import JobRepo
+from storage.repos.jobs import JobRepo
 from storage.models import Product, Ticket
-from storage.tickets import TicketRepo
+from storage.repos.tickets import TicketRepo
 from storage.types import utcnow
 from webhooks.context import HandlerContext, as_int, parse_time, products_for_event, sender_login
 

@@ -12,10 +12,10 @@ from bot.tickets import transitions
 from bot.rules.linking import pull_request_references
 from bot.github.outbox import JOB_COMMENT_ON_PR
 from bot.rules.pipeline import Fact
-from storage.github_links import PullRequestLinkRepo
-from storage.jobs import JobRepo
+from storage.repos.github_links import PullRequestLinkRepo
+from storage.repos.jobs import JobRepo
 from storage.models import Product
-from storage.tickets import TicketRepo
+from storage.repos.tickets import TicketRepo
 from storage.types import utcnow
 from webhooks.context import HandlerContext, as_int, parse_time, products_for_event, repository_of
 from webhooks.deployments import ship_if_already_deployed

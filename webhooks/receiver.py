@@ -13,10 +13,10 @@ import orjson
 from aiohttp import web
 from gidgethub import BadRequest, ValidationFailure, sansio
 
-from bot.errors import ApiError
 from bot.appkeys import INBOX_WRITER, SETTINGS
+from bot.errors import ApiError
 from bot.jobs.worker import notify_workers
-from storage.deliveries import IncomingDelivery
+from storage.repos.deliveries import IncomingDelivery
 from webhooks.context import installation_id_of
 
 log = logging.getLogger(__name__)

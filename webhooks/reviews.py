@@ -7,7 +7,7 @@ from gidgethub import routing, sansio
 from bot.rules import pipeline
 from bot.tickets import transitions
 from bot.rules.pipeline import Fact
-from storage.tickets import TicketRepo
+from storage.repos.tickets import TicketRepo
 from webhooks.context import HandlerContext, as_int, parse_time, products_for_event, repository_of
 from webhooks.pull_requests import sync_links
 

@@ -14,10 +14,10 @@ from bot.appkeys import DB, SETTINGS
 from bot.tickets.products import product_view, register_product, validate_product
 from bot.views.timefmt import iso_ms
 from bot.jobs.worker import notify_workers
-from storage import queue
+from storage.repos import queue
 from storage.models import Delivery, Job
-from storage.products import ProductRepo
-from storage.tickets import TicketRepo
+from storage.repos.products import ProductRepo
+from storage.repos.tickets import TicketRepo
 
 routes = web.RouteTableDef()
 

@@ -10,7 +10,7 @@ from aiohttp import web
 from bot.tickets.apikeys import create_key, key_view, key_views, revoke_key, validate_key_request
 from bot.http.bodies import read_json_object
 from bot.appkeys import DB
-from storage.apikeys import ApiKeyRepo
+from storage.repos.apikeys import ApiKeyRepo
 
 routes = web.RouteTableDef()
 

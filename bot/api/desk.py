@@ -16,8 +16,8 @@ from bot.http.bodies import json_response, read_json_object
 from bot.appkeys import DB, SETTINGS
 from bot.http.ratelimit import client_address, enforce
 from bot.jobs.worker import notify_workers
-from storage import desk_reads
-from storage.desk import DeskRepo
+from storage.reads import desk_reads
+from storage.repos.desk import DeskRepo
 from storage.types import utcnow
 
 routes = web.RouteTableDef()

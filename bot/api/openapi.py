@@ -15,7 +15,7 @@ from bot import __version__
 from bot.rules.desk_status import DESK_STATUSES
 from bot.tickets.desk import DEFAULT_LIMIT, MAX_LIMIT, MAX_TAG, MAX_TAGS, PRIORITIES, SOURCE_TYPES, TICKET_TYPES
 from bot.rules.pipeline import STAGES
-from storage.queue import QueueState
+from storage.repos.queue import QueueState
 
 routes = web.RouteTableDef()
 

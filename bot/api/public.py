@@ -13,8 +13,8 @@ from bot.http.ratelimit import limit_public_creates, limit_public_reads
 from bot.views.timefmt import iso_ms
 from bot.views.public import public_ticket
 from bot.jobs.worker import notify_workers
-from storage import tracking
-from storage.products import ProductRepo
+from storage.reads import tracking
+from storage.repos.products import ProductRepo
 
 routes = web.RouteTableDef()
 

@@ -23,7 +23,7 @@ from bot.tickets.products import product_view, register_product, validate_produc
 from bot.cli.receive import load_payload, post_delivery
 from storage import migrate
 from storage.database import Database
-from storage.products import ProductRepo
+from storage.repos.products import ProductRepo
 
 log = logging.getLogger("tinydesk")
 

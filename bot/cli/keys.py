@@ -11,7 +11,7 @@ import sys
 
 from bot.tickets.apikeys import create_key, key_view, key_views, revoke_key, validate_key_request
 from bot.config import Settings
-from storage.apikeys import ApiKeyRepo
+from storage.repos.apikeys import ApiKeyRepo
 from storage.database import Database
 
 

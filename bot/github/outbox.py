@@ -22,10 +22,10 @@ from bot.github.client import GitHubApp, GitHubRejected, GitHubRetry, Installati
 from bot.tickets.intake import JOB_CREATE_ISSUE
 from bot.jobs.worker import GiveUp, RetryLater
 from storage.database import Database
-from storage.github_links import PullRequestLinkRepo, StatusCommentRepo
+from storage.repos.github_links import PullRequestLinkRepo, StatusCommentRepo
 from storage.models import Job, Product
-from storage.products import ProductRepo
-from storage.tickets import TicketRepo
+from storage.repos.products import ProductRepo
+from storage.repos.tickets import TicketRepo
 
 log = logging.getLogger(__name__)
 

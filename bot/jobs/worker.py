@@ -26,9 +26,9 @@ from typing import Generic
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage import queue
+from storage.repos import queue
 from storage.database import Database
-from storage.queue import Row
+from storage.repos.queue import Row
 from storage.types import utcnow
 from storage.unit import BatchTransaction, Unit
 

@@ -39,7 +39,8 @@ from bot.config import Settings
 from bot.sim.fakegithub import APP_ID, FakeGitHub, generate_app_key
 from bot.cli.receive import signature
 from bot.web.tracking import POLL_SECONDS
-from storage import migrate, queue
+from storage import migrate
+from storage.repos import queue
 from storage.database import Database
 from storage.models import Delivery
 

@@ -22,10 +22,10 @@ from bot.rules import ids
 from bot.errors import ApiError
 from bot.tickets.intake import FieldErrors
 from bot.views.timefmt import iso_ms
-from storage.apikeys import LAST_USED_GRANULARITY, ActiveKey, ApiKeyRepo, active_by_hash
+from storage.repos.apikeys import LAST_USED_GRANULARITY, ActiveKey, ApiKeyRepo, active_by_hash
 from storage.database import Database
 from storage.models import ApiKey, Product
-from storage.products import ProductRepo
+from storage.repos.products import ProductRepo
 from storage.types import utcnow
 
 LIVE_PREFIX = "td_live_"

@@ -23,11 +23,12 @@ from bot.errors import ApiError
 from bot.tickets.intake import MAX_BODY_BYTES, MAX_EMAIL, MAX_SUBJECT, FieldErrors, is_email, open_ticket
 from bot.rules.pipeline import Stage
 from bot.views.timefmt import iso_ms
-from storage import desk_reads
-from storage.desk import DeskRepo, TicketFilters
+from storage.reads import desk_reads
+from storage.reads.desk_reads import TicketFilters
+from storage.repos.desk import DeskRepo
 from storage.visibility import Visibility
 from storage.models import Comment, Product, Ticket, TicketTag
-from storage.products import ProductRepo
+from storage.repos.products import ProductRepo
 from storage.reader import Reader
 
 PRIORITIES = ("low", "medium", "high", "urgent")

@@ -12,9 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.rules import ids
 from bot.errors import ApiError
 from bot.rules.pipeline import Stage
-from storage.jobs import JobRepo
+from storage.repos.jobs import JobRepo
 from storage.models import Product, StageTransition, Ticket, TicketTag
-from storage.tickets import TicketRepo
+from storage.repos.tickets import TicketRepo
 from storage.types import utcnow
 
 MAX_SUBJECT = 256

@@ -12,7 +12,7 @@ from bot.errors import ApiError
 from bot.tickets.intake import FieldErrors
 from bot.views.timefmt import iso_ms
 from storage.models import Product
-from storage.products import ProductRepo
+from storage.repos.products import ProductRepo
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 MAX_SLUG = 64

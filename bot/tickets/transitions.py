@@ -15,9 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.rules import pipeline
 from bot.rules.desk_status import resolved_at_for, status_for_stage_change
 from bot.rules.pipeline import Stage
-from storage.jobs import JobRepo
+from storage.repos.jobs import JobRepo
 from storage.models import Product, StageTransition, Ticket
-from storage.tickets import TicketRepo
+from storage.repos.tickets import TicketRepo
 from storage.types import utcnow
 
 JOB_REFRESH_STATUS_COMMENT = "refresh_status_comment"

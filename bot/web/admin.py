@@ -30,11 +30,11 @@ from bot.web.admin_auth import (
 from bot.web.html import Html, fragment, join, path, time_element
 from bot.web.sessions import AdminSession
 from bot.jobs.worker import notify_workers
-from storage import queue
-from storage.admin_queries import AdminQueries
+from storage.repos import queue
+from storage.reads.admin_queries import AdminQueries
 from storage.models import ApiKey, Delivery, Product
-from storage.products import ProductRepo
-from storage.tickets import TicketRepo
+from storage.repos.products import ProductRepo
+from storage.repos.tickets import TicketRepo
 
 routes = web.RouteTableDef()
 

@@ -17,7 +17,7 @@ from bot.api.public import TOKEN_HEADER, load_public_view
 from bot.errors import ApiError
 from bot.appkeys import DB
 from bot.web.html import Html, fragment, join, page, path, time_element
-from storage.tickets import TicketRepo
+from storage.repos.tickets import TicketRepo
 
 routes = web.RouteTableDef()
 

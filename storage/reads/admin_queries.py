@@ -1,7 +1,7 @@
 """Read queries behind the admin pages: ticket lists, full comment threads, failed deliveries, keys.
 
 Reads only; the writes the admin pages make go through the owning repositories and
-``storage.queue``.
+``storage.repos.queue``.
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from collections.abc import Sequence
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage import queue
 from storage.models import ApiKey, Comment, Delivery, Product, Ticket
-from storage.queue import QueueState
+from storage.repos import queue
+from storage.repos.queue import QueueState
 
 
 @dataclasses.dataclass(frozen=True)

@@ -2,20 +2,34 @@
 its comments, and the stats, each in one or two statements.
 
 Rows come back as small records with the attribute names of the models (``ticket.tags[0].tag``,
-``ticket.product.slug``), so that the views in ``bot.desk_tickets`` draw them the same way as
+``ticket.product.slug``), so that the views in ``bot.tickets.desk`` draw them the same way as
 ORM objects. Every query applies a ``Visibility`` (storage.visibility, rendered as SQL),
-which leaves out soft-deleted tickets, as ``storage.desk`` does for the writes.
+which leaves out soft-deleted tickets, as ``storage.repos.desk`` does for the writes.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
-from storage.desk import DeskStats, TicketFilters
 from storage.reader import Reader, utc
 from storage.visibility import Params, Visibility
+
+
+@dataclasses.dataclass(frozen=True)
+class TicketFilters:
+    status: str | None = None
+    priority: str | None = None
+    assignee: str | None = None
+    tag: str | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class DeskStats:
+    by_status: dict[str, int]
+    avg_resolution_seconds: float | None
 
 
 class Tag(NamedTuple):
@@ -27,7 +41,7 @@ class ProductRef(NamedTuple):
 
 
 class TicketSummary(NamedTuple):
-    """What a list row shows (``bot.desk_tickets.ticket_summary``)."""
+    """What a list row shows (``bot.tickets.desk.ticket_summary``)."""
 
     id: int
     desk_id: str
@@ -41,7 +55,7 @@ class TicketSummary(NamedTuple):
 
 
 class DeskTicket(NamedTuple):
-    """What the staff view of one ticket shows (``bot.desk_tickets.ticket_view``)."""
+    """What the staff view of one ticket shows (``bot.tickets.desk.ticket_view``)."""
 
     id: int
     desk_id: str

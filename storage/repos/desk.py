@@ -1,6 +1,7 @@
 """DeskRepo: the help-desk ORM queries behind staff changes: visible tickets and comments.
 
-The read-only requests (list pages, one ticket, stats) run in plain SQL: storage.desk_reads.
+The read-only requests (list pages, one ticket, stats) run in plain SQL:
+storage.reads.desk_reads.
 
 Every query takes a ``Visibility`` (storage.visibility: the caller's product scope, which
 leaves out soft-deleted tickets), so a scoped key can neither read, change nor count
@@ -9,7 +10,6 @@ another product's ticket.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
 
 from sqlalchemy import Select, func, select
@@ -24,20 +24,6 @@ from storage.visibility import Visibility
 COMPACT_AFTER_ROWS = 1000
 # Any fixed number: the PostgreSQL advisory lock that lets one process compact at a time.
 _COMPACT_LOCK_KEY = 7_362_002
-
-
-@dataclasses.dataclass(frozen=True)
-class TicketFilters:
-    status: str | None = None
-    priority: str | None = None
-    assignee: str | None = None
-    tag: str | None = None
-
-
-@dataclasses.dataclass(frozen=True)
-class DeskStats:
-    by_status: dict[str, int]
-    avg_resolution_seconds: float | None
 
 
 class DeskRepo:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, String, bindparam, text
+from sqlalchemy import JSON, String, bindparam, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Job
-from storage.queue import QueueState
+from storage.repos.queue import QueueState
 from storage.types import UTCDateTime, utcnow
 
 
@@ -40,6 +40,18 @@ class JobRepo:
             },
         )
         return result.rowcount > 0
+
+    async def resume_waiting(self, *, revive_failed_kind: str) -> None:
+        """Work that waited (for the App to be installed) is due now; failed jobs of
+        ``revive_failed_kind`` start over."""
+        await self.session.execute(
+            update(Job).where(Job.state == QueueState.PENDING).values(next_attempt_at=utcnow())
+        )
+        await self.session.execute(
+            update(Job)
+            .where(Job.state == QueueState.FAILED, Job.kind == revive_failed_kind)
+            .values(state=QueueState.PENDING, attempts=0, next_attempt_at=utcnow())
+        )
 
 
 # One plain statement (this runs beside every ticket that moves): the dedupe check and the
