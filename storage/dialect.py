@@ -13,12 +13,17 @@ only worker?") and never look at the dialect themselves. Two facts drive the ans
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
-from sqlalchemy import ColumnElement, Select, select, text
+from sqlalchemy import ColumnElement, CursorResult, Select, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Dialect, make_url
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
+    AsyncEngine,
+    AsyncSession,
+    create_async_engine,
+)
 from sqlalchemy.orm import InstrumentedAttribute
 
 from storage.reader import PostgresReader, Reader, SQLiteReader
@@ -129,7 +134,7 @@ def claim_due(
     *,
     id_column: InstrumentedAttribute[int],
     limit: int,
-) -> Select[tuple[R]]:
+) -> Select[R]:
     """The query that claims up to ``limit`` due rows of ``model``, oldest first."""
     if _name(session) == POSTGRESQL:
         # Several processes share the work: each skips the rows another has locked.
@@ -177,4 +182,4 @@ async def fold_rows(
         + folded.format(source=f"(SELECT * FROM {table} WHERE id <= {int(last)})")
     ))
     result = await session.execute(text(f"DELETE FROM {table} WHERE id <= {int(last)}"))
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return cast("CursorResult[Any]", result).rowcount or 0

@@ -123,10 +123,10 @@ class PostgresReader(Reader):
 
     def __init__(self, dsn: str) -> None:
         self.dsn = dsn
-        self._pool = None
+        self._pool: Any = None  # an asyncpg Pool (asyncpg ships no types)
         self._opening: asyncio.Lock | None = None
 
-    async def _open(self):
+    async def _open(self) -> Any:
         import asyncpg
 
         if self._opening is None:
@@ -146,7 +146,8 @@ class PostgresReader(Reader):
 
     async def fetch(self, sql: str, *args: Any) -> Sequence[Sequence[Any]]:
         pool = self._pool or await self._open()
-        return await pool.fetch(sql, *args)
+        rows: Sequence[Sequence[Any]] = await pool.fetch(sql, *args)
+        return rows
 
     async def close(self) -> None:
         if self._pool is not None:

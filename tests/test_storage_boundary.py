@@ -11,7 +11,9 @@ ROOT = Path(__file__).resolve().parent.parent
 HISTORY = ROOT / "storage" / "migrations" / "versions"  # revisions are history, left as made
 DIALECT_HOMES = {ROOT / "storage" / "dialect.py", *(ROOT / "storage" / "sqlite").glob("*.py")}
 # Looking at the dialect, in any of the forms the code used before storage/dialect.py.
-BRANCH = re.compile(r"dialect\.name\b|is_sqlite|get_backend_name|==\s*[\"'](sqlite|postgresql)[\"']")
+BRANCH = re.compile(
+    r"dialect\.name\b|is_sqlite|get_backend_name|==\s*[\"'](sqlite|postgresql)[\"']"
+)
 
 
 def modules(*packages: str) -> list[Path]:

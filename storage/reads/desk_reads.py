@@ -152,7 +152,7 @@ async def page(
     tickets: list[TicketSummary] = []
     for row in await reader.fetch_bounded(sql, *args):
         if not tickets or tickets[-1].id != row[0]:
-            tickets.append(TicketSummary(*row[:7], utc(row[7]), []))  # type: ignore[arg-type]
+            tickets.append(TicketSummary(*row[:7], utc(row[7]), []))  # type: ignore[call-arg]
         if row[8] is not None:
             tickets[-1].tags.append(Tag(row[8]))
     return tickets

@@ -6,9 +6,14 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.dml import ReturningInsert
 
 from storage import dialect
-from storage.models import Delivery, utcnow
+from storage.models import Delivery
+from storage.types import utcnow
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,7 +25,7 @@ class IncomingDelivery:
     payload: str
 
 
-def _insert_new_deliveries(insert: dialect.InsertFactory) -> dialect.Insert:
+def _insert_new_deliveries(insert: dialect.InsertFactory) -> ReturningInsert[Any]:
     table = Delivery.__table__
     return (
         insert(table)
@@ -33,7 +38,9 @@ def _insert_new_deliveries(insert: dialect.InsertFactory) -> dialect.Insert:
 INSERT_NEW = dialect.PerDialect(_insert_new_deliveries)
 
 
-async def record_deliveries(session, deliveries: Sequence[IncomingDelivery]) -> set[str]:
+async def record_deliveries(
+    session: AsyncSession, deliveries: Sequence[IncomingDelivery]
+) -> set[str]:
     """Insert the deliveries whose ids were never seen; the ids that were inserted."""
     connection = await session.connection()
     rows = [

@@ -30,7 +30,7 @@ class DeskRepo:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    def _tickets(self, visibility: Visibility) -> Select[tuple[Ticket]]:
+    def _tickets(self, visibility: Visibility) -> Select[Ticket]:
         return (
             select(Ticket)
             .where(visibility.clause())
@@ -59,7 +59,7 @@ class DeskRepo:
 async def compact_counts(session: AsyncSession, *, min_rows: int = COMPACT_AFTER_ROWS) -> int:
     """Fold ``ticket_counts`` into one row per (product, owner, status); returns the rows
     removed. Safe beside writers (``dialect.fold_rows``)."""
-    if await session.scalar(select(func.count()).select_from(TicketCount)) < min_rows:
+    if (await session.scalar(select(func.count()).select_from(TicketCount)) or 0) < min_rows:
         return 0
     columns = "product_id, owner, status, tickets, resolved, resolution_seconds"
     folded = (

@@ -50,7 +50,8 @@ class PullRequestLinkRepo:
             .distinct()
             .order_by(PullRequestLink.issue_number, PullRequestLink.merge_commit_sha)
         )
-        return [(sha, number) for sha, number in (await self.session.execute(query)).all()]
+        rows = (await self.session.execute(query)).all()
+        return [(sha, number) for sha, number in rows if sha is not None]  # as filtered
 
     async def upsert(
         self,

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Job
 from storage.repos.queue import QueueState
-from storage.types import UTCDateTime, utcnow
+from storage.types import UTCDateTime, rows_affected, utcnow
 
 
 class JobRepo:
@@ -39,7 +39,7 @@ class JobRepo:
                 "created_at": now,
             },
         )
-        return result.rowcount > 0
+        return rows_affected(result) > 0
 
     async def resume_waiting(self, *, revive_failed_kind: str) -> None:
         """Work that waited (for the App to be installed) is due now; failed jobs of

@@ -11,14 +11,14 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
 from storage import dialect
-from storage.types import utcnow
+from storage.types import rows_affected, utcnow
 
 if TYPE_CHECKING:  # the models name QueueState for their defaults
     from storage.models import Delivery, Job
@@ -66,7 +66,9 @@ async def claim(
     return rows
 
 
-async def complete(session: AsyncSession, model: type[Row], row_id: int, **values) -> None:
+async def complete(
+    session: AsyncSession, model: type[Row], row_id: int, **values: Any
+) -> None:
     values.setdefault("state", QueueState.DONE)
     values.setdefault("claimed_until", None)
     values.setdefault("last_error", None)
@@ -74,7 +76,7 @@ async def complete(session: AsyncSession, model: type[Row], row_id: int, **value
 
 
 async def complete_many(
-    session: AsyncSession, model: type[Row], row_ids: Sequence[int], **values
+    session: AsyncSession, model: type[Row], row_ids: Sequence[int], **values: Any
 ) -> None:
     values.setdefault("state", QueueState.DONE)
     values.setdefault("claimed_until", None)
@@ -114,7 +116,7 @@ async def requeue(session: AsyncSession, model: type[Row], row_id: int) -> bool:
             state=QueueState.PENDING, attempts=0, next_attempt_at=utcnow(), claimed_until=None
         )
     )
-    return result.rowcount > 0
+    return rows_affected(result) > 0
 
 
 async def release(session: AsyncSession, model: type[Row], row_ids: Sequence[int]) -> int:
@@ -126,7 +128,7 @@ async def release(session: AsyncSession, model: type[Row], row_ids: Sequence[int
         .where(model.id.in_(list(row_ids)), model.state == QueueState.PROCESSING)
         .values(state=QueueState.PENDING, claimed_until=None, next_attempt_at=utcnow())
     )
-    return result.rowcount
+    return rows_affected(result)
 
 
 async def release_claims(session: AsyncSession, model: type[Row]) -> int:
@@ -136,7 +138,7 @@ async def release_claims(session: AsyncSession, model: type[Row]) -> int:
         .where(model.state == QueueState.PROCESSING)
         .values(state=QueueState.PENDING, claimed_until=None, next_attempt_at=utcnow())
     )
-    return result.rowcount
+    return rows_affected(result)
 
 
 async def newest(

@@ -71,15 +71,15 @@ class Checkpointer:
         self._connection: sqlite3.Connection | None = None
         # The checkpoint running in a thread: a cancelled caller does not stop it, and
         # closing its connection under it would crash the process.
-        self._running: asyncio.Future[object] | None = None
+        self._running: asyncio.Future[sqlite3.Cursor] | None = None
 
     async def checkpoint(self) -> None:
         if self._connection is None:
             self._connection = pragmas.connect(self.path)
-        self._running = asyncio.ensure_future(
+        running = self._running = asyncio.ensure_future(
             asyncio.to_thread(self._connection.execute, "PRAGMA wal_checkpoint(PASSIVE)")
         )
-        await asyncio.shield(self._running)
+        await asyncio.shield(running)
 
     async def run(self, every_seconds: float = CHECKPOINT_SECONDS) -> None:
         """Checkpoint every few seconds, for as long as the server runs."""

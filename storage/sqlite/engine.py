@@ -9,7 +9,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from storage.sqlite import inline, pragmas
+from storage.sqlite import pragmas
+from storage.sqlite.inline import connector
 
 
 def path_of(url: str) -> str:
@@ -46,7 +47,7 @@ def make_engine(url: str, *, writer: bool = True) -> AsyncEngine:
     path = path_of(url)
     on_loop = writer and path not in ("", ":memory:")
     engine = (
-        create_async_engine(url, async_creator=inline.connector(path))
+        create_async_engine(url, async_creator=connector(path))
         if on_loop
         else create_async_engine(url)
     )
