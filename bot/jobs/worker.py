@@ -26,8 +26,8 @@ from typing import Generic
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.repos import queue
 from storage.database import Database
+from storage.repos import queue
 from storage.repos.queue import Row
 from storage.types import utcnow
 from storage.unit import BatchTransaction, Unit

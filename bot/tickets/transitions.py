@@ -15,8 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.rules import pipeline
 from bot.rules.desk_status import resolved_at_for, status_for_stage_change
 from bot.rules.pipeline import Stage
-from storage.repos.jobs import JobRepo
 from storage.models import Product, StageTransition, Ticket
+from storage.repos.jobs import JobRepo
 from storage.repos.tickets import TicketRepo
 from storage.types import utcnow
 
