@@ -26,7 +26,7 @@ from bot.tickets.apikeys import KeyRequest, create_key
 from bot.tickets.products import register_product, validate_product
 from storage import migrate
 from storage.database import Database
-from storage.desk import compact_counts
+from storage.repos.desk import compact_counts
 
 DEFAULT_POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 PRODUCT_SLUG = "my-saas-app"

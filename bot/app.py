@@ -20,17 +20,17 @@ from bot.http.middleware import add_security_headers, error_middleware
 from bot.http.ratelimit import RATE_LIMITER, RateLimiter, attach_rate_limit_headers
 from bot.jobs.worker import WORKERS, QueueWorker, Workers
 from bot.web import setup_pages
-from storage import queue
 from storage.database import Database
-from storage.deliveries import InboxWriter
-from storage.desk import compact_counts
+from storage.inbox_writer import InboxWriter
 from storage.models import Delivery, Job
+from storage.repos import queue
+from storage.repos.desk import compact_counts
 from webhooks import receiver
 from webhooks.inbox import InboxProcessor
 
 log = logging.getLogger(__name__)
 
-# How often the desk stats' count deltas are folded together (storage.desk.compact_counts).
+# How often the desk stats' count deltas are folded together (storage.repos.desk.compact_counts).
 COMPACT_COUNTS_SECONDS = 60.0
 # How long the outbox waits for more work to gather after a batch that was not full (status
 # comments lag by about this much; a burst of transitions on one issue becomes one edit).
@@ -110,7 +110,7 @@ def guarded(routes: Iterable[web.AbstractRouteDef], guard: Middleware) -> web.Ap
 
 
 async def inbox_writer_ctx(app: web.Application) -> AsyncIterator[None]:
-    """Verified deliveries are stored in groups (storage.deliveries.InboxWriter)."""
+    """Verified deliveries are stored in groups (storage.inbox_writer.InboxWriter)."""
     writer = InboxWriter(app[DB])
     app[INBOX_WRITER] = writer
     yield
@@ -143,7 +143,7 @@ def build_workers(app: web.Application) -> Workers:
         # One delivery at a time, in order of receipt, a batch to a transaction; on
         # PostgreSQL several processes work the inbox side by side (and the pipeline's
         # rules absorb their reordering).
-        concurrency=1, shared_handler=processor.in_transaction,
+        concurrency=1, shared_handler=processor.in_unit,
     )
     workers = Workers([inbox])
     if github is not None:
@@ -163,7 +163,7 @@ async def workers_ctx(app: web.Application) -> AsyncIterator[None]:
     app[WORKERS] = workers
     db = app[DB]
     if app[SETTINGS].run_workers:
-        if db.is_sqlite:
+        if db.single_process:
             # One process works an SQLite database: whatever was claimed before a crash is ours.
             async with db.begin() as session:
                 for model in (Delivery, Job):

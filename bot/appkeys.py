@@ -8,7 +8,7 @@ from aiohttp import web
 
 from bot.config import Settings
 from storage.database import Database
-from storage.deliveries import InboxWriter
+from storage.inbox_writer import InboxWriter
 
 SETTINGS = web.AppKey("settings", Settings)
 DB = web.AppKey("db", Database)

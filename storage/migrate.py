@@ -11,6 +11,8 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from storage import dialect
+
 MIGRATIONS = Path(__file__).with_name("migrations")
 # Any fixed number: the key of the PostgreSQL advisory lock that lets one of several
 # starting processes migrate while the others wait.
@@ -24,8 +26,7 @@ def alembic_config() -> Config:
 
 
 def _upgrade(connection: Connection, revision: str) -> None:
-    if connection.dialect.name == "postgresql":
-        connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK_KEY})")
+    dialect.lock_for_migration(connection, _MIGRATION_LOCK_KEY)
     config = alembic_config()
     config.attributes["connection"] = connection
     command.upgrade(config, revision)

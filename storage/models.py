@@ -7,6 +7,7 @@ models describe it for queries. A test checks that the two agree.
 from __future__ import annotations
 
 import datetime as dt
+import enum
 from typing import Any
 
 from sqlalchemy import (
@@ -207,6 +208,15 @@ class ApiKey(Base):
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
+class QueueState(enum.StrEnum):
+    """Where a queued row (a webhook delivery, a GitHub job) is in its cycle."""
+
+    PENDING = "pending"
+    PROCESSING = "processing"
+    DONE = "done"
+    FAILED = "failed"
+
+
 class Delivery(Base):
     """A verified GitHub webhook delivery, kept until it has been processed (the inbox)."""
 
@@ -218,7 +228,7 @@ class Delivery(Base):
     action: Mapped[str | None] = mapped_column(String(64), nullable=True)
     installation_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     payload: Mapped[str] = mapped_column(Text)
-    state: Mapped[str] = mapped_column(String(16), default="pending")
+    state: Mapped[str] = mapped_column(String(16), default=QueueState.PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     claimed_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
@@ -239,7 +249,7 @@ class Job(Base):
     # At most one pending job per key: a second request for the same work is folded in.
     dedupe_key: Mapped[str | None] = mapped_column(String(200), nullable=True)
     args: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    state: Mapped[str] = mapped_column(String(16), default="pending")
+    state: Mapped[str] = mapped_column(String(16), default=QueueState.PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     claimed_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)

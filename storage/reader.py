@@ -1,11 +1,11 @@
 """Reader: plain SQL for the hot reads (tracking polls, desk lists), below the ORM.
 
-A point read through an ``AsyncSession`` costs about 2.5 ms of CPU on aiosqlite and 2 ms
-on asyncpg, while the query itself costs 20 µs and 95 µs (bench/README.md, "Reads"): the
-rest is the unit of work, the pool's reset and, on SQLite, the hops to a driver thread.
+A point read through an ``AsyncSession`` costs many times the query itself (bench/README.md,
+"Reads"): the unit of work, the pool's reset and, on SQLite, the hops to a driver thread.
 The tracking page polls, so those reads go straight to the driver:
 
-- SQLite: one read-only ``sqlite3`` connection, used on the event loop's own thread. An
+- SQLite: one read-only ``sqlite3`` connection (``storage.sqlite.pragmas``), used on the
+  event loop's own thread. An
   indexed read that returns a bounded number of rows takes tens of microseconds, less than
   handing it to a thread would. In WAL mode a reader never waits for the writer, and with no
   open transaction every statement sees everything committed before it: nothing is stale.
@@ -13,7 +13,8 @@ The tracking page polls, so those reads go straight to the driver:
 - PostgreSQL: an asyncpg pool of its own whose connections skip the reset query on release
   (these reads leave no session state behind), which halves the cost of a read.
 
-Queries use ``$1, $2, …`` placeholders on both databases.
+Queries use ``$1, $2, …`` placeholders on both databases; ``storage.dialect.make_reader``
+picks the Reader for a URL.
 """
 
 from __future__ import annotations
@@ -27,11 +28,10 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy.engine import make_url
+from storage.sqlite import pragmas
 
 UTC = dt.UTC
 POSTGRES_POOL_SIZE = 4
-SQLITE_BUSY_TIMEOUT_MS = 2000
 # fetch_bounded: how long a read may hold the loop before it is run again on a thread, and
 # how many SQLite VM steps pass between two looks at the clock.
 SQLITE_LOOP_BUDGET_S = 0.002
@@ -59,15 +59,6 @@ class Reader:
     async def close(self) -> None:
         raise NotImplementedError
 
-    @staticmethod
-    def for_url(url: str) -> Reader:
-        parsed = make_url(url)
-        if parsed.get_backend_name() == "sqlite":
-            return SQLiteReader(parsed.database or "")
-        return PostgresReader(
-            parsed.set(drivername="postgresql").render_as_string(hide_password=False)
-        )
-
 
 @functools.lru_cache(maxsize=256)
 def _sqlite_placeholders(sql: str) -> str:
@@ -82,12 +73,7 @@ class SQLiteReader(Reader):
         self._connection: sqlite3.Connection | None = None
 
     def _connect(self) -> sqlite3.Connection:
-        connection = sqlite3.connect(
-            f"file:{self.path}?mode=ro", uri=True, isolation_level=None, check_same_thread=False
-        )
-        connection.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-        connection.execute("PRAGMA query_only=1")
-        return connection
+        return pragmas.connect_read_only(self.path)
 
     def _opened(self) -> sqlite3.Connection:
         if self._connection is None:
@@ -137,10 +123,10 @@ class PostgresReader(Reader):
 
     def __init__(self, dsn: str) -> None:
         self.dsn = dsn
-        self._pool = None
+        self._pool: Any = None  # an asyncpg Pool (asyncpg ships no types)
         self._opening: asyncio.Lock | None = None
 
-    async def _open(self):
+    async def _open(self) -> Any:
         import asyncpg
 
         if self._opening is None:
@@ -160,7 +146,8 @@ class PostgresReader(Reader):
 
     async def fetch(self, sql: str, *args: Any) -> Sequence[Sequence[Any]]:
         pool = self._pool or await self._open()
-        return await pool.fetch(sql, *args)
+        rows: Sequence[Sequence[Any]] = await pool.fetch(sql, *args)
+        return rows
 
     async def close(self) -> None:
         if self._pool is not None:

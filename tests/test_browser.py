@@ -21,10 +21,10 @@ import aiohttp
 import pytest
 
 from bot.app import create_app
+from bot.cli.receive import signature
 from bot.config import Settings
 from bot.sim.demo import Payloads
 from bot.sim.fakegithub import APP_ID, FakeGitHub, generate_app_key
-from bot.cli.receive import signature
 from bot.web import tracking
 from storage.database import Database
 from tests.conftest import ADMIN_HEADERS, ADMIN_TOKEN

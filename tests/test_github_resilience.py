@@ -11,8 +11,8 @@ from sqlalchemy import select
 from bot.app import create_app
 from bot.appkeys import DB
 from bot.jobs.worker import WORKERS
-from storage import queue
 from storage.models import Delivery, Job
+from storage.repos import queue
 from tests.world import OWNER, REPO, github_settings
 
 T0 = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=5)

@@ -8,11 +8,11 @@ from bot.appkeys import DB
 from bot.jobs import worker as workers_module
 from bot.jobs.worker import WORKERS
 from bot.rules import ids
-from storage import queue
-from storage.models import Delivery, StageTransition, Ticket
+from storage.models import Delivery, QueueState, StageTransition, Ticket
+from storage.repos import queue
+from storage.repos.deployments import COMPARISONS
 from tests.world import OWNER, REPO
 from webhooks import issues as issue_handlers
-from webhooks import shipping
 
 
 async def tickets_with_issues(world, count: int) -> list[tuple[dict, int]]:
@@ -49,7 +49,7 @@ async def test_a_batch_is_claimed_at_once_and_applied_in_order_of_receipt(world)
 
     assert await inbox(world).run_once() == 3
 
-    assert [d.state for d in await deliveries(world)] == [queue.DONE] * 3
+    assert [d.state for d in await deliveries(world)] == [QueueState.DONE] * 3
     moved = await transitions_to(world, "FIX_IN_PROGRESS")
     assert [t.delivery_id for t in moved] == [d.delivery_id for d in await deliveries(world)]
 
@@ -74,8 +74,8 @@ async def test_a_failing_delivery_in_a_batch_neither_fails_nor_loses_its_neighbo
     assert await inbox(world).run_once() == 3
 
     done, failed, after = await deliveries(world)
-    assert (done.state, after.state) == (queue.DONE, queue.DONE)
-    assert failed.state == queue.PENDING and failed.attempts == 1
+    assert (done.state, after.state) == (QueueState.DONE, QueueState.DONE)
+    assert failed.state == QueueState.PENDING and failed.attempts == 1
     assert "simulated failure after writing" in failed.last_error
     assert await world.stage(first["publicId"]) == "FIX_IN_PROGRESS"
     assert await world.stage(third["publicId"]) == "FIX_IN_PROGRESS"
@@ -115,7 +115,7 @@ async def test_when_the_shared_transaction_fails_the_batch_is_worked_one_at_a_ti
         assert (await queue.counts(session, Delivery))["done"] == 0
     assert await worker.run_once() == 3  # one at a time, each in its own transactions
 
-    assert [d.state for d in await deliveries(world)] == [queue.DONE] * 3
+    assert [d.state for d in await deliveries(world)] == [QueueState.DONE] * 3
     for ticket, _ in journeys:
         assert await world.stage(ticket["publicId"]) == "FIX_IN_PROGRESS"
     assert len(await transitions_to(world, "FIX_IN_PROGRESS")) == 3
@@ -126,7 +126,7 @@ async def test_a_handler_that_asks_github_in_a_batch_keeps_its_neighbours(world)
     journeys = await tickets_with_issues(world, 2)
     (shipped, n), (assigned, m) = journeys
     merge, deployed = "d00d" * 10, "f00d" * 10
-    shipping._compare_cache.clear()  # GitHub's answers are remembered per process
+    COMPARISONS.clear()  # GitHub's answers are remembered per process
     world.fake.add_commits(OWNER, REPO, [merge, deployed])
     await world.merge(n, world.add_fix(n), merge)
     await world.deploy(deployed)
@@ -140,7 +140,7 @@ async def test_a_handler_that_asks_github_in_a_batch_keeps_its_neighbours(world)
     async with world.client.app[DB].session() as session:
         assert (
             await session.scalar(
-                select(func.count()).select_from(Delivery).where(Delivery.state != queue.DONE)
+                select(func.count()).select_from(Delivery).where(Delivery.state != QueueState.DONE)
             )
             == 0
         )

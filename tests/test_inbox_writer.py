@@ -11,9 +11,10 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
-from storage import queue
-from storage.deliveries import InboxWriter, IncomingDelivery
+from storage.inbox_writer import InboxWriter
 from storage.models import Delivery
+from storage.repos import queue
+from storage.repos.deliveries import IncomingDelivery
 
 
 def delivery(delivery_id: str) -> IncomingDelivery:

@@ -1,4 +1,4 @@
-"""The desk's plain-SQL reads (storage.desk_reads) return exactly what the ORM sees: every
+"""The desk's plain-SQL reads (storage.reads.desk_reads) return exactly what the ORM sees: every
 filter, every scope, keyset walks across equal timestamps, tags in their order."""
 
 from __future__ import annotations
@@ -12,10 +12,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from bot.tickets import desk
-from storage import desk_reads, reader
-from storage.apikeys import active_by_hash
-from storage.desk import DeskRepo, TicketFilters, Visibility
+from storage import reader
 from storage.models import ApiKey, Comment, Product, Ticket, TicketTag
+from storage.reads import desk_reads
+from storage.reads.desk_reads import TicketFilters
+from storage.repos.apikeys import active_by_hash
+from storage.repos.desk import DeskRepo
+from storage.visibility import Visibility
 
 NOW = dt.datetime(2026, 11, 26, 1, 2, 3, 456789, tzinfo=dt.UTC)
 STATUSES = ("open", "pending", "resolved", "closed")

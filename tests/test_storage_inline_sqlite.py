@@ -1,4 +1,4 @@
-"""SQLite's writing engine runs its calls inline on the loop (storage.inline_sqlite)."""
+"""SQLite's writing engine runs its calls inline on the loop (storage.sqlite.inline)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import func, make_url, select
 from sqlalchemy.exc import IntegrityError
 
-from storage.inline_sqlite import InlineConnection
 from storage.models import Product
+from storage.sqlite.inline import InlineConnection
 
 
 def product(slug: str) -> Product:

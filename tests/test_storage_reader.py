@@ -7,9 +7,9 @@ import sqlite3
 
 import pytest
 
-from storage import tracking
 from storage.models import Comment, StageTransition, Ticket
 from storage.reader import utc
+from storage.reads import tracking
 
 NOW = dt.datetime(2026, 11, 26, 1, 2, 3, 456789, tzinfo=dt.UTC)
 

@@ -8,9 +8,10 @@ import datetime as dt
 import pytest
 from sqlalchemy import delete, func, select, update
 
-from storage import desk_reads
-from storage.desk import Visibility, compact_counts
 from storage.models import Product, Ticket, TicketCount
+from storage.reads import desk_reads
+from storage.repos.desk import compact_counts
+from storage.visibility import Visibility
 from tests.deskkit import bearer, create_ticket, make_key
 
 TICKETS = "/api/v1/desk/tickets"
@@ -23,7 +24,8 @@ async def counted_by_scan(db, visibility: Visibility):
         )
         by_status = dict(rows.all())
         resolved = (await session.execute(
-            select(Ticket.created_at, Ticket.resolved_at).where(visibility.clause(), Ticket.resolved_at.is_not(None))
+            select(Ticket.created_at, Ticket.resolved_at)
+            .where(visibility.clause(), Ticket.resolved_at.is_not(None))
         )).all()
     seconds = [(r - c).total_seconds() for c, r in resolved]
     return by_status, (sum(seconds) / len(seconds) if seconds else None)
@@ -43,8 +45,11 @@ async def test_counts_follow_every_change_and_survive_compaction(client, db, key
     mine = await make_key(client, name="mine", products=["my-saas-app"])
     tickets = [await create_ticket(client, key) for _ in range(6)]
     tickets.append(await create_ticket(client, mine))
-    for ticket, status in zip(tickets, ["pending", "resolved", "resolved", "closed", "open"], strict=False):
-        resp = await client.patch(f"{TICKETS}/{ticket['id']}", json={"status": status}, headers=bearer(key))
+    statuses = ["pending", "resolved", "resolved", "closed", "open"]
+    for ticket, status in zip(tickets, statuses, strict=False):
+        resp = await client.patch(
+            f"{TICKETS}/{ticket['id']}", json={"status": status}, headers=bearer(key)
+        )
         assert resp.status == 200
     start = dt.datetime(2026, 2, 17, 10, 0, tzinfo=dt.UTC)
     async with db.begin() as session:
@@ -57,7 +62,11 @@ async def test_counts_follow_every_change_and_survive_compaction(client, db, key
 
     async with db.session() as session:
         product_id = await session.scalar(select(Product.id).where(Product.slug == product["slug"]))
-    scopes = [Visibility(None), Visibility((product_id,)), Visibility((product_id,), creator=key["id"])]
+    scopes = [
+        Visibility(None),
+        Visibility((product_id,)),
+        Visibility((product_id,), creator=key["id"]),
+    ]
     for visibility in scopes:
         by_status, avg = await counted_by_scan(db, visibility)
         got_status, got_avg = await counted(db, visibility)

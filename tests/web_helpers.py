@@ -12,7 +12,7 @@ from bot.rules import ids
 from bot.tickets.intake import open_ticket
 from storage.database import Database
 from storage.models import Comment, StageTransition, Ticket
-from storage.products import ProductRepo
+from storage.repos.products import ProductRepo
 from storage.types import utcnow
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')

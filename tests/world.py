@@ -14,8 +14,8 @@ from bot.appkeys import DB
 from bot.config import Settings
 from bot.jobs.worker import WORKERS
 from bot.sim.fakegithub import APP_ID, FakeGitHub, generate_app_key
-from storage import queue
-from storage.models import Delivery, Job
+from storage.models import Delivery, Job, QueueState
+from storage.repos import queue
 from storage.types import utcnow
 from tests.conftest import ADMIN_HEADERS, ADMIN_TOKEN
 from tests.payloads import delivery_headers, encode, make_event
@@ -139,7 +139,7 @@ class World:
                 for model in (Delivery, Job):
                     result = await session.execute(
                         update(model)
-                        .where(model.state == queue.PENDING)
+                        .where(model.state == QueueState.PENDING)
                         .values(next_attempt_at=utcnow())
                     )
                     waiting += result.rowcount

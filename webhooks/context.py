@@ -1,40 +1,35 @@
-"""What every webhook handler gets: the database, GitHub, the delivery it is working on, and the
+"""What every webhook handler gets: its unit of work, GitHub, the delivery it is working on, and the
 products the delivery's repository is registered for."""
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, TypeVar
+from collections.abc import Sequence
+from typing import Any
 
 from gidgethub import sansio
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.github.client import GitHubApp
 from bot.tickets.transitions import Cause
-from storage.database import Database, SharedTransaction
 from storage.models import Product
-from storage.products import ProductRepo
+from storage.repos.products import ProductRepo
+from storage.unit import Unit
 from webhooks.payload import installation_id_of, repository_of, sender_login
 
-T = TypeVar("T")
 PRODUCTS_FOR_REPO = "tinydesk.products_for_repo"
 
 
 @dataclasses.dataclass(frozen=True)
 class HandlerContext:
-    # The database, or the inbox worker's transaction shared by a batch of deliveries.
-    db: Database | SharedTransaction
+    # Where the handler writes: a transaction per ``begin()`` (storage.unit.OwnTransactions)
+    # or the inbox's batch transaction (storage.unit.BatchTransaction). Calls to GitHub go
+    # through ``unit.outside``.
+    unit: Unit
     github: GitHubApp | None
     delivery_id: str
     # ``<app-slug>[bot]``: events our own actions caused are not news.
     bot_login: str | None = None
-
-    async def outside_transaction(self, work: Callable[[], Awaitable[T]]) -> T:
-        """Await ``work`` (calls to GitHub) holding no database transaction."""
-        if isinstance(self.db, SharedTransaction):
-            return await self.db.outside(work)
-        return await work()
 
     def cause(self, event: sansio.Event, **details: Any) -> Cause:
         action = event.data.get("action")

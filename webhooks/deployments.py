@@ -6,9 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from gidgethub import routing, sansio
-from sqlalchemy import select
 
-from storage.models import Product, ProductionDeployment
+from storage.models import Product
+from storage.repos.deployments import DeploymentRepo
 from storage.types import utcnow
 from webhooks.context import HandlerContext, products_for_event
 from webhooks.payload import as_int, parse_time
@@ -44,32 +44,19 @@ async def mark_deployed_when_fix_reaches_production(
         deployment_id=as_int(deployment.get("id")),
         occurred_at=parse_time(status.get("updated_at")) or parse_time(status.get("created_at")),
     )
-    async with ctx.db.begin() as session:
+    async with ctx.unit.begin() as session:
         products = [
             p
             for p in await products_for_event(session, event.data)
             if p.deployment_tracking and is_production(p, shipment.environment, deployment)
         ]
         for product in products:
-            seen = await session.scalar(
-                select(ProductionDeployment.id)
-                .where(
-                    ProductionDeployment.product_id == product.id,
-                    ProductionDeployment.sha == shipment.sha,
-                    ProductionDeployment.deployment_id == shipment.deployment_id,
-                )
-                .limit(1)
-            )
-            if seen is not None:
-                continue  # a retry of this delivery
-            session.add(
-                ProductionDeployment(
-                    product_id=product.id,
-                    sha=shipment.sha,
-                    environment=shipment.environment,
-                    deployment_id=shipment.deployment_id,
-                    occurred_at=shipment.occurred_at or utcnow(),
-                )
+            await DeploymentRepo(session).record(  # False for a retry of this delivery
+                product.id,
+                shipment.sha,
+                environment=shipment.environment,
+                deployment_id=shipment.deployment_id,
+                occurred_at=shipment.occurred_at or utcnow(),
             )
     for product in products:
         await ship(ctx, product, event, [shipment])

@@ -5,8 +5,9 @@ at the first exception). If any handler hit a transient failure the delivery is 
 (handlers are idempotent: the pipeline's rules make a repeated event a no-op); a payload
 a handler cannot make sense of is parked as failed at once, with the error, for an admin.
 
-``in_transaction`` does the same inside the worker's transaction shared by a batch of
-deliveries, each handler in a savepoint of its own.
+``in_unit`` does it in a given unit of work (``storage.unit``): the worker's
+``BatchTransaction`` shared by a batch of deliveries, each handler in a savepoint of its
+own; calling the processor does it with ``OwnTransactions``.
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ from gidgethub import sansio
 
 from bot.github.client import GitHubApp
 from bot.jobs.outcomes import GiveUp, RetryLater
-from storage.database import Database, SharedTransaction
+from storage.database import Database
 from storage.models import Delivery
+from storage.unit import OwnTransactions, Unit
 from webhooks import router
 from webhooks.context import HandlerContext
 
@@ -32,11 +34,9 @@ class InboxProcessor:
         self.github = github
 
     async def __call__(self, delivery: Delivery) -> None:
-        event = self._event(delivery)
-        bot_login = await self.github.bot_login() if self.github is not None else None
-        await self._run_handlers(delivery, event, self.db, bot_login)
+        await self.in_unit(delivery, OwnTransactions(self.db))
 
-    async def in_transaction(self, delivery: Delivery, unit: SharedTransaction) -> None:
+    async def in_unit(self, delivery: Delivery, unit: Unit) -> None:
         event = self._event(delivery)
         bot_login = None
         if self.github is not None:
@@ -60,11 +60,11 @@ class InboxProcessor:
         self,
         delivery: Delivery,
         event: sansio.Event,
-        db: Database | SharedTransaction,
+        unit: Unit,
         bot_login: str | None,
     ) -> None:
         ctx = HandlerContext(
-            db=db, github=self.github, delivery_id=delivery.delivery_id, bot_login=bot_login
+            unit=unit, github=self.github, delivery_id=delivery.delivery_id, bot_login=bot_login
         )
         extra = {
             "delivery_id": delivery.delivery_id,
@@ -76,10 +76,7 @@ class InboxProcessor:
         for callback in router.fetch(event):
             name = getattr(callback, "__name__", repr(callback))
             try:
-                if isinstance(db, SharedTransaction):
-                    async with db.piece():
-                        await callback(event, ctx=ctx)
-                else:
+                async with unit.savepoint():
                     await callback(event, ctx=ctx)
             except RetryLater as exc:
                 log.info("handler %s will retry: %s", name, exc, extra=extra)

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from gidgethub import routing, sansio
-from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.jobs.kinds import JobKind
-from storage import queue
-from storage.models import Job
-from storage.products import ProductRepo
-from storage.types import utcnow
+from storage.repos.jobs import JobRepo
+from storage.repos.products import ProductRepo
 from webhooks.context import HandlerContext
 from webhooks.payload import as_int
 
@@ -26,16 +24,9 @@ def _repos(items) -> list[tuple[str, str]]:
     return found
 
 
-async def _resume_waiting_work(session) -> None:
+async def _resume_waiting_work(session: AsyncSession) -> None:
     """Work that waited for the App to be installed is due now, including parked issues."""
-    await session.execute(
-        update(Job).where(Job.state == queue.PENDING).values(next_attempt_at=utcnow())
-    )
-    await session.execute(
-        update(Job)
-        .where(Job.state == queue.FAILED, Job.kind == JobKind.CREATE_ISSUE)
-        .values(state=queue.PENDING, attempts=0, next_attempt_at=utcnow())
-    )
+    await JobRepo(session).resume_waiting(revive_failed_kind=JobKind.CREATE_ISSUE)
 
 
 @router.register("installation", action="created")
@@ -45,7 +36,7 @@ async def remember_installed_repositories(event: sansio.Event, *, ctx: HandlerCo
     installation_id = as_int((event.data.get("installation") or {}).get("id"))
     if installation_id is None:
         return
-    async with ctx.db.begin() as session:
+    async with ctx.unit.begin() as session:
         products = ProductRepo(session)
         for owner, name in _repos(event.data.get("repositories")):
             await products.set_installation(owner, name, installation_id)
@@ -58,7 +49,7 @@ async def forget_removed_installation(event: sansio.Event, *, ctx: HandlerContex
     installation_id = as_int((event.data.get("installation") or {}).get("id"))
     if installation_id is None:
         return
-    async with ctx.db.begin() as session:
+    async with ctx.unit.begin() as session:
         await ProductRepo(session).forget_installation(installation_id)
     if ctx.github is not None:
         ctx.github.forget_token(installation_id)
@@ -70,7 +61,7 @@ async def follow_repository_selection(event: sansio.Event, *, ctx: HandlerContex
     installation_id = as_int((event.data.get("installation") or {}).get("id"))
     if installation_id is None:
         return
-    async with ctx.db.begin() as session:
+    async with ctx.unit.begin() as session:
         products = ProductRepo(session)
         for owner, name in _repos(event.data.get("repositories_added")):
             await products.set_installation(owner, name, installation_id)

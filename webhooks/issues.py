@@ -13,9 +13,9 @@ from bot.jobs.kinds import JobKind
 from bot.rules import pipeline
 from bot.rules.pipeline import Fact
 from bot.tickets import transitions
-from storage.jobs import JobRepo
 from storage.models import Product, Ticket
-from storage.tickets import TicketRepo
+from storage.repos.jobs import JobRepo
+from storage.repos.tickets import TicketRepo
 from storage.types import utcnow
 from webhooks.context import HandlerContext, products_for_event
 from webhooks.payload import as_int, parse_time, sender_login
@@ -52,7 +52,7 @@ async def _move_issue_tickets(
     if issue is None:
         return
     occurred_at = facts.pop("occurred_at", None) or parse_time(issue.get("updated_at"))
-    async with ctx.db.begin() as session:
+    async with ctx.unit.begin() as session:
         for product in await products_for_event(session, event.data):
             tickets = await TicketRepo(session).linked_to_issue(
                 product.id, issue["number"], lock=True
@@ -138,7 +138,7 @@ async def recover_issue_whose_creation_answer_was_lost(
     number = comments.marked_ticket(issue.get("body")) if issue else None
     if issue is None or number is None:
         return
-    async with ctx.db.begin() as session:
+    async with ctx.unit.begin() as session:
         ticket = await TicketRepo(session).by_number(number)
         products = await products_for_event(session, event.data)
         product = next((p for p in products if ticket and p.id == ticket.product_id), None)

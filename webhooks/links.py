@@ -7,9 +7,9 @@ import dataclasses
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.rules.linking import pull_request_references
-from storage.github_links import PullRequestLinkRepo
 from storage.models import Product
-from storage.tickets import TicketRepo
+from storage.repos.github_links import PullRequestLinkRepo
+from storage.repos.tickets import TicketRepo
 from storage.types import utcnow
 from webhooks.payload import parse_time, pr_state
 

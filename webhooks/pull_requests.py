@@ -9,10 +9,10 @@ from bot.jobs.kinds import JobKind
 from bot.rules import pipeline
 from bot.rules.pipeline import Fact
 from bot.tickets import transitions
-from storage.github_links import PullRequestLinkRepo
-from storage.jobs import JobRepo
 from storage.models import Product
-from storage.tickets import TicketRepo
+from storage.repos.github_links import PullRequestLinkRepo
+from storage.repos.jobs import JobRepo
+from storage.repos.tickets import TicketRepo
 from webhooks.context import HandlerContext, products_for_event
 from webhooks.links import sync_links
 from webhooks.payload import as_int, parse_time, pr_state, repository_of
@@ -28,7 +28,7 @@ async def _handle(event: sansio.Event, ctx: HandlerContext) -> None:
     action = event.data.get("action")
     occurred_at = parse_time(pr.get("updated_at"))
     merged_into: list[Product] = []
-    async with ctx.db.begin() as session:
+    async with ctx.unit.begin() as session:
         for product in await products_for_event(session, event.data):
             sync = await sync_links(session, product, pr, *repo)
             issues = sync.issues

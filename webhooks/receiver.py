@@ -16,7 +16,7 @@ from gidgethub import BadRequest, ValidationFailure, sansio
 from bot.appkeys import INBOX_WRITER, SETTINGS
 from bot.errors import ApiError
 from bot.jobs.worker import notify_workers
-from storage.deliveries import IncomingDelivery
+from storage.repos.deliveries import IncomingDelivery
 from webhooks.payload import installation_id_of
 
 log = logging.getLogger(__name__)

@@ -7,7 +7,7 @@ from gidgethub import routing, sansio
 from bot.rules import pipeline
 from bot.rules.pipeline import Fact
 from bot.tickets import transitions
-from storage.tickets import TicketRepo
+from storage.repos.tickets import TicketRepo
 from webhooks.context import HandlerContext, products_for_event
 from webhooks.links import sync_links
 from webhooks.payload import as_int, parse_time, repository_of
@@ -43,7 +43,7 @@ async def follow_review_of_linked_pull_request(event: sansio.Event, *, ctx: Hand
     if fact is None:
         return  # a plain comment review moves nothing
     occurred_at = parse_time(review.get("submitted_at")) or parse_time(pr.get("updated_at"))
-    async with ctx.db.begin() as session:
+    async with ctx.unit.begin() as session:
         for product in await products_for_event(session, event.data):
             issues = (await sync_links(session, product, pr, *repo)).issues
             tickets = await TicketRepo(session).linked_to_issues(product.id, issues, lock=True)

@@ -9,26 +9,22 @@ import datetime as dt
 import logging
 from typing import Any
 
-import cachetools
 from gidgethub import sansio
-from sqlalchemy import select
 
 from bot.github.client import GitHubNotFound
 from bot.rules import pipeline
 from bot.rules.pipeline import Fact
 from bot.tickets import transitions
-from storage.github_links import PullRequestLinkRepo
-from storage.models import Product, ProductionDeployment
-from storage.tickets import TicketRepo
+from storage.models import Product
+from storage.repos.deployments import COMPARISONS, DeploymentRepo
+from storage.repos.github_links import PullRequestLinkRepo
+from storage.repos.tickets import TicketRepo
 from webhooks.context import HandlerContext
 from webhooks.payload import installation_id_of
 
 log = logging.getLogger(__name__)
 
 CONTAINS = {"ahead", "identical"}
-RECENT_DEPLOYMENTS = 3
-# Whether one commit contains another never changes: remember answers (per process).
-_compare_cache: cachetools.LRUCache = cachetools.LRUCache(maxsize=10_000)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -46,15 +42,8 @@ async def ship_if_already_deployed(
     """After a merge: the fix may already be live (its deployment was delivered first)."""
     if not product.deployment_tracking:
         return
-    async with ctx.db.session() as session:
-        recent = (
-            await session.scalars(
-                select(ProductionDeployment)
-                .where(ProductionDeployment.product_id == product.id)
-                .order_by(ProductionDeployment.occurred_at.desc(), ProductionDeployment.id.desc())
-                .limit(RECENT_DEPLOYMENTS)
-            )
-        ).all()
+    async with ctx.unit.session() as session:
+        recent = await DeploymentRepo(session).recent(product.id)
     if recent:
         await ship(
             ctx,
@@ -68,7 +57,7 @@ async def ship(
     ctx: HandlerContext, product: Product, event: sansio.Event, shipments: list[Shipment]
 ) -> None:
     """Move MERGED tickets whose merge commit one of ``shipments`` contains to DEPLOYED."""
-    async with ctx.db.session() as session:
+    async with ctx.unit.session() as session:
         by_sha: dict[str, set[int]] = {}
         awaiting = await PullRequestLinkRepo(session).merged_awaiting_deployment(product.id)
         for merge_sha, issue_number in awaiting:
@@ -78,11 +67,11 @@ async def ship(
     try:
         shipped = await _shipped(ctx, product, event.data, by_sha, shipments, ask=False)
     except _AskGitHub:
-        shipped = await ctx.outside_transaction(
+        shipped = await ctx.unit.outside(
             lambda: _shipped(ctx, product, event.data, by_sha, shipments, ask=True)
         )
     for shipment, deployed in shipped:
-        async with ctx.db.begin() as session:
+        async with ctx.unit.begin() as session:
             tickets = await TicketRepo(session).linked_to_issues(
                 product.id, sorted(deployed), lock=True
             )
@@ -137,9 +126,9 @@ async def _contains(
 ) -> bool:
     if merge_sha == deployed_sha:
         return True
-    key = (product.repo_full_name.lower(), merge_sha, deployed_sha)
-    if key in _compare_cache:
-        return _compare_cache[key]
+    known = COMPARISONS.known(product.repo_full_name, merge_sha, deployed_sha)
+    if known is not None:
+        return known
     if ctx.github is None:
         return False
     if not ask:
@@ -162,5 +151,5 @@ async def _contains(
     except GitHubNotFound:  # a commit GitHub does not know (force-pushed away): not contained
         return False
     contained = str(comparison.get("status", "")).lower() in CONTAINS
-    _compare_cache[key] = contained
+    COMPARISONS.remember(product.repo_full_name, merge_sha, deployed_sha, contained)
     return contained

@@ -24,10 +24,10 @@ from bot.tickets.apikeys import create_key, revoke_key, validate_key_request
 from bot.tickets.link import link_ticket_to_issue
 from bot.tickets.products import register_product, validate_product
 from bot.views.admin import delivery_view, job_view, key_view, key_views, product_view
-from storage import queue
-from storage.apikeys import ApiKeyRepo
-from storage.models import Delivery, Job
-from storage.products import ProductRepo
+from storage.models import Delivery, Job, QueueState
+from storage.repos import queue
+from storage.repos.apikeys import ApiKeyRepo
+from storage.repos.products import ProductRepo
 
 PREFIX = "/api/admin"
 
@@ -90,7 +90,7 @@ async def remove_key(request: web.Request) -> web.Response:
 
 # -- webhook deliveries and GitHub jobs -------------------------------------------------------
 
-QUEUE_STATES = ("pending", "processing", "done", "failed")
+QUEUE_STATES = tuple(QueueState)
 QueueRow = TypeVar("QueueRow", Delivery, Job)
 
 

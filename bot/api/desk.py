@@ -20,8 +20,8 @@ from bot.http.ratelimit import enforce
 from bot.jobs.worker import notify_workers
 from bot.tickets import desk as desk_tickets
 from bot.tickets.apikeys import KeyScope
-from storage import desk_reads
-from storage.desk import DeskRepo
+from storage.reads import desk_reads
+from storage.repos.desk import DeskRepo
 from storage.types import utcnow
 
 PREFIX = "/api/v1"

@@ -14,7 +14,7 @@ from bot.rules import ids
 from bot.tickets.intake import open_ticket, validate_submission
 from bot.views.public import load_public_view
 from bot.views.timefmt import iso_ms
-from storage.products import ProductRepo
+from storage.repos.products import ProductRepo
 
 
 async def submit_ticket(request: web.Request) -> web.Response:

@@ -13,8 +13,8 @@ from bot.cli.serve import run_with_db
 from bot.config import Settings
 from bot.tickets.apikeys import create_key, revoke_key, validate_key_request
 from bot.views.admin import key_view, key_views
-from storage.apikeys import ApiKeyRepo
 from storage.database import Database
+from storage.repos.apikeys import ApiKeyRepo
 
 
 def register(commands: argparse._SubParsersAction) -> None:

@@ -12,7 +12,7 @@ from bot.config import Settings
 from bot.tickets.products import register_product, validate_product
 from bot.views.admin import product_view
 from storage.database import Database
-from storage.products import ProductRepo
+from storage.repos.products import ProductRepo
 
 
 def register(commands: argparse._SubParsersAction) -> None:

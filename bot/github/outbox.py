@@ -22,10 +22,10 @@ from bot.jobs.outcomes import GiveUp, RetryLater
 from bot.rules import ids, pipeline
 from bot.tickets import transitions
 from storage.database import Database
-from storage.github_links import PullRequestLinkRepo, StatusCommentRepo
 from storage.models import Job, Product
-from storage.products import ProductRepo
-from storage.tickets import TicketRepo
+from storage.repos.github_links import PullRequestLinkRepo, StatusCommentRepo
+from storage.repos.products import ProductRepo
+from storage.repos.tickets import TicketRepo
 
 log = logging.getLogger(__name__)
 
@@ -227,7 +227,7 @@ class GitHubOutbox:
     ) -> AsyncIterator[Callable[[int, str], Awaitable[None]]]:
         """Across processes (PostgreSQL), hold the issue's status row while its comment is
         written; yields the function that records the comment id in that same row."""
-        if self.db.is_sqlite:  # one process works the queue: the in-process lock suffices
+        if self.db.single_process:  # one process works the queue: the in-process lock suffices
 
             async def save_now(comment_id: int, digest: str) -> None:
                 async with self.db.begin() as session:

@@ -6,7 +6,7 @@ jitter (or at the time the handler asks for, e.g. GitHub's ``Retry-After``), or 
 failed once its attempts run out. Workers are app-owned tasks, drained on shutdown.
 
 A worker given a ``shared_handler`` instead claims a batch, runs the handler on each row
-in turn and records each outcome, all in one transaction (``SharedTransaction``): the
+in turn and records each outcome, all in one transaction (``storage.unit.BatchTransaction``): the
 handler undoes its own failed work (savepoints) and steps outside the transaction for
 calls to GitHub. Should the transaction itself fail, the worker works one row at a time
 (with ``handler``) for a round.
@@ -27,10 +27,11 @@ from aiohttp import ChainMapProxy, web
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.jobs.outcomes import GiveUp, RetryLater
-from storage import queue
-from storage.database import Database, SharedTransaction
-from storage.queue import Row
+from storage.database import Database
+from storage.repos import queue
+from storage.repos.queue import Row
 from storage.types import utcnow
+from storage.unit import BatchTransaction, Unit
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +51,7 @@ class RetryPolicy:
 
 
 Handler = Callable[[Row], Awaitable[None]]
-SharedHandler = Callable[[Row, SharedTransaction], Awaitable[None]]
+SharedHandler = Callable[[Row, Unit], Awaitable[None]]
 
 
 class QueueWorker(Generic[Row]):
@@ -146,7 +147,7 @@ class QueueWorker(Generic[Row]):
         """The batch in one transaction, in order; ``claimed`` gets the ids it claims."""
         assert self.shared_handler is not None
         completed: list[int] = []
-        async with SharedTransaction.open(self.db) as unit:
+        async with BatchTransaction.open(self.db) as unit:
             session = unit.shared_session
             recorded = 0
 

@@ -39,9 +39,10 @@ from bot.config import Settings
 from bot.github.comments import STATUS_MARKER
 from bot.sim.fakegithub import APP_ID, FakeGitHub, generate_app_key
 from bot.web.tracking import POLL_SECONDS
-from storage import migrate, queue
+from storage import migrate
 from storage.database import Database
 from storage.models import Delivery
+from storage.repos import queue
 
 OWNER, REPO = "demo-org", "demo-app"
 FULL_NAME = f"{OWNER}/{REPO}"
@@ -425,9 +426,9 @@ class Demo:
         async def check() -> bool:
             if delivery_id is not None:
                 state, error = await self.delivery_state(delivery_id)
-                if state == queue.FAILED:
+                if state == queue.QueueState.FAILED:
                     raise DemoFailed(f"TinyDesk could not process the delivery: {error}")
-                if state != queue.DONE:
+                if state != queue.QueueState.DONE:
                     return False
             return await self.stage() == expected
 

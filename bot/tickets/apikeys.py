@@ -20,10 +20,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.errors import ApiError
 from bot.rules import ids
 from bot.rules.validation import FieldErrors
-from storage.apikeys import LAST_USED_GRANULARITY, ActiveKey, ApiKeyRepo, active_by_hash
 from storage.database import Database
 from storage.models import ApiKey, Product
-from storage.products import ProductRepo
+from storage.repos.apikeys import LAST_USED_GRANULARITY, ActiveKey, ApiKeyRepo, active_by_hash
+from storage.repos.products import ProductRepo
 from storage.types import utcnow
 
 LIVE_PREFIX = "td_live_"

@@ -21,11 +21,13 @@ from bot.tickets import transitions
 from bot.tickets.apikeys import KeyScope
 from bot.tickets.intake import open_ticket
 from bot.views.timefmt import iso_ms
-from storage import desk_reads
-from storage.desk import DeskRepo, TicketFilters, Visibility
 from storage.models import Comment, Product, Ticket, TicketTag
-from storage.products import ProductRepo
 from storage.reader import Reader
+from storage.reads import desk_reads
+from storage.reads.desk_reads import TicketFilters
+from storage.repos.desk import DeskRepo
+from storage.repos.products import ProductRepo
+from storage.visibility import Visibility
 
 PRIORITIES = ("low", "medium", "high", "urgent")
 DEFAULT_PRIORITY = "medium"

@@ -21,9 +21,9 @@ from bot.rules.validation import (
     is_email,
     is_web_url,
 )
-from storage.jobs import JobRepo
 from storage.models import Product, StageTransition, Ticket, TicketTag
-from storage.tickets import TicketRepo
+from storage.repos.jobs import JobRepo
+from storage.repos.tickets import TicketRepo
 from storage.types import utcnow
 
 

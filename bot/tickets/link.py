@@ -11,8 +11,8 @@ from bot.errors import ApiError
 from bot.rules import ids, pipeline
 from bot.tickets import transitions
 from storage.models import Ticket
-from storage.products import ProductRepo
-from storage.tickets import TicketRepo
+from storage.repos.products import ProductRepo
+from storage.repos.tickets import TicketRepo
 
 LINKED_BY_STAFF = transitions.Cause("staff.linked", actor="admin")
 

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.errors import ApiError
 from bot.rules.validation import FieldErrors
 from storage.models import Product
-from storage.products import ProductRepo
+from storage.repos.products import ProductRepo
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 MAX_SLUG = 64

@@ -16,9 +16,9 @@ from bot.jobs.kinds import JobKind
 from bot.rules import pipeline
 from bot.rules.desk_status import resolved_at_for, status_for_stage_change
 from bot.rules.pipeline import Stage
-from storage.jobs import JobRepo
 from storage.models import Product, StageTransition, Ticket
-from storage.tickets import TicketRepo
+from storage.repos.jobs import JobRepo
+from storage.repos.tickets import TicketRepo
 from storage.types import utcnow
 
 

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.views.timefmt import iso_ms
 from storage.models import ApiKey, Delivery, Job, Product
-from storage.products import ProductRepo
+from storage.repos.products import ProductRepo
 
 
 def product_view(product: Product) -> dict[str, Any]:

@@ -13,9 +13,9 @@ from bot.errors import ApiError
 from bot.rules import ids
 from bot.rules.pipeline import RANK, STAGE_DESCRIPTIONS, STAGE_TITLES, STAGES, Stage
 from bot.views.timefmt import iso_ms
-from storage import tracking
 from storage.models import Comment, StageTransition, Ticket
 from storage.reader import Reader
+from storage.reads import tracking
 
 # Where a tracking token may arrive instead of ``?token=`` (kept out of URLs and logs).
 TOKEN_HEADER = "X-Tracking-Token"

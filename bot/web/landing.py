@@ -13,7 +13,7 @@ from bot.rules.pipeline import STAGE_DESCRIPTIONS, STAGE_TITLES, STAGES
 from bot.views.public import TOKEN_HEADER
 from bot.web.html import Html, fragment, join, page
 from bot.web.tracking import render_lookup_form
-from storage.products import ProductRepo
+from storage.repos.products import ProductRepo
 
 routes = web.RouteTableDef()
 

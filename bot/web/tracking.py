@@ -19,7 +19,7 @@ from bot.http.urls import tracking_token
 from bot.rules import ids
 from bot.views.public import load_public_view
 from bot.web.html import Html, fragment, join, page, path, time_element
-from storage.tickets import TicketRepo
+from storage.repos.tickets import TicketRepo
 
 routes = web.RouteTableDef()
 

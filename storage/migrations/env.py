@@ -6,6 +6,7 @@
 
 from alembic import context
 
+from storage import dialect
 from storage.models import Base
 
 connection = context.config.attributes.get("connection")
@@ -15,7 +16,7 @@ if connection is None:
 context.configure(
     connection=connection,
     target_metadata=Base.metadata,
-    render_as_batch=connection.dialect.name == "sqlite",
+    render_as_batch=dialect.alters_tables_in_batches(connection),
     compare_type=True,
 )
 with context.begin_transaction():

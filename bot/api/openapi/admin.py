@@ -16,6 +16,7 @@ from bot.api.openapi.parts import (
 )
 from bot.tickets.apikeys import MAX_NAME as MAX_KEY_NAME
 from bot.tickets.products import MAX_SLUG, SLUG
+from storage.models import QueueState
 
 ADMIN: list[dict[str, list[str]]] = [{"adminToken": []}]
 QUEUE_QUERY = [
@@ -135,7 +136,7 @@ SCHEMAS: dict[str, Any] = {
         "required": ["keys"],
         "properties": {"keys": {"type": "array", "items": ref("ApiKey")}},
     },
-    "QueueItemState": {"type": "string", "enum": ["pending", "processing", "done", "failed"]},
+    "QueueItemState": {"type": "string", "enum": [state.value for state in QueueState]},
     "Delivery": {
         "type": "object",
         "required": ["id", "deliveryId", "event", "action", "state", "attempts", "lastError",

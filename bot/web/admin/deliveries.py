@@ -16,9 +16,9 @@ from bot.web.admin_auth import (
 )
 from bot.web.html import Html, cells, fragment, path, table, time_element
 from bot.web.sessions import AdminSession
-from storage import queue
-from storage.admin_queries import AdminQueries
 from storage.models import Delivery
+from storage.reads.admin_queries import AdminQueries
+from storage.repos import queue
 
 
 def delivery_row(delivery: Delivery, admin_session: AdminSession) -> Html:

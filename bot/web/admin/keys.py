@@ -22,9 +22,9 @@ from bot.web.html import (
     time_element,
 )
 from bot.web.sessions import AdminSession
-from storage.admin_queries import AdminQueries
 from storage.models import ApiKey
-from storage.products import ProductRepo
+from storage.reads.admin_queries import AdminQueries
+from storage.repos.products import ProductRepo
 
 
 def key_row(key: ApiKey, products: dict[int, str], admin_session: AdminSession) -> Html:

@@ -9,8 +9,8 @@ from bot.rules.pipeline import STAGE_TITLES, STAGES
 from bot.web.admin_auth import admin_only, admin_page
 from bot.web.html import cells, fragment, path, table
 from bot.web.sessions import AdminSession
-from storage.admin_queries import AdminQueries
-from storage.products import ProductRepo
+from storage.reads.admin_queries import AdminQueries
+from storage.repos.products import ProductRepo
 
 
 @admin_only

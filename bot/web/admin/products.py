@@ -22,7 +22,7 @@ from bot.web.html import (
 )
 from bot.web.sessions import AdminSession
 from storage.models import Product
-from storage.products import ProductRepo
+from storage.repos.products import ProductRepo
 
 
 def product_row(product: Product) -> Html:

@@ -12,10 +12,10 @@ from bot.rules.pipeline import STAGE_TITLES, STAGES, Stage
 from bot.web.admin_auth import admin_only, admin_page, positive_int
 from bot.web.html import Html, cells, fragment, join, path, table, time_element
 from bot.web.sessions import AdminSession
-from storage.admin_queries import AdminQueries
 from storage.models import Product
-from storage.products import ProductRepo
-from storage.tickets import TicketRepo
+from storage.reads.admin_queries import AdminQueries
+from storage.repos.products import ProductRepo
+from storage.repos.tickets import TicketRepo
 
 TICKETS_PER_PAGE = 25
 MAX_TICKETS_PER_PAGE = 100

@@ -6,9 +6,9 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 
 from sqlalchemy import and_, delete, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import dialect
 from storage.models import IssueStatusComment, PullRequestLink, Ticket
 
 
@@ -50,7 +50,8 @@ class PullRequestLinkRepo:
             .distinct()
             .order_by(PullRequestLink.issue_number, PullRequestLink.merge_commit_sha)
         )
-        return [(sha, number) for sha, number in (await self.session.execute(query)).all()]
+        rows = (await self.session.execute(query)).all()
+        return [(sha, number) for sha, number in rows if sha is not None]  # as filtered
 
     async def upsert(
         self,
@@ -69,13 +70,11 @@ class PullRequestLinkRepo:
         it. Concurrent deliveries of one PR may both create it: the database keeps one, and
         the other waits for it (PostgreSQL) before deciding. ``known``: the link as read in
         this transaction already (on SQLite, whose writer holds the database, it is current)."""
-        dialect = self.session.bind.dialect.name
-        if known is not None and dialect == "sqlite":
+        if known is not None and dialect.reads_are_current(self.session):
             return False, self._update(known, state, draft, merge_commit_sha, seen_at)
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         created = (
             await self.session.execute(
-                insert(PullRequestLink)
+                dialect.insert(self.session, PullRequestLink)
                 .values(
                     product_id=product_id,
                     pr_number=pr_number,
@@ -97,8 +96,7 @@ class PullRequestLinkRepo:
             PullRequestLink.pr_number == pr_number,
             PullRequestLink.issue_number == issue_number,
         )
-        if dialect == "postgresql":
-            query = query.with_for_update()
+        query = dialect.lock_rows(self.session, query)
         link = (await self.session.scalars(query.execution_options(populate_existing=True))).one()
         current = self._update(link, state, draft, merge_commit_sha, seen_at)
         await self.session.flush()
@@ -161,18 +159,16 @@ class StatusCommentRepo:
             IssueStatusComment.product_id == product_id,
             IssueStatusComment.issue_number == issue_number,
         )
-        if lock and self.session.bind.dialect.name == "postgresql":
-            query = query.with_for_update()
+        if lock:
+            query = dialect.lock_rows(self.session, query)
         return await self.session.scalar(query)
 
     async def ensure(
         self, product_id: int, issue_number: int, *, lock: bool = False
     ) -> IssueStatusComment:
         """The issue's row, created if missing (racing creators both succeed)."""
-        dialect = self.session.bind.dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         await self.session.execute(
-            insert(IssueStatusComment)
+            dialect.insert(self.session, IssueStatusComment)
             .values(product_id=product_id, issue_number=issue_number)
             .on_conflict_do_nothing(index_elements=["product_id", "issue_number"])
         )
@@ -184,11 +180,9 @@ class StatusCommentRepo:
         self, product_id: int, issue_number: int, comment_id: int, rendered_hash: str
     ) -> None:
         """Record the issue's comment and what it shows, in one statement."""
-        dialect = self.session.bind.dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         values = {"comment_id": comment_id, "rendered_hash": rendered_hash}
         await self.session.execute(
-            insert(IssueStatusComment)
+            dialect.insert(self.session, IssueStatusComment)
             .values(product_id=product_id, issue_number=issue_number, **values)
             .on_conflict_do_update(index_elements=["product_id", "issue_number"], set_=values)
         )

@@ -5,12 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, String, bindparam, text
+from sqlalchemy import JSON, String, bindparam, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage import queue
-from storage.models import Job
-from storage.types import UTCDateTime, utcnow
+from storage.models import Job, QueueState
+from storage.types import UTCDateTime, rows_affected, utcnow
 
 
 class JobRepo:
@@ -34,12 +33,24 @@ class JobRepo:
                 "kind": kind,
                 "dedupe_key": dedupe_key,
                 "args": args,
-                "state": queue.PENDING,
+                "state": QueueState.PENDING,
                 "next_attempt_at": run_at or now,
                 "created_at": now,
             },
         )
-        return result.rowcount > 0
+        return rows_affected(result) > 0
+
+    async def resume_waiting(self, *, revive_failed_kind: str) -> None:
+        """Work that waited (for the App to be installed) is due now; failed jobs of
+        ``revive_failed_kind`` start over."""
+        await self.session.execute(
+            update(Job).where(Job.state == QueueState.PENDING).values(next_attempt_at=utcnow())
+        )
+        await self.session.execute(
+            update(Job)
+            .where(Job.state == QueueState.FAILED, Job.kind == revive_failed_kind)
+            .values(state=QueueState.PENDING, attempts=0, next_attempt_at=utcnow())
+        )
 
 
 # One plain statement (this runs beside every ticket that moves): the dedupe check and the

@@ -8,6 +8,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Product
+from storage.types import rows_affected
 
 
 class ProductRepo:
@@ -38,7 +39,7 @@ class ProductRepo:
 
     async def remove(self, slug: str) -> bool:
         result = await self.session.execute(delete(Product).where(Product.slug == slug))
-        return result.rowcount > 0
+        return rows_affected(result) > 0
 
     async def set_installation(self, owner: str, name: str, installation_id: int | None) -> int:
         result = await self.session.execute(
@@ -49,7 +50,7 @@ class ProductRepo:
             )
             .values(installation_id=installation_id)
         )
-        return result.rowcount
+        return rows_affected(result)
 
     async def forget_installation(self, installation_id: int) -> int:
         result = await self.session.execute(
@@ -57,4 +58,4 @@ class ProductRepo:
             .where(Product.installation_id == installation_id)
             .values(installation_id=None)
         )
-        return result.rowcount
+        return rows_affected(result)

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import dialect
 from storage.models import StageTransition, Ticket
 
 
@@ -52,8 +53,8 @@ class TicketRepo:
             .where(Ticket.product_id == product_id, Ticket.issue_number == issue_number)
             .order_by(Ticket.id)
         )
-        if lock and self.session.bind.dialect.name == "postgresql":
-            query = query.with_for_update()
+        if lock:
+            query = dialect.lock_rows(self.session, query)
         return (await self.session.scalars(query)).all()
 
     async def linked_to_issues(
@@ -66,6 +67,6 @@ class TicketRepo:
             .where(Ticket.product_id == product_id, Ticket.issue_number.in_(list(issue_numbers)))
             .order_by(Ticket.id)
         )
-        if lock and self.session.bind.dialect.name == "postgresql":
-            query = query.with_for_update()
+        if lock:
+            query = dialect.lock_rows(self.session, query)
         return (await self.session.scalars(query)).all()

@@ -10,22 +10,18 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
-from storage.models import Delivery, Job
-from storage.types import utcnow
+from storage import dialect
+from storage.models import Delivery, Job, QueueState
+from storage.types import rows_affected, utcnow
 
 Row = TypeVar("Row", Delivery, Job)
 
-PENDING = "pending"
-PROCESSING = "processing"
-DONE = "done"
-FAILED = "failed"
-STATES = (PENDING, PROCESSING, DONE, FAILED)
 
 MAX_ERROR_CHARS = 4000
 
@@ -35,48 +31,42 @@ async def claim(
 ) -> Sequence[Row]:
     now = utcnow()
     due = or_(
-        and_(model.state == PENDING, model.next_attempt_at <= now),
-        and_(model.state == PROCESSING, model.claimed_until < now),
+        and_(model.state == QueueState.PENDING, model.next_attempt_at <= now),
+        and_(model.state == QueueState.PROCESSING, model.claimed_until < now),
     )
-    if session.bind.dialect.name == "postgresql":
-        query = (
-            select(model)
-            .where(due)
-            .order_by(model.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
-    else:
-        # The due rows' ids come from the state index; only the chosen rows are read. (Sorting
-        # whole rows would read every pending payload, 10-25 KB each, on every claim.)
-        chosen = select(model.id).where(due).order_by(model.id).limit(limit).scalar_subquery()
-        query = select(model).where(model.id.in_(chosen)).order_by(model.id)
+    query = dialect.claim_due(session, model, due, id_column=model.id, limit=limit)
     rows = (await session.scalars(query)).all()
     if rows:
         await session.execute(
             update(model)
             .where(model.id.in_([row.id for row in rows]))
-            .values(state=PROCESSING, claimed_until=now + lease, attempts=model.attempts + 1)
+            .values(
+                state=QueueState.PROCESSING,
+                claimed_until=now + lease,
+                attempts=model.attempts + 1,
+            )
             .execution_options(synchronize_session=False)
         )
         for row in rows:  # as stored now, so that the session has nothing left to write
-            set_committed_value(row, "state", PROCESSING)
+            set_committed_value(row, "state", QueueState.PROCESSING)
             set_committed_value(row, "claimed_until", now + lease)
             set_committed_value(row, "attempts", row.attempts + 1)
     return rows
 
 
-async def complete(session: AsyncSession, model: type[Row], row_id: int, **values) -> None:
-    values.setdefault("state", DONE)
+async def complete(
+    session: AsyncSession, model: type[Row], row_id: int, **values: Any
+) -> None:
+    values.setdefault("state", QueueState.DONE)
     values.setdefault("claimed_until", None)
     values.setdefault("last_error", None)
     await session.execute(update(model).where(model.id == row_id).values(**values))
 
 
 async def complete_many(
-    session: AsyncSession, model: type[Row], row_ids: Sequence[int], **values
+    session: AsyncSession, model: type[Row], row_ids: Sequence[int], **values: Any
 ) -> None:
-    values.setdefault("state", DONE)
+    values.setdefault("state", QueueState.DONE)
     values.setdefault("claimed_until", None)
     values.setdefault("last_error", None)
     await session.execute(update(model).where(model.id.in_(list(row_ids))).values(**values))
@@ -89,7 +79,7 @@ async def retry_later(
         update(model)
         .where(model.id == row_id)
         .values(
-            state=PENDING,
+            state=QueueState.PENDING,
             next_attempt_at=at,
             claimed_until=None,
             last_error=error[:MAX_ERROR_CHARS],
@@ -101,7 +91,7 @@ async def fail(session: AsyncSession, model: type[Row], row_id: int, *, error: s
     await session.execute(
         update(model)
         .where(model.id == row_id)
-        .values(state=FAILED, claimed_until=None, last_error=error[:MAX_ERROR_CHARS])
+        .values(state=QueueState.FAILED, claimed_until=None, last_error=error[:MAX_ERROR_CHARS])
     )
 
 
@@ -109,10 +99,12 @@ async def requeue(session: AsyncSession, model: type[Row], row_id: int) -> bool:
     """Send a failed row round again (admin replay): attempts start over."""
     result = await session.execute(
         update(model)
-        .where(model.id == row_id, model.state == FAILED)
-        .values(state=PENDING, attempts=0, next_attempt_at=utcnow(), claimed_until=None)
+        .where(model.id == row_id, model.state == QueueState.FAILED)
+        .values(
+            state=QueueState.PENDING, attempts=0, next_attempt_at=utcnow(), claimed_until=None
+        )
     )
-    return result.rowcount > 0
+    return rows_affected(result) > 0
 
 
 async def release(session: AsyncSession, model: type[Row], row_ids: Sequence[int]) -> int:
@@ -121,20 +113,20 @@ async def release(session: AsyncSession, model: type[Row], row_ids: Sequence[int
         return 0
     result = await session.execute(
         update(model)
-        .where(model.id.in_(list(row_ids)), model.state == PROCESSING)
-        .values(state=PENDING, claimed_until=None, next_attempt_at=utcnow())
+        .where(model.id.in_(list(row_ids)), model.state == QueueState.PROCESSING)
+        .values(state=QueueState.PENDING, claimed_until=None, next_attempt_at=utcnow())
     )
-    return result.rowcount
+    return rows_affected(result)
 
 
 async def release_claims(session: AsyncSession, model: type[Row]) -> int:
     """Make every claimed row pending again: for a single-process start after a crash."""
     result = await session.execute(
         update(model)
-        .where(model.state == PROCESSING)
-        .values(state=PENDING, claimed_until=None, next_attempt_at=utcnow())
+        .where(model.state == QueueState.PROCESSING)
+        .values(state=QueueState.PENDING, claimed_until=None, next_attempt_at=utcnow())
     )
-    return result.rowcount
+    return rows_affected(result)
 
 
 async def newest(
@@ -157,10 +149,10 @@ async def newest(
 async def next_due(session: AsyncSession, model: type[Row]) -> dt.datetime | None:
     """When the earliest pending row becomes due, so an idle worker knows how long to sleep."""
     pending = await session.scalar(
-        select(func.min(model.next_attempt_at)).where(model.state == PENDING)
+        select(func.min(model.next_attempt_at)).where(model.state == QueueState.PENDING)
     )
     leased = await session.scalar(
-        select(func.min(model.claimed_until)).where(model.state == PROCESSING)
+        select(func.min(model.claimed_until)).where(model.state == QueueState.PROCESSING)
     )
     times = [t for t in (pending, leased) if t is not None]
     return min(times) if times else None
@@ -169,4 +161,4 @@ async def next_due(session: AsyncSession, model: type[Row]) -> dt.datetime | Non
 async def counts(session: AsyncSession, model: type[Row]) -> dict[str, int]:
     rows = await session.execute(select(model.state, func.count()).group_by(model.state))
     found = {state: count for state, count in rows.all()}
-    return {state: found.get(state, 0) for state in STATES}
+    return {state: found.get(state, 0) for state in QueueState}

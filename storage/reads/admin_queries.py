@@ -1,7 +1,7 @@
 """Read queries behind the admin pages: ticket lists, full comment threads, failed deliveries, keys.
 
 Reads only; the writes the admin pages make go through the owning repositories and
-``storage.queue``.
+``storage.repos.queue``.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage import queue
-from storage.models import ApiKey, Comment, Delivery, Product, Ticket
+from storage.models import ApiKey, Comment, Delivery, Product, QueueState, Ticket
+from storage.repos import queue
 
 
 @dataclasses.dataclass(frozen=True)
@@ -68,10 +68,11 @@ class AdminQueries:
 
     async def failed_deliveries(self, *, limit: int = 100) -> Sequence[Delivery]:
         """Webhook deliveries parked as failed, newest first."""
-        return await queue.newest(self.session, Delivery, state=queue.FAILED, limit=limit)
+        return await queue.newest(self.session, Delivery, state=QueueState.FAILED, limit=limit)
 
     async def count_failed_deliveries(self) -> int:
-        query = select(func.count()).select_from(Delivery).where(Delivery.state == queue.FAILED)
+        failed = Delivery.state == QueueState.FAILED
+        query = select(func.count()).select_from(Delivery).where(failed)
         return await self.session.scalar(query) or 0
 
     async def tickets_by_stage(self) -> dict[str, int]:

@@ -2,19 +2,34 @@
 its comments, and the stats, each in one or two statements.
 
 Rows come back as small records with the attribute names of the models (``ticket.tags[0].tag``,
-``ticket.product.slug``), so that the views in ``bot.desk_tickets`` draw them the same way as
-ORM objects. Every query applies a ``Visibility`` and leaves out soft-deleted tickets, as
-``storage.desk`` does for the writes.
+``ticket.product.slug``), so that the views in ``bot.tickets.desk`` draw them the same way as
+ORM objects. Every query applies a ``Visibility`` (storage.visibility, rendered as SQL),
+which leaves out soft-deleted tickets, as ``storage.repos.desk`` does for the writes.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
-from storage.desk import DeskStats, TicketFilters, Visibility
 from storage.reader import Reader, utc
+from storage.visibility import Params, Visibility
+
+
+@dataclasses.dataclass(frozen=True)
+class TicketFilters:
+    status: str | None = None
+    priority: str | None = None
+    assignee: str | None = None
+    tag: str | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class DeskStats:
+    by_status: dict[str, int]
+    avg_resolution_seconds: float | None
 
 
 class Tag(NamedTuple):
@@ -26,7 +41,7 @@ class ProductRef(NamedTuple):
 
 
 class TicketSummary(NamedTuple):
-    """What a list row shows (``bot.desk_tickets.ticket_summary``)."""
+    """What a list row shows (``bot.tickets.desk.ticket_summary``)."""
 
     id: int
     desk_id: str
@@ -40,7 +55,7 @@ class TicketSummary(NamedTuple):
 
 
 class DeskTicket(NamedTuple):
-    """What the staff view of one ticket shows (``bot.desk_tickets.ticket_view``)."""
+    """What the staff view of one ticket shows (``bot.tickets.desk.ticket_view``)."""
 
     id: int
     desk_id: str
@@ -74,40 +89,13 @@ class DeskComment(NamedTuple):
     created_at: dt.datetime
 
 
-class _Params:
-    """Collects bind values and hands out their ``$n`` placeholders."""
-
-    def __init__(self) -> None:
-        self.values: list[Any] = []
-
-    def __call__(self, value: Any) -> str:
-        self.values.append(value)
-        return f"${len(self.values)}"
-
-
-def _in(params: _Params, column: str, values: Sequence[Any]) -> str:
-    return f"{column} IN ({', '.join(params(v) for v in values)})" if values else "1 = 0"
-
-
-def _visible(params: _Params, visibility: Visibility) -> str:
-    """``Visibility.clause`` in SQL, over ``tickets t``."""
-    live = "t.deleted_at IS NULL"
-    if visibility.product_ids is None:
-        return live
-    in_scope = _in(params, "t.product_id", visibility.product_ids)
-    if visibility.creator:
-        own = f"(t.product_id IS NULL AND t.created_by = {params(visibility.creator)})"
-        in_scope = f"({in_scope} OR {own})"
-    return f"{live} AND {in_scope}"
-
-
 def page_query(
     visibility: Visibility, filters: TicketFilters, *, before_id: int | None, limit: int
 ) -> tuple[str, list[Any]]:
     """The statement ``page`` runs: the page's tickets (keyset: newest first, ids below
     ``before_id``) joined to their tags, one row per tag (or one with a NULL tag)."""
-    params = _Params()
-    joins, where = "", [_visible(params, visibility)]
+    params = Params()
+    joins, where = "", [visibility.sql(params)]
     # The keyset column: with a tag, the tag index's own ticket_id (equal to t.id by the
     # join), so that the index on (tag, ticket_id) yields the page in order instead of every
     # tagged ticket being fetched and sorted.
@@ -164,13 +152,13 @@ async def page(
     tickets: list[TicketSummary] = []
     for row in await reader.fetch_bounded(sql, *args):
         if not tickets or tickets[-1].id != row[0]:
-            tickets.append(TicketSummary(*row[:7], utc(row[7]), []))  # type: ignore[arg-type]
+            tickets.append(TicketSummary(*row[:7], utc(row[7]), []))  # type: ignore[call-arg]
         if row[8] is not None:
             tickets[-1].tags.append(Tag(row[8]))
     return tickets
 
 
-def _ticket_query(params: _Params, visibility: Visibility, where: str) -> str:
+def ticket_query(params: Params, visibility: Visibility, where: str) -> str:
     return f"""
 SELECT t.id, t.desk_id, t.subject, t.body, t.priority, t.status, t.submitter_email, t.assignee,
        t.created_at, t.updated_at, t.stage, t.type, t.category, t.source_type,
@@ -179,7 +167,7 @@ SELECT t.id, t.desk_id, t.subject, t.body, t.priority, t.status, t.submitter_ema
 FROM tickets t
 LEFT JOIN products p ON p.id = t.product_id
 LEFT JOIN ticket_tags g ON g.ticket_id = t.id
-WHERE {where} AND {_visible(params, visibility)}
+WHERE {where} AND {visibility.sql(params)}
 ORDER BY g.position, g.tag
 """
 
@@ -204,17 +192,17 @@ async def _ticket(reader: Reader, sql: str, args: Sequence[Any]) -> DeskTicket |
 async def visible_by_number(
     reader: Reader, number: int, visibility: Visibility
 ) -> DeskTicket | None:
-    params = _Params()
+    params = Params()
     where = f"t.id = {params(number)}"
-    return await _ticket(reader, _ticket_query(params, visibility, where), params.values)
+    return await _ticket(reader, ticket_query(params, visibility, where), params.values)
 
 
 async def visible_by_desk_id(
     reader: Reader, desk_id: str, visibility: Visibility
 ) -> DeskTicket | None:
-    params = _Params()
+    params = Params()
     where = f"t.desk_id = {params(desk_id)}"
-    return await _ticket(reader, _ticket_query(params, visibility, where), params.values)
+    return await _ticket(reader, ticket_query(params, visibility, where), params.values)
 
 
 COMMENTS = """
@@ -238,14 +226,9 @@ async def stats(reader: Reader, visibility: Visibility) -> DeskStats:
     rather than from a scan of every ticket. The scope is ``Visibility`` over those rows,
     which hold live tickets only; folded every minute, so few — bounded on SQLite all the
     same."""
-    params = _Params()
-    where = ""
-    if visibility.product_ids is not None:
-        in_scope = _in(params, "product_id", visibility.product_ids)
-        if visibility.creator:
-            own = f"(product_id IS NULL AND owner = {params(visibility.creator)})"
-            in_scope = f"{in_scope} OR {own}"
-        where = f"WHERE {in_scope}"
+    params = Params()
+    in_scope = visibility.counts_sql(params)
+    where = f"WHERE {in_scope}" if in_scope is not None else ""
     sql = (
         "SELECT status, sum(tickets), sum(resolved), sum(resolution_seconds) "
         f"FROM ticket_counts {where} GROUP BY status"

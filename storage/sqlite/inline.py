@@ -5,7 +5,7 @@ are each a hand-off and a wake-up of the loop, which costs far more CPU than SQL
 for the short statements TinyDesk writes. For the writing engine on SQLite (one writer at a
 time, queued by ``Database``'s lock; WAL readers never block it) the calls run inline
 instead. Should another process hold SQLite's write lock (a ``tinydesk`` command), a call
-gives up on the loop after ``INLINE_BUSY_MS`` and waits for the lock in a thread.
+gives up on the loop after ``pragmas.LOOP_BUSY_MS`` and waits for the lock in a thread.
 
 Only what SQLAlchemy's aiosqlite dialect uses is here.
 """
@@ -14,12 +14,10 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-# On the loop, a call waits this long for another process's write lock; then it waits for
-# up to BUSY_WAIT_MS in a thread.
-INLINE_BUSY_MS = 50
-BUSY_WAIT_MS = 10_000
+from storage.sqlite.pragmas import LOOP_BUSY_MS, THREAD_BUSY_MS
 
 
 class InlineCursor:
@@ -41,11 +39,11 @@ class InlineCursor:
                 raise
             # Another process holds the write lock: wait for it in a thread, not on the loop.
             connection = self._cursor.connection
-            connection.execute(f"PRAGMA busy_timeout={BUSY_WAIT_MS}")
+            connection.execute(f"PRAGMA busy_timeout={THREAD_BUSY_MS}")
             try:
                 await asyncio.to_thread(self._cursor.execute, *args)
             finally:
-                connection.execute(f"PRAGMA busy_timeout={INLINE_BUSY_MS}")
+                connection.execute(f"PRAGMA busy_timeout={LOOP_BUSY_MS}")
         return self
 
     async def executemany(self, sql: str, parameters: Any) -> InlineCursor:
@@ -137,20 +135,10 @@ class InlineConnection:
             self._conn.close()
 
 
-def connector(path: str):
+def connector(path: str) -> Callable[[], Awaitable[InlineConnection]]:
     """An ``async_creator`` for ``create_async_engine``: inline connections to ``path``."""
 
     async def connect() -> InlineConnection:
         return InlineConnection(sqlite3.connect(path, check_same_thread=False))
 
     return connect
-
-
-def configure_inline(dbapi_connection, _record) -> None:
-    """A ``connect`` listener, after the one that sets SQLite's usual pragmas: a short busy
-    timeout, and no automatic checkpoints (they copy the WAL into the database file and
-    fsync it, tens of milliseconds; ``Database.checkpoint`` runs them in a thread)."""
-    cursor = dbapi_connection.cursor()
-    cursor.execute(f"PRAGMA busy_timeout={INLINE_BUSY_MS}")
-    cursor.execute("PRAGMA wal_autocheckpoint=0")
-    cursor.close()

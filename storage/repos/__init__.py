@@ -1,0 +1,1 @@
+"""Repositories: thin classes over an AsyncSession, one per aggregate; they never commit."""
