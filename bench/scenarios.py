@@ -393,7 +393,7 @@ def million(cfg: Config) -> list[dict]:
         # Where page 500 starts, with and without filters (cursors are opaque to clients;
         # the benchmark makes them as the server does).
         from bot.http.cursor import encode_cursor
-        from bot.tickets.desk import DEFAULT_LIMIT
+        from bot.rules.desk_input import DEFAULT_LIMIT
 
         def cursor_for(where: str) -> str:
             last = asyncio.run(seed.scalar(

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from bot.tickets import desk
+from bot.views import desk
 from storage import reader
 from storage.models import ApiKey, Comment, Product, Ticket, TicketTag
 from storage.reads import desk_reads

@@ -18,8 +18,10 @@ from bot.http.bodies import json_response, read_json_object
 from bot.http.cursor import decode_cursor, encode_cursor
 from bot.http.ratelimit import enforce
 from bot.jobs.worker import notify_workers
+from bot.rules import desk_input
 from bot.tickets import desk as desk_tickets
 from bot.tickets.apikeys import KeyScope
+from bot.views import desk as desk_views
 from storage.reads import desk_reads
 from storage.repos.desk import DeskRepo
 from storage.types import utcnow
@@ -42,13 +44,13 @@ async def create_ticket(request: web.Request) -> web.Response:
         f"desk-create:{scope.key_id}",
         request.config_dict[SETTINGS].rate_limits.desk_creates_per_minute,
     )
-    new = desk_tickets.validate_new_ticket(await read_json_object(request))
+    new = desk_input.validate_new_ticket(await read_json_object(request))
     async with request.config_dict[DB].begin() as session:
         ticket = await desk_tickets.create_ticket(session, scope, new)
     if ticket.product_id is not None and not ticket.is_test:
         notify_workers(request.config_dict)
     return web.json_response(
-        desk_tickets.ticket_view(ticket),
+        desk_views.ticket_view(ticket),
         status=201,
         headers={"Location": f"/api/v1/desk/tickets/{ticket.desk_id}"},
     )
@@ -57,7 +59,7 @@ async def create_ticket(request: web.Request) -> web.Response:
 async def list_tickets(request: web.Request) -> web.Response:
     scope = request[DESK_KEY]
     filters = desk_tickets.validate_filters(request.query)
-    limit = desk_tickets.parse_limit(request.query.get("limit"))
+    limit = desk_input.parse_limit(request.query.get("limit"))
     cursor = request.query.get("cursor")
     before_id = decode_cursor(cursor) if cursor else None
     # One statement for the page and its tags; one extra row tells whether another page exists.
@@ -67,7 +69,7 @@ async def list_tickets(request: web.Request) -> web.Response:
     )
     page, has_more = rows[:limit], len(rows) > limit
     body: dict[str, Any] = {
-        "tickets": [desk_tickets.ticket_summary(t) for t in page],
+        "tickets": [desk_views.ticket_summary(t) for t in page],
         "hasMore": has_more,
     }
     if has_more:
@@ -79,17 +81,17 @@ async def show_ticket(request: web.Request) -> web.Response:
     reader = request.config_dict[DB].reader
     ticket = await desk_tickets.read_ticket(reader, request[DESK_KEY], request.match_info["id"])
     comments = await desk_reads.comments(reader, ticket.id)
-    return json_response(desk_tickets.ticket_view(ticket, comments))
+    return json_response(desk_views.ticket_view(ticket, comments))
 
 
 async def update_ticket(request: web.Request) -> web.Response:
     scope = request[DESK_KEY]
-    changes = desk_tickets.validate_changes(await read_json_object(request))
+    changes = desk_input.validate_changes(await read_json_object(request))
     async with request.config_dict[DB].begin() as session:
         ticket = await desk_tickets.find_ticket(session, scope, request.match_info["id"])
         await desk_tickets.update_ticket(session, scope, ticket, changes, utcnow())
         comments = list(await DeskRepo(session).comments(ticket.id))
-    return web.json_response(desk_tickets.ticket_view(ticket, comments))
+    return web.json_response(desk_views.ticket_view(ticket, comments))
 
 
 async def close_ticket(request: web.Request) -> web.Response:
@@ -102,17 +104,17 @@ async def close_ticket(request: web.Request) -> web.Response:
 
 async def comment_on_ticket(request: web.Request) -> web.Response:
     scope = request[DESK_KEY]
-    body, internal = desk_tickets.validate_comment(await read_json_object(request))
+    body, internal = desk_input.validate_comment(await read_json_object(request))
     async with request.config_dict[DB].begin() as session:
         ticket = await desk_tickets.find_ticket(session, scope, request.match_info["id"])
         comment = await desk_tickets.add_comment(session, scope, ticket, body, internal, utcnow())
-    return web.json_response(desk_tickets.comment_view(comment), status=201)
+    return web.json_response(desk_views.comment_view(comment), status=201)
 
 
 async def show_stats(request: web.Request) -> web.Response:
     visible = desk_tickets.visibility(request[DESK_KEY])
     stats = await desk_reads.stats(request.config_dict[DB].reader, visible)
-    return json_response(desk_tickets.stats_view(stats.by_status, stats.avg_resolution_seconds))
+    return json_response(desk_views.stats_view(stats.by_status, stats.avg_resolution_seconds))
 
 
 # Paths are below PREFIX: the app mounts this list as its own sub-application.

@@ -15,8 +15,7 @@ from bot.api.openapi.parts import (
     ok,
     ref,
 )
-from bot.rules.desk_status import DESK_STATUSES
-from bot.tickets.desk import (
+from bot.rules.desk_input import (
     DEFAULT_LIMIT,
     DEFAULT_PRIORITY,
     MAX_ASSIGNEE,
@@ -28,7 +27,8 @@ from bot.tickets.desk import (
     SOURCE_TYPES,
     TICKET_TYPES,
 )
-from bot.tickets.intake import MAX_SUBJECT
+from bot.rules.desk_status import DESK_STATUSES
+from bot.rules.validation import MAX_SUBJECT
 
 DESK_STATUS = {"type": "string", "enum": list(DESK_STATUSES)}
 PRIORITY = {"type": "string", "enum": list(PRIORITIES)}

@@ -15,7 +15,7 @@ from bot.api.openapi.parts import (
     ok,
     ref,
 )
-from bot.tickets.intake import MAX_BODY_BYTES, MAX_NAME, MAX_SCREENSHOTS, MAX_SUBJECT
+from bot.rules.validation import MAX_BODY_BYTES, MAX_NAME, MAX_SCREENSHOTS, MAX_SUBJECT
 
 SCHEMAS: dict[str, Any] = {
     "TicketSubmission": {

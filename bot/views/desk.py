@@ -1,0 +1,83 @@
+"""The desk API's JSON shapes (seed 001, plus publicId, the stage and seed 002's ITSM fields),
+from an ORM ticket or from the plain-SQL records of storage.reads.desk_reads alike."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from bot.rules import ids
+from bot.rules.desk_status import DESK_STATUSES
+from bot.views.timefmt import iso_ms
+from storage.models import Comment, Ticket
+from storage.reads import desk_reads
+
+
+def comment_view(comment: Comment | desk_reads.DeskComment) -> dict[str, Any]:
+    return {
+        "id": comment.desk_id,
+        "body": comment.body,
+        "internal": comment.internal,
+        "author": comment.author,
+        "createdAt": iso_ms(comment.created_at),
+    }
+
+
+def ticket_summary(ticket: Ticket | desk_reads.TicketSummary) -> dict[str, Any]:
+    """A ticket in the list: seed 001's list fields plus ``publicId``."""
+    return {
+        "id": ticket.desk_id,
+        "publicId": ids.public_id(ticket.id),
+        "subject": ticket.subject,
+        "priority": ticket.priority,
+        "status": ticket.status,
+        "email": ticket.submitter_email,
+        "tags": [t.tag for t in ticket.tags],
+        "assignee": ticket.assignee,
+        "createdAt": iso_ms(ticket.created_at),
+    }
+
+
+def ticket_view(
+    ticket: Ticket | desk_reads.DeskTicket,
+    comments: Sequence[Comment | desk_reads.DeskComment] | None = None,
+) -> dict[str, Any]:
+    """The staff view: seed 001's fields, ``publicId``, the pipeline stage, and seed 002's
+    ITSM fields under their own snake_case names; ``comments`` (notes included) if given."""
+    view = {
+        "id": ticket.desk_id,
+        "publicId": ids.public_id(ticket.id),
+        "subject": ticket.subject,
+        "body": ticket.body,
+        "priority": ticket.priority,
+        "status": ticket.status,
+        "email": ticket.submitter_email,
+        "tags": [t.tag for t in ticket.tags],
+        "assignee": ticket.assignee,
+        "createdAt": iso_ms(ticket.created_at),
+        "updatedAt": iso_ms(ticket.updated_at),
+        "productSlug": ticket.product.slug if ticket.product else None,
+        "stage": ticket.stage,
+        "type": ticket.type,
+        "category": ticket.category,
+        "source_type": ticket.source_type,
+        "first_response_at": iso_ms(ticket.first_response_at),
+        "resolved_at": iso_ms(ticket.resolved_at),
+        "due_at": iso_ms(ticket.due_at),
+        "created_by": ticket.created_by,
+        "updated_by": ticket.updated_by,
+        "is_test": ticket.is_test,
+    }
+    if comments is not None:
+        view["comments"] = [comment_view(c) for c in comments]
+    return view
+
+
+def stats_view(by_status: dict[str, int], avg_seconds: float | None) -> dict[str, Any]:
+    counts = {status: by_status.get(status, 0) for status in DESK_STATUSES}
+    hours = round(avg_seconds / 3600, 1) if avg_seconds is not None else 0
+    return {
+        "byStatus": counts,
+        "avgResolutionTimeHours": hours,
+        "totalTickets": sum(counts.values()),
+    }
