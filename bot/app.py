@@ -120,15 +120,16 @@ async def inbox_writer_ctx(app: web.Application) -> AsyncIterator[None]:
 async def github_ctx(app: web.Application) -> AsyncIterator[None]:
     """The App's GitHub client, when GITHUB_APP_ID and the private key are set."""
     settings = app[SETTINGS]
-    if not settings.github_app_configured:
+    app_id, private_key = settings.github_app_id, settings.github_private_key
+    if not settings.github_app_configured or app_id is None or private_key is None:
         app[GITHUB] = None
         yield
         return
     async for http in client_session():
         app[GITHUB] = GitHubApp(
             http,
-            app_id=settings.github_app_id,
-            private_key=settings.github_private_key,
+            app_id=app_id,
+            private_key=private_key,
             base_url=settings.github_api_url,
         )
         yield
@@ -166,8 +167,8 @@ async def workers_ctx(app: web.Application) -> AsyncIterator[None]:
         if db.single_process:
             # One process works an SQLite database: whatever was claimed before a crash is ours.
             async with db.begin() as session:
-                for model in (Delivery, Job):
-                    await queue.release_claims(session, model)
+                await queue.release_claims(session, Delivery)
+                await queue.release_claims(session, Job)
         for worker in workers.queues:
             worker.start()
         compactor = asyncio.create_task(compact_counts_periodically(db), name="compact-counts")

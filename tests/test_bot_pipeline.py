@@ -136,7 +136,9 @@ def test_not_planned_closes_from_anywhere(stage):
 
 def test_closing_as_completed_waits_for_the_fix_to_be_deployed():
     state = TicketState(M, stage_event_at=T0)
-    waiting = decide(state, Signal(Fact.ISSUE_CLOSED_COMPLETED, occurred_at=LATER, fix_pending=True))
+    waiting = decide(
+        state, Signal(Fact.ISSUE_CLOSED_COMPLETED, occurred_at=LATER, fix_pending=True)
+    )
     assert waiting == Decision((), issue_closed=True)
     deployed = decide(
         TicketState(M, stage_event_at=LATER, issue_closed=True),

@@ -44,7 +44,7 @@ def ticket_view(
 ) -> dict[str, Any]:
     """The staff view: seed 001's fields, ``publicId``, the pipeline stage, and seed 002's
     ITSM fields under their own snake_case names; ``comments`` (notes included) if given."""
-    view = {
+    view: dict[str, Any] = {
         "id": ticket.desk_id,
         "publicId": ids.public_id(ticket.id),
         "subject": ticket.subject,

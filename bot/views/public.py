@@ -6,6 +6,7 @@ tracking page, so the page shows exactly what the API shows.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
@@ -13,19 +14,19 @@ from bot.errors import ApiError
 from bot.rules import ids
 from bot.rules.pipeline import RANK, STAGE_DESCRIPTIONS, STAGE_TITLES, STAGES, Stage
 from bot.views.timefmt import iso_ms
-from storage.models import Comment, StageTransition, Ticket
 from storage.reader import Reader
 from storage.reads import tracking
+from storage.reads.tracking import PublicComment, Step, TrackedTicket
 
 # Where a tracking token may arrive instead of ``?token=`` (kept out of URLs and logs).
 TOKEN_HEADER = "X-Tracking-Token"
 TICKET_NOT_FOUND = "Ticket not found"
 
 
-def pipeline_view(current: Stage, history: Sequence[StageTransition]) -> list[dict[str, Any]]:
+def pipeline_view(current: Stage, history: Sequence[Step]) -> list[dict[str, Any]]:
     """All 8 stages in order. A stage is reached if the ticket is at it or past it
     (CHANGES_REQUESTED only if it was really entered); ``reachedAt`` is when it last was."""
-    entered_at = {}
+    entered_at: dict[Stage, dt.datetime] = {}
     for step in history:
         stage = Stage(step.to_stage)
         if RANK[stage] <= RANK[current]:
@@ -47,7 +48,7 @@ def pipeline_view(current: Stage, history: Sequence[StageTransition]) -> list[di
     return view
 
 
-def history_view(history: Sequence[StageTransition]) -> list[dict[str, Any]]:
+def history_view(history: Sequence[Step]) -> list[dict[str, Any]]:
     return [
         {
             "from": step.from_stage,
@@ -60,10 +61,10 @@ def history_view(history: Sequence[StageTransition]) -> list[dict[str, Any]]:
 
 
 def public_ticket(
-    ticket: Ticket,
-    history: Sequence[StageTransition],
+    ticket: TrackedTicket,
+    history: Sequence[Step],
     *,
-    comments: Sequence[Comment] | None = None,
+    comments: Sequence[PublicComment] | None = None,
 ) -> dict[str, Any]:
     """The tracking view. ``comments`` is given only to a caller holding the tracking token,
     and then the subject is shown too."""

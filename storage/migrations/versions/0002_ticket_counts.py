@@ -15,8 +15,8 @@ Create Date: 2026-11-26
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0002'
-down_revision = '0001'
+revision = "0002"
+down_revision = "0001"
 branch_labels = None
 depends_on = None
 
@@ -33,20 +33,22 @@ def _sqlite_values(row: str, sign: str) -> str:
     )
 
 
-INSERT_COUNT = "INSERT INTO ticket_counts (product_id, owner, status, tickets, resolved, resolution_seconds) "
+INSERT_COUNT = (
+    "INSERT INTO ticket_counts (product_id, owner, status, tickets, resolved, resolution_seconds) "
+)
 CHANGED = " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in WATCHED)
 
 SQLITE_TRIGGERS = [
     f"""CREATE TRIGGER ticket_counts_insert AFTER INSERT ON tickets WHEN NEW.deleted_at IS NULL
-    BEGIN {INSERT_COUNT}{_sqlite_values('NEW', '+')}; END""",
+    BEGIN {INSERT_COUNT}{_sqlite_values("NEW", "+")}; END""",
     f"""CREATE TRIGGER ticket_counts_delete AFTER DELETE ON tickets WHEN OLD.deleted_at IS NULL
-    BEGIN {INSERT_COUNT}{_sqlite_values('OLD', '-')}; END""",
-    f"""CREATE TRIGGER ticket_counts_update_old AFTER UPDATE OF {', '.join(WATCHED)} ON tickets
+    BEGIN {INSERT_COUNT}{_sqlite_values("OLD", "-")}; END""",
+    f"""CREATE TRIGGER ticket_counts_update_old AFTER UPDATE OF {", ".join(WATCHED)} ON tickets
     WHEN OLD.deleted_at IS NULL AND ({CHANGED})
-    BEGIN {INSERT_COUNT}{_sqlite_values('OLD', '-')}; END""",
-    f"""CREATE TRIGGER ticket_counts_update_new AFTER UPDATE OF {', '.join(WATCHED)} ON tickets
+    BEGIN {INSERT_COUNT}{_sqlite_values("OLD", "-")}; END""",
+    f"""CREATE TRIGGER ticket_counts_update_new AFTER UPDATE OF {", ".join(WATCHED)} ON tickets
     WHEN NEW.deleted_at IS NULL AND ({CHANGED})
-    BEGIN {INSERT_COUNT}{_sqlite_values('NEW', '+')}; END""",
+    BEGIN {INSERT_COUNT}{_sqlite_values("NEW", "+")}; END""",
 ]
 
 
@@ -66,10 +68,10 @@ BEGIN
         RETURN NULL;
     END IF;
     IF TG_OP IN ('UPDATE', 'DELETE') AND OLD.deleted_at IS NULL THEN
-        {INSERT_COUNT}{_pg_values('OLD', '-')};
+        {INSERT_COUNT}{_pg_values("OLD", "-")};
     END IF;
     IF TG_OP IN ('UPDATE', 'INSERT') AND NEW.deleted_at IS NULL THEN
-        {INSERT_COUNT}{_pg_values('NEW', '+')};
+        {INSERT_COUNT}{_pg_values("NEW", "+")};
     END IF;
     RETURN NULL;
 END
@@ -81,21 +83,23 @@ PG_TRIGGER = (
 
 
 def upgrade() -> None:
-    op.create_table('ticket_counts',
-    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
-    sa.Column('product_id', sa.BigInteger(), nullable=True),
-    sa.Column('owner', sa.String(length=200), nullable=True),
-    sa.Column('status', sa.String(length=16), nullable=False),
-    sa.Column('tickets', sa.BigInteger(), nullable=False),
-    sa.Column('resolved', sa.BigInteger(), nullable=False),
-    sa.Column('resolution_seconds', sa.Float(), nullable=False),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_ticket_counts'))
+    op.create_table(
+        "ticket_counts",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("product_id", sa.BigInteger(), nullable=True),
+        sa.Column("owner", sa.String(length=200), nullable=True),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("tickets", sa.BigInteger(), nullable=False),
+        sa.Column("resolved", sa.BigInteger(), nullable=False),
+        sa.Column("resolution_seconds", sa.Float(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_ticket_counts")),
     )
-    with op.batch_alter_table('tickets', schema=None) as batch_op:
-        batch_op.create_index('ix_tickets_product_stage', ['product_id', 'stage'], unique=False)
+    with op.batch_alter_table("tickets", schema=None) as batch_op:
+        batch_op.create_index("ix_tickets_product_stage", ["product_id", "stage"], unique=False)
     sqlite = op.get_bind().dialect.name == "sqlite"
     seconds = (
-        "(julianday(resolved_at) - julianday(created_at)) * 86400.0" if sqlite
+        "(julianday(resolved_at) - julianday(created_at)) * 86400.0"
+        if sqlite
         else "EXTRACT(EPOCH FROM (resolved_at - created_at))"
     )
     op.execute(
@@ -118,6 +122,6 @@ def downgrade() -> None:
     else:
         op.execute("DROP TRIGGER IF EXISTS ticket_counts_track ON tickets")
         op.execute("DROP FUNCTION IF EXISTS ticket_counts_track()")
-    op.drop_table('ticket_counts')
-    with op.batch_alter_table('tickets', schema=None) as batch_op:
-        batch_op.drop_index('ix_tickets_product_stage')
+    op.drop_table("ticket_counts")
+    with op.batch_alter_table("tickets", schema=None) as batch_op:
+        batch_op.drop_index("ix_tickets_product_stage")
