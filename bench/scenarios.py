@@ -189,7 +189,10 @@ async def journey(cfg: Config, bench_db: BenchDatabase, processes: int = 1) -> d
 
     n = cfg.journey_tickets
     private_pem, public_pem = generate_app_key()
-    fake = FakeGitHub(app_id=APP_ID, public_key_pem=public_pem, validate_responses=False)
+    from bench.shared import response_shapes
+
+    fake = FakeGitHub(app_id=APP_ID, public_key_pem=public_pem, validate_responses=False,
+                      openapi=response_shapes())
     await fake.start()
     # GitHub gives an installation 5,000+ requests an hour; this load makes ~16,000 in a
     # minute or two. The fake's budget is lifted so the benchmark measures TinyDesk.

@@ -20,8 +20,8 @@ from typing import Any
 from referencing import Registry
 from referencing.jsonschema import DRAFT7
 
-from bot.sim.fakegithub import shared_dir
 from bot.cli.receive import signature
+from tests.shared import shared_dir
 
 DEFAULT_REPO = "octo-org/my-saas-app"
 DEFAULT_INSTALLATION_ID = 1
