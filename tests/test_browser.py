@@ -22,7 +22,7 @@ import pytest
 
 from bot.app import create_app
 from bot.config import Settings
-from bot.sim.demo import Payloads
+from bot.sim.events import Payloads
 from bot.sim.fakegithub import APP_ID, FakeGitHub, generate_app_key
 from bot.cli.receive import signature
 from bot.web import tracking

@@ -1,11 +1,12 @@
 """``tinydesk demo``: TinyDesk and a simulated GitHub in one process, a ticket's whole journey.
 
 Everything is local and thrown away afterwards: a temporary SQLite file, the fake GitHub
-(``bot.fakegithub``) on a loopback port, and TinyDesk itself, configured as a GitHub App
+(``bot.sim.fakegithub``) on a loopback port, and TinyDesk itself, configured as a GitHub App
 whose API is the fake. The demo registers a product, submits a ticket through the public
 API, prints its tracking URL, then plays the developers: for each step it changes the fake
 GitHub as a person would (assign the issue, open a draft PR, ...) and posts the webhook
-GitHub would send, signed with the webhook secret, to TinyDesk's real ``/webhooks/github``.
+GitHub would send (built from GitHub's own examples by ``bot.sim.payloads``), signed with
+the webhook secret, to TinyDesk's real ``/webhooks/github``.
 So the demo runs the same receiver, workers and GitHub client as production.
 
 ``bot.cli`` calls ``register(commands)``; ``run_demo(options)`` is the async entry point.
@@ -16,7 +17,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
-import datetime as dt
 import json
 import secrets
 import shutil
@@ -34,10 +34,11 @@ from aiohttp import web
 from sqlalchemy import select
 
 from bot.app import create_app
-from bot.github.comments import STATUS_MARKER
-from bot.config import Settings
-from bot.sim.fakegithub import APP_ID, FakeGitHub, generate_app_key
 from bot.cli.receive import signature
+from bot.config import Settings
+from bot.github.comments import STATUS_MARKER
+from bot.sim.events import PR_TITLE, Payloads
+from bot.sim.fakegithub import APP_ID, FakeGitHub, generate_app_key
 from bot.web.tracking import POLL_SECONDS
 from storage import migrate, queue
 from storage.database import Database
@@ -54,7 +55,6 @@ DEFAULT_PAUSE = float(POLL_SECONDS + 1)
 # The person needs a moment to open the printed URL before the developers start.
 FIRST_PAUSE_FACTOR = 2.5
 STAGE_TIMEOUT = 30.0
-PR_TITLE = "Fix the sign-in button on Safari"
 
 SAMPLE_TICKET = {
     "productSlug": PRODUCT_SLUG,
@@ -67,176 +67,6 @@ SAMPLE_TICKET = {
 
 class DemoFailed(Exception):
     """A stage was not reached (or GitHub was not told) in time; the message says which."""
-
-
-# --------------------------------------------------------------------------- webhook bodies
-
-
-class Clock:
-    """GitHub-style timestamps, strictly increasing by at least a second, as on GitHub where
-    each event happens after the one before (the demo may play them within one second)."""
-
-    def __init__(self) -> None:
-        self.last: dt.datetime | None = None
-
-    def tick(self) -> str:
-        now = dt.datetime.now(dt.UTC).replace(microsecond=0)
-        if self.last is not None and now <= self.last:
-            now = self.last + dt.timedelta(seconds=1)
-        self.last = now
-        return now.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-@dataclasses.dataclass
-class Payloads:
-    """Small but real-shaped webhook bodies for one repository of one installation.
-
-    Only what TinyDesk reads plus the fields every delivery of that event carries; the
-    shapes follow GitHub's webhook documentation.
-    """
-
-    owner: str
-    repo: str
-    installation_id: int
-    clock: Clock = dataclasses.field(default_factory=Clock)
-
-    def repository(self) -> dict[str, Any]:
-        return {
-            "id": 700_001,
-            "name": self.repo,
-            "full_name": f"{self.owner}/{self.repo}",
-            "private": False,
-            "owner": {"login": self.owner, "id": 700_002, "type": "Organization"},
-            "html_url": f"https://github.com/{self.owner}/{self.repo}",
-            "default_branch": "main",
-        }
-
-    @staticmethod
-    def user(login: str, user_type: str = "User") -> dict[str, Any]:
-        return {"login": login, "id": 800_000 + sum(map(ord, login)), "type": user_type}
-
-    def envelope(self, action: str | None, sender: str, **objects: Any) -> dict[str, Any]:
-        body: dict[str, Any] = {"action": action} if action else {}
-        body.update(objects)
-        body["repository"] = self.repository()
-        body["installation"] = {"id": self.installation_id}
-        body["sender"] = self.user(sender)
-        return body
-
-    def issue(
-        self,
-        number: int,
-        title: str,
-        *,
-        assignees: tuple[str, ...] = (),
-        closed: bool = False,
-        at: str,
-        created_at: str | None = None,
-    ) -> dict[str, Any]:
-        people = [self.user(login) for login in assignees]
-        return {
-            "id": 900_000 + number,
-            "number": number,
-            "title": title,
-            "html_url": f"https://github.com/{self.owner}/{self.repo}/issues/{number}",
-            "user": self.user("tinydesk[bot]", "Bot"),
-            "labels": [{"name": "tinydesk", "color": "ededed"}],
-            "state": "closed" if closed else "open",
-            "state_reason": "completed" if closed else None,
-            "assignee": people[0] if people else None,
-            "assignees": people,
-            "created_at": created_at or at,
-            "updated_at": at,
-            "closed_at": at if closed else None,
-        }
-
-    def pull_request(
-        self,
-        number: int,
-        *,
-        body: str,
-        head_sha: str,
-        author: str,
-        at: str,
-        draft: bool = False,
-        merge_commit_sha: str | None = None,
-    ) -> dict[str, Any]:
-        merged = merge_commit_sha is not None
-        return {
-            "id": 950_000 + number,
-            "number": number,
-            "title": PR_TITLE,
-            "body": body,
-            "html_url": f"https://github.com/{self.owner}/{self.repo}/pull/{number}",
-            "user": self.user(author),
-            "state": "closed" if merged else "open",
-            "draft": draft,
-            "merged": merged,
-            "merged_at": at if merged else None,
-            "closed_at": at if merged else None,
-            "merge_commit_sha": merge_commit_sha,
-            "created_at": at,
-            "updated_at": at,
-            "head": {"ref": "fix-safari-sign-in", "sha": head_sha},
-            "base": {"ref": "main"},
-        }
-
-    def issues_assigned(self, number: int, title: str, assignee: str) -> tuple[str, dict]:
-        issue = self.issue(number, title, assignees=(assignee,), at=self.clock.tick())
-        return "issues", self.envelope(
-            "assigned", assignee, issue=issue, assignee=self.user(assignee)
-        )
-
-    def issues_closed(self, number: int, title: str, assignees: tuple[str, ...], by: str):
-        issue = self.issue(number, title, assignees=assignees, closed=True, at=self.clock.tick())
-        return "issues", self.envelope("closed", by, issue=issue)
-
-    def pull_request_event(self, action: str, sender: str, **pr: Any) -> tuple[str, dict]:
-        pull = self.pull_request(at=self.clock.tick(), **pr)
-        return "pull_request", self.envelope(
-            action, sender, number=pull["number"], pull_request=pull
-        )
-
-    def review_submitted(self, state: str, reviewer: str, **pr: Any) -> tuple[str, dict]:
-        at = self.clock.tick()
-        review = {
-            "id": 960_000 + int(time.time()) % 10_000,
-            "user": self.user(reviewer),
-            "body": "Looks good!" if state == "approved" else "Please add a test for Safari.",
-            "state": state,
-            "submitted_at": at,
-            "commit_id": pr["head_sha"],
-        }
-        pull = self.pull_request(at=at, **pr)
-        return "pull_request_review", self.envelope(
-            "submitted", reviewer, review=review, pull_request=pull
-        )
-
-    def deployment_status_created(
-        self, sha: str, deployment_id: int, environment: str = "production"
-    ) -> tuple[str, dict]:
-        at = self.clock.tick()
-        deployment = {
-            "id": deployment_id,
-            "sha": sha,
-            "ref": "main",
-            "task": "deploy",
-            "environment": environment,
-            "production_environment": environment == "production",
-            "created_at": at,
-            "updated_at": at,
-        }
-        status = {
-            "id": deployment_id * 10,
-            "state": "success",
-            "environment": environment,
-            "description": "Deployed by the demo pipeline",
-            "created_at": at,
-            "updated_at": at,
-        }
-        return "deployment_status", self.envelope(
-            "created", "deploy-bot", deployment=deployment, deployment_status=status
-        )
 
 
 # --------------------------------------------------------------------------- the demo
