@@ -10,9 +10,10 @@ from typing import Any
 
 from sqlalchemy import update
 
-from bot.config import Settings
-from bot.sim.fakegithub import APP_ID, FakeGitHub, generate_app_key
 from bot.appkeys import DB, WORKERS
+from bot.config import Settings
+from bot.sim import payloads, stack
+from bot.sim.fakegithub import FakeGitHub
 from storage import queue
 from storage.models import Delivery, Job
 from storage.types import utcnow
@@ -23,17 +24,15 @@ WEBHOOK_SECRET = "test-webhook-secret"
 OWNER, REPO = "octo-org", "my-saas-app"
 FULL_NAME = f"{OWNER}/{REPO}"
 INSTALLATION_ID = 1001
-TIME_FIELDS = ("created_at", "updated_at", "submitted_at", "closed_at", "merged_at")
 
 
 def github_settings(fake: FakeGitHub, **overrides: Any) -> Settings:
-    values = dict(
+    """TinyDesk as the App whose API is ``fake`` (``bot.sim.stack``), workers off."""
+    values = stack.github_settings(
+        fake,
+        WEBHOOK_SECRET,
         admin_token=ADMIN_TOKEN,
         public_url="https://desk.example.test",
-        github_app_id=str(APP_ID),
-        github_private_key=generate_app_key()[0],
-        github_webhook_secret=WEBHOOK_SECRET,
-        github_api_url=fake.base_url,
         run_workers=False,
     )
     values.update(overrides)
@@ -42,14 +41,7 @@ def github_settings(fake: FakeGitHub, **overrides: Any) -> Settings:
 
 def stamp(payload: dict[str, Any], when: dt.datetime) -> dict[str, Any]:
     """Give the event's objects the time ``when`` (fixtures carry times from years ago)."""
-    iso = when.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    for key in ("issue", "pull_request", "review", "deployment_status", "deployment", "comment"):
-        obj = payload.get(key)
-        if isinstance(obj, dict):
-            for field in TIME_FIELDS:
-                if obj.get(field) is not None:
-                    obj[field] = iso
-    return payload
+    return payloads.stamp(payload, when.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
 
 
 @dataclasses.dataclass

@@ -19,28 +19,23 @@ import asyncio
 import dataclasses
 import json
 import secrets
-import shutil
-import socket
 import sys
-import tempfile
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 from typing import Any, TextIO
 
 import aiohttp
-from aiohttp import web
 from sqlalchemy import select
 
-from bot.app import create_app
 from bot.cli.receive import signature
 from bot.config import Settings
 from bot.github.comments import STATUS_MARKER
 from bot.sim.events import PR_TITLE, Payloads
-from bot.sim.fakegithub import APP_ID, FakeGitHub, generate_app_key
+from bot.sim.fakegithub import FakeGitHub
+from bot.sim.stack import Stack
 from bot.web.tracking import POLL_SECONDS
-from storage import migrate, queue
+from storage import queue
 from storage.database import Database
 from storage.models import Delivery
 
@@ -81,28 +76,6 @@ class DemoOptions:
     timeout: float = STAGE_TIMEOUT
 
 
-def listening_socket(host: str, port: int) -> socket.socket:
-    """Bind first, so that ``--port 0`` knows its port before the app (and its URLs) exist."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((host, port))
-    except OSError:
-        sock.close()
-        raise
-    sock.listen(128)
-    sock.setblocking(False)
-    return sock
-
-
-def shown_url(host: str, port: int) -> str:
-    shown = "127.0.0.1" if host in ("", "0.0.0.0") else "[::1]" if host == "::" else host
-    if ":" in shown and not shown.startswith("["):
-        shown = f"[{shown}]"
-    return f"http://{shown}:{port}"
-
-
 class Demo:
     """One demo run: start, set up, play, stop. ``out`` receives the lines to print."""
 
@@ -112,10 +85,11 @@ class Demo:
         self.admin_token = secrets.token_urlsafe(24)
         self.webhook_secret = secrets.token_urlsafe(32)
         self.payloads = Payloads(OWNER, REPO, INSTALLATION_ID)
-        self.workdir: Path | None = None
+        self.stack = Stack(
+            self.admin_token, self.webhook_secret, host=options.host, port=options.port
+        )
         self.fake: FakeGitHub | None = None
         self.db: Database | None = None
-        self.runner: web.AppRunner | None = None
         self.http: aiohttp.ClientSession | None = None
         self.base_url = ""
         self.public_id = ""
@@ -127,45 +101,18 @@ class Demo:
     # ----------------------------------------------------------------- lifecycle
 
     async def start(self) -> None:
-        self.workdir = Path(tempfile.mkdtemp(prefix="tinydesk-demo-"))
-        self.fake = FakeGitHub(APP_ID, generate_app_key()[1])
-        await self.fake.start()
+        """The stack (``bot.sim.stack``), then the demo's world on the fake GitHub."""
+        await self.stack.start()
+        self.fake, self.db, self.base_url = self.stack.fake, self.stack.db, self.stack.base_url
+        assert self.fake is not None
         self.fake.add_installation(INSTALLATION_ID, OWNER, [FULL_NAME])
         self.fake.add_commits(OWNER, REPO, [(secrets.token_hex(20), "Initial commit")])
-
-        sock = listening_socket(self.options.host, self.options.port)
-        port = sock.getsockname()[1]
-        self.base_url = shown_url(self.options.host, port)
-        settings = Settings(
-            database_url=f"sqlite+aiosqlite:///{self.workdir / 'demo.db'}",
-            host=self.options.host,
-            port=port,
-            public_url=self.base_url,
-            admin_token=self.admin_token,
-            github_app_id=str(APP_ID),
-            github_private_key=generate_app_key()[0],
-            github_webhook_secret=self.webhook_secret,
-            github_api_url=self.fake.base_url,
-            run_workers=True,
-        )
-        self.db = Database(settings.database_url, pool_size=2)
-        await migrate.upgrade(self.db.engine)
-        self.runner = web.AppRunner(create_app(settings, db=self.db), access_log=None)
-        await self.runner.setup()
-        await web.SockSite(self.runner, sock).start()
         self.http = aiohttp.ClientSession(base_url=self.base_url)
 
     async def close(self) -> None:
         if self.http is not None:
             await self.http.close()
-        if self.runner is not None:
-            await self.runner.cleanup()
-        if self.db is not None:
-            await self.db.dispose()
-        if self.fake is not None:
-            await self.fake.close()
-        if self.workdir is not None:
-            shutil.rmtree(self.workdir, ignore_errors=True)
+        await self.stack.close()
 
     # ----------------------------------------------------------------- talking to TinyDesk
 
