@@ -12,7 +12,7 @@ import datetime as dt
 import json
 from dataclasses import dataclass
 
-from bot.cli.receive import signature
+from bot.sim import hookshot
 from bot.sim.payloads import PayloadBuilder, stamp
 
 ISSUE_PH, PR_PH, DEPLOY_PH = "987654", "876543", "765432"
@@ -25,16 +25,10 @@ def _builder() -> PayloadBuilder:
     return PayloadBuilder()
 
 
-sign = signature  # X-Hub-Signature-256, exactly as `tinydesk receive` signs
-
-
 def headers(event: str, body: bytes, secret: str) -> dict[str, str]:
-    return {
-        "Content-Type": "application/json",
-        "User-Agent": "GitHub-Hookshot/bench",
-        "X-GitHub-Event": event,
-        "X-Hub-Signature-256": sign(body, secret),
-    }
+    """Signed as GitHub signs (``bot.sim.hookshot``); no delivery id: a load replays bodies,
+    and the journey adds its own."""
+    return hookshot.headers(event, body, secret, delivery_id=None, agent="GitHub-Hookshot/bench")
 
 
 @dataclass(frozen=True)

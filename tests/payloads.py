@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import functools
 import json
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ from referencing import Registry
 from referencing.jsonschema import DRAFT7
 
 from bot.cli.receive import signature
+from bot.sim import hookshot
 from bot.sim.payloads import DEFAULT_REPO, PayloadBuilder, encode  # noqa: F401  (re-exported)
 from tests.shared import shared_dir
 
@@ -116,11 +116,11 @@ def sign(body: bytes, secret: str) -> str:
 def delivery_headers(
     event_name: str, body: bytes, secret: str, delivery_id: str | None = None
 ) -> dict[str, str]:
-    """The headers of a webhook delivery, signed with ``secret``."""
-    return {
-        "X-GitHub-Event": event_name,
-        "X-GitHub-Delivery": delivery_id or str(uuid.uuid4()),
-        "X-Hub-Signature-256": sign(body, secret),
-        "Content-Type": "application/json",
-        "User-Agent": "GitHub-Hookshot/a1b2c3d",
-    }
+    """The headers of a webhook delivery, signed with ``secret`` (``bot.sim.hookshot``)."""
+    return hookshot.headers(
+        event_name,
+        body,
+        secret,
+        delivery_id=delivery_id or hookshot.new_delivery_id(),
+        agent="GitHub-Hookshot/a1b2c3d",
+    )
