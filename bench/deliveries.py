@@ -1,8 +1,9 @@
-"""Signed webhook deliveries built from the real payload files in ``../shared/github-payloads``.
+"""Signed webhook deliveries built from GitHub's real payload examples.
 
-Each kind of event is made once by ``tests.payloads.make_event`` with placeholder numbers,
-shas and times, encoded, and then specialised per ticket by text substitution: thousands of
-realistic 10-25 KB bodies in milliseconds.
+Each kind of event is made once by the payload builder (``bot.sim.payloads``, from the
+examples packaged in ``bot/sim/shapes``, copies of ``shared/github-payloads``) with
+placeholder numbers, shas and times, encoded, and then specialised per ticket by text
+substitution: thousands of realistic 10-25 KB bodies in milliseconds.
 """
 
 from __future__ import annotations
@@ -11,47 +12,23 @@ import datetime as dt
 import json
 from dataclasses import dataclass
 
-from bot.cli.receive import signature
+from bot.sim import hookshot
+from bot.sim.payloads import PayloadBuilder, stamp
 
 ISSUE_PH, PR_PH, DEPLOY_PH = "987654", "876543", "765432"
 HEAD_PH, MERGE_PH = "beefbeef" * 5, "cafecafe" * 5
 TIME_PH = "2099-01-01T00:00:00Z"
-TIME_FIELDS = ("created_at", "updated_at", "submitted_at", "closed_at", "merged_at")
 INSTALLATION_ID = 1001
 
 
-def _shared_payloads():
-    try:
-        from tests import payloads
-    except ImportError as exc:  # pragma: no cover - the benchmark runs from a checkout
-        raise SystemExit(f"bench: run from the project checkout with the test extras installed ({exc})") from None
-    try:
-        payloads.payloads_dir()
-    except FileNotFoundError as exc:
-        raise SystemExit(f"bench: the GitHub payload files are missing: {exc}") from None
-    return payloads
-
-
-sign = signature  # X-Hub-Signature-256, exactly as `tinydesk receive` signs
+def _builder() -> PayloadBuilder:
+    return PayloadBuilder()
 
 
 def headers(event: str, body: bytes, secret: str) -> dict[str, str]:
-    return {
-        "Content-Type": "application/json",
-        "User-Agent": "GitHub-Hookshot/bench",
-        "X-GitHub-Event": event,
-        "X-Hub-Signature-256": sign(body, secret),
-    }
-
-
-def _stamp(payload: dict) -> dict:
-    for key in ("issue", "pull_request", "review", "deployment_status", "deployment", "comment"):
-        obj = payload.get(key)
-        if isinstance(obj, dict):
-            for field in TIME_FIELDS:
-                if obj.get(field) is not None:
-                    obj[field] = TIME_PH
-    return payload
+    """Signed as GitHub signs (``bot.sim.hookshot``); no delivery id: a load replays bodies,
+    and the journey adds its own."""
+    return hookshot.headers(event, body, secret, delivery_id=None, agent="GitHub-Hookshot/bench")
 
 
 @dataclass(frozen=True)
@@ -61,10 +38,10 @@ class Template:
 
 
 def _template(name: str, repo: str, **options) -> Template:
-    event, payload = _shared_payloads().make_event(name, repo=repo, installation_id=INSTALLATION_ID, **options)
+    event, payload = _builder().make_event(name, repo=repo, installation_id=INSTALLATION_ID, **options)
     if "deployment" in payload:
         payload["deployment"]["id"] = int(DEPLOY_PH)
-    text = json.dumps(_stamp(payload), separators=(",", ":"))
+    text = json.dumps(stamp(payload, TIME_PH), separators=(",", ":"))
     return Template(event, text)
 
 
@@ -106,7 +83,7 @@ def ack_bodies(repo: str, secret: str) -> list[tuple[str, dict[str, str], bytes]
         ("issues.assigned", {}), ("issues.labeled", {}), ("pull_request.opened", {}),
         ("pull_request_review.submitted", {}), ("deployment_status.created", {}), ("issues.opened", {}),
     ]:
-        event, payload = _shared_payloads().make_event(name, repo=repo, installation_id=INSTALLATION_ID, **options)
+        event, payload = _builder().make_event(name, repo=repo, installation_id=INSTALLATION_ID, **options)
         body = json.dumps(payload, separators=(",", ":")).encode()
         if 10_000 <= len(body) <= 25_000:
             made.append(("/webhooks/github", headers(event, body, secret), body))

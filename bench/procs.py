@@ -1,16 +1,20 @@
-"""Processes the benchmark starts: servers pinned to one core, wrk installed on demand."""
+"""Processes the benchmark starts: servers pinned to one core, wrk installed on demand.
+
+The servers are ``bot.sim.stack.ServerProcess`` (the launcher the tests use too) with what
+only a benchmark needs: CPU pinning, TinyDesk's own rate limits off, profiles, CPU and RSS.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
+
+from bot.sim.stack import ServerProcess, can_pin, pinned, serve_argv  # noqa: F401  (load.py pins wrk)
 
 ROOT = Path(__file__).resolve().parents[1]
 SERVER_CPU = "0"
@@ -23,21 +27,6 @@ NO_RATE_LIMITS = {
     "TINYDESK_DESK_RATE_LIMIT": "0",
     "TINYDESK_DESK_CREATE_RATE_LIMIT": "0",
 }
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def can_pin() -> bool:
-    return shutil.which("taskset") is not None and (os.cpu_count() or 1) >= 2
-
-
-def pinned(cpu: str, argv: list[str]) -> list[str]:
-    """``argv`` under ``taskset -c cpu`` when the machine allows it."""
-    return ["taskset", "-c", cpu, *argv] if can_pin() else argv
 
 
 def pin_self(cpu: str = LOAD_CPU) -> None:
@@ -69,37 +58,21 @@ def ensure_wrk() -> str | None:
     return shutil.which("wrk")
 
 
-class Server:
-    """A server process (``tinydesk serve`` or the bare baseline) on a free loopback port."""
+class Server(ServerProcess):
+    """A server process (``tinydesk serve`` or the bare baseline) on a free loopback port,
+    pinned to the server's core, run from the checkout (``bot.sim.stack.ServerProcess``)."""
 
     def __init__(self, argv: list[str], env: dict[str, str], log_path: Path, *, port: int | None = None,
                  cpu: str = SERVER_CPU) -> None:
-        self.port = port or free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log_path = log_path
-        self._log = open(log_path, "wb")
-        argv = [a.replace("{port}", str(self.port)) for a in argv]
-        self.process = subprocess.Popen(
-            pinned(cpu, argv), env={**os.environ, **env}, stdout=self._log, stderr=subprocess.STDOUT, cwd=ROOT,
-        )
+        super().__init__(env, log_path, argv=argv, port=port, cwd=ROOT, cpu=cpu)
 
     @classmethod
     def tinydesk(cls, env: dict[str, str], log_path: Path, **kw) -> Server:
-        argv = [sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1", "--port", "{port}"]
-        return cls(argv, {**NO_RATE_LIMITS, **env}, log_path, **kw)
+        return cls(serve_argv(), {**NO_RATE_LIMITS, **env}, log_path, **kw)
 
     def wait_ready(self, path: str = "/healthz", timeout: float = 60.0) -> Server:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"server exited early:\n{self.log()[-3000:]}")
-            try:
-                with urllib.request.urlopen(f"{self.url}{path}", timeout=2) as resp:
-                    if resp.status == 200:
-                        return self
-            except OSError:
-                time.sleep(0.1)
-        raise TimeoutError(f"server not ready after {timeout}s:\n{self.log()[-3000:]}")
+        super().wait_ready(path, timeout)
+        return self
 
     def profile(self, path: Path, seconds: float) -> subprocess.Popen | None:
         """Sample the server with py-spy (if installed) for ``seconds``: raw stacks to ``path``."""
@@ -139,23 +112,8 @@ class Server:
                 return int(line.split()[1]) / 1024
         return None
 
-    def log(self) -> str:
-        if not self._log.closed:
-            self._log.flush()
-        return self.log_path.read_text(errors="replace")
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self._log.close()
+    def stop(self, timeout: float = 15) -> None:
+        super().stop(timeout)
 
     def __enter__(self) -> Server:
         return self
-
-    def __exit__(self, *exc) -> None:
-        self.stop()

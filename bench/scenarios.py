@@ -185,19 +185,16 @@ async def _wait(check, *, limit: float, every: float = 0.25) -> float:
 
 async def journey(cfg: Config, bench_db: BenchDatabase, processes: int = 1) -> dict:
     """2,000 tickets with issues, then 5 deliveries each, against the fake GitHub."""
-    from bot.sim.fakegithub import APP_ID, FakeGitHub, generate_app_key
+    from bench.shared import response_shapes
+    from bot.sim.stack import github_env, start_fake
 
     n = cfg.journey_tickets
-    private_pem, public_pem = generate_app_key()
-    fake = FakeGitHub(app_id=APP_ID, public_key_pem=public_pem, validate_responses=False)
-    await fake.start()
     # GitHub gives an installation 5,000+ requests an hour; this load makes ~16,000 in a
     # minute or two. The fake's budget is lifted so the benchmark measures TinyDesk.
-    fake.set_rate_limit(10**9, reset_at=2**31)
+    fake = await start_fake(openapi=response_shapes(), unlimited=True, validate_responses=False)
     fake.add_installation(deliveries.INSTALLATION_ID, OWNER, [FULL_NAME])
     await seed.add_product_and_key(bench_db.url, repo=FULL_NAME)
-    env = tinydesk_env(bench_db, GITHUB_APP_ID=str(APP_ID), GITHUB_PRIVATE_KEY=private_pem,
-                       GITHUB_API_URL=fake.base_url)
+    env = tinydesk_env(bench_db, **github_env(fake))
     servers = [Server.tinydesk(env, cfg.workdir / f"journey{i}.log") for i in range(processes)]
     poll = seed.create_async_engine(bench_db.url, poolclass=seed.NullPool)
 

@@ -1,18 +1,15 @@
 """Webhook deliveries for tests, built from the real payload files in ``../shared``.
 
 ``make_event("pull_request.closed", merged=True, pr_number=7, repo="octo-org/my-saas-app")``
-loads the octokit example, deep-copies it, derives the cases the examples lack (as
-``github-payloads/README.md`` describes) and points it at the test's world. ``sign`` and
-``delivery_headers`` make the HTTP side of a delivery as GitHub's Hookshot does.
+is the one payload builder (``bot.sim.payloads``) reading every example of
+``shared/github-payloads``; this module adds their schemas and the real captures.
+``sign`` and ``delivery_headers`` make the HTTP side of a delivery as GitHub's Hookshot does.
 """
 
 from __future__ import annotations
 
-import copy
 import functools
 import json
-import re
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,15 +18,10 @@ from referencing import Registry
 from referencing.jsonschema import DRAFT7
 
 from bot.cli.receive import signature
-from bot.sim.fakegithub import shared_dir
+from bot.sim import hookshot
+from bot.sim.payloads import DEFAULT_REPO, PayloadBuilder, encode  # noqa: F401  (re-exported)
+from tests.shared import shared_dir
 
-DEFAULT_REPO = "octo-org/my-saas-app"
-DEFAULT_INSTALLATION_ID = 1
-EVENTS_WITHOUT_ACTION = {"push", "ping"}
-# Files named without the action: the action is then the only one the event has.
-SINGLE_ACTION_EVENTS = {"deployment": "created", "deployment_status": "created"}
-MERGED_AT = "2019-05-15T15:30:00Z"
-CLOSED_AT = "2019-05-15T15:30:00Z"
 _NOT_PAYLOADS = {"_schemas", "_licenses"}
 
 
@@ -58,34 +50,17 @@ def all_payload_files() -> Iterator[tuple[str, Path]]:
 
 def payload_file(event: str, action: str | None, variant: str | None = None) -> Path:
     """The example for an event/action: the ``.with-installation`` one when there is one."""
-    folder = payloads_dir() / event
-    if action is None or SINGLE_ACTION_EVENTS.get(event) == action:
-        stems = [variant] if variant else ["with-installation", None]
-        candidates = [
-            folder / (f"{stem}.payload.json" if stem else "payload.json") for stem in stems
-        ]
-    else:
-        stems = [variant] if variant else ["with-installation", None]
-        candidates = [
-            folder / (f"{action}.{stem}.payload.json" if stem else f"{action}.payload.json")
-            for stem in stems
-        ]
-        if variant:
-            candidates.append(folder / f"{action}.{variant}.json")
-    for candidate in candidates:
-        if candidate.is_file():
-            return candidate
-    raise FileNotFoundError(f"no example for {event}.{action} ({variant or 'default'}) in {folder}")
+    return _builder().file(event, action, variant)
 
 
 def load_payload(path: Path) -> dict[str, Any]:
     """A fresh copy of a payload file."""
-    return copy.deepcopy(_read(path))
+    return PayloadBuilder.load(path)
 
 
 @functools.cache
-def _read(path: Path) -> dict[str, Any]:
-    return json.loads(path.read_text(encoding="utf-8"))
+def _builder() -> PayloadBuilder:
+    return PayloadBuilder(payloads_dir())
 
 
 # --------------------------------------------------------------------------- schemas
@@ -126,276 +101,8 @@ def schema_errors(event: str, payload: dict[str, Any]) -> list[str]:
 def make_event(
     name: str, *, variant: str | None = None, **overrides: Any
 ) -> tuple[str, dict[str, Any]]:
-    """Build a delivery body from the real example for ``name`` (``"<event>.<action>"``).
-
-    Keyword options (all optional): ``repo``, ``installation_id``, ``issue_number`` /
-    ``pr_number`` (or ``number`` for whichever the event carries), ``issue_title``,
-    ``issue_body``, ``pr_title``, ``pr_body``, ``previous_body``, ``draft``, ``merged``,
-    ``merge_commit_sha``, ``head_sha``, ``review_state``, ``state_reason``, ``environment``,
-    ``production_environment``, ``deployment_state``, ``sha``, ``sender_login``,
-    ``sender_type``, ``assignee``, ``label``. ``variant`` picks another example file
-    (``"with-organization"``, ``"with-null-body"`` …). Returns ``(event_name, payload)``.
-    """
-    event, _, action = name.partition(".")
-    action_or_none = action or None
-    source_action = {("issues", "closed"): "reopened", ("pull_request", "edited"): "opened"}.get(
-        (event, action), action_or_none
-    )
-    payload = load_payload(payload_file(event, source_action, variant))
-    unknown = set(overrides) - _OPTIONS
-    if unknown:
-        raise TypeError(f"make_event() got unknown options: {sorted(unknown)}")
-    if "number" in overrides:
-        key = "issue_number" if event in ("issues", "issue_comment") else "pr_number"
-        overrides.setdefault(key, overrides.pop("number"))
-
-    _derive(event, action, payload, overrides)
-    _point_at_repo(payload, overrides.get("repo", DEFAULT_REPO))
-    _set_installation(event, payload, overrides)
-    _set_numbers(payload, overrides)
-    _set_issue(payload, overrides)
-    _set_pull(payload, overrides)
-    _set_review(payload, overrides)
-    _set_deployment(payload, overrides)
-    _set_sender(payload, overrides)
-    return event, payload
-
-
-_OPTIONS = {
-    "repo",
-    "installation_id",
-    "issue_number",
-    "pr_number",
-    "number",
-    "issue_title",
-    "issue_body",
-    "pr_title",
-    "pr_body",
-    "previous_body",
-    "draft",
-    "merged",
-    "merge_commit_sha",
-    "head_sha",
-    "review_state",
-    "state_reason",
-    "environment",
-    "production_environment",
-    "deployment_state",
-    "sha",
-    "sender_login",
-    "sender_type",
-    "assignee",
-    "label",
-}
-
-
-def _derive(event: str, action: str, payload: dict[str, Any], options: dict[str, Any]) -> None:
-    """The cases with no example, made as github-payloads/README.md says."""
-    if (event, action) == ("issues", "closed"):
-        payload["action"] = "closed"
-        issue = payload["issue"]
-        issue.update(
-            state="closed",
-            closed_at=CLOSED_AT,
-            state_reason=options.get("state_reason", "completed"),
-        )
-    if (event, action) == ("pull_request", "edited"):
-        payload["action"] = "edited"
-        pull = payload["pull_request"]
-        previous = options.get("previous_body", pull.get("body") or "")
-        payload["changes"] = {"body": {"from": previous}}
-        if "pr_body" not in options:
-            pull["body"] = f"{previous}\r\n\r\nFixes #1".lstrip()
-    if event == "pull_request" and action == "closed" and options.get("merged"):
-        pull = payload["pull_request"]
-        pull.update(
-            merged=True,
-            merged_at=MERGED_AT,
-            merged_by=copy.deepcopy(payload["sender"]),
-            merge_commit_sha=options.get("merge_commit_sha")
-            or pull.get("merge_commit_sha")
-            or "9f8e7d6c5b4a39281706f5e4d3c2b1a098765432",
-            mergeable=None,
-            state="closed",
-            closed_at=pull.get("closed_at") or MERGED_AT,
-        )
-
-
-def _point_at_repo(payload: dict[str, Any], full_name: str) -> None:
-    """Rewrite every mention of the example's repository to ``full_name`` (URLs included)."""
-    repository = payload.get("repository")
-    old = repository["full_name"] if repository else None
-    if old is None and payload.get("repositories_added"):
-        old = payload["repositories_added"][0]["full_name"]
-    if old is None and payload.get("repositories"):
-        old = payload["repositories"][0]["full_name"]
-    if old is None:
-        return
-    owner, name = full_name.split("/")
-    old_owner = old.split("/")[0]
-
-    def rewrite(value: Any) -> Any:
-        if isinstance(value, dict):
-            rewritten = {key: rewrite(item) for key, item in value.items()}
-            if rewritten.get("full_name") == full_name:
-                rewritten["name"] = name
-                if isinstance(rewritten.get("owner"), dict):
-                    _rename_user(rewritten["owner"], owner)
-            if isinstance(rewritten.get("label"), str) and rewritten.get("ref"):
-                rewritten["label"] = re.sub(
-                    rf"^{re.escape(old_owner)}:", f"{owner}:", rewritten["label"]
-                )
-            return rewritten
-        if isinstance(value, list):
-            return [rewrite(item) for item in value]
-        if isinstance(value, str):
-            return value.replace(old, full_name)
-        return value
-
-    payload.update(rewrite(payload))
-
-
-def _rename_user(user: dict[str, Any], login: str) -> None:
-    old = user.get("login")
-    user["login"] = login
-    for key, value in list(user.items()):
-        if isinstance(value, str) and old and key.endswith("url") and key != "avatar_url":
-            user[key] = re.sub(rf"/{re.escape(old)}(?=/|{{|$)", f"/{login}", value)
-
-
-def _set_installation(event: str, payload: dict[str, Any], options: dict[str, Any]) -> None:
-    if event == "ping":  # an App's ping names the hook's app_id, never an installation
-        return
-    installation = payload.setdefault(
-        "installation",
-        {"id": DEFAULT_INSTALLATION_ID, "node_id": "MDIzOkludGVncmF0aW9uSW5zdGFsbGF0aW9uMQ=="},
-    )
-    if "installation_id" in options:
-        installation["id"] = options["installation_id"]
-        if "html_url" in installation:
-            installation["html_url"] = re.sub(
-                r"/\d+$", f"/{options['installation_id']}", installation["html_url"]
-            )
-    if event not in ("installation", "installation_repositories"):
-        return
-    full_name = options.get("repo", DEFAULT_REPO)
-    owner, name = full_name.split("/")
-    _rename_user(installation["account"], owner)
-    for key in ("repositories", "repositories_added"):
-        for repository in payload.get(key) or []:
-            repository.update(name=name, full_name=full_name)
-
-
-def _renumber(value: Any, old: int, new: int) -> Any:
-    """Replace ``/issues/<old>``, ``/pull/<old>``, ``/pulls/<old>`` in every URL of ``value``."""
-    pattern = re.compile(rf"/(issues|pull|pulls)/{old}(?![0-9])")
-    if isinstance(value, dict):
-        return {key: _renumber(item, old, new) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_renumber(item, old, new) for item in value]
-    if isinstance(value, str):
-        return pattern.sub(rf"/\g<1>/{new}", value)
-    return value
-
-
-def _set_numbers(payload: dict[str, Any], options: dict[str, Any]) -> None:
-    for key, option in (("issue", "issue_number"), ("pull_request", "pr_number")):
-        if option in options and key in payload:
-            old, new = payload[key]["number"], options[option]
-            payload.update(_renumber(payload, old, new))
-            payload[key]["number"] = new
-            if key == "pull_request" and "number" in payload:
-                payload["number"] = new
-
-
-def _set_issue(payload: dict[str, Any], options: dict[str, Any]) -> None:
-    issue = payload.get("issue")
-    if issue is None:
-        return
-    if "issue_title" in options:
-        issue["title"] = options["issue_title"]
-    if "issue_body" in options:
-        issue["body"] = options["issue_body"]
-    if "state_reason" in options:
-        issue["state_reason"] = options["state_reason"]
-    if "assignee" in options and "assignee" in payload:
-        user = payload["assignee"]
-        _rename_user(user, options["assignee"])
-        issue["assignee"] = copy.deepcopy(user)
-        issue["assignees"] = [copy.deepcopy(user)]
-    if "label" in options and "label" in payload:
-        payload["label"]["name"] = options["label"]
-        issue["labels"] = [
-            *[lb for lb in issue["labels"] if lb["name"] != options["label"]],
-            copy.deepcopy(payload["label"]),
-        ]
-
-
-def _set_pull(payload: dict[str, Any], options: dict[str, Any]) -> None:
-    pull = payload.get("pull_request")
-    if pull is None:
-        return
-    for option, key in (
-        ("pr_title", "title"),
-        ("pr_body", "body"),
-        ("draft", "draft"),
-        ("merge_commit_sha", "merge_commit_sha"),
-    ):
-        if option in options:
-            pull[key] = options[option]
-    if "merged" in options and not options["merged"] and "merged" in pull:
-        pull.update(merged=False, merged_at=None, merged_by=None)
-    if "head_sha" in options:
-        old = pull["head"]["sha"]
-        pull["head"]["sha"] = options["head_sha"]
-        for link in ("statuses_url",):
-            if link in pull:
-                pull[link] = pull[link].replace(old, options["head_sha"])
-        if "statuses" in pull.get("_links", {}):
-            pull["_links"]["statuses"]["href"] = pull["_links"]["statuses"]["href"].replace(
-                old, options["head_sha"]
-            )
-        review = payload.get("review")
-        if review is not None:
-            review["commit_id"] = options["head_sha"]
-    if "label" in options and "label" in payload:
-        payload["label"]["name"] = options["label"]
-    if "assignee" in options and "assignee" in payload:
-        _rename_user(payload["assignee"], options["assignee"])
-
-
-def _set_review(payload: dict[str, Any], options: dict[str, Any]) -> None:
-    review = payload.get("review")
-    if review is not None and "review_state" in options:
-        review["state"] = options["review_state"]
-
-
-def _set_deployment(payload: dict[str, Any], options: dict[str, Any]) -> None:
-    deployment = payload.get("deployment")
-    if deployment is None:
-        return
-    status = payload.get("deployment_status")
-    if "environment" in options:
-        deployment["environment"] = options["environment"]
-        deployment["original_environment"] = options["environment"]
-        if status is not None:
-            status["environment"] = options["environment"]
-    if "production_environment" in options:
-        deployment["production_environment"] = options["production_environment"]
-    if "deployment_state" in options and status is not None:
-        status["state"] = options["deployment_state"]
-    if "sha" in options:
-        deployment["sha"] = options["sha"]
-
-
-def _set_sender(payload: dict[str, Any], options: dict[str, Any]) -> None:
-    sender = payload.get("sender")
-    if sender is None:
-        return
-    if "sender_login" in options:
-        _rename_user(sender, options["sender_login"])
-    if "sender_type" in options:
-        sender["type"] = options["sender_type"]
+    """``bot.sim.payloads.PayloadBuilder.make_event`` over every example of ``shared/``."""
+    return _builder().make_event(name, variant=variant, **overrides)
 
 
 # --------------------------------------------------------------------------- HTTP side
@@ -406,19 +113,14 @@ def sign(body: bytes, secret: str) -> str:
     return signature(body, secret)
 
 
-def encode(payload: dict[str, Any]) -> bytes:
-    """The body bytes of a delivery (compact JSON, as GitHub sends it)."""
-    return json.dumps(payload, separators=(",", ":")).encode()
-
-
 def delivery_headers(
     event_name: str, body: bytes, secret: str, delivery_id: str | None = None
 ) -> dict[str, str]:
-    """The headers of a webhook delivery, signed with ``secret``."""
-    return {
-        "X-GitHub-Event": event_name,
-        "X-GitHub-Delivery": delivery_id or str(uuid.uuid4()),
-        "X-Hub-Signature-256": sign(body, secret),
-        "Content-Type": "application/json",
-        "User-Agent": "GitHub-Hookshot/a1b2c3d",
-    }
+    """The headers of a webhook delivery, signed with ``secret`` (``bot.sim.hookshot``)."""
+    return hookshot.headers(
+        event_name,
+        body,
+        secret,
+        delivery_id=delivery_id or hookshot.new_delivery_id(),
+        agent="GitHub-Hookshot/a1b2c3d",
+    )

@@ -23,8 +23,9 @@ import pytest
 from bot.app import create_app
 from bot.cli.receive import signature
 from bot.config import Settings
-from bot.sim.demo import Payloads
-from bot.sim.fakegithub import APP_ID, FakeGitHub, generate_app_key
+from bot.sim.events import Payloads
+from bot.sim.fakegithub import FakeGitHub
+from bot.sim.stack import github_settings
 from bot.web import tracking
 from storage.database import Database
 from tests.conftest import ADMIN_HEADERS, ADMIN_TOKEN
@@ -137,13 +138,7 @@ async def test_the_stepper_advances_live_while_signed_webhooks_arrive(
     monkeypatch.setattr(tracking, "POLL_SECONDS", 1)  # the page polls every second
     fake_github.add_installation(INSTALLATION_ID, OWNER, [f"{OWNER}/{REPO}"])
     base_url = await serve(
-        aiohttp_server,
-        db,
-        github_app_id=str(APP_ID),
-        github_private_key=generate_app_key()[0],
-        github_webhook_secret=WEBHOOK_SECRET,
-        github_api_url=fake_github.base_url,
-        run_workers=True,
+        aiohttp_server, db, **github_settings(fake_github, WEBHOOK_SECRET, run_workers=True)
     )
     await register_product(base_url)
     async with aiohttp.ClientSession(base_url=base_url) as http:

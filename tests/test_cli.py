@@ -8,8 +8,8 @@ import urllib.request
 import pytest
 
 from bot.cli import main
+from bot.sim.stack import ServerProcess
 from storage import migrate
-from tests.serving import ServerProcess
 
 
 @pytest.fixture

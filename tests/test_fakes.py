@@ -13,6 +13,7 @@ from tests.fakes import (
     APP_ID,
     SECONDARY_RATE_LIMIT_MESSAGE,
     FakeGitHub,
+    checked_fake,
     fake_github,  # noqa: F401  (the fixture under test)
     generate_app_key,
     make_app_jwt,
@@ -26,7 +27,7 @@ ISSUES = "POST /repos/{owner}/{repo}/issues"
 @pytest.fixture
 async def fake() -> AsyncIterator[FakeGitHub]:
     """A fake with one installation on REPO; tests that expect dirt inspect it themselves."""
-    async with FakeGitHub(APP_ID, generate_app_key()[1]) as started:
+    async with checked_fake() as started:
         started.add_installation(INSTALLATION_ID, "octo-org", {REPO, "octo-org/other"})
         started.add_repo("someone/elsewhere")
         yield started
@@ -623,7 +624,7 @@ async def test_fixture_gives_a_started_clean_fake(
 
 def test_response_checks_have_teeth() -> None:
     """The fake's own answers are checked against GitHub's response schemas (in assert_clean)."""
-    from bot.sim.fakegithub import _schema_errors, _validator
+    from tests.fakes import _schema_errors, _validator
 
     for operation in (
         "GET /repos/{owner}/{repo}/pulls/{pull_number}",

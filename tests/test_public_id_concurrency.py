@@ -9,7 +9,7 @@ import aiohttp
 import pytest
 
 from bot.cli import main
-from tests.serving import ServerProcess
+from bot.sim.stack import ServerProcess
 
 TICKETS = 200
 

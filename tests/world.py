@@ -13,7 +13,8 @@ from sqlalchemy import update
 from bot.appkeys import DB
 from bot.config import Settings
 from bot.jobs.worker import WORKERS
-from bot.sim.fakegithub import APP_ID, FakeGitHub, generate_app_key
+from bot.sim import payloads, stack
+from bot.sim.fakegithub import FakeGitHub
 from storage.models import Delivery, Job, QueueState
 from storage.repos import queue
 from storage.types import utcnow
@@ -24,17 +25,15 @@ WEBHOOK_SECRET = "test-webhook-secret"
 OWNER, REPO = "octo-org", "my-saas-app"
 FULL_NAME = f"{OWNER}/{REPO}"
 INSTALLATION_ID = 1001
-TIME_FIELDS = ("created_at", "updated_at", "submitted_at", "closed_at", "merged_at")
 
 
 def github_settings(fake: FakeGitHub, **overrides: Any) -> Settings:
-    values = dict(
+    """TinyDesk as the App whose API is ``fake`` (``bot.sim.stack``), workers off."""
+    values = stack.github_settings(
+        fake,
+        WEBHOOK_SECRET,
         admin_token=ADMIN_TOKEN,
         public_url="https://desk.example.test",
-        github_app_id=str(APP_ID),
-        github_private_key=generate_app_key()[0],
-        github_webhook_secret=WEBHOOK_SECRET,
-        github_api_url=fake.base_url,
         run_workers=False,
     )
     values.update(overrides)
@@ -43,14 +42,7 @@ def github_settings(fake: FakeGitHub, **overrides: Any) -> Settings:
 
 def stamp(payload: dict[str, Any], when: dt.datetime) -> dict[str, Any]:
     """Give the event's objects the time ``when`` (fixtures carry times from years ago)."""
-    iso = when.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    for key in ("issue", "pull_request", "review", "deployment_status", "deployment", "comment"):
-        obj = payload.get(key)
-        if isinstance(obj, dict):
-            for field in TIME_FIELDS:
-                if obj.get(field) is not None:
-                    obj[field] = iso
-    return payload
+    return payloads.stamp(payload, when.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
 
 
 @dataclasses.dataclass

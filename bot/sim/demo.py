@@ -1,14 +1,18 @@
 """``tinydesk demo``: TinyDesk and a simulated GitHub in one process, a ticket's whole journey.
 
-Everything is local and thrown away afterwards: a temporary SQLite file, the fake GitHub
-(``bot.fakegithub``) on a loopback port, and TinyDesk itself, configured as a GitHub App
-whose API is the fake. The demo registers a product, submits a ticket through the public
-API, prints its tracking URL, then plays the developers: for each step it changes the fake
-GitHub as a person would (assign the issue, open a draft PR, ...) and posts the webhook
-GitHub would send, signed with the webhook secret, to TinyDesk's real ``/webhooks/github``.
-So the demo runs the same receiver, workers and GitHub client as production.
+Everything is local and thrown away afterwards (``bot.sim.stack``): a temporary SQLite
+file, the fake GitHub (``bot.sim.fakegithub``) on a loopback port, and TinyDesk itself,
+configured as a GitHub App whose API is the fake. The demo registers a product, submits a
+ticket through the public API, prints its tracking URL, then plays the developers: for each
+step it changes the fake GitHub as a person would (assign the issue, open a draft PR, ...)
+and posts the webhook GitHub would send (built from GitHub's own examples by
+``bot.sim.payloads``), signed with the webhook secret, to TinyDesk's real
+``/webhooks/github`` (``bot.sim.hookshot``). So the demo runs the same receiver, workers
+and GitHub client as production.
 
 ``bot.cli`` calls ``register(commands)``; ``run_demo(options)`` is the async entry point.
+A little past 400 lines: the story (eight steps, each changing the fake GitHub and posting
+the delivery it causes) and its waits read best in one place.
 """
 
 from __future__ import annotations
@@ -16,33 +20,24 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
-import datetime as dt
-import json
 import secrets
-import shutil
-import socket
 import sys
-import tempfile
 import time
-import uuid
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 from typing import Any, TextIO
 
 import aiohttp
-from aiohttp import web
 from sqlalchemy import select
 
-from bot.app import create_app
-from bot.cli.receive import signature
 from bot.config import Settings
 from bot.github.comments import STATUS_MARKER
-from bot.sim.fakegithub import APP_ID, FakeGitHub, generate_app_key
+from bot.sim import hookshot
+from bot.sim.events import PR_TITLE, Payloads
+from bot.sim.fakegithub import FakeGitHub
+from bot.sim.stack import Stack
 from bot.web.tracking import POLL_SECONDS
-from storage import migrate
 from storage.database import Database
-from storage.models import Delivery
-from storage.repos import queue
+from storage.models import Delivery, QueueState
 
 OWNER, REPO = "demo-org", "demo-app"
 FULL_NAME = f"{OWNER}/{REPO}"
@@ -55,7 +50,6 @@ DEFAULT_PAUSE = float(POLL_SECONDS + 1)
 # The person needs a moment to open the printed URL before the developers start.
 FIRST_PAUSE_FACTOR = 2.5
 STAGE_TIMEOUT = 30.0
-PR_TITLE = "Fix the sign-in button on Safari"
 
 SAMPLE_TICKET = {
     "productSlug": PRODUCT_SLUG,
@@ -70,176 +64,6 @@ class DemoFailed(Exception):
     """A stage was not reached (or GitHub was not told) in time; the message says which."""
 
 
-# --------------------------------------------------------------------------- webhook bodies
-
-
-class Clock:
-    """GitHub-style timestamps, strictly increasing by at least a second, as on GitHub where
-    each event happens after the one before (the demo may play them within one second)."""
-
-    def __init__(self) -> None:
-        self.last: dt.datetime | None = None
-
-    def tick(self) -> str:
-        now = dt.datetime.now(dt.UTC).replace(microsecond=0)
-        if self.last is not None and now <= self.last:
-            now = self.last + dt.timedelta(seconds=1)
-        self.last = now
-        return now.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-@dataclasses.dataclass
-class Payloads:
-    """Small but real-shaped webhook bodies for one repository of one installation.
-
-    Only what TinyDesk reads plus the fields every delivery of that event carries; the
-    shapes follow GitHub's webhook documentation.
-    """
-
-    owner: str
-    repo: str
-    installation_id: int
-    clock: Clock = dataclasses.field(default_factory=Clock)
-
-    def repository(self) -> dict[str, Any]:
-        return {
-            "id": 700_001,
-            "name": self.repo,
-            "full_name": f"{self.owner}/{self.repo}",
-            "private": False,
-            "owner": {"login": self.owner, "id": 700_002, "type": "Organization"},
-            "html_url": f"https://github.com/{self.owner}/{self.repo}",
-            "default_branch": "main",
-        }
-
-    @staticmethod
-    def user(login: str, user_type: str = "User") -> dict[str, Any]:
-        return {"login": login, "id": 800_000 + sum(map(ord, login)), "type": user_type}
-
-    def envelope(self, action: str | None, sender: str, **objects: Any) -> dict[str, Any]:
-        body: dict[str, Any] = {"action": action} if action else {}
-        body.update(objects)
-        body["repository"] = self.repository()
-        body["installation"] = {"id": self.installation_id}
-        body["sender"] = self.user(sender)
-        return body
-
-    def issue(
-        self,
-        number: int,
-        title: str,
-        *,
-        assignees: tuple[str, ...] = (),
-        closed: bool = False,
-        at: str,
-        created_at: str | None = None,
-    ) -> dict[str, Any]:
-        people = [self.user(login) for login in assignees]
-        return {
-            "id": 900_000 + number,
-            "number": number,
-            "title": title,
-            "html_url": f"https://github.com/{self.owner}/{self.repo}/issues/{number}",
-            "user": self.user("tinydesk[bot]", "Bot"),
-            "labels": [{"name": "tinydesk", "color": "ededed"}],
-            "state": "closed" if closed else "open",
-            "state_reason": "completed" if closed else None,
-            "assignee": people[0] if people else None,
-            "assignees": people,
-            "created_at": created_at or at,
-            "updated_at": at,
-            "closed_at": at if closed else None,
-        }
-
-    def pull_request(
-        self,
-        number: int,
-        *,
-        body: str,
-        head_sha: str,
-        author: str,
-        at: str,
-        draft: bool = False,
-        merge_commit_sha: str | None = None,
-    ) -> dict[str, Any]:
-        merged = merge_commit_sha is not None
-        return {
-            "id": 950_000 + number,
-            "number": number,
-            "title": PR_TITLE,
-            "body": body,
-            "html_url": f"https://github.com/{self.owner}/{self.repo}/pull/{number}",
-            "user": self.user(author),
-            "state": "closed" if merged else "open",
-            "draft": draft,
-            "merged": merged,
-            "merged_at": at if merged else None,
-            "closed_at": at if merged else None,
-            "merge_commit_sha": merge_commit_sha,
-            "created_at": at,
-            "updated_at": at,
-            "head": {"ref": "fix-safari-sign-in", "sha": head_sha},
-            "base": {"ref": "main"},
-        }
-
-    def issues_assigned(self, number: int, title: str, assignee: str) -> tuple[str, dict]:
-        issue = self.issue(number, title, assignees=(assignee,), at=self.clock.tick())
-        return "issues", self.envelope(
-            "assigned", assignee, issue=issue, assignee=self.user(assignee)
-        )
-
-    def issues_closed(self, number: int, title: str, assignees: tuple[str, ...], by: str):
-        issue = self.issue(number, title, assignees=assignees, closed=True, at=self.clock.tick())
-        return "issues", self.envelope("closed", by, issue=issue)
-
-    def pull_request_event(self, action: str, sender: str, **pr: Any) -> tuple[str, dict]:
-        pull = self.pull_request(at=self.clock.tick(), **pr)
-        return "pull_request", self.envelope(
-            action, sender, number=pull["number"], pull_request=pull
-        )
-
-    def review_submitted(self, state: str, reviewer: str, **pr: Any) -> tuple[str, dict]:
-        at = self.clock.tick()
-        review = {
-            "id": 960_000 + int(time.time()) % 10_000,
-            "user": self.user(reviewer),
-            "body": "Looks good!" if state == "approved" else "Please add a test for Safari.",
-            "state": state,
-            "submitted_at": at,
-            "commit_id": pr["head_sha"],
-        }
-        pull = self.pull_request(at=at, **pr)
-        return "pull_request_review", self.envelope(
-            "submitted", reviewer, review=review, pull_request=pull
-        )
-
-    def deployment_status_created(
-        self, sha: str, deployment_id: int, environment: str = "production"
-    ) -> tuple[str, dict]:
-        at = self.clock.tick()
-        deployment = {
-            "id": deployment_id,
-            "sha": sha,
-            "ref": "main",
-            "task": "deploy",
-            "environment": environment,
-            "production_environment": environment == "production",
-            "created_at": at,
-            "updated_at": at,
-        }
-        status = {
-            "id": deployment_id * 10,
-            "state": "success",
-            "environment": environment,
-            "description": "Deployed by the demo pipeline",
-            "created_at": at,
-            "updated_at": at,
-        }
-        return "deployment_status", self.envelope(
-            "created", "deploy-bot", deployment=deployment, deployment_status=status
-        )
-
-
 # --------------------------------------------------------------------------- the demo
 
 
@@ -252,28 +76,6 @@ class DemoOptions:
     timeout: float = STAGE_TIMEOUT
 
 
-def listening_socket(host: str, port: int) -> socket.socket:
-    """Bind first, so that ``--port 0`` knows its port before the app (and its URLs) exist."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((host, port))
-    except OSError:
-        sock.close()
-        raise
-    sock.listen(128)
-    sock.setblocking(False)
-    return sock
-
-
-def shown_url(host: str, port: int) -> str:
-    shown = "127.0.0.1" if host in ("", "0.0.0.0") else "[::1]" if host == "::" else host
-    if ":" in shown and not shown.startswith("["):
-        shown = f"[{shown}]"
-    return f"http://{shown}:{port}"
-
-
 class Demo:
     """One demo run: start, set up, play, stop. ``out`` receives the lines to print."""
 
@@ -283,10 +85,11 @@ class Demo:
         self.admin_token = secrets.token_urlsafe(24)
         self.webhook_secret = secrets.token_urlsafe(32)
         self.payloads = Payloads(OWNER, REPO, INSTALLATION_ID)
-        self.workdir: Path | None = None
+        self.stack = Stack(
+            self.admin_token, self.webhook_secret, host=options.host, port=options.port
+        )
         self.fake: FakeGitHub | None = None
         self.db: Database | None = None
-        self.runner: web.AppRunner | None = None
         self.http: aiohttp.ClientSession | None = None
         self.base_url = ""
         self.public_id = ""
@@ -298,45 +101,18 @@ class Demo:
     # ----------------------------------------------------------------- lifecycle
 
     async def start(self) -> None:
-        self.workdir = Path(tempfile.mkdtemp(prefix="tinydesk-demo-"))
-        self.fake = FakeGitHub(APP_ID, generate_app_key()[1])
-        await self.fake.start()
+        """The stack (``bot.sim.stack``), then the demo's world on the fake GitHub."""
+        await self.stack.start()
+        self.fake, self.db, self.base_url = self.stack.fake, self.stack.db, self.stack.base_url
+        assert self.fake is not None
         self.fake.add_installation(INSTALLATION_ID, OWNER, [FULL_NAME])
         self.fake.add_commits(OWNER, REPO, [(secrets.token_hex(20), "Initial commit")])
-
-        sock = listening_socket(self.options.host, self.options.port)
-        port = sock.getsockname()[1]
-        self.base_url = shown_url(self.options.host, port)
-        settings = Settings(
-            database_url=f"sqlite+aiosqlite:///{self.workdir / 'demo.db'}",
-            host=self.options.host,
-            port=port,
-            public_url=self.base_url,
-            admin_token=self.admin_token,
-            github_app_id=str(APP_ID),
-            github_private_key=generate_app_key()[0],
-            github_webhook_secret=self.webhook_secret,
-            github_api_url=self.fake.base_url,
-            run_workers=True,
-        )
-        self.db = Database(settings.database_url, pool_size=2)
-        await migrate.upgrade(self.db.engine)
-        self.runner = web.AppRunner(create_app(settings, db=self.db), access_log=None)
-        await self.runner.setup()
-        await web.SockSite(self.runner, sock).start()
         self.http = aiohttp.ClientSession(base_url=self.base_url)
 
     async def close(self) -> None:
         if self.http is not None:
             await self.http.close()
-        if self.runner is not None:
-            await self.runner.cleanup()
-        if self.db is not None:
-            await self.db.dispose()
-        if self.fake is not None:
-            await self.fake.close()
-        if self.workdir is not None:
-            shutil.rmtree(self.workdir, ignore_errors=True)
+        await self.stack.close()
 
     # ----------------------------------------------------------------- talking to TinyDesk
 
@@ -376,21 +152,17 @@ class Demo:
     async def deliver(self, event: str, payload: dict[str, Any]) -> str:
         """Post a signed delivery to /webhooks/github, as GitHub does; returns its id."""
         assert self.http is not None
-        body = json.dumps(payload, separators=(",", ":")).encode()
-        delivery_id = str(uuid.uuid4())
-        headers = {
-            "Content-Type": "application/json",
-            "User-Agent": "GitHub-Hookshot/tinydesk-demo",
-            "X-GitHub-Event": event,
-            "X-GitHub-Delivery": delivery_id,
-            "X-GitHub-Hook-Installation-Target-Type": "integration",
-            "X-Hub-Signature-256": signature(body, self.webhook_secret),
-        }
-        async with self.http.post("/webhooks/github", data=body, headers=headers) as resp:
-            if resp.status != 202:
-                raise DemoFailed(
-                    f"the webhook {event} was refused: {resp.status} {await resp.text()}"
-                )
+        status, text, delivery_id = await hookshot.deliver(
+            self.http,
+            "/webhooks/github",
+            event,
+            payload,
+            self.webhook_secret,
+            agent="GitHub-Hookshot/tinydesk-demo",
+            **{"X-GitHub-Hook-Installation-Target-Type": "integration"},
+        )
+        if status != 202:
+            raise DemoFailed(f"the webhook {event} was refused: {status} {text}")
         return delivery_id
 
     async def delivery_state(self, delivery_id: str) -> tuple[str, str | None]:
@@ -426,9 +198,9 @@ class Demo:
         async def check() -> bool:
             if delivery_id is not None:
                 state, error = await self.delivery_state(delivery_id)
-                if state == queue.QueueState.FAILED:
+                if state == QueueState.FAILED:
                     raise DemoFailed(f"TinyDesk could not process the delivery: {error}")
-                if state != queue.QueueState.DONE:
+                if state != QueueState.DONE:
                     return False
             return await self.stage() == expected
 
