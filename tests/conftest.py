@@ -23,6 +23,9 @@ from storage.database import Database
 from storage.models import Base
 from tests.openapi_recorder import ResponseRecorder
 
+# The one fake GitHub, as the ``fake_github`` fixture.
+pytest_plugins = ("tests.fakes",)
+
 ADMIN_TOKEN = "test-admin-token-0123456789"
 PG_URL = os.environ.get("TINYDESK_TEST_DATABASE_URL", "").strip()
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
@@ -100,7 +103,9 @@ async def db(database_url: str) -> AsyncIterator[Database]:
 
 @pytest.fixture
 def settings() -> Settings:
-    return Settings(admin_token=ADMIN_TOKEN, public_url="https://desk.example.test", run_workers=False)
+    return Settings(
+        admin_token=ADMIN_TOKEN, public_url="https://desk.example.test", run_workers=False
+    )
 
 
 @pytest.fixture
@@ -136,9 +141,6 @@ async def product(client) -> dict:
     )
     assert resp.status == 201, await resp.text()
     return await resp.json()
-
-
-from tests.fakes import fake_github  # noqa: E402,F401  (the one fake GitHub, as a fixture)
 
 
 @pytest.fixture
