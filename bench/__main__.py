@@ -24,49 +24,102 @@ ORDER = ["baseline", "tracking", "end-to-end", "million", "processes"]
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
-    parser.add_argument("--quick", action="store_true", help="small data, a few seconds a scenario (CI)")
-    parser.add_argument("--scenario", action="append", choices=ORDER, help="run only these (repeatable)")
+    parser.add_argument(
+        "--quick", action="store_true", help="small data, a few seconds a scenario (CI)"
+    )
+    parser.add_argument(
+        "--scenario", action="append", choices=ORDER, help="run only these (repeatable)"
+    )
     parser.add_argument("--runs", type=int, help="measured runs per figure (default 3, quick 1)")
-    parser.add_argument("--seconds", type=float, help="seconds per measured run (default 5, quick 1.5)")
-    parser.add_argument("--postgres-url", default=os.environ.get("TINYDESK_BENCH_POSTGRES_URL", DEFAULT_POSTGRES_URL),
-                        help="an admin URL of the PostgreSQL server; the benchmark makes and drops its own databases")
-    parser.add_argument("--no-wrk", action="store_true", help="use the Python load generator even if wrk is there")
+    parser.add_argument(
+        "--seconds", type=float, help="seconds per measured run (default 5, quick 1.5)"
+    )
+    parser.add_argument(
+        "--postgres-url",
+        default=os.environ.get("TINYDESK_BENCH_POSTGRES_URL", DEFAULT_POSTGRES_URL),
+        help=(
+            "an admin URL of the PostgreSQL server; the benchmark makes and drops its own databases"
+        ),
+    )
+    parser.add_argument(
+        "--no-wrk", action="store_true", help="use the Python load generator even if wrk is there"
+    )
     parser.add_argument("--million", type=int, help="tickets for the 'million' scenario")
-    parser.add_argument("--journey-tickets", type=int, help="tickets for the end-to-end scenario (5 deliveries each)")
-    parser.add_argument("--journey-runs", type=int, help="end-to-end runs (default 1: each takes minutes)")
-    parser.add_argument("--profile", type=Path, metavar="DIR",
-                        help="record py-spy stacks of the server during each measurement into DIR")
-    parser.add_argument("--output", type=Path, help="where to write the JSON of every run "
-                        "(default bench/results/bench-<database>-<time>.json)")
+    parser.add_argument(
+        "--journey-tickets",
+        type=int,
+        help="tickets for the end-to-end scenario (5 deliveries each)",
+    )
+    parser.add_argument(
+        "--journey-runs", type=int, help="end-to-end runs (default 1: each takes minutes)"
+    )
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        metavar="DIR",
+        help="record py-spy stacks of the server during each measurement into DIR",
+    )
+    parser.add_argument(
+        "--output",
+        type=Path,
+        help="where to write the JSON of every run "
+        "(default bench/results/bench-<database>-<time>.json)",
+    )
     args = parser.parse_args(argv)
 
     wrk = None if args.no_wrk else ensure_wrk()
     if wrk is None and not args.no_wrk:
         print("bench: wrk is not available; using the Python load generator", file=sys.stderr)
     pin_self()
-    overrides = {k: v for k, v in {"runs": args.runs, "seconds": args.seconds, "million": args.million,
-                                   "journey_tickets": args.journey_tickets, "journey_runs": args.journey_runs}.items()
-                 if v is not None}
+    overrides = {
+        k: v
+        for k, v in {
+            "runs": args.runs,
+            "seconds": args.seconds,
+            "million": args.million,
+            "journey_tickets": args.journey_tickets,
+            "journey_runs": args.journey_runs,
+        }.items()
+        if v is not None
+    }
     chosen = [s for s in ORDER if s in (args.scenario or ORDER)]
     if any(s in chosen for s in ("tracking",)) and "baseline" not in chosen:
         chosen.insert(0, "baseline")  # every figure is shown beside the baseline
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="tinydesk-bench-") as tmp:
-        cfg = scenarios.Config.make(quick=args.quick, database=args.database, postgres_url=args.postgres_url,
-                                    wrk=wrk, workdir=Path(tmp), profile_dir=args.profile, **overrides)
+        cfg = scenarios.Config.make(
+            quick=args.quick,
+            database=args.database,
+            postgres_url=args.postgres_url,
+            wrk=wrk,
+            workdir=Path(tmp),
+            profile_dir=args.profile,
+            **overrides,
+        )
         if args.profile:
             args.profile.mkdir(parents=True, exist_ok=True)
         rows: list[dict] = []
         for name in chosen:
             rows += scenarios.SCENARIOS[name](cfg)
-    meta = {"database": args.database, "quick": args.quick, "runs": cfg.runs, "seconds": cfg.seconds,
-            "load_generator": "wrk" if wrk else "python", "pinned": can_pin(), "machine": report.machine(),
-            "scenarios": chosen, "elapsed_seconds": round(time.perf_counter() - started, 1),
-            "command": "python -m bench " + " ".join(argv if argv is not None else sys.argv[1:])}
+    meta = {
+        "database": args.database,
+        "quick": args.quick,
+        "runs": cfg.runs,
+        "seconds": cfg.seconds,
+        "load_generator": "wrk" if wrk else "python",
+        "pinned": can_pin(),
+        "machine": report.machine(),
+        "scenarios": chosen,
+        "elapsed_seconds": round(time.perf_counter() - started, 1),
+        "command": "python -m bench " + " ".join(argv if argv is not None else sys.argv[1:]),
+    }
     path = report.save(rows, meta, args.output)
     print(f"\nTinyDesk benchmark — {meta['machine']}")
-    print(f"load generator: {meta['load_generator']}; server on CPU 0, load on CPU 1: {meta['pinned']}; "
-          f"{cfg.runs} run(s) x {cfg.seconds:g} s, medians\n")
+    print(
+        f"load generator: {meta['load_generator']}; "
+        f"server on CPU 0, load on CPU 1: {meta['pinned']}; "
+        f"{cfg.runs} run(s) x {cfg.seconds:g} s, medians\n"
+    )
     print(report.table(rows))
     print("\nTargets:")
     print(report.render_targets(report.targets(rows)))

@@ -42,8 +42,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, required=True)
     args = parser.parse_args()
-    web.run_app(make_app(os.environ.get(SECRET_ENV, "bench-secret")), host="127.0.0.1", port=args.port,
-                print=None, access_log=None)
+    web.run_app(
+        make_app(os.environ.get(SECRET_ENV, "bench-secret")),
+        host="127.0.0.1",
+        port=args.port,
+        print=None,
+        access_log=None,
+    )
 
 
 if __name__ == "__main__":

@@ -38,7 +38,9 @@ class Template:
 
 
 def _template(name: str, repo: str, **options) -> Template:
-    event, payload = _builder().make_event(name, repo=repo, installation_id=INSTALLATION_ID, **options)
+    event, payload = _builder().make_event(
+        name, repo=repo, installation_id=INSTALLATION_ID, **options
+    )
     if "deployment" in payload:
         payload["deployment"]["id"] = int(DEPLOY_PH)
     text = json.dumps(stamp(payload, TIME_PH), separators=(",", ":"))
@@ -57,22 +59,58 @@ class JourneyEvents:
         self.templates = {
             "assigned": _template("issues.assigned", repo, issue_number=int(ISSUE_PH)),
             "opened": _template("pull_request.opened", repo, draft=False, head_sha=HEAD_PH, **pr),
-            "approved": _template("pull_request_review.submitted", repo, review_state="approved",
-                                  head_sha=HEAD_PH, **pr),
-            "changes_requested": _template("pull_request_review.submitted", repo,
-                                           review_state="changes_requested", head_sha=HEAD_PH, **pr),
-            "merged": _template("pull_request.closed", repo, merged=True, merge_commit_sha=MERGE_PH,
-                                head_sha=HEAD_PH, **pr),
-            "deployed": _template("deployment_status.created", repo, sha=MERGE_PH, environment="production",
-                                  deployment_state="success"),
+            "approved": _template(
+                "pull_request_review.submitted",
+                repo,
+                review_state="approved",
+                head_sha=HEAD_PH,
+                **pr,
+            ),
+            "changes_requested": _template(
+                "pull_request_review.submitted",
+                repo,
+                review_state="changes_requested",
+                head_sha=HEAD_PH,
+                **pr,
+            ),
+            "merged": _template(
+                "pull_request.closed",
+                repo,
+                merged=True,
+                merge_commit_sha=MERGE_PH,
+                head_sha=HEAD_PH,
+                **pr,
+            ),
+            "deployed": _template(
+                "deployment_status.created",
+                repo,
+                sha=MERGE_PH,
+                environment="production",
+                deployment_state="success",
+            ),
         }
 
-    def body(self, kind: str, *, issue: int, pr: int, head: str, merge: str, deployment: int,
-             at: dt.datetime, review: str = "approved") -> tuple[str, bytes]:
+    def body(
+        self,
+        kind: str,
+        *,
+        issue: int,
+        pr: int,
+        head: str,
+        merge: str,
+        deployment: int,
+        at: dt.datetime,
+        review: str = "approved",
+    ) -> tuple[str, bytes]:
         template = self.templates[review if kind == "review" else kind]
-        text = (template.text.replace(ISSUE_PH, str(issue)).replace(PR_PH, str(pr))
-                .replace(HEAD_PH, head).replace(MERGE_PH, merge).replace(DEPLOY_PH, str(deployment))
-                .replace(TIME_PH, at.strftime("%Y-%m-%dT%H:%M:%SZ")))
+        text = (
+            template.text.replace(ISSUE_PH, str(issue))
+            .replace(PR_PH, str(pr))
+            .replace(HEAD_PH, head)
+            .replace(MERGE_PH, merge)
+            .replace(DEPLOY_PH, str(deployment))
+            .replace(TIME_PH, at.strftime("%Y-%m-%dT%H:%M:%SZ"))
+        )
         return template.event, text.encode()
 
 
@@ -80,10 +118,16 @@ def ack_bodies(repo: str, secret: str) -> list[tuple[str, dict[str, str], bytes]
     """A handful of realistic 10-25 KB deliveries (for a repository with no product)."""
     made = []
     for name, options in [
-        ("issues.assigned", {}), ("issues.labeled", {}), ("pull_request.opened", {}),
-        ("pull_request_review.submitted", {}), ("deployment_status.created", {}), ("issues.opened", {}),
+        ("issues.assigned", {}),
+        ("issues.labeled", {}),
+        ("pull_request.opened", {}),
+        ("pull_request_review.submitted", {}),
+        ("deployment_status.created", {}),
+        ("issues.opened", {}),
     ]:
-        event, payload = _builder().make_event(name, repo=repo, installation_id=INSTALLATION_ID, **options)
+        event, payload = _builder().make_event(
+            name, repo=repo, installation_id=INSTALLATION_ID, **options
+        )
         body = json.dumps(payload, separators=(",", ":")).encode()
         if 10_000 <= len(body) <= 25_000:
             made.append(("/webhooks/github", headers(event, body, secret), body))

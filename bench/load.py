@@ -44,11 +44,15 @@ class Target:
     def request(self, i: int, rng) -> Request:
         if self.posts:
             path, headers, body = self.posts[i % len(self.posts)]
-            return Request("POST", path, {**headers, "X-GitHub-Delivery": f"{self.delivery_prefix}-{i}"}, body)
+            return Request(
+                "POST", path, {**headers, "X-GitHub-Delivery": f"{self.delivery_prefix}-{i}"}, body
+            )
         if self.paths:
             return Request(self.method, self.paths[i % len(self.paths)], self.headers)
         assert self.path_format is not None
-        return Request(self.method, self.path_format % rng.randint(*self.number_range), self.headers)
+        return Request(
+            self.method, self.path_format % rng.randint(*self.number_range), self.headers
+        )
 
 
 def _lua_string(text: str) -> str:
@@ -65,7 +69,8 @@ def wrk_script(target: Target, workdir: Path) -> Path:
             body_file = workdir / f"body{i}.json"
             body_file.write_bytes(body)
             lines.append(
-                f"do local f = io.open({_lua_string(str(body_file))}, 'rb'); bodies[{i + 1}] = f:read('*a'); f:close() end"
+                f"do local f = io.open({_lua_string(str(body_file))}, 'rb'); "
+                f"bodies[{i + 1}] = f:read('*a'); f:close() end"
             )
             lines.append(f"paths[{i + 1}] = {_lua_string(path)}")
             lines.append(f"sigs[{i + 1}] = {_lua_string(headers['X-Hub-Signature-256'])}")
@@ -93,10 +98,12 @@ request = function()
 end""")
     else:
         lo, hi = target.number_range
+        method = _lua_string(target.method)
+        path_format = _lua_string(target.path_format or "/")
         lines.append(f"""
 math.randomseed(os.time())
 request = function()
-  return wrk.format({_lua_string(target.method)}, string.format({_lua_string(target.path_format or '/')}, math.random({lo}, {hi})))
+  return wrk.format({method}, string.format({path_format}, math.random({lo}, {hi})))
 end""")
     lines.append("""
 done = function(summary, latency, requests)
@@ -114,8 +121,20 @@ end""")
 def run_wrk(wrk: str, base_url: str, target: Target, *, seconds: float, connections: int) -> dict:
     with tempfile.TemporaryDirectory(prefix="bench-wrk-") as tmp:
         script = wrk_script(target, Path(tmp))
-        argv = pinned(LOAD_CPU, [wrk, "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s",
-                                 "--timeout", "10s", "-s", str(script), base_url])
+        argv = pinned(
+            LOAD_CPU,
+            [
+                wrk,
+                "-t1",
+                f"-c{connections}",
+                f"-d{max(1, round(seconds))}s",
+                "--timeout",
+                "10s",
+                "-s",
+                str(script),
+                base_url,
+            ],
+        )
         out = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + 60)
     found = re.search(r"WRKJSON (\{.*\})", out.stdout)
     if not found:
@@ -144,8 +163,13 @@ def percentile(sorted_values: list[float], q: float) -> float:
 
 
 async def run_python(
-    base_url: str, target: Target | Callable[[int], Request], *, seconds: float, connections: int,
-    max_requests: int | None = None, ok: Callable[[int], bool] = lambda status: status < 400,
+    base_url: str,
+    target: Target | Callable[[int], Request],
+    *,
+    seconds: float,
+    connections: int,
+    max_requests: int | None = None,
+    ok: Callable[[int], bool] = lambda status: status < 400,
 ) -> dict:
     """A closed-loop load of ``connections`` concurrent clients, for ``seconds`` or
     ``max_requests`` requests, whichever ends first."""
@@ -167,7 +191,9 @@ async def run_python(
             req = make(i, rng)
             started = time.perf_counter()
             try:
-                async with http.request(req.method, base_url + req.path, headers=req.headers, data=req.body) as resp:
+                async with http.request(
+                    req.method, base_url + req.path, headers=req.headers, data=req.body
+                ) as resp:
                     await resp.read()
                     if not ok(resp.status):
                         errors.append(f"{req.method} {req.path}: {resp.status}")
@@ -196,7 +222,9 @@ async def run_python(
     }
 
 
-def measure(base_url: str, target: Target, *, wrk: str | None, seconds: float, connections: int) -> dict:
+def measure(
+    base_url: str, target: Target, *, wrk: str | None, seconds: float, connections: int
+) -> dict:
     """One run with wrk if there is one, else with the Python client."""
     if wrk:
         return run_wrk(wrk, base_url, target, seconds=seconds, connections=connections)

@@ -47,12 +47,25 @@ def ensure_wrk() -> str | None:
     print("bench: installing wrk (apt-get install -y wrk) ...", file=sys.stderr)
     for argv in ([*prefix, "apt-get", "install", "-y", "-q", "wrk"],):
         try:
-            subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=180)
+            subprocess.run(
+                argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=180
+            )
         except (OSError, subprocess.SubprocessError):
             try:  # the package lists may be missing on a fresh machine
-                subprocess.run([*prefix, "apt-get", "update", "-q"], check=True, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL, timeout=180)
-                subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=180)
+                subprocess.run(
+                    [*prefix, "apt-get", "update", "-q"],
+                    check=True,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                    timeout=180,
+                )
+                subprocess.run(
+                    argv,
+                    check=True,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                    timeout=180,
+                )
             except (OSError, subprocess.SubprocessError):
                 return None
     return shutil.which("wrk")
@@ -62,8 +75,15 @@ class Server(ServerProcess):
     """A server process (``tinydesk serve`` or the bare baseline) on a free loopback port,
     pinned to the server's core, run from the checkout (``bot.sim.stack.ServerProcess``)."""
 
-    def __init__(self, argv: list[str], env: dict[str, str], log_path: Path, *, port: int | None = None,
-                 cpu: str = SERVER_CPU) -> None:
+    def __init__(
+        self,
+        argv: list[str],
+        env: dict[str, str],
+        log_path: Path,
+        *,
+        port: int | None = None,
+        cpu: str = SERVER_CPU,
+    ) -> None:
         super().__init__(env, log_path, argv=argv, port=port, cwd=ROOT, cpu=cpu)
 
     @classmethod
@@ -79,8 +99,20 @@ class Server(ServerProcess):
         spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
         if not os.path.exists(spy):
             return None
-        argv = [spy, "record", "-p", str(self.process.pid), "-d", str(max(1, round(seconds))), "-r", "200",
-                "-f", "raw", "-o", str(path)]
+        argv = [
+            spy,
+            "record",
+            "-p",
+            str(self.process.pid),
+            "-d",
+            str(max(1, round(seconds))),
+            "-r",
+            "200",
+            "-f",
+            "raw",
+            "-o",
+            str(path),
+        ]
         return subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     def cpu_seconds(self) -> float:

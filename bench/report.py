@@ -26,7 +26,10 @@ def machine() -> str:
         mem = f", {kb / 2**20:.0f} GB RAM"
     except (OSError, ValueError, IndexError):
         pass
-    return f"{os.cpu_count()} cores ({cpu}){mem}, {platform.system()} {platform.release()}, Python {platform.python_version()}"
+    return (
+        f"{os.cpu_count()} cores ({cpu}){mem}, {platform.system()} {platform.release()}, "
+        f"Python {platform.python_version()}"
+    )
 
 
 def _ratio(r: dict, rows: list[dict]) -> str:
@@ -39,7 +42,8 @@ def _ratio(r: dict, rows: list[dict]) -> str:
 
 def table(rows: list[dict]) -> str:
     lines = [
-        "| scenario | what | db | req/s | p50 ms | p95 ms | p99 ms | server CPU ms/req | errors | vs baseline |",
+        "| scenario | what | db | req/s | p50 ms | p95 ms | p99 ms | server CPU ms/req | errors "
+        "| vs baseline |",
         "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
     for r in rows:
@@ -53,20 +57,28 @@ def table(rows: list[dict]) -> str:
         )
     journeys = [r for r in rows if "events_per_second" in r]
     if journeys:
-        lines += ["", "| scenario | what | db | events/s | processed in s | outbox drained in s | "
-                  "GitHub calls / journey | errors |",
-                  "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: |"]
+        lines += [
+            "",
+            "| scenario | what | db | events/s | processed in s | outbox drained in s | "
+            "GitHub calls / journey | errors |",
+            "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: |",
+        ]
         for r in journeys:
             lines.append(
-                f"| {r['scenario']} | {r['endpoint']} | {r['database']} | {r['events_per_second']:,.0f} | "
+                f"| {r['scenario']} | {r['endpoint']} | {r['database']} | "
+                f"{r['events_per_second']:,.0f} | "
                 f"{r['processed_seconds']:.1f} | {r['outbox_drained_seconds']:.1f} | "
                 f"{r['github_calls_per_journey']:.1f} | {r['errors']} |"
             )
     million = next((r for r in rows if r["scenario"] == "a million"), None)
     if million:
-        lines += ["", f"A million: {million['tickets']:,} tickets seeded in {million['seed_seconds']} s; "
-                  f"database {million['database_mb']:,.0f} MB; server RSS {million['server_rss_mb']:.0f} MB; "
-                  f"latencies at {million['connections']} concurrent connections."]
+        lines += [
+            "",
+            f"A million: {million['tickets']:,} tickets seeded in {million['seed_seconds']} s; "
+            f"database {million['database_mb']:,.0f} MB; "
+            f"server RSS {million['server_rss_mb']:.0f} MB; "
+            f"latencies at {million['connections']} concurrent connections.",
+        ]
     return "\n".join(lines)
 
 
@@ -76,39 +88,75 @@ def targets(rows: list[dict]) -> list[tuple[str, bool | None, str]]:
     by = {(r["scenario"], r["endpoint"], r["database"]): r for r in rows}
     for r in rows:
         if r["scenario"] == "tracking" and "ratio" in r:
-            out.append((f"{r['endpoint']} >= 50% of bare JSON GET ({r['database']})", r["ratio"] >= 0.5,
-                        f"{r['ratio'] * 100:.0f}%"))
+            out.append(
+                (
+                    f"{r['endpoint']} >= 50% of bare JSON GET ({r['database']})",
+                    r["ratio"] >= 0.5,
+                    f"{r['ratio'] * 100:.0f}%",
+                )
+            )
         if r["scenario"] == "webhook ack" and "ratio" in r:
-            out.append((f"webhook ack >= 50% of bare verify ({r['database']})", r["ratio"] >= 0.5,
-                        f"{r['ratio'] * 100:.0f}%"))
+            out.append(
+                (
+                    f"webhook ack >= 50% of bare verify ({r['database']})",
+                    r["ratio"] >= 0.5,
+                    f"{r['ratio'] * 100:.0f}%",
+                )
+            )
         if r["scenario"] == "end to end":
             if r["database"] == "sqlite":
-                out.append(("end to end >= 500 events/s (SQLite, 1 process)", r["events_per_second"] >= 500,
-                            f"{r['events_per_second']:.0f} events/s"))
-            out.append((f"<= 12 GitHub calls per journey ({r['database']})", r["github_calls_per_journey"] <= 12,
-                        f"{r['github_calls_per_journey']:.1f}"))
+                out.append(
+                    (
+                        "end to end >= 500 events/s (SQLite, 1 process)",
+                        r["events_per_second"] >= 500,
+                        f"{r['events_per_second']:.0f} events/s",
+                    )
+                )
+            out.append(
+                (
+                    f"<= 12 GitHub calls per journey ({r['database']})",
+                    r["github_calls_per_journey"] <= 12,
+                    f"{r['github_calls_per_journey']:.1f}",
+                )
+            )
         if r["scenario"] == "a million":
             name, p95 = r["endpoint"], r.get("p95_ms", 0)
             limit = 20 if name.startswith("desk list") else 50 if name == "desk stats" else 5
-            out.append((f"{name} p95 < {limit} ms ({r['database']}, {r['tickets']:,} tickets)", p95 < limit,
-                        f"{p95:.1f} ms"))
+            out.append(
+                (
+                    f"{name} p95 < {limit} ms ({r['database']}, {r['tickets']:,} tickets)",
+                    p95 < limit,
+                    f"{p95:.1f} ms",
+                )
+            )
     million = [r for r in rows if r["scenario"] == "a million"]
     if million:
         rss = million[0]["server_rss_mb"]
         out.append((f"server RSS < 200 MB ({million[0]['database']})", rss < 200, f"{rss:.0f} MB"))
     for r in rows:
         if r["scenario"] == "several processes" and r["endpoint"].startswith("2"):
-            ok = all(run["deliveries_applied_twice"] == 0 and run["public_ids_unique"] for run in r["runs"])
-            out.append(("2 processes: no delivery applied twice, no publicId twice", ok,
-                        f"{r['events_per_second']:.0f} events/s (1 process: "
-                        f"{by.get(('several processes', '1 process(es), shared inbox', r['database']), {}).get('events_per_second', 0):.0f})"))
+            ok = all(
+                run["deliveries_applied_twice"] == 0 and run["public_ids_unique"]
+                for run in r["runs"]
+            )
+            one = by.get(("several processes", "1 process(es), shared inbox", r["database"]), {})
+            out.append(
+                (
+                    "2 processes: no delivery applied twice, no publicId twice",
+                    ok,
+                    f"{r['events_per_second']:.0f} events/s (1 process: "
+                    f"{one.get('events_per_second', 0):.0f})",
+                )
+            )
     errors = sum(r.get("errors", 0) for r in rows)
     out.append(("no request fails in any scenario", errors == 0, f"{errors} errors"))
     return out
 
 
 def render_targets(results: list[tuple[str, bool | None, str]]) -> str:
-    return "\n".join(f"- [{'met' if ok else 'NOT met'}] {name}: {figure}" for name, ok, figure in results)
+    return "\n".join(
+        f"- [{'met' if ok else 'NOT met'}] {name}: {figure}" for name, ok, figure in results
+    )
 
 
 def save(rows: list[dict], meta: dict, path: Path | None = None) -> Path:
@@ -116,6 +164,15 @@ def save(rows: list[dict], meta: dict, path: Path | None = None) -> Path:
         RESULTS.mkdir(exist_ok=True)
         stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
         path = RESULTS / f"bench-{meta['database']}-{'quick-' if meta['quick'] else ''}{stamp}.json"
-    path.write_text(json.dumps({"meta": meta, "rows": rows, "targets": [
-        {"target": n, "met": ok, "figure": f} for n, ok, f in targets(rows)]}, indent=2, default=str))
+    path.write_text(
+        json.dumps(
+            {
+                "meta": meta,
+                "rows": rows,
+                "targets": [{"target": n, "met": ok, "figure": f} for n, ok, f in targets(rows)],
+            },
+            indent=2,
+            default=str,
+        )
+    )
     return path

@@ -49,8 +49,16 @@ class Config:
     @classmethod
     def make(cls, *, quick: bool, **kw) -> Config:
         if quick:
-            kw = {"runs": 1, "seconds": 1.0, "connections": 8, "tracking_tickets": 300,
-                  "journey_tickets": 40, "process_tickets": 40, "million": 5_000, **kw}
+            kw = {
+                "runs": 1,
+                "seconds": 1.0,
+                "connections": 8,
+                "tracking_tickets": 300,
+                "journey_tickets": 40,
+                "process_tickets": 40,
+                "million": 5_000,
+                **kw,
+            }
         return cls(quick=quick, **kw)
 
 
@@ -59,28 +67,46 @@ def log(message: str) -> None:
 
 
 def row(scenario: str, endpoint: str, cfg: Config, runs: list[dict], **extra) -> dict:
-    result = {"scenario": scenario, "endpoint": endpoint, "database": cfg.database, "runs": runs, **extra}
+    result = {
+        "scenario": scenario,
+        "endpoint": endpoint,
+        "database": cfg.database,
+        "runs": runs,
+        **extra,
+    }
     for figure in (*FIGURES, "server_cpu_ms_per_request", "errors", "requests"):
         values = [r[figure] for r in runs if figure in r]
         if values:
-            result[figure] = sum(values) if figure in ("errors", "requests") else round(statistics.median(values), 3)
+            result[figure] = (
+                sum(values)
+                if figure in ("errors", "requests")
+                else round(statistics.median(values), 3)
+            )
     return result
 
 
-def repeat(cfg: Config, server: Server, target: Target, *, connections: int | None = None) -> list[dict]:
+def repeat(
+    cfg: Config, server: Server, target: Target, *, connections: int | None = None
+) -> list[dict]:
     """A short warm-up (imports, caches, connection pools), then the measured runs. Each run
     also records the server's CPU time per request: on a shared machine it is steadier
     than requests/s, so before/after comparisons use it too."""
     connections = connections or cfg.connections
-    measure(server.url, target, wrk=cfg.wrk, seconds=0.5 if cfg.quick else 1, connections=connections)
+    measure(
+        server.url, target, wrk=cfg.wrk, seconds=0.5 if cfg.quick else 1, connections=connections
+    )
     runs = []
     if cfg.profile_dir:
-        name = "".join(c if c.isalnum() else "-" for c in (target.path_format or (target.paths or ["post"])[0]))[:60]
+        name = "".join(
+            c if c.isalnum() else "-" for c in (target.path_format or (target.paths or ["post"])[0])
+        )[:60]
         server.profile(cfg.profile_dir / f"{cfg.database}-{name}.txt", cfg.seconds * cfg.runs)
     for _ in range(cfg.runs):
         server.wait_idle()
         cpu = server.cpu_seconds()
-        result = measure(server.url, target, wrk=cfg.wrk, seconds=cfg.seconds, connections=connections)
+        result = measure(
+            server.url, target, wrk=cfg.wrk, seconds=cfg.seconds, connections=connections
+        )
         used = server.cpu_seconds() - cpu
         result["server_cpu_ms_per_request"] = round(1000 * used / max(result["requests"], 1), 3)
         if result["requests"] == 0:  # nothing answered in the whole run: that is a failure too
@@ -91,9 +117,15 @@ def repeat(cfg: Config, server: Server, target: Target, *, connections: int | No
 
 
 def tinydesk_env(bench_db: BenchDatabase, **extra: str) -> dict[str, str]:
-    return {"DATABASE_URL": bench_db.url, "GITHUB_WEBHOOK_SECRET": SECRET, "TINYDESK_ADMIN_TOKEN": ADMIN_TOKEN,
-            "TINYDESK_PUBLIC_URL": "https://desk.example.test", "GITHUB_APP_ID": "", "GITHUB_PRIVATE_KEY": "",
-            **extra}
+    return {
+        "DATABASE_URL": bench_db.url,
+        "GITHUB_WEBHOOK_SECRET": SECRET,
+        "TINYDESK_ADMIN_TOKEN": ADMIN_TOKEN,
+        "TINYDESK_PUBLIC_URL": "https://desk.example.test",
+        "GITHUB_APP_ID": "",
+        "GITHUB_PRIVATE_KEY": "",
+        **extra,
+    }
 
 
 # --------------------------------------------------------------------------- baseline
@@ -104,14 +136,27 @@ def baseline(cfg: Config) -> list[dict]:
     argv = [sys.executable, "-m", "bench.baseline", "--port", "{port}"]
     with Server(argv, {"GITHUB_WEBHOOK_SECRET": SECRET}, cfg.workdir / "baseline.log") as server:
         server.wait_ready()
-        bodies = [(path.replace("/webhooks/github", "/webhook"), h, b)
-                  for path, h, b in deliveries.ack_bodies("octo-org/elsewhere", SECRET)]
+        bodies = [
+            (path.replace("/webhooks/github", "/webhook"), h, b)
+            for path, h, b in deliveries.ack_bodies("octo-org/elsewhere", SECRET)
+        ]
         return [
-            row("baseline", "bare JSON GET", cfg, repeat(cfg, server, Target(paths=["/json"])),
-                database="-"),
-            row("baseline", "bare verify POST", cfg,
-                repeat(cfg, server, Target(posts=bodies, delivery_prefix=f"b{uuid.uuid4().hex[:6]}")),
-                database="-"),
+            row(
+                "baseline",
+                "bare JSON GET",
+                cfg,
+                repeat(cfg, server, Target(paths=["/json"])),
+                database="-",
+            ),
+            row(
+                "baseline",
+                "bare verify POST",
+                cfg,
+                repeat(
+                    cfg, server, Target(posts=bodies, delivery_prefix=f"b{uuid.uuid4().hex[:6]}")
+                ),
+                database="-",
+            ),
         ]
 
 
@@ -130,23 +175,49 @@ def tracking_and_ack(cfg: Config) -> list[dict]:
         with Server.tinydesk(tinydesk_env(bench_db), cfg.workdir / "tracking.log") as server:
             server.wait_ready()
             n = cfg.tracking_tickets
-            rows.append(row("tracking", "GET /api/tickets/{publicId}", cfg, repeat(
-                cfg, server, Target(path_format="/api/tickets/TK-%05d", number_range=(1, n))),
-                ratio_to="bare JSON GET"))
-            rows.append(row("tracking", "GET /track/{publicId}", cfg, repeat(
-                cfg, server, Target(path_format="/track/TK-%05d", number_range=(1, n))),
-                ratio_to="bare JSON GET"))
+            rows.append(
+                row(
+                    "tracking",
+                    "GET /api/tickets/{publicId}",
+                    cfg,
+                    repeat(
+                        cfg, server, Target(path_format="/api/tickets/TK-%05d", number_range=(1, n))
+                    ),
+                    ratio_to="bare JSON GET",
+                )
+            )
+            rows.append(
+                row(
+                    "tracking",
+                    "GET /track/{publicId}",
+                    cfg,
+                    repeat(cfg, server, Target(path_format="/track/TK-%05d", number_range=(1, n))),
+                    ratio_to="bare JSON GET",
+                )
+            )
         log("webhook ack: signed 10-25 KB deliveries, each with a new delivery id (workers off)")
         env = tinydesk_env(bench_db, TINYDESK_WORKERS="false")
         with Server.tinydesk(env, cfg.workdir / "ack.log") as server:
             server.wait_ready()
             bodies = deliveries.ack_bodies("octo-org/elsewhere", SECRET)
             before = asyncio.run(seed.scalar(bench_db.url, "SELECT count(*) FROM deliveries"))
-            runs = repeat(cfg, server, Target(posts=bodies, delivery_prefix=f"d{uuid.uuid4().hex[:8]}"))
-            stored = asyncio.run(seed.scalar(bench_db.url, "SELECT count(*) FROM deliveries")) - before
+            runs = repeat(
+                cfg, server, Target(posts=bodies, delivery_prefix=f"d{uuid.uuid4().hex[:8]}")
+            )
+            stored = (
+                asyncio.run(seed.scalar(bench_db.url, "SELECT count(*) FROM deliveries")) - before
+            )
             # Every acknowledged delivery must be in the inbox (warm-up included).
-            rows.append(row("webhook ack", "POST /webhooks/github", cfg, runs, ratio_to="bare verify POST",
-                            stored=stored))
+            rows.append(
+                row(
+                    "webhook ack",
+                    "POST /webhooks/github",
+                    cfg,
+                    runs,
+                    ratio_to="bare verify POST",
+                    stored=stored,
+                )
+            )
     return rows
 
 
@@ -209,30 +280,54 @@ async def journey(cfg: Config, bench_db: BenchDatabase, processes: int = 1) -> d
 
         # 1. Intake: the tickets, spread over the processes; the bot opens their issues.
         def submit(i: int) -> Request:
-            body = (f'{{"productSlug":"{seed.PRODUCT_SLUG}","submitterEmail":"c{i}@example.com",'
-                    f'"subject":"Checkout fails #{i}","body":"Steps to reproduce: press Pay."}}').encode()
-            return Request("POST", f"@{i % processes}/api/tickets", {"Content-Type": "application/json"}, body)
+            body = (
+                f'{{"productSlug":"{seed.PRODUCT_SLUG}","submitterEmail":"c{i}@example.com",'
+                f'"subject":"Checkout fails #{i}","body":"Steps to reproduce: press Pay."}}'
+            ).encode()
+            return Request(
+                "POST", f"@{i % processes}/api/tickets", {"Content-Type": "application/json"}, body
+            )
 
         started = time.perf_counter()
         intake = await _spread(urls, submit, count=n, connections=8)
-        await _wait(lambda: _equal(value, "SELECT count(*) FROM tickets WHERE issue_number IS NOT NULL", n),
-                    limit=60 + n / 5)
-        await _wait(lambda: _equal(value, "SELECT count(*) FROM jobs WHERE state IN ('pending','processing')", 0),
-                    limit=60 + n / 5)
+        await _wait(
+            lambda: _equal(value, "SELECT count(*) FROM tickets WHERE issue_number IS NOT NULL", n),
+            limit=60 + n / 5,
+        )
+        await _wait(
+            lambda: _equal(
+                value, "SELECT count(*) FROM jobs WHERE state IN ('pending','processing')", 0
+            ),
+            limit=60 + n / 5,
+        )
         intake_seconds = time.perf_counter() - started
         setup_calls = len(fake.calls)
 
         # 2. The developers' work: per ticket a PR and a merge commit on a linear main.
-        tickets = [tuple(r) for r in await seed.rows(bench_db.url,
-                   "SELECT id, issue_number FROM tickets ORDER BY id")]
+        tickets = [
+            tuple(r)
+            for r in await seed.rows(
+                bench_db.url, "SELECT id, issue_number FROM tickets ORDER BY id"
+            )
+        ]
         merges = [f"{i:08x}" + "a" * 32 for i in range(1, n + 1)]
         fake.add_commits(OWNER, REPO, merges)
         plan = []
         for (ticket_id, issue), merge in zip(tickets, merges, strict=True):
             head = f"{ticket_id:08x}" + "b" * 32
-            pr = fake.add_pull(OWNER, REPO, head_sha=head, body=f"Fixes #{issue}", merge_commit_sha=merge)
-            plan.append(dict(issue=issue, pr=pr, head=head, merge=merge, deployment=500_000 + ticket_id,
-                             review="changes_requested" if ticket_id % 5 == 0 else "approved"))
+            pr = fake.add_pull(
+                OWNER, REPO, head_sha=head, body=f"Fixes #{issue}", merge_commit_sha=merge
+            )
+            plan.append(
+                dict(
+                    issue=issue,
+                    pr=pr,
+                    head=head,
+                    merge=merge,
+                    deployment=500_000 + ticket_id,
+                    review="changes_requested" if ticket_id % 5 == 0 else "approved",
+                )
+            )
         events = deliveries.JourneyEvents(FULL_NAME)
         t0 = dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
         # Journeys overlap as on a busy repository: while one ticket is assigned, the one
@@ -248,23 +343,42 @@ async def journey(cfg: Config, bench_db: BenchDatabase, processes: int = 1) -> d
 
         def deliver(j: int) -> Request:
             i, event, body = sends[j]
-            h = {**deliveries.headers(event, body, SECRET), "X-GitHub-Delivery": f"journey-{uuid.uuid4()}"}
+            h = {
+                **deliveries.headers(event, body, SECRET),
+                "X-GitHub-Delivery": f"journey-{uuid.uuid4()}",
+            }
             return Request("POST", f"@{i % processes}/webhooks/github", h, body)
 
         calls_before = len(fake.calls)
         cpu_before = [s.cpu_seconds() for s in servers]
-        spies = [s.profile(cfg.profile_dir / f"journey-{cfg.database}-{processes}p-{k}.txt", 30)
-                 for k, s in enumerate(servers)] if cfg.profile_dir else []
+        spies = (
+            [
+                s.profile(cfg.profile_dir / f"journey-{cfg.database}-{processes}p-{k}.txt", 30)
+                for k, s in enumerate(servers)
+            ]
+            if cfg.profile_dir
+            else []
+        )
         started = time.perf_counter()
         sent = await _spread(urls, deliver, count=len(sends), connections=8)
         send_seconds = time.perf_counter() - started
-        await _wait(lambda: _equal(value, "SELECT count(*) FROM deliveries WHERE state IN ('pending','processing')", 0),
-                    limit=120 + len(sends) / 10)
-        await _wait(lambda: _equal(value, "SELECT count(*) FROM tickets WHERE stage = 'DEPLOYED'", n),
-                    limit=60)
+        await _wait(
+            lambda: _equal(
+                value, "SELECT count(*) FROM deliveries WHERE state IN ('pending','processing')", 0
+            ),
+            limit=120 + len(sends) / 10,
+        )
+        await _wait(
+            lambda: _equal(value, "SELECT count(*) FROM tickets WHERE stage = 'DEPLOYED'", n),
+            limit=60,
+        )
         processed_seconds = time.perf_counter() - started
-        await _wait(lambda: _equal(value, "SELECT count(*) FROM jobs WHERE state IN ('pending','processing')", 0),
-                    limit=120 + len(sends) / 10)
+        await _wait(
+            lambda: _equal(
+                value, "SELECT count(*) FROM jobs WHERE state IN ('pending','processing')", 0
+            ),
+            limit=120 + len(sends) / 10,
+        )
         drained_seconds = time.perf_counter() - started
         cpu_used = sum(s.cpu_seconds() for s in servers) - sum(cpu_before)
         for spy in spies:
@@ -272,18 +386,26 @@ async def journey(cfg: Config, bench_db: BenchDatabase, processes: int = 1) -> d
                 spy.send_signal(signal.SIGINT)
                 spy.wait(30)
 
-        once = {"GET /repos/{owner}/{repo}/installation", "POST /app/installations/{installation_id}/access_tokens",
-                "GET /app", "POST /repos/{owner}/{repo}/labels"}
+        once = {
+            "GET /repos/{owner}/{repo}/installation",
+            "POST /app/installations/{installation_id}/access_tokens",
+            "GET /app",
+            "POST /repos/{owner}/{repo}/labels",
+        }
         per_journey = [c for c in fake.calls if c.operation not in once]
         by_operation: dict[str, int] = {}
         for call in fake.calls:
-            by_operation[call.operation or "unexpected"] = by_operation.get(call.operation or "unexpected", 0) + 1
+            by_operation[call.operation or "unexpected"] = (
+                by_operation.get(call.operation or "unexpected", 0) + 1
+            )
         failed_deliveries = await value("SELECT count(*) FROM deliveries WHERE state = 'failed'")
         failed_jobs = await value("SELECT count(*) FROM jobs WHERE state = 'failed'")
         retried = await value("SELECT count(*) FROM deliveries WHERE attempts > 1")
         twice = await value(
             "SELECT count(*) FROM (SELECT delivery_id, ticket_id FROM stage_transitions "
-            "WHERE delivery_id IS NOT NULL GROUP BY delivery_id, ticket_id, to_stage HAVING count(*) > 1) AS d")
+            "WHERE delivery_id IS NOT NULL GROUP BY delivery_id, ticket_id, to_stage "
+            "HAVING count(*) > 1) AS d"
+        )
         duplicate_issues = fake.count("POST /repos/{owner}/{repo}/issues") - n
         distinct_ids = await value("SELECT count(DISTINCT id) FROM tickets")
         rss = [s.rss_mb() for s in servers]
@@ -297,7 +419,8 @@ async def journey(cfg: Config, bench_db: BenchDatabase, processes: int = 1) -> d
             "processed_seconds": round(processed_seconds, 2),
             "events_per_second": round(len(sends) / processed_seconds, 1),
             "outbox_drained_seconds": round(drained_seconds, 2),
-            # Everything the servers did for the deliveries (receive, process, outbox), per delivery.
+            # Everything the servers did for the deliveries (receive, process, outbox),
+            # per delivery.
             "server_cpu_ms_per_delivery": round(1000 * cpu_used / len(sends), 2),
             "delivery_errors": sent["errors"],
             "delivery_p99_ms": sent["p99_ms"],
@@ -315,8 +438,14 @@ async def journey(cfg: Config, bench_db: BenchDatabase, processes: int = 1) -> d
             "public_ids_unique": distinct_ids == n,
             "all_in_expected_stage": True,
             "server_rss_mb": rss,
-            "errors": intake["errors"] + sent["errors"] + failed_deliveries + failed_jobs + twice
-            + max(duplicate_issues, 0) + len(fake.unexpected) + (0 if distinct_ids == n else 1),
+            "errors": intake["errors"]
+            + sent["errors"]
+            + failed_deliveries
+            + failed_jobs
+            + twice
+            + max(duplicate_issues, 0)
+            + len(fake.unexpected)
+            + (0 if distinct_ids == n else 1),
         }
     finally:
         for server in servers:
@@ -331,6 +460,7 @@ async def _equal(value, sql: str, expected: int) -> bool:
 
 async def _spread(urls: list[str], make, *, count: int, connections: int) -> dict:
     """Send ``count`` requests; a path "@k/..." goes to server k."""
+
     def routed(i: int) -> Request:
         req = make(i)
         k, _, path = req.path[1:].partition("/")
@@ -343,18 +473,28 @@ def end_to_end(cfg: Config) -> list[dict]:
     runs = []
     for run in range(cfg.journey_runs):
         with _database(cfg) as bench_db:
-            log(f"end to end (run {run + 1}/{cfg.journey_runs}): {cfg.journey_tickets} tickets, "
-                f"{cfg.journey_tickets * 5} deliveries on {cfg.database}")
+            log(
+                f"end to end (run {run + 1}/{cfg.journey_runs}): {cfg.journey_tickets} tickets, "
+                f"{cfg.journey_tickets * 5} deliveries on {cfg.database}"
+            )
             result = asyncio.run(journey(cfg, bench_db))
-            log(f"  {result['events_per_second']} events/s, {result['github_calls_per_journey']} GitHub calls a journey")
+            log(
+                f"  {result['events_per_second']} events/s, "
+                f"{result['github_calls_per_journey']} GitHub calls a journey"
+            )
             runs.append(result)
     return [_journey_row("end to end", "deliveries processed (1 process)", cfg, runs)]
 
 
 def _journey_row(scenario: str, endpoint: str, cfg: Config, runs: list[dict]) -> dict:
     result = {"scenario": scenario, "endpoint": endpoint, "database": cfg.database, "runs": runs}
-    for key in ("events_per_second", "github_calls_per_journey", "processed_seconds", "intake_seconds",
-                "outbox_drained_seconds"):
+    for key in (
+        "events_per_second",
+        "github_calls_per_journey",
+        "processed_seconds",
+        "intake_seconds",
+        "outbox_drained_seconds",
+    ):
         result[key] = round(statistics.median(r[key] for r in runs), 2)
     result["errors"] = sum(r["errors"] for r in runs)
     return result
@@ -370,9 +510,14 @@ def several_processes(cfg: Config) -> list[dict]:
         runs = []
         for run in range(cfg.journey_runs):
             with _database(cfg) as bench_db:
-                log(f"several processes: {processes} process(es), run {run + 1}, {cfg.process_tickets} tickets")
+                log(
+                    f"several processes: {processes} process(es), run {run + 1}, "
+                    f"{cfg.process_tickets} tickets"
+                )
                 runs.append(asyncio.run(journey(smaller, bench_db, processes=processes)))
-        rows.append(_journey_row("several processes", f"{processes} process(es), shared inbox", cfg, runs))
+        rows.append(
+            _journey_row("several processes", f"{processes} process(es), shared inbox", cfg, runs)
+        )
     return rows
 
 
@@ -393,9 +538,13 @@ def million(cfg: Config) -> list[dict]:
         from bot.rules.desk_input import DEFAULT_LIMIT
 
         def cursor_for(where: str) -> str:
-            last = asyncio.run(seed.scalar(
-                bench_db.url, f"SELECT id FROM tickets WHERE deleted_at IS NULL {where} "
-                f"ORDER BY id DESC LIMIT 1 OFFSET {499 * DEFAULT_LIMIT - 1}"))
+            last = asyncio.run(
+                seed.scalar(
+                    bench_db.url,
+                    f"SELECT id FROM tickets WHERE deleted_at IS NULL {where} "
+                    f"ORDER BY id DESC LIMIT 1 OFFSET {499 * DEFAULT_LIMIT - 1}",
+                )
+            )
             return encode_cursor(last) if last else ""
 
         deep = cursor_for("")
@@ -407,22 +556,49 @@ def million(cfg: Config) -> list[dict]:
             desk = "/api/v1/desk/tickets"
             cases = [
                 ("desk list, first page", [desk]),
-                ("desk list, first page, status+priority filter", [f"{desk}?status=open&priority=high"]),
+                (
+                    "desk list, first page, status+priority filter",
+                    [f"{desk}?status=open&priority=high"],
+                ),
                 ("desk list, tag filter", [f"{desk}?tag=billing"]),
                 ("desk list, page 500", [f"{desk}?cursor={deep}"]),
-                ("desk list, page 500, status+priority filter", [f"{desk}?status=open&priority=high&cursor={deep_open}"]),
+                (
+                    "desk list, page 500, status+priority filter",
+                    [f"{desk}?status=open&priority=high&cursor={deep_open}"],
+                ),
                 ("desk stats", ["/api/v1/desk/stats"]),
             ]
             for name, paths in cases:
-                rows.append(row("a million", name, cfg, repeat(cfg, server, Target(paths=paths, headers=auth),
-                                                              connections=c)))
-            rows.append(row("a million", "GET /api/tickets/{publicId}", cfg, repeat(
-                cfg, server, Target(path_format="/api/tickets/TK-%05d", number_range=(1, cfg.million)),
-                connections=c)))
+                rows.append(
+                    row(
+                        "a million",
+                        name,
+                        cfg,
+                        repeat(cfg, server, Target(paths=paths, headers=auth), connections=c),
+                    )
+                )
+            rows.append(
+                row(
+                    "a million",
+                    "GET /api/tickets/{publicId}",
+                    cfg,
+                    repeat(
+                        cfg,
+                        server,
+                        Target(path_format="/api/tickets/TK-%05d", number_range=(1, cfg.million)),
+                        connections=c,
+                    ),
+                )
+            )
             rss = server.rss_mb()
         for r in rows:
-            r.update(tickets=cfg.million, seed_seconds=round(seconds, 1), database_mb=round(size, 1),
-                     server_rss_mb=round(rss or 0, 1), connections=c)
+            r.update(
+                tickets=cfg.million,
+                seed_seconds=round(seconds, 1),
+                database_mb=round(size, 1),
+                server_rss_mb=round(rss or 0, 1),
+                connections=c,
+            )
     return rows
 
 

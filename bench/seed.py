@@ -33,10 +33,22 @@ PRODUCT_SLUG = "my-saas-app"
 OWNER, REPO = "octo-org", "my-saas-app"
 TRACKING_TOKEN = "bench-tracking-token"
 STAGES = ["RECEIVED", "ISSUE_CREATED", "FIX_IN_PROGRESS", "PR_OPEN", "MERGED", "DEPLOYED"]
-CAUSES = ["ticket.submitted", "issue.created", "issues.assigned", "pull_request.opened",
-          "pull_request.closed", "deployment_status.created"]
-DESCRIPTIONS = ["Ticket received", "GitHub issue created", "Issue assigned", "Pull request #1 opened",
-                "Pull request #1 merged", "Deployed to production"]
+CAUSES = [
+    "ticket.submitted",
+    "issue.created",
+    "issues.assigned",
+    "pull_request.opened",
+    "pull_request.closed",
+    "deployment_status.created",
+]
+DESCRIPTIONS = [
+    "Ticket received",
+    "GitHub issue created",
+    "Issue assigned",
+    "Pull request #1 opened",
+    "Pull request #1 merged",
+    "Deployed to production",
+]
 
 
 @dataclass
@@ -48,7 +60,9 @@ class BenchDatabase:
 
 
 @contextlib.asynccontextmanager
-async def fresh_database(kind: str, workdir: Path, postgres_url: str) -> AsyncIterator[BenchDatabase]:
+async def fresh_database(
+    kind: str, workdir: Path, postgres_url: str
+) -> AsyncIterator[BenchDatabase]:
     """A new, migrated, empty database, removed afterwards."""
     name = f"tinydesk_bench_{uuid.uuid4().hex[:8]}"
     if kind == "sqlite":
@@ -73,7 +87,9 @@ async def fresh_database(kind: str, workdir: Path, postgres_url: str) -> AsyncIt
                 with contextlib.suppress(OSError):
                     os.unlink(f"{bench_db.path}{suffix}")
         else:
-            engine = create_async_engine(make_url(postgres_url), isolation_level="AUTOCOMMIT", poolclass=NullPool)
+            engine = create_async_engine(
+                make_url(postgres_url), isolation_level="AUTOCOMMIT", poolclass=NullPool
+            )
             async with engine.connect() as conn:
                 await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
             await engine.dispose()
@@ -84,7 +100,9 @@ async def add_product_and_key(url: str, *, repo: str = f"{OWNER}/{REPO}") -> tup
     db = Database(url, pool_size=1)
     try:
         async with db.begin() as session:
-            product = await register_product(session, validate_product({"slug": PRODUCT_SLUG, "repo": repo}))
+            product = await register_product(
+                session, validate_product({"slug": PRODUCT_SLUG, "repo": repo})
+            )
             created = await create_key(session, KeyRequest("bench", (), False))
         return product.id, created.secret
     finally:
@@ -100,8 +118,11 @@ def _ts(kind: str, minutes: str) -> str:
 def _series(kind: str, start: int, end: int) -> tuple[str, str]:
     """(WITH prefix, FROM clause) yielding n = start..end."""
     if kind == "sqlite":
-        return (f"WITH RECURSIVE seq(n) AS (SELECT {start} UNION ALL SELECT n + 1 FROM seq WHERE n < {end}) ",
-                "seq")
+        return (
+            f"WITH RECURSIVE seq(n) AS (SELECT {start} UNION ALL "
+            f"SELECT n + 1 FROM seq WHERE n < {end}) ",
+            "seq",
+        )
     return "", f"generate_series({start}, {end}) AS seq(n)"
 
 
@@ -121,19 +142,22 @@ def seed_statements(kind: str, product_id: int, start: int, end: int) -> list[st
     with_, from_ = _series(kind, start, end)
     token_hash = ids.hash_secret(TRACKING_TOKEN)
     tickets = (
-        f"{with_}INSERT INTO tickets (id, desk_id, product_id, subject, body, submitter_email, submitter_name,"
-        " screenshots, tracking_token_hash, stage, status, priority, assignee, type, category, source_type,"
-        " is_test, issue_number, stage_event_at, issue_closed, created_at, updated_at, first_response_at,"
+        f"{with_}INSERT INTO tickets (id, desk_id, product_id, subject, body, submitter_email,"
+        " submitter_name, screenshots, tracking_token_hash, stage, status, priority, assignee,"
+        " type, category, source_type, is_test, issue_number, stage_event_at, issue_closed,"
+        " created_at, updated_at, first_response_at,"
         " resolved_at, due_at, created_by, updated_by, deleted_at, deleted_by) "
         f"SELECT n, 'tkt_bench' || n, {product_id}, 'Checkout fails on step ' || (n % 97),"
-        " 'Steps to reproduce ' || n || ': open the app, add to cart, press Pay; nothing happens.',"
+        " 'Steps to reproduce ' || n ||"
+        " ': open the app, add to cart, press Pay; nothing happens.',"
         " 'customer' || (n % 5000) || '@example.com', 'Customer ' || (n % 5000), '[]',"
         f" '{token_hash}', {_case('n % 6', STAGES)},"
         " CASE WHEN n % 10 < 5 THEN 'open' WHEN n % 10 < 7 THEN 'pending'"
         " WHEN n % 10 < 9 THEN 'resolved' ELSE 'closed' END,"
         f" {_case('n % 4', ['low', 'medium', 'high', 'urgent'])},"
         " CASE WHEN n % 6 = 0 THEN NULL ELSE 'agent' || (n % 6) || '@example.com' END,"
-        " NULL, NULL, 'api', FALSE, CASE WHEN n % 6 = 0 THEN NULL ELSE n END, NULL, FALSE,"
+        " NULL, NULL, 'api', FALSE, CASE WHEN n % 6 = 0 THEN NULL ELSE n END,"
+        " NULL, FALSE,"
         f" {ts('n')}, {ts('n + 30')}, NULL,"
         f" CASE WHEN n % 10 >= 7 THEN {ts('n + 60 * (n % 72)')} END, NULL, NULL, NULL,"
         f" CASE WHEN n % 1000 = 999 THEN {ts('n + 10')} END, NULL FROM {from_}"
@@ -144,16 +168,20 @@ def seed_statements(kind: str, product_id: int, start: int, end: int) -> list[st
         previous = f"'{STAGES[k - 1]}'" if k else "NULL"
         # One statement per step: within a ticket, history ids rise with the stage.
         statements.append(
-            "INSERT INTO stage_transitions (ticket_id, from_stage, to_stage, at, cause, description) "
-            f"SELECT id, {previous}, '{stage}', {ts('id + 10 * ' + str(k))}, '{CAUSES[k]}', '{DESCRIPTIONS[k]}' "
+            "INSERT INTO stage_transitions"
+            " (ticket_id, from_stage, to_stage, at, cause, description) "
+            f"SELECT id, {previous}, '{stage}', {ts('id + 10 * ' + str(k))}, "
+            f"'{CAUSES[k]}', '{DESCRIPTIONS[k]}' "
             f"FROM tickets WHERE {window} AND id % 6 >= {k} ORDER BY id"
         )
     statements += [
         "INSERT INTO comments (desk_id, ticket_id, body, internal, author, created_at) "
-        f"SELECT 'cmt_bench' || id, id, 'Thanks, we are looking into it.', FALSE, 'support@example.com', "
+        f"SELECT 'cmt_bench' || id, id, 'Thanks, we are looking into it.', FALSE, "
+        "'support@example.com', "
         f"{ts('id + 5')} FROM tickets WHERE {window} AND id % 2 = 0 ORDER BY id",
         "INSERT INTO comments (desk_id, ticket_id, body, internal, author, created_at) "
-        f"SELECT 'cmt_benchi' || id, id, 'Customer on the enterprise plan.', TRUE, 'support@example.com', "
+        f"SELECT 'cmt_benchi' || id, id, 'Customer on the enterprise plan.', TRUE, "
+        "'support@example.com', "
         f"{ts('id + 6')} FROM tickets WHERE {window} AND id % 6 = 0 ORDER BY id",
         "INSERT INTO ticket_tags (ticket_id, tag, position) "
         f"SELECT id, 'billing', 0 FROM tickets WHERE {window} AND id % 10 = 0",
@@ -163,7 +191,9 @@ def seed_statements(kind: str, product_id: int, start: int, end: int) -> list[st
     return statements
 
 
-async def seed_tickets(bench_db: BenchDatabase, product_id: int, count: int, *, chunk: int = 250_000) -> float:
+async def seed_tickets(
+    bench_db: BenchDatabase, product_id: int, count: int, *, chunk: int = 250_000
+) -> float:
     """Insert ``count`` tickets (ids 1..count) in bulk; returns the seconds it took."""
     started = time.perf_counter()
     engine = create_async_engine(bench_db.url, poolclass=NullPool)
@@ -180,23 +210,29 @@ async def seed_tickets(bench_db: BenchDatabase, product_id: int, count: int, *, 
                     replica = False
                     with contextlib.suppress(Exception):
                         async with conn.begin_nested():
-                            await conn.exec_driver_sql("SET LOCAL session_replication_role = replica")
+                            await conn.exec_driver_sql(
+                                "SET LOCAL session_replication_role = replica"
+                            )
                         replica = True
                 for statement in seed_statements(bench_db.kind, product_id, start, end):
                     await conn.exec_driver_sql(statement)
                 if bench_db.kind != "sqlite" and replica:
                     # Replica mode also silenced the ticket_counts trigger: count the new rows.
                     await conn.exec_driver_sql(
-                        "INSERT INTO ticket_counts (product_id, owner, status, tickets, resolved, resolution_seconds) "
+                        "INSERT INTO ticket_counts"
+                        " (product_id, owner, status, tickets, resolved, resolution_seconds) "
                         "SELECT product_id, NULL, status, count(*), count(resolved_at), "
-                        "coalesce(sum(EXTRACT(EPOCH FROM (resolved_at - created_at))), 0) FROM tickets "
-                        f"WHERE deleted_at IS NULL AND id BETWEEN {start} AND {end} GROUP BY product_id, status"
+                        "coalesce(sum(EXTRACT(EPOCH FROM (resolved_at - created_at))), 0) "
+                        "FROM tickets "
+                        f"WHERE deleted_at IS NULL AND id BETWEEN {start} AND {end} "
+                        "GROUP BY product_id, status"
                     )
         async with engine.begin() as conn:
             if bench_db.kind == "postgres":
                 for table in ("tickets", "stage_transitions", "comments"):
                     await conn.exec_driver_sql(
-                        f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"
+                        f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                        f"(SELECT max(id) FROM {table}))"
                     )
         # The triggers counted every new ticket for the desk stats: fold the deltas now, as
         # the server does every minute.
@@ -264,6 +300,8 @@ if __name__ == "__main__":  # a quick manual check: python -m bench.seed N
                 async with fresh_database(kind, Path(tmp), DEFAULT_POSTGRES_URL) as bench_db:
                     product_id, _ = await add_product_and_key(bench_db.url)
                     seconds = await seed_tickets(bench_db, product_id, count)
-                    print(kind, count, f"{seconds:.1f}s", f"{await database_size_mb(bench_db):.0f} MB")
+                    print(
+                        kind, count, f"{seconds:.1f}s", f"{await database_size_mb(bench_db):.0f} MB"
+                    )
 
     asyncio.run(main(int(sys.argv[1])))

@@ -23,13 +23,28 @@ DATABASES = ["sqlite"] + (["postgres"] if PG_URL else [])
 @pytest.mark.parametrize("database", DATABASES)
 def test_quick_benchmark_answers_every_request_and_finishes_every_journey(database, tmp_path):
     output = tmp_path / "bench.json"
-    argv = [sys.executable, "-m", "bench", "--quick", "--database", database, "--output", str(output)]
+    argv = [
+        sys.executable,
+        "-m",
+        "bench",
+        "--quick",
+        "--database",
+        database,
+        "--output",
+        str(output),
+    ]
     if shutil.which("wrk") is None:
         argv.append("--no-wrk")  # never install packages from a test; the Python client does it
     if database == "postgres":
         argv += ["--postgres-url", PG_URL]
-    done = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=300,
-                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    done = subprocess.run(
+        argv,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
 
     results = json.loads(output.read_text())
