@@ -1,14 +1,20 @@
-"""``tinydesk receive``: sign a payload file like GitHub does and post it to a running server."""
+"""``tinydesk receive``: sign a payload file like GitHub does and post it to a running server
+(bot/sim/hookshot.py builds on the signing here, so the product never imports the simulator)."""
 
 from __future__ import annotations
 
+import argparse
+import asyncio
 import hashlib
 import hmac
 import json
+import sys
 import uuid
 from pathlib import Path
 
 import aiohttp
+
+from bot.config import Settings
 
 
 def signature(body: bytes, secret: str) -> str:
@@ -35,3 +41,40 @@ async def post_delivery(
     }
     async with aiohttp.ClientSession() as http, http.post(url, data=body, headers=headers) as resp:
         return resp.status, await resp.text()
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    receive = commands.add_parser(
+        "receive", help="sign a webhook payload file and post it to a running server"
+    )
+    receive.add_argument("event", help="the X-GitHub-Event name, e.g. pull_request")
+    receive.add_argument("payload", type=Path, help="a JSON file holding the delivery body")
+    receive.add_argument(
+        "--url", help="the webhook URL (default http://localhost:$PORT/webhooks/github)"
+    )
+    receive.add_argument("--delivery-id", help="X-GitHub-Delivery (default: a new UUID)")
+    receive.set_defaults(func=cmd_receive)
+
+
+def cmd_receive(args: argparse.Namespace, settings: Settings) -> int:
+    if not settings.github_webhook_secret:
+        print(
+            "tinydesk: set GITHUB_WEBHOOK_SECRET (the server's) to sign the delivery",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        body = load_payload(args.payload)
+    except (OSError, ValueError) as exc:
+        print(f"tinydesk: cannot read {args.payload}: {exc}", file=sys.stderr)
+        return 2
+    url = args.url or f"http://localhost:{settings.port}/webhooks/github"
+    try:
+        status, text = asyncio.run(
+            post_delivery(url, args.event, body, settings.github_webhook_secret, args.delivery_id)
+        )
+    except OSError as exc:
+        print(f"tinydesk: cannot reach {url}: {exc}", file=sys.stderr)
+        return 1
+    print(f"{status} {text}")
+    return 0 if 200 <= status < 300 else 1
