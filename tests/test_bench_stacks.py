@@ -1,8 +1,13 @@
-"""bench.stacks reads py-spy's raw stacks: shares of the event loop's samples, idle threads out."""
+"""``python -m bench.stacks FILE`` reads py-spy's raw stacks: shares of the event loop's samples,
+idle threads out. Run as the command it is (tests and the benchmark never import each other)."""
 
 from __future__ import annotations
 
-from bench.stacks import summarize
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
 
 RAW = """\
 main;run_forever;_run_once;handle;track_ticket;fetch 30
@@ -12,10 +17,26 @@ thread;_connection_worker_thread 500
 """
 
 
+def shares_of(path: Path) -> dict[str, float]:
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.stacks", str(path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    shares = {}
+    for line in done.stdout.splitlines():
+        percent, frame = line.split("%", 1)
+        shares[frame.strip()] = round(float(percent) / 100, 2)
+    return shares
+
+
 def test_shares_are_of_the_loop_threads_samples_only(tmp_path):
     path = tmp_path / "stacks.txt"
     path.write_text(RAW)
-    shares = dict((frame, round(share, 2)) for share, frame in summarize(path))
+    shares = shares_of(path)
     assert shares["select"] == 0.6
     assert shares["handle"] == 0.4 and shares["track_ticket"] == 0.4
     assert shares["fetch"] == 0.3 and shares["dumps"] == 0.1
