@@ -12,7 +12,7 @@ import datetime as dt
 import json
 from dataclasses import dataclass
 
-from bot.sim import hookshot
+from bot.cli.receive import delivery_headers
 from bot.sim.payloads import PayloadBuilder, stamp
 
 ISSUE_PH, PR_PH, DEPLOY_PH = "987654", "876543", "765432"
@@ -26,9 +26,9 @@ def _builder() -> PayloadBuilder:
 
 
 def headers(event: str, body: bytes, secret: str) -> dict[str, str]:
-    """Signed as GitHub signs (``bot.sim.hookshot``); no delivery id: a load replays bodies,
-    and the journey adds its own."""
-    return hookshot.headers(event, body, secret, delivery_id=None, agent="GitHub-Hookshot/bench")
+    """Signed as GitHub signs (``bot.cli.receive.delivery_headers``); no delivery id: a load
+    replays bodies, and the journey adds its own."""
+    return delivery_headers(event, body, secret, delivery_id=None, agent="GitHub-Hookshot/bench")
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from typing import Any
 from referencing import Registry
 from referencing.jsonschema import DRAFT7
 
+from bot.cli.receive import delivery_headers as delivery_headers_of
 from bot.cli.receive import signature
 from bot.sim import hookshot
 from bot.sim.payloads import DEFAULT_REPO, PayloadBuilder, encode  # noqa: F401  (re-exported)
@@ -116,8 +117,8 @@ def sign(body: bytes, secret: str) -> str:
 def delivery_headers(
     event_name: str, body: bytes, secret: str, delivery_id: str | None = None
 ) -> dict[str, str]:
-    """The headers of a webhook delivery, signed with ``secret`` (``bot.sim.hookshot``)."""
-    return hookshot.headers(
+    """The headers of a webhook delivery, signed with ``secret``, with a new delivery id."""
+    return delivery_headers_of(
         event_name,
         body,
         secret,

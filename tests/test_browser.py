@@ -13,7 +13,6 @@ import json
 import re
 import shutil
 import time
-import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -21,7 +20,6 @@ import aiohttp
 import pytest
 
 from bot.app import create_app
-from bot.cli.receive import signature
 from bot.config import Settings
 from bot.sim.events import Payloads
 from bot.sim.fakegithub import FakeGitHub
@@ -29,6 +27,7 @@ from bot.sim.stack import github_settings
 from bot.web import tracking
 from storage.database import Database
 from tests.conftest import ADMIN_HEADERS, ADMIN_TOKEN
+from tests.payloads import delivery_headers
 from tests.web_helpers import add_comment, open_test_ticket
 
 playwright_api = pytest.importorskip("playwright.async_api")
@@ -181,12 +180,7 @@ async def test_the_stepper_advances_live_while_signed_webhooks_arrive(
         ]
         for (event, payload), expected in steps:
             body = json.dumps(payload).encode()
-            headers = {
-                "Content-Type": "application/json",
-                "X-GitHub-Event": event,
-                "X-GitHub-Delivery": str(uuid.uuid4()),
-                "X-Hub-Signature-256": signature(body, WEBHOOK_SECRET),
-            }
+            headers = delivery_headers(event, body, WEBHOOK_SECRET)
             async with http.post("/webhooks/github", data=body, headers=headers) as resp:
                 assert resp.status == 202
             await page.wait_for_selector(

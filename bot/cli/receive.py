@@ -1,5 +1,6 @@
 """``tinydesk receive``: sign a payload file like GitHub does and post it to a running server
-(bot/sim/hookshot.py builds on the signing here, so the product never imports the simulator)."""
+(bot/sim/hookshot.py builds on the signed headers made here, so the product never imports the
+simulator)."""
 
 from __future__ import annotations
 
@@ -29,16 +30,34 @@ def load_payload(path: Path) -> bytes:
     return json.dumps(data, separators=(",", ":")).encode()
 
 
+def delivery_headers(
+    event: str,
+    body: bytes,
+    secret: str,
+    *,
+    delivery_id: str | None,
+    agent: str = "GitHub-Hookshot/tinydesk-receive",
+    **extra: str,
+) -> dict[str, str]:
+    """The headers GitHub sends with a delivery of ``body``, signed with ``secret``
+    (``X-Hub-Signature-256``); ``delivery_id`` None leaves ``X-GitHub-Delivery`` out (a load
+    generator replaying one body sets its own)."""
+    made = {
+        "Content-Type": "application/json",
+        "User-Agent": agent,
+        "X-GitHub-Event": event,
+        "X-Hub-Signature-256": signature(body, secret),
+        **extra,
+    }
+    if delivery_id is not None:
+        made["X-GitHub-Delivery"] = delivery_id
+    return made
+
+
 async def post_delivery(
     url: str, event: str, body: bytes, secret: str, delivery_id: str | None = None
 ) -> tuple[int, str]:
-    headers = {
-        "Content-Type": "application/json",
-        "User-Agent": "GitHub-Hookshot/tinydesk-receive",
-        "X-GitHub-Event": event,
-        "X-GitHub-Delivery": delivery_id or str(uuid.uuid4()),
-        "X-Hub-Signature-256": signature(body, secret),
-    }
+    headers = delivery_headers(event, body, secret, delivery_id=delivery_id or str(uuid.uuid4()))
     async with aiohttp.ClientSession() as http, http.post(url, data=body, headers=headers) as resp:
         return resp.status, await resp.text()
 
