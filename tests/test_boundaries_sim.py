@@ -8,7 +8,8 @@ import ast
 from collections.abc import Iterator
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.import_graph import ROOT, imports, rel, sources, within
+
 PRODUCT = ("bot", "webhooks", "storage")
 # The one door from the product into the simulator: the CLI registers ``tinydesk demo``
 # (``from bot.sim import demo``).
@@ -17,36 +18,6 @@ DEMO_COMMAND = {
     (Path("bot/cli/__init__.py"), "bot.sim.demo"),
 }
 SHARED_MARKERS = ("../shared", "github-openapi", "github-payloads", "TINYDESK_SHARED_DIR")
-
-
-def sources(*folders: str) -> Iterator[Path]:
-    for folder in folders:
-        yield from sorted((ROOT / folder).rglob("*.py"))
-
-
-def imports(path: Path, package: str | None = None) -> Iterator[str]:
-    """Every module ``path`` imports, at any depth (``from a import b`` yields ``a`` and
-    ``a.b``, since ``b`` may be a module); relative imports are resolved in ``package``
-    (by default the one ``path`` is in)."""
-    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-    if package is None:
-        package = ".".join(path.relative_to(ROOT).with_suffix("").parts[:-1])
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            for alias in node.names:
-                yield alias.name
-        elif isinstance(node, ast.ImportFrom):
-            base = node.module or ""
-            if node.level:
-                parts = package.split(".")[: len(package.split(".")) - node.level + 1]
-                base = ".".join([*parts, base] if base else parts)
-            yield base
-            for alias in node.names:
-                yield f"{base}.{alias.name}"
-
-
-def within(module: str, package: str) -> bool:
-    return module == package or module.startswith(package + ".")
 
 
 def non_docstring_strings(path: Path) -> Iterator[str]:
@@ -61,10 +32,6 @@ def non_docstring_strings(path: Path) -> Iterator[str]:
         if isinstance(node, ast.Constant) and isinstance(node.value, str):
             if id(node) not in docstrings:
                 yield node.value
-
-
-def rel(path: Path) -> Path:
-    return path.relative_to(ROOT)
 
 
 def test_the_imports_parser_sees_function_local_and_relative_imports(tmp_path: Path) -> None:

@@ -3,11 +3,11 @@ between SQLite and PostgreSQL are told only by storage/dialect.py and the SQLite
 
 from __future__ import annotations
 
-import ast
 import re
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.import_graph import ROOT, imports, within
+
 HISTORY = ROOT / "storage" / "migrations" / "versions"  # revisions are history, left as made
 DIALECT_HOMES = {ROOT / "storage" / "dialect.py", *(ROOT / "storage" / "sqlite").glob("*.py")}
 # Looking at the dialect, in any of the forms the code used before storage/dialect.py.
@@ -25,22 +25,12 @@ def modules(*packages: str) -> list[Path]:
     ]
 
 
-def imported(path: Path) -> set[str]:
-    names: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(), str(path))):
-        if isinstance(node, ast.Import):
-            names |= {alias.name for alias in node.names}
-        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-            names.add(node.module)
-    return names
-
-
 def test_storage_imports_nothing_from_bot_or_webhooks():
     found = {
         f"{path.relative_to(ROOT)}: {name}"
         for path in modules("storage")
-        for name in imported(path)
-        if name.split(".")[0] in ("bot", "webhooks")
+        for name in set(imports(path))
+        if within(name, "bot") or within(name, "webhooks")
     }
     assert not found
 
