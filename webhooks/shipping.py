@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import logging
 from typing import Any
 
 from gidgethub import sansio
@@ -21,8 +20,6 @@ from storage.repos.github_links import PullRequestLinkRepo
 from storage.repos.tickets import TicketRepo
 from webhooks.context import HandlerContext
 from webhooks.payload import installation_id_of
-
-log = logging.getLogger(__name__)
 
 CONTAINS = {"ahead", "identical"}
 

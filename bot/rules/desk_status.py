@@ -41,7 +41,6 @@ DESK_STATUSES: tuple[str, ...] = tuple(s.value for s in DeskStatus)
 FINISHED = frozenset({DeskStatus.RESOLVED.value, DeskStatus.CLOSED.value})
 
 STAFF_CLOSED_CAUSE = "staff.closed"
-STAFF_CLOSED_DESCRIPTION = "Closed by support"
 
 
 def status_for_stage_change(current_status: str, new_stage: str) -> str:
