@@ -46,6 +46,10 @@ class Settings:
     trust_forwarded_for: bool = False
     # Background workers (webhook inbox, GitHub outbox) run in this process.
     run_workers: bool = True
+    # How long a completed issue close waits for the merge that may have caused it (GitHub
+    # delivers the close and the merge in either order). Not an environment setting: tests
+    # shorten it.
+    close_grace_seconds: float = 60.0
     log_level: str = "INFO"
 
     @property
