@@ -144,7 +144,7 @@ def seed_statements(kind: str, product_id: int, start: int, end: int) -> list[st
     tickets = (
         f"{with_}INSERT INTO tickets (id, desk_id, product_id, subject, body, submitter_email,"
         " submitter_name, screenshots, tracking_token_hash, stage, status, priority, assignee,"
-        " type, category, source_type, is_test, issue_number, stage_event_at, issue_closed,"
+        " type, category, source_type, is_test, issue_number, stage_event_at, staff_closed_at,"
         " created_at, updated_at, first_response_at,"
         " resolved_at, due_at, created_by, updated_by, deleted_at, deleted_by) "
         f"SELECT n, 'tkt_bench' || n, {product_id}, 'Checkout fails on step ' || (n % 97),"
@@ -157,7 +157,7 @@ def seed_statements(kind: str, product_id: int, start: int, end: int) -> list[st
         f" {_case('n % 4', ['low', 'medium', 'high', 'urgent'])},"
         " CASE WHEN n % 6 = 0 THEN NULL ELSE 'agent' || (n % 6) || '@example.com' END,"
         " NULL, NULL, 'api', FALSE, CASE WHEN n % 6 = 0 THEN NULL ELSE n END,"
-        " NULL, FALSE,"
+        " NULL, NULL,"
         f" {ts('n')}, {ts('n + 30')}, NULL,"
         f" CASE WHEN n % 10 >= 7 THEN {ts('n + 60 * (n % 72)')} END, NULL, NULL, NULL,"
         f" CASE WHEN n % 1000 = 999 THEN {ts('n + 10')} END, NULL FROM {from_}"

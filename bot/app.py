@@ -138,7 +138,9 @@ async def github_ctx(app: web.Application) -> AsyncIterator[None]:
 def build_workers(app: web.Application) -> Workers:
     """The inbox worker always; the outbox worker only once GitHub is configured."""
     db, github = app[DB], app[GITHUB]
-    processor = InboxProcessor(db, github)
+    processor = InboxProcessor(
+        db, github, close_grace_seconds=app[SETTINGS].close_grace_seconds
+    )
     inbox = QueueWorker(
         db, Delivery, processor, name="inbox",
         # One delivery at a time, in order of receipt, a batch to a transaction; on

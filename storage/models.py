@@ -91,11 +91,11 @@ class Ticket(Base):
     is_test: Mapped[bool] = mapped_column(Boolean, default=False)
 
     issue_number: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    # When, by GitHub's clock, the event that set the current stage happened: a late event
-    # that is older than this never moves the ticket back.
+    # GitHub's time of the newest fact the current stage was derived from: a change caused
+    # by an older event is a revision, and the history says so.
     stage_event_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
-    # The linked issue was closed as completed before the fix was out: close once it is.
-    issue_closed: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Support closed the ticket in the desk (it stays CLOSED until its issue is reopened).
+    staff_closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -171,6 +171,8 @@ class StageTransition(Base):
     actor: Mapped[str | None] = mapped_column(String(200), nullable=True)
     pr_number: Mapped[int | None] = mapped_column(Integer, nullable=True)
     deployment_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    # Why, for a step to CLOSED (``pipeline.ClosedReason``).
+    reason: Mapped[str | None] = mapped_column(String(32), nullable=True)
 
     __table_args__ = (Index("ix_stage_transitions_ticket", "ticket_id", "id"),)
 
@@ -290,12 +292,61 @@ class PullRequestLink(Base):
     draft: Mapped[bool] = mapped_column(Boolean, default=False)
     merge_commit_sha: Mapped[str | None] = mapped_column(String(64), nullable=True)
     linked_comment_posted: Mapped[bool] = mapped_column(Boolean, default=False)
+    # GitHub's time of the newest event of the PR seen (its ``updated_at``).
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    merged_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    pushed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # The earliest production deployment seen that contains the merge commit.
+    shipped_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    shipped_deployment_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    shipped_environment: Mapped[str | None] = mapped_column(String(255), nullable=True)
 
     __table_args__ = (
         Index("ix_pr_links_issue", "product_id", "issue_number"),
         Index("ix_pr_links_merge_sha", "merge_commit_sha"),
+        # The merged fixes no deployment is known to contain yet.
+        Index("ix_pr_links_unshipped", "product_id", "state", "shipped_at"),
     )
+
+
+class PullRequestReview(Base):
+    """Each reviewer's latest review of a pull request that counts (approved, changes
+    requested, dismissed), the one GitHub counts: later ones win, by GitHub's time."""
+
+    __tablename__ = "pull_request_reviews"
+
+    product_id: Mapped[int] = mapped_column(
+        ForeignKey("products.id", ondelete="CASCADE"), primary_key=True
+    )
+    pr_number: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reviewer: Mapped[str] = mapped_column(String(200), primary_key=True)
+    review_id: Mapped[int] = mapped_column(BigInteger, default=0)
+    verdict: Mapped[str] = mapped_column(String(32))
+    submitted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class IssueFact(Base):
+    """What GitHub said of a ticketed issue, each with GitHub's time (last writer wins): the
+    stage of its tickets is derived from these and its pull requests (``pipeline.derive``)."""
+
+    __tablename__ = "issue_facts"
+
+    product_id: Mapped[int] = mapped_column(
+        ForeignKey("products.id", ondelete="CASCADE"), primary_key=True
+    )
+    issue_number: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    state: Mapped[str] = mapped_column(String(16), default="open")
+    state_reason: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    state_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    reopened_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    assigned: Mapped[bool] = mapped_column(Boolean, default=False)
+    assigned_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    label_stage: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    label_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # A completed close waits until then (TinyDesk's clock) for the merge that explains it;
+    # set once per close, never shortened.
+    close_grace_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class ProductionDeployment(Base):

@@ -59,7 +59,7 @@ async def test_a_failing_delivery_in_a_batch_neither_fails_nor_loses_its_neighbo
 ):
     journeys = await tickets_with_issues(world, 3)
     (first, _), (second, broken_issue), (third, _) = journeys
-    real_apply = issue_handlers.transitions.apply
+    real_apply = issue_handlers.transitions.refresh_tickets
 
     async def apply_then_fail_on_one_issue(session, tickets, *args, **kwargs):
         moved = await real_apply(session, tickets, *args, **kwargs)  # writes, then fails
@@ -67,7 +67,7 @@ async def test_a_failing_delivery_in_a_batch_neither_fails_nor_loses_its_neighbo
             raise RuntimeError("simulated failure after writing")
         return moved
 
-    monkeypatch.setattr(issue_handlers.transitions, "apply", apply_then_fail_on_one_issue)
+    monkeypatch.setattr(issue_handlers.transitions, "refresh_tickets", apply_then_fail_on_one_issue)
     for _, n in journeys:
         await world.deliver("issues.assigned", issue_number=n)
 

@@ -314,7 +314,7 @@ async def test_failed_deliveries_are_listed_and_replayed(world, monkeypatch):
     async def broken(*args, **kwargs):
         raise ValueError("simulated handler bug")
 
-    monkeypatch.setattr(issue_handlers, "_move_issue_tickets", broken)
+    monkeypatch.setattr(issue_handlers, "_follow", broken)
     await world.deliver("issues.assigned", issue_number=n)
     await world.settle()
     resp = await world.client.get("/api/admin/deliveries?state=failed", headers=ADMIN_HEADERS)

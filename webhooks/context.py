@@ -30,6 +30,8 @@ class HandlerContext:
     delivery_id: str
     # ``<app-slug>[bot]``: events our own actions caused are not news.
     bot_login: str | None = None
+    # How long a completed close waits for the merge that may explain it (Settings).
+    close_grace_seconds: float = 60.0
 
     def cause(self, event: sansio.Event, **details: Any) -> Cause:
         action = event.data.get("action")

@@ -38,11 +38,14 @@ async def mark_deployed_when_fix_reaches_production(
     sha = deployment.get("sha")
     if not isinstance(sha, str) or not sha:
         return
+    environment = status.get("environment") or deployment.get("environment")
     shipment = Shipment(
         sha=sha,
-        environment=status.get("environment") or deployment.get("environment"),
+        environment=environment if isinstance(environment, str) else None,
         deployment_id=as_int(deployment.get("id")),
-        occurred_at=parse_time(status.get("updated_at")) or parse_time(status.get("created_at")),
+        occurred_at=parse_time(status.get("updated_at"))
+        or parse_time(status.get("created_at"))
+        or utcnow(),
     )
     async with ctx.unit.begin() as session:
         products = [
@@ -56,7 +59,7 @@ async def mark_deployed_when_fix_reaches_production(
                 shipment.sha,
                 environment=shipment.environment,
                 deployment_id=shipment.deployment_id,
-                occurred_at=shipment.occurred_at or utcnow(),
+                occurred_at=shipment.occurred_at,
             )
     for product in products:
-        await ship(ctx, product, event, [shipment])
+        await ship(ctx, product, event, shipment)

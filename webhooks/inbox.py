@@ -29,9 +29,12 @@ log = logging.getLogger(__name__)
 
 
 class InboxProcessor:
-    def __init__(self, db: Database, github: GitHubApp | None) -> None:
+    def __init__(
+        self, db: Database, github: GitHubApp | None, *, close_grace_seconds: float = 60.0
+    ) -> None:
         self.db = db
         self.github = github
+        self.close_grace_seconds = close_grace_seconds
 
     async def __call__(self, delivery: Delivery) -> None:
         await self.in_unit(delivery, OwnTransactions(self.db))
@@ -64,7 +67,11 @@ class InboxProcessor:
         bot_login: str | None,
     ) -> None:
         ctx = HandlerContext(
-            unit=unit, github=self.github, delivery_id=delivery.delivery_id, bot_login=bot_login
+            unit=unit,
+            github=self.github,
+            delivery_id=delivery.delivery_id,
+            bot_login=bot_login,
+            close_grace_seconds=self.close_grace_seconds,
         )
         extra = {
             "delivery_id": delivery.delivery_id,

@@ -26,7 +26,9 @@ def _repos(items) -> list[tuple[str, str]]:
 
 async def _resume_waiting_work(session: AsyncSession) -> None:
     """Work that waited for the App to be installed is due now, including parked issues."""
-    await JobRepo(session).resume_waiting(revive_failed_kind=JobKind.CREATE_ISSUE)
+    await JobRepo(session).resume_waiting(
+        revive_failed_kind=JobKind.CREATE_ISSUE, keep_deadlines=JobKind.CONFIRM_CLOSE
+    )
 
 
 @router.register("installation", action="created")

@@ -1,9 +1,14 @@
-"""Issue events: assignment, closing, reopening, maintainer labels, and lost-answer recovery."""
+"""Issue events: assignment, closing, reopening, maintainer labels, and lost-answer recovery.
+
+Each event stores what it says of the issue (with GitHub's time), then the issue's tickets
+are re-derived (``bot.tickets.transitions.refresh``).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from gidgethub import routing, sansio
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -11,20 +16,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.github import comments
 from bot.jobs.kinds import JobKind
 from bot.rules import pipeline
-from bot.rules.pipeline import Fact
 from bot.tickets import transitions
-from storage.models import Product, Ticket
+from bot.tickets.github_issue import close_reason, open_issue_facts
+from storage.models import Product
+from storage.repos.facts import IssueFactRepo
 from storage.repos.jobs import JobRepo
 from storage.repos.tickets import TicketRepo
 from storage.types import utcnow
 from webhooks.context import HandlerContext, products_for_event
-from webhooks.payload import as_int, parse_time, sender_login
+from webhooks.payload import as_int, parse_time
 
 router = routing.Router()
-
-NOT_PLANNED_REASONS = {"not_planned", "duplicate"}
-# How long a completed close waits for the merge that may have caused it to be delivered.
-CLOSE_GRACE_SECONDS = 60
 
 
 def _issue(event: sansio.Event) -> dict | None:
@@ -36,96 +38,115 @@ def _issue(event: sansio.Event) -> dict | None:
     return issue
 
 
-# Work queued beside a move, in its transaction: (session, product, issue number, tickets).
-FollowUp = Callable[[AsyncSession, Product, int, Sequence[Ticket]], Awaitable[None]]
+# Stores the event's facts for one product's issue, in the transaction; may return a detail
+# for the history (e.g. the close's reason).
+Record = Callable[[AsyncSession, Product, int], Awaitable[None]]
 
 
-async def _move_issue_tickets(
-    event: sansio.Event,
-    ctx: HandlerContext,
-    fact: Fact,
-    *,
-    follow_up: FollowUp | None = None,
-    **facts,
+async def _follow(
+    event: sansio.Event, ctx: HandlerContext, record: Record, **cause: Any
 ) -> None:
+    """Store the event's facts and re-derive the issue's tickets, for every product of the
+    repository that has tickets on the issue."""
     issue = _issue(event)
     if issue is None:
         return
-    occurred_at = facts.pop("occurred_at", None) or parse_time(issue.get("updated_at"))
+    number = issue["number"]
     async with ctx.unit.begin() as session:
         for product in await products_for_event(session, event.data):
-            tickets = await TicketRepo(session).linked_to_issue(
-                product.id, issue["number"], lock=True
-            )
+            tickets = await TicketRepo(session).linked_to_issue(product.id, number, lock=True)
             if not tickets:
-                continue
-            await transitions.apply(
-                session,
-                tickets,
-                product,
-                pipeline.Signal(fact, occurred_at=occurred_at, **facts),
-                ctx.cause(event),
-            )
-            if follow_up is not None:
-                await follow_up(session, product, issue["number"], tickets)
+                continue  # not a ticketed issue: nothing to remember
+            facts = IssueFactRepo(session)
+            await facts.record_created(product.id, number, parse_time(issue.get("created_at")))
+            await record(session, product, number)
+            await transitions.refresh_tickets(session, tickets, product, ctx.cause(event, **cause))
+
+
+def _assignment_recorder(event: sansio.Event) -> Record:
+    issue = _issue(event) or {}
+    assignees = issue.get("assignees")
+    if isinstance(assignees, list):
+        assigned = bool(assignees)
+    else:
+        assigned = event.data.get("action") == "assigned" or bool(issue.get("assignee"))
+    at = parse_time(issue.get("updated_at"))
+
+    async def record(session: AsyncSession, product: Product, number: int) -> None:
+        await IssueFactRepo(session).record_assignment(
+            product.id, number, assigned=assigned, at=at
+        )
+
+    return record
 
 
 @router.register("issues", action="assigned")
-async def start_fix_when_assigned(event: sansio.Event, *, ctx: HandlerContext) -> None:
-    await _move_issue_tickets(event, ctx, Fact.ISSUE_ASSIGNED)
-
-
-@router.register("issues", action="closed")
-async def close_tickets_when_issue_closes(event: sansio.Event, *, ctx: HandlerContext) -> None:
+@router.register("issues", action="unassigned")
+async def follow_assignment(event: sansio.Event, *, ctx: HandlerContext) -> None:
     issue = _issue(event)
     if issue is None:
         return
-    reason = str(issue.get("state_reason") or "completed").lower()
-    fact = (
-        Fact.ISSUE_CLOSED_NOT_PLANNED
-        if reason in NOT_PLANNED_REASONS
-        else Fact.ISSUE_CLOSED_COMPLETED
-    )
+    at = parse_time(issue.get("updated_at"))
+    await _follow(event, ctx, _assignment_recorder(event), occurred_at=at)
 
-    async def confirm_later(session, product, issue_number, tickets) -> None:
-        if fact is Fact.ISSUE_CLOSED_COMPLETED and any(t.issue_closed for t in tickets):
+
+@router.register("issues", action="closed")
+async def follow_issue_close(event: sansio.Event, *, ctx: HandlerContext) -> None:
+    issue = _issue(event)
+    if issue is None:
+        return
+    reason = close_reason(issue)
+    at = parse_time(issue.get("closed_at")) or parse_time(issue.get("updated_at"))
+    grace_until = utcnow() + dt.timedelta(seconds=ctx.close_grace_seconds)
+
+    async def record(session: AsyncSession, product: Product, number: int) -> None:
+        news = await IssueFactRepo(session).record_state(
+            product.id, number, state="closed", reason=reason, at=at, grace_until=grace_until
+        )
+        if news and reason == "completed":
             await JobRepo(session).enqueue(
                 JobKind.CONFIRM_CLOSE,
-                {
-                    "product_id": product.id,
-                    "issue_number": issue_number,
-                    "delivery_id": ctx.delivery_id,
-                    "actor": sender_login(event.data),
-                },
-                dedupe_key=f"close:{product.id}:{issue_number}",
-                run_at=utcnow() + dt.timedelta(seconds=CLOSE_GRACE_SECONDS),
+                {"product_id": product.id, "issue_number": number, "delivery_id": ctx.delivery_id},
+                dedupe_key=f"close:{product.id}:{number}",
+                run_at=grace_until,
             )
 
-    await _move_issue_tickets(
-        event, ctx, fact, follow_up=confirm_later, occurred_at=parse_time(issue.get("closed_at"))
-    )
+    await _follow(event, ctx, record, detail=reason, occurred_at=at)
 
 
 @router.register("issues", action="reopened")
-async def reopen_tickets_when_issue_reopens(event: sansio.Event, *, ctx: HandlerContext) -> None:
-    await _move_issue_tickets(event, ctx, Fact.ISSUE_REOPENED)
+async def follow_issue_reopen(event: sansio.Event, *, ctx: HandlerContext) -> None:
+    issue = _issue(event)
+    if issue is None:
+        return
+    at = parse_time(issue.get("updated_at"))
+
+    async def record(session: AsyncSession, product: Product, number: int) -> None:
+        await IssueFactRepo(session).record_state(
+            product.id, number, state="open", reason="reopened", at=at
+        )
+
+    await _follow(event, ctx, record, occurred_at=at)
 
 
 @router.register("issues", action="labeled")
-async def move_tickets_by_maintainer_label(event: sansio.Event, *, ctx: HandlerContext) -> None:
+async def follow_maintainer_label(event: sansio.Event, *, ctx: HandlerContext) -> None:
     label = event.data.get("label")
-    target = pipeline.stage_for_label(label.get("name") if isinstance(label, dict) else None)
+    name = label.get("name") if isinstance(label, dict) else None
+    target = pipeline.stage_for_label(name if isinstance(name, str) else None)
     issue = _issue(event)
     if target is None or issue is None or ctx.is_own_action(event):
         return
+    at = parse_time(issue.get("updated_at"))
 
-    async def remove_label(session, product, issue_number, tickets) -> None:
+    async def record(session: AsyncSession, product: Product, number: int) -> None:
+        await IssueFactRepo(session).record_label(product.id, number, stage=target.value, at=at)
         await JobRepo(session).enqueue(
             JobKind.REMOVE_LABEL,
-            {"product_id": product.id, "issue_number": issue_number, "name": label["name"]},
+            {"product_id": product.id, "issue_number": number, "name": name},
         )
 
-    await _move_issue_tickets(event, ctx, Fact.LABEL_APPLIED, follow_up=remove_label, target=target)
+    await _follow(event, ctx, record, occurred_at=at)
 
 
 @router.register("issues", action="opened")
@@ -144,11 +165,11 @@ async def recover_issue_whose_creation_answer_was_lost(
         product = next((p for p in products if ticket and p.id == ticket.product_id), None)
         if ticket is None or product is None or ticket.issue_number is not None:
             return
+        await open_issue_facts(session, product, issue["number"], issue)
         ticket.issue_number = issue["number"]
-        await transitions.apply(
+        await transitions.refresh_tickets(
             session,
             [ticket],
             product,
-            pipeline.Signal(Fact.ISSUE_OPENED, occurred_at=parse_time(issue.get("created_at"))),
-            ctx.cause(event),
+            ctx.cause(event, occurred_at=parse_time(issue.get("created_at"))),
         )

@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
+
+# Re-exported: handlers read every field through this module.
+from bot.rules.timestamps import parse_time as parse_time
 
 
 def sender_login(data: dict[str, Any]) -> str | None:
@@ -33,21 +35,6 @@ def installation_id_of(data: dict[str, Any]) -> int | None:
     installation = data.get("installation")
     if isinstance(installation, dict) and isinstance(installation.get("id"), int):
         return installation["id"]
-    return None
-
-
-def parse_time(value: Any) -> dt.datetime | None:
-    """GitHub's timestamps: ISO 8601 strings (any offset) or epoch seconds."""
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, (int, float)):
-        return dt.datetime.fromtimestamp(value, dt.UTC)
-    if isinstance(value, str):
-        try:
-            parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            return None
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
     return None
 
 

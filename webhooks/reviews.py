@@ -1,24 +1,19 @@
-"""Review events: changes requested, approved, dismissed."""
+"""Review events: each reviewer's latest review that counts (approved, changes requested,
+dismissed) is stored, then the PR's linked tickets are re-derived."""
 
 from __future__ import annotations
 
 from gidgethub import routing, sansio
 
-from bot.rules import pipeline
-from bot.rules.pipeline import Fact
 from bot.tickets import transitions
-from storage.repos.tickets import TicketRepo
+from storage.repos.facts import ReviewRepo
 from webhooks.context import HandlerContext, products_for_event
 from webhooks.links import sync_links
 from webhooks.payload import as_int, parse_time, repository_of
 
 router = routing.Router()
 
-REVIEW_FACTS = {
-    "approved": Fact.REVIEW_APPROVED,
-    "changes_requested": Fact.CHANGES_REQUESTED,
-    "dismissed": Fact.REVIEW_DISMISSED,
-}
+VERDICTS = {"approved", "changes_requested", "dismissed"}
 
 
 @router.register("pull_request_review", action="submitted")
@@ -34,23 +29,30 @@ async def follow_review_of_linked_pull_request(event: sansio.Event, *, ctx: Hand
         or as_int(pr.get("number")) is None
     ):
         return
-    state = (
-        "dismissed"
-        if event.data.get("action") == "dismissed"
-        else str(review.get("state") or "").lower()
-    )
-    fact = REVIEW_FACTS.get(state)
-    if fact is None:
-        return  # a plain comment review moves nothing
-    occurred_at = parse_time(review.get("submitted_at")) or parse_time(pr.get("updated_at"))
+    dismissed = event.data.get("action") == "dismissed"
+    verdict = "dismissed" if dismissed else str(review.get("state") or "").lower()
+    user = review.get("user")
+    reviewer = user.get("login") if isinstance(user, dict) else None
+    if verdict not in VERDICTS or not isinstance(reviewer, str) or not reviewer:
+        return  # a comment-only review changes no one's verdict (GitHub's rule)
+    submitted_at = parse_time(review.get("submitted_at")) or parse_time(pr.get("updated_at"))
+    occurred_at = parse_time(pr.get("updated_at")) if dismissed else submitted_at
     async with ctx.unit.begin() as session:
         for product in await products_for_event(session, event.data):
-            issues = (await sync_links(session, product, pr, *repo)).issues
-            tickets = await TicketRepo(session).linked_to_issues(product.id, issues, lock=True)
-            await transitions.apply(
+            await ReviewRepo(session).record(
+                product.id,
+                pr["number"],
+                reviewer[:200],
+                review_id=as_int(review.get("id")) or 0,
+                verdict=verdict,
+                submitted_at=submitted_at,
+            )
+            sync = await sync_links(session, product, pr, *repo)
+            await transitions.refresh(
                 session,
-                tickets,
                 product,
-                pipeline.Signal(fact, occurred_at=occurred_at),
-                ctx.cause(event, pr_number=pr["number"]),
+                sync.affected,
+                ctx.cause(
+                    event, pr_number=pr["number"], detail=verdict, occurred_at=occurred_at
+                ),
             )

@@ -1,6 +1,11 @@
-"""Shipping: whether a production deployment contains a merged fix, and moving its tickets to
-DEPLOYED. Used when a deployment arrives (deployments) and when a merge arrives after the
-deployment that shipped it (pull_requests): deployments are remembered for that."""
+"""Shipping: which production deployment first contains a merged fix. The answer is stored on
+the fix's links (``shipped_at``) and the tickets are re-derived.
+
+Used when a deployment arrives (deployments: the merged fixes waiting for one) and when a
+merge arrives after the deployment that shipped it (pull_requests: deployments are
+remembered for that). Either order stores the same answer: the earliest deployment that
+contains the merge.
+"""
 
 from __future__ import annotations
 
@@ -11,15 +16,12 @@ from typing import Any
 from gidgethub import sansio
 
 from bot.github.client import GitHubNotFound
-from bot.rules import pipeline
-from bot.rules.pipeline import Fact
 from bot.tickets import transitions
 from storage.models import Product
 from storage.repos.deployments import COMPARISONS, DeploymentRepo
 from storage.repos.github_links import PullRequestLinkRepo
-from storage.repos.tickets import TicketRepo
 from webhooks.context import HandlerContext
-from webhooks.payload import installation_id_of
+from webhooks.payload import installation_id_of, parse_time
 
 CONTAINS = {"ahead", "identical"}
 
@@ -29,87 +31,99 @@ class Shipment:
     sha: str
     environment: str | None
     deployment_id: int | None
-    occurred_at: dt.datetime | None
-
+    occurred_at: dt.datetime
 
 
 async def ship_if_already_deployed(
-    ctx: HandlerContext, product: Product, event: sansio.Event
+    ctx: HandlerContext, product: Product, event: sansio.Event, pr: dict[str, Any]
 ) -> None:
     """After a merge: the fix may already be live (its deployment was delivered first)."""
-    if not product.deployment_tracking:
+    merge_sha = pr.get("merge_commit_sha")
+    if not product.deployment_tracking or not isinstance(merge_sha, str) or not merge_sha:
         return
+    merged_at = parse_time(pr.get("merged_at"))
     async with ctx.unit.session() as session:
-        recent = await DeploymentRepo(session).recent(product.id)
-    if recent:
-        await ship(
-            ctx,
-            product,
-            event,
-            [Shipment(d.sha, d.environment, d.deployment_id, d.occurred_at) for d in recent],
+        deployments = await DeploymentRepo(session).since(product.id, merged_at)
+    for deployment in deployments:  # earliest first: the first containing the merge shipped it
+        shipment = Shipment(
+            deployment.sha, deployment.environment, deployment.deployment_id, deployment.occurred_at
         )
+        if await _contained(ctx, product, event.data, [merge_sha], shipment):
+            await _record(ctx, product, event, shipment, [merge_sha])
+            return
 
 
 async def ship(
-    ctx: HandlerContext, product: Product, event: sansio.Event, shipments: list[Shipment]
+    ctx: HandlerContext, product: Product, event: sansio.Event, shipment: Shipment
 ) -> None:
-    """Move MERGED tickets whose merge commit one of ``shipments`` contains to DEPLOYED."""
+    """A production deployment arrived: the merged fixes waiting for one that it contains
+    are shipped by it (unless an earlier deployment was found to contain them)."""
     async with ctx.unit.session() as session:
-        by_sha: dict[str, set[int]] = {}
-        awaiting = await PullRequestLinkRepo(session).merged_awaiting_deployment(product.id)
-        for merge_sha, issue_number in awaiting:
-            by_sha.setdefault(merge_sha, set()).add(issue_number)
-    if not by_sha:
-        return
-    try:
-        shipped = await _shipped(ctx, product, event.data, by_sha, shipments, ask=False)
-    except _AskGitHub:
-        shipped = await ctx.unit.outside(
-            lambda: _shipped(ctx, product, event.data, by_sha, shipments, ask=True)
+        waiting = await PullRequestLinkRepo(session).shippable(product.id, shipment.occurred_at)
+    shas = sorted({link.merge_commit_sha for link in waiting if link.merge_commit_sha})
+    if shas:
+        contained = await _contained(ctx, product, event.data, shas, shipment)
+        if contained:
+            await _record(ctx, product, event, shipment, contained)
+
+
+async def _record(
+    ctx: HandlerContext,
+    product: Product,
+    event: sansio.Event,
+    shipment: Shipment,
+    merge_shas: list[str],
+) -> None:
+    async with ctx.unit.begin() as session:
+        links = PullRequestLinkRepo(session)
+        issues: set[int] = set()
+        for merge_sha in merge_shas:
+            issues |= set(
+                await links.mark_shipped(
+                    product.id,
+                    merge_sha,
+                    at=shipment.occurred_at,
+                    deployment_id=shipment.deployment_id,
+                    environment=shipment.environment,
+                )
+            )
+        cause = ctx.cause(
+            event,
+            deployment_id=shipment.deployment_id,
+            environment=shipment.environment,
+            occurred_at=shipment.occurred_at,
         )
-    for shipment, deployed in shipped:
-        async with ctx.unit.begin() as session:
-            tickets = await TicketRepo(session).linked_to_issues(
-                product.id, sorted(deployed), lock=True
-            )
-            await transitions.apply(
-                session,
-                tickets,
-                product,
-                pipeline.Signal(Fact.DEPLOYED, occurred_at=shipment.occurred_at),
-                ctx.cause(
-                    event, deployment_id=shipment.deployment_id, environment=shipment.environment
-                ),
-            )
+        if event.event != "deployment_status":
+            # A merge delivered after its deployment: the deployment is the cause.
+            cause = dataclasses.replace(cause, name="deployment_status.created", pr_number=None)
+        await transitions.refresh(session, product, issues, cause)
 
 
 class _AskGitHub(Exception):
     """Only GitHub knows whether one commit contains the other."""
 
 
-async def _shipped(
+async def _contained(
     ctx: HandlerContext,
     product: Product,
     data: dict[str, Any],
-    by_sha: dict[str, set[int]],
-    shipments: list[Shipment],
-    *,
-    ask: bool,
-) -> list[tuple[Shipment, set[int]]]:
-    """Which issues each shipment deploys, the earliest shipment first to claim an issue.
-    Without ``ask``, only what is known without GitHub (else ``_AskGitHub``)."""
-    waiting = {n for issues in by_sha.values() for n in issues}
-    shipped = []
-    for shipment in shipments:
-        deployed: set[int] = set()
-        for merge_sha, issues in by_sha.items():
-            pending = issues & waiting
-            if pending and await _contains(ctx, product, data, merge_sha, shipment.sha, ask=ask):
-                deployed |= pending
-        if deployed:
-            waiting -= deployed
-            shipped.append((shipment, deployed))
-    return shipped
+    merge_shas: list[str],
+    shipment: Shipment,
+) -> list[str]:
+    """The merge commits the shipment contains; GitHub is asked outside the unit of work
+    (never while a transaction is held) when the answer is not known already."""
+
+    async def check(ask: bool) -> list[str]:
+        return [
+            sha
+            for sha in merge_shas
+            if await _contains(ctx, product, data, sha, shipment.sha, ask=ask)
+        ]
+
+    try:
+        return await check(ask=False)
+    except _AskGitHub:
+        return await ctx.unit.outside(lambda: check(ask=True))
 
 
 async def _contains(

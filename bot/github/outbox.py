@@ -19,13 +19,17 @@ from bot.github import comments
 from bot.github.client import GitHubApp, GitHubNotFound, GitHubUnprocessable, InstallationClient
 from bot.jobs.kinds import JobKind
 from bot.jobs.outcomes import GiveUp, RetryLater
-from bot.rules import ids, pipeline
+from bot.rules import ids
+from bot.rules.timestamps import parse_time
 from bot.tickets import transitions
+from bot.tickets.github_issue import open_issue_facts
 from storage.database import Database
 from storage.models import Job, Product
+from storage.repos.facts import IssueFactRepo
 from storage.repos.github_links import PullRequestLinkRepo, StatusCommentRepo
 from storage.repos.products import ProductRepo
 from storage.repos.tickets import TicketRepo
+from storage.types import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -156,13 +160,14 @@ class GitHubOutbox:
             ticket = await repo.by_number(ticket_id)
             if ticket is None or ticket.issue_number is not None:
                 return
+            # GitHub's answer says when the issue was created (not this server's clock).
+            await open_issue_facts(session, product, number, issue)
             ticket.issue_number = number
-            moved = await transitions.apply(
+            moved = await transitions.refresh_tickets(
                 session,
                 [ticket],
                 product,
-                pipeline.Signal(pipeline.Fact.ISSUE_OPENED, occurred_at=None),
-                transitions.Cause("issue.created", pr_number=None),
+                transitions.Cause("issue.created", occurred_at=parse_time(issue.get("created_at"))),
             )
             if not moved:
                 await transitions.request_status_refresh(session, product.id, number)
@@ -292,27 +297,25 @@ class GitHubOutbox:
     # -- confirm_close -------------------------------------------------------------------
 
     async def confirm_close(self, job: Job) -> None:
-        """A completed close that no fix turned up for, after the grace period, closes."""
+        """A completed close's grace period is over: re-derive its tickets (closed unless a
+        fix turned up). Run early, it waits for the stored deadline."""
         product_id, issue_number = int(job.args["product_id"]), int(job.args["issue_number"])
         async with self.db.begin() as session:
+            facts = await IssueFactRepo(session).get(product_id, issue_number)
+            deadline = facts.close_grace_until if facts else None
+            if deadline is not None and deadline > utcnow():
+                raise RetryLater(
+                    "the close grace period is not over",
+                    after=(deadline - utcnow()).total_seconds(),
+                )
             product = await ProductRepo(session).by_id(product_id)
-            tickets = await TicketRepo(session).linked_to_issue(product_id, issue_number, lock=True)
-            if product is None or not tickets:
+            if product is None:
                 return
-            links = await PullRequestLinkRepo(session).for_issue(product_id, issue_number)
-            await transitions.apply(
+            await transitions.refresh(
                 session,
-                tickets,
                 product,
-                pipeline.Signal(
-                    pipeline.Fact.ISSUE_CLOSE_CONFIRMED,
-                    fix_pending=any(link.state in ("open", "merged") for link in links),
-                ),
-                transitions.Cause(
-                    "issues.closed",
-                    delivery_id=job.args.get("delivery_id"),
-                    actor=job.args.get("actor"),
-                ),
+                [issue_number],
+                transitions.Cause("close.confirmed", delivery_id=job.args.get("delivery_id")),
             )
 
     # -- remove_label --------------------------------------------------------------------

@@ -1,6 +1,9 @@
-"""The 8-stage pipeline: the stages, their order, and what each one means to a submitter.
+"""The 8-stage pipeline: the stages, what each one means to a submitter, and the rule that
+derives a ticket's stage from what GitHub said.
 
-Pure rules only, no I/O; the transition table for GitHub events lives here too.
+Pure rules only, no I/O. A ticket's stage is never accumulated event by event: every signal
+is stored as a fact with GitHub's own time (last writer wins, per subject), and ``derive``
+reads the stage off the facts. Any delivery order, and any redelivery, gives the same stage.
 """
 
 from __future__ import annotations
@@ -8,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import enum
+from collections.abc import Callable
 
 
 class Stage(enum.StrEnum):
@@ -47,192 +51,308 @@ STAGE_DESCRIPTIONS = {
 }
 
 
-class Fact(enum.StrEnum):
-    """Something that happened on GitHub (or in the desk) that may move a ticket."""
+# -- Facts: what GitHub (and the desk) said, each with GitHub's own time ------------------
 
-    ISSUE_OPENED = "issue_opened"  # the bot created the issue, or staff linked one
-    ISSUE_REOPENED = "issue_reopened"
-    ISSUE_ASSIGNED = "issue_assigned"
-    ISSUE_CLOSED_COMPLETED = "issue_closed_completed"
-    # A while after a completed close, no fix turned up: the close stands on its own.
-    ISSUE_CLOSE_CONFIRMED = "issue_close_confirmed"
-    ISSUE_CLOSED_NOT_PLANNED = "issue_closed_not_planned"
-    DRAFT_PR_LINKED = "draft_pr_linked"
-    PR_LINKED = "pr_linked"  # a ready PR references the issue with a closing keyword
-    PR_UPDATED = "pr_updated"  # new commits pushed to a linked PR
-    REVIEW_APPROVED = "review_approved"
-    REVIEW_DISMISSED = "review_dismissed"
+
+class PullState(enum.StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"  # closed without merging
+    MERGED = "merged"
+
+
+class Verdict(enum.StrEnum):
+    """A review that counts (GitHub's rule: a comment-only review changes no one's verdict)."""
+
+    APPROVED = "approved"
     CHANGES_REQUESTED = "changes_requested"
-    PR_MERGED = "pr_merged"
-    PR_CLOSED_UNMERGED = "pr_closed_unmerged"
-    DEPLOYED = "deployed"
-    STAFF_CLOSED = "staff_closed"
-    LABEL_APPLIED = "label_applied"  # a maintainer set the stage by hand
-
-
-# Facts that only ever move a ticket forward, to this stage.
-FORWARD: dict[Fact, Stage] = {
-    Fact.ISSUE_OPENED: Stage.ISSUE_CREATED,
-    Fact.ISSUE_ASSIGNED: Stage.FIX_IN_PROGRESS,
-    Fact.DRAFT_PR_LINKED: Stage.FIX_IN_PROGRESS,
-    Fact.PR_LINKED: Stage.PR_OPEN,
-    Fact.CHANGES_REQUESTED: Stage.CHANGES_REQUESTED,
-    Fact.PR_MERGED: Stage.MERGED,
-    Fact.DEPLOYED: Stage.DEPLOYED,
-}
-# Facts that take a ticket out of CHANGES_REQUESTED, back to PR_OPEN.
-BACK_TO_REVIEW = frozenset({Fact.PR_UPDATED, Fact.REVIEW_APPROVED, Fact.REVIEW_DISMISSED})
+    DISMISSED = "dismissed"
 
 
 @dataclasses.dataclass(frozen=True)
-class TicketState:
-    stage: Stage
-    # When (GitHub's clock) the event that set the current stage happened.
-    stage_event_at: dt.datetime | None = None
-    # The issue was closed as completed while the fix was not out yet.
-    issue_closed: bool = False
+class Review:
+    """One reviewer's latest review of a pull request (the one GitHub counts)."""
+
+    reviewer: str
+    verdict: Verdict
+    submitted_at: dt.datetime | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class PullFacts:
+    """A pull request that closes the issue, as of the newest event of it seen."""
+
+    number: int
+    state: PullState = PullState.OPEN
+    draft: bool = False
+    seen_at: dt.datetime | None = None  # GitHub's time of the newest event of the PR
+    merged_at: dt.datetime | None = None
+    pushed_at: dt.datetime | None = None  # the newest push of commits
+    shipped_at: dt.datetime | None = None  # the first production deployment containing the merge
+    reviews: tuple[Review, ...] = ()
+
+
+@dataclasses.dataclass(frozen=True)
+class IssueFacts:
+    """The GitHub issue a ticket follows."""
+
+    state: str = "open"  # open | closed
+    state_reason: str | None = None  # completed | not_planned | duplicate | reopened
+    state_at: dt.datetime | None = None  # when it was last opened, closed or reopened
+    reopened_at: dt.datetime | None = None  # the newest reopen: a fix counts only after it
+    assigned: bool = False
+    assigned_at: dt.datetime | None = None
+    label: Stage | None = None  # a maintainer's stage label (``STAGE_LABELS``)
+    label_at: dt.datetime | None = None
+    # A completed close waits until then (TinyDesk's clock) for the merge that may explain it.
+    grace_until: dt.datetime | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class TicketFacts:
+    has_issue: bool = False
+    issue: IssueFacts = IssueFacts()
+    pulls: tuple[PullFacts, ...] = ()
+    staff_closed_at: dt.datetime | None = None  # support closed the ticket in the desk
     deployment_tracking: bool = True
 
 
+NOT_PLANNED_REASONS = frozenset({"not_planned", "duplicate"})
+
+
+class ClosedReason(enum.StrEnum):
+    """Why a ticket is CLOSED, as the public view says it."""
+
+    FIXED = "fixed"  # the fix is live (deployed; merged where deployments are not tracked)
+    COMPLETED = "completed"  # the issue was closed as completed, with no fix
+    NOT_PLANNED = "not_planned"
+    DUPLICATE = "duplicate"
+    SUPPORT = "support"  # closed by support in the desk
+    MAINTAINER = "maintainer"  # a maintainer's ``tinydesk:closed`` label
+
+
+def changes_requested(pull: PullFacts) -> bool:
+    """GitHub's rule: each reviewer's latest review counts; a request for changes stands until
+    that reviewer approves, it is dismissed, or new commits are pushed after it."""
+    return any(
+        review.verdict is Verdict.CHANGES_REQUESTED
+        and not (
+            pull.pushed_at is not None
+            and review.submitted_at is not None
+            and pull.pushed_at > review.submitted_at
+        )
+        for review in pull.reviews
+    )
+
+
+def counts_as_fix(pull: PullFacts, since: dt.datetime | None) -> bool:
+    """After a reopen at ``since``, only a PR merged after it, or still worked on after it,
+    is part of the fix (the earlier fix did not hold)."""
+    if since is None:
+        return True
+    when = pull.merged_at if pull.state is PullState.MERGED and pull.merged_at else pull.seen_at
+    return when is not None and when > since
+
+
 @dataclasses.dataclass(frozen=True)
-class Signal:
-    """A fact as the rules see it: what happened, when (GitHub's clock), and its particulars."""
+class Situation:
+    """The facts boiled down to what the rules ask; ``situation`` builds it."""
 
-    fact: Fact
-    occurred_at: dt.datetime | None = None
-    # LABEL_APPLIED: the stage the maintainer chose.
-    target: Stage | None = None
-    # PR_CLOSED_UNMERGED: another linked PR is still open.
-    other_open_prs: bool = False
-    # ISSUE_CLOSED_COMPLETED: a linked PR is open or merged (a fix is on its way).
-    fix_pending: bool = False
-
-
-@dataclasses.dataclass(frozen=True)
-class Decision:
-    steps: tuple[Stage, ...] = ()
-    issue_closed: bool = False
+    has_issue: bool = True
+    staff_closed: bool = False
+    label: Stage | None = None  # a maintainer's label, when it is the newest word
+    closed_as: str | None = None  # completed | not_planned | duplicate, while the issue is closed
+    grace_over: bool = True
+    tracking: bool = True
+    fix_out: bool = False  # a fix is live: deployed, or merged if deployments are not tracked
+    merged: bool = False
+    changes_requested: bool = False  # every ready PR of the fix has changes requested
+    in_review: bool = False  # a ready PR of the fix awaits review
+    draft_open: bool = False
+    attempted: bool = False  # a PR of the fix was closed without merging
+    assigned: bool = False
 
     @property
-    def moves(self) -> bool:
-        return bool(self.steps)
-
-
-def decide(state: TicketState, signal: Signal) -> Decision:
-    """The pipeline's rules: where ``signal`` takes a ticket in ``state``.
-
-    Forward facts never move a ticket back, so a late or repeated one is harmless. The
-    facts that may move it back (reopen, changes requested, a back-to-review signal, the
-    unmerged close of the last open PR) and closing are ignored when they are older than
-    the event that set the current stage.
-    """
-    stage, fact = state.stage, signal.fact
-    keep = Decision(issue_closed=state.issue_closed)
-    newer = (
-        signal.occurred_at is None
-        or state.stage_event_at is None
-        or signal.occurred_at >= state.stage_event_at
-    )
-    fix_out = stage is Stage.DEPLOYED or (not state.deployment_tracking and stage is Stage.MERGED)
-
-    if fact in FORWARD:
-        target = FORWARD[fact]
-        if fact is Fact.DEPLOYED and not state.deployment_tracking:
-            return keep
-        if RANK[target] <= RANK[stage] or stage is Stage.CLOSED:
-            return keep
-        steps: tuple[Stage, ...] = (target,)
-        now_out = target is Stage.DEPLOYED or (
-            not state.deployment_tracking and target is Stage.MERGED
+    def fix_pending(self) -> bool:
+        return (self.merged and not self.fix_out) or self.in_review or self.changes_requested or (
+            self.draft_open
         )
-        if state.issue_closed and now_out:
-            steps += (Stage.CLOSED,)
-        return Decision(steps, issue_closed=state.issue_closed and not now_out)
-
-    if fact in BACK_TO_REVIEW:
-        if stage is Stage.CHANGES_REQUESTED and newer:
-            return Decision((Stage.PR_OPEN,), issue_closed=state.issue_closed)
-        return keep
-
-    if fact is Fact.ISSUE_REOPENED:
-        if RANK[stage] > RANK[Stage.ISSUE_CREATED] and newer:
-            return Decision((Stage.ISSUE_CREATED,), issue_closed=False)
-        return Decision(issue_closed=False) if newer else keep
-
-    if fact is Fact.PR_CLOSED_UNMERGED:
-        in_review = stage in (Stage.PR_OPEN, Stage.CHANGES_REQUESTED)
-        if in_review and not signal.other_open_prs and newer:
-            return Decision((Stage.FIX_IN_PROGRESS,), issue_closed=state.issue_closed)
-        return keep
-
-    if fact is Fact.ISSUE_CLOSED_COMPLETED:
-        if stage is Stage.CLOSED or not newer:
-            return keep
-        if fix_out:
-            return Decision((Stage.CLOSED,))
-        # Wait for the fix. With no PR known yet, the close may come from a merge whose
-        # delivery is still on its way: ISSUE_CLOSE_CONFIRMED settles it a little later.
-        return Decision(issue_closed=True)
-
-    if fact is Fact.ISSUE_CLOSE_CONFIRMED:
-        if stage is Stage.CLOSED or not state.issue_closed or signal.fix_pending:
-            return keep
-        return Decision((Stage.CLOSED,))
-
-    if fact in (Fact.ISSUE_CLOSED_NOT_PLANNED, Fact.STAFF_CLOSED):
-        if stage is Stage.CLOSED or (fact is Fact.ISSUE_CLOSED_NOT_PLANNED and not newer):
-            return keep
-        return Decision((Stage.CLOSED,))
-
-    if fact is Fact.LABEL_APPLIED:
-        if signal.target is None or signal.target is stage or signal.target is Stage.RECEIVED:
-            return keep
-        return Decision((signal.target,), issue_closed=state.issue_closed)
-
-    return keep
 
 
-# What the history says about a move, publicly: no titles, names or private details.
-DESCRIPTIONS: dict[Fact, str] = {
-    Fact.ISSUE_OPENED: "GitHub issue created",
-    Fact.ISSUE_REOPENED: "Issue reopened",
-    Fact.ISSUE_ASSIGNED: "A developer picked up the issue",
-    Fact.ISSUE_CLOSED_COMPLETED: "Issue closed as completed",
-    Fact.ISSUE_CLOSE_CONFIRMED: "Issue closed as completed",
-    Fact.ISSUE_CLOSED_NOT_PLANNED: "Issue closed as not planned",
-    Fact.DRAFT_PR_LINKED: "Draft pull request #{pr} started",
-    Fact.PR_LINKED: "Pull request #{pr} opened",
-    Fact.PR_UPDATED: "New commits pushed to pull request #{pr}",
-    Fact.REVIEW_APPROVED: "Pull request #{pr} approved",
-    Fact.REVIEW_DISMISSED: "Review of pull request #{pr} dismissed",
-    Fact.CHANGES_REQUESTED: "Changes requested on pull request #{pr}",
-    Fact.PR_MERGED: "Pull request #{pr} merged",
-    Fact.PR_CLOSED_UNMERGED: "Pull request #{pr} closed without merging",
-    Fact.DEPLOYED: "Deployed to {environment}",
-    Fact.STAFF_CLOSED: "Closed by support",
-    Fact.LABEL_APPLIED: "Moved to {stage} by a maintainer",
+def situation(facts: TicketFacts, now: dt.datetime) -> Situation:
+    issue = facts.issue
+    since = issue.reopened_at
+    fix = [p for p in facts.pulls if counts_as_fix(p, since)]
+    merged = [p for p in fix if p.state is PullState.MERGED]
+    ready = [p for p in fix if p.state is PullState.OPEN and not p.draft]
+    asked = [p for p in ready if changes_requested(p)]
+    staff_closed = facts.staff_closed_at is not None and not (
+        since is not None and since > facts.staff_closed_at
+    )
+    closed_as = None
+    if issue.state == "closed":
+        reason = (issue.state_reason or "completed").lower()
+        closed_as = reason if reason in NOT_PLANNED_REASONS else "completed"
+    return Situation(
+        has_issue=facts.has_issue,
+        staff_closed=staff_closed,
+        label=issue.label if _label_is_newest(facts) else None,
+        closed_as=closed_as,
+        grace_over=issue.grace_until is None or now >= issue.grace_until,
+        tracking=facts.deployment_tracking,
+        fix_out=any(p.shipped_at for p in merged) if facts.deployment_tracking else bool(merged),
+        merged=bool(merged),
+        changes_requested=bool(ready) and len(asked) == len(ready),
+        in_review=len(ready) > len(asked),
+        draft_open=any(p.state is PullState.OPEN and p.draft for p in fix),
+        attempted=any(p.state is PullState.CLOSED for p in fix),
+        assigned=issue.assigned
+        and (since is None or (issue.assigned_at is not None and issue.assigned_at > since)),
+    )
+
+
+def latest_fact_at(facts: TicketFacts, *, with_label: bool = True) -> dt.datetime | None:
+    """GitHub's time of the newest fact known about the ticket."""
+    issue = facts.issue
+    times = [issue.state_at, issue.reopened_at, issue.assigned_at]
+    if with_label:
+        times.append(issue.label_at)
+    for pull in facts.pulls:
+        times += [pull.seen_at, pull.merged_at, pull.pushed_at, pull.shipped_at]
+        times += [review.submitted_at for review in pull.reviews]
+    known = [t for t in times if t is not None]
+    return max(known) if known else None
+
+
+def _label_is_newest(facts: TicketFacts) -> bool:
+    issue = facts.issue
+    if issue.label is None or issue.label_at is None:
+        return False
+    others = latest_fact_at(facts, with_label=False)
+    return others is None or issue.label_at >= others
+
+
+@dataclasses.dataclass(frozen=True)
+class Rule:
+    """One row of the table: when ``when`` holds, the ticket is at ``stage`` (None: the
+    maintainer's label names it), CLOSED ones with their ``reason``."""
+
+    name: str
+    when: Callable[[Situation], bool]
+    stage: Stage | None
+    reason: ClosedReason | None = None
+
+
+# The rules, first match wins. Read top to bottom, they are the pipeline (README, "The rules").
+RULES: tuple[Rule, ...] = (
+    Rule("no issue yet, closed by support", lambda s: not s.has_issue and s.staff_closed,
+         Stage.CLOSED, ClosedReason.SUPPORT),
+    Rule("no issue yet", lambda s: not s.has_issue, Stage.RECEIVED),
+    Rule("closed by support", lambda s: s.staff_closed, Stage.CLOSED, ClosedReason.SUPPORT),
+    Rule("a maintainer closed it by label", lambda s: s.label is Stage.CLOSED,
+         Stage.CLOSED, ClosedReason.MAINTAINER),
+    Rule("a maintainer's label is the newest word", lambda s: s.label is not None, None),
+    Rule("issue closed as not planned", lambda s: s.closed_as == "not_planned",
+         Stage.CLOSED, ClosedReason.NOT_PLANNED),
+    Rule("issue closed as a duplicate", lambda s: s.closed_as == "duplicate",
+         Stage.CLOSED, ClosedReason.DUPLICATE),
+    Rule("issue closed and the fix is live", lambda s: s.closed_as == "completed" and s.fix_out,
+         Stage.CLOSED, ClosedReason.FIXED),
+    Rule("issue closed as completed, no fix turned up",
+         lambda s: s.closed_as == "completed" and not s.fix_pending and s.grace_over,
+         Stage.CLOSED, ClosedReason.COMPLETED),
+    Rule("the fix is deployed", lambda s: s.fix_out and s.tracking, Stage.DEPLOYED),
+    Rule("the fix is merged", lambda s: s.merged, Stage.MERGED),
+    Rule("reviewers asked for changes", lambda s: s.changes_requested, Stage.CHANGES_REQUESTED),
+    Rule("a fix is up for review", lambda s: s.in_review, Stage.PR_OPEN),
+    Rule("a developer is on it",
+         lambda s: s.draft_open or s.attempted or s.assigned, Stage.FIX_IN_PROGRESS),
+    Rule("the issue is open", lambda s: True, Stage.ISSUE_CREATED),
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class Derived:
+    stage: Stage
+    reason: ClosedReason | None  # set when CLOSED
+    rule: str  # the row of ``RULES`` that decided
+
+
+def decide(s: Situation) -> Derived:
+    for rule in RULES:
+        if rule.when(s):
+            stage = rule.stage or s.label or Stage.ISSUE_CREATED
+            return Derived(stage, rule.reason, rule.name)
+    raise AssertionError("the last rule always matches")  # pragma: no cover
+
+
+def derive(facts: TicketFacts, now: dt.datetime) -> Derived:
+    """The ticket's stage, a pure function of its facts and the time (for the close grace)."""
+    return decide(situation(facts, now))
+
+
+# -- History: what the public reads about each stage change -------------------------------
+
+# By cause (``event.action``, with a detail where the action alone does not say).
+HISTORY_TEXT: dict[str, str] = {
+    "issue.created": "GitHub issue created",
+    "issues.opened": "GitHub issue created",
+    "staff.linked": "Linked to a GitHub issue",
+    "issues.assigned": "A developer picked up the issue",
+    "issues.unassigned": "The issue was unassigned",
+    "issues.closed:completed": "Issue closed as completed",
+    "issues.closed:not_planned": "Issue closed as not planned",
+    "issues.closed:duplicate": "Issue closed as a duplicate",
+    "issues.reopened": "Issue reopened",
+    "issues.labeled": "Moved to {stage} by a maintainer",
+    "close.confirmed": "Issue closed as completed",
+    "pull_request.opened": "Pull request #{pr} opened",
+    "pull_request.opened:draft": "Draft pull request #{pr} opened",
+    "pull_request.reopened": "Pull request #{pr} reopened",
+    "pull_request.ready_for_review": "Pull request #{pr} marked ready for review",
+    "pull_request.converted_to_draft": "Pull request #{pr} converted to a draft",
+    "pull_request.synchronize": "New commits pushed to pull request #{pr}",
+    "pull_request.edited": "Pull request #{pr} edited",
+    "pull_request.closed:merged": "Pull request #{pr} merged",
+    "pull_request.closed": "Pull request #{pr} closed without merging",
+    "pull_request_review.submitted:approved": "Pull request #{pr} approved",
+    "pull_request_review.submitted:changes_requested": "Changes requested on pull request #{pr}",
+    "pull_request_review.dismissed": "Review of pull request #{pr} dismissed",
+    "deployment_status.created": "Deployed to {environment}",
+    "deployment_status": "Deployed to {environment}",
+    "staff.closed": "Closed by support",
 }
+# Said of the closing step when a fix goes out while the issue was already closed.
+CLOSED_TEXT: dict[ClosedReason, str] = {
+    ClosedReason.FIXED: "Issue already closed; the fix is live",
+    ClosedReason.COMPLETED: "Issue closed as completed",
+    ClosedReason.NOT_PLANNED: "Issue closed as not planned",
+    ClosedReason.DUPLICATE: "Issue closed as a duplicate",
+    ClosedReason.SUPPORT: "Closed by support",
+    ClosedReason.MAINTAINER: "Closed by a maintainer",
+}
+REVISED = " (revised: GitHub reported an earlier event late)"
 
 
 def describe(
-    fact: Fact, to: Stage, *, pr: int | None = None, environment: str | None = None
+    cause: str,
+    to: Stage,
+    *,
+    detail: str | None = None,
+    pr: int | None = None,
+    environment: str | None = None,
+    revised: bool = False,
 ) -> str:
-    text = DESCRIPTIONS[fact].format(
+    """The history line for a move to ``to`` that ``cause`` brought about: no titles, names
+    or private details."""
+    template = HISTORY_TEXT.get(f"{cause}:{detail}") or HISTORY_TEXT.get(cause)
+    if template is None:
+        template = f"Now {STAGE_TITLES[to].lower()}"
+    text = template.format(
         pr=pr if pr is not None else "?",
         environment=environment or "production",
         stage=STAGE_TITLES[to].lower(),
     )
-    if to is Stage.CLOSED and fact not in (
-        Fact.ISSUE_CLOSED_COMPLETED,
-        Fact.ISSUE_CLOSE_CONFIRMED,
-        Fact.ISSUE_CLOSED_NOT_PLANNED,
-        Fact.STAFF_CLOSED,
-        Fact.LABEL_APPLIED,
-    ):
-        # A fix going out while the issue was already closed: say both.
-        text += "; issue already closed"
-    return text
-
+    return text + (REVISED if revised else "")
 
 # Labels a maintainer puts on a linked issue to set its tickets' stage by hand.
 STAGE_LABEL_PREFIX = "tinydesk:"
@@ -250,3 +370,8 @@ def stage_for_label(name: str | None) -> Stage | None:
     if not name:
         return None
     return STAGE_LABELS.get(name.strip().lower())
+
+
+def stage_for_value(value: str | None) -> Stage | None:
+    """The stage a stored value names, if it names one."""
+    return Stage(value) if value is not None and value in Stage.__members__ else None

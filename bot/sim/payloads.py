@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import itertools
 import json
 import re
 from pathlib import Path
@@ -104,6 +105,8 @@ class PayloadBuilder:
         return event, payload
 
 
+_REVIEW_IDS = itertools.count(80_000_001)
+
 _OPTIONS = {
     "repo",
     "installation_id",
@@ -120,6 +123,7 @@ _OPTIONS = {
     "merge_commit_sha",
     "head_sha",
     "review_state",
+    "review_id",
     "state_reason",
     "environment",
     "production_environment",
@@ -309,7 +313,11 @@ def _set_pull(payload: dict[str, Any], options: dict[str, Any]) -> None:
 
 def _set_review(payload: dict[str, Any], options: dict[str, Any]) -> None:
     review = payload.get("review")
-    if review is not None and "review_state" in options:
+    if review is None:
+        return
+    # Every review on GitHub has an id of its own (the example's would make all one review).
+    review["id"] = options.get("review_id") or next(_REVIEW_IDS)
+    if "review_state" in options:
         review["state"] = options["review_state"]
 
 

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.errors import ApiError
-from bot.rules import ids, pipeline
+from bot.rules import ids
 from bot.rules.desk_input import HINTS, PRIORITIES, NewDeskTicket
 from bot.rules.desk_status import DESK_STATUSES, STAFF_CLOSED_CAUSE, DeskStatus, staff_status_change
 from bot.rules.pipeline import Stage
@@ -150,9 +150,9 @@ async def _set_status(
     if change.close_stage:
         # Through the pipeline, so the history, the stage and the status comment agree.
         product = await ProductRepo(session).by_id(ticket.product_id) if ticket.product_id else None
-        await transitions.apply(
-            session, [ticket], product, pipeline.Signal(pipeline.Fact.STAFF_CLOSED),
-            transitions.Cause(STAFF_CLOSED_CAUSE, actor=scope.name),
+        ticket.staff_closed_at = now
+        await transitions.refresh_tickets(
+            session, [ticket], product, transitions.Cause(STAFF_CLOSED_CAUSE, actor=scope.name)
         )
     ticket.status = change.status
     ticket.resolved_at = change.resolved_at

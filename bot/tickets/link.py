@@ -3,29 +3,22 @@ problem already being fixed): it then follows that issue, level with its other t
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.errors import ApiError
-from bot.rules import ids, pipeline
+from bot.rules import ids
 from bot.tickets import transitions
 from storage.models import Ticket
+from storage.repos.facts import IssueFactRepo
 from storage.repos.products import ProductRepo
 from storage.repos.tickets import TicketRepo
 
 LINKED_BY_STAFF = transitions.Cause("staff.linked", actor="admin")
 
 
-def leading_stage(siblings: Sequence[Ticket]) -> pipeline.Stage | None:
-    """The furthest stage among an issue's tickets; a newly linked ticket is brought to it."""
-    stages = [pipeline.Stage(t.stage) for t in siblings]
-    return max(stages, key=lambda s: pipeline.RANK[s], default=None)
-
-
 async def link_ticket_to_issue(session: AsyncSession, public_id: str, issue: int) -> Ticket:
-    """Attach the ticket to ``issue`` (ISSUE_OPENED), then pull it level with the issue's
-    other tickets, and ask for the issue's status comment to be refreshed."""
+    """Attach the ticket to ``issue``: its stage is then derived from the issue's facts, level
+    with the issue's other tickets; the issue's status comment is refreshed."""
     number = ids.parse_public_id(public_id)
     ticket = await TicketRepo(session).by_number(number) if number else None
     if ticket is None:
@@ -43,21 +36,7 @@ async def link_ticket_to_issue(session: AsyncSession, public_id: str, issue: int
     product = await ProductRepo(session).by_id(ticket.product_id)
     assert product is not None  # removing a product unsets its tickets' product_id
     ticket.issue_number = issue
-    await transitions.apply(
-        session, [ticket], product, pipeline.Signal(pipeline.Fact.ISSUE_OPENED), LINKED_BY_STAFF
-    )
-    siblings = [
-        t for t in await TicketRepo(session).linked_to_issue(product.id, issue) if t.id != ticket.id
-    ]
-    leader = leading_stage(siblings)
-    if leader is not None and leader.value != ticket.stage:
-        # The LABEL_APPLIED fact moves a ticket straight to a named stage, as a label would.
-        await transitions.apply(
-            session,
-            [ticket],
-            product,
-            pipeline.Signal(pipeline.Fact.LABEL_APPLIED, target=leader),
-            LINKED_BY_STAFF,
-        )
+    await IssueFactRepo(session).hold(product.id, issue)
+    await transitions.refresh_tickets(session, [ticket], product, LINKED_BY_STAFF)
     await transitions.request_status_refresh(session, product.id, issue)
     return ticket

@@ -15,8 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import ProductionDeployment
 
-# How many of a product's latest deployments a merge is checked against.
-RECENT_DEPLOYMENTS = 3
+# How many of the deployments after a merge are checked for it (on a linear main, the first
+# one contains it).
+DEPLOYMENTS_AFTER_MERGE = 10
 
 
 class DeploymentRepo:
@@ -55,16 +56,19 @@ class DeploymentRepo:
         )
         return True
 
-    async def recent(
-        self, product_id: int, *, limit: int = RECENT_DEPLOYMENTS
+    async def since(
+        self, product_id: int, when: dt.datetime | None, *, limit: int = DEPLOYMENTS_AFTER_MERGE
     ) -> Sequence[ProductionDeployment]:
-        """The product's latest deployments, newest first."""
+        """The product's deployments at or after ``when`` (all if None), earliest first: the
+        first that contains a merge is the one that shipped it."""
+        query = select(ProductionDeployment).where(ProductionDeployment.product_id == product_id)
+        if when is not None:
+            query = query.where(ProductionDeployment.occurred_at >= when)
         return (
             await self.session.scalars(
-                select(ProductionDeployment)
-                .where(ProductionDeployment.product_id == product_id)
-                .order_by(ProductionDeployment.occurred_at.desc(), ProductionDeployment.id.desc())
-                .limit(limit)
+                query.order_by(
+                    ProductionDeployment.occurred_at, ProductionDeployment.id
+                ).limit(limit)
             )
         ).all()
 

@@ -5,11 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import and_, delete, select
+from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import dialect
 from storage.models import IssueStatusComment, PullRequestLink, Ticket
+
+# How many merged fixes not yet known to be live a deployment is checked against.
+SHIPPABLE_LIMIT = 200
 
 
 class PullRequestLinkRepo:
@@ -28,12 +31,25 @@ class PullRequestLinkRepo:
         )
         return (await self.session.scalars(query)).all()
 
-    async def merged_awaiting_deployment(self, product_id: int) -> Sequence[tuple[str, int]]:
-        """(merge commit, issue number) of merged links whose issue has a ticket at MERGED:
-        what a production deployment may ship. Driven by the few tickets at MERGED (index
-        on product and stage), not by every link the product ever merged."""
+    async def for_issues(
+        self, product_id: int, issue_numbers: Sequence[int]
+    ) -> Sequence[PullRequestLink]:
+        if not issue_numbers:
+            return []
+        query = select(PullRequestLink).where(
+            PullRequestLink.product_id == product_id,
+            PullRequestLink.issue_number.in_(list(issue_numbers)),
+        )
+        return (await self.session.scalars(query.execution_options(populate_existing=True))).all()
+
+    async def shippable(
+        self, product_id: int, deployed_at: dt.datetime, *, limit: int = SHIPPABLE_LIMIT
+    ) -> Sequence[PullRequestLink]:
+        """Merged links a production deployment at ``deployed_at`` may ship: merged by then,
+        in no deployment known yet, of an issue with a ticket at MERGED (the few tickets a
+        deployment can move, found by the index on product and stage)."""
         query = (
-            select(PullRequestLink.merge_commit_sha, PullRequestLink.issue_number)
+            select(PullRequestLink)
             .join(
                 Ticket,
                 and_(
@@ -45,13 +61,45 @@ class PullRequestLinkRepo:
                 Ticket.product_id == product_id,
                 Ticket.stage == "MERGED",
                 PullRequestLink.state == "merged",
+                PullRequestLink.shipped_at.is_(None),
                 PullRequestLink.merge_commit_sha.is_not(None),
+                or_(PullRequestLink.merged_at.is_(None), PullRequestLink.merged_at <= deployed_at),
             )
             .distinct()
-            .order_by(PullRequestLink.issue_number, PullRequestLink.merge_commit_sha)
+            .order_by(PullRequestLink.pr_number.desc(), PullRequestLink.issue_number)
+            .limit(limit)
         )
-        rows = (await self.session.execute(query)).all()
-        return [(sha, number) for sha, number in rows if sha is not None]  # as filtered
+        return (await self.session.scalars(query)).all()
+
+    async def mark_shipped(
+        self,
+        product_id: int,
+        merge_sha: str,
+        *,
+        at: dt.datetime,
+        deployment_id: int | None,
+        environment: str | None,
+    ) -> list[int]:
+        """The deployment at ``at`` contains ``merge_sha``: its links are shipped then (the
+        earliest such deployment wins). Returns the issues whose links changed."""
+        query = dialect.lock_rows(
+            self.session,
+            select(PullRequestLink).where(
+                PullRequestLink.product_id == product_id,
+                PullRequestLink.merge_commit_sha == merge_sha,
+                PullRequestLink.state == "merged",
+            ),
+        ).execution_options(populate_existing=True)
+        changed = []
+        for link in await self.session.scalars(query):
+            if link.merged_at is not None and link.merged_at > at:
+                continue  # merged after this deployment: a later one shipped it
+            if link.shipped_at is None or at < link.shipped_at:
+                link.shipped_at = at
+                link.shipped_deployment_id = deployment_id
+                link.shipped_environment = environment
+                changed.append(link.issue_number)
+        return changed
 
     async def upsert(
         self,
@@ -63,6 +111,8 @@ class PullRequestLinkRepo:
         draft: bool,
         merge_commit_sha: str | None,
         seen_at: dt.datetime,
+        merged_at: dt.datetime | None = None,
+        pushed_at: dt.datetime | None = None,
         known: PullRequestLink | None = None,
     ) -> tuple[bool, bool]:
         """Create or update one link as of an event seen at ``seen_at``. Returns (created,
@@ -71,7 +121,9 @@ class PullRequestLinkRepo:
         the other waits for it (PostgreSQL) before deciding. ``known``: the link as read in
         this transaction already (on SQLite, whose writer holds the database, it is current)."""
         if known is not None and dialect.reads_are_current(self.session):
-            return False, self._update(known, state, draft, merge_commit_sha, seen_at)
+            return False, self._update(
+                known, state, draft, merge_commit_sha, seen_at, merged_at, pushed_at
+            )
         created = (
             await self.session.execute(
                 dialect.insert(self.session, PullRequestLink)
@@ -84,6 +136,8 @@ class PullRequestLinkRepo:
                     linked_comment_posted=False,
                     updated_at=seen_at,
                     merge_commit_sha=merge_commit_sha if state == "merged" else None,
+                    merged_at=merged_at if state == "merged" else None,
+                    pushed_at=pushed_at,
                 )
                 .on_conflict_do_nothing(index_elements=["product_id", "pr_number", "issue_number"])
                 .returning(PullRequestLink.pr_number)
@@ -98,7 +152,7 @@ class PullRequestLinkRepo:
         )
         query = dialect.lock_rows(self.session, query)
         link = (await self.session.scalars(query.execution_options(populate_existing=True))).one()
-        current = self._update(link, state, draft, merge_commit_sha, seen_at)
+        current = self._update(link, state, draft, merge_commit_sha, seen_at, merged_at, pushed_at)
         await self.session.flush()
         return False, current
 
@@ -109,12 +163,17 @@ class PullRequestLinkRepo:
         draft: bool,
         merge_commit_sha: str | None,
         seen_at: dt.datetime,
+        merged_at: dt.datetime | None = None,
+        pushed_at: dt.datetime | None = None,
     ) -> bool:
         """Apply an event seen at ``seen_at`` to a link; whether it is the newest seen."""
         current = seen_at >= link.updated_at
+        if pushed_at is not None and (link.pushed_at is None or pushed_at > link.pushed_at):
+            link.pushed_at = pushed_at
         if state == "merged":  # final, whenever it is delivered
             link.state = "merged"
             link.merge_commit_sha = merge_commit_sha or link.merge_commit_sha
+            link.merged_at = link.merged_at or merged_at
         elif current and link.state != "merged":
             link.state = state
             link.draft = draft

@@ -40,11 +40,14 @@ class JobRepo:
         )
         return rows_affected(result) > 0
 
-    async def resume_waiting(self, *, revive_failed_kind: str) -> None:
+    async def resume_waiting(self, *, revive_failed_kind: str, keep_deadlines: str) -> None:
         """Work that waited (for the App to be installed) is due now; failed jobs of
-        ``revive_failed_kind`` start over."""
+        ``revive_failed_kind`` start over. Jobs of ``keep_deadlines`` run at a stored
+        deadline that nothing shortens (the close grace period)."""
         await self.session.execute(
-            update(Job).where(Job.state == QueueState.PENDING).values(next_attempt_at=utcnow())
+            update(Job)
+            .where(Job.state == QueueState.PENDING, Job.kind != keep_deadlines)
+            .values(next_attempt_at=utcnow())
         )
         await self.session.execute(
             update(Job)
