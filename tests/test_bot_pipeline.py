@@ -119,7 +119,8 @@ def test_only_closed_stages_carry_a_reason():
     flags = ["staff_closed", "fix_out", "merged", "in_review", "assigned", "grace_over"]
     for values in itertools.product([False, True], repeat=len(flags)):
         for closed_as in (None, "completed", "not_planned"):
-            derived = decide(Situation(closed_as=closed_as, **dict(zip(flags, values, strict=True))))
+            facts = dict(zip(flags, values, strict=True))
+            derived = decide(Situation(closed_as=closed_as, **facts))
             assert (derived.reason is not None) == (derived.stage is C)
 
 
