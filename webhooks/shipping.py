@@ -24,6 +24,9 @@ from webhooks.context import HandlerContext
 from webhooks.payload import installation_id_of, parse_time
 
 CONTAINS = {"ahead", "identical"}
+# A deployment cannot contain a merge made after it; GitHub's clocks (and the deployment
+# tools' statuses) may disagree by a little, so "after" allows this much.
+CLOCK_SLACK = dt.timedelta(minutes=5)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -43,7 +46,9 @@ async def ship_if_already_deployed(
         return
     merged_at = parse_time(pr.get("merged_at"))
     async with ctx.unit.session() as session:
-        deployments = await DeploymentRepo(session).since(product.id, merged_at)
+        deployments = await DeploymentRepo(session).since(
+            product.id, merged_at - CLOCK_SLACK if merged_at else None
+        )
     for deployment in deployments:  # earliest first: the first containing the merge shipped it
         shipment = Shipment(
             deployment.sha, deployment.environment, deployment.deployment_id, deployment.occurred_at
@@ -59,7 +64,9 @@ async def ship(
     """A production deployment arrived: the merged fixes waiting for one that it contains
     are shipped by it (unless an earlier deployment was found to contain them)."""
     async with ctx.unit.session() as session:
-        waiting = await PullRequestLinkRepo(session).shippable(product.id, shipment.occurred_at)
+        waiting = await PullRequestLinkRepo(session).shippable(
+            product.id, shipment.occurred_at + CLOCK_SLACK
+        )
     shas = sorted({link.merge_commit_sha for link in waiting if link.merge_commit_sha})
     if shas:
         contained = await _contained(ctx, product, event.data, shas, shipment)
@@ -83,6 +90,7 @@ async def _record(
                     product.id,
                     merge_sha,
                     at=shipment.occurred_at,
+                    merged_by=shipment.occurred_at + CLOCK_SLACK,
                     deployment_id=shipment.deployment_id,
                     environment=shipment.environment,
                 )

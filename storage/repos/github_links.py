@@ -45,7 +45,7 @@ class PullRequestLinkRepo:
     async def shippable(
         self, product_id: int, deployed_at: dt.datetime, *, limit: int = SHIPPABLE_LIMIT
     ) -> Sequence[PullRequestLink]:
-        """Merged links a production deployment at ``deployed_at`` may ship: merged by then,
+        """Merged links a production deployment may ship: merged by ``deployed_at``,
         in no deployment known yet, of an issue with a ticket at MERGED (the few tickets a
         deployment can move, found by the index on product and stage)."""
         query = (
@@ -77,11 +77,13 @@ class PullRequestLinkRepo:
         merge_sha: str,
         *,
         at: dt.datetime,
+        merged_by: dt.datetime,
         deployment_id: int | None,
         environment: str | None,
     ) -> list[int]:
-        """The deployment at ``at`` contains ``merge_sha``: its links are shipped then (the
-        earliest such deployment wins). Returns the issues whose links changed."""
+        """The deployment at ``at`` contains ``merge_sha``: its links merged by ``merged_by``
+        are shipped then (the earliest such deployment wins). Returns the issues whose links
+        changed."""
         query = dialect.lock_rows(
             self.session,
             select(PullRequestLink).where(
@@ -92,7 +94,7 @@ class PullRequestLinkRepo:
         ).execution_options(populate_existing=True)
         changed = []
         for link in await self.session.scalars(query):
-            if link.merged_at is not None and link.merged_at > at:
+            if link.merged_at is not None and link.merged_at > merged_by:
                 continue  # merged after this deployment: a later one shipped it
             if link.shipped_at is None or at < link.shipped_at:
                 link.shipped_at = at
