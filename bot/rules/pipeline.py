@@ -250,3 +250,33 @@ def stage_for_label(name: str | None) -> Stage | None:
     if not name:
         return None
     return STAGE_LABELS.get(name.strip().lower())
+
+
+class ClosedReason(enum.StrEnum):
+    """Why a ticket is CLOSED (``StageTransition.reason`` on a step to CLOSED)."""
+
+    FIXED = "fixed"  # the fix is live: deployed, or merged where deployments are not tracked
+    COMPLETED = "completed"  # the issue was closed as completed and no fix turned up
+    NOT_PLANNED = "not_planned"
+    DUPLICATE = "duplicate"
+    SUPPORT = "support"  # staff closed the ticket in the desk
+    MAINTAINER = "maintainer"  # a tinydesk:closed label
+
+
+def closed_reason(fact: Fact, *, state_reason: str | None = None) -> ClosedReason | None:
+    """Why a step to CLOSED that ``fact`` caused closes the ticket (``state_reason`` is the
+    issue's, from GitHub). Only a fix going out closes on a merge or a deployment, and a
+    completed close closes at once only when the fix is out (``decide``)."""
+    if fact is Fact.ISSUE_CLOSED_NOT_PLANNED:
+        return ClosedReason.DUPLICATE if state_reason == "duplicate" else ClosedReason.NOT_PLANNED
+    return _CLOSED_BY.get(fact)
+
+
+_CLOSED_BY: dict[Fact, ClosedReason] = {
+    Fact.STAFF_CLOSED: ClosedReason.SUPPORT,
+    Fact.LABEL_APPLIED: ClosedReason.MAINTAINER,
+    Fact.ISSUE_CLOSE_CONFIRMED: ClosedReason.COMPLETED,
+    Fact.ISSUE_CLOSED_COMPLETED: ClosedReason.FIXED,
+    Fact.PR_MERGED: ClosedReason.FIXED,
+    Fact.DEPLOYED: ClosedReason.FIXED,
+}
