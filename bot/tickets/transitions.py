@@ -73,6 +73,7 @@ async def apply(
                     actor=cause.actor,
                     pr_number=cause.pr_number,
                     deployment_id=cause.deployment_id,
+                    reason=_closed_reason(signal, step),
                 )
             )
             current = step.value
@@ -97,6 +98,13 @@ async def request_status_refresh(session: AsyncSession, product_id: int, issue_n
         {"product_id": product_id, "issue_number": issue_number},
         dedupe_key=f"status:{product_id}:{issue_number}",
     )
+
+
+def _closed_reason(signal: pipeline.Signal, step: Stage) -> str | None:
+    if step is not Stage.CLOSED:
+        return None
+    reason = pipeline.closed_reason(signal.fact)
+    return reason.value if reason is not None else None
 
 
 def _latest(a: dt.datetime | None, b: dt.datetime | None) -> dt.datetime | None:
