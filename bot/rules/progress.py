@@ -4,8 +4,9 @@ all draw this one answer (``bot.views.public.pipeline_view``).
 
 The history is walked in order. Entering a stage records its time and undoes what was
 recorded for the stages ranked above it, so a reopen (back to ISSUE_CREATED) or the unmerged
-close of the last PR (back to FIX_IN_PROGRESS) makes the later stages pending again; the one
-exception is the review loop: back to PR_OPEN from CHANGES_REQUESTED keeps the round.
+close of the last PR (back to FIX_IN_PROGRESS) makes the later stages pending again. The one
+exception is the review loop: back to PR_OPEN (an approval, new commits) keeps the rounds of
+changes requested in this run; only a stage before the review ends the run.
 
 Some steps imply earlier ones that have no step of their own: work on a pull request means a
 fix is in progress, a merge or a deployment means a pull request was open, a deployment means
@@ -60,6 +61,7 @@ class StageProgress:
 
 
 LOOP = Stage.CHANGES_REQUESTED
+_REASONS = frozenset(ClosedReason)
 
 # What entering a stage says about the stages before it (CLOSED says nothing).
 IMPLIES: dict[Stage, tuple[Stage, ...]] = {
@@ -122,9 +124,6 @@ def progress(current: Stage, history: Sequence[HistoryStep]) -> tuple[StageProgr
     if _undone_by(current, LOOP):
         rounds = 0
     return tuple(_one(stage, current, reached, rounds, reason, entered_current) for stage in STAGES)
-
-
-_REASONS = frozenset(ClosedReason)
 
 
 def _one(

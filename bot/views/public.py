@@ -71,7 +71,7 @@ def closed_reason_text(reason: ClosedReason | None, *, deployed: bool) -> str | 
 
 
 def loop_text(rounds: int) -> str:
-    """The review loop as the page and the status comment write it."""
+    """The review loop as the status comment writes it: "↺ Changes requested, 2 rounds"."""
     return f"↺ {STAGE_TITLES[LOOP]}, {rounds} round{'' if rounds == 1 else 's'}"
 
 
