@@ -171,7 +171,8 @@ class StageTransition(Base):
     actor: Mapped[str | None] = mapped_column(String(200), nullable=True)
     pr_number: Mapped[int | None] = mapped_column(Integer, nullable=True)
     deployment_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
-    # Why, for a step to CLOSED (``pipeline.ClosedReason``).
+    # On a step to CLOSED: why (bot.rules.pipeline.ClosedReason: fixed, completed,
+    # not_planned, duplicate, support, maintainer).
     reason: Mapped[str | None] = mapped_column(String(32), nullable=True)
 
     __table_args__ = (Index("ix_stage_transitions_ticket", "ticket_id", "id"),)

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import re
 
+from sqlalchemy import update
+
 from bot import __version__
 from bot.config import Settings
 from bot.rules.pipeline import STAGES
 from bot.web.html import Html, escape, fragment, readable_time
+from storage.models import StageTransition, Ticket
 from tests.conftest import ADMIN_TOKEN
-from tests.web_helpers import add_comment, move_ticket, open_test_ticket
+from tests.web_helpers import add_comment, move_ticket, open_test_ticket, steps
 
 SUBMISSION = {
     "productSlug": "my-saas-app",
@@ -18,18 +21,12 @@ SUBMISSION = {
     "subject": "Login button unresponsive on Safari",
     "body": "A very private body text",
 }
-STEP = re.compile(r'<li class="step is-(\w+)" data-stage="(\w+)"( aria-current="step")?>')
 
 
 async def submit(client, **overrides) -> dict:
     resp = await client.post("/api/tickets", json={**SUBMISSION, **overrides})
     assert resp.status == 201, await resp.text()
     return await resp.json()
-
-
-def steps(page: str) -> dict[str, tuple[str, bool]]:
-    """Each stage of the stepper: its drawn state and whether it carries aria-current."""
-    return {stage: (state, bool(current)) for state, stage, current in STEP.findall(page)}
 
 
 async def test_tracking_page_draws_the_eight_stages_with_received_current(client, product):
@@ -42,7 +39,7 @@ async def test_tracking_page_draws_the_eight_stages_with_received_current(client
     assert list(drawn) == [s.value for s in STAGES]
     assert drawn["RECEIVED"] == ("current", True)
     assert all(
-        state == "upcoming" and not current
+        state == "pending" and not current
         for stage, (state, current) in drawn.items()
         if stage != "RECEIVED"
     )
@@ -63,8 +60,8 @@ async def test_tracking_page_marks_reached_stages_and_only_the_current_one(clien
     assert drawn["ISSUE_CREATED"] == ("reached", False)
     assert drawn["FIX_IN_PROGRESS"] == ("reached", False)
     assert drawn["PR_OPEN"] == ("current", True)
-    assert drawn["CHANGES_REQUESTED"] == ("upcoming", False)
-    assert drawn["MERGED"] == ("upcoming", False)
+    assert drawn["CHANGES_REQUESTED"] == ("pending", False)
+    assert drawn["MERGED"] == ("pending", False)
     assert page.count('aria-current="step"') == 1
     assert "Moved to PR_OPEN by a test" in page
     assert '<dd id="current-stage">Pull request open</dd>' in page
@@ -78,6 +75,40 @@ async def test_a_stage_the_ticket_went_past_without_entering_is_drawn_as_not_nee
     drawn = steps(await (await client.get("/track/TK-00001")).text())
     assert drawn["CHANGES_REQUESTED"] == ("skipped", False)
     assert drawn["MERGED"] == ("current", True)
+
+
+async def test_changes_requested_is_drawn_as_a_loop_of_the_review_step_not_a_done_box(
+    client, product, db
+):
+    await submit(client)
+    await move_ticket(db, "TK-00001", "ISSUE_CREATED", "PR_OPEN", "CHANGES_REQUESTED", "PR_OPEN")
+    page = await (await client.get("/track/TK-00001")).text()
+    assert steps(page)["CHANGES_REQUESTED"] == ("reached", False)
+    loop = page.split('data-stage="CHANGES_REQUESTED"')[1].split("</li>")[0]
+    assert '<span class="step-marker" aria-hidden="true">↺</span>' in loop
+    assert '<span class="step-state">↺ 1 round</span>' in loop and "Done" not in loop
+    markers = re.findall(r'<span class="step-marker" aria-hidden="true">([^<]+)</span>', page)
+    assert markers == ["1", "2", "3", "4", "↺", "5", "6", "7"]
+
+
+async def test_a_closed_ticket_says_why_in_its_current_stage(client, product, db):
+    await submit(client)
+    await move_ticket(db, "TK-00001", "ISSUE_CREATED")
+    async with db.begin() as session:
+        session.add(
+            StageTransition(
+                ticket_id=1,
+                from_stage="ISSUE_CREATED",
+                to_stage="CLOSED",
+                cause="issues.closed",
+                description="Issue closed as not planned",
+                reason="duplicate",
+            )
+        )
+        await session.execute(update(Ticket).where(Ticket.id == 1).values(stage="CLOSED"))
+    page = await (await client.get("/track/TK-00001")).text()
+    assert '<dd id="current-stage">Closed as a duplicate</dd>' in page
+    assert steps(page)["MERGED"] == ("skipped", False)
 
 
 async def test_subject_and_public_comments_only_with_the_token(client, product, db):
@@ -251,8 +282,13 @@ def test_the_escaping_helper_escapes_everything_but_html_it_made():
 
 
 def test_each_special_character_alone_is_escaped_and_plain_text_is_kept():
-    for char, escaped in [("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ('"', "&quot;"),
-                          ("'", "&#x27;")]:
+    for char, escaped in [
+        ("&", "&amp;"),
+        ("<", "&lt;"),
+        (">", "&gt;"),
+        ('"', "&quot;"),
+        ("'", "&#x27;"),
+    ]:
         assert escape(f"a{char}b") == f"a{escaped}b"
     assert escape("Fix in progress · 24 Mar") == "Fix in progress · 24 Mar"
     assert escape(42) == "42" and isinstance(escape(42), Html)

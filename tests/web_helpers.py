@@ -86,3 +86,14 @@ def csrf_token(page: str) -> str:
     match = CSRF.search(page)
     assert match, "no CSRF token in the page"
     return match.group(1)
+
+
+STEP = re.compile(
+    r'<li class="step is-(\w+)(?: step-loop)?" data-stage="(\w+)"( aria-current="step")?>'
+)
+
+
+def steps(page: str) -> dict[str, tuple[str, bool]]:
+    """Each stage of a tracking page's stepper: its drawn state and whether it carries
+    aria-current."""
+    return {stage: (state, bool(current)) for state, stage, current in STEP.findall(page)}

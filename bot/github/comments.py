@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 from bot.rules import ids
-from bot.rules.pipeline import RANK, STAGE_TITLES, STAGES, Stage
+from bot.rules.pipeline import STAGE_TITLES, Stage
+from bot.rules.progress import HistoryStep
+from bot.views.public import loop_text, pipeline_view
 from storage.models import Ticket
 
 ISSUE_LABEL = "tinydesk"
@@ -70,26 +73,49 @@ def issue_body(ticket: Ticket, tracking_url: str) -> str:
     return "\n".join(parts)
 
 
-def status_comment(tickets: Sequence[Ticket], tracking_url_for) -> str:
-    """The 8-stage checklist for every ticket on one issue."""
+def status_comment(
+    tickets: Sequence[Ticket],
+    tracking_url_for: Callable[[str], str],
+    histories: Mapping[int, Sequence[HistoryStep]],
+) -> str:
+    """The 8-stage checklist for every ticket on one issue, drawn from the same view as the
+    tracking page (``bot.views.public.pipeline_view``): a skipped stage is struck through,
+    never ticked; changes requested is a loop under the review step, with its rounds."""
     lines = [STATUS_MARKER, "### TinyDesk status", ""]
     for ticket in tickets:
         current = Stage(ticket.stage)
         public_id = ids.public_id(ticket.id)
         link = tracking_url_for(public_id)
-        lines.append(f"**{public_id}** · [tracking page]({link}) · now **{STAGE_TITLES[current]}**")
+        pipeline = pipeline_view(current, histories.get(ticket.id, ()))
+        closed = pipeline[-1].get("closedReasonText") if current is Stage.CLOSED else None
+        why = f" · {closed}" if closed else ""
+        lines.append(
+            f"**{public_id}** · [tracking page]({link}) · now **{STAGE_TITLES[current]}**{why}"
+        )
         lines.append("")
-        for stage in STAGES:
-            if stage is Stage.CHANGES_REQUESTED and current is not stage:
-                continue  # shown only while it is the case
-            done = RANK[stage] <= RANK[current]
-            marker = " ← current" if stage is current else ""
-            lines.append(f"- [{'x' if done else ' '}] {STAGE_TITLES[stage]}{marker}")
+        lines.extend(_checklist_line(step) for step in pipeline if _shown(step))
         lines.append("")
     lines.append(
         "<sub>Updated by TinyDesk as this issue moves; the submitter sees the same stages.</sub>"
     )
     return "\n".join(lines)
+
+
+def _shown(step: dict[str, Any]) -> bool:
+    # The review loop only once changes were requested in the current run.
+    return not step["loop"] or step["state"] in ("reached", "current")
+
+
+def _checklist_line(step: dict[str, Any]) -> str:
+    marker = " ← current" if step["current"] else ""
+    if step["loop"]:
+        return f"  - {loop_text(step['rounds'])}{marker}"
+    title = step["title"]
+    if step.get("closedReasonText"):
+        title += f" · {step['closedReasonText']}"
+    if step["state"] == "skipped":
+        return f"- [ ] ~~{title}~~ skipped"
+    return f"- [{'x' if step['reached'] else ' '}] {title}{marker}"
 
 
 def pr_link_comment(public_ids: Sequence[str], issue_numbers: Sequence[int]) -> str:

@@ -193,12 +193,13 @@ class GitHubOutbox:
                     for t in await TicketRepo(session).linked_to_issue(product_id, issue_number)
                     if not t.is_test
                 ]
+                histories = await TicketRepo(session).histories([t.id for t in tickets])
                 row = await StatusCommentRepo(session).get(product_id, issue_number)
                 comment_id = row.comment_id if row else None
                 rendered_hash = row.rendered_hash if row else None
             if product is None or not tickets:
                 return
-            body = comments.status_comment(tickets, self.tracking_url)
+            body = comments.status_comment(tickets, self.tracking_url, histories)
             digest = comments.content_hash(body)
             if comment_id is not None and digest == rendered_hash:
                 return

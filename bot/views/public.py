@@ -6,13 +6,13 @@ tracking page, so the page shows exactly what the API shows.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
 from bot.errors import ApiError
 from bot.rules import ids
-from bot.rules.pipeline import RANK, STAGE_DESCRIPTIONS, STAGE_TITLES, STAGES, Stage
+from bot.rules.pipeline import STAGE_DESCRIPTIONS, STAGE_TITLES, ClosedReason, Stage
+from bot.rules.progress import LOOP, HistoryStep, StageState, progress
 from bot.views.timefmt import iso_ms
 from storage.reader import Reader
 from storage.reads import tracking
@@ -23,29 +23,56 @@ TOKEN_HEADER = "X-Tracking-Token"
 TICKET_NOT_FOUND = "Ticket not found"
 
 
-def pipeline_view(current: Stage, history: Sequence[Step]) -> list[dict[str, Any]]:
-    """All 8 stages in order. A stage is reached if the ticket is at it or past it
-    (CHANGES_REQUESTED only if it was really entered); ``reachedAt`` is when it last was."""
-    entered_at: dict[Stage, dt.datetime] = {}
-    for step in history:
-        stage = Stage(step.to_stage)
-        if RANK[stage] <= RANK[current]:
-            entered_at[stage] = step.at
+def pipeline_view(current: Stage, history: Sequence[HistoryStep]) -> list[dict[str, Any]]:
+    """All 8 stages in order, each ``reached``, ``skipped``, ``pending`` or ``current`` as
+    the history tells it (``bot.rules.progress``). ``reached`` stays a boolean (true when
+    reached or current) and ``reachedAt`` is set only when the stage really happened.
+    CHANGES_REQUESTED is the review step's loop (``loop``, with its ``rounds``); the CLOSED
+    entry says why (``closedReason`` and its text)."""
+    entries = progress(current, history)
+    deployed = next(e for e in entries if e.stage is Stage.DEPLOYED).happened
     view = []
-    for stage in STAGES:
-        passed = RANK[stage] < RANK[current] and stage is not Stage.CHANGES_REQUESTED
-        reached = stage is current or stage in entered_at or passed
-        view.append(
-            {
-                "stage": stage.value,
-                "title": STAGE_TITLES[stage],
-                "description": STAGE_DESCRIPTIONS[stage],
-                "reached": reached,
-                "reachedAt": iso_ms(entered_at.get(stage)) if reached else None,
-                "current": stage is current,
-            }
-        )
+    for entry in entries:
+        item: dict[str, Any] = {
+            "stage": entry.stage.value,
+            "title": STAGE_TITLES[entry.stage],
+            "description": STAGE_DESCRIPTIONS[entry.stage],
+            "state": entry.state.value,
+            "reached": entry.happened,
+            "reachedAt": iso_ms(entry.at) if entry.happened and entry.at else None,
+            "current": entry.state is StageState.CURRENT,
+            "loop": entry.stage is LOOP,
+        }
+        if entry.stage is LOOP:
+            item["rounds"] = entry.rounds
+        if entry.stage is Stage.CLOSED:
+            item["closedReason"] = entry.reason.value if entry.reason else None
+            item["closedReasonText"] = closed_reason_text(entry.reason, deployed=deployed)
+        view.append(item)
     return view
+
+
+# What the CLOSED entry says about why; ``fixed`` says how far the fix went.
+CLOSED_REASON_TEXTS = {
+    ClosedReason.FIXED: "Fixed and deployed",
+    ClosedReason.COMPLETED: "Closed as completed",
+    ClosedReason.NOT_PLANNED: "Closed as not planned",
+    ClosedReason.DUPLICATE: "Closed as a duplicate",
+    ClosedReason.SUPPORT: "Closed by support",
+    ClosedReason.MAINTAINER: "Closed by a maintainer",
+}
+FIXED_WITHOUT_DEPLOYMENT = "Fixed and merged"
+
+
+def closed_reason_text(reason: ClosedReason | None, *, deployed: bool) -> str | None:
+    if reason is ClosedReason.FIXED and not deployed:
+        return FIXED_WITHOUT_DEPLOYMENT  # a product that does not track deployments
+    return CLOSED_REASON_TEXTS.get(reason) if reason else None
+
+
+def loop_text(rounds: int) -> str:
+    """The review loop as the status comment writes it: "↺ Changes requested, 2 rounds"."""
+    return f"↺ {STAGE_TITLES[LOOP]}, {rounds} round{'' if rounds == 1 else 's'}"
 
 
 def history_view(history: Sequence[Step]) -> list[dict[str, Any]]:

@@ -26,45 +26,65 @@ routes = web.RouteTableDef()
 POLL_SECONDS = 5
 LOOKUP_FIELD = "publicId"
 
+# The same labels as track.js.
 STATE_LABELS = {
     "reached": "Done",
     "current": "Current stage",
-    "skipped": "Not needed",
-    "upcoming": "Not yet",
+    "skipped": "Skipped",
+    "pending": "Not yet",
 }
+LOOP_MARKER = "↺"
 
 
-def step_state(step: dict[str, Any], index: int, current_index: int) -> str:
-    """How one stage of the stepper is drawn; track.js applies the same rule."""
-    if step["current"]:
-        return "current"
-    if step["reached"]:
-        return "reached"
-    return "skipped" if index < current_index else "upcoming"
+def rounds_text(rounds: int) -> str:
+    return f"{rounds} round{'' if rounds == 1 else 's'}"
+
+
+def state_label(step: dict[str, Any]) -> str:
+    """What a stage's state reads as; the review loop is never "Done" (track.js agrees)."""
+    state = step["state"]
+    if step["loop"]:
+        if state == "current":
+            return f"{LOOP_MARKER} Current stage, round {step['rounds']}"
+        if state == "reached":
+            return f"{LOOP_MARKER} {rounds_text(step['rounds'])}"
+        if state == "skipped":
+            return "None"
+    return STATE_LABELS[state]
 
 
 def render_stepper(pipeline: list[dict[str, Any]]) -> Html:
-    current_index = next(i for i, step in enumerate(pipeline) if step["current"])
+    """The stages in order, numbered; CHANGES_REQUESTED is drawn as a loop of the review step
+    (a ↺ marker, no number, never a done box)."""
     items = []
-    for index, step in enumerate(pipeline):
-        state = step_state(step, index, current_index)
+    number = 0
+    for step in pipeline:
+        state = step["state"]
+        if not step["loop"]:
+            number += 1
+        reason = step.get("closedReasonText")
         items.append(
             fragment(
-                '<li class="step is-{state}" data-stage="{stage}"{aria_current}>'
-                '<span class="step-marker" aria-hidden="true">{number}</span>'
+                '<li class="step is-{state}{loop}" data-stage="{stage}"{aria_current}>'
+                '<span class="step-marker" aria-hidden="true">{marker}</span>'
                 '<span class="step-body">'
                 '<span class="step-title">{title}</span>'
                 '<span class="step-state">{state_label}</span>'
                 '<span class="step-description">{description}</span>'
+                "{reason}"
                 '<span class="step-time">{time}</span>'
                 "</span></li>",
                 state=state,
+                loop=" step-loop" if step["loop"] else "",
                 stage=step["stage"],
                 aria_current=Html(' aria-current="step"') if state == "current" else Html(""),
-                number=index + 1,
+                marker=LOOP_MARKER if step["loop"] else number,
                 title=step["title"],
-                state_label=STATE_LABELS[state],
+                state_label=state_label(step),
                 description=step["description"],
+                reason=fragment('<span class="step-reason">{text}</span>', text=reason or "")
+                if "closedReasonText" in step
+                else Html(""),
                 time=time_element(step["reachedAt"]),
             )
         )
@@ -120,9 +140,15 @@ def render_comments(comments: list[dict[str, Any]]) -> Html:
     )
 
 
+def current_label(view: dict[str, Any]) -> str:
+    """The current stage in words; a closed ticket says why ("Closed as not planned")."""
+    [current] = [step for step in view["pipeline"] if step["current"]]
+    return current.get("closedReasonText") or current["title"]
+
+
 def render_ticket(view: dict[str, Any], *, refresh_url: str, token_rejected: bool) -> Html:
     titles = {step["stage"]: step["title"] for step in view["pipeline"]}
-    current_title = titles[view["status"]]
+    current_title = current_label(view)
     details = [
         fragment(
             '<div><dt>Current stage</dt><dd id="current-stage">{title}</dd></div>',
@@ -262,9 +288,7 @@ async def tracking_page(request: web.Request) -> web.Response:
     """One ticket's journey, with its subject and messages when the link carries the token."""
     public_id = request.match_info["public_id"]
     try:
-        view = await load_public_view(
-            request.app[DB].reader, public_id, tracking_token(request)
-        )
+        view = await load_public_view(request.app[DB].reader, public_id, tracking_token(request))
     except ApiError as exc:
         if exc.status == 404:
             return not_found_page(request, public_id)

@@ -27,6 +27,7 @@ class Step(NamedTuple):
     to_stage: str
     at: dt.datetime
     description: str
+    reason: str | None = None  # on a step to CLOSED: why
 
 
 class PublicComment(NamedTuple):
@@ -39,7 +40,7 @@ class PublicComment(NamedTuple):
 # One statement for the ticket and its history: the ticket's columns repeat on each step.
 TICKET_WITH_HISTORY = """
 SELECT t.id, t.stage, t.subject, t.tracking_token_hash, t.created_at, t.updated_at,
-       s.from_stage, s.to_stage, s.at, s.description
+       s.from_stage, s.to_stage, s.at, s.description, s.reason
 FROM tickets t LEFT JOIN stage_transitions s ON s.ticket_id = t.id
 WHERE t.id = $1
 ORDER BY s.id
@@ -58,7 +59,7 @@ async def ticket_with_history(reader: Reader, number: int) -> TrackedTicket | No
         return None
     first = rows[0]
     steps = [
-        Step(row[6], row[7], utc(row[8]), row[9])  # type: ignore[arg-type]
+        Step(row[6], row[7], utc(row[8]), row[9], row[10])  # type: ignore[arg-type]
         for row in rows
         if row[7] is not None
     ]

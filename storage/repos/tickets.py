@@ -38,6 +38,20 @@ class TicketRepo:
         )
         return (await self.session.scalars(query)).all()
 
+    async def histories(self, ticket_ids: Sequence[int]) -> dict[int, list[StageTransition]]:
+        """Each ticket's history, oldest first, in one query."""
+        found: dict[int, list[StageTransition]] = {ticket_id: [] for ticket_id in ticket_ids}
+        if not found:
+            return found
+        query = (
+            select(StageTransition)
+            .where(StageTransition.ticket_id.in_(list(found)))
+            .order_by(StageTransition.ticket_id, StageTransition.id)
+        )
+        for step in await self.session.scalars(query):
+            found[step.ticket_id].append(step)
+        return found
+
     async def record_transition(self, transition: StageTransition) -> StageTransition:
         self.session.add(transition)
         await self.session.flush()

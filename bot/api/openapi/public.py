@@ -15,6 +15,8 @@ from bot.api.openapi.parts import (
     ok,
     ref,
 )
+from bot.rules.pipeline import ClosedReason
+from bot.rules.progress import StageState
 from bot.rules.validation import MAX_BODY_BYTES, MAX_NAME, MAX_SCREENSHOTS, MAX_SUBJECT
 
 SCHEMAS: dict[str, Any] = {
@@ -51,14 +53,52 @@ SCHEMAS: dict[str, Any] = {
     },
     "PipelineStage": {
         "type": "object",
-        "required": ["stage", "title", "description", "reached", "reachedAt", "current"],
+        "required": [
+            "stage",
+            "title",
+            "description",
+            "state",
+            "reached",
+            "reachedAt",
+            "current",
+            "loop",
+        ],
         "properties": {
             "stage": STAGE,
             "title": TEXT,
             "description": TEXT,
-            "reached": {"type": "boolean"},
-            "reachedAt": MAYBE_TIMESTAMP,
+            "state": {
+                "type": "string",
+                "enum": [s.value for s in StageState],
+                "description": "reached: it happened (reachedAt says when); skipped: the "
+                "ticket went past it without it happening (e.g. Merged and Deployed after a "
+                "close as not planned); pending: not yet; current: the ticket is at it",
+            },
+            "reached": {"type": "boolean", "description": "state is reached or current"},
+            "reachedAt": {
+                **MAYBE_TIMESTAMP,
+                "description": "When it happened; null unless reached or current",
+            },
             "current": {"type": "boolean"},
+            "loop": {
+                "type": "boolean",
+                "description": "CHANGES_REQUESTED: a loop of the review step, not a stage "
+                "the fix passes through",
+            },
+            "rounds": {
+                "type": "integer",
+                "minimum": 0,
+                "description": "On the loop: how many times changes were requested since the "
+                "fix's pull request was opened",
+            },
+            "closedReason": {
+                **nullable({"type": "string", "enum": [r.value for r in ClosedReason]}),
+                "description": "On CLOSED, while the ticket is closed: why",
+            },
+            "closedReasonText": {
+                **nullable(TEXT),
+                "description": "closedReason in words, e.g. Closed as not planned",
+            },
         },
     },
     "HistoryEntry": {

@@ -21,9 +21,10 @@
   var STATE_LABELS = {
     reached: "Done",
     current: "Current stage",
-    skipped: "Not needed",
-    upcoming: "Not yet"
+    skipped: "Skipped",
+    pending: "Not yet"
   };
+  var LOOP_MARKER = "\u21ba";
   var MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 
   var failures = 0;
@@ -69,36 +70,53 @@
     return el;
   }
 
-  function stepState(step, index, currentIndex) {
-    if (step.current) {
-      return "current";
+  function roundsText(rounds) {
+    return rounds + (rounds === 1 ? " round" : " rounds");
+  }
+
+  /* The review loop (CHANGES_REQUESTED) is never "Done": it counts its rounds. */
+  function stateLabel(step) {
+    if (step.loop) {
+      if (step.state === "current") {
+        return LOOP_MARKER + " Current stage, round " + step.rounds;
+      }
+      if (step.state === "reached") {
+        return LOOP_MARKER + " " + roundsText(step.rounds);
+      }
+      if (step.state === "skipped") {
+        return "None";
+      }
     }
-    if (step.reached) {
-      return "reached";
-    }
-    return index < currentIndex ? "skipped" : "upcoming";
+    return STATE_LABELS[step.state];
+  }
+
+  function currentLabel(view) {
+    var label = "";
+    view.pipeline.forEach(function (step) {
+      if (step.current) {
+        label = step.closedReasonText || step.title;
+      }
+    });
+    return label;
   }
 
   function renderStepper(pipeline) {
-    var currentIndex = 0;
-    pipeline.forEach(function (step, index) {
-      if (step.current) {
-        currentIndex = index;
-      }
-    });
-    pipeline.forEach(function (step, index) {
+    pipeline.forEach(function (step) {
       var item = main.querySelector('.step[data-stage="' + step.stage + '"]');
       if (!item) {
         return;
       }
-      var state = stepState(step, index, currentIndex);
-      item.className = "step is-" + state;
-      if (state === "current") {
+      item.className = "step is-" + step.state + (step.loop ? " step-loop" : "");
+      if (step.state === "current") {
         item.setAttribute("aria-current", "step");
       } else {
         item.removeAttribute("aria-current");
       }
-      item.querySelector(".step-state").textContent = STATE_LABELS[state];
+      item.querySelector(".step-state").textContent = stateLabel(step);
+      var reason = item.querySelector(".step-reason");
+      if (reason) {
+        reason.textContent = step.closedReasonText || "";
+      }
       setTime(item.querySelector(".step-time"), step.reachedAt);
     });
   }
@@ -157,18 +175,19 @@
       titles[step.stage] = step.title;
     });
     var current = document.getElementById("current-stage");
-    var changed = current && current.textContent !== titles[view.status];
+    var label = currentLabel(view);
+    var changed = current && current.textContent !== label;
     renderStepper(view.pipeline);
     renderHistory(view.history, titles);
     renderComments(view.comments);
     if (current) {
-      current.textContent = titles[view.status];
+      current.textContent = label;
     }
     setTime(document.getElementById("updated-at"), view.updatedAt);
     main.setAttribute("data-status", view.status);
     if (changed) {
       document.getElementById("live-status").textContent =
-        "Update: the ticket is now at " + titles[view.status] + ".";
+        "Update: the ticket is now at " + label + ".";
     }
   }
 
