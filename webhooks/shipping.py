@@ -49,13 +49,34 @@ async def ship_if_already_deployed(
         deployments = await DeploymentRepo(session).since(
             product.id, merged_at - CLOCK_SLACK if merged_at else None
         )
-    for deployment in deployments:  # earliest first: the first containing the merge shipped it
-        shipment = Shipment(
-            deployment.sha, deployment.environment, deployment.deployment_id, deployment.occurred_at
-        )
-        if await _contained(ctx, product, event.data, [merge_sha], shipment):
-            await _record(ctx, product, event, shipment, [merge_sha])
-            return
+    shipments = [
+        Shipment(d.sha, d.environment, d.deployment_id, d.occurred_at) for d in deployments
+    ]
+    first = await _first_containing(ctx, product, event.data, merge_sha, shipments)
+    if first is not None:
+        await _record(ctx, product, event, first, [merge_sha])
+
+
+async def _first_containing(
+    ctx: HandlerContext,
+    product: Product,
+    data: dict[str, Any],
+    merge_sha: str,
+    shipments: list[Shipment],
+) -> Shipment | None:
+    """The earliest of ``shipments`` (earliest first) that contains the merge. Deployments of
+    one main line contain a merge from some point on, so this is a binary search: the newest
+    is asked first (if it lacks the merge, none has it), then halves, a few calls at most."""
+    if not shipments or not await _contained(ctx, product, data, [merge_sha], shipments[-1]):
+        return None
+    low, high = 0, len(shipments) - 1  # shipments[high] contains it
+    while low < high:
+        middle = (low + high) // 2
+        if await _contained(ctx, product, data, [merge_sha], shipments[middle]):
+            high = middle
+        else:
+            low = middle + 1
+    return shipments[high]
 
 
 async def ship(
