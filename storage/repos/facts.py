@@ -49,7 +49,9 @@ class IssueFactRepo:
     async def hold(self, product_id: int, issue_number: int) -> IssueFact:
         """The issue's row, created if missing, held until commit (PostgreSQL)."""
         if dialect.reads_are_current(self.session):
-            row = await self.get(product_id, issue_number)
+            # SQLite's writer holds the database: the row in this session is current, and
+            # ``session.get`` answers from it without a query once it was read.
+            row = await self.session.get(IssueFact, (product_id, issue_number))
             if row is not None:
                 return row
         await self.session.execute(
