@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.errors import ApiError
 from bot.rules import ids, pipeline
 from bot.tickets import transitions
-from storage.models import Ticket
+from storage.models import Product, Ticket
 from storage.repos.products import ProductRepo
 from storage.repos.tickets import TicketRepo
 
@@ -23,9 +23,8 @@ def leading_stage(siblings: Sequence[Ticket]) -> pipeline.Stage | None:
     return max(stages, key=lambda s: pipeline.RANK[s], default=None)
 
 
-async def link_ticket_to_issue(session: AsyncSession, public_id: str, issue: int) -> Ticket:
-    """Attach the ticket to ``issue`` (ISSUE_OPENED), then pull it level with the issue's
-    other tickets, and ask for the issue's status comment to be refreshed."""
+async def linkable_ticket(session: AsyncSession, public_id: str) -> tuple[Ticket, Product]:
+    """The ticket and its product, if the ticket may be linked to an issue; else ApiError."""
     number = ids.parse_public_id(public_id)
     ticket = await TicketRepo(session).by_number(number) if number else None
     if ticket is None:
@@ -42,6 +41,14 @@ async def link_ticket_to_issue(session: AsyncSession, public_id: str, issue: int
         )
     product = await ProductRepo(session).by_id(ticket.product_id)
     assert product is not None  # removing a product unsets its tickets' product_id
+    return ticket, product
+
+
+async def link_ticket_to_issue(session: AsyncSession, public_id: str, issue: int) -> Ticket:
+    """Attach the ticket to ``issue`` (ISSUE_OPENED), then pull it level with the issue's
+    other tickets, and ask for the issue's status comment to be refreshed. The caller has
+    checked with GitHub that the issue exists (``bot.github.issues.existing_issue``)."""
+    ticket, product = await linkable_ticket(session, public_id)
     ticket.issue_number = issue
     await transitions.apply(
         session, [ticket], product, pipeline.Signal(pipeline.Fact.ISSUE_OPENED), LINKED_BY_STAFF
