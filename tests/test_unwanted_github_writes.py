@@ -149,6 +149,16 @@ async def test_linking_to_an_issue_github_does_not_have_is_a_404_and_stores_noth
     assert call.path.endswith("/issues/999")
 
 
+async def test_linking_to_a_deleted_issue_is_a_404(world):
+    second = await unlinked_ticket(world)
+    deleted = world.fake.add_issue(OWNER, REPO, "Spam")
+    world.fake.delete_issue(OWNER, REPO, deleted)
+    resp = await link(world, second["publicId"], deleted)
+    assert resp.status == 404
+    assert (await resp.json())["error"] == "Issue not found"
+    assert await stored_issue(world, second["publicId"]) == (None, "RECEIVED")
+
+
 async def test_linking_to_a_pull_request_is_refused(world):
     _, n = await issue_with_ticket(world)
     pr = world.add_fix(n)
