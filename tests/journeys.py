@@ -8,10 +8,10 @@ Two layers:
   request's state, draft flag and reviews, main's merge commits). Steps: assignment, draft and
   ready PRs (``Fixes #N``), review rounds by one or two reviewers (changes requested /
   approved), new commits (``synchronize``), dismissals, unmerged closes and PR reopens,
-  superseding PRs (a second PR while the first is open), merges followed by GitHub's automatic
-  issue close a second later, production deployments of main's tip, won't-fix closes
-  (``not_planned``), closes as completed without a fix, reopened regressions. Journeys shrink
-  towards fewer, earlier steps.
+  superseding PRs (a second PR while the first is open), a PR that fixes two tickets' issues,
+  merges followed by GitHub's automatic issue close a second later, production deployments of
+  main's tip, won't-fix closes (``not_planned``), closes as completed without a fix, reopened
+  regressions (and their second fix). Journeys shrink towards fewer, earlier steps.
 - ``materialize`` turns a journey into a ``Script`` for a repository whose ticket issues exist
   on the fake GitHub: it opens the pull requests and commits there (so the compare API answers
   ahead / behind / identical for main's linear history) and builds each delivery's payload from
@@ -45,16 +45,16 @@ DEPLOYER = "deploy-bot"
 ENVIRONMENT = "production"
 # How often each kind of step is chosen, relative to the others, when it is possible.
 WEIGHTS = {
-    "assign": 2,
-    "open_pr": 2,
+    "assign": 1,  # per developer
+    "open_pr": 1,  # draft or ready
     "ready": 4,
     "review": 2,  # per reviewer and verdict: 8 in all on a ready PR
-    "dismiss": 1,
+    "dismiss": 2,
     "push": 2,
     "close_pr": 1,
-    "reopen_pr": 1,
-    "merge": 4,
-    "deploy": 4,
+    "reopen_pr": 2,
+    "merge": 5,
+    "deploy": 6,
     "close_issue": 1,
     "reopen_issue": 1,
 }
@@ -76,9 +76,12 @@ class Step:
     draft: bool = False
     review: str | None = None  # "approved" / "changes_requested"
     reason: str | None = None  # issue close: "completed" / "not_planned"
+    also: int | None = None  # open_pr: a second ticket's issue the PR fixes too
 
     def __str__(self) -> str:
         where = f"T{self.ticket}" if self.ticket is not None else ""
+        if self.also is not None:
+            where += f"+T{self.also}"
         if self.pr is not None:
             where += f" PR{self.pr}"
         extra = [
@@ -96,7 +99,7 @@ class Step:
 
 @dataclasses.dataclass
 class _Pull:
-    ticket: int
+    tickets: tuple[int, ...]
     state: str = "open"  # open / closed / merged
     draft: bool = False
     reviews: dict[str, str] = dataclasses.field(default_factory=dict)  # latest per reviewer
@@ -126,19 +129,21 @@ class _Repo:
     def possible(self) -> list[Step]:
         steps: list[Step] = []
         for i, issue in enumerate(self.issues):
-            open_pulls = [p for p in self.pulls if p.ticket == i and p.state == "open"]
+            open_pulls = [p for p in self.pulls if i in p.tickets and p.state == "open"]
             if issue.state == "open":
                 steps += [Step("assign", i, who=d) for d in DEVELOPERS if d not in issue.assignees]
                 if len(open_pulls) < MAX_OPEN_PRS:
                     steps += [Step("open_pr", i, draft=True), Step("open_pr", i, draft=False)]
+                    if i + 1 < len(self.issues) and self._can_take_a_pr(i + 1):
+                        steps.append(Step("open_pr", i, also=i + 1))  # fixes two issues
                 steps.append(Step("close_issue", i, reason="not_planned"))
                 if not open_pulls:
                     steps.append(Step("close_issue", i, reason="completed"))
             else:
                 steps.append(Step("reopen_issue", i))
         for k, pull in enumerate(self.pulls):
-            issue_open = self.issues[pull.ticket].state == "open"
-            t = pull.ticket
+            issue_open = any(self.issues[t].state == "open" for t in pull.tickets)
+            t = pull.tickets[0]
             if pull.state == "open":
                 if pull.draft:
                     steps.append(Step("ready", t, k))
@@ -158,6 +163,10 @@ class _Repo:
             steps.append(Step("deploy"))
         return steps
 
+    def _can_take_a_pr(self, i: int) -> bool:
+        open_pulls = [p for p in self.pulls if i in p.tickets and p.state == "open"]
+        return self.issues[i].state == "open" and len(open_pulls) < MAX_OPEN_PRS
+
     def apply(self, step: Step) -> None:
         issue = self.issues[step.ticket] if step.ticket is not None else None
         pull = self.pulls[step.pr] if step.pr is not None else None
@@ -168,7 +177,8 @@ class _Repo:
                 issue.assignees.append(step.who)
             case "open_pr":
                 assert step.ticket is not None
-                self.pulls.append(_Pull(step.ticket, draft=step.draft))
+                also = () if step.also is None else (step.also,)
+                self.pulls.append(_Pull((step.ticket, *also), draft=step.draft))
             case "ready":
                 assert pull is not None
                 pull.draft = False
@@ -187,12 +197,13 @@ class _Repo:
                 assert pull is not None
                 pull.state = "open"
             case "merge":
-                assert pull is not None and issue is not None
+                assert pull is not None
                 pull.state = "merged"
                 self.merges_not_deployed += 1
-                if issue.state == "open":  # GitHub closes the issue the PR fixes
-                    issue.state, issue.reason = "closed", "completed"
-                    self.deliveries += 1
+                for fixed in pull.tickets:  # GitHub closes the issues the PR fixes
+                    if self.issues[fixed].state == "open":
+                        self.issues[fixed].state, self.issues[fixed].reason = "closed", "completed"
+                        self.deliveries += 1
             case "deploy":
                 self.merges_not_deployed = 0
             case "close_issue":
@@ -294,7 +305,7 @@ def _person(template: dict[str, Any], login: str) -> dict[str, Any]:
 @dataclasses.dataclass
 class _PullFacts:
     number: int
-    ticket: int
+    tickets: tuple[int, ...]
     created_at: str
     head: str
     draft: bool
@@ -378,15 +389,19 @@ class _Writer:
             closed_at=facts.closed_at,
         )
 
+    def fixes(self, tickets: Sequence[int]) -> str:
+        return "\r\n".join(f"Fixes #{self.issues[t].number}" for t in tickets)
+
     def pull_view(self, payload: dict[str, Any], facts: _PullFacts, at: str) -> None:
         pr = payload["pull_request"]
-        issue = self.issues[facts.ticket]
+        issue = self.issues[facts.tickets[0]]
+        if "merged" in pr:  # a review's pull request is the short form, without it
+            pr["merged"] = facts.state == "merged"
         pr.update(
             title=f"Fix: {issue.title}",
-            body=f"Fixes #{issue.number}",
+            body=self.fixes(facts.tickets),
             state="open" if facts.state == "open" else "closed",
             draft=facts.draft,
-            merged=facts.state == "merged",
             merged_at=facts.merged_at,
             closed_at=facts.closed_at,
             # GitHub's test merge for an open PR; the real one once merged.
@@ -512,18 +527,20 @@ class _Writer:
             case "reopen_issue":
                 self.issue_event("reopened", step, MAINTAINER)
             case "open_pr":
-                issue = self.issues[step.ticket or 0]
+                tickets = (step.ticket or 0, *(() if step.also is None else (step.also,)))
+                issue = self.issues[tickets[0]]
                 head = self.commit("head")
                 number = self.fake.add_pull(
-                    self.owner, self.repo, head_sha=head, body=f"Fixes #{issue.number}",
+                    self.owner, self.repo, head_sha=head, body=self.fixes(tickets),
                     draft=step.draft, title=f"Fix: {issue.title}", user=DEVELOPERS[0],
                 )
                 created = _iso(self.clock + dt.timedelta(seconds=1))
-                opened = _PullFacts(number, step.ticket or 0, created, head, step.draft)
+                opened = _PullFacts(number, tickets, created, head, step.draft)
                 self.pulls.append(opened)
                 self.pull_event(
                     "opened", opened, DEVELOPERS[0],
-                    f" Fixes #{issue.number}" + (" (draft)" if step.draft else ""),
+                    " " + self.fixes(tickets).replace("\r\n", ", ")
+                    + (" (draft)" if step.draft else ""),
                 )
             case "ready":
                 assert facts
@@ -560,12 +577,12 @@ class _Writer:
                 self.pull_event(
                     "closed", facts, MAINTAINER, f" merged as {facts.merge_sha[:7]}"
                 )
-                issue = self.issues[facts.ticket]
-                if issue.state == "open":  # GitHub closes the fixed issue, a second later
-                    self.issue_event(
-                        "closed", Step("close_issue", facts.ticket, reason="completed"),
-                        MAINTAINER, f" by GitHub: PR#{facts.number} merged",
-                    )
+                for fixed in facts.tickets:  # GitHub closes the fixed issues, a second later
+                    if self.issues[fixed].state == "open":
+                        self.issue_event(
+                            "closed", Step("close_issue", fixed, reason="completed"),
+                            MAINTAINER, f" by GitHub: PR#{facts.number} merged",
+                        )
             case "deploy":
                 self.deploy()
             case _:
