@@ -222,6 +222,21 @@ async def test_linking_without_a_github_app_is_a_503_naming_the_settings(client,
     assert "GITHUB_APP_ID" in body["hint"]
 
 
+async def test_a_deleted_ticket_is_not_linked(world):
+    _, n = await issue_with_ticket(world)
+    key = await desk_key(world)
+    second = await unlinked_ticket(world)
+    resp = await world.client.delete(
+        f"/api/v1/desk/tickets/{second['publicId']}", headers=bearer(key)
+    )
+    assert resp.status == 200
+    resp = await link(world, second["publicId"], n)
+    assert resp.status == 409
+    assert (await resp.json())["error"] == "Ticket deleted"
+    assert await stored_issue(world, second["publicId"]) == (None, "CLOSED")
+    assert world.fake.calls_to("GET /repos/{owner}/{repo}/issues/{issue_number}") == []
+
+
 async def test_an_unknown_ticket_is_a_404_before_github_is_asked(world):
     resp = await link(world, "TK-09999", 1)
     assert resp.status == 404

@@ -29,6 +29,12 @@ async def linkable_ticket(session: AsyncSession, public_id: str) -> tuple[Ticket
     ticket = await TicketRepo(session).by_number(number) if number else None
     if ticket is None:
         raise ApiError(404, "Ticket not found", "Check the publicId.")
+    if ticket.deleted_at is not None:
+        raise ApiError(
+            409,
+            "Ticket deleted",
+            f"{ids.public_id(ticket.id)} was deleted by staff; a deleted ticket follows no issue.",
+        )
     if ticket.product_id is None:
         raise ApiError(
             409, "Ticket has no product", "Only tickets filed against a product follow GitHub."
