@@ -225,7 +225,9 @@ class Journey:
     def __str__(self) -> str:
         return f"{self.tickets} ticket(s): " + "; ".join(map(str, self.steps))
 
-    __repr__ = __str__  # Hypothesis shows the falsifying journey by its repr
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        """How Hypothesis shows a falsifying journey: one readable line, not every field."""
+        printer.text(str(self))
 
 
 def replay(tickets: int, steps: Sequence[Step]) -> Journey:
