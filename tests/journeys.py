@@ -6,12 +6,13 @@ Two layers:
 - ``journeys()`` draws a ``Journey``: a number of tickets and a list of ``Step``s, each valid
   for the repository's state at that moment (a simulated GitHub: who is assigned, each pull
   request's state, draft flag and reviews, main's merge commits). Steps: assignment, draft and
-  ready PRs (``Fixes #N``), review rounds by one or two reviewers (changes requested /
-  approved), new commits (``synchronize``), dismissals, unmerged closes and PR reopens,
-  superseding PRs (a second PR while the first is open), a PR that fixes two tickets' issues,
-  merges followed by GitHub's automatic issue close a second later, production deployments of
-  main's tip, won't-fix closes (``not_planned``), closes as completed without a fix, reopened
-  regressions (and their second fix). Journeys shrink towards fewer, earlier steps.
+  ready PRs (``Fixes #N``), marked ready and converted back to draft, review rounds by one or
+  two reviewers (changes requested / approved), new commits (``synchronize``), dismissals,
+  unmerged closes and PR reopens, superseding PRs (a second PR while the first is open), a PR
+  that fixes two tickets' issues, merges followed by GitHub's automatic issue close a second
+  later, production deployments of main's tip, won't-fix closes (``not_planned``), closes as
+  completed without a fix, reopened regressions (and their second fix). Journeys shrink
+  towards fewer, earlier steps.
 - ``materialize`` turns a journey into a ``Script`` for a repository whose ticket issues exist
   on the fake GitHub: it opens the pull requests and commits there (so the compare API answers
   ahead / behind / identical for main's linear history) and builds each delivery's payload from
@@ -48,6 +49,7 @@ WEIGHTS = {
     "assign": 1,  # per developer
     "open_pr": 1,  # draft or ready
     "ready": 4,
+    "to_draft": 1,
     "review": 2,  # per reviewer and verdict: 8 in all on a ready PR
     "dismiss": 2,
     "push": 2,
@@ -156,6 +158,7 @@ class _Repo:
                         if pull.reviews.get(reviewer) in ("changes_requested", "approved"):
                             steps.append(Step("dismiss", t, k, who=reviewer))
                     steps.append(Step("merge", t, k, who=MAINTAINER))
+                    steps.append(Step("to_draft", t, k))
                 steps += [Step("push", t, k), Step("close_pr", t, k)]
             elif pull.state == "closed" and issue_open:
                 steps.append(Step("reopen_pr", t, k))
@@ -182,6 +185,9 @@ class _Repo:
             case "ready":
                 assert pull is not None
                 pull.draft = False
+            case "to_draft":
+                assert pull is not None
+                pull.draft = True
             case "review":
                 assert pull is not None and step.who and step.review
                 pull.reviews[step.who] = step.review
@@ -549,6 +555,11 @@ class _Writer:
                 facts.draft = False
                 self.fake.update_pull(self.owner, self.repo, facts.number, draft=False)
                 self.pull_event("ready_for_review", facts, DEVELOPERS[0])
+            case "to_draft":
+                assert facts
+                facts.draft = True
+                self.fake.update_pull(self.owner, self.repo, facts.number, draft=True)
+                self.pull_event("converted_to_draft", facts, DEVELOPERS[0])
             case "push":
                 assert facts
                 before, facts.head = facts.head, self.commit("head")
