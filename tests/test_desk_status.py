@@ -6,7 +6,12 @@ import datetime as dt
 
 import pytest
 
-from bot.rules.desk_status import resolved_at_for, staff_status_change, status_for_stage_change
+from bot.rules.desk_status import (
+    resolved_at_for,
+    staff_status_change,
+    status_for_stage_change,
+    unwanted_issue_reason,
+)
 from bot.rules.pipeline import STAGES, Stage
 
 NOW = dt.datetime(2026, 2, 17, 12, 0, tzinfo=dt.UTC)
@@ -72,3 +77,16 @@ def test_other_staff_statuses_never_move_the_stage(status):
     )
     assert change.status == status and change.close_stage is False
     assert change.resolved_at == (NOW if status == "resolved" else None)
+
+
+@pytest.mark.parametrize(
+    ("stage", "deleted", "reason"),
+    [
+        ("RECEIVED", False, None),
+        ("RECEIVED", True, "the ticket was deleted"),
+        ("CLOSED", False, "the ticket was closed"),
+        ("CLOSED", True, "the ticket was deleted"),  # deleting closes too: the delete says more
+    ],
+)
+def test_a_ticket_staff_closed_or_deleted_wants_no_github_issue(stage, deleted, reason):
+    assert unwanted_issue_reason(stage=stage, deleted=deleted) == reason

@@ -338,6 +338,9 @@ async def test_issue_lifecycle_matches_github(
         0
     ] == 404
     assert fake.count(ISSUES) == 1
+    fake.delete_issue("octo-org", "my-saas-app", 2)
+    status, gone, _ = await call(http, fake, "GET", f"/repos/{REPO}/issues/2", token)
+    assert (status, gone["message"]) == (410, "This issue was deleted")
     fake.assert_clean()
 
 

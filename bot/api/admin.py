@@ -16,12 +16,14 @@ from aiohttp.typedefs import Handler
 
 from bot.appkeys import DB
 from bot.errors import ApiError
+from bot.github.client import GITHUB
+from bot.github.issues import existing_issue
 from bot.http.auth import require_admin
 from bot.http.bodies import read_json_object
 from bot.jobs.worker import notify_workers
 from bot.rules import ids
 from bot.tickets.apikeys import create_key, revoke_key, validate_key_request
-from bot.tickets.link import link_ticket_to_issue
+from bot.tickets.link import link_ticket_to_issue, linkable_ticket
 from bot.tickets.products import register_product, validate_product
 from bot.views.admin import delivery_view, job_view, key_view, key_views, product_view
 from storage.models import Delivery, Job, QueueState
@@ -179,10 +181,17 @@ def _issue_number(data: dict[str, Any]) -> int:
 
 async def link_ticket(request: web.Request) -> web.Response:
     """Attach a ticket to an existing issue of its product's repository, e.g. a duplicate of
-    a problem already being fixed; it then moves with that issue's other tickets."""
+    a problem already being fixed; it then moves with that issue's other tickets. GitHub is
+    asked first whether the issue exists (404 ``Issue not found`` when it does not)."""
     issue = _issue_number(await read_json_object(request))
+    public_id = request.match_info["public_id"]
+    async with request.config_dict[DB].session() as session:
+        _, product = await linkable_ticket(session, public_id)
+    # Outside any transaction: GitHub's answer may take a while. Nothing is stored unless
+    # the issue exists (and is not a pull request).
+    found = await existing_issue(request.config_dict[GITHUB], product, issue)
     async with request.config_dict[DB].begin() as session:
-        ticket = await link_ticket_to_issue(session, request.match_info["public_id"], issue)
+        ticket = await link_ticket_to_issue(session, public_id, issue, found)
         stage = ticket.stage
     notify_workers(request.config_dict)
     return web.json_response(

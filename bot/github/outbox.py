@@ -19,12 +19,13 @@ from bot.github import comments
 from bot.github.client import GitHubApp, GitHubNotFound, GitHubUnprocessable, InstallationClient
 from bot.jobs.kinds import JobKind
 from bot.jobs.outcomes import GiveUp, RetryLater
-from bot.rules import ids
+from bot.rules import desk_status, ids
 from bot.rules.timestamps import parse_time
 from bot.tickets import transitions
 from bot.tickets.github_issue import open_issue_facts
 from storage.database import Database
-from storage.models import Job, Product
+from storage.models import Comment, Job, Product
+from storage.repos.desk import DeskRepo
 from storage.repos.facts import IssueFactRepo
 from storage.repos.github_links import PullRequestLinkRepo, StatusCommentRepo
 from storage.repos.products import ProductRepo
@@ -35,6 +36,7 @@ log = logging.getLogger(__name__)
 
 NOT_INSTALLED_WAIT = 300.0
 RECONCILE_SCAN_LIMIT = 500
+NOTE_AUTHOR = "TinyDesk"  # the author of the internal notes TinyDesk itself leaves
 
 
 class GitHubOutbox:
@@ -92,6 +94,8 @@ class GitHubOutbox:
             )
         if ticket is None or product is None or ticket.issue_number is not None or ticket.is_test:
             return
+        if await self._dropped_as_unwanted(ticket_id):
+            return
         gh = await self.client_for(product)
         repo = {"owner": product.repo_owner, "repo": product.repo_name}
         await self._ensure_label(gh, product)
@@ -99,6 +103,9 @@ class GitHubOutbox:
         if job.attempts > 1:
             issue = await self._find_issue_for(gh, repo, ticket.id)
         if issue is None:
+            # Staff may have closed or deleted the ticket while this job waited or ran.
+            if await self._dropped_as_unwanted(ticket_id):
+                return
             issue = await gh.post(
                 "/repos/{owner}/{repo}/issues",
                 repo,
@@ -111,6 +118,31 @@ class GitHubOutbox:
                 },
             )
         await self._link_issue(ticket.id, product, issue)
+
+    async def _dropped_as_unwanted(self, ticket_id: int) -> bool:
+        """A ticket staff closed or deleted wants no issue any more: drop the job, leaving
+        an internal note (staff see it; the public history is for stage changes)."""
+        async with self.db.session() as session:
+            ticket = await TicketRepo(session).by_number(ticket_id)
+            if ticket is None or ticket.issue_number is not None:
+                return True  # gone, or linked meanwhile: nothing left to create
+            why = desk_status.unwanted_issue_reason(
+                stage=ticket.stage, deleted=ticket.deleted_at is not None
+            )
+        if why is None:
+            return False
+        async with self.db.begin() as session:
+            await DeskRepo(session).add_comment(
+                Comment(
+                    desk_id=ids.new_desk_id("cmt"),
+                    ticket_id=ticket_id,
+                    body=f"No GitHub issue was opened: {why} before TinyDesk opened it.",
+                    internal=True,
+                    author=NOTE_AUTHOR,
+                )
+            )
+        log.info("dropped create_issue", extra={"ticket": ids.public_id(ticket_id), "why": why})
+        return True
 
     async def _ensure_label(self, gh: InstallationClient, product: Product) -> None:
         key = product.repo_full_name.lower()

@@ -18,7 +18,8 @@ The stage follows GitHub; the status is what support staff work with. They meet 
 | ``resolved``      | resolved_at = now; the stage is not touched                            |
 | ``closed``        | stage -> CLOSED with a transition (cause ``staff.closed``)             |
 
-Staff changes never call GitHub.
+Staff changes never call GitHub. A ticket staff closed or deleted before its GitHub issue
+was opened wants none any more (``unwanted_issue_reason``): the pending job is dropped.
 """
 
 from __future__ import annotations
@@ -95,3 +96,13 @@ def staff_status_change(
         resolved_at=resolved_at_for(current_status, status, resolved_at, now),
         close_stage=status == DeskStatus.CLOSED.value and current_stage != Stage.CLOSED.value,
     )
+
+
+def unwanted_issue_reason(*, stage: str, deleted: bool) -> str | None:
+    """Why a ticket no longer wants the GitHub issue TinyDesk has not opened yet, as the
+    end of a staff note ("No GitHub issue was opened: <reason> …"); None while it does."""
+    if deleted:
+        return "the ticket was deleted"
+    if stage == Stage.CLOSED.value:
+        return "the ticket was closed"
+    return None

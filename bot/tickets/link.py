@@ -3,12 +3,15 @@ problem already being fixed): it then follows that issue, level with its other t
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.errors import ApiError
 from bot.rules import ids
 from bot.tickets import transitions
-from storage.models import Ticket
+from bot.tickets.github_issue import open_issue_facts
+from storage.models import Product, Ticket
 from storage.repos.facts import IssueFactRepo
 from storage.repos.products import ProductRepo
 from storage.repos.tickets import TicketRepo
@@ -16,13 +19,18 @@ from storage.repos.tickets import TicketRepo
 LINKED_BY_STAFF = transitions.Cause("staff.linked", actor="admin")
 
 
-async def link_ticket_to_issue(session: AsyncSession, public_id: str, issue: int) -> Ticket:
-    """Attach the ticket to ``issue``: its stage is then derived from the issue's facts, level
-    with the issue's other tickets; the issue's status comment is refreshed."""
+async def linkable_ticket(session: AsyncSession, public_id: str) -> tuple[Ticket, Product]:
+    """The ticket and its product, if the ticket may be linked to an issue; else ApiError."""
     number = ids.parse_public_id(public_id)
     ticket = await TicketRepo(session).by_number(number) if number else None
     if ticket is None:
         raise ApiError(404, "Ticket not found", "Check the publicId.")
+    if ticket.deleted_at is not None:
+        raise ApiError(
+            409,
+            "Ticket deleted",
+            f"{ids.public_id(ticket.id)} was deleted by staff; a deleted ticket follows no issue.",
+        )
     if ticket.product_id is None:
         raise ApiError(
             409, "Ticket has no product", "Only tickets filed against a product follow GitHub."
@@ -35,8 +43,22 @@ async def link_ticket_to_issue(session: AsyncSession, public_id: str, issue: int
         )
     product = await ProductRepo(session).by_id(ticket.product_id)
     assert product is not None  # removing a product unsets its tickets' product_id
+    return ticket, product
+
+
+async def link_ticket_to_issue(
+    session: AsyncSession, public_id: str, issue: int, found: dict[str, Any] | None = None
+) -> Ticket:
+    """Attach the ticket to ``issue``: its stage is then derived from the issue's facts, level
+    with the issue's other tickets; the issue's status comment is refreshed. ``found`` is
+    GitHub's answer about the issue (``bot.github.issues.existing_issue``, which the caller
+    asked outside the transaction): it seeds the facts, e.g. an issue closed already."""
+    ticket, product = await linkable_ticket(session, public_id)
     ticket.issue_number = issue
-    await IssueFactRepo(session).hold(product.id, issue)
+    if found is not None:
+        await open_issue_facts(session, product, issue, found)
+    else:
+        await IssueFactRepo(session).hold(product.id, issue)
     await transitions.refresh_tickets(session, [ticket], product, LINKED_BY_STAFF)
     await transitions.request_status_refresh(session, product.id, issue)
     return ticket

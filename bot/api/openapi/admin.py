@@ -289,7 +289,21 @@ PATHS: dict[str, Any] = {
     "/api/admin/tickets/{public_id}/link": {
         "post": admin_op(
             "Attach a ticket to an existing issue of its product (e.g. a duplicate)",
-            {"200": ok("Linked", ref("TicketLinked")), **errors(400, 404, 409, 413, 415)},
+            {
+                "200": ok("Linked", ref("TicketLinked")),
+                **errors(400, 413, 415),
+                "404": ok("No such ticket, or GitHub has no such issue", ref("Error")),
+                "409": ok(
+                    "The ticket is linked already, has no product, or the App is not "
+                    "installed on the repository", ref("Error")
+                ),
+                "422": ok("The number is a pull request, not an issue", ref("Error")),
+                "503": ok(
+                    "No GitHub App is configured, or GitHub did not answer the check "
+                    "(nothing was linked; `Retry-After` says when to try again)",
+                    ref("Error"),
+                ),
+            },
             parameters=[{"name": "public_id", "in": "path", "required": True, "schema": TEXT}],
             requestBody=body("TicketLink"),
         )

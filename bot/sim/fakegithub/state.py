@@ -42,6 +42,7 @@ class Repo:
     pulls: dict[int, dict[str, Any]] = field(default_factory=dict)
     comments: dict[int, dict[str, Any]] = field(default_factory=dict)  # by comment id
     labels: dict[str, dict[str, Any]] = field(default_factory=dict)  # by lower-case name
+    deleted: set[int] = field(default_factory=set)  # issue numbers deleted (410 Gone)
     parents: dict[str, str | None] = field(default_factory=dict)  # sha -> parent sha
     messages: dict[str, str] = field(default_factory=dict)  # sha -> commit message
     order: list[str] = field(default_factory=list)  # shas in the order they were added
@@ -165,6 +166,12 @@ class State:
         """Reopen an issue as a person would."""
         self._set_state(self._issue(self._repo(owner, repo), number), "open", "reopened")
 
+    def delete_issue(self, owner: str, repo: str, number: int) -> None:
+        """Delete an issue as a repository admin would: GitHub then answers 410 Gone for it."""
+        r = self._repo(owner, repo)
+        self._issue(r, number)
+        r.deleted.add(number)
+
     def add_label(
         self,
         owner: str,
@@ -202,6 +209,8 @@ class State:
 
     def _issue(self, r: Repo, number: int, *, reply: bool = False) -> dict[str, Any]:
         issue = r.issues.get(number)
+        if reply and number in r.deleted:
+            raise Reply(410, "This issue was deleted")
         if issue is None:
             if reply:
                 raise Reply(404, "Not Found")
