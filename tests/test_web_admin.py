@@ -143,10 +143,12 @@ async def test_register_and_remove_a_product_through_the_forms(client, db):
     assert "acme/cloud" in page
     assert "Not installed" in page
     assert "production, prod-eu" in page
+    assert "By repository visibility (public: scrubbed)" in page  # the issue text default
 
     async with db.begin() as session:
         product = await session.scalar(select(Product).where(Product.slug == "acme-cloud"))
         assert product.production_environments == ["production", "prod-eu"]
+        assert product.issue_text is None
         assert product.deployment_tracking is True
         product.installation_id = 42
     assert "Installed" in await (await client.get("/admin/products")).text()
@@ -330,3 +332,35 @@ async def test_api_keys_are_listed_without_their_hashes(client, product, db):
     assert "td_live_ab12" in page
     assert "f" * 64 not in page
     assert "Create key" in page and "Revoke" in page
+
+
+async def test_a_product_is_registered_with_its_issue_text(client, db):
+    csrf = await sign_in(client)
+    form = await (await client.get("/admin/products")).text()
+    assert '<select id="issueText" name="issueText"' in form and "Subject only" in form
+    resp = await client.post(
+        "/admin/products",
+        data={
+            "csrf_token": csrf,
+            "slug": "quiet",
+            "repo": "acme/quiet",
+            "issueText": "subject-only",
+            "productionEnvironments": "production",
+        },
+        allow_redirects=False,
+    )
+    assert resp.status == 303
+    async with db.session() as session:
+        product = await session.scalar(select(Product).where(Product.slug == "quiet"))
+    assert product.issue_text == "subject-only"
+    resp = await client.post(
+        "/admin/products",
+        data={
+            "csrf_token": csrf,
+            "slug": "loud",
+            "repo": "acme/loud",
+            "issueText": "all",
+            "productionEnvironments": "production",
+        },
+    )
+    assert resp.status == 400 and "issueText must be one of" in await resp.text()

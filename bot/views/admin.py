@@ -21,6 +21,7 @@ def product_view(product: Product) -> dict[str, Any]:
         "appInstalled": product.installation_id is not None,
         "deploymentTracking": product.deployment_tracking,
         "productionEnvironments": list(product.production_environments),
+        "issueText": product.issue_text,
         "createdAt": iso_ms(product.created_at),
     }
 

@@ -14,6 +14,7 @@ from bot.api.openapi.parts import (
     ok,
     ref,
 )
+from bot.rules.safetext import ISSUE_TEXT_VALUES
 from bot.tickets.apikeys import MAX_NAME as MAX_KEY_NAME
 from bot.tickets.products import MAX_SLUG, SLUG
 from storage.models import QueueState
@@ -28,6 +29,15 @@ QUEUE_QUERY = [
      "description": "`nextBefore` of the previous page"},
 ]
 ID_PARAM = [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}]
+
+
+ISSUE_TEXT = nullable({"enum": list(ISSUE_TEXT_VALUES)}) | {
+    "description": "How much submitter text the product's GitHub issues carry (mentions and "
+    "references are always neutralised): `full`; `scrubbed` (emails, phone numbers, IP "
+    "addresses, credentials and secrets redacted); `subject-only` (the scrubbed subject and a "
+    "pointer to TinyDesk). null: `scrubbed` on a public repository, `full` on a private one "
+    "(read from GitHub; `scrubbed` when GitHub cannot say)."
+}
 
 
 def admin_op(summary: str, responses: dict, **extra: Any) -> dict[str, Any]:
@@ -49,6 +59,18 @@ SCHEMAS: dict[str, Any] = {
             "name": TEXT,
             "deploymentTracking": {"type": "boolean", "default": True},
             "productionEnvironments": {"type": "array", "items": TEXT, "minItems": 1},
+            "issueText": ISSUE_TEXT,
+        },
+    },
+    "ProductUpdate": {
+        "type": "object",
+        "minProperties": 1,
+        "additionalProperties": False,
+        "properties": {
+            "name": TEXT,
+            "deploymentTracking": {"type": "boolean"},
+            "productionEnvironments": {"type": "array", "items": TEXT, "minItems": 1},
+            "issueText": ISSUE_TEXT,
         },
     },
     "Product": {
@@ -61,6 +83,7 @@ SCHEMAS: dict[str, Any] = {
             "appInstalled",
             "deploymentTracking",
             "productionEnvironments",
+            "issueText",
             "createdAt",
         ],
         "properties": {
@@ -71,6 +94,7 @@ SCHEMAS: dict[str, Any] = {
             "appInstalled": {"type": "boolean"},
             "deploymentTracking": {"type": "boolean"},
             "productionEnvironments": {"type": "array", "items": TEXT},
+            "issueText": ISSUE_TEXT,
             "createdAt": TIMESTAMP,
         },
     },
@@ -223,6 +247,17 @@ PATHS: dict[str, Any] = {
         },
     },
     "/api/admin/products/{slug}": {
+        "patch": {
+            "tags": ["admin"],
+            "summary": "Change a product's settings (name, deployments, issue text)",
+            "security": ADMIN,
+            "parameters": [{"name": "slug", "in": "path", "required": True, "schema": TEXT}],
+            "requestBody": body("ProductUpdate"),
+            "responses": {
+                "200": ok("Changed", ref("Product")),
+                **errors(400, 401, 403, 404, 413, 415),
+            },
+        },
         "delete": {
             "tags": ["admin"],
             "summary": "Remove a product (its tickets are kept)",

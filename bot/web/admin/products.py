@@ -8,6 +8,7 @@ from aiohttp import web
 
 from bot.appkeys import DB
 from bot.errors import ApiError
+from bot.rules.safetext import ISSUE_TEXT_VALUES
 from bot.tickets.products import register_product, validate_product
 from bot.web.admin_auth import admin_only, admin_page, csrf_input, notice_from_query, redirect
 from bot.web.html import (
@@ -16,6 +17,7 @@ from bot.web.html import (
     field_attributes,
     field_error,
     fragment,
+    join,
     path,
     table,
     time_element,
@@ -23,6 +25,15 @@ from bot.web.html import (
 from bot.web.sessions import AdminSession
 from storage.models import Product
 from storage.repos.products import ProductRepo
+
+ISSUE_TEXT_DEFAULT = "By repository visibility (public: scrubbed)"
+ISSUE_TEXT_CHOICES = {
+    "": ISSUE_TEXT_DEFAULT,
+    "full": "Full text",
+    "scrubbed": "Scrubbed of personal data and secrets",
+    "subject-only": "Subject only",
+}
+assert set(ISSUE_TEXT_CHOICES) - {""} == set(ISSUE_TEXT_VALUES)
 
 
 def product_row(product: Product) -> Html:
@@ -43,6 +54,7 @@ def product_row(product: Product) -> Html:
         installed,
         "On" if product.deployment_tracking else "Off",
         ", ".join(product.production_environments),
+        ISSUE_TEXT_CHOICES.get(product.issue_text or "", product.issue_text or ""),
         time_element(product.created_at),
         remove,
     )
@@ -84,6 +96,12 @@ def register_form(
         "CLOSED. "
         "Untick for products that are not deployed: they go MERGED → CLOSED.</p></div>"
         "{environments}"
+        '<div class="field"><label for="issueText">Issue text on GitHub</label>'
+        '<p class="hint" id="issueText-hint">How much of the submitter\'s text its GitHub issues '
+        "carry. Mentions never notify anyone; scrubbed removes emails, phone numbers, IP "
+        "addresses and secrets. The full text always stays in TinyDesk.</p>{issue_text_error}"
+        '<select id="issueText" name="issueText" aria-describedby="issueText-hint">'
+        "{issue_text}</select></div>"
         '<button type="submit">Register product</button></form></section>',
         csrf=csrf_input(admin_session),
         general=general,
@@ -98,6 +116,16 @@ def register_form(
         ),
         name=text_field("name", "Display name (optional)", "Defaults to the slug."),
         tracking=tracking_checked,
+        issue_text_error=field_error(errors, "issueText"),
+        issue_text=join(
+            fragment(
+                '<option value="{v}"{sel}>{t}</option>',
+                v=value,
+                t=title,
+                sel=Html(" selected") if values.get("issueText", "") == value else Html(""),
+            )
+            for value, title in ISSUE_TEXT_CHOICES.items()
+        ),
         environments=text_field(
             "productionEnvironments",
             "Production environments",
@@ -123,6 +151,7 @@ async def products_page(
         "GitHub App",
         "Deploy tracking",
         "Environments",
+        "Issue text",
         "Registered",
         "Actions",
     ]
@@ -151,7 +180,8 @@ async def list_products(request: web.Request, admin_session: AdminSession) -> we
 async def add_product(request: web.Request, admin_session: AdminSession) -> web.StreamResponse:
     form = await request.post()
     values: dict[str, Any] = {
-        key: str(form.get(key, "")) for key in ("slug", "repo", "name", "productionEnvironments")
+        key: str(form.get(key, ""))
+        for key in ("slug", "repo", "name", "productionEnvironments", "issueText")
     }
     values["deploymentTracking"] = form.get("deploymentTracking") == "on"
     data = {
@@ -162,6 +192,7 @@ async def add_product(request: web.Request, admin_session: AdminSession) -> web.
         "productionEnvironments": [
             e.strip() for e in values["productionEnvironments"].split(",") if e.strip()
         ],
+        "issueText": values["issueText"] or None,
     }
     try:
         fields = validate_product(data)
