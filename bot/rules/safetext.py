@@ -463,6 +463,15 @@ def _looks_random(token: str) -> bool:
     return entropy >= MIN_ENTROPY_BITS
 
 
+_URL_UNSAFE = re.compile(r"[\s()<>\\`\"'\[\]]")
+
+
+def markdown_url(url: str) -> str:
+    """``url`` safe as a markdown link destination: percent-encoding the characters that
+    could end it early (``)``) and let the rest of a submitter's URL be read as markdown."""
+    return _URL_UNSAFE.sub(lambda m: "".join(f"%{b:02X}" for b in m.group().encode()), url)
+
+
 # -- what an issue carries ---------------------------------------------------------------------
 
 
