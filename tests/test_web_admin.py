@@ -268,6 +268,8 @@ async def test_a_ticket_shows_everything_to_admins_including_internal_notes(clie
     assert "someone@example.com" in page
     assert "Full body &lt;here&gt;" in page
     assert "Public reply" in page
+    # Staff see the real author, and the name the submitter sees beside it.
+    assert "sam@acme.example</span> (submitters see Sam from Support)" in page
     assert "Internal only" in page and "Internal note" in page
     assert "RECEIVED → ISSUE_CREATED" in page
     assert (await client.get("/admin/tickets/TK-00099")).status == 404

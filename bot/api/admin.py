@@ -20,7 +20,13 @@ from bot.http.auth import require_admin
 from bot.http.bodies import read_json_object
 from bot.jobs.worker import notify_workers
 from bot.rules import ids
-from bot.tickets.apikeys import create_key, revoke_key, validate_key_request
+from bot.tickets.apikeys import (
+    create_key,
+    revoke_key,
+    update_key,
+    validate_key_request,
+    validate_key_update,
+)
 from bot.tickets.link import link_ticket_to_issue
 from bot.tickets.products import (
     register_product,
@@ -92,6 +98,14 @@ async def add_key(request: web.Request) -> web.Response:
     # The only time the key is ever shown.
     view["key"] = created.secret
     return web.json_response(view, status=201, headers={"Cache-Control": "no-store"})
+
+
+async def change_key(request: web.Request) -> web.Response:
+    changes = validate_key_update(await read_json_object(request))
+    async with request.config_dict[DB].begin() as session:
+        api_key = await update_key(session, request.match_info["id"], changes)
+        views = await key_views(session, [api_key])
+    return web.json_response(views[0])
 
 
 async def remove_key(request: web.Request) -> web.Response:
@@ -208,6 +222,7 @@ routes = [
     web.delete("/products/{slug}", remove_product),
     web.get("/keys", list_keys),
     web.post("/keys", add_key),
+    web.patch("/keys/{id}", change_key),
     web.delete("/keys/{id}", remove_key),
     web.get("/deliveries", list_deliveries),
     web.post("/deliveries/{id}/replay", replay_delivery),

@@ -31,6 +31,7 @@ def key_view(api_key: ApiKey, slugs_by_id: dict[int, str]) -> dict[str, Any]:
     return {
         "id": api_key.public_id,
         "name": api_key.name,
+        "publicName": api_key.public_name,
         "prefix": api_key.display_prefix,
         "mode": "test" if api_key.is_test else "live",
         # A removed product's id stays in the scope (so the key does not widen to all).

@@ -44,6 +44,7 @@ NOTICES = {
     "replayed": "Delivery {id} queued again; the worker picks it up shortly.",
     "not-replayed": "Delivery {id} was no longer failed, so nothing was queued.",
     "key-revoked": "Key {id} revoked: requests with it are refused from now on.",
+    "key-public-name": "Key {id}'s public name changed; comments already written keep theirs.",
 }
 
 AdminHandler = Callable[[web.Request, AdminSession], Awaitable[web.StreamResponse]]

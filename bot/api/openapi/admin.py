@@ -14,6 +14,7 @@ from bot.api.openapi.parts import (
     ok,
     ref,
 )
+from bot.rules.public_names import MAX_PUBLIC_NAME
 from bot.rules.safetext import ISSUE_TEXT_VALUES
 from bot.tickets.apikeys import MAX_NAME as MAX_KEY_NAME
 from bot.tickets.products import MAX_SLUG, SLUG
@@ -37,6 +38,12 @@ ISSUE_TEXT = nullable({"enum": list(ISSUE_TEXT_VALUES)}) | {
     "addresses, credentials and secrets redacted); `subject-only` (the scrubbed subject and a "
     "pointer to TinyDesk). null: `scrubbed` on a public repository, `full` on a private one "
     "(read from GitHub; `scrubbed` when GitHub cannot say)."
+}
+
+
+PUBLIC_NAME = nullable({"type": "string", "maxLength": MAX_PUBLIC_NAME, "pattern": "^[^@]*$"}) | {
+    "description": "What submitters see as the author of this key's public comments (one line, "
+    "no @); null: \"Support team\". The key's `name` is never shown to submitters."
 }
 
 
@@ -114,6 +121,16 @@ SCHEMAS: dict[str, Any] = {
                 "description": "Product slugs the key is limited to; empty or absent: all",
             },
             "test": {"type": "boolean", "default": False},
+            "publicName": PUBLIC_NAME,
+        },
+    },
+    "ApiKeyUpdate": {
+        "type": "object",
+        "minProperties": 1,
+        "additionalProperties": False,
+        "properties": {
+            "name": {"type": "string", "maxLength": MAX_KEY_NAME},
+            "publicName": PUBLIC_NAME,
         },
     },
     "ApiKey": {
@@ -121,6 +138,7 @@ SCHEMAS: dict[str, Any] = {
         "required": [
             "id",
             "name",
+            "publicName",
             "prefix",
             "mode",
             "products",
@@ -131,6 +149,7 @@ SCHEMAS: dict[str, Any] = {
         "properties": {
             "id": {"type": "string", "pattern": "^key_"},
             "name": TEXT,
+            "publicName": PUBLIC_NAME,
             "prefix": {"type": "string", "description": "The key's first characters"},
             "mode": {"enum": ["live", "test"]},
             "products": {"type": "array", "items": TEXT},
@@ -285,6 +304,17 @@ PATHS: dict[str, Any] = {
         },
     },
     "/api/admin/keys/{id}": {
+        "patch": {
+            "tags": ["admin"],
+            "summary": "Rename a desk API key or change its public name",
+            "security": ADMIN,
+            "parameters": [{"name": "id", "in": "path", "required": True, "schema": TEXT}],
+            "requestBody": body("ApiKeyUpdate"),
+            "responses": {
+                "200": ok("Changed", ref("ApiKey")),
+                **errors(400, 401, 403, 404, 413, 415),
+            },
+        },
         "delete": {
             "tags": ["admin"],
             "summary": "Revoke a desk API key",

@@ -24,4 +24,5 @@ routes = [
     web.get("/admin/api-keys", keys.list_api_keys),
     web.post("/admin/api-keys", keys.add_api_key),
     web.post("/admin/api-keys/{id}/revoke", keys.revoke_api_key),
+    web.post("/admin/api-keys/{id}/public-name", keys.set_public_name),
 ]
