@@ -76,6 +76,9 @@ def prose_mentions(text: str) -> list[str]:
         "www.github.com/a/b/pull/2, [link](https://github.com/a/b/issues/3)",
         "spelled: https&#58;//github.com/o/r/issues/1 and https://github.com/o/r/issues/&#49;",
         "dépêche@someone",
+        "[a link](https://example.com/x)@someone and (https://example.com/y)#12",
+        "https://example.com/a*@someone* and https://example.com/b_@someone_",
+        "https://example.com/`@someone`x",
     ],
 )
 def test_mentions_and_references_are_neutralised(text):

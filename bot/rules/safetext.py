@@ -195,8 +195,10 @@ _MENTION = re.compile(_spelled("@", "commat") + _NEXT_ALNUM)
 _ISSUE_REF = re.compile("(?<!&)" + _spelled("#", "num") + _NEXT_DIGIT)
 _G, _H = (f"(?:{_spelled(c.upper())}|{_spelled(c)})" for c in "gh")
 _GH_REF = re.compile(_G + _H + _spelled("-") + _NEXT_DIGIT)
-# Autolinked URLs (GFM: after a start, a space or one of *_~( ; the domain has a dot).
-_URL = re.compile(r"(?<![^\s*_~(])(?:https?://|www\.)[^\s<]+", re.IGNORECASE)
+# Autolinked URLs (GFM: after a start, a space or one of *_~( ; the domain has a dot). The
+# URL is cut at any character where inline markdown (a link's closing parenthesis, emphasis,
+# a code span) could end it before GitHub's autolink would: what follows is prose.
+_URL = re.compile(r"(?<![^\s*_~(])(?:https?://|www\.)[^\s<>()\[\]*_~`]+", re.IGNORECASE)
 _URL_HOST = re.compile(r"(?:https?://)?([^/?#:\s]+)", re.IGNORECASE)
 _REFERENCE_PATH = re.compile(
     r"^(?:https?://)?(?:www\.)?[^/\s]+/[^/\s]+/[^/\s]+/(?:issues|pull|pulls|discussions)/\d",

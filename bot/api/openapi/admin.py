@@ -266,17 +266,12 @@ PATHS: dict[str, Any] = {
         },
     },
     "/api/admin/products/{slug}": {
-        "patch": {
-            "tags": ["admin"],
-            "summary": "Change a product's settings (name, deployments, issue text)",
-            "security": ADMIN,
-            "parameters": [{"name": "slug", "in": "path", "required": True, "schema": TEXT}],
-            "requestBody": body("ProductUpdate"),
-            "responses": {
-                "200": ok("Changed", ref("Product")),
-                **errors(400, 401, 403, 404, 413, 415),
-            },
-        },
+        "patch": admin_op(
+            "Change a product's settings (name, deployments, issue text)",
+            {"200": ok("Changed", ref("Product")), **errors(400, 404, 413, 415)},
+            parameters=[{"name": "slug", "in": "path", "required": True, "schema": TEXT}],
+            requestBody=body("ProductUpdate"),
+        ),
         "delete": {
             "tags": ["admin"],
             "summary": "Remove a product (its tickets are kept)",
@@ -304,17 +299,12 @@ PATHS: dict[str, Any] = {
         },
     },
     "/api/admin/keys/{id}": {
-        "patch": {
-            "tags": ["admin"],
-            "summary": "Rename a desk API key or change its public name",
-            "security": ADMIN,
-            "parameters": [{"name": "id", "in": "path", "required": True, "schema": TEXT}],
-            "requestBody": body("ApiKeyUpdate"),
-            "responses": {
-                "200": ok("Changed", ref("ApiKey")),
-                **errors(400, 401, 403, 404, 413, 415),
-            },
-        },
+        "patch": admin_op(
+            "Rename a desk API key or change its public name",
+            {"200": ok("Changed", ref("ApiKey")), **errors(400, 404, 413, 415)},
+            parameters=[{"name": "id", "in": "path", "required": True, "schema": TEXT}],
+            requestBody=body("ApiKeyUpdate"),
+        ),
         "delete": {
             "tags": ["admin"],
             "summary": "Revoke a desk API key",
