@@ -42,6 +42,7 @@ an order number would make the ticket useless to the developers).
 from __future__ import annotations
 
 import enum
+import functools
 import ipaddress
 import math
 import re
@@ -191,8 +192,10 @@ def _spelled(char: str, *names: str) -> str:
 _NEXT_ALNUM = r"(?=[A-Za-z0-9]|&#?[A-Za-z0-9]+;)"
 _NEXT_DIGIT = r"(?=[0-9]|&#)"
 _MENTION = re.compile(_spelled("@", "commat") + _NEXT_ALNUM)
-# A literal "#" after "&" begins a character reference (&#64;), not an issue reference.
-_ISSUE_REF = re.compile("(?<!&)" + _spelled("#", "num") + _NEXT_DIGIT)
+# A "#" that begins a character reference (&#64;) is not an issue reference; without its
+# semicolon (&#64) it is text, and "#64" in it would be one.
+_LITERAL_HASH = r"(?:(?<!&)|(?!#(?:[0-9]{1,7}|[xX][0-9a-fA-F]{1,6});))#"
+_ISSUE_REF = re.compile(f"(?:{_LITERAL_HASH}|&#0*35;|&#[xX]0*23;|&num;){_NEXT_DIGIT}")
 _G, _H = (f"(?:{_spelled(c.upper())}|{_spelled(c)})" for c in "gh")
 _GH_REF = re.compile(_G + _H + _spelled("-") + _NEXT_DIGIT)
 # Autolinked URLs (GFM: after a start, a space or one of *_~( ; the domain has a dot). The
@@ -200,10 +203,6 @@ _GH_REF = re.compile(_G + _H + _spelled("-") + _NEXT_DIGIT)
 # a code span) could end it before GitHub's autolink would: what follows is prose.
 _URL = re.compile(r"(?<![^\s*_~(])(?:https?://|www\.)[^\s<>()\[\]*_~`]+", re.IGNORECASE)
 _URL_HOST = re.compile(r"(?:https?://)?([^/?#:\s]+)", re.IGNORECASE)
-_REFERENCE_PATH = re.compile(
-    r"^(?:https?://)?(?:www\.)?[^/\s]+/[^/\s]+/[^/\s]+/(?:issues|pull|pulls|discussions)/\d",
-    re.IGNORECASE,
-)
 _ENTITY_PATH = re.compile(
     r"((?:issues|pull|pulls|discussions)" + _spelled("/", "sol") + r")(?=[0-9]|&)", re.IGNORECASE
 )
@@ -217,32 +216,31 @@ def neutralise(text: str, *, hosts: Sequence[str] = DEFAULT_HOSTS) -> str:
 
     ``hosts`` are the GitHub web hosts whose issue URLs are references (``github.com``, or a
     GitHub Enterprise Server's host). Idempotent: neutralising twice changes nothing more."""
-    wanted = {h.lower().removeprefix("www.") for h in hosts}
-    return "".join(
-        piece if is_code else _neutralise_prose(piece, wanted)
-        for piece, is_code in split_code(text)
-    )
+    wanted = frozenset(h.lower().removeprefix("www.") for h in hosts)
+    out: list[str] = []
+    for piece, is_code in split_code(text):
+        after_code = bool(out)  # a prose piece after a code piece follows its backtick
+        out.append(piece if is_code else _neutralise_prose(piece, wanted, after_code=after_code))
+    return "".join(out)
 
 
-def _neutralise_prose(text: str, hosts: set[str]) -> str:
+def _neutralise_prose(text: str, hosts: frozenset[str], *, after_code: bool = False) -> str:
     out: list[str] = []
     done = 0
     for match in _URL.finditer(text):
+        if after_code and match.start() == 0:
+            continue  # right after a backtick: GFM does not autolink it
         url = match.group()
         host_match = _URL_HOST.match(url)
         host = host_match.group(1).lower().removeprefix("www.") if host_match else ""
-        if "&" in url or not _valid_domain(host):
-            continue  # not surely autolinked as GitHub would: neutralised as prose
-        out.append(_neutralise_plain(text[done : match.start()]))
-        if host in hosts and _REFERENCE_PATH.match(url):
-            # A reference to an issue: break the scheme (or the www.) so it is plain text.
-            scheme = re.match(r"https?|www", url, re.IGNORECASE)
-            assert scheme is not None
-            out.append(url[: scheme.end()] + ZWJ + url[scheme.end() :])
-        else:
-            out.append(url)  # an autolink: what is inside a link mentions nobody
+        if "&" in url or not _valid_domain(host) or host in hosts:
+            # Not surely autolinked as GitHub would, or GitHub's own (an issue URL there is a
+            # reference): neutralised as prose.
+            continue
+        out.append(_neutralise_plain(text[done : match.start()], hosts))
+        out.append(url)  # an autolink to another site: what is inside a link mentions nobody
         done = match.end()
-    out.append(_neutralise_plain(text[done:]))
+    out.append(_neutralise_plain(text[done:], hosts))
     return "".join(out)
 
 
@@ -260,7 +258,20 @@ def _valid_domain(host: str) -> bool:
     )
 
 
-def _neutralise_plain(text: str) -> str:
+@functools.cache
+def _issue_urls(hosts: frozenset[str]) -> re.Pattern[str]:
+    """An issue URL of these hosts wherever it stands (an autolink or not, GitHub may still
+    read it as a reference): the joiner goes after its scheme or its www."""
+    names = "|".join(re.escape(h) for h in sorted(hosts))
+    return re.compile(
+        rf"(?:https?(?=://(?:www\.)?(?:{names})/)|www(?=\.(?:{names})/))"
+        r"(?=[^\s]*?/[^/\s]+/[^/\s]+/(?:issues|pull|pulls|discussions)/\d)",
+        re.IGNORECASE,
+    )
+
+
+def _neutralise_plain(text: str, hosts: frozenset[str]) -> str:
+    text = _issue_urls(hosts).sub(lambda m: m.group() + ZWJ, text)
     text = _MENTION.sub(lambda m: m.group() + ZWJ, text)
     text = _ISSUE_REF.sub(lambda m: m.group() + ZWJ, text)
     text = _GH_REF.sub(lambda m: m.group() + ZWJ, text)
