@@ -433,6 +433,8 @@ def test_scrubbed_withholds_screenshot_urls_that_carry_secrets():
         "eyJ" + "a" * 65_000 + ".",
         "`|" * 32_000,
         "https://" + "a." * 32_000,
+        "https://github.com/" * 3_400,
+        "https://github.com/o/r/issues/1" * 2_000,
         "&#64;" * 13_000,
         "password=" * 7_000,
         "\u2028```\n@a",

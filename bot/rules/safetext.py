@@ -263,10 +263,9 @@ def _issue_urls(hosts: frozenset[str]) -> re.Pattern[str]:
     """An issue URL of these hosts wherever it stands (an autolink or not, GitHub may still
     read it as a reference): the joiner goes after its scheme or its www."""
     names = "|".join(re.escape(h) for h in sorted(hosts))
+    path = r"/[^/\s]+/[^/\s]+/(?:issues|pull|pulls|discussions)/\d"
     return re.compile(
-        rf"(?:https?(?=://(?:www\.)?(?:{names})/)|www(?=\.(?:{names})/))"
-        r"(?=[^\s]*?/[^/\s]+/[^/\s]+/(?:issues|pull|pulls|discussions)/\d)",
-        re.IGNORECASE,
+        rf"https?(?=://(?:www\.)?(?:{names}){path})|www(?=\.(?:{names}){path})", re.IGNORECASE
     )
 
 
