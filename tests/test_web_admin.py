@@ -143,7 +143,7 @@ async def test_register_and_remove_a_product_through_the_forms(client, db):
     assert "acme/cloud" in page
     assert "Not installed" in page
     assert "production, prod-eu" in page
-    assert "By repository visibility (public: scrubbed)" in page  # the issue text default
+    assert 'value="" selected>By repository visibility (public: scrubbed)' in page  # default
 
     async with db.begin() as session:
         product = await session.scalar(select(Product).where(Product.slug == "acme-cloud"))
@@ -366,3 +366,26 @@ async def test_a_product_is_registered_with_its_issue_text(client, db):
         },
     )
     assert resp.status == 400 and "issueText must be one of" in await resp.text()
+
+
+async def test_a_product_s_issue_text_is_changed_on_the_page(client, db, product):
+    csrf = await sign_in(client)
+    url = "/admin/products/my-saas-app/issue-text"
+    resp = await client.post(
+        url, data={"csrf_token": csrf, "issueText": "full"}, allow_redirects=False
+    )
+    assert resp.status == 303
+    page = await (await client.get(resp.headers["Location"])).text()
+    assert "Issue text of my-saas-app changed" in page
+    assert 'value="full" selected>Full text' in page
+    refused = await client.post(url, data={"csrf_token": csrf, "issueText": "everything"})
+    assert refused.status == 400 and "issueText must be one of" in await refused.text()
+    assert (await client.post(url, data={"issueText": "full"})).status == 403  # no CSRF token
+    missing = await client.post(
+        "/admin/products/nope/issue-text", data={"csrf_token": csrf, "issueText": "full"}
+    )
+    assert missing.status == 404
+    await client.post(url, data={"csrf_token": csrf, "issueText": ""})
+    async with db.session() as session:
+        stored = await session.scalar(select(Product).where(Product.slug == "my-saas-app"))
+    assert stored.issue_text is None  # back to the default

@@ -1,4 +1,4 @@
-"""The admin products pages: the list, registering a product, removing one."""
+"""The admin products pages: the list, registering a product, its issue text, removing one."""
 
 from __future__ import annotations
 
@@ -9,7 +9,12 @@ from aiohttp import web
 from bot.appkeys import DB
 from bot.errors import ApiError
 from bot.rules.safetext import ISSUE_TEXT_VALUES
-from bot.tickets.products import register_product, validate_product
+from bot.tickets.products import (
+    register_product,
+    update_product,
+    validate_product,
+    validate_product_update,
+)
 from bot.web.admin_auth import admin_only, admin_page, csrf_input, notice_from_query, redirect
 from bot.web.html import (
     Html,
@@ -36,7 +41,33 @@ ISSUE_TEXT_CHOICES = {
 assert set(ISSUE_TEXT_CHOICES) - {""} == set(ISSUE_TEXT_VALUES)
 
 
-def product_row(product: Product) -> Html:
+def issue_text_options(selected: str) -> Html:
+    return join(
+        fragment(
+            '<option value="{v}"{sel}>{t}</option>',
+            v=value,
+            t=title,
+            sel=Html(" selected") if selected == value else Html(""),
+        )
+        for value, title in ISSUE_TEXT_CHOICES.items()
+    )
+
+
+def issue_text_form(product: Product, admin_session: AdminSession) -> Html:
+    """The product's issue text, changeable in place."""
+    return fragment(
+        '<form class="inline" method="post" action="{action}">{csrf}'
+        '<label class="visually-hidden" for="issueText-{slug}">Issue text of {slug}</label>'
+        '<select id="issueText-{slug}" name="issueText">{options}</select> '
+        '<button type="submit">Set</button></form>',
+        action=path("admin", "products", product.slug, "issue-text"),
+        csrf=csrf_input(admin_session),
+        slug=product.slug,
+        options=issue_text_options(product.issue_text or ""),
+    )
+
+
+def product_row(product: Product, admin_session: AdminSession) -> Html:
     installed = (
         Html('<span class="badge ok">Installed</span>')
         if product.installation_id is not None
@@ -54,7 +85,7 @@ def product_row(product: Product) -> Html:
         installed,
         "On" if product.deployment_tracking else "Off",
         ", ".join(product.production_environments),
-        ISSUE_TEXT_CHOICES.get(product.issue_text or "", product.issue_text or ""),
+        issue_text_form(product, admin_session),
         time_element(product.created_at),
         remove,
     )
@@ -117,15 +148,7 @@ def register_form(
         name=text_field("name", "Display name (optional)", "Defaults to the slug."),
         tracking=tracking_checked,
         issue_text_error=field_error(errors, "issueText"),
-        issue_text=join(
-            fragment(
-                '<option value="{v}"{sel}>{t}</option>',
-                v=value,
-                t=title,
-                sel=Html(" selected") if values.get("issueText", "") == value else Html(""),
-            )
-            for value, title in ISSUE_TEXT_CHOICES.items()
-        ),
+        issue_text=issue_text_options(values.get("issueText", "")),
         environments=text_field(
             "productionEnvironments",
             "Production environments",
@@ -160,7 +183,7 @@ async def products_page(
         notice=notice_from_query(request),
         table=table(
             headers,
-            [product_row(p) for p in products],
+            [product_row(p, admin_session) for p in products],
             caption="Registered products",
             empty="No products yet.",
         ),
@@ -255,3 +278,25 @@ async def remove_product(request: web.Request, admin_session: AdminSession) -> w
             status=404,
         )
     return redirect(path("admin", "products", query={"notice": "product-removed", "slug": slug}))
+
+
+@admin_only
+async def set_issue_text(request: web.Request, admin_session: AdminSession) -> web.StreamResponse:
+    """How much submitter text the product's future GitHub issues carry (blank: the default)."""
+    slug = request.match_info["slug"]
+    form = await request.post()
+    try:
+        changes = validate_product_update({"issueText": str(form.get("issueText", "")) or None})
+        async with request.app[DB].begin() as session:
+            await update_product(session, slug, changes)
+    except ApiError as exc:
+        problem = exc.extra.get("fields", {}).get("issueText") or exc.hint
+        content = fragment(
+            '<h1>Issue text not changed</h1><p class="field-error">{p}</p>'
+            '<p><a href="/admin/products">Back to the products</a></p>',
+            p=problem,
+        )
+        return admin_page(
+            request, "not changed", content, admin_session=admin_session, status=exc.status
+        )
+    return redirect(path("admin", "products", query={"notice": "product-issue-text", "slug": slug}))
