@@ -55,6 +55,9 @@ class Product(Base):
     installation_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     deployment_tracking: Mapped[bool] = mapped_column(Boolean, default=True)
     production_environments: Mapped[list[str]] = mapped_column(JSON, default=lambda: ["production"])
+    # How much submitter text its GitHub issues carry: full, scrubbed or subject-only
+    # (bot.rules.safetext); NULL: by the repository's visibility (public: scrubbed).
+    issue_text: Mapped[str | None] = mapped_column(String(16), nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     __table_args__ = (Index("ix_products_repo", "repo_owner", "repo_name"),)
@@ -189,6 +192,9 @@ class Comment(Base):
     body: Mapped[str] = mapped_column(Text)
     internal: Mapped[bool] = mapped_column(Boolean, default=False)
     author: Mapped[str] = mapped_column(String(200))
+    # The name the submitter sees, fixed when the comment is written (renaming a key later
+    # does not rewrite history); NULL on older rows, shown as "Support team".
+    public_author: Mapped[str | None] = mapped_column(String(100), nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     __table_args__ = (Index("ix_comments_ticket", "ticket_id", "id"),)
@@ -202,6 +208,9 @@ class ApiKey(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     public_id: Mapped[str] = mapped_column(String(40), unique=True)
     name: Mapped[str] = mapped_column(String(200))
+    # What submitters see as the author of this key's public comments (default: "Support
+    # team"); the name above is for staff and may be a person's full name or email.
+    public_name: Mapped[str | None] = mapped_column(String(100), nullable=True)
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
     display_prefix: Mapped[str] = mapped_column(String(32))
     is_test: Mapped[bool] = mapped_column(Boolean, default=False)

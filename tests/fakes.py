@@ -48,12 +48,35 @@ def to_json_schema(schema: Any) -> Any:
     return converted
 
 
+# Operations the bot calls that the shared subset of GitHub's description lacks, and where
+# in the subset the same object's schema is: GET /repos/{owner}/{repo} answers a full
+# repository, of which a pull request's head.repo (the "repository" schema) is the core.
+STAND_INS = {
+    "GET /repos/{owner}/{repo}": (
+        "GET /repos/{owner}/{repo}/pulls/{pull_number}",
+        ("head", "repo"),
+    ),
+}
+NO_PARAMETERS: dict[str, Any] = {"parameters": [], "responses": {}}
+
+
+def operation_entry(operation: str) -> dict[str, Any]:
+    """An operation's description; a stand-in's has its 200 schema borrowed (see STAND_INS)."""
+    if operation not in STAND_INS:
+        return openapi_operations()[operation]
+    source, path = STAND_INS[operation]
+    schema = openapi_operations()[source]["responses"]["200"]["schema"]
+    for name in path:
+        schema = schema["properties"][name]
+    return {**NO_PARAMETERS, "responses": {"200": {"schema": schema}}}
+
+
 @functools.cache
 def _validator(operation: str, part: str) -> Any:
     """A cached jsonschema validator for an operation's request body or a response status."""
     import jsonschema
 
-    entry = openapi_operations()[operation]
+    entry = operation_entry(operation)
     if part == "request":
         schema = (entry.get("requestBody") or {}).get("schema")
     else:
@@ -76,7 +99,7 @@ class OpenAPI:
     def check_request(
         self, operation: str, query: dict[str, str], body: Any, raw_body: bytes
     ) -> None:
-        entry = openapi_operations()[operation]
+        entry = operation_entry(operation)
         for param in entry["parameters"]:
             if param["in"] != "query" or param["name"] not in query:
                 continue
@@ -117,7 +140,7 @@ class OpenAPI:
         return _schema_errors(validator, payload) if validator is not None else []
 
     def response_schema(self, operation: str, status: int) -> dict[str, Any] | None:
-        return (openapi_operations()[operation]["responses"].get(str(status)) or {}).get("schema")
+        return (operation_entry(operation)["responses"].get(str(status)) or {}).get("schema")
 
 
 OPENAPI: OpenAPIContract = OpenAPI()

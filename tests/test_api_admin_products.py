@@ -134,3 +134,81 @@ async def test_admin_api_is_off_without_a_token(make_client):
     assert resp.status == 403
     body = await resp.json()
     assert body["error"] == "Admin API disabled" and "TINYDESK_ADMIN_TOKEN" in body["hint"]
+
+
+# -- issueText: how much submitter text the product's GitHub issues carry ----------------------
+
+
+async def test_issue_text_defaults_to_the_repository_visibility_and_is_kept(client):
+    resp = await client.post(
+        "/api/admin/products", json={"slug": "a", "repo": "o/a"}, headers=ADMIN_HEADERS
+    )
+    assert (await resp.json())["issueText"] is None  # by visibility: scrubbed if public
+    for value in ("full", "scrubbed", "subject-only"):
+        resp = await client.post(
+            "/api/admin/products",
+            json={"slug": f"p-{value}", "repo": "o/r", "issueText": value},
+            headers=ADMIN_HEADERS,
+        )
+        assert resp.status == 201 and (await resp.json())["issueText"] == value
+
+
+@pytest.mark.parametrize("value", ["public", "FULL", "", 3, True, ["full"], {"x": 1}])
+async def test_a_bad_issue_text_is_a_400_naming_the_choices(client, value):
+    resp = await client.post(
+        "/api/admin/products",
+        json={"slug": "a", "repo": "o/a", "issueText": value},
+        headers=ADMIN_HEADERS,
+    )
+    assert resp.status == 400
+    body = await resp.json()
+    assert "subject-only" in body["fields"]["issueText"] and body["hint"]
+
+
+async def test_a_product_s_settings_are_changed_with_patch(client, product):
+    url = "/api/admin/products/my-saas-app"
+    resp = await client.patch(url, json={"issueText": "subject-only"}, headers=ADMIN_HEADERS)
+    assert resp.status == 200
+    changed = await resp.json()
+    assert changed["issueText"] == "subject-only" and changed["slug"] == "my-saas-app"
+    resp = await client.patch(
+        url,
+        json={"issueText": None, "name": "Renamed", "deploymentTracking": False},
+        headers=ADMIN_HEADERS,
+    )
+    changed = await resp.json()
+    assert changed["issueText"] is None and changed["name"] == "Renamed"
+    assert changed["deploymentTracking"] is False
+    listing = await (await client.get("/api/admin/products", headers=ADMIN_HEADERS)).json()
+    assert listing["products"] == [changed]
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({}, "body"),
+        ({"issueText": "everything"}, "issueText"),
+        ({"slug": "other"}, "slug"),
+        ({"repo": "o/other"}, "repo"),
+        ({"name": ""}, "name"),
+        ({"productionEnvironments": []}, "productionEnvironments"),
+    ],
+)
+async def test_a_bad_patch_is_a_400_and_changes_nothing(client, product, body, field):
+    resp = await client.patch("/api/admin/products/my-saas-app", json=body, headers=ADMIN_HEADERS)
+    assert resp.status == 400
+    assert field in (await resp.json())["fields"]
+    listing = await (await client.get("/api/admin/products", headers=ADMIN_HEADERS)).json()
+    assert listing["products"][0]["issueText"] is None
+
+
+async def test_patching_an_unknown_product_is_a_404(client):
+    resp = await client.patch(
+        "/api/admin/products/nope", json={"issueText": "full"}, headers=ADMIN_HEADERS
+    )
+    assert resp.status == 404 and (await resp.json())["error"] == "Product not found"
+
+
+async def test_patching_needs_the_admin_token(client, product):
+    resp = await client.patch("/api/admin/products/my-saas-app", json={"issueText": "full"})
+    assert resp.status == 401

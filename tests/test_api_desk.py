@@ -666,8 +666,9 @@ async def test_public_comments_reach_the_tracking_view_and_internal_notes_never_
         f"/api/tickets/{submitted['publicId']}?token={submitted['trackingToken']}"
     )
     body = await with_token.json()
+    # The key's name is for staff; submitters see the public name (none set: the default).
     assert [(c["body"], c["author"]) for c in body["comments"]] == [
-        ("We are on it.", "Dana from Support")
+        ("We are on it.", "Support team")
     ]
     assert "SECRET" not in await with_token.text()
     without = await client.get(f"/api/tickets/{submitted['publicId']}")

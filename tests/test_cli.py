@@ -77,6 +77,24 @@ def test_products_add_with_deployment_settings(env, capsys):
     assert listed[0]["productionEnvironments"] == ["prod", "live"]
 
 
+def test_products_issue_text_is_set_on_add_and_changed_with_set(env, capsys):
+    assert (
+        main(["products", "add", "api", "--repo", "o/api", "--issue-text", "subject-only"], env)
+        == 0
+    )
+    main(["products", "list", "--json"], env)
+    assert json.loads(capsys.readouterr().out.split("\n", 1)[1])[0]["issueText"] == "subject-only"
+    assert main(["products", "set", "api", "--issue-text", "full", "--name", "API"], env) == 0
+    assert "updated api: issue text full" in capsys.readouterr().out
+    assert main(["products", "set", "api", "--issue-text", "default"], env) == 0
+    main(["products", "list"], env)
+    assert "issue text by visibility (scrubbed if public)" in capsys.readouterr().out
+    assert main(["products", "set", "nope", "--issue-text", "full"], env) == 1
+    assert "Product not found" in capsys.readouterr().err
+    assert main(["products", "set", "api"], env) == 1  # nothing to change
+    assert "send at least one" in capsys.readouterr().err
+
+
 def test_db_upgrade_reports_the_revision(env, capsys):
     assert main(["db", "upgrade"], env) == 0
     head = migrate.head_revision()  # the newest migration, whichever it is

@@ -667,3 +667,22 @@ async def test_gidgethub_client_works_against_the_fake(
     assert fake.count("GET /repos/{owner}/{repo}/issues") == 3
     assert gh.rate_limit is not None and gh.rate_limit.limit == 5000
     fake.assert_clean()
+
+
+async def test_a_repository_answers_its_visibility_like_github(
+    fake: FakeGitHub, http: aiohttp.ClientSession
+) -> None:
+    token = await installation_token(http, fake)
+    status, repo, _ = await call(http, fake, "GET", f"/repos/{REPO}", token)
+    assert status == 200
+    assert repo["full_name"] == REPO and repo["private"] is False  # type: ignore[index]
+    assert repo["visibility"] == "public"  # type: ignore[index]
+    fake.set_private("octo-org/other")
+    status, other, _ = await call(http, fake, "GET", "/repos/octo-org/other", token)
+    assert status == 200
+    assert other["private"] is True and other["visibility"] == "private"  # type: ignore[index]
+    # Not one of the installation's repositories: 404, as GitHub hides it.
+    status, _, _ = await call(http, fake, "GET", "/repos/someone/elsewhere", token)
+    assert status == 404
+    # Checked against GitHub's repository schema (tests/fakes.py STAND_INS).
+    assert fake.response_errors == []

@@ -45,9 +45,13 @@ async def test_missing_ticket_is_none_and_only_public_comments_are_read(db):
     async with db.begin() as session:
         for desk_id, body, internal in [("c1", "We are on it", False), ("c2", "VIP", True)]:
             session.add(Comment(desk_id=desk_id, ticket_id=8, body=body, internal=internal,
-                                author="Ana", created_at=NOW))
+                                author="ana@example.com", public_author="Ana from Support",
+                                created_at=NOW))
     comments = await tracking.public_comments(db.reader, 8)
-    assert [(c.body, c.author, c.created_at) for c in comments] == [("We are on it", "Ana", NOW)]
+    # The public name only: the staff author (here an email address) is not even read.
+    assert [(c.body, c.public_author, c.created_at) for c in comments] == [
+        ("We are on it", "Ana from Support", NOW)
+    ]
 
 
 async def test_the_sqlite_reader_cannot_write(db):

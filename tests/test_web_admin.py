@@ -143,10 +143,12 @@ async def test_register_and_remove_a_product_through_the_forms(client, db):
     assert "acme/cloud" in page
     assert "Not installed" in page
     assert "production, prod-eu" in page
+    assert 'value="" selected>By repository visibility (public: scrubbed)' in page  # default
 
     async with db.begin() as session:
         product = await session.scalar(select(Product).where(Product.slug == "acme-cloud"))
         assert product.production_environments == ["production", "prod-eu"]
+        assert product.issue_text is None
         assert product.deployment_tracking is True
         product.installation_id = 42
     assert "Installed" in await (await client.get("/admin/products")).text()
@@ -266,6 +268,8 @@ async def test_a_ticket_shows_everything_to_admins_including_internal_notes(clie
     assert "someone@example.com" in page
     assert "Full body &lt;here&gt;" in page
     assert "Public reply" in page
+    # Staff see the real author, and the name the submitter sees beside it.
+    assert "sam@acme.example</span> (submitters see Sam from Support)" in page
     assert "Internal only" in page and "Internal note" in page
     assert "RECEIVED → ISSUE_CREATED" in page
     assert (await client.get("/admin/tickets/TK-00099")).status == 404
@@ -330,3 +334,58 @@ async def test_api_keys_are_listed_without_their_hashes(client, product, db):
     assert "td_live_ab12" in page
     assert "f" * 64 not in page
     assert "Create key" in page and "Revoke" in page
+
+
+async def test_a_product_is_registered_with_its_issue_text(client, db):
+    csrf = await sign_in(client)
+    form = await (await client.get("/admin/products")).text()
+    assert '<select id="issueText" name="issueText"' in form and "Subject only" in form
+    resp = await client.post(
+        "/admin/products",
+        data={
+            "csrf_token": csrf,
+            "slug": "quiet",
+            "repo": "acme/quiet",
+            "issueText": "subject-only",
+            "productionEnvironments": "production",
+        },
+        allow_redirects=False,
+    )
+    assert resp.status == 303
+    async with db.session() as session:
+        product = await session.scalar(select(Product).where(Product.slug == "quiet"))
+    assert product.issue_text == "subject-only"
+    resp = await client.post(
+        "/admin/products",
+        data={
+            "csrf_token": csrf,
+            "slug": "loud",
+            "repo": "acme/loud",
+            "issueText": "all",
+            "productionEnvironments": "production",
+        },
+    )
+    assert resp.status == 400 and "issueText must be one of" in await resp.text()
+
+
+async def test_a_product_s_issue_text_is_changed_on_the_page(client, db, product):
+    csrf = await sign_in(client)
+    url = "/admin/products/my-saas-app/issue-text"
+    resp = await client.post(
+        url, data={"csrf_token": csrf, "issueText": "full"}, allow_redirects=False
+    )
+    assert resp.status == 303
+    page = await (await client.get(resp.headers["Location"])).text()
+    assert "Issue text of my-saas-app changed" in page
+    assert 'value="full" selected>Full text' in page
+    refused = await client.post(url, data={"csrf_token": csrf, "issueText": "everything"})
+    assert refused.status == 400 and "issueText must be one of" in await refused.text()
+    assert (await client.post(url, data={"issueText": "full"})).status == 403  # no CSRF token
+    missing = await client.post(
+        "/admin/products/nope/issue-text", data={"csrf_token": csrf, "issueText": "full"}
+    )
+    assert missing.status == 404
+    await client.post(url, data={"csrf_token": csrf, "issueText": ""})
+    async with db.session() as session:
+        stored = await session.scalar(select(Product).where(Product.slug == "my-saas-app"))
+    assert stored.issue_text is None  # back to the default

@@ -96,3 +96,37 @@ async def test_revoking_an_unknown_key_is_a_404_page(client):
     resp = await client.post("/admin/api-keys/key_nope/revoke", data={"csrf_token": csrf})
     assert resp.status == 404
     assert "No API key key_nope" in await resp.text()
+
+
+async def test_a_key_gets_a_public_name_on_the_page_and_can_change_it(client, db):
+    csrf = await sign_in(client)
+    resp = await client.post(
+        "/admin/api-keys",
+        data={"csrf_token": csrf, "name": "dana@acme.example", "publicName": "Dana"},
+    )
+    assert resp.status == 201
+    async with db.session() as session:
+        key = await session.scalar(select(ApiKey))
+    assert key.public_name == "Dana"
+    url = f"/admin/api-keys/{key.public_id}/public-name"
+    resp = await client.post(
+        url, data={"csrf_token": csrf, "publicName": "Dana K."}, allow_redirects=False
+    )
+    assert resp.status == 303
+    listing = await (await client.get(resp.headers["Location"])).text()
+    assert "public name changed" in listing and 'value="Dana K."' in listing
+    refused = await client.post(url, data={"csrf_token": csrf, "publicName": "d@acme.example"})
+    assert refused.status == 400 and "publicName must be" in await refused.text()
+    assert (await client.post(url, data={"publicName": "X"})).status == 403  # no CSRF token
+    resp = await client.post(url, data={"csrf_token": csrf, "publicName": ""})
+    async with db.session() as session:
+        assert (await session.scalar(select(ApiKey))).public_name is None  # the default again
+
+
+async def test_an_email_as_public_name_is_refused_on_create(client):
+    csrf = await sign_in(client)
+    resp = await client.post(
+        "/admin/api-keys",
+        data={"csrf_token": csrf, "name": "Dana", "publicName": "dana@acme.example"},
+    )
+    assert resp.status == 400 and "publicName must be" in await resp.text()

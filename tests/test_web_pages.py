@@ -127,6 +127,7 @@ async def test_subject_and_public_comments_only_with_the_token(client, product, 
     assert SUBMISSION["subject"] in with_token
     assert "We found the cause and a fix is on its way." in with_token
     assert "Sam from Support" in with_token
+    assert "sam@acme.example" not in with_token  # the staff author is never public
     assert "legacy plan" not in with_token
 
 

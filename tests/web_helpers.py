@@ -68,7 +68,8 @@ async def add_comment(
     body: str,
     *,
     internal: bool = False,
-    author: str = "Sam from Support",
+    author: str = "sam@acme.example",
+    public_author: str | None = "Sam from Support",
 ) -> None:
     async with db.begin() as session:
         session.add(
@@ -78,6 +79,7 @@ async def add_comment(
                 body=body,
                 internal=internal,
                 author=author,
+                public_author=public_author,
             )
         )
 

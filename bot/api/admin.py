@@ -1,6 +1,6 @@
 """The admin API under /api/admin, behind ``Authorization: Bearer $TINYDESK_ADMIN_TOKEN``:
-products, desk API keys (the key is shown once), webhook deliveries and GitHub jobs, and
-linking a ticket to an existing issue.
+products and their settings, desk API keys (the key is shown once), webhook deliveries and
+GitHub jobs, and linking a ticket to an existing issue.
 
 It is a sub-application (``bot.app``): ``require_admin_token`` checks the token on every
 request under the prefix, unknown paths included, before anything else answers.
@@ -22,9 +22,20 @@ from bot.http.auth import require_admin
 from bot.http.bodies import read_json_object
 from bot.jobs.worker import notify_workers
 from bot.rules import ids
-from bot.tickets.apikeys import create_key, revoke_key, validate_key_request
+from bot.tickets.apikeys import (
+    create_key,
+    revoke_key,
+    update_key,
+    validate_key_request,
+    validate_key_update,
+)
 from bot.tickets.link import link_ticket_to_issue, linkable_ticket
-from bot.tickets.products import register_product, validate_product
+from bot.tickets.products import (
+    register_product,
+    update_product,
+    validate_product,
+    validate_product_update,
+)
 from bot.views.admin import delivery_view, job_view, key_view, key_views, product_view
 from storage.models import Delivery, Job, QueueState
 from storage.repos import queue
@@ -56,6 +67,13 @@ async def add_product(request: web.Request) -> web.Response:
     return web.json_response(product_view(product), status=201)
 
 
+async def change_product(request: web.Request) -> web.Response:
+    changes = validate_product_update(await read_json_object(request))
+    async with request.config_dict[DB].begin() as session:
+        product = await update_product(session, request.match_info["slug"], changes)
+    return web.json_response(product_view(product))
+
+
 async def remove_product(request: web.Request) -> web.Response:
     slug = request.match_info["slug"]
     async with request.config_dict[DB].begin() as session:
@@ -82,6 +100,14 @@ async def add_key(request: web.Request) -> web.Response:
     # The only time the key is ever shown.
     view["key"] = created.secret
     return web.json_response(view, status=201, headers={"Cache-Control": "no-store"})
+
+
+async def change_key(request: web.Request) -> web.Response:
+    changes = validate_key_update(await read_json_object(request))
+    async with request.config_dict[DB].begin() as session:
+        api_key = await update_key(session, request.match_info["id"], changes)
+        views = await key_views(session, [api_key])
+    return web.json_response(views[0])
 
 
 async def remove_key(request: web.Request) -> web.Response:
@@ -143,9 +169,7 @@ async def replay_job(request: web.Request) -> web.Response:
     return await _replay(request, Job, "Job")
 
 
-async def _replay(
-    request: web.Request, model: type[QueueRow], noun: str
-) -> web.Response:
+async def _replay(request: web.Request, model: type[QueueRow], noun: str) -> web.Response:
     try:
         row_id = int(request.match_info["id"])
     except ValueError:
@@ -203,9 +227,11 @@ async def link_ticket(request: web.Request) -> web.Response:
 routes = [
     web.get("/products", list_products),
     web.post("/products", add_product),
+    web.patch("/products/{slug}", change_product),
     web.delete("/products/{slug}", remove_product),
     web.get("/keys", list_keys),
     web.post("/keys", add_key),
+    web.patch("/keys/{id}", change_key),
     web.delete("/keys/{id}", remove_key),
     web.get("/deliveries", list_deliveries),
     web.post("/deliveries/{id}/replay", replay_delivery),

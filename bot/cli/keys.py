@@ -1,4 +1,4 @@
-"""``tinydesk keys create | list | revoke``: desk API keys from the command line.
+"""``tinydesk keys create | set | list | revoke``: desk API keys from the command line.
 
 ``bot.cli.build_parser`` calls ``register(commands)``; the work is done by ``bot.tickets.apikeys``.
 """
@@ -11,7 +11,14 @@ import sys
 
 from bot.cli.serve import run_with_db
 from bot.config import Settings
-from bot.tickets.apikeys import create_key, revoke_key, validate_key_request
+from bot.rules.public_names import DEFAULT_PUBLIC_AUTHOR
+from bot.tickets.apikeys import (
+    create_key,
+    revoke_key,
+    update_key,
+    validate_key_request,
+    validate_key_update,
+)
 from bot.views.admin import key_view, key_views
 from storage.database import Database
 from storage.repos.apikeys import ApiKeyRepo
@@ -21,7 +28,13 @@ def register(commands: argparse._SubParsersAction) -> None:
     keys = commands.add_parser("keys", help="desk API keys").add_subparsers(metavar="ACTION")
 
     create = keys.add_parser("create", help="create a key and print it (shown only once)")
-    create.add_argument("--name", required=True, help="who uses it; comments are signed with it")
+    create.add_argument(
+        "--name", required=True, help="who uses it; staff see comments signed with it"
+    )
+    create.add_argument(
+        "--public-name",
+        help=f"what submitters see on its public comments (default: {DEFAULT_PUBLIC_AUTHOR})",
+    )
     create.add_argument(
         "--product",
         action="append",
@@ -40,6 +53,18 @@ def register(commands: argparse._SubParsersAction) -> None:
     listing.add_argument("--json", action="store_true", help="print JSON")
     listing.set_defaults(func=cmd_keys_list)
 
+    change = keys.add_parser("set", help="rename a key or change its public name")
+    change.add_argument("id", help="the key's id (key_…)")
+    change.add_argument("--name")
+    names = change.add_mutually_exclusive_group()
+    names.add_argument("--public-name", help="what submitters see on its future comments")
+    names.add_argument(
+        "--default-public-name",
+        action="store_true",
+        help=f"sign its future comments {DEFAULT_PUBLIC_AUTHOR!r} again",
+    )
+    change.set_defaults(func=cmd_keys_set)
+
     revoke = keys.add_parser("revoke", help="revoke a key at once")
     revoke.add_argument("id", help="the key's id (key_…), as `tinydesk keys list` shows it")
     revoke.set_defaults(func=cmd_keys_revoke)
@@ -48,7 +73,12 @@ def register(commands: argparse._SubParsersAction) -> None:
 def cmd_keys_create(args: argparse.Namespace, settings: Settings) -> int:
     async def work(db: Database) -> int:
         request = validate_key_request(
-            {"name": args.name, "products": args.product, "test": args.test}
+            {
+                "name": args.name,
+                "products": args.product,
+                "test": args.test,
+                "publicName": args.public_name,
+            }
         )
         async with db.begin() as session:
             created = await create_key(session, request)
@@ -80,8 +110,26 @@ def cmd_keys_list(args: argparse.Namespace, settings: Settings) -> int:
             state = f"revoked {v['revokedAt']}" if v["revokedAt"] else "active"
             used = f"last used {v['lastUsedAt']}" if v["lastUsedAt"] else "never used"
             scope = ", ".join(v["products"]) or "all products"
-            details = f"{v['mode']}; {scope}; {used}; {state}"
+            public = v["publicName"] or DEFAULT_PUBLIC_AUTHOR
+            details = f"{v['mode']}; {scope}; shown as {public!r}; {used}; {state}"
             print(f"{v['id']}  {v['prefix']}…  {v['name']}  ({details})")
+        return 0
+
+    return run_with_db(settings, work)
+
+
+def cmd_keys_set(args: argparse.Namespace, settings: Settings) -> int:
+    async def work(db: Database) -> int:
+        data: dict[str, object] = {}
+        if args.name is not None:
+            data["name"] = args.name
+        if args.public_name is not None or args.default_public_name:
+            data["publicName"] = None if args.default_public_name else args.public_name
+        changes = validate_key_update(data)
+        async with db.begin() as session:
+            api_key = await update_key(session, args.id, changes)
+        shown = api_key.public_name or DEFAULT_PUBLIC_AUTHOR
+        print(f"updated {api_key.public_id} ({api_key.name}); submitters see {shown!r}")
         return 0
 
     return run_with_db(settings, work)

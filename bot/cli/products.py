@@ -1,5 +1,5 @@
-"""``tinydesk products add | list | remove``: the products tickets are filed against, each tied to
-its GitHub repository."""
+"""``tinydesk products add | set | list | remove``: the products tickets are filed against,
+each tied to its GitHub repository."""
 
 from __future__ import annotations
 
@@ -9,7 +9,13 @@ import sys
 
 from bot.cli.serve import run_with_db
 from bot.config import Settings
-from bot.tickets.products import register_product, validate_product
+from bot.rules.safetext import ISSUE_TEXT_VALUES
+from bot.tickets.products import (
+    register_product,
+    update_product,
+    validate_product,
+    validate_product_update,
+)
 from bot.views.admin import product_view
 from storage.database import Database
 from storage.repos.products import ProductRepo
@@ -36,7 +42,28 @@ def register(commands: argparse._SubParsersAction) -> None:
         default="production",
         help="deployment environments that count as production (default: production)",
     )
+    add.add_argument(
+        "--issue-text",
+        choices=ISSUE_TEXT_VALUES,
+        help="how much submitter text its GitHub issues carry (default: scrubbed on a public "
+        "repository, full on a private one)",
+    )
     add.set_defaults(func=cmd_products_add)
+    change = products.add_parser("set", help="change a product's settings")
+    change.add_argument("slug")
+    change.add_argument("--name")
+    change.add_argument(
+        "--issue-text",
+        choices=(*ISSUE_TEXT_VALUES, "default"),
+        help="full, scrubbed, subject-only, or default (by the repository's visibility)",
+    )
+    tracking = change.add_mutually_exclusive_group()
+    tracking.add_argument("--deployment-tracking", action="store_true", default=None)
+    tracking.add_argument(
+        "--no-deployment-tracking", dest="deployment_tracking", action="store_false"
+    )
+    change.add_argument("--environments", metavar="ENV[,ENV...]")
+    change.set_defaults(func=cmd_products_set)
     listing = products.add_parser("list", help="list registered products")
     listing.add_argument("--json", action="store_true", help="print JSON")
     listing.set_defaults(func=cmd_products_list)
@@ -54,6 +81,7 @@ def cmd_products_add(args: argparse.Namespace, settings: Settings) -> int:
                 "name": args.name,
                 "deploymentTracking": not args.no_deployment_tracking,
                 "productionEnvironments": [e for e in args.environments.split(",") if e.strip()],
+                "issueText": args.issue_text,
             }
         )
         async with db.begin() as session:
@@ -62,6 +90,30 @@ def cmd_products_add(args: argparse.Namespace, settings: Settings) -> int:
         return 0
 
     return run_with_db(settings, work)
+
+
+def cmd_products_set(args: argparse.Namespace, settings: Settings) -> int:
+    async def work(db: Database) -> int:
+        data: dict[str, object] = {}
+        if args.name is not None:
+            data["name"] = args.name
+        if args.issue_text is not None:
+            data["issueText"] = None if args.issue_text == "default" else args.issue_text
+        if args.deployment_tracking is not None:
+            data["deploymentTracking"] = args.deployment_tracking
+        if args.environments is not None:
+            data["productionEnvironments"] = [e for e in args.environments.split(",") if e.strip()]
+        changes = validate_product_update(data)
+        async with db.begin() as session:
+            product = await update_product(session, args.slug, changes)
+        print(f"updated {product.slug}: issue text {_issue_text(product.issue_text)}")
+        return 0
+
+    return run_with_db(settings, work)
+
+
+def _issue_text(value: str | None) -> str:
+    return value or "by visibility (scrubbed if public)"
 
 
 def cmd_products_list(args: argparse.Namespace, settings: Settings) -> int:
@@ -78,7 +130,10 @@ def cmd_products_list(args: argparse.Namespace, settings: Settings) -> int:
         for p in products:
             installed = "app installed" if p.installation_id else "app not installed yet"
             deploys = "deployments tracked" if p.deployment_tracking else "deployments not tracked"
-            print(f"{p.slug:<{width}}  {p.repo_full_name}  ({p.name}; {installed}; {deploys})")
+            text = f"issue text {_issue_text(p.issue_text)}"
+            print(
+                f"{p.slug:<{width}}  {p.repo_full_name}  ({p.name}; {installed}; {deploys}; {text})"
+            )
         return 0
 
     return run_with_db(settings, work)

@@ -2,7 +2,9 @@
 
 Hidden HTML markers tie each of them to TinyDesk, so that a lost answer from GitHub is
 reconciled by finding what was already written instead of writing it twice. Nothing here
-ever contains a submitter's email address or name.
+ever contains a submitter's email address or name, and the submitter's own text arrives
+made safe by ``bot.rules.safetext`` (no mentions or references; scrubbed where the product
+says so).
 """
 
 from __future__ import annotations
@@ -11,10 +13,12 @@ import hashlib
 import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
+from urllib.parse import urlsplit
 
 from bot.rules import ids
 from bot.rules.pipeline import STAGE_TITLES, Stage
 from bot.rules.progress import HistoryStep
+from bot.rules.safetext import IssueContent, IssueText, markdown_url
 from bot.views.public import loop_text, pipeline_view
 from storage.models import Ticket
 
@@ -38,29 +42,58 @@ def marked_ticket(body: str | None) -> int | None:
     return ids.parse_public_id(match.group(1)) if match else None
 
 
-def issue_title(ticket: Ticket) -> str:
-    return ticket.subject.replace("\r", " ").replace("\n", " ").strip()[:256] or ids.public_id(
-        ticket.id
-    )
+def web_hosts(api_url: str) -> tuple[str, ...]:
+    """The web hosts whose issue URLs GitHub treats as references: github.com, and a GitHub
+    Enterprise Server's own host (its API is ``https://HOST/api/v3``)."""
+    host = (urlsplit(api_url).hostname or "").lower()
+    return ("github.com",) if host in ("", "api.github.com") else ("github.com", host)
 
 
-def issue_body(ticket: Ticket, tracking_url: str) -> str:
+def issue_title(content: IssueContent, ticket_id: int) -> str:
+    """The issue's title: the subject as ``bot.rules.safetext`` made it safe for GitHub."""
+    title = content.title.replace("\r", " ").replace("\n", " ").strip()[:256]
+    return title or ids.public_id(ticket_id)
+
+
+def issue_body(ticket: Ticket, tracking_url: str, content: IssueContent) -> str:
+    """The issue's body around the submitter's text as the product's ``issue_text`` allows."""
     public_id = ids.public_id(ticket.id)
-    description = ticket.body
-    if len(description) > MAX_ISSUE_BODY:
-        description = (
-            description[:MAX_ISSUE_BODY] + "\n\n…(truncated; the full text is in TinyDesk)"
-        )
     parts = [
         f"**Support ticket {public_id}** · [tracking page]({tracking_url})",
         "",
         "### Description",
         "",
-        description,
     ]
-    if ticket.screenshots:
+    if content.description is None:
+        parts.append(
+            f"_Kept in TinyDesk: this product writes only the subject to GitHub "
+            f"(issue text `{IssueText.SUBJECT_ONLY}`). Support staff see the whole ticket._"
+        )
+    else:
+        description = content.description
+        if len(description) > MAX_ISSUE_BODY:
+            description = (
+                description[:MAX_ISSUE_BODY] + "\n\n…(truncated; the full text is in TinyDesk)"
+            )
+        parts.append(description)
+        if content.redacted:
+            parts += [
+                "",
+                f"<sub>{sum(content.redacted.values())} item(s) were redacted from this issue "
+                "(email addresses, phone numbers, IP addresses, credentials or secrets); the "
+                "full text is in TinyDesk.</sub>",
+            ]
+    if content.screenshots or content.withheld_screenshots:
         parts += ["", "### Screenshots", ""]
-        parts += [f"![screenshot {i}]({url})" for i, url in enumerate(ticket.screenshots, 1)]
+        parts += [
+            f"![screenshot {i}]({markdown_url(url)})"
+            for i, url in enumerate(content.screenshots, 1)
+        ]
+        if content.withheld_screenshots:
+            parts.append(
+                f"_{content.withheld_screenshots} screenshot link(s) withheld: they carried "
+                "credentials or secrets (see TinyDesk)._"
+            )
     parts += [
         "",
         "---",

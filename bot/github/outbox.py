@@ -19,12 +19,12 @@ from bot.github import comments
 from bot.github.client import GitHubApp, GitHubNotFound, GitHubUnprocessable, InstallationClient
 from bot.jobs.kinds import JobKind
 from bot.jobs.outcomes import GiveUp, RetryLater
-from bot.rules import desk_status, ids
+from bot.rules import desk_status, ids, safetext
 from bot.rules.timestamps import parse_time
 from bot.tickets import transitions
 from bot.tickets.github_issue import open_issue_facts
 from storage.database import Database
-from storage.models import Comment, Job, Product
+from storage.models import Comment, Job, Product, Ticket
 from storage.repos.desk import DeskRepo
 from storage.repos.facts import IssueFactRepo
 from storage.repos.github_links import PullRequestLinkRepo, StatusCommentRepo
@@ -103,6 +103,7 @@ class GitHubOutbox:
         if job.attempts > 1:
             issue = await self._find_issue_for(gh, repo, ticket.id)
         if issue is None:
+            content = await self._issue_content(gh, product, ticket)
             # Staff may have closed or deleted the ticket while this job waited or ran.
             if await self._dropped_as_unwanted(ticket_id):
                 return
@@ -110,9 +111,9 @@ class GitHubOutbox:
                 "/repos/{owner}/{repo}/issues",
                 repo,
                 data={
-                    "title": comments.issue_title(ticket),
+                    "title": comments.issue_title(content, ticket.id),
                     "body": comments.issue_body(
-                        ticket, self.tracking_url(ids.public_id(ticket.id))
+                        ticket, self.tracking_url(ids.public_id(ticket.id)), content
                     ),
                     "labels": [comments.ISSUE_LABEL],
                 },
@@ -143,6 +144,48 @@ class GitHubOutbox:
             )
         log.info("dropped create_issue", extra={"ticket": ids.public_id(ticket_id), "why": why})
         return True
+
+    async def _issue_content(
+        self, gh: InstallationClient, product: Product, ticket: Ticket
+    ) -> safetext.IssueContent:
+        """The submitter's text as the product's ``issue_text`` lets it onto GitHub."""
+        private = None
+        if safetext.needs_visibility(product.issue_text):
+            private = await self._repo_is_private(gh, product)
+        policy = safetext.choose_issue_text(product.issue_text, private=private)
+        log.info(
+            "issue text policy",
+            extra={"ticket": ids.public_id(ticket.id), "policy": policy.value, "private": private},
+        )
+        return safetext.issue_content(
+            ticket.subject,
+            ticket.body,
+            ticket.screenshots or [],
+            policy,
+            hosts=comments.web_hosts(self.settings.github_api_url),
+        )
+
+    async def _repo_is_private(self, gh: InstallationClient, product: Product) -> bool | None:
+        """Whether the product's repository is private (GET /repos/{owner}/{repo}); None when
+        GitHub does not say, which the policy treats as public. An ``internal`` repository is
+        seen by a whole enterprise, so it counts as public."""
+        try:
+            answer = await gh.getitem(
+                "/repos/{owner}/{repo}", {"owner": product.repo_owner, "repo": product.repo_name}
+            )
+        except (RetryLater, GiveUp) as exc:
+            log.warning(
+                "repository visibility unknown; treating it as public",
+                extra={"repo": product.repo_full_name, "error": type(exc).__name__},
+            )
+            return None
+        visibility = answer.get("visibility") if isinstance(answer, dict) else None
+        if visibility in ("public", "internal"):
+            return False
+        if visibility == "private":
+            return True
+        private = answer.get("private") if isinstance(answer, dict) else None
+        return private if isinstance(private, bool) else None
 
     async def _ensure_label(self, gh: InstallationClient, product: Product) -> None:
         key = product.repo_full_name.lower()

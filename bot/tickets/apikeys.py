@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.errors import ApiError
 from bot.rules import ids
+from bot.rules.public_names import DEFAULT_PUBLIC_AUTHOR, validate_public_name
 from bot.rules.validation import FieldErrors
 from storage.database import Database
 from storage.models import ApiKey, Product
@@ -79,11 +80,24 @@ class KeyScope:
     name: str
     is_test: bool
     product_ids: tuple[int, ...] | None
+    public_name: str | None = None
 
     @classmethod
     def of(cls, api_key: ApiKey | ActiveKey) -> KeyScope:
         scoped = tuple(api_key.product_ids or ())
-        return cls(api_key.id, api_key.public_id, api_key.name, api_key.is_test, scoped or None)
+        return cls(
+            api_key.id,
+            api_key.public_id,
+            api_key.name,
+            api_key.is_test,
+            scoped or None,
+            api_key.public_name,
+        )
+
+    @property
+    def public_author(self) -> str:
+        """How submitters see this key's comments: its public name, never its name."""
+        return self.public_name or DEFAULT_PUBLIC_AUTHOR
 
     def sees_product(self, product_id: int | None) -> bool:
         return self.product_ids is None or product_id in self.product_ids
@@ -94,6 +108,7 @@ class KeyRequest:
     name: str
     product_slugs: tuple[str, ...]
     test: bool
+    public_name: str | None = None
 
 
 def validate_key_request(data: dict[str, Any]) -> KeyRequest:
@@ -113,10 +128,46 @@ def validate_key_request(data: dict[str, Any]) -> KeyRequest:
     test = data.get("test", False)
     if not isinstance(test, bool):
         errors.add("test", "test must be true or false")
+    public_name = validate_public_name(errors, data)
     errors.raise_if_any("Fix the fields listed in `fields`; required: name.")
     assert name is not None
     slugs = tuple(dict.fromkeys(p.strip() for p in products))
-    return KeyRequest(name, slugs, test)
+    return KeyRequest(name, slugs, test, public_name)
+
+
+KEY_UPDATABLE = ("name", "publicName")
+
+
+def validate_key_update(data: dict[str, Any]) -> dict[str, Any]:
+    """Check a PATCH /api/admin/keys/{id} body: ``name`` and ``publicName`` (null: default)."""
+    errors = FieldErrors()
+    for field in data:
+        if field not in KEY_UPDATABLE:
+            errors.add(field, f"{field} cannot be changed; changeable: name, publicName")
+    changes: dict[str, Any] = {}
+    if "name" in data:
+        name = errors.required_text(data, "name", max_chars=MAX_NAME)
+        if name is not None:
+            changes["name"] = name
+    if "publicName" in data:
+        changes["public_name"] = validate_public_name(errors, data)
+    if not data:
+        errors.add("body", "send name or publicName")
+    errors.raise_if_any("Fix the fields listed in `fields`; changeable: name, publicName.")
+    return changes
+
+
+async def update_key(session: AsyncSession, public_id: str, changes: dict[str, Any]) -> ApiKey:
+    """Rename a key or change its public name; comments already written keep theirs."""
+    api_key = None
+    if _KEY_ID.match(public_id):
+        api_key = await ApiKeyRepo(session).by_public_id(public_id)
+    if api_key is None:
+        raise ApiError(404, "Key not found", f"No API key has the id {public_id!r}.")
+    for attribute, value in changes.items():
+        setattr(api_key, attribute, value)
+    await session.flush()
+    return api_key
 
 
 @dataclasses.dataclass(frozen=True)
@@ -143,6 +194,7 @@ async def create_key(session: AsyncSession, request: KeyRequest) -> CreatedKey:
     api_key = ApiKey(
         public_id=ids.new_desk_id("key"),
         name=request.name,
+        public_name=request.public_name,
         key_hash=ids.hash_secret(secret),
         display_prefix=secret[:DISPLAY_CHARS],
         is_test=request.test,

@@ -200,13 +200,15 @@ async def add_comment(
     internal: bool,
     now: dt.datetime,
 ) -> Comment:
-    """A comment by the key's name; the first public one is the ticket's first response."""
+    """A comment by the key's name (for staff) and its public name (for the submitter, fixed
+    now); the first public one is the ticket's first response."""
     comment = Comment(
         desk_id=ids.new_desk_id("cmt"),
         ticket_id=ticket.id,
         body=body,
         internal=internal,
         author=scope.name,
+        public_author=scope.public_author,
         created_at=now,
     )
     await DeskRepo(session).add_comment(comment)

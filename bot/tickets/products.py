@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.errors import ApiError
+from bot.rules.safetext import ISSUE_TEXT_VALUES
 from bot.rules.validation import FieldErrors
 from storage.models import Product
 from storage.repos.products import ProductRepo
@@ -18,6 +19,12 @@ MAX_SLUG = 64
 # GitHub's own rules: owners are 1-39 letters, digits and single dashes; names add . and _.
 REPO = re.compile(r"^(?P<owner>[A-Za-z0-9](?:[A-Za-z0-9-]{0,38}))/(?P<name>[A-Za-z0-9._-]{1,100})$")
 DEFAULT_ENVIRONMENTS = ("production",)
+ISSUE_TEXT_MESSAGE = (
+    f"issueText must be one of {', '.join(ISSUE_TEXT_VALUES)}, or null for the default "
+    "(scrubbed on a public repository, full on a private one)"
+)
+# What PATCH /api/admin/products/{slug} may change (the slug and repository stay).
+UPDATABLE = ("name", "deploymentTracking", "productionEnvironments", "issueText")
 
 
 def parse_repo(value: str) -> tuple[str, str] | None:
@@ -39,19 +46,7 @@ def validate_product(data: dict[str, Any]) -> dict[str, Any]:
     if repo_text is not None and repo is None:
         errors.add("repo", "repo must be OWNER/NAME, as in octo-org/my-saas-app")
     name = errors.optional_text(data, "name", max_chars=200)
-    tracking = data.get("deploymentTracking", True)
-    if not isinstance(tracking, bool):
-        errors.add("deploymentTracking", "deploymentTracking must be true or false")
-    environments = data.get("productionEnvironments", list(DEFAULT_ENVIRONMENTS))
-    if (
-        not isinstance(environments, list)
-        or not environments
-        or not all(isinstance(e, str) and e.strip() and len(e) <= 255 for e in environments)
-    ):
-        errors.add(
-            "productionEnvironments",
-            "productionEnvironments must be a non-empty array of environment names",
-        )
+    settings = _settings(errors, {"deploymentTracking": True, **data})
     errors.raise_if_any("Fix the fields listed in `fields`; required: slug and repo (OWNER/NAME).")
     assert slug and repo
     return {
@@ -59,9 +54,55 @@ def validate_product(data: dict[str, Any]) -> dict[str, Any]:
         "name": name or slug,
         "repo_owner": repo[0],
         "repo_name": repo[1],
-        "deployment_tracking": tracking,
-        "production_environments": [e.strip() for e in environments],
+        "production_environments": list(DEFAULT_ENVIRONMENTS),
+        **settings,
     }
+
+
+def validate_product_update(data: dict[str, Any]) -> dict[str, Any]:
+    """Check a PATCH /api/admin/products/{slug} body: the settings it names, nothing else."""
+    errors = FieldErrors()
+    for field in data:
+        if field not in UPDATABLE:
+            errors.add(field, f"{field} cannot be changed; changeable: {', '.join(UPDATABLE)}")
+    changes = _settings(errors, data)
+    if "name" in data:
+        name = errors.required_text(data, "name", max_chars=200)
+        if name is not None:
+            changes["name"] = name
+    if not data:
+        errors.add("body", f"send at least one of {', '.join(UPDATABLE)}")
+    errors.raise_if_any(f"Fix the fields listed in `fields`; changeable: {', '.join(UPDATABLE)}.")
+    return changes
+
+
+def _settings(errors: FieldErrors, data: dict[str, Any]) -> dict[str, Any]:
+    """The product settings present in ``data``, as model attributes."""
+    settings: dict[str, Any] = {}
+    if "deploymentTracking" in data:
+        tracking = data["deploymentTracking"]
+        if not isinstance(tracking, bool):
+            errors.add("deploymentTracking", "deploymentTracking must be true or false")
+        settings["deployment_tracking"] = tracking
+    if "productionEnvironments" in data:
+        environments = data["productionEnvironments"]
+        if (
+            not isinstance(environments, list)
+            or not environments
+            or not all(isinstance(e, str) and e.strip() and len(e) <= 255 for e in environments)
+        ):
+            errors.add(
+                "productionEnvironments",
+                "productionEnvironments must be a non-empty array of environment names",
+            )
+        else:
+            settings["production_environments"] = [e.strip() for e in environments]
+    if "issueText" in data:
+        issue_text = data["issueText"]
+        if issue_text is not None and issue_text not in ISSUE_TEXT_VALUES:
+            errors.add("issueText", ISSUE_TEXT_MESSAGE)
+        settings["issue_text"] = issue_text
+    return settings
 
 
 async def register_product(session: AsyncSession, fields: dict[str, Any]) -> Product:
@@ -74,6 +115,16 @@ async def register_product(session: AsyncSession, fields: dict[str, Any]) -> Pro
     except IntegrityError:
         # Two registrations of the same slug raced; the database kept one.
         raise _duplicate(fields["slug"]) from None
+
+
+async def update_product(session: AsyncSession, slug: str, changes: dict[str, Any]) -> Product:
+    product = await ProductRepo(session).by_slug(slug)
+    if product is None:
+        raise ApiError(404, "Product not found", f"No product has the slug {slug!r}.")
+    for attribute, value in changes.items():
+        setattr(product, attribute, value)
+    await session.flush()
+    return product
 
 
 def _duplicate(slug: str) -> ApiError:

@@ -21,6 +21,7 @@ def product_view(product: Product) -> dict[str, Any]:
         "appInstalled": product.installation_id is not None,
         "deploymentTracking": product.deployment_tracking,
         "productionEnvironments": list(product.production_environments),
+        "issueText": product.issue_text,
         "createdAt": iso_ms(product.created_at),
     }
 
@@ -30,6 +31,7 @@ def key_view(api_key: ApiKey, slugs_by_id: dict[int, str]) -> dict[str, Any]:
     return {
         "id": api_key.public_id,
         "name": api_key.name,
+        "publicName": api_key.public_name,
         "prefix": api_key.display_prefix,
         "mode": "test" if api_key.is_test else "live",
         # A removed product's id stays in the scope (so the key does not widen to all).

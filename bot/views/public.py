@@ -13,6 +13,7 @@ from bot.errors import ApiError
 from bot.rules import ids
 from bot.rules.pipeline import STAGE_DESCRIPTIONS, STAGE_TITLES, ClosedReason, Stage
 from bot.rules.progress import LOOP, HistoryStep, StageState, progress
+from bot.rules.public_names import public_author
 from bot.views.timefmt import iso_ms
 from storage.reader import Reader
 from storage.reads import tracking
@@ -107,7 +108,11 @@ def public_ticket(
     if comments is not None:
         view["subject"] = ticket.subject
         view["comments"] = [
-            {"body": c.body, "author": c.author, "createdAt": iso_ms(c.created_at)}
+            {
+                "body": c.body,
+                "author": public_author(c.public_author),
+                "createdAt": iso_ms(c.created_at),
+            }
             for c in comments
             if not c.internal
         ]

@@ -41,9 +41,11 @@ NOTICES = {
     "signed-out": "You are signed out.",
     "product-added": "Product {slug} registered.",
     "product-removed": "Product {slug} removed; its tickets are kept.",
+    "product-issue-text": "Issue text of {slug} changed; it applies to issues opened from now on.",
     "replayed": "Delivery {id} queued again; the worker picks it up shortly.",
     "not-replayed": "Delivery {id} was no longer failed, so nothing was queued.",
     "key-revoked": "Key {id} revoked: requests with it are refused from now on.",
+    "key-public-name": "Key {id}'s public name changed; comments already written keep theirs.",
 }
 
 AdminHandler = Callable[[web.Request, AdminSession], Awaitable[web.StreamResponse]]

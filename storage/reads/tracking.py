@@ -32,7 +32,7 @@ class Step(NamedTuple):
 
 class PublicComment(NamedTuple):
     body: str
-    author: str
+    public_author: str | None  # what the submitter sees; never the staff author
     created_at: dt.datetime
     internal: bool = False
 
@@ -47,7 +47,7 @@ ORDER BY s.id
 """
 
 PUBLIC_COMMENTS = """
-SELECT body, author, created_at FROM comments
+SELECT body, public_author, created_at FROM comments
 WHERE ticket_id = $1 AND internal = $2
 ORDER BY id
 """

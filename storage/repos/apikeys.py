@@ -26,10 +26,11 @@ class ActiveKey(NamedTuple):
     is_test: bool
     product_ids: list[int]
     last_used_at: dt.datetime | None
+    public_name: str | None = None
 
 
 ACTIVE_BY_HASH = """
-SELECT id, public_id, name, is_test, product_ids, last_used_at FROM api_keys
+SELECT id, public_id, name, is_test, product_ids, last_used_at, public_name FROM api_keys
 WHERE key_hash = $1 AND revoked_at IS NULL
 """
 
@@ -40,10 +41,12 @@ async def active_by_hash(reader: Reader, key_hash: str) -> ActiveKey | None:
     row = await reader.fetchrow(ACTIVE_BY_HASH, key_hash)
     if row is None:
         return None
-    key_id, public_id, name, is_test, product_ids, last_used_at = row
+    key_id, public_id, name, is_test, product_ids, last_used_at, public_name = row
     if isinstance(product_ids, str):  # JSON arrives as text from both drivers
         product_ids = json.loads(product_ids)
-    return ActiveKey(key_id, public_id, name, bool(is_test), product_ids, utc(last_used_at))
+    return ActiveKey(
+        key_id, public_id, name, bool(is_test), product_ids, utc(last_used_at), public_name
+    )
 
 
 class ApiKeyRepo:

@@ -14,6 +14,8 @@ from bot.api.openapi.parts import (
     ok,
     ref,
 )
+from bot.rules.public_names import MAX_PUBLIC_NAME
+from bot.rules.safetext import ISSUE_TEXT_VALUES
 from bot.tickets.apikeys import MAX_NAME as MAX_KEY_NAME
 from bot.tickets.products import MAX_SLUG, SLUG
 from storage.models import QueueState
@@ -28,6 +30,21 @@ QUEUE_QUERY = [
      "description": "`nextBefore` of the previous page"},
 ]
 ID_PARAM = [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}]
+
+
+ISSUE_TEXT = nullable({"enum": list(ISSUE_TEXT_VALUES)}) | {
+    "description": "How much submitter text the product's GitHub issues carry (mentions and "
+    "references are always neutralised): `full`; `scrubbed` (emails, phone numbers, IP "
+    "addresses, credentials and secrets redacted); `subject-only` (the scrubbed subject and a "
+    "pointer to TinyDesk). null: `scrubbed` on a public repository, `full` on a private one "
+    "(read from GitHub; `scrubbed` when GitHub cannot say)."
+}
+
+
+PUBLIC_NAME = nullable({"type": "string", "maxLength": MAX_PUBLIC_NAME, "pattern": "^[^@]*$"}) | {
+    "description": "What submitters see as the author of this key's public comments (one line, "
+    "no @); null: \"Support team\". The key's `name` is never shown to submitters."
+}
 
 
 def admin_op(summary: str, responses: dict, **extra: Any) -> dict[str, Any]:
@@ -49,6 +66,18 @@ SCHEMAS: dict[str, Any] = {
             "name": TEXT,
             "deploymentTracking": {"type": "boolean", "default": True},
             "productionEnvironments": {"type": "array", "items": TEXT, "minItems": 1},
+            "issueText": ISSUE_TEXT,
+        },
+    },
+    "ProductUpdate": {
+        "type": "object",
+        "minProperties": 1,
+        "additionalProperties": False,
+        "properties": {
+            "name": TEXT,
+            "deploymentTracking": {"type": "boolean"},
+            "productionEnvironments": {"type": "array", "items": TEXT, "minItems": 1},
+            "issueText": ISSUE_TEXT,
         },
     },
     "Product": {
@@ -61,6 +90,7 @@ SCHEMAS: dict[str, Any] = {
             "appInstalled",
             "deploymentTracking",
             "productionEnvironments",
+            "issueText",
             "createdAt",
         ],
         "properties": {
@@ -71,6 +101,7 @@ SCHEMAS: dict[str, Any] = {
             "appInstalled": {"type": "boolean"},
             "deploymentTracking": {"type": "boolean"},
             "productionEnvironments": {"type": "array", "items": TEXT},
+            "issueText": ISSUE_TEXT,
             "createdAt": TIMESTAMP,
         },
     },
@@ -90,6 +121,16 @@ SCHEMAS: dict[str, Any] = {
                 "description": "Product slugs the key is limited to; empty or absent: all",
             },
             "test": {"type": "boolean", "default": False},
+            "publicName": PUBLIC_NAME,
+        },
+    },
+    "ApiKeyUpdate": {
+        "type": "object",
+        "minProperties": 1,
+        "additionalProperties": False,
+        "properties": {
+            "name": {"type": "string", "maxLength": MAX_KEY_NAME},
+            "publicName": PUBLIC_NAME,
         },
     },
     "ApiKey": {
@@ -97,6 +138,7 @@ SCHEMAS: dict[str, Any] = {
         "required": [
             "id",
             "name",
+            "publicName",
             "prefix",
             "mode",
             "products",
@@ -107,6 +149,7 @@ SCHEMAS: dict[str, Any] = {
         "properties": {
             "id": {"type": "string", "pattern": "^key_"},
             "name": TEXT,
+            "publicName": PUBLIC_NAME,
             "prefix": {"type": "string", "description": "The key's first characters"},
             "mode": {"enum": ["live", "test"]},
             "products": {"type": "array", "items": TEXT},
@@ -223,6 +266,12 @@ PATHS: dict[str, Any] = {
         },
     },
     "/api/admin/products/{slug}": {
+        "patch": admin_op(
+            "Change a product's settings (name, deployments, issue text)",
+            {"200": ok("Changed", ref("Product")), **errors(400, 404, 413, 415)},
+            parameters=[{"name": "slug", "in": "path", "required": True, "schema": TEXT}],
+            requestBody=body("ProductUpdate"),
+        ),
         "delete": {
             "tags": ["admin"],
             "summary": "Remove a product (its tickets are kept)",
@@ -250,6 +299,12 @@ PATHS: dict[str, Any] = {
         },
     },
     "/api/admin/keys/{id}": {
+        "patch": admin_op(
+            "Rename a desk API key or change its public name",
+            {"200": ok("Changed", ref("ApiKey")), **errors(400, 404, 413, 415)},
+            parameters=[{"name": "id", "in": "path", "required": True, "schema": TEXT}],
+            requestBody=body("ApiKeyUpdate"),
+        ),
         "delete": {
             "tags": ["admin"],
             "summary": "Revoke a desk API key",

@@ -110,7 +110,16 @@ SCHEMAS: dict[str, Any] = {
         "type": "object",
         "additionalProperties": False,
         "required": ["body", "author", "createdAt"],
-        "properties": {"body": TEXT, "author": TEXT, "createdAt": TIMESTAMP},
+        "properties": {
+            "body": TEXT,
+            "author": {
+                "type": "string",
+                "description": "The name chosen for the public: the desk key's publicName when "
+                "the comment was written, else \"Support team\"; never a staff member's key "
+                "name or email address",
+            },
+            "createdAt": TIMESTAMP,
+        },
     },
     "PublicTicket": {
         "type": "object",

@@ -1,7 +1,7 @@
 """The fake's REST handlers: one per operation of ``routes.py``, GitHub's semantics (filters,
 sorting, paging with Link headers, 404/422 where GitHub answers them).
 
-Past 400 lines on purpose: eighteen small handlers and the table that maps the operations
+Past 400 lines on purpose: nineteen small handlers and the table that maps the operations
 to them read best side by side; split by resource, each reader would hop between files.
 """
 
@@ -135,6 +135,9 @@ class Handlers(Renderer):
             if key in {name.lower() for name in installation["repos"]}:
                 return 200, self._render_installation(installation_id, installation)
         raise Reply(404, "Not Found")
+
+    async def _get_repo(self, *, params: dict[str, str], **_: Any) -> tuple[int, Any]:
+        return 200, self._render_repo(self._repo(params["owner"], params["repo"], reply=True))
 
     async def _list_issues(
         self,
@@ -388,6 +391,7 @@ class Handlers(Renderer):
         "GET /app": _app,
         "POST /app/installations/{installation_id}/access_tokens": _access_token,
         "GET /repos/{owner}/{repo}/installation": _repo_installation,
+        "GET /repos/{owner}/{repo}": _get_repo,
         "GET /repos/{owner}/{repo}/issues": _list_issues,
         "POST /repos/{owner}/{repo}/issues": _create_issue,
         "GET /repos/{owner}/{repo}/issues/{issue_number}": _get_issue,

@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 from urllib.parse import unquote
 
-# Operations the bot may call (PRODUCT.md); keys are those of operations.deref.json.
+# Operations the bot may call (PRODUCT.md); keys are those of operations.deref.json (which
+# lacks GET /repos/{owner}/{repo}: tests/fakes.py checks that answer against the repository
+# schema GitHub's description gives for a pull request's head.repo).
 # Anything else, including other operations of the OpenAPI subset, is an unexpected call.
 _ROUTES: list[tuple[str, str, str]] = [
     (
@@ -19,6 +21,8 @@ _ROUTES: list[tuple[str, str, str]] = [
         r"/repos/(?P<owner>[^/]+)/(?P<repo>[^/]+)/installation",
         "GET /repos/{owner}/{repo}/installation",
     ),
+    # Whether the repository is public (``private``, ``visibility``): what TinyDesk may publish.
+    ("GET", r"/repos/(?P<owner>[^/]+)/(?P<repo>[^/]+)", "GET /repos/{owner}/{repo}"),
     ("GET", r"/repos/(?P<owner>[^/]+)/(?P<repo>[^/]+)/issues", "GET /repos/{owner}/{repo}/issues"),
     (
         "POST",

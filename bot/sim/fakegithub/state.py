@@ -115,6 +115,11 @@ class State:
             owner, name = full_name.split("/")
             self._repos[key] = Repo(owner=owner, name=name, id=self._next_id(), private=private)
 
+    def set_private(self, full_name: str, private: bool = True) -> None:
+        """Make a repository private (or public again), as its admin would in its settings."""
+        owner, name = full_name.split("/")
+        self._repo(owner, name).private = private
+
     def add_issue(
         self,
         owner: str,

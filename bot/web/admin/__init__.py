@@ -15,6 +15,7 @@ routes = [
     web.get("/admin", overview.overview),
     web.get("/admin/products", products.list_products),
     web.post("/admin/products", products.add_product),
+    web.post("/admin/products/{slug}/issue-text", products.set_issue_text),
     web.get("/admin/products/{slug}/remove", products.confirm_remove_product),
     web.post("/admin/products/{slug}/remove", products.remove_product),
     web.get("/admin/tickets", tickets.list_tickets),
@@ -24,4 +25,5 @@ routes = [
     web.get("/admin/api-keys", keys.list_api_keys),
     web.post("/admin/api-keys", keys.add_api_key),
     web.post("/admin/api-keys/{id}/revoke", keys.revoke_api_key),
+    web.post("/admin/api-keys/{id}/public-name", keys.set_public_name),
 ]

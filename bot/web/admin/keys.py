@@ -8,7 +8,14 @@ from aiohttp import web
 
 from bot.appkeys import DB
 from bot.errors import ApiError
-from bot.tickets.apikeys import create_key, revoke_key, validate_key_request
+from bot.rules.public_names import DEFAULT_PUBLIC_AUTHOR
+from bot.tickets.apikeys import (
+    create_key,
+    revoke_key,
+    update_key,
+    validate_key_request,
+    validate_key_update,
+)
 from bot.web.admin_auth import admin_only, admin_page, csrf_input, notice_from_query, redirect
 from bot.web.html import (
     Html,
@@ -28,10 +35,25 @@ from storage.repos.products import ProductRepo
 
 
 def key_row(key: ApiKey, products: dict[int, str], admin_session: AdminSession) -> Html:
+    public_name: object = key.public_name or fragment(
+        '<span class="muted">{d}</span>', d=DEFAULT_PUBLIC_AUTHOR
+    )
     if key.revoked_at is not None:
         state: object = fragment("Revoked {t}", t=time_element(key.revoked_at))
         action: object = "—"
     else:
+        public_name = fragment(
+            '<form class="inline" method="post" action="{action}">{csrf}'
+            '<label class="visually-hidden" for="public-{id}">Public name of {name}</label>'
+            '<input id="public-{id}" name="publicName" type="text" value="{value}" '
+            'placeholder="{default}" maxlength="100"> <button type="submit">Set</button></form>',
+            action=path("admin", "api-keys", key.public_id, "public-name"),
+            csrf=csrf_input(admin_session),
+            id=key.public_id,
+            name=key.name,
+            value=key.public_name or "",
+            default=DEFAULT_PUBLIC_AUTHOR,
+        )
         state = Html('<span class="badge ok">Active</span>')
         action = fragment(
             '<form method="post" action="{action}">{csrf}'
@@ -44,6 +66,7 @@ def key_row(key: ApiKey, products: dict[int, str], admin_session: AdminSession) 
         )
     return cells(
         key.name,
+        public_name,
         fragment(
             '<code>{p}…</code><br><code class="small">{id}</code>',
             p=key.display_prefix,
@@ -88,6 +111,12 @@ def key_form(
         '<p class="hint" id="name-hint">Who uses it, e.g. Zendesk bridge; comments made with the '
         "key are signed with this name.</p>{name_error}"
         '<input id="name" name="name" type="text" value="{name}" required{name_attrs}></div>'
+        '<div class="field"><label for="publicName">Public name (optional)</label>'
+        '<p class="hint" id="publicName-hint">What submitters see on this key\'s public '
+        "comments, e.g. Dana from Support; without it they see “{default}”. Never an email "
+        "address.</p>{public_error}"
+        '<input id="publicName" name="publicName" type="text" value="{public_name}" '
+        'maxlength="100"{public_attrs}></div>'
         '<fieldset class="field"><legend>Products</legend>'
         '<p class="hint">Tick none for a key that sees every product.</p>{boxes}</fieldset>'
         '<div class="field checkbox"><input id="test" name="test" type="checkbox" value="on"'
@@ -99,6 +128,10 @@ def key_form(
         name_error=field_error(errors, "name"),
         name=values.get("name", ""),
         name_attrs=field_attributes(errors, "name"),
+        default=DEFAULT_PUBLIC_AUTHOR,
+        public_error=field_error(errors, "publicName"),
+        public_name=values.get("publicName", ""),
+        public_attrs=field_attributes(errors, "publicName"),
         boxes=boxes if products else Html('<p class="empty">No products yet.</p>'),
         test=Html(" checked") if values.get("test") else Html(""),
     )
@@ -139,7 +172,17 @@ async def api_keys_page(
         notice=notice_from_query(request),
         created=created or Html(""),
         table=table(
-            ["Name", "Key and id", "Mode", "Products", "Created", "Last used", "State", "Actions"],
+            [
+                "Name",
+                "Public name",
+                "Key and id",
+                "Mode",
+                "Products",
+                "Created",
+                "Last used",
+                "State",
+                "Actions",
+            ],
             [key_row(key, products, admin_session) for key in keys],
             caption="Desk API keys, newest first",
             empty="No API keys yet.",
@@ -160,6 +203,7 @@ async def add_api_key(request: web.Request, admin_session: AdminSession) -> web.
     form = await request.post()
     values = {
         "name": str(form.get("name", "")),
+        "publicName": str(form.get("publicName", "")),
         "products": [str(v) for v in form.getall("products", [])],
         "test": form.get("test") == "on",
     }
@@ -194,3 +238,25 @@ async def revoke_api_key(request: web.Request, admin_session: AdminSession) -> w
             request, "not found", content, admin_session=admin_session, status=exc.status
         )
     return redirect(path("admin", "api-keys", query={"notice": "key-revoked", "id": key_id}))
+
+
+@admin_only
+async def set_public_name(request: web.Request, admin_session: AdminSession) -> web.StreamResponse:
+    """The name submitters see on the key's future public comments (blank: the default)."""
+    key_id = request.match_info["id"]
+    form = await request.post()
+    try:
+        changes = validate_key_update({"publicName": str(form.get("publicName", ""))})
+        async with request.app[DB].begin() as session:
+            await update_key(session, key_id, changes)
+    except ApiError as exc:
+        problem = exc.extra.get("fields", {}).get("publicName") or exc.hint
+        content = fragment(
+            '<h1>Public name not changed</h1><p class="field-error">{p}</p>'
+            '<p><a href="/admin/api-keys">Back to the API keys</a></p>',
+            p=problem,
+        )
+        return admin_page(
+            request, "not changed", content, admin_session=admin_session, status=exc.status
+        )
+    return redirect(path("admin", "api-keys", query={"notice": "key-public-name", "id": key_id}))

@@ -1,4 +1,4 @@
-"""The admin products pages: the list, registering a product, removing one."""
+"""The admin products pages: the list, registering a product, its issue text, removing one."""
 
 from __future__ import annotations
 
@@ -8,7 +8,13 @@ from aiohttp import web
 
 from bot.appkeys import DB
 from bot.errors import ApiError
-from bot.tickets.products import register_product, validate_product
+from bot.rules.safetext import ISSUE_TEXT_VALUES
+from bot.tickets.products import (
+    register_product,
+    update_product,
+    validate_product,
+    validate_product_update,
+)
 from bot.web.admin_auth import admin_only, admin_page, csrf_input, notice_from_query, redirect
 from bot.web.html import (
     Html,
@@ -16,6 +22,7 @@ from bot.web.html import (
     field_attributes,
     field_error,
     fragment,
+    join,
     path,
     table,
     time_element,
@@ -24,8 +31,43 @@ from bot.web.sessions import AdminSession
 from storage.models import Product
 from storage.repos.products import ProductRepo
 
+ISSUE_TEXT_DEFAULT = "By repository visibility (public: scrubbed)"
+ISSUE_TEXT_CHOICES = {
+    "": ISSUE_TEXT_DEFAULT,
+    "full": "Full text",
+    "scrubbed": "Scrubbed of personal data and secrets",
+    "subject-only": "Subject only",
+}
+assert set(ISSUE_TEXT_CHOICES) - {""} == set(ISSUE_TEXT_VALUES)
 
-def product_row(product: Product) -> Html:
+
+def issue_text_options(selected: str) -> Html:
+    return join(
+        fragment(
+            '<option value="{v}"{sel}>{t}</option>',
+            v=value,
+            t=title,
+            sel=Html(" selected") if selected == value else Html(""),
+        )
+        for value, title in ISSUE_TEXT_CHOICES.items()
+    )
+
+
+def issue_text_form(product: Product, admin_session: AdminSession) -> Html:
+    """The product's issue text, changeable in place."""
+    return fragment(
+        '<form class="inline" method="post" action="{action}">{csrf}'
+        '<label class="visually-hidden" for="issueText-{slug}">Issue text of {slug}</label>'
+        '<select id="issueText-{slug}" name="issueText">{options}</select> '
+        '<button type="submit">Set</button></form>',
+        action=path("admin", "products", product.slug, "issue-text"),
+        csrf=csrf_input(admin_session),
+        slug=product.slug,
+        options=issue_text_options(product.issue_text or ""),
+    )
+
+
+def product_row(product: Product, admin_session: AdminSession) -> Html:
     installed = (
         Html('<span class="badge ok">Installed</span>')
         if product.installation_id is not None
@@ -43,6 +85,7 @@ def product_row(product: Product) -> Html:
         installed,
         "On" if product.deployment_tracking else "Off",
         ", ".join(product.production_environments),
+        issue_text_form(product, admin_session),
         time_element(product.created_at),
         remove,
     )
@@ -84,6 +127,12 @@ def register_form(
         "CLOSED. "
         "Untick for products that are not deployed: they go MERGED → CLOSED.</p></div>"
         "{environments}"
+        '<div class="field"><label for="issueText">Issue text on GitHub</label>'
+        '<p class="hint" id="issueText-hint">How much of the submitter\'s text its GitHub issues '
+        "carry. Mentions never notify anyone; scrubbed removes emails, phone numbers, IP "
+        "addresses and secrets. The full text always stays in TinyDesk.</p>{issue_text_error}"
+        '<select id="issueText" name="issueText" aria-describedby="issueText-hint">'
+        "{issue_text}</select></div>"
         '<button type="submit">Register product</button></form></section>',
         csrf=csrf_input(admin_session),
         general=general,
@@ -98,6 +147,8 @@ def register_form(
         ),
         name=text_field("name", "Display name (optional)", "Defaults to the slug."),
         tracking=tracking_checked,
+        issue_text_error=field_error(errors, "issueText"),
+        issue_text=issue_text_options(values.get("issueText", "")),
         environments=text_field(
             "productionEnvironments",
             "Production environments",
@@ -123,6 +174,7 @@ async def products_page(
         "GitHub App",
         "Deploy tracking",
         "Environments",
+        "Issue text",
         "Registered",
         "Actions",
     ]
@@ -131,7 +183,7 @@ async def products_page(
         notice=notice_from_query(request),
         table=table(
             headers,
-            [product_row(p) for p in products],
+            [product_row(p, admin_session) for p in products],
             caption="Registered products",
             empty="No products yet.",
         ),
@@ -151,7 +203,8 @@ async def list_products(request: web.Request, admin_session: AdminSession) -> we
 async def add_product(request: web.Request, admin_session: AdminSession) -> web.StreamResponse:
     form = await request.post()
     values: dict[str, Any] = {
-        key: str(form.get(key, "")) for key in ("slug", "repo", "name", "productionEnvironments")
+        key: str(form.get(key, ""))
+        for key in ("slug", "repo", "name", "productionEnvironments", "issueText")
     }
     values["deploymentTracking"] = form.get("deploymentTracking") == "on"
     data = {
@@ -162,6 +215,7 @@ async def add_product(request: web.Request, admin_session: AdminSession) -> web.
         "productionEnvironments": [
             e.strip() for e in values["productionEnvironments"].split(",") if e.strip()
         ],
+        "issueText": values["issueText"] or None,
     }
     try:
         fields = validate_product(data)
@@ -224,3 +278,25 @@ async def remove_product(request: web.Request, admin_session: AdminSession) -> w
             status=404,
         )
     return redirect(path("admin", "products", query={"notice": "product-removed", "slug": slug}))
+
+
+@admin_only
+async def set_issue_text(request: web.Request, admin_session: AdminSession) -> web.StreamResponse:
+    """How much submitter text the product's future GitHub issues carry (blank: the default)."""
+    slug = request.match_info["slug"]
+    form = await request.post()
+    try:
+        changes = validate_product_update({"issueText": str(form.get("issueText", "")) or None})
+        async with request.app[DB].begin() as session:
+            await update_product(session, slug, changes)
+    except ApiError as exc:
+        problem = exc.extra.get("fields", {}).get("issueText") or exc.hint
+        content = fragment(
+            '<h1>Issue text not changed</h1><p class="field-error">{p}</p>'
+            '<p><a href="/admin/products">Back to the products</a></p>',
+            p=problem,
+        )
+        return admin_page(
+            request, "not changed", content, admin_session=admin_session, status=exc.status
+        )
+    return redirect(path("admin", "products", query={"notice": "product-issue-text", "slug": slug}))

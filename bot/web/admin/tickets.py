@@ -9,6 +9,7 @@ from aiohttp import web
 from bot.appkeys import DB
 from bot.rules import ids
 from bot.rules.pipeline import STAGE_TITLES, STAGES, Stage
+from bot.rules.public_names import public_author
 from bot.web.admin_auth import admin_only, admin_page, positive_int
 from bot.web.html import Html, cells, fragment, join, path, table, time_element
 from bot.web.sessions import AdminSession
@@ -184,10 +185,13 @@ async def show_ticket(request: web.Request, admin_session: AdminSession) -> web.
     comment_items = [
         fragment(
             '<li class="comment{internal_class}"><p class="comment-meta"><span '
-            'class="comment-author">{author}</span>'
+            'class="comment-author">{author}</span>{shown_as}'
             ' · {time}{badge}</p><p class="comment-body">{body}</p></li>',
             internal_class=" internal" if comment.internal else "",
             author=comment.author,
+            shown_as=Html("")
+            if comment.internal
+            else fragment(" (submitters see {name})", name=public_author(comment.public_author)),
             time=time_element(comment.created_at),
             badge=Html(' <span class="badge warn">Internal note</span>')
             if comment.internal
