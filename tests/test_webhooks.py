@@ -369,3 +369,25 @@ async def test_receive_command_signs_and_posts_a_payload_file(world, tmp_path):
         main, ["receive", "issues", str(path), "--url", url], {"GITHUB_WEBHOOK_SECRET": "wrong"}
     )
     assert code == 1
+
+
+# -- GitHub's clock, not ours (issue 12, item 7) ---------------------------------------------
+
+
+async def test_issue_created_is_dated_by_githubs_answer_and_a_close_in_the_same_second_counts(
+    world,
+):
+    """ISSUE_CREATED carries the issue's ``created_at`` from GitHub's answer; an issue closed
+    within a second of its creation (before TinyDesk's clock says the link happened) closes."""
+    ticket, n = await issue_with_ticket(world)
+    [issue] = world.fake.issues(OWNER, REPO)
+    created = dt.datetime.fromisoformat(issue["created_at"].replace("Z", "+00:00"))
+    view = await world.track(ticket["publicId"])
+    [step] = [s for s in view["history"] if s["to"] == "ISSUE_CREATED"]
+    assert dt.datetime.fromisoformat(step["at"].replace("Z", "+00:00")) == created
+
+    await world.deliver(
+        "issues.closed", issue_number=n, state_reason="not_planned", at=created
+    )
+    await world.settle()
+    assert await world.stage(ticket["publicId"]) == "CLOSED"
