@@ -11,6 +11,7 @@ end."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import subprocess
 import sys
 import textwrap
@@ -76,7 +77,7 @@ def test_dispose_waits_for_every_checkpoint_thread(tmp_path, kind):
     assert "Traceback" not in done.stderr, done.stderr
 
 
-async def test_a_cancelled_statement_in_a_thread_is_interrupted_and_waited_for(tmp_path):
+async def test_a_cancelled_statement_in_a_thread_is_interrupted_and_waited_for(tmp_path, caplog):
     """The inline writer's wait for another process's lock and the Reader's long reads run
     in a thread: their cancelled caller moves on (to a rollback, a close) only once the
     thread has let go of the connection, and interrupting makes that quick."""
@@ -99,3 +100,6 @@ async def test_a_cancelled_statement_in_a_thread_is_interrupted_and_waited_for(t
     assert finished.is_set()  # nothing uses the connection any more
     assert time.monotonic() - started < 2
     connection.close()
+    await asyncio.sleep(0.05)
+    gc.collect()  # an outcome nobody read would be logged now ("never retrieved")
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]

@@ -36,10 +36,14 @@ async def run_to_the_end(
             running.set_exception(exc)
 
     loop.run_in_executor(None, call)
+    waiter = asyncio.wrap_future(running)
+    # Its outcome is read here, or deliberately dropped (a cancelled caller): never left for
+    # asyncio to report as "never retrieved".
+    waiter.add_done_callback(_retrieved)
     cancelled = False
     while True:
         try:
-            result = await asyncio.shield(asyncio.wrap_future(running))
+            result = await asyncio.shield(waiter)
         except asyncio.CancelledError:
             if running.cancel() or running.done():
                 raise  # it never ran, or has just finished
@@ -54,3 +58,8 @@ async def run_to_the_end(
         if cancelled:
             raise asyncio.CancelledError()
         return result
+
+
+def _retrieved(future: asyncio.Future[Any]) -> None:
+    if not future.cancelled():
+        future.exception()
