@@ -14,6 +14,7 @@ from aiohttp import web
 from bot.app import create_app, warn_if_github_missing
 from bot.config import Settings
 from bot.errors import ApiError
+from bot.http.protocol import serve_until_signalled
 from bot.logs import configure_logging
 from storage import migrate
 from storage.database import Database
@@ -81,7 +82,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         )
 
     app.on_startup.append(announce)
-    web.run_app(app, host=host, port=port, print=None, access_log=None)
+    serve_until_signalled(app, host=host, port=port)
     return 0
 
 
