@@ -11,6 +11,8 @@ import hmac
 import json
 import socket
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -200,3 +202,49 @@ def test_curl_reproductions_against_the_real_server(server):
 
     assert asyncio.run(run()) == [400, 400, 400, 404, 404, 404]
     assert "Traceback" not in server.log()
+
+
+def ensure_ticket(server: ServerProcess) -> None:
+    """TK-00001 exists, so that the tracking token is checked (an unknown id is 404 first)."""
+    admin = {"Authorization": f"Bearer {ADMIN}", "Content-Type": "application/json"}
+    product = {"slug": "proto", "repo": "octo-org/proto"}
+    ticket = {
+        "productSlug": "proto",
+        "submitterEmail": "a@example.com",
+        "subject": "s",
+        "body": "b",
+    }
+    for path, body, headers in [
+        ("/api/admin/products", product, admin),
+        ("/api/tickets", ticket, {"Content-Type": "application/json"}),
+    ]:
+        request = urllib.request.Request(
+            server.url + path, data=json.dumps(body).encode(), headers=headers
+        )
+        try:
+            urllib.request.urlopen(request, timeout=5).close()
+        except urllib.error.HTTPError as exc:
+            assert exc.code == 409, exc  # the product from an earlier case
+
+
+@pytest.mark.parametrize(
+    "request_bytes",
+    [
+        b"GET /api/admin/products HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+        b"Authorization: Bearer \xff\xfe\r\n\r\n",
+        b"GET /api/v1/desk/stats HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+        b"Authorization: Bearer td_live_\xed\xa0\x80\r\n\r\n",
+        b"GET /api/tickets/TK-00001 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+        b"X-Tracking-Token: \xff\r\n\r\n",
+    ],
+    ids=["admin bearer", "desk bearer", "tracking token"],
+)
+def test_credentials_that_are_not_utf8_are_no_credentials(server, request_bytes):
+    """aiohttp hands such header bytes over as lone surrogates, which no hash can encode:
+    they were a 500 before anyone was authenticated."""
+    ensure_ticket(server)
+    mark = len(server.log())
+    status, _, body = parsed(exchange(server.port, request_bytes))
+    # Refused as no key (401), or read as no tracking token: the public view, no subject.
+    assert (status == 401 and body["error"]) or (status == 200 and "subject" not in body), body
+    assert_quiet(log_since(server, mark))
