@@ -37,8 +37,6 @@ UNSTORABLE_HINT = (
     "Text must be Unicode characters other than NUL (a JSON string may not hold a lone "
     "surrogate escape such as \\udbcb), and numbers must fit in 64 bits."
 )
-
-
 FORM_HINT = "Form fields must be text without NUL characters (%00)."
 
 
@@ -96,7 +94,7 @@ def _scalar_problem(where: str, item: Any) -> str | None:
 
 
 def unstorable_pairs(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
-    """The names and values of a query string or form that no column can hold, by name."""
+    """The names and values of a form that no column can hold, by name."""
     found: dict[str, str] = {}
     for name, value in pairs:
         if problem := text_problem(shown(name), name) or text_problem(shown(name), value):
