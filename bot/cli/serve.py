@@ -15,6 +15,7 @@ from aiohttp import web
 from bot.app import create_app, warn_if_github_missing
 from bot.config import Settings
 from bot.errors import ApiError
+from bot.http.protocol import TinyDeskRunner
 from bot.logs import configure_logging
 from storage import migrate
 from storage.database import Database
@@ -109,7 +110,8 @@ async def serve_until_signalled(app: web.Application, host: str, port: int) -> N
 
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, on_signal, signum)
-    runner = web.AppRunner(
+    # TinyDeskRunner: aiohttp's own 4xx (bad headers, request lines) answer as JSON.
+    runner = TinyDeskRunner(
         app, access_log=None, handle_signals=False, shutdown_timeout=SHUTDOWN_GRACE_SECONDS
     )
     try:
