@@ -21,7 +21,7 @@ from bench.procs import Server
 from bench.seed import OWNER, REPO, BenchDatabase
 
 SECRET = "bench-webhook-secret"
-ADMIN_TOKEN = "bench-admin-token-0123456789"
+ADMIN_TOKEN = "bench-admin-token-0123456789-abcdef"
 FULL_NAME = f"{OWNER}/{REPO}"
 FIGURES = ("rps", "p50_ms", "p95_ms", "p99_ms")
 

@@ -26,7 +26,7 @@ from tests.openapi_recorder import ResponseRecorder
 # The one fake GitHub, as the ``fake_github`` fixture.
 pytest_plugins = ("tests.fakes",)
 
-ADMIN_TOKEN = "test-admin-token-0123456789"
+ADMIN_TOKEN = "test-admin-token-0123456789-abcdef"
 PG_URL = os.environ.get("TINYDESK_TEST_DATABASE_URL", "").strip()
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
 
