@@ -48,6 +48,8 @@ class Settings:
     github_api_url: str = DEFAULT_GITHUB_API_URL
     rate_limits: RateLimits = RateLimits()
     trust_forwarded_for: bool = False
+    # Rate-limit counters and admin sessions in Redis instead of the database (storage.limits).
+    redis_url: str | None = dataclasses.field(default=None, repr=False)
     # Background workers (webhook inbox, GitHub outbox) run in this process.
     run_workers: bool = True
     # How long a completed issue close waits for the merge that may have caused it (GitHub
@@ -160,6 +162,10 @@ class Settings:
         if admin_token is not None:
             problems.extend(admin_token_problems(admin_token))
 
+        redis_url = environ.get("REDIS_URL", "").strip() or None
+        if redis_url and not redis_url.startswith(("redis://", "rediss://", "unix://")):
+            problems.append("REDIS_URL must start with redis://, rediss:// or unix://")
+
         log_level = environ.get("TINYDESK_LOG_LEVEL", "").strip().upper() or "INFO"
         if log_level not in LOG_LEVELS:
             problems.append(
@@ -177,6 +183,7 @@ class Settings:
             github_api_url=api_url.rstrip("/"),
             rate_limits=limits,
             trust_forwarded_for=flag("TINYDESK_TRUST_PROXY", False),
+            redis_url=redis_url,
             run_workers=flag("TINYDESK_WORKERS", True),
             log_level=log_level,
         )

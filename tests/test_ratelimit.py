@@ -9,6 +9,7 @@ import pytest
 
 from bot.config import RateLimits, Settings
 from bot.http.ratelimit import RATE_LIMITER, RateLimiter
+from storage.limits import MemoryState
 from tests.conftest import ADMIN_TOKEN
 from tests.deskkit import SEED_TICKET, bearer, make_key
 
@@ -29,34 +30,35 @@ def frozen(client, start: float = T0) -> Clock:
     return clock
 
 
-def test_the_limiter_counts_in_fixed_minute_windows():
+async def test_the_limiter_counts_in_fixed_minute_windows():
     clock = Clock(T0 + 15)
     limiter = RateLimiter(clock=clock)
-    decisions = [limiter.hit("k", 3) for _ in range(4)]
+    decisions = [await limiter.hit("k", 3) for _ in range(4)]
     assert [d.allowed for d in decisions] == [True, True, True, False]
     assert [d.remaining for d in decisions] == [2, 1, 0, 0]
     assert {d.reset_at for d in decisions} == {int(T0) + 60}
     assert decisions[-1].retry_after == 45
-    assert limiter.hit("other", 3).allowed  # buckets are separate
+    assert (await limiter.hit("other", 3)).allowed  # buckets are separate
     clock.now = T0 + 60
-    fresh = limiter.hit("k", 3)
+    fresh = await limiter.hit("k", 3)
     assert fresh.allowed and fresh.remaining == 2 and fresh.reset_at == int(T0) + 120
 
 
-def test_retry_after_is_at_least_one_second():
+async def test_retry_after_is_at_least_one_second():
     limiter = RateLimiter(clock=Clock(T0 + 59.9))
-    limiter.hit("k", 1)
-    assert limiter.hit("k", 1).retry_after == 1
+    await limiter.hit("k", 1)
+    assert (await limiter.hit("k", 1)).retry_after == 1
 
 
-def test_ended_windows_are_forgotten():
+async def test_ended_windows_are_forgotten():
     clock = Clock()
-    limiter = RateLimiter(clock=clock)
+    state = MemoryState()
+    limiter = RateLimiter(state, clock=clock)
     for n in range(100):
-        limiter.hit(f"caller-{n}", 5)
+        await limiter.hit(f"caller-{n}", 5)
     clock.now += 60
-    limiter.hit("caller-0", 5)
-    assert len(limiter._counts) == 1
+    await limiter.hit("caller-0", 5)
+    assert len(state.counts) == 1
 
 
 async def test_the_101st_desk_request_in_a_minute_is_429(client):

@@ -1,13 +1,17 @@
-"""In-process fixed-window rate limits, their ``X-RateLimit-*`` headers and the 429 answer.
+"""Fixed-window rate limits, their ``X-RateLimit-*`` headers and the 429 answer.
 
 One ``RateLimiter`` lives on the app (``RATE_LIMITER``). Each limit is a bucket
-name (``desk:key_abc``, ``public-create:203.0.113.9``) counted per one-minute window that
-starts on a multiple of the window length, so ``X-RateLimit-Reset`` is the same epoch second
-for every caller. The clock is injectable, so tests move time instead of sleeping.
+name (``desk:key_abc``, ``public-create:203.0.113.9``) counted per window (a minute, unless
+said otherwise) that starts on a multiple of the window length, so ``X-RateLimit-Reset`` is
+the same epoch second for every caller. The counts are kept in the app's ``SharedState``
+(``storage.limits``): in the database or Redis, so that every server process counts against
+the same limit; in memory on SQLite. The clock is injectable, so tests move time instead of
+sleeping.
 
-Handlers call ``enforce(request, bucket, limit)``; the decision is remembered on the request
-and ``attach_rate_limit_headers`` (an ``on_response_prepare`` hook) writes the headers onto
-whatever response goes out, error answers included.
+Handlers call ``await enforce(request, bucket, limit)``; the decision is remembered on the
+request and ``attach_rate_limit_headers`` (an ``on_response_prepare`` hook) writes the headers
+onto whatever response goes out, error answers included. Failed credentials are limited by
+``retry_after`` (how long a caller must wait before it may try again) and ``record_failure``.
 """
 
 from __future__ import annotations
@@ -21,9 +25,14 @@ from aiohttp import web
 
 from bot.appkeys import SETTINGS
 from bot.errors import ApiError
+from storage.limits import MemoryState, SharedState
 
 WINDOW_SECONDS = 60
 TOO_MANY_REQUESTS = "Too many requests"
+# Wrong admin bearer tokens allowed per client address per window (then 429 until it ends),
+# as the sign-in form allows five.
+ADMIN_TOKEN_FAILURES = 5
+ADMIN_TOKEN_WINDOW = 300
 
 
 @dataclasses.dataclass(frozen=True)
@@ -49,65 +58,75 @@ RATE_DECISION = web.RequestKey("rate_decision", RateDecision)
 
 
 class RateLimiter:
-    """Counts hits per bucket in fixed windows; forgets windows that have ended."""
+    """Counts hits per bucket in fixed windows, in ``state`` (set when the app starts)."""
 
     def __init__(
-        self, *, clock: Callable[[], float] = time.time, window: int = WINDOW_SECONDS
+        self,
+        state: SharedState | None = None,
+        *,
+        clock: Callable[[], float] = time.time,
+        window: int = WINDOW_SECONDS,
     ) -> None:
+        self.state: SharedState = state if state is not None else MemoryState()
         self.clock = clock
         self.window = window
-        self._counts: dict[str, tuple[int, int]] = {}  # bucket -> (window start, hits)
-        self._last_sweep = 0
 
-    def hit(self, bucket: str, limit: int) -> RateDecision:
-        """Count one request; it is allowed while the window holds fewer than ``limit``."""
+    def _window(self, window: int | None) -> tuple[float, int, int]:
+        length = window or self.window
         now = self.clock()
-        start = int(now // self.window) * self.window
-        reset_at = start + self.window
-        self._sweep(start)
-        window_start, hits = self._counts.get(bucket, (start, 0))
-        if window_start != start:
-            hits = 0
-        if hits >= limit:
-            retry_after = max(1, math.ceil(reset_at - now))
-            return RateDecision(False, limit, 0, reset_at, retry_after)
-        hits += 1
-        self._counts[bucket] = (start, hits)
+        start = int(now // length) * length
+        return now, start, start + length
+
+    async def hit(self, bucket: str, limit: int, *, window: int | None = None) -> RateDecision:
+        """Count one request; it is allowed while the window holds no more than ``limit``
+        (refused requests count too: a caller over the limit stays over it)."""
+        now, start, reset_at = self._window(window)
+        hits = await self.state.hit(bucket, start, reset_at)
+        if hits > limit:
+            return RateDecision(False, limit, 0, reset_at, max(1, math.ceil(reset_at - now)))
         return RateDecision(True, limit, limit - hits, reset_at, 0)
 
-    def _sweep(self, current_start: int) -> None:
-        # Dropping ended windows once per window keeps memory bounded by the active callers.
-        if current_start == self._last_sweep:
-            return
-        self._last_sweep = current_start
-        self._counts = {b: v for b, v in self._counts.items() if v[0] == current_start}
+    async def retry_after(self, bucket: str, attempts: int, window: int) -> int:
+        """Seconds until a caller with ``attempts`` failures in ``bucket``'s window may try
+        again; 0 if it may now."""
+        now, start, reset_at = self._window(window)
+        if await self.state.count(bucket, start) < attempts:
+            return 0
+        return max(1, math.ceil(reset_at - now))
+
+    async def record_failure(self, bucket: str, window: int) -> None:
+        _, start, reset_at = self._window(window)
+        await self.state.hit(bucket, start, reset_at)
+
+    async def forget(self, bucket: str, window: int) -> None:
+        _, start, _ = self._window(window)
+        await self.state.forget(bucket, start)
 
 
 RATE_LIMITER = web.AppKey("rate_limiter", RateLimiter)
 
 
-def enforce(request: web.Request, bucket: str, limit: int) -> RateDecision | None:
+async def enforce(request: web.Request, bucket: str, limit: int) -> RateDecision | None:
     """Count this request against ``bucket``; raise the 429 when it is over ``limit``.
 
     A limit of 0 turns the check off (and no headers are sent for it).
     """
     if limit <= 0:
         return None
-    decision = request.config_dict[RATE_LIMITER].hit(bucket, limit)
+    decision = await request.config_dict[RATE_LIMITER].hit(bucket, limit)
     shown = request.get(RATE_DECISION)
     if shown is None or not decision.allowed or decision.remaining < shown.remaining:
         request[RATE_DECISION] = decision
     if not decision.allowed:
-        raise too_many_requests(decision)
+        raise too_many_requests(decision.retry_after)
     return decision
 
 
-def too_many_requests(decision: RateDecision) -> ApiError:
-    seconds = decision.retry_after
+def too_many_requests(seconds: int, hint: str | None = None) -> ApiError:
     return ApiError(
         429,
         TOO_MANY_REQUESTS,
-        f"Rate limit exceeded. Try again in {seconds} seconds.",
+        hint or f"Rate limit exceeded. Try again in {seconds} seconds.",
         headers={"Retry-After": str(seconds)},
         retryAfter=seconds,
     )
@@ -134,13 +153,13 @@ def client_address(request: web.Request) -> str:
     return request.remote or "unknown"
 
 
-def limit_public_creates(request: web.Request) -> None:
+async def limit_public_creates(request: web.Request) -> None:
     """POST /api/tickets: ``public_creates_per_minute`` per client address."""
     limit = request.config_dict[SETTINGS].rate_limits.public_creates_per_minute
-    enforce(request, f"public-create:{client_address(request)}", limit)
+    await enforce(request, f"public-create:{client_address(request)}", limit)
 
 
-def limit_public_reads(request: web.Request) -> None:
+async def limit_public_reads(request: web.Request) -> None:
     """GET /api/tickets/{publicId}: ``public_reads_per_minute`` per client address."""
     limit = request.config_dict[SETTINGS].rate_limits.public_reads_per_minute
-    enforce(request, f"public-read:{client_address(request)}", limit)
+    await enforce(request, f"public-read:{client_address(request)}", limit)

@@ -10,11 +10,15 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from bot.appkeys import SETTINGS
-from bot.http.ratelimit import client_address
+from bot.http.ratelimit import (
+    ADMIN_TOKEN_FAILURES,
+    ADMIN_TOKEN_WINDOW,
+    RATE_LIMITER,
+    client_address,
+)
 from bot.web.html import Html, fragment, join, page, path
 from bot.web.sessions import (
     CSRF_FIELD,
-    SESSIONS,
     SIGN_IN_COOKIE,
     AdminSession,
     csrf_ok,
@@ -139,7 +143,7 @@ def admin_only(handler: AdminHandler) -> Callable[[web.Request], Awaitable[web.S
     async def guarded(request: web.Request) -> web.StreamResponse:
         if not request.app[SETTINGS].admin_token:
             return admin_off_page(request)
-        admin_session = current_session(request)
+        admin_session = await current_session(request)
         if admin_session is None:
             if request.method == "POST":
                 return forbidden_page(request, None)
@@ -214,7 +218,7 @@ def sign_in_page(
 async def show_sign_in(request: web.Request) -> web.StreamResponse:
     if not request.app[SETTINGS].admin_token:
         return admin_off_page(request)
-    if current_session(request) is not None:
+    if await current_session(request) is not None:
         return redirect(safe_next(request.query.get("next")))
     return sign_in_page(request)
 
@@ -225,9 +229,9 @@ async def sign_in(request: web.Request) -> web.StreamResponse:
     expected = request.app[SETTINGS].admin_token
     if not expected:
         return admin_off_page(request)
-    throttle = request.app[SESSIONS].throttle
-    client = client_address(request)
-    wait = throttle.retry_after(client)
+    limiter = request.app[RATE_LIMITER]
+    bucket = f"admin-token-failures:{client_address(request)}"
+    wait = await limiter.retry_after(bucket, ADMIN_TOKEN_FAILURES, ADMIN_TOKEN_WINDOW)
     if wait:
         return sign_in_page(
             request,
@@ -242,11 +246,11 @@ async def sign_in(request: web.Request) -> web.StreamResponse:
     if not isinstance(token, str) or not secrets.compare_digest(
         token.strip().encode(), expected.encode()
     ):
-        throttle.record_failure(client)
+        await limiter.record_failure(bucket, ADMIN_TOKEN_WINDOW)
         return sign_in_page(request, error="That is not the admin token.", status=401)
-    throttle.forget(client)
+    await limiter.forget(bucket, ADMIN_TOKEN_WINDOW)
     response = redirect(safe_next(request.query.get("next")))
-    start_session(request, response)
+    await start_session(request, response)
     return response
 
 
@@ -254,5 +258,5 @@ async def sign_in(request: web.Request) -> web.StreamResponse:
 @admin_only
 async def sign_out(request: web.Request, admin_session: AdminSession) -> web.StreamResponse:
     response = redirect(path("admin", "sign-in", query={"notice": "signed-out"}))
-    end_session(request, response)
+    await end_session(request, response)
     return response

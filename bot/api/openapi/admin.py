@@ -49,7 +49,7 @@ PUBLIC_NAME = nullable({"type": "string", "maxLength": MAX_PUBLIC_NAME, "pattern
 
 def admin_op(summary: str, responses: dict, **extra: Any) -> dict[str, Any]:
     return {"tags": ["admin"], "summary": summary, "security": ADMIN,
-            "responses": {**responses, **errors(401, 403)}, **extra}
+            "responses": {**responses, **errors(401, 403, 429)}, **extra}
 
 
 SCHEMAS: dict[str, Any] = {
