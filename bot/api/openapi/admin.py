@@ -49,7 +49,7 @@ PUBLIC_NAME = nullable({"type": "string", "maxLength": MAX_PUBLIC_NAME, "pattern
 
 def admin_op(summary: str, responses: dict, **extra: Any) -> dict[str, Any]:
     return {"tags": ["admin"], "summary": summary, "security": ADMIN,
-            "responses": {**responses, **errors(401, 403, 429)}, **extra}
+            "responses": {**responses, **errors(401, 403)}, **extra}
 
 
 SCHEMAS: dict[str, Any] = {
@@ -364,3 +364,9 @@ PATHS: dict[str, Any] = {
         )
     },
 }
+
+# Every admin operation may answer 429: too many wrong admin tokens from the caller's address
+# (bot.http.auth.require_admin), whatever the operation.
+for _operations in PATHS.values():
+    for _operation in _operations.values():
+        _operation["responses"].update(errors(429))
