@@ -18,8 +18,10 @@ their id, so what the store holds cannot be replayed as a cookie; times are epoc
 
 from __future__ import annotations
 
+import functools
 import hashlib
-from typing import Any
+from collections.abc import Callable, Coroutine
+from typing import Any, ParamSpec, TypeVar
 
 from storage import dialect
 from storage.reader import PostgresReader
@@ -28,6 +30,33 @@ from storage.reader import PostgresReader
 # PostgresState as many rows.
 MAX_SESSIONS = 1000
 REDIS_PREFIX = "tinydesk:"
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+class StateUnavailable(Exception):
+    """The database or Redis did not answer: the caller refuses the request (never lets it
+    through unlimited), with a 503 that says to try again."""
+
+
+def guarded(method: Callable[P, Coroutine[Any, Any, R]]) -> Callable[P, Coroutine[Any, Any, R]]:
+    """A store's method, raising ``StateUnavailable`` when its server cannot be reached."""
+
+    @functools.wraps(method)
+    async def wrapped(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return await method(*args, **kwargs)
+        except OSError as error:  # refused, reset, timed out (TimeoutError is one)
+            raise StateUnavailable(str(error)) from error
+        except Exception as error:
+            # The drivers' own connection errors (asyncpg, redis-py), named by module so that
+            # neither has to be imported where the other is used.
+            if type(error).__module__.startswith(("asyncpg", "redis")):
+                raise StateUnavailable(f"{type(error).__name__}: {error}") from error
+            raise
+
+    return wrapped
 
 
 def session_key(session_id: str) -> str:
@@ -161,6 +190,7 @@ class PostgresState(SharedState):
         self._sql = reader
         self._swept_at = 0
 
+    @guarded
     async def hit(self, bucket: str, window_start: int, window_end: int) -> int:
         if window_start > self._swept_at:
             # Once a window per process: the counters of ended windows go (a short table,
@@ -171,17 +201,21 @@ class PostgresState(SharedState):
         assert row is not None
         return int(row[0])
 
+    @guarded
     async def count(self, bucket: str, window_start: int) -> int:
         row = await self._sql.fetchrow(COUNT_SQL, bucket, window_start)
         return int(row[0]) if row else 0
 
+    @guarded
     async def forget(self, bucket: str, window_start: int) -> None:
         await self._sql.fetch(FORGET_SQL, bucket)
 
+    @guarded
     async def start_session(self, session_id: str, csrf_token: str, now: float) -> None:
         await self._sql.fetch(TRIM_SESSIONS_SQL, now - SESSION_RETENTION)
         await self._sql.fetch(START_SESSION_SQL, session_key(session_id), csrf_token, now)
 
+    @guarded
     async def touch_session(
         self, session_id: str, now: float, *, lifetime: float, idle: float
     ) -> str | None:
@@ -190,6 +224,7 @@ class PostgresState(SharedState):
         )
         return str(row[0]) if row else None
 
+    @guarded
     async def end_session(self, session_id: str) -> None:
         await self._sql.fetch(END_SESSION_SQL, session_key(session_id))
 
@@ -215,6 +250,7 @@ class RedisState(SharedState):
     def _session_key(self, session_id: str) -> str:
         return f"{self.prefix}session:{session_key(session_id)}"
 
+    @guarded
     async def hit(self, bucket: str, window_start: int, window_end: int) -> int:
         key = self._rate_key(bucket, window_start)
         async with self._redis.pipeline(transaction=True) as pipe:
@@ -222,19 +258,23 @@ class RedisState(SharedState):
             hits, _ = await pipe.incr(key).expire(key, window_end - window_start + 1).execute()
         return int(hits)
 
+    @guarded
     async def count(self, bucket: str, window_start: int) -> int:
         value = await self._redis.get(self._rate_key(bucket, window_start))
         return int(value) if value is not None else 0
 
+    @guarded
     async def forget(self, bucket: str, window_start: int) -> None:
         await self._redis.delete(self._rate_key(bucket, window_start))
 
+    @guarded
     async def start_session(self, session_id: str, csrf_token: str, now: float) -> None:
         key = self._session_key(session_id)
         mapping = {"csrf": csrf_token, "started": repr(now), "seen": repr(now)}
         async with self._redis.pipeline(transaction=True) as pipe:
             await pipe.hset(key, mapping=mapping).expire(key, SESSION_RETENTION).execute()
 
+    @guarded
     async def touch_session(
         self, session_id: str, now: float, *, lifetime: float, idle: float
     ) -> str | None:
@@ -249,6 +289,7 @@ class RedisState(SharedState):
         await self._redis.hset(key, "seen", repr(now))
         return bytes(found[b"csrf"]).decode()
 
+    @guarded
     async def end_session(self, session_id: str) -> None:
         await self._redis.delete(self._session_key(session_id))
 

@@ -10,6 +10,9 @@ from collections.abc import AsyncIterator, Callable
 import pytest
 from sqlalchemy import select
 
+from bot.errors import ApiError
+from bot.http.ratelimit import RateLimiter
+from bot.web.sessions import SessionStore
 from storage.database import Database
 from storage.limits import MemoryState, PostgresState, RedisState, SharedState, session_key
 from storage.models import StoredAdminSession
@@ -109,3 +112,25 @@ async def test_the_database_keeps_only_a_hash_of_the_session_id(postgres_url):
     finally:
         await state.close()
         await db.dispose()
+
+
+@pytest.mark.parametrize(
+    "unreachable",
+    [
+        lambda: RedisState("redis://127.0.0.1:1/0"),
+        lambda: PostgresState("postgresql+asyncpg://postgres@127.0.0.1:1/none"),
+    ],
+    ids=["redis", "database"],
+)
+async def test_a_store_that_cannot_be_reached_refuses_with_a_503_not_unlimited(unreachable):
+    """Protects the limits from being waived (and the log from tracebacks) when Redis or the
+    database is down: the request is refused with a 503 that says when to try again."""
+    state = unreachable()
+    limiter, sessions = RateLimiter(state), SessionStore(state)
+    try:
+        for attempt in (limiter.hit("k", 10), sessions.get("some-session-id-of-a-cookie")):
+            with pytest.raises(ApiError) as info:
+                await attempt
+            assert info.value.status == 503 and info.value.headers["Retry-After"] == "5"
+    finally:
+        await state.close()

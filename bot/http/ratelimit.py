@@ -16,16 +16,20 @@ onto whatever response goes out, error answers included. Failed credentials are 
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import logging
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from aiohttp import web
 
 from bot.appkeys import SETTINGS
 from bot.errors import ApiError
-from storage.limits import MemoryState, SharedState
+from storage.limits import MemoryState, SharedState, StateUnavailable
+
+log = logging.getLogger(__name__)
 
 WINDOW_SECONDS = 60
 TOO_MANY_REQUESTS = "Too many requests"
@@ -33,6 +37,24 @@ TOO_MANY_REQUESTS = "Too many requests"
 # as the sign-in form allows five.
 ADMIN_TOKEN_FAILURES = 5
 ADMIN_TOKEN_WINDOW = 300
+STATE_RETRY_SECONDS = 5
+
+
+@contextlib.contextmanager
+def state_reachable() -> Iterator[None]:
+    """Around every call to the shared state: when its server does not answer, the request is
+    refused with a 503 (a limit that cannot be counted is not waived)."""
+    try:
+        yield
+    except StateUnavailable as error:
+        log.warning("rate limits and sessions unavailable: %s", error)
+        raise ApiError(
+            503,
+            "Temporarily unavailable",
+            "The server cannot reach the store of its rate limits and sessions (the database "
+            f"or Redis). Try again in {STATE_RETRY_SECONDS} seconds.",
+            headers={"Retry-After": str(STATE_RETRY_SECONDS)},
+        ) from None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -81,7 +103,8 @@ class RateLimiter:
         """Count one request; it is allowed while the window holds no more than ``limit``
         (refused requests count too: a caller over the limit stays over it)."""
         now, start, reset_at = self._window(window)
-        hits = await self.state.hit(bucket, start, reset_at)
+        with state_reachable():
+            hits = await self.state.hit(bucket, start, reset_at)
         if hits > limit:
             return RateDecision(False, limit, 0, reset_at, max(1, math.ceil(reset_at - now)))
         return RateDecision(True, limit, limit - hits, reset_at, 0)
@@ -90,17 +113,21 @@ class RateLimiter:
         """Seconds until a caller with ``attempts`` failures in ``bucket``'s window may try
         again; 0 if it may now."""
         now, start, reset_at = self._window(window)
-        if await self.state.count(bucket, start) < attempts:
+        with state_reachable():
+            failures = await self.state.count(bucket, start)
+        if failures < attempts:
             return 0
         return max(1, math.ceil(reset_at - now))
 
     async def record_failure(self, bucket: str, window: int) -> None:
         _, start, reset_at = self._window(window)
-        await self.state.hit(bucket, start, reset_at)
+        with state_reachable():
+            await self.state.hit(bucket, start, reset_at)
 
     async def forget(self, bucket: str, window: int) -> None:
         _, start, _ = self._window(window)
-        await self.state.forget(bucket, start)
+        with state_reachable():
+            await self.state.forget(bucket, start)
 
 
 RATE_LIMITER = web.AppKey("rate_limiter", RateLimiter)

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from aiohttp import web
 
 from bot.appkeys import SETTINGS
+from bot.http.ratelimit import state_reachable
 from storage.limits import MemoryState, SharedState
 
 SESSION_COOKIE = "tinydesk_admin"
@@ -49,20 +50,25 @@ class SessionStore:
         admin_session = AdminSession(
             id=secrets.token_urlsafe(32), csrf_token=secrets.token_urlsafe(32)
         )
-        await self.state.start_session(admin_session.id, admin_session.csrf_token, self.clock())
+        with state_reachable():
+            await self.state.start_session(
+                admin_session.id, admin_session.csrf_token, self.clock()
+            )
         return admin_session
 
     async def get(self, session_id: str | None) -> AdminSession | None:
         if not session_id or len(session_id) > 100:
             return None
-        csrf_token = await self.state.touch_session(
-            session_id, self.clock(), lifetime=SESSION_LIFETIME, idle=SESSION_IDLE
-        )
+        with state_reachable():
+            csrf_token = await self.state.touch_session(
+                session_id, self.clock(), lifetime=SESSION_LIFETIME, idle=SESSION_IDLE
+            )
         return AdminSession(session_id, csrf_token) if csrf_token is not None else None
 
     async def end(self, session_id: str | None) -> None:
         if session_id and len(session_id) <= 100:
-            await self.state.end_session(session_id)
+            with state_reachable():
+                await self.state.end_session(session_id)
 
 
 SESSIONS = web.AppKey("admin_sessions", SessionStore)
