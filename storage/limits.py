@@ -7,7 +7,7 @@ the same ones: ``SharedState`` and its three homes.
   statement a call on an asyncpg pool of its own (autocommit, no reset query: the same
   shortcut as ``storage.reader``): a counted request costs one round trip, one row upsert.
 - ``RedisState``: a Redis server (``REDIS_URL``), through redis-py's asyncio client; a counted
-  request is one pipelined ``INCR`` + ``EXPIRE``.
+  request is one round trip (a script: ``INCR``, and ``EXPIRE`` on a window's first hit).
 
 Counters are fixed windows: the caller names the bucket and the window (its start and end in
 epoch seconds, from its own clock, so tests move time instead of sleeping); ``hit`` counts one
@@ -198,8 +198,7 @@ class PostgresState(SharedState):
             self._swept_at = window_start
             await self._sql.fetch(SWEEP_SQL, window_start)
         row = await self._sql.fetchrow(HIT_SQL, bucket, window_start, window_end)
-        assert row is not None
-        return int(row[0])
+        return int(row[0]) if row else 0
 
     @guarded
     async def count(self, bucket: str, window_start: int) -> int:
@@ -232,9 +231,18 @@ class PostgresState(SharedState):
         await self._sql.close()
 
 
+# INCR, and EXPIRE on the window's first hit, in one round trip and atomically (a key never
+# outlives its window for want of an EXPIRE).
+HIT_SCRIPT = """
+local hits = redis.call('INCR', KEYS[1])
+if hits == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+return hits
+"""
+
+
 class RedisState(SharedState):
     """Keys ``tinydesk:rate:<bucket>:<window start>`` (expiring with their window) and
-    ``tinydesk:session:<sha256 of the id>`` (a hash expiring after the session's lifetime)."""
+    ``tinydesk:session:<sha256 of the id>`` (a hash expiring a day after it starts)."""
 
     name = "redis"
 
@@ -242,6 +250,7 @@ class RedisState(SharedState):
         import redis.asyncio
 
         self._redis: Any = redis.asyncio.Redis.from_url(redis_url)
+        self._hit = self._redis.register_script(HIT_SCRIPT)  # EVALSHA, loaded on first use
         self.prefix = prefix
 
     def _rate_key(self, bucket: str, window_start: int) -> str:
@@ -252,11 +261,9 @@ class RedisState(SharedState):
 
     @guarded
     async def hit(self, bucket: str, window_start: int, window_end: int) -> int:
-        key = self._rate_key(bucket, window_start)
-        async with self._redis.pipeline(transaction=True) as pipe:
-            # Relative expiry: the window's length from its start, whatever Redis's clock says.
-            hits, _ = await pipe.incr(key).expire(key, window_end - window_start + 1).execute()
-        return int(hits)
+        # Relative expiry: the window's length from its start, whatever Redis's clock says.
+        ttl = window_end - window_start + 1
+        return int(await self._hit(keys=[self._rate_key(bucket, window_start)], args=[ttl]))
 
     @guarded
     async def count(self, bucket: str, window_start: int) -> int:

@@ -201,3 +201,23 @@ async def test_forwarded_for_counts_only_behind_a_trusted_proxy(make_client, pro
     )
     assert first.status == 201 and spoofed.status == 429
     assert other.status == (201 if trusted else 429)
+
+
+async def test_a_caller_over_its_limit_is_refused_without_asking_the_shared_state():
+    """Protects the hot GET from floods: once a bucket is over its limit, the rest of its
+    window is refused by this process alone (no round trip to the database or Redis)."""
+
+    class Counting(MemoryState):
+        calls = 0
+
+        async def hit(self, bucket: str, window_start: int, window_end: int) -> int:
+            Counting.calls += 1
+            return await super().hit(bucket, window_start, window_end)
+
+    clock = Clock(T0 + 10)
+    limiter = RateLimiter(Counting(), clock=clock)
+    decisions = [await limiter.hit("k", 3) for _ in range(50)]
+    assert [d.allowed for d in decisions] == [True] * 3 + [False] * 47
+    assert Counting.calls == 4 and decisions[-1].retry_after == 50
+    clock.now = T0 + 60  # a new window asks again
+    assert (await limiter.hit("k", 3)).allowed and Counting.calls == 5

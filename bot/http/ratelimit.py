@@ -38,6 +38,8 @@ TOO_MANY_REQUESTS = "Too many requests"
 ADMIN_TOKEN_FAILURES = 5
 ADMIN_TOKEN_WINDOW = 300
 STATE_RETRY_SECONDS = 5
+# How many over-the-limit buckets a process remembers (RateLimiter._over).
+MAX_REMEMBERED_OVER = 10_000
 
 
 @contextlib.contextmanager
@@ -92,6 +94,10 @@ class RateLimiter:
         self.state: SharedState = state if state is not None else MemoryState()
         self.clock = clock
         self.window = window
+        # Buckets known to be over their limit, until their window ends: a caller that keeps
+        # knocking is refused here without a round trip to the shared state (a flood costs
+        # this process nothing more than a refusal). bucket -> (limit, window end)
+        self._over: dict[str, tuple[int, int]] = {}
 
     def _window(self, window: int | None) -> tuple[float, int, int]:
         length = window or self.window
@@ -103,11 +109,22 @@ class RateLimiter:
         """Count one request; it is allowed while the window holds no more than ``limit``
         (refused requests count too: a caller over the limit stays over it)."""
         now, start, reset_at = self._window(window)
+        over = self._over.get(bucket)
+        if over is not None and over == (limit, reset_at):
+            return RateDecision(False, limit, 0, reset_at, max(1, math.ceil(reset_at - now)))
         with state_reachable():
             hits = await self.state.hit(bucket, start, reset_at)
         if hits > limit:
+            self._remember_over(bucket, limit, reset_at, now)
             return RateDecision(False, limit, 0, reset_at, max(1, math.ceil(reset_at - now)))
         return RateDecision(True, limit, limit - hits, reset_at, 0)
+
+    def _remember_over(self, bucket: str, limit: int, reset_at: int, now: float) -> None:
+        if len(self._over) >= MAX_REMEMBERED_OVER:
+            self._over = {b: o for b, o in self._over.items() if o[1] > now}
+            if len(self._over) >= MAX_REMEMBERED_OVER:
+                self._over.clear()
+        self._over[bucket] = (limit, reset_at)
 
     async def retry_after(self, bucket: str, attempts: int, window: int) -> int:
         """Seconds until a caller with ``attempts`` failures in ``bucket``'s window may try
