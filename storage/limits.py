@@ -7,7 +7,7 @@ the same ones: ``SharedState`` and its three homes.
   statement a call on an asyncpg pool of its own (autocommit, no reset query: the same
   shortcut as ``storage.reader``): a counted request costs one round trip, one row upsert.
 - ``RedisState``: a Redis server (``REDIS_URL``), through redis-py's asyncio client; a counted
-  request is one round trip (a script: ``INCR``, and ``EXPIRE`` on a window's first hit).
+  request is one round trip (a script: ``INCRBY``, and ``EXPIRE`` on a window's first hit).
 
 Counters are fixed windows: the caller names the bucket and the window (its start and end in
 epoch seconds, from its own clock, so tests move time instead of sleeping); ``hit`` counts one
@@ -68,8 +68,9 @@ class SharedState:
 
     name: str
 
-    async def hit(self, bucket: str, window_start: int, window_end: int) -> int:
-        """Count one request in ``bucket``'s window; the number the window holds now."""
+    async def hit(self, bucket: str, window_start: int, window_end: int, amount: int = 1) -> int:
+        """Count ``amount`` requests in ``bucket``'s window (one, or a lease of several); the
+        number the window holds now."""
         raise NotImplementedError
 
     async def count(self, bucket: str, window_start: int) -> int:
@@ -105,10 +106,10 @@ class MemoryState(SharedState):
         self.sessions: dict[str, tuple[str, float, float]] = {}  # key -> (csrf, started, seen)
         self._swept_at = 0
 
-    async def hit(self, bucket: str, window_start: int, window_end: int) -> int:
+    async def hit(self, bucket: str, window_start: int, window_end: int, amount: int = 1) -> int:
         self._sweep(window_start)
         start, _, hits = self.counts.get(bucket, (window_start, window_end, 0))
-        hits = hits + 1 if start == window_start else 1
+        hits = hits + amount if start == window_start else amount
         self.counts[bucket] = (window_start, window_end, hits)
         return hits
 
@@ -151,9 +152,9 @@ class MemoryState(SharedState):
 
 
 HIT_SQL = """
-INSERT INTO rate_counters AS c (bucket, window_start, window_end, hits) VALUES ($1, $2, $3, 1)
+INSERT INTO rate_counters AS c (bucket, window_start, window_end, hits) VALUES ($1, $2, $3, $4)
 ON CONFLICT (bucket) DO UPDATE SET
-    hits = CASE WHEN c.window_start = EXCLUDED.window_start THEN c.hits + 1 ELSE 1 END,
+    hits = CASE WHEN c.window_start = EXCLUDED.window_start THEN c.hits + $4 ELSE $4 END,
     window_start = EXCLUDED.window_start,
     window_end = EXCLUDED.window_end
 RETURNING hits
@@ -191,13 +192,13 @@ class PostgresState(SharedState):
         self._swept_at = 0
 
     @guarded
-    async def hit(self, bucket: str, window_start: int, window_end: int) -> int:
+    async def hit(self, bucket: str, window_start: int, window_end: int, amount: int = 1) -> int:
         if window_start > self._swept_at:
             # Once a window per process: the counters of ended windows go (a short table,
             # one row per active caller, so no index on window_end to slow the upserts).
             self._swept_at = window_start
             await self._sql.fetch(SWEEP_SQL, window_start)
-        row = await self._sql.fetchrow(HIT_SQL, bucket, window_start, window_end)
+        row = await self._sql.fetchrow(HIT_SQL, bucket, window_start, window_end, amount)
         return int(row[0]) if row else 0
 
     @guarded
@@ -231,11 +232,11 @@ class PostgresState(SharedState):
         await self._sql.close()
 
 
-# INCR, and EXPIRE on the window's first hit, in one round trip and atomically (a key never
+# INCRBY, and EXPIRE on the window's first hit, in one round trip and atomically (a key never
 # outlives its window for want of an EXPIRE).
 HIT_SCRIPT = """
-local hits = redis.call('INCR', KEYS[1])
-if hits == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+local hits = redis.call('INCRBY', KEYS[1], ARGV[2])
+if hits == tonumber(ARGV[2]) then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
 return hits
 """
 
@@ -260,10 +261,11 @@ class RedisState(SharedState):
         return f"{self.prefix}session:{session_key(session_id)}"
 
     @guarded
-    async def hit(self, bucket: str, window_start: int, window_end: int) -> int:
+    async def hit(self, bucket: str, window_start: int, window_end: int, amount: int = 1) -> int:
         # Relative expiry: the window's length from its start, whatever Redis's clock says.
         ttl = window_end - window_start + 1
-        return int(await self._hit(keys=[self._rate_key(bucket, window_start)], args=[ttl]))
+        key = self._rate_key(bucket, window_start)
+        return int(await self._hit(keys=[key], args=[ttl, amount]))
 
     @guarded
     async def count(self, bucket: str, window_start: int) -> int:

@@ -210,14 +210,46 @@ async def test_a_caller_over_its_limit_is_refused_without_asking_the_shared_stat
     class Counting(MemoryState):
         calls = 0
 
-        async def hit(self, bucket: str, window_start: int, window_end: int) -> int:
+        async def hit(
+            self, bucket: str, window_start: int, window_end: int, amount: int = 1
+        ) -> int:
             Counting.calls += 1
-            return await super().hit(bucket, window_start, window_end)
+            return await super().hit(bucket, window_start, window_end, amount)
 
     clock = Clock(T0 + 10)
     limiter = RateLimiter(Counting(), clock=clock)
     decisions = [await limiter.hit("k", 3) for _ in range(50)]
     assert [d.allowed for d in decisions] == [True] * 3 + [False] * 47
-    assert Counting.calls == 4 and decisions[-1].retry_after == 50
+    assert Counting.calls == 3 and decisions[-1].retry_after == 50  # full after the third
     clock.now = T0 + 60  # a new window asks again
-    assert (await limiter.hit("k", 3)).allowed and Counting.calls == 5
+    assert (await limiter.hit("k", 3)).allowed and Counting.calls == 4
+
+
+async def test_leases_ask_the_shared_state_once_per_lease_and_stay_exact_in_one_process():
+    calls = []
+
+    class Counting(MemoryState):
+        async def hit(
+            self, bucket: str, window_start: int, window_end: int, amount: int = 1
+        ) -> int:
+            calls.append(amount)
+            return await super().hit(bucket, window_start, window_end, amount)
+
+    limiter = RateLimiter(Counting(), clock=Clock(T0))
+    decisions = [await limiter.hit("r", 120, lease=12) for _ in range(130)]
+    assert [d.allowed for d in decisions] == [True] * 120 + [False] * 10
+    assert [d.remaining for d in decisions[:3]] == [119, 118, 117]
+    assert decisions[119].remaining == 0
+    assert calls == [12] * 10  # the tenth lease fills the window: no more round trips
+
+
+async def test_leases_over_two_processes_never_admit_more_than_the_limit():
+    """Protects the public read limit across processes: however requests are spread, the
+    window admits at most the limit, and at most one lease fewer per other process."""
+    shared = MemoryState()
+    one, two = RateLimiter(shared, clock=Clock(T0)), RateLimiter(shared, clock=Clock(T0))
+    allowed = 0
+    for n in range(300):
+        limiter = (one, two)[(n // 7) % 2]  # uneven bursts on each
+        allowed += (await limiter.hit("r", 120, lease=12)).allowed
+    assert 120 - 12 <= allowed <= 120

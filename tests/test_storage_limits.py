@@ -63,6 +63,9 @@ async def test_counts_are_per_bucket_and_window_and_shared(states):
     # The next window starts at one, whatever the last one held.
     assert await one.hit("k", T0 + 60, T0 + 120) == 1
     assert await two.count("k", T0 + 60) == 1
+    # A lease counts several at once.
+    assert await one.hit("lease", T0, T0 + 60, 12) == 12
+    assert await two.hit("lease", T0, T0 + 60, 12) == 24
 
 
 async def test_forget_drops_a_count(states):

@@ -13,6 +13,7 @@ from bot.http.ratelimit import (
     ADMIN_TOKEN_FAILURES,
     ADMIN_TOKEN_WINDOW,
     RATE_LIMITER,
+    admin_token_failures,
     client_address,
     enforce,
     too_many_requests,
@@ -46,7 +47,7 @@ async def require_admin(request: web.Request) -> None:
             "Set TINYDESK_ADMIN_TOKEN on the server to turn the admin API on.",
         )
     limiter = request.config_dict[RATE_LIMITER]
-    bucket = f"admin-token-failures:{client_address(request)}"
+    bucket = admin_token_failures(request)
     wait = await limiter.retry_after(bucket, ADMIN_TOKEN_FAILURES, ADMIN_TOKEN_WINDOW)
     if wait:
         raise too_many_requests(

@@ -14,7 +14,7 @@ from bot.http.ratelimit import (
     ADMIN_TOKEN_FAILURES,
     ADMIN_TOKEN_WINDOW,
     RATE_LIMITER,
-    client_address,
+    admin_token_failures,
 )
 from bot.web.html import Html, fragment, join, page, path
 from bot.web.sessions import (
@@ -230,7 +230,7 @@ async def sign_in(request: web.Request) -> web.StreamResponse:
     if not expected:
         return admin_off_page(request)
     limiter = request.app[RATE_LIMITER]
-    bucket = f"admin-token-failures:{client_address(request)}"
+    bucket = admin_token_failures(request)
     wait = await limiter.retry_after(bucket, ADMIN_TOKEN_FAILURES, ADMIN_TOKEN_WINDOW)
     if wait:
         return sign_in_page(
