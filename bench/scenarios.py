@@ -197,7 +197,8 @@ def tracking_and_ack(cfg: Config) -> list[dict]:
                     ratio_to="bare JSON GET",
                 )
             )
-        # The same read with the per-address read limit counted (set so high it never refuses),
+        # The same read with the per-address read limit on (its default, 120 a minute) for
+        # 2,000 pollers behind a trusted proxy (about 30 reads a minute each: none refused),
         # in each store this database offers: what a shared limit costs the hot GET.
         stores = ["memory"] if cfg.database == "sqlite" else ["database"]
         if cfg.redis_url and cfg.database != "sqlite":
@@ -205,13 +206,16 @@ def tracking_and_ack(cfg: Config) -> list[dict]:
         for store in stores:
             env = tinydesk_env(
                 bench_db,
-                TINYDESK_PUBLIC_READ_RATE_LIMIT=str(10**9),
+                TINYDESK_PUBLIC_READ_RATE_LIMIT="120",
+                TINYDESK_TRUST_PROXY="true",
                 REDIS_URL=cfg.redis_url if store == "redis" else "",
             )
             with Server.tinydesk(env, cfg.workdir / f"tracking-limited-{store}.log") as server:
                 server.wait_ready()
                 n = cfg.tracking_tickets
-                target = Target(path_format="/api/tickets/TK-%05d", number_range=(1, n))
+                target = Target(
+                    path_format="/api/tickets/TK-%05d", number_range=(1, n), clients=2000
+                )
                 rows.append(
                     row(
                         "tracking",
