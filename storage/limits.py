@@ -5,13 +5,14 @@ the same ones: ``SharedState`` and its three homes.
   (``Database.single_process``); a restart forgets the counters and signs admins out.
 - ``PostgresState``: the ``rate_counters`` and ``admin_sessions`` tables (migration 0006), one
   statement a call on an asyncpg pool of its own (autocommit, no reset query: the same
-  shortcut as ``storage.reader``): a counted request costs one round trip, one row upsert.
+  shortcut as ``storage.reader``): a count costs one round trip, one row upsert.
 - ``RedisState``: a Redis server (``REDIS_URL``), through redis-py's asyncio client; a counted
   request is one round trip (a script: ``INCRBY``, and ``EXPIRE`` on a window's first hit).
 
 Counters are fixed windows: the caller names the bucket and the window (its start and end in
 epoch seconds, from its own clock, so tests move time instead of sleeping); ``hit`` counts one
-request and answers how many the window holds now. Sessions are stored under the SHA-256 of
+request (or a lease of several, ``bot.http.ratelimit.RateLimiter.hit``) and answers how many
+the window holds now. Sessions are stored under the SHA-256 of
 their id, so what the store holds cannot be replayed as a cookie; times are epoch seconds.
 ``make_state`` picks the home for a database URL and an optional Redis URL.
 """
