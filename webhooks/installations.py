@@ -9,14 +9,16 @@ from bot.jobs.kinds import JobKind
 from storage.repos.jobs import JobRepo
 from storage.repos.products import ProductRepo
 from webhooks.context import HandlerContext
-from webhooks.payload import as_int
+from webhooks.payload import installation_id_of
 
 router = routing.Router()
 
 
-def _repos(items) -> list[tuple[str, str]]:
-    found = []
-    for item in items or []:
+def _repos(items: object) -> list[tuple[str, str]]:
+    found: list[tuple[str, str]] = []
+    if not isinstance(items, list):
+        return found
+    for item in items:
         full_name = item.get("full_name") if isinstance(item, dict) else None
         if isinstance(full_name, str) and full_name.count("/") == 1:
             owner, name = full_name.split("/")
@@ -35,7 +37,7 @@ async def _resume_waiting_work(session: AsyncSession) -> None:
 @router.register("installation", action="new_permissions_accepted")
 @router.register("installation", action="unsuspend")
 async def remember_installed_repositories(event: sansio.Event, *, ctx: HandlerContext) -> None:
-    installation_id = as_int((event.data.get("installation") or {}).get("id"))
+    installation_id = installation_id_of(event.data)
     if installation_id is None:
         return
     async with ctx.unit.begin() as session:
@@ -48,7 +50,7 @@ async def remember_installed_repositories(event: sansio.Event, *, ctx: HandlerCo
 @router.register("installation", action="deleted")
 @router.register("installation", action="suspend")
 async def forget_removed_installation(event: sansio.Event, *, ctx: HandlerContext) -> None:
-    installation_id = as_int((event.data.get("installation") or {}).get("id"))
+    installation_id = installation_id_of(event.data)
     if installation_id is None:
         return
     async with ctx.unit.begin() as session:
@@ -60,7 +62,7 @@ async def forget_removed_installation(event: sansio.Event, *, ctx: HandlerContex
 @router.register("installation_repositories", action="added")
 @router.register("installation_repositories", action="removed")
 async def follow_repository_selection(event: sansio.Event, *, ctx: HandlerContext) -> None:
-    installation_id = as_int((event.data.get("installation") or {}).get("id"))
+    installation_id = installation_id_of(event.data)
     if installation_id is None:
         return
     async with ctx.unit.begin() as session:

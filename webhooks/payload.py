@@ -11,7 +11,7 @@ from bot.rules.timestamps import parse_time as parse_time
 
 def sender_login(data: dict[str, Any]) -> str | None:
     sender = data.get("sender")
-    return sender.get("login") if isinstance(sender, dict) else None
+    return as_text(sender.get("login"), 200) if isinstance(sender, dict) else None
 
 
 def repository_of(data: dict[str, Any]) -> tuple[str, str] | None:
@@ -33,13 +33,35 @@ def repository_of(data: dict[str, Any]) -> tuple[str, str] | None:
 
 def installation_id_of(data: dict[str, Any]) -> int | None:
     installation = data.get("installation")
-    if isinstance(installation, dict) and isinstance(installation.get("id"), int):
-        return installation["id"]
-    return None
+    return as_int(installation.get("id")) if isinstance(installation, dict) else None
+
+
+# The database's integers (BIGINT on PostgreSQL, INTEGER on SQLite) are signed 64-bit; GitHub's
+# ids and numbers fit. A number beyond that is no id at all (``python -m fuzz readers``).
+INT64 = range(-(2**63), 2**63)
+
+
+# Issue and pull request numbers are stored as 32-bit INTEGERs (GitHub's are far below).
+NUMBERS = range(1, 2**31)
 
 
 def as_int(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
+    """An integer the database can hold, else None (booleans are not numbers here)."""
+    if isinstance(value, int) and not isinstance(value, bool) and value in INT64:
+        return value
+    return None
+
+
+def as_number(value: Any) -> int | None:
+    """An issue or pull request number (positive, 32-bit), else None."""
+    number = as_int(value)
+    return number if number is not None and number in NUMBERS else None
+
+
+def as_text(value: Any, max_length: int) -> str | None:
+    """A non-empty string of at most ``max_length`` characters (the column's size), else None:
+    a longer one is not what GitHub sends in that field (a login, a SHA, an environment)."""
+    return value if isinstance(value, str) and 0 < len(value) <= max_length else None
 
 
 def pr_state(pr: dict[str, Any]) -> str:

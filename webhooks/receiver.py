@@ -41,7 +41,14 @@ async def receive_delivery(request: web.Request) -> web.Response:
         )
     # gidgethub falls back to the SHA-1 header when the SHA-256 one is absent; ours is required.
     headers.pop("x-hub-signature", None)
-    body = await request.read()
+    try:
+        body = await request.read()
+    except web.RequestPayloadError:
+        # A Content-Encoding the body does not decode as (found by ``python -m fuzz receiver``:
+        # "gzip" on a plain body was a 500). GitHub never compresses its deliveries.
+        raise ApiError(
+            400, "Bad delivery", "The body does not decode as its Content-Encoding says."
+        ) from None
     try:
         event = _parse_event(request.content_type, headers, body, secret)
     except ValidationFailure:

@@ -9,7 +9,7 @@ from bot.tickets import transitions
 from storage.repos.facts import ReviewRepo
 from webhooks.context import HandlerContext, products_for_event
 from webhooks.links import sync_links
-from webhooks.payload import as_int, parse_time, repository_of
+from webhooks.payload import as_int, as_number, parse_time, repository_of
 
 router = routing.Router()
 
@@ -26,7 +26,7 @@ async def follow_review_of_linked_pull_request(event: sansio.Event, *, ctx: Hand
         not isinstance(review, dict)
         or not isinstance(pr, dict)
         or repo is None
-        or as_int(pr.get("number")) is None
+        or as_number(pr.get("number")) is None
     ):
         return
     dismissed = event.data.get("action") == "dismissed"
