@@ -43,6 +43,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         default=None,
         help="keep libFuzzer's growing corpus here (default: a temporary folder)",
     )
+    parser.add_argument(
+        "--replay", type=Path, default=None, help="run one saved input (a finding) and stop"
+    )
     args = parser.parse_args(argv)
     if args.seconds is None and args.runs is None:
         args.seconds = 60.0
@@ -55,6 +58,8 @@ def main(argv: list[str] | None = None) -> int:
     # A handler that cannot read a payload logs its traceback here: the finding's detail.
     logging.getLogger("webhooks.inbox").setLevel(logging.ERROR)
     atheris = None
+    if args.replay is not None:
+        args.engine = "random"
     if args.engine != "random":
         try:
             import atheris  # type: ignore[import-not-found, no-redef]
@@ -105,6 +110,13 @@ def run_atheris(atheris, targets, args: argparse.Namespace) -> int:
 def run_random(targets, args: argparse.Namespace) -> int:
     """The seeds once each, then seeded mutations of random corpus inputs."""
     target = targets.TARGETS[args.target](args.database)
+    if args.replay is not None:
+        try:
+            target.test_one_input(args.replay.read_bytes())
+        finally:
+            target.close()
+        print(f"{args.replay}: no finding")
+        return 0
     print(f"fuzz {args.target}: random engine, {len(target.cases)} payloads in the corpus")
     rng = random.Random(args.seed)
     pool = target.seeds()

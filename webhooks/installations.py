@@ -9,7 +9,7 @@ from bot.jobs.kinds import JobKind
 from storage.repos.jobs import JobRepo
 from storage.repos.products import ProductRepo
 from webhooks.context import HandlerContext
-from webhooks.payload import installation_id_of
+from webhooks.payload import as_text, installation_id_of
 
 router = routing.Router()
 
@@ -19,10 +19,11 @@ def _repos(items: object) -> list[tuple[str, str]]:
     if not isinstance(items, list):
         return found
     for item in items:
-        full_name = item.get("full_name") if isinstance(item, dict) else None
-        if isinstance(full_name, str) and full_name.count("/") == 1:
+        full_name = as_text(item.get("full_name"), 201) if isinstance(item, dict) else None
+        if full_name is not None and full_name.count("/") == 1:
             owner, name = full_name.split("/")
-            found.append((owner, name))
+            if as_text(owner, 100) and as_text(name, 100):
+                found.append((owner, name))
     return found
 
 

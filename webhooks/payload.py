@@ -20,14 +20,18 @@ def repository_of(data: dict[str, Any]) -> tuple[str, str] | None:
     if not isinstance(repo, dict):
         return None
     owner = repo.get("owner")
-    owner_login = owner.get("login") or owner.get("name") if isinstance(owner, dict) else None
-    name = repo.get("name")
+    owner_login = (
+        as_text(owner.get("login"), 100) or as_text(owner.get("name"), 100)
+        if isinstance(owner, dict)
+        else None
+    )
+    name = as_text(repo.get("name"), 100)
     if owner_login and name:
-        return str(owner_login), str(name)
-    full_name = repo.get("full_name")
-    if isinstance(full_name, str) and full_name.count("/") >= 1:
-        owner_login, name = full_name.rsplit("/", 2)[-2:]
         return owner_login, name
+    full_name = as_text(repo.get("full_name"), 201)
+    if full_name is not None and full_name.count("/") >= 1:
+        owner_login, name = full_name.rsplit("/", 2)[-2:]
+        return (owner_login, name) if owner_login and name else None
     return None
 
 
@@ -59,9 +63,12 @@ def as_number(value: Any) -> int | None:
 
 
 def as_text(value: Any, max_length: int) -> str | None:
-    """A non-empty string of at most ``max_length`` characters (the column's size), else None:
-    a longer one is not what GitHub sends in that field (a login, a SHA, an environment)."""
-    return value if isinstance(value, str) and 0 < len(value) <= max_length else None
+    """A non-empty string of at most ``max_length`` characters (the column's size) and without
+    NUL (PostgreSQL's text cannot hold one), else None: not what GitHub sends in that field
+    (a login, a repository name, a SHA, an environment)."""
+    if isinstance(value, str) and 0 < len(value) <= max_length and "\x00" not in value:
+        return value
+    return None
 
 
 def pr_state(pr: dict[str, Any]) -> str:
