@@ -54,7 +54,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    logging.basicConfig(level=logging.CRITICAL)
+    # A replay shows the server's own error lines (the traceback behind a 5xx).
+    logging.basicConfig(level=logging.ERROR if args.replay else logging.CRITICAL)
     # A handler that cannot read a payload logs its traceback here: the finding's detail.
     logging.getLogger("webhooks.inbox").setLevel(logging.ERROR)
     atheris = None

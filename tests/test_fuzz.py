@@ -7,13 +7,17 @@ from __future__ import annotations
 import datetime as dt
 import subprocess
 import sys
+import urllib.parse
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
+from bot.appkeys import DB
 from bot.github.comments import marked_ticket
 from bot.rules.timestamps import parse_time
 from fuzz import corpus
+from storage.models import Delivery
 from tests.payloads import delivery_headers, encode
 from tests.world import WEBHOOK_SECRET
 from webhooks.payload import (
@@ -155,3 +159,27 @@ async def test_a_body_that_does_not_decode_as_its_content_encoding_is_a_400(worl
     resp = await world.client.post("/webhooks/github", data=body, headers=headers)
     assert resp.status == 400
     assert (await resp.json())["hint"]
+
+
+async def test_a_form_body_whose_json_is_not_utf8_text_is_a_400(world):
+    """A form-encoded body's JSON may escape a lone surrogate; stored, its action was a 500
+    on PostgreSQL (asyncpg cannot encode it). It is refused like malformed JSON now."""
+    payload = '{"action": "submitted\\udfff", "zen": "hi"}'
+    body = ("payload=" + urllib.parse.quote(payload)).encode("ascii")
+    headers = delivery_headers("ping", body, WEBHOOK_SECRET)
+    headers["Content-Type"] = "application/x-www-form-urlencoded"
+    resp = await world.client.post("/webhooks/github", data=body, headers=headers)
+    assert resp.status == 400, await resp.text()
+    assert sum((await world.queue_states())["deliveries"].values()) == 0
+
+
+async def test_an_action_holding_nul_is_stored_without_it(world):
+    """``"action": "a\\u0000b"`` was a 500 on PostgreSQL (text cannot hold NUL): the delivery
+    is stored with no action, and processed (no handler matches it)."""
+    resp = await world.post("issues", {"action": "opened\x00", "issue": {"number": 1}})
+    assert resp.status == 202, await resp.text()
+    async with world.client.app[DB].session() as session:
+        [delivery] = (await session.scalars(select(Delivery))).all()
+    assert delivery.action is None
+    await world.settle()
+    assert (await world.queue_states())["deliveries"]["done"] == 1

@@ -63,12 +63,16 @@ def as_number(value: Any) -> int | None:
 
 
 def as_text(value: Any, max_length: int) -> str | None:
-    """A non-empty string of at most ``max_length`` characters (the column's size) and without
-    NUL (PostgreSQL's text cannot hold one), else None: not what GitHub sends in that field
-    (a login, a repository name, a SHA, an environment)."""
-    if isinstance(value, str) and 0 < len(value) <= max_length and "\x00" not in value:
-        return value
-    return None
+    """A non-empty string of at most ``max_length`` characters (the column's size) that both
+    databases can store (no NUL, no lone surrogate), else None: not what GitHub sends in
+    that field (a login, a repository name, a SHA, an environment, an action)."""
+    if not isinstance(value, str) or not 0 < len(value) <= max_length or "\x00" in value:
+        return None
+    try:
+        value.encode("utf-8")  # a lone surrogate (from a header's undecodable bytes) fails
+    except UnicodeEncodeError:
+        return None
+    return value
 
 
 def pr_state(pr: dict[str, Any]) -> str:

@@ -6,7 +6,6 @@ in the inbox worker, so GitHub always gets its answer well within its 10 seconds
 
 from __future__ import annotations
 
-import json
 import logging
 
 import orjson
@@ -17,7 +16,7 @@ from bot.appkeys import INBOX_WRITER, SETTINGS
 from bot.errors import ApiError
 from bot.jobs.worker import notify_workers
 from storage.repos.deliveries import IncomingDelivery
-from webhooks.payload import installation_id_of
+from webhooks.payload import as_text, installation_id_of
 
 log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
@@ -69,20 +68,26 @@ async def receive_delivery(request: web.Request) -> web.Response:
         ) from None
     if not isinstance(event.data, dict):
         raise ApiError(400, "Bad delivery", "The body must be a JSON object.")
-    delivery_id = event.delivery_id
-    if not delivery_id or len(delivery_id) > MAX_DELIVERY_ID:
+    # Every column below takes only text both databases can hold (no NUL, no lone
+    # surrogate: a header's non-UTF-8 bytes, or a form body's JSON escapes, carry them).
+    delivery_id = as_text(event.delivery_id, MAX_DELIVERY_ID)
+    if delivery_id is None:
         raise ApiError(400, "Bad delivery", "X-GitHub-Delivery must be 1-64 characters.")
+    event_name = as_text(event.event[:64], 64)
+    if event_name is None:
+        raise ApiError(400, "Bad delivery", "X-GitHub-Event must name an event.")
     action = event.data.get("action")
+    action = as_text(action[:64], 64) if isinstance(action, str) else None
     is_new = await request.app[INBOX_WRITER].store(
         IncomingDelivery(
             delivery_id=delivery_id,
-            event=event.event[:64],
-            action=action[:64] if isinstance(action, str) else None,
+            event=event_name,
+            action=action,
             installation_id=installation_id_of(event.data),
             payload=_stored_payload(headers, body, event.data),
         )
     )
-    extra = {"delivery_id": delivery_id, "event": event.event, "action": action}
+    extra = {"delivery_id": delivery_id, "event": event_name, "action": action}
     if is_new:
         notify_workers(request.app)
         # DEBUG: the inbox itself (admin API and pages) records every delivery, and at INFO
@@ -113,7 +118,12 @@ def _parse_event(
 
 
 def _stored_payload(headers: dict[str, str], body: bytes, data: dict) -> str:
-    """The JSON text to keep: the body itself, unless GitHub sent it form-encoded."""
+    """The JSON text to keep: the body itself, unless GitHub sent it form-encoded; then the
+    JSON as the inbox's parser (orjson) would read it, or a 400 for what it could not (lone
+    surrogate escapes, integers beyond 64 bits: found by ``python -m fuzz receiver``)."""
     if headers.get("content-type", "").split(";")[0].strip() == "application/json":
         return body.decode("utf-8")
-    return json.dumps(data)
+    try:
+        return orjson.dumps(data).decode("utf-8")
+    except TypeError:
+        raise ApiError(400, "Malformed JSON", "The delivery's JSON is not UTF-8 text.") from None
