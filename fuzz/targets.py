@@ -420,6 +420,10 @@ class ReceiverTarget(Target):
         after = await self.stored()
         if resp.status >= 500:
             raise Finding(f"{resp.status} for {headers!r}: {text[:500]}")
+        if resp.content_type == "application/json" and resp.status >= 400:
+            answer = json.loads(text)
+            if not (isinstance(answer, dict) and answer.get("error") and answer.get("hint")):
+                raise Finding(f"{resp.status} without error and hint: {text[:200]}")
         if after != before and not signed:
             raise Finding(f"stored an unsigned delivery ({resp.status}) for {headers!r}")
         if resp.status == 202 and not signed and spec.get("sign") != "upper":
