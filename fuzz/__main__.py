@@ -41,7 +41,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "--corpus-dir",
         type=Path,
         default=None,
-        help="keep libFuzzer's growing corpus here (default: a temporary folder)",
+        help="libFuzzer's growing corpus (default: a new folder in /tmp, left for reuse)",
     )
     parser.add_argument(
         "--replay", type=Path, default=None, help="run one saved input (a finding) and stop"
@@ -88,7 +88,8 @@ def run_atheris(atheris, targets, args: argparse.Namespace) -> int:
     for index, seed in enumerate(target.seeds()):
         (corpus_dir / f"seed-{index:04d}").write_bytes(seed)
     args.artifacts.mkdir(parents=True, exist_ok=True)
-    print(f"fuzz {args.target}: atheris, {len(target.cases)} payloads in the corpus")
+    # libFuzzer ends the process itself: a temporary corpus folder stays (it is said where).
+    print(f"fuzz {args.target}: atheris, {len(target.cases)} payloads in the corpus ({corpus_dir})")
     libfuzzer = [
         sys.argv[0],
         str(corpus_dir),

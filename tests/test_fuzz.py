@@ -58,6 +58,8 @@ def test_fuzz_target_finds_nothing(target: str, database_url: str, tmp_path: Pat
             database_url,
             "--artifacts",
             str(tmp_path),
+            "--corpus-dir",
+            str(tmp_path / "corpus"),
         ],
         cwd=ROOT,
         capture_output=True,
