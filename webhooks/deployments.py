@@ -11,7 +11,7 @@ from storage.models import Product
 from storage.repos.deployments import DeploymentRepo
 from storage.types import utcnow
 from webhooks.context import HandlerContext, products_for_event
-from webhooks.payload import as_int, parse_time
+from webhooks.payload import as_int, as_text, parse_time
 from webhooks.shipping import Shipment, ship
 
 router = routing.Router()
@@ -35,13 +35,13 @@ async def mark_deployed_when_fix_reaches_production(
         return
     if str(status.get("state") or "").lower() != "success":
         return
-    sha = deployment.get("sha")
-    if not isinstance(sha, str) or not sha:
+    sha = as_text(deployment.get("sha"), 64)
+    if sha is None:
         return
     environment = status.get("environment") or deployment.get("environment")
     shipment = Shipment(
         sha=sha,
-        environment=environment if isinstance(environment, str) else None,
+        environment=as_text(environment, 255),
         deployment_id=as_int(deployment.get("id")),
         occurred_at=parse_time(status.get("updated_at"))
         or parse_time(status.get("created_at"))

@@ -57,6 +57,9 @@ class InboxProcessor:
             raise GiveUp(f"stored payload is not JSON: {exc}") from None
         if not isinstance(data, dict):
             raise GiveUp("stored payload is not a JSON object")
+        if not isinstance(data.get("action", ""), str | None):
+            # gidgethub's router looks the action up in a dict: a list or object would raise.
+            raise GiveUp("the payload's action is not a string")
         return sansio.Event(data, event=delivery.event, delivery_id=delivery.delivery_id)
 
     async def _run_handlers(

@@ -9,18 +9,21 @@ from bot.jobs.kinds import JobKind
 from storage.repos.jobs import JobRepo
 from storage.repos.products import ProductRepo
 from webhooks.context import HandlerContext
-from webhooks.payload import as_int
+from webhooks.payload import as_text, installation_id_of
 
 router = routing.Router()
 
 
-def _repos(items) -> list[tuple[str, str]]:
-    found = []
-    for item in items or []:
-        full_name = item.get("full_name") if isinstance(item, dict) else None
-        if isinstance(full_name, str) and full_name.count("/") == 1:
+def _repos(items: object) -> list[tuple[str, str]]:
+    found: list[tuple[str, str]] = []
+    if not isinstance(items, list):
+        return found
+    for item in items:
+        full_name = as_text(item.get("full_name"), 201) if isinstance(item, dict) else None
+        if full_name is not None and full_name.count("/") == 1:
             owner, name = full_name.split("/")
-            found.append((owner, name))
+            if as_text(owner, 100) and as_text(name, 100):
+                found.append((owner, name))
     return found
 
 
@@ -35,7 +38,7 @@ async def _resume_waiting_work(session: AsyncSession) -> None:
 @router.register("installation", action="new_permissions_accepted")
 @router.register("installation", action="unsuspend")
 async def remember_installed_repositories(event: sansio.Event, *, ctx: HandlerContext) -> None:
-    installation_id = as_int((event.data.get("installation") or {}).get("id"))
+    installation_id = installation_id_of(event.data)
     if installation_id is None:
         return
     async with ctx.unit.begin() as session:
@@ -48,7 +51,7 @@ async def remember_installed_repositories(event: sansio.Event, *, ctx: HandlerCo
 @router.register("installation", action="deleted")
 @router.register("installation", action="suspend")
 async def forget_removed_installation(event: sansio.Event, *, ctx: HandlerContext) -> None:
-    installation_id = as_int((event.data.get("installation") or {}).get("id"))
+    installation_id = installation_id_of(event.data)
     if installation_id is None:
         return
     async with ctx.unit.begin() as session:
@@ -60,7 +63,7 @@ async def forget_removed_installation(event: sansio.Event, *, ctx: HandlerContex
 @router.register("installation_repositories", action="added")
 @router.register("installation_repositories", action="removed")
 async def follow_repository_selection(event: sansio.Event, *, ctx: HandlerContext) -> None:
-    installation_id = as_int((event.data.get("installation") or {}).get("id"))
+    installation_id = installation_id_of(event.data)
     if installation_id is None:
         return
     async with ctx.unit.begin() as session:

@@ -24,14 +24,14 @@ from storage.repos.jobs import JobRepo
 from storage.repos.tickets import TicketRepo
 from storage.types import utcnow
 from webhooks.context import HandlerContext, products_for_event
-from webhooks.payload import as_int, parse_time
+from webhooks.payload import as_number, parse_time
 
 router = routing.Router()
 
 
 def _issue(event: sansio.Event) -> dict | None:
     issue = event.data.get("issue")
-    if not isinstance(issue, dict) or as_int(issue.get("number")) is None:
+    if not isinstance(issue, dict) or as_number(issue.get("number")) is None:
         return None
     if issue.get("pull_request"):
         return None  # PRs are issues too; their events come as pull_request

@@ -12,7 +12,7 @@ from storage.models import Product
 from storage.repos.github_links import PullRequestLinkRepo
 from storage.repos.tickets import TicketRepo
 from storage.types import utcnow
-from webhooks.payload import parse_time, pr_state
+from webhooks.payload import as_text, parse_time, pr_state
 
 
 @dataclasses.dataclass(frozen=True)
@@ -65,7 +65,7 @@ async def sync_links(
             issue_number,
             state=state,
             draft=bool(pr.get("draft")),
-            merge_commit_sha=pr.get("merge_commit_sha") if state == "merged" else None,
+            merge_commit_sha=as_text(pr.get("merge_commit_sha"), 64) if state == "merged" else None,
             seen_at=seen_at,
             merged_at=merged_at,
             pushed_at=seen_at if pushed else None,

@@ -15,7 +15,7 @@ from storage.models import Product
 from storage.repos.jobs import JobRepo
 from webhooks.context import HandlerContext, products_for_event
 from webhooks.links import sync_links
-from webhooks.payload import as_int, parse_time, pr_state, repository_of
+from webhooks.payload import as_number, parse_time, pr_state, repository_of
 from webhooks.shipping import ship_if_already_deployed
 
 router = routing.Router()
@@ -40,7 +40,7 @@ def _detail(action: str | None, pr: dict) -> str | None:
 async def follow_linked_pull_request(event: sansio.Event, *, ctx: HandlerContext) -> None:
     pr = event.data.get("pull_request")
     repo = repository_of(event.data)
-    if not isinstance(pr, dict) or as_int(pr.get("number")) is None or repo is None:
+    if not isinstance(pr, dict) or as_number(pr.get("number")) is None or repo is None:
         return
     action = event.data.get("action")
     merged = pr_state(pr) == "merged"

@@ -6,7 +6,6 @@ in the inbox worker, so GitHub always gets its answer well within its 10 seconds
 
 from __future__ import annotations
 
-import json
 import logging
 
 import orjson
@@ -42,7 +41,14 @@ async def receive_delivery(request: web.Request) -> web.Response:
         )
     # gidgethub falls back to the SHA-1 header when the SHA-256 one is absent; ours is required.
     headers.pop("x-hub-signature", None)
-    body = await request.read()
+    try:
+        body = await request.read()
+    except web.RequestPayloadError:
+        # A Content-Encoding the body does not decode as (found by ``python -m fuzz receiver``:
+        # "gzip" on a plain body was a 500). GitHub never compresses its deliveries.
+        raise ApiError(
+            400, "Bad delivery", "The body does not decode as its Content-Encoding says."
+        ) from None
     try:
         event = _parse_event(request.content_type, headers, body, secret)
     except ValidationFailure:
@@ -124,7 +130,12 @@ def _parse_event(
 
 
 def _stored_payload(headers: dict[str, str], body: bytes, data: dict) -> str:
-    """The JSON text to keep: the body itself, unless GitHub sent it form-encoded."""
+    """The JSON text to keep: the body itself, unless GitHub sent it form-encoded; then the
+    JSON as the inbox's parser (orjson) would read it, or a 400 for what it could not (lone
+    surrogate escapes, integers beyond 64 bits: found by ``python -m fuzz receiver``)."""
     if headers.get("content-type", "").split(";")[0].strip() == "application/json":
         return body.decode("utf-8")
-    return json.dumps(data)
+    try:
+        return orjson.dumps(data).decode("utf-8")
+    except TypeError:
+        raise ApiError(400, "Malformed JSON", "The delivery's JSON is not UTF-8 text.") from None

@@ -9,7 +9,7 @@ from bot.tickets import transitions
 from storage.repos.facts import ReviewRepo
 from webhooks.context import HandlerContext, products_for_event
 from webhooks.links import sync_links
-from webhooks.payload import as_int, parse_time, repository_of
+from webhooks.payload import as_int, as_number, as_text, parse_time, repository_of
 
 router = routing.Router()
 
@@ -26,14 +26,14 @@ async def follow_review_of_linked_pull_request(event: sansio.Event, *, ctx: Hand
         not isinstance(review, dict)
         or not isinstance(pr, dict)
         or repo is None
-        or as_int(pr.get("number")) is None
+        or as_number(pr.get("number")) is None
     ):
         return
     dismissed = event.data.get("action") == "dismissed"
     verdict = "dismissed" if dismissed else str(review.get("state") or "").lower()
     user = review.get("user")
-    reviewer = user.get("login") if isinstance(user, dict) else None
-    if verdict not in VERDICTS or not isinstance(reviewer, str) or not reviewer:
+    reviewer = as_text(user.get("login"), 200) if isinstance(user, dict) else None
+    if verdict not in VERDICTS or reviewer is None:
         return  # a comment-only review changes no one's verdict (GitHub's rule)
     submitted_at = parse_time(review.get("submitted_at")) or parse_time(pr.get("updated_at"))
     occurred_at = parse_time(pr.get("updated_at")) if dismissed else submitted_at
@@ -42,7 +42,7 @@ async def follow_review_of_linked_pull_request(event: sansio.Event, *, ctx: Hand
             await ReviewRepo(session).record(
                 product.id,
                 pr["number"],
-                reviewer[:200],
+                reviewer,
                 review_id=as_int(review.get("id")) or 0,
                 verdict=verdict,
                 submitted_at=submitted_at,

@@ -21,7 +21,7 @@ from storage.models import Product
 from storage.repos.deployments import COMPARISONS, DeploymentRepo
 from storage.repos.github_links import PullRequestLinkRepo
 from webhooks.context import HandlerContext
-from webhooks.payload import installation_id_of, parse_time
+from webhooks.payload import as_text, installation_id_of, parse_time
 
 CONTAINS = {"ahead", "identical"}
 # A deployment cannot contain a merge made after it; GitHub's clocks (and the deployment
@@ -41,8 +41,8 @@ async def ship_if_already_deployed(
     ctx: HandlerContext, product: Product, event: sansio.Event, pr: dict[str, Any]
 ) -> None:
     """After a merge: the fix may already be live (its deployment was delivered first)."""
-    merge_sha = pr.get("merge_commit_sha")
-    if not product.deployment_tracking or not isinstance(merge_sha, str) or not merge_sha:
+    merge_sha = as_text(pr.get("merge_commit_sha"), 64)
+    if not product.deployment_tracking or merge_sha is None:
         return
     merged_at = parse_time(pr.get("merged_at"))
     async with ctx.unit.session() as session:

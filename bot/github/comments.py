@@ -36,9 +36,10 @@ def ticket_marker(ticket_number: int) -> str:
     return _TICKET_MARKER.format(public_id=ids.public_id(ticket_number))
 
 
-def marked_ticket(body: str | None) -> int | None:
-    """The ticket number an issue body was written for, if TinyDesk wrote it."""
-    match = _TICKET_MARKER_RE.search(body or "")
+def marked_ticket(body: object) -> int | None:
+    """The ticket number an issue body was written for, if TinyDesk wrote it (a body that is
+    not text has no marker)."""
+    match = _TICKET_MARKER_RE.search(body) if isinstance(body, str) else None
     return ids.parse_public_id(match.group(1)) if match else None
 
 
