@@ -373,3 +373,15 @@ def test_no_page_reads_a_form_but_through_read_form():
         and re.search(r"request\.post\(\)", path.read_text())
     ]
     assert offenders == []
+
+
+async def test_a_body_that_is_not_what_its_content_encoding_says_is_a_400(client):
+    """``Content-Encoding: gzip`` on a plain JSON body was a 500 (aiohttp's
+    RequestPayloadError escaped from reading it)."""
+    resp = await client.post(
+        "/api/tickets",
+        data=b'{"subject": "x"}',
+        headers={"Content-Type": "application/json", "Content-Encoding": "gzip"},
+    )
+    assert resp.status == 400, await resp.text()
+    assert set(await resp.json()) >= {"error", "hint"}

@@ -196,10 +196,18 @@ async def _read_bounded(request: web.Request, limit: int) -> bytearray:
     if request.content_length is not None and request.content_length > limit:
         raise _too_large(limit)
     raw = bytearray()
-    async for chunk in request.content.iter_chunked(64 * 1024):
-        raw.extend(chunk)
-        if len(raw) > limit:
-            raise _too_large(limit)
+    try:
+        async for chunk in request.content.iter_chunked(64 * 1024):
+            raw.extend(chunk)
+            if len(raw) > limit:
+                raise _too_large(limit)
+    except web.RequestPayloadError:
+        # e.g. ``Content-Encoding: gzip`` on a body that is not gzip: aiohttp cannot decode it
+        raise ApiError(
+            400,
+            "Malformed body",
+            "The body could not be decoded as its Content-Encoding says; send plain JSON.",
+        ) from None
     return raw
 
 
