@@ -123,7 +123,8 @@ QueueRow = TypeVar("QueueRow", Delivery, Job)
 
 
 def _queue_filters(request: web.Request) -> tuple[str | None, int, int | None]:
-    state = request.query.get("state") or None
+    # ?state= (empty) is refused like any other value outside the enum the document declares.
+    state = request.query.get("state")
     if state is not None and state not in QUEUE_STATES:
         raise ApiError(400, "Invalid state", f"state must be one of {', '.join(QUEUE_STATES)}.")
     try:
@@ -193,6 +194,9 @@ async def _replay(request: web.Request, model: type[QueueRow], noun: str) -> web
 
 def _issue_number(data: dict[str, Any]) -> int:
     issue = data.get("issue")
+    # JSON Schema's integer includes 12.0: an integral float is the same issue number.
+    if isinstance(issue, float) and issue.is_integer() and 0 < issue < 2**31:
+        issue = int(issue)
     if not isinstance(issue, int) or isinstance(issue, bool) or not 0 < issue < 2**31:
         raise ApiError(
             400,

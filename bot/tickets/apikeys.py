@@ -121,7 +121,7 @@ def validate_key_request(data: dict[str, Any]) -> KeyRequest:
     if (
         not isinstance(products, list)
         or len(products) > MAX_PRODUCTS
-        or not all(isinstance(p, str) and p.strip() for p in products)
+        or not all(isinstance(p, str) and p.strip() and "\x00" not in p for p in products)
     ):
         errors.add("products", f"products must be an array of up to {MAX_PRODUCTS} product slugs")
         products = []

@@ -20,6 +20,26 @@ def nullable(schema: dict[str, Any]) -> dict[str, Any]:
 TIMESTAMP = {"type": "string", "format": "date-time", "examples": ["2026-02-17T10:00:00.000Z"]}
 MAYBE_TIMESTAMP = nullable(TIMESTAMP)
 TEXT = {"type": "string"}
+
+# What the server accepts in text it is sent (bot/rules/validation.py): never NUL; where a
+# field is required, at least one character that is not white space (blank is "… is required").
+# Python's \s and str.strip() agree on what white space is.
+NO_NUL = "^[^\\u0000]*$"
+NON_BLANK = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
+INT64 = {"type": "integer", "format": "int64", "minimum": -(2**63), "maximum": 2**63 - 1}
+
+
+def text_input(max_length: int | None = None, **extra: Any) -> dict[str, Any]:
+    """An optional text field: any text without NUL (blank counts as absent)."""
+    schema: dict[str, Any] = {"type": "string", "pattern": NO_NUL, **extra}
+    if max_length is not None:
+        schema["maxLength"] = max_length
+    return schema
+
+
+def required_text(max_length: int | None = None, **extra: Any) -> dict[str, Any]:
+    """A required text field: not blank, no NUL."""
+    return {**text_input(max_length, **extra), "minLength": 1, "pattern": NON_BLANK}
 STAGE = {"type": "string", "enum": [s.value for s in STAGES]}
 
 RATE_HEADERS = {

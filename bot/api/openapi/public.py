@@ -14,26 +14,49 @@ from bot.api.openapi.parts import (
     nullable,
     ok,
     ref,
+    required_text,
+    text_input,
 )
 from bot.rules.pipeline import ClosedReason
 from bot.rules.progress import StageState
-from bot.rules.validation import MAX_BODY_BYTES, MAX_NAME, MAX_SCREENSHOTS, MAX_SUBJECT
+from bot.rules.validation import (
+    MAX_BODY_BYTES,
+    MAX_EMAIL,
+    MAX_NAME,
+    MAX_SCREENSHOTS,
+    MAX_SUBJECT,
+    MAX_URL,
+)
+
+EMAIL = {
+    "type": "string",
+    "format": "email",
+    "minLength": 1,
+    "maxLength": MAX_EMAIL,
+    "pattern": "^[^\\s@]+@[^\\s@]+\\.[^\\s@]+$",
+    "description": "An address with a domain: local@example.com",
+}
+# What bot/rules/validation.is_web_url accepts: http(s), a host name, no white space.
+WEB_URL = {
+    "type": "string",
+    "pattern": "^https?://[A-Za-z0-9._~-]+(?::[0-9]{0,5})?(?:[/?#][^\\s\\u0000]*)?$",
+    "maxLength": MAX_URL,
+    "description": "An http(s) URL",
+}
 
 SCHEMAS: dict[str, Any] = {
     "TicketSubmission": {
         "type": "object",
         "required": ["productSlug", "submitterEmail", "subject", "body"],
         "properties": {
-            "productSlug": TEXT,
-            "submitterEmail": {"type": "string", "format": "email"},
-            "submitterName": {"type": "string", "maxLength": MAX_NAME},
-            "subject": {"type": "string", "maxLength": MAX_SUBJECT},
-            "body": {"type": "string", "description": f"At most {MAX_BODY_BYTES // 1024} KiB"},
-            "screenshots": {
-                "type": "array",
-                "maxItems": MAX_SCREENSHOTS,
-                "items": {"type": "string", "format": "uri"},
-            },
+            "productSlug": required_text(64),
+            "submitterEmail": EMAIL,
+            "submitterName": nullable(text_input(MAX_NAME)),
+            "subject": required_text(MAX_SUBJECT),
+            "body": required_text(description=f"At most {MAX_BODY_BYTES // 1024} KiB (UTF-8)"),
+            "screenshots": nullable(
+                {"type": "array", "maxItems": MAX_SCREENSHOTS, "items": WEB_URL}
+            ),
         },
     },
     "TicketReceipt": {
