@@ -143,3 +143,15 @@ async def test_null_optional_fields_are_accepted_as_the_document_says(client, pr
     assert valid(schema("DeskTicketCreate"), body)
     resp = await client.post("/api/v1/desk/tickets", json=body, headers=bearer(key))
     assert resp.status == 201, await resp.text()
+
+
+async def test_a_revoked_key_is_not_changed_any_more(client):
+    """Schemathesis (use_after_free): PATCH after DELETE answered 200 and renamed the key."""
+    key = await make_key(client)
+    url = f"/api/admin/keys/{key['id']}"
+    assert (await client.delete(url, headers=ADMIN_HEADERS)).status == 200
+    resp = await client.patch(url, json={"name": "renamed"}, headers=ADMIN_HEADERS)
+    assert resp.status == 409
+    assert (await resp.json())["error"] == "Key is revoked"
+    listed = (await (await client.get("/api/admin/keys", headers=ADMIN_HEADERS)).json())["keys"]
+    assert [k["name"] for k in listed if k["id"] == key["id"]] == [key["name"]]

@@ -357,8 +357,8 @@ PATHS: dict[str, Any] = {
     },
     "/api/admin/keys/{id}": {
         "patch": admin_op(
-            "Rename a desk API key or change its public name",
-            {"200": ok("Changed", ref("ApiKey")), **errors(400, 404, 413, 415)},
+            "Rename a desk API key or change its public name (not once revoked: 409)",
+            {"200": ok("Changed", ref("ApiKey")), **errors(400, 404, 409, 413, 415)},
             parameters=[{"name": "id", "in": "path", "required": True, "schema": TEXT}],
             requestBody=body("ApiKeyUpdate"),
         ),
