@@ -29,6 +29,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from storage.sqlite import pragmas
+from storage.sqlite.threads import run_to_the_end
 
 UTC = dt.UTC
 POSTGRES_POOL_SIZE = 4
@@ -96,14 +97,17 @@ class SQLiteReader(Reader):
                 raise
         finally:
             connection.set_progress_handler(None, 0)
-        return await asyncio.to_thread(self._fetch_on_own_connection, sql, args)
-
-    def _fetch_on_own_connection(self, sql: str, args: tuple[Any, ...]) -> list[Any]:
-        connection = self._connect()
+        # On a connection of its own, closed once the thread has finished with it (a
+        # cancelled caller interrupts the query and waits for that).
+        own = self._connect()
         try:
-            return connection.execute(sql, args).fetchall()
+            return await run_to_the_end(own, self._fetch_on, own, sql, args)
         finally:
-            connection.close()
+            own.close()
+
+    @staticmethod
+    def _fetch_on(connection: sqlite3.Connection, sql: str, args: tuple[Any, ...]) -> list[Any]:
+        return connection.execute(sql, args).fetchall()
 
     async def close(self) -> None:
         if self._connection is not None:

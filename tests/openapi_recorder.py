@@ -13,6 +13,7 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from bot.api.openapi import SPEC
+from bot.http.middleware import is_json_path
 
 SPEC_URI = "urn:tinydesk:openapi"
 _PARAM = re.compile(r"\{[^}]*\}")
@@ -41,6 +42,8 @@ class ResponseRecorder:
         resource = request.match_info.route.resource
         if resource is None or request.method == "HEAD":
             return  # no route matched: aiohttp's own 404/405
+        if not is_json_path(request.path):
+            return  # a page (its refusals of unstorable input are JSON, but it has no spec)
         if response.content_type != "application/json" or not isinstance(response, web.Response):
             return
         raw = response.body

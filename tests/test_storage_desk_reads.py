@@ -164,13 +164,13 @@ async def test_a_bounded_read_that_outruns_the_loop_budget_finishes_on_a_thread(
     if db.reader.dialect != "sqlite":
         pytest.skip("only SQLite reads run on the loop")
     on_threads = []
-    fetch_on_own = reader.SQLiteReader._fetch_on_own_connection
+    fetch_on = reader.SQLiteReader._fetch_on
 
-    def record(self, sql, args):
+    def record(connection, sql, args):
         on_threads.append(sql)
-        return fetch_on_own(self, sql, args)
+        return fetch_on(connection, sql, args)
 
-    monkeypatch.setattr(reader.SQLiteReader, "_fetch_on_own_connection", record)
+    monkeypatch.setattr(reader.SQLiteReader, "_fetch_on", staticmethod(record))
     assert await db.reader.fetch_bounded(COUNT_TO, 10) == [(10,)]
     assert on_threads == []
     monkeypatch.setattr(reader, "SQLITE_LOOP_BUDGET_S", -1.0)

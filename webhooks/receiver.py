@@ -15,6 +15,7 @@ from gidgethub import BadRequest, ValidationFailure, sansio
 
 from bot.appkeys import INBOX_WRITER, SETTINGS
 from bot.errors import ApiError
+from bot.http.bodies import shown, unstorable
 from bot.jobs.worker import notify_workers
 from storage.repos.deliveries import IncomingDelivery
 from webhooks.payload import installation_id_of
@@ -22,7 +23,7 @@ from webhooks.payload import installation_id_of
 log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
 
-MAX_DELIVERY_ID = 64
+MAX_HEADER_TOKEN = 64  # the delivery_id and event columns
 
 
 @routes.post("/webhooks/github")
@@ -31,7 +32,7 @@ async def receive_delivery(request: web.Request) -> web.Response:
     if not secret:
         raise ApiError(503, "Webhooks not configured", "Set GITHUB_WEBHOOK_SECRET on the server.")
     headers = {k.lower(): v for k, v in request.headers.items()}
-    delivery_hint = headers.get("x-github-delivery", "")[:MAX_DELIVERY_ID]
+    delivery_hint = shown(headers.get("x-github-delivery", "")[:MAX_HEADER_TOKEN])
     if "x-hub-signature-256" not in headers:
         log.warning(
             "webhook rejected: no X-Hub-Signature-256", extra={"delivery_id": delivery_hint}
@@ -63,13 +64,21 @@ async def receive_delivery(request: web.Request) -> web.Response:
     if not isinstance(event.data, dict):
         raise ApiError(400, "Bad delivery", "The body must be a JSON object.")
     delivery_id = event.delivery_id
-    if not delivery_id or len(delivery_id) > MAX_DELIVERY_ID:
-        raise ApiError(400, "Bad delivery", "X-GitHub-Delivery must be 1-64 characters.")
+    if not _is_header_token(delivery_id):
+        raise ApiError(
+            400, "Bad delivery", "X-GitHub-Delivery must be 1-64 printable ASCII characters."
+        )
+    if not _is_header_token(event.event):
+        raise ApiError(
+            400, "Bad delivery", "X-GitHub-Event must be 1-64 printable ASCII characters."
+        )
     action = event.data.get("action")
+    if isinstance(action, str) and unstorable(action):
+        raise ApiError(400, "Bad delivery", "The payload's action must not contain NUL characters.")
     is_new = await request.app[INBOX_WRITER].store(
         IncomingDelivery(
             delivery_id=delivery_id,
-            event=event.event[:64],
+            event=event.event,
             action=action[:64] if isinstance(action, str) else None,
             installation_id=installation_id_of(event.data),
             payload=_stored_payload(headers, body, event.data),
@@ -86,6 +95,15 @@ async def receive_delivery(request: web.Request) -> web.Response:
     return web.json_response(
         {"status": "queued" if is_new else "duplicate", "delivery": delivery_id}, status=202
     )
+
+
+def _is_header_token(value: str | None) -> bool:
+    """What GitHub sends in X-GitHub-Delivery (a GUID) and X-GitHub-Event (a word): the
+    signature does not cover headers, and aiohttp hands other bytes over as lone surrogates,
+    which no database column can store."""
+    if not value or len(value) > MAX_HEADER_TOKEN:
+        return False
+    return value.isascii() and value.isprintable()
 
 
 def _parse_event(

@@ -22,6 +22,7 @@ from bot.http.auth import require_admin
 from bot.http.bodies import read_json_object
 from bot.jobs.worker import notify_workers
 from bot.rules import ids
+from bot.rules.numbers import MAX_ISSUE_NUMBER, MAX_ROW_ID, bounded_int, whole_number
 from bot.tickets.apikeys import (
     create_key,
     revoke_key,
@@ -119,6 +120,8 @@ async def remove_key(request: web.Request) -> web.Response:
 # -- webhook deliveries and GitHub jobs -------------------------------------------------------
 
 QUEUE_STATES = tuple(QueueState)
+DEFAULT_PAGE = 50
+MAX_PAGE = 200
 QueueRow = TypeVar("QueueRow", Delivery, Job)
 
 
@@ -127,13 +130,18 @@ def _queue_filters(request: web.Request) -> tuple[str | None, int, int | None]:
     state = request.query.get("state")
     if state is not None and state not in QUEUE_STATES:
         raise ApiError(400, "Invalid state", f"state must be one of {', '.join(QUEUE_STATES)}.")
-    try:
-        limit = int(request.query.get("limit", "50"))
-        before = int(request.query["before"]) if "before" in request.query else None
-    except ValueError:
-        raise ApiError(400, "Invalid paging", "limit and before must be whole numbers.") from None
-    if not 1 <= limit <= 200:
-        raise ApiError(400, "Invalid paging", "limit must be between 1 and 200.")
+    limit = whole_number(request.query.get("limit", str(DEFAULT_PAGE)), maximum=MAX_PAGE)
+    if limit is None:
+        raise ApiError(400, "Invalid paging", f"limit must be a whole number from 1 to {MAX_PAGE}.")
+    before = None
+    if "before" in request.query:
+        before = whole_number(request.query["before"])
+        if before is None:
+            raise ApiError(
+                400,
+                "Invalid paging",
+                f"before must be an id from the list (a whole number from 1 to {MAX_ROW_ID}).",
+            )
     return state, limit, before
 
 
@@ -171,10 +179,9 @@ async def replay_job(request: web.Request) -> web.Response:
 
 
 async def _replay(request: web.Request, model: type[QueueRow], noun: str) -> web.Response:
-    try:
-        row_id = int(request.match_info["id"])
-    except ValueError:
-        raise ApiError(404, f"{noun} not found", "Use the numeric id from the list.") from None
+    row_id = whole_number(request.match_info["id"])
+    if row_id is None:
+        raise ApiError(404, f"{noun} not found", "Use the numeric id from the list.")
     async with request.config_dict[DB].begin() as session:
         row = await session.get(model, row_id)
         if row is None:
@@ -193,16 +200,13 @@ async def _replay(request: web.Request, model: type[QueueRow], noun: str) -> web
 
 
 def _issue_number(data: dict[str, Any]) -> int:
-    issue = data.get("issue")
-    # JSON Schema's integer includes 12.0: an integral float is the same issue number.
-    if isinstance(issue, float) and issue.is_integer() and 0 < issue < 2**31:
-        issue = int(issue)
-    if not isinstance(issue, int) or isinstance(issue, bool) or not 0 < issue < 2**31:
+    issue = bounded_int(data.get("issue"), maximum=MAX_ISSUE_NUMBER)
+    if issue is None:
         raise ApiError(
             400,
             "Validation failed",
             'Send the issue number: {"issue": 12}.',
-            fields={"issue": "issue must be a positive issue number"},
+            fields={"issue": f"issue must be an issue number from 1 to {MAX_ISSUE_NUMBER}"},
         )
     return issue
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import signal
 import sys
 from collections.abc import Awaitable, Callable
 
@@ -14,6 +15,7 @@ from aiohttp import web
 from bot.app import create_app, warn_if_github_missing
 from bot.config import Settings
 from bot.errors import ApiError
+from bot.http.protocol import TinyDeskRunner
 from bot.logs import configure_logging
 from storage import migrate
 from storage.database import Database
@@ -81,8 +83,44 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         )
 
     app.on_startup.append(announce)
-    web.run_app(app, host=host, port=port, print=None, access_log=None)
+    asyncio.run(serve_until_signalled(app, host, port))
     return 0
+
+
+# How long requests in flight at a stop signal have to be answered.
+SHUTDOWN_GRACE_SECONDS = 30.0
+
+
+async def serve_until_signalled(app: web.Application, host: str, port: int) -> None:
+    """Serve until SIGINT or SIGTERM, then stop in order: stop listening, answer the
+    requests in flight (so every webhook acknowledged is stored: the group commit is
+    flushed before its 202), then the cleanup contexts (workers finish or hand back what
+    they hold, the inbox writer, then the database and its threads). A signal while
+    stopping is logged and changes nothing: aiohttp's ``run_app`` would abandon the
+    cleanup half-way (exit 1), with SQLite threads possibly still running."""
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+
+    def on_signal(signum: signal.Signals) -> None:
+        if stop.is_set():
+            log.info("%s received while stopping; still stopping", signum.name)
+            return
+        log.info("%s received; stopping", signum.name)
+        stop.set()
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, on_signal, signum)
+    # TinyDeskRunner: aiohttp's own 4xx (bad headers, request lines) answer as JSON.
+    runner = TinyDeskRunner(
+        app, access_log=None, handle_signals=False, shutdown_timeout=SHUTDOWN_GRACE_SECONDS
+    )
+    try:
+        await runner.setup()
+        await web.TCPSite(runner, host, port).start()
+        await stop.wait()
+    finally:
+        await runner.cleanup()
+        log.info("TinyDesk stopped")
 
 
 def _redact(url: str) -> str:

@@ -9,6 +9,7 @@ from aiohttp import web
 
 from bot.appkeys import DB, SETTINGS
 from bot.errors import ApiError
+from bot.http.bodies import unstorable
 from bot.http.ratelimit import client_address, enforce
 from bot.tickets.apikeys import KeyScope, authenticate
 
@@ -19,8 +20,10 @@ DESK_UNAUTHORIZED_HINT = (
 
 
 def bearer_token(request: web.Request) -> str | None:
+    """The bearer token, or None; bytes that are not UTF-8 (lone surrogates to aiohttp) are
+    no token of ours, and could not even be hashed."""
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+    if scheme.lower() != "bearer" or not token.strip() or unstorable(token):
         return None
     return token.strip()
 

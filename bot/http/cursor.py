@@ -7,6 +7,7 @@ import binascii
 import json
 
 from bot.errors import ApiError
+from bot.rules.numbers import bounded_int
 
 MAX_CURSOR = 200
 INVALID_CURSOR = "Invalid cursor"
@@ -26,7 +27,7 @@ def decode_cursor(cursor: str) -> int:
         padded = cursor + "=" * (-len(cursor) % 4)
         value = json.loads(base64.b64decode(padded, altchars=b"-_", validate=True))
         last_id = value["id"]
-        if type(last_id) is not int or not 0 < last_id < 2**63:
+        if type(last_id) is not int or bounded_int(last_id) is None:
             raise ValueError
         return last_id
     except (ValueError, TypeError, KeyError, binascii.Error, UnicodeDecodeError):

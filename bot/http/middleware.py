@@ -1,8 +1,10 @@
 """What every response passes through: errors become ``{"error", "hint"}`` JSON (a 500 is a
-logged bug that leaks nothing), and pages get their security headers."""
+logged bug that leaks nothing; a client that hung up or sent a broken body is one INFO line),
+and pages get their security headers."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from collections.abc import Mapping
@@ -10,6 +12,7 @@ from typing import Any
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
+from aiohttp.web_protocol import RequestPayloadError
 
 from bot.errors import ApiError
 
@@ -87,7 +90,14 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         error, hint = _HINTS_FOR_HTTP.get(exc.status, (exc.reason, None))
         headers = {k: v for k, v in exc.headers.items() if k.lower() == "allow"}
         return error_response(exc.status, error, hint, headers=headers)
-    except Exception:
+    except asyncio.CancelledError:
+        # The server is stopping (or aiohttp gave up on the connection) mid-request.
+        log.info("request cancelled before its answer", extra=_where(request))
+        raise
+    except Exception as exc:
+        answer = _client_fault(request, exc)
+        if answer is not None:
+            return answer
         request_id = uuid.uuid4().hex[:12]
         log.exception(
             "unhandled error",
@@ -99,6 +109,28 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
             f"This is a bug in TinyDesk; quote request id {request_id} when reporting it.",
             requestId=request_id,
         )
+
+
+def _client_fault(request: web.Request, exc: Exception) -> web.Response | None:
+    """The answer (and one INFO line) when ``exc`` is the client's doing, not a bug: it hung
+    up while its body was read, or the body broke off or is badly chunked."""
+    if isinstance(exc, RequestPayloadError):
+        reason = str(exc.__cause__ or exc).partition("\n")[0]
+        log.info("unreadable request body: %s", reason, extra=_where(request))
+        return error_response(
+            400, "Malformed body", "The body's chunked encoding or length is not valid HTTP/1.1."
+        )
+    transport = request.transport
+    if isinstance(exc, ConnectionResetError) and (transport is None or transport.is_closing()):
+        # A reset of our own (the database, GitHub) with the client still there is a bug.
+        log.info("client hung up mid-request", extra=_where(request))
+        # Nobody reads this answer; aiohttp drops it quietly.
+        return error_response(400, "Connection closed", "The client hung up mid-request.")
+    return None
+
+
+def _where(request: web.Request) -> dict[str, str]:
+    return {"method": request.method, "path": request.path}
 
 
 async def add_security_headers(request: web.BaseRequest, response: web.StreamResponse) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from bot.appkeys import SETTINGS
+from bot.http.bodies import unstorable
 from bot.views.public import TOKEN_HEADER
 
 
@@ -20,5 +21,7 @@ def tracking_url(request: web.Request, public_id: str, token: str | None = None)
 
 
 def tracking_token(request: web.Request) -> str | None:
-    """The tracking token, from ``?token=`` or the ``X-Tracking-Token`` header."""
-    return request.query.get("token") or request.headers.get(TOKEN_HEADER)
+    """The tracking token, from ``?token=`` or the ``X-Tracking-Token`` header; a header that
+    is not UTF-8 (lone surrogates to aiohttp, which no hash takes) is no token."""
+    token = request.query.get("token") or request.headers.get(TOKEN_HEADER)
+    return None if token is None or unstorable(token) else token

@@ -96,10 +96,34 @@ class QueueWorker(Generic[Row]):
 
     async def run_once(self) -> int:
         """Claim and process one batch of due rows; returns how many were processed."""
+        claimed: list[int] = []
+        try:
+            return await self._run_batch(claimed)
+        except asyncio.CancelledError:
+            # Stopped in the middle of a batch (a shutdown past its grace): what this worker
+            # claimed and did not finish is due again now, for another process or the next
+            # start, not when its lease runs out.
+            if claimed:
+                await asyncio.shield(self._hand_back(claimed))
+            raise
+
+    async def _hand_back(self, claimed: list[int]) -> None:
+        try:
+            async with self.db.begin() as session:
+                released = await queue.release(session, self.model, claimed)
+        except Exception:
+            log.warning("%s: could not hand back claimed rows", self.name, exc_info=True)
+            return
+        if released:
+            log.info(
+                "%s: stopped mid-batch; %d claimed rows handed back",
+                self.name, released, extra={"queue": self.name},
+            )
+
+    async def _run_batch(self, claimed: list[int]) -> int:
         if self.shared_handler is None or self._one_at_a_time:
             self._one_at_a_time = False
-            return await self._run_one_at_a_time()
-        claimed: list[int] = []
+            return await self._run_one_at_a_time(claimed)
         try:
             return await self._run_shared(claimed)
         except asyncio.CancelledError:
@@ -118,9 +142,10 @@ class QueueWorker(Generic[Row]):
                     await queue.release(session, self.model, claimed)
             return len(claimed)
 
-    async def _run_one_at_a_time(self) -> int:
+    async def _run_one_at_a_time(self, claimed: list[int]) -> int:
         async with self.db.begin() as session:
             rows = await queue.claim(session, self.model, limit=self.batch, lease=self.lease)
+        claimed += [row.id for row in rows]
         if not rows:
             return 0
         semaphore = asyncio.Semaphore(self.concurrency)
@@ -281,7 +306,8 @@ class QueueWorker(Generic[Row]):
         self._task = asyncio.create_task(self._loop(), name=f"worker:{self.name}")
 
     async def stop(self, *, grace_seconds: float = 10.0) -> None:
-        """Finish the batch in hand (up to the grace period), then stop."""
+        """Finish the batch in hand (up to the grace period), then stop; cancelled past
+        the grace, the worker hands back the rows it claimed and did not finish."""
         self._stopping = True
         self._stop.set()
         self._wake.set()

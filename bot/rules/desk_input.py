@@ -8,6 +8,7 @@ from typing import Any
 
 from bot.errors import ApiError
 from bot.rules.desk_status import DESK_STATUSES
+from bot.rules.numbers import whole_number
 from bot.rules.validation import MAX_BODY_BYTES, MAX_EMAIL, MAX_SUBJECT, FieldErrors, is_email
 
 PRIORITIES = ("low", "medium", "high", "urgent")
@@ -165,10 +166,11 @@ def validate_comment(data: dict[str, Any]) -> tuple[str, bool]:
 def parse_limit(raw: str | None) -> int:
     if raw is None:
         return DEFAULT_LIMIT
-    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_LIMIT:
+    limit = whole_number(raw, maximum=MAX_LIMIT)
+    if limit is None:
         raise ApiError(
             400,
             "Invalid limit",
             f"limit must be a whole number from 1 to {MAX_LIMIT} (default {DEFAULT_LIMIT}).",
         )
-    return int(raw)
+    return limit

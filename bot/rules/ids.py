@@ -6,8 +6,10 @@ import hashlib
 import re
 import secrets
 
+from bot.rules.numbers import whole_number
+
 PUBLIC_ID_PREFIX = "TK-"
-_PUBLIC_ID = re.compile(r"^TK-(\d{5,})$", re.IGNORECASE)
+_PUBLIC_ID = re.compile(r"^TK-([0-9]{5,})$", re.IGNORECASE)
 
 
 def public_id(number: int) -> str:
@@ -20,9 +22,8 @@ def parse_public_id(text: str) -> int | None:
     match = _PUBLIC_ID.match(text.strip())
     if not match:
         return None
-    number = int(match.group(1))
     # Larger than any row id either database can hold: no such ticket.
-    return number if 0 < number < 2**63 else None
+    return whole_number(match.group(1))
 
 
 def new_desk_id(prefix: str) -> str:

@@ -26,6 +26,7 @@ from aiohttp import web
 
 from bot.app import create_app
 from bot.config import Settings
+from bot.http.protocol import TinyDeskRunner
 from bot.sim.fakegithub import APP_ID, FakeGitHub, OpenAPIContract, generate_app_key
 from storage import migrate
 from storage.database import Database
@@ -147,7 +148,7 @@ class Stack:
         )
         self.db = Database(settings.database_url, pool_size=2)
         await migrate.upgrade(self.db.engine)
-        self.runner = web.AppRunner(create_app(settings, db=self.db), access_log=None)
+        self.runner = TinyDeskRunner(create_app(settings, db=self.db), access_log=None)
         await self.runner.setup()
         await web.SockSite(self.runner, sock).start()
         return self

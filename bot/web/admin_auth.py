@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from bot.appkeys import SETTINGS
+from bot.http.bodies import read_form
 from bot.http.ratelimit import client_address
 from bot.web.html import Html, fragment, join, page, path
 from bot.web.sessions import (
@@ -145,18 +146,12 @@ def admin_only(handler: AdminHandler) -> Callable[[web.Request], Awaitable[web.S
                 return forbidden_page(request, None)
             return redirect(path("admin", "sign-in", query={"next": str(request.rel_url)}))
         if request.method == "POST":
-            form = await request.post()
+            form = await read_form(request)
             if not csrf_ok(admin_session, form.get(CSRF_FIELD)):
                 return forbidden_page(request, admin_session)
         return await handler(request, admin_session)
 
     return guarded
-
-
-def positive_int(text: str | None) -> int | None:
-    if text is None or not (text.isascii() and text.isdigit()) or len(text) > 18:
-        return None
-    return int(text) or None
 
 
 # -- sign in and out -----------------------------------------------------------------------------
@@ -235,7 +230,7 @@ async def sign_in(request: web.Request) -> web.StreamResponse:
             status=429,
             headers={"Retry-After": str(wait)},
         )
-    form = await request.post()
+    form = await read_form(request)
     if not sign_in_csrf_ok(request, form.get(CSRF_FIELD)):
         return forbidden_page(request, None)
     token = form.get("token")

@@ -17,6 +17,7 @@ from bot.appkeys import DB
 from bot.errors import ApiError
 from bot.http.urls import tracking_token
 from bot.rules import ids
+from bot.rules.numbers import whole_number
 from bot.views.public import load_public_view
 from bot.web.html import Html, fragment, join, page, path, time_element
 from storage.repos.tickets import TicketRepo
@@ -227,10 +228,7 @@ def parse_lookup(text: str) -> int | None:
     digits = text.strip()
     if digits.upper().startswith(ids.PUBLIC_ID_PREFIX):
         digits = digits[len(ids.PUBLIC_ID_PREFIX) :]
-    if not (digits.isascii() and digits.isdigit()) or len(digits) > 19:
-        return None
-    number = int(digits)
-    return number if 0 < number < 2**63 else None
+    return whole_number(digits)
 
 
 def lookup_page(

@@ -10,12 +10,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.models import Product
 from storage.types import rows_affected
 
+# Slugs come from URLs (``%00``) unvalidated: every other path parameter is parsed first.
+_NUL = "\x00"
+
 
 class ProductRepo:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
     async def by_slug(self, slug: str) -> Product | None:
+        if _NUL in slug:
+            return None  # no slug holds one, and PostgreSQL refuses to compare with it
         return await self.session.scalar(select(Product).where(Product.slug == slug))
 
     async def by_id(self, product_id: int) -> Product | None:
@@ -38,6 +43,8 @@ class ProductRepo:
         return product
 
     async def remove(self, slug: str) -> bool:
+        if _NUL in slug:
+            return False
         result = await self.session.execute(delete(Product).where(Product.slug == slug))
         return rows_affected(result) > 0
 

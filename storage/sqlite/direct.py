@@ -15,6 +15,7 @@ import contextlib
 import logging
 import sqlite3
 from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 from storage.sqlite import pragmas
 
@@ -64,22 +65,37 @@ class DirectWriter:
 
 class Checkpointer:
     """Copies what the WAL holds into the database file, in a thread. PASSIVE: it takes no
-    lock that a writer or a reader would wait for."""
+    lock that a writer or a reader would wait for.
+
+    Its connection lives on one thread of its own: opened, used and closed there, in turn.
+    A cancelled caller does not stop a checkpoint its thread is running (nothing can), and
+    ``close`` is queued behind it, so no statement ever runs on a closed connection and no
+    two run on the connection at once. After ``close`` a checkpoint does nothing."""
 
     def __init__(self, path: str) -> None:
         self.path = path
         self._connection: sqlite3.Connection | None = None
-        # The checkpoint running in a thread: a cancelled caller does not stop it, and
-        # closing its connection under it would crash the process.
-        self._running: asyncio.Future[sqlite3.Cursor] | None = None
+        self._thread: ThreadPoolExecutor | None = None
+        self._closed = False
 
     async def checkpoint(self) -> None:
+        if self._closed:
+            return
+        if self._thread is None:
+            self._thread = ThreadPoolExecutor(1, thread_name_prefix="sqlite-checkpoint")
+        # Cancelling the wrapper drops a checkpoint still queued; one already running
+        # finishes in its thread, before anything queued after it (``close``).
+        await asyncio.wrap_future(self._thread.submit(self._checkpoint))
+
+    def _checkpoint(self) -> None:  # on the checkpoint thread
         if self._connection is None:
             self._connection = pragmas.connect(self.path)
-        running = self._running = asyncio.ensure_future(
-            asyncio.to_thread(self._connection.execute, "PRAGMA wal_checkpoint(PASSIVE)")
-        )
-        await asyncio.shield(running)
+        self._connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
+
+    def _close(self) -> None:  # on the checkpoint thread, after every checkpoint
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
 
     async def run(self, every_seconds: float = CHECKPOINT_SECONDS) -> None:
         """Checkpoint every few seconds, for as long as the server runs."""
@@ -91,10 +107,13 @@ class Checkpointer:
                 log.warning("SQLite checkpoint failed; will try again", exc_info=True)
 
     async def close(self) -> None:
-        """Close the connection, once a checkpoint in its thread has finished."""
-        if self._running is not None:
-            await asyncio.wait([self._running])
-            self._running = None
-        if self._connection is not None:
-            self._connection.close()
-            self._connection = None
+        """Close the connection once its thread has finished what it runs, then join the
+        thread. A cancelled ``close`` still closes (the job is queued) and joins at exit."""
+        self._closed = True
+        thread, self._thread = self._thread, None
+        if thread is None:
+            return
+        closing = thread.submit(self._close)
+        thread.shutdown(wait=False)
+        await asyncio.shield(asyncio.wrap_future(closing))
+        thread.shutdown(wait=True)  # its queue is empty: the thread ends at once

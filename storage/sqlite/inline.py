@@ -12,12 +12,12 @@ Only what SQLAlchemy's aiosqlite dialect uses is here.
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from storage.sqlite.pragmas import LOOP_BUSY_MS, THREAD_BUSY_MS
+from storage.sqlite.threads import run_to_the_end
 
 
 class InlineCursor:
@@ -41,7 +41,9 @@ class InlineCursor:
             connection = self._cursor.connection
             connection.execute(f"PRAGMA busy_timeout={THREAD_BUSY_MS}")
             try:
-                await asyncio.to_thread(self._cursor.execute, *args)
+                # Cancelled, it interrupts the statement and waits for the thread: the
+                # rollback and the close that follow never meet it on this connection.
+                await run_to_the_end(connection, self._cursor.execute, *args)
             finally:
                 connection.execute(f"PRAGMA busy_timeout={LOOP_BUSY_MS}")
         return self

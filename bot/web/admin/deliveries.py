@@ -6,12 +6,12 @@ from aiohttp import web
 
 from bot.appkeys import DB
 from bot.jobs.worker import notify_workers
+from bot.rules.numbers import whole_number
 from bot.web.admin_auth import (
     admin_only,
     admin_page,
     csrf_input,
     notice_from_query,
-    positive_int,
     redirect,
 )
 from bot.web.html import Html, cells, fragment, path, table, time_element
@@ -68,7 +68,7 @@ async def list_failed_deliveries(
 
 @admin_only
 async def replay_delivery(request: web.Request, admin_session: AdminSession) -> web.StreamResponse:
-    row_id = positive_int(request.match_info["id"])
+    row_id = whole_number(request.match_info["id"])
     replayed = False
     if row_id is not None:
         async with request.app[DB].begin() as session:

@@ -8,6 +8,7 @@ from aiohttp import web
 
 from bot.appkeys import DB
 from bot.errors import ApiError
+from bot.http.bodies import read_form
 from bot.rules.public_names import DEFAULT_PUBLIC_AUTHOR
 from bot.tickets.apikeys import (
     create_key,
@@ -200,7 +201,7 @@ async def list_api_keys(request: web.Request, admin_session: AdminSession) -> we
 @admin_only
 async def add_api_key(request: web.Request, admin_session: AdminSession) -> web.StreamResponse:
     """Create a key and show it once, in this response (never in a URL or a redirect)."""
-    form = await request.post()
+    form = await read_form(request)
     values = {
         "name": str(form.get("name", "")),
         "publicName": str(form.get("publicName", "")),
@@ -244,7 +245,7 @@ async def revoke_api_key(request: web.Request, admin_session: AdminSession) -> w
 async def set_public_name(request: web.Request, admin_session: AdminSession) -> web.StreamResponse:
     """The name submitters see on the key's future public comments (blank: the default)."""
     key_id = request.match_info["id"]
-    form = await request.post()
+    form = await read_form(request)
     try:
         changes = validate_key_update({"publicName": str(form.get("publicName", ""))})
         async with request.app[DB].begin() as session:

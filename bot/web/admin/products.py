@@ -8,6 +8,7 @@ from aiohttp import web
 
 from bot.appkeys import DB
 from bot.errors import ApiError
+from bot.http.bodies import read_form
 from bot.rules.safetext import ISSUE_TEXT_VALUES
 from bot.tickets.products import (
     register_product,
@@ -201,7 +202,7 @@ async def list_products(request: web.Request, admin_session: AdminSession) -> we
 
 @admin_only
 async def add_product(request: web.Request, admin_session: AdminSession) -> web.StreamResponse:
-    form = await request.post()
+    form = await read_form(request)
     values: dict[str, Any] = {
         key: str(form.get(key, ""))
         for key in ("slug", "repo", "name", "productionEnvironments", "issueText")
@@ -284,7 +285,7 @@ async def remove_product(request: web.Request, admin_session: AdminSession) -> w
 async def set_issue_text(request: web.Request, admin_session: AdminSession) -> web.StreamResponse:
     """How much submitter text the product's future GitHub issues carry (blank: the default)."""
     slug = request.match_info["slug"]
-    form = await request.post()
+    form = await read_form(request)
     try:
         changes = validate_product_update({"issueText": str(form.get("issueText", "")) or None})
         async with request.app[DB].begin() as session:

@@ -8,9 +8,10 @@ from aiohttp import web
 
 from bot.appkeys import DB
 from bot.rules import ids
+from bot.rules.numbers import whole_number
 from bot.rules.pipeline import STAGE_TITLES, STAGES, Stage
 from bot.rules.public_names import public_author
-from bot.web.admin_auth import admin_only, admin_page, positive_int
+from bot.web.admin_auth import admin_only, admin_page
 from bot.web.html import Html, cells, fragment, join, path, table, time_element
 from bot.web.sessions import AdminSession
 from storage.models import Product
@@ -61,8 +62,8 @@ async def list_tickets(request: web.Request, admin_session: AdminSession) -> web
     """Tickets newest first, filtered by stage and product, in pages keyed on the last id."""
     stage = request.query.get("stage", "")
     product_slug = request.query.get("product", "")
-    before = positive_int(request.query.get("before"))
-    limit = min(positive_int(request.query.get("limit")) or TICKETS_PER_PAGE, MAX_TICKETS_PER_PAGE)
+    before = whole_number(request.query.get("before"))
+    limit = min(whole_number(request.query.get("limit")) or TICKETS_PER_PAGE, MAX_TICKETS_PER_PAGE)
     errors = []
     if stage and stage not in Stage.__members__:
         errors.append(f"There is no stage {stage!r}.")
