@@ -13,7 +13,6 @@ Run it alone with ``.venv/bin/pytest tests/test_schemathesis.py`` (README, "Deve
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import subprocess
 import sys
@@ -176,21 +175,9 @@ async def test_schemathesis_finds_nothing(database_url, tmp_path):
     assert b_after == seeded["b_view"], "product B's tickets changed during the run"
     log = server.log()
     tracebacks = [line for line in log.splitlines() if "Traceback" in line]
-    assert [t for t in tracebacks if not _pending_inputs_fix(t)] == [], tracebacks[:3]
+    assert tracebacks == [], tracebacks[:3]
     assert ADMIN_TOKEN not in log
 
-
-# Tracebacks the inputs helper's branch of issue 13 removes (integers beyond 64 bits reaching
-# the database; aiohttp's own 400 for a NUL in a header logged at error level). Until it is
-# merged these alone are tolerated; the lead deletes this function's body when merging it,
-# leaving ``return False`` (and OVERFLOW_PENDING in tests/schemathesis_hooks.py).
-def _pending_inputs_fix(line: str) -> bool:
-    entry = json.loads(line)
-    exception = entry.get("exception", "")
-    overflow = ("OverflowError: Python int too large", "out of int64 range")
-    return any(marker in exception for marker in overflow) or (
-        entry.get("logger") == "aiohttp.server" and "BadHttpMessage" in exception
-    )
 
 
 def test_the_authorization_check_fails_on_a_leak(monkeypatch):

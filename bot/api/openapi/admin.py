@@ -6,8 +6,10 @@ import unicodedata
 from typing import Any
 
 from bot.api.openapi.parts import (
-    INT64,
+    EXTRA_FIELDS,
+    KEY_TEXT,
     MAYBE_TIMESTAMP,
+    ROW_ID,
     TEXT,
     TIMESTAMP,
     body,
@@ -18,6 +20,7 @@ from bot.api.openapi.parts import (
     required_text,
     text_input,
 )
+from bot.rules.numbers import MAX_ISSUE_NUMBER
 from bot.rules.public_names import MAX_PUBLIC_NAME
 from bot.rules.safetext import ISSUE_TEXT_VALUES
 from bot.tickets.apikeys import MAX_NAME as MAX_KEY_NAME
@@ -31,10 +34,10 @@ QUEUE_QUERY = [
      "schema": {"$ref": "#/components/schemas/QueueItemState"}},
     {"name": "limit", "in": "query", "required": False,
      "schema": {"type": "integer", "minimum": 1, "maximum": 200, "default": 50}},
-    {"name": "before", "in": "query", "required": False, "schema": INT64,
+    {"name": "before", "in": "query", "required": False, "schema": ROW_ID,
      "description": "`nextBefore` of the previous page"},
 ]
-ID_PARAM = [{"name": "id", "in": "path", "required": True, "schema": INT64}]
+ID_PARAM = [{"name": "id", "in": "path", "required": True, "schema": ROW_ID}]
 # GitHub's own rules: owners are 1-39 letters, digits and dashes; names 1-100 letters, digits,
 # dots, dashes and underscores, but not "." or ".." (bot/tickets/products.REPO).
 REPO_PATTERN = (
@@ -97,6 +100,8 @@ def admin_op(summary: str, responses: dict, **extra: Any) -> dict[str, Any]:
 SCHEMAS: dict[str, Any] = {
     "ProductCreate": {
         "type": "object",
+        "additionalProperties": EXTRA_FIELDS,
+        "propertyNames": KEY_TEXT,
         "required": ["slug", "repo"],
         "properties": {
             "slug": {
@@ -161,6 +166,8 @@ SCHEMAS: dict[str, Any] = {
     },
     "ApiKeyCreate": {
         "type": "object",
+        "additionalProperties": EXTRA_FIELDS,
+        "propertyNames": KEY_TEXT,
         "required": ["name"],
         "properties": {
             "name": KEY_NAME,
@@ -286,12 +293,14 @@ SCHEMAS: dict[str, Any] = {
     },
     "TicketLink": {
         "type": "object",
+        "additionalProperties": EXTRA_FIELDS,
+        "propertyNames": KEY_TEXT,
         "required": ["issue"],
         "properties": {
             "issue": {
                 "type": "integer",
                 "minimum": 1,
-                "maximum": 2**31 - 1,
+                "maximum": MAX_ISSUE_NUMBER,
                 "description": "The issue number; 12 and 12.0 are the same number",
             }
         },

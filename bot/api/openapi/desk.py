@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from bot.api.openapi.parts import (
+    EXTRA_FIELDS,
+    KEY_TEXT,
     MAYBE_TIMESTAMP,
     STAGE,
     TEXT,
@@ -69,6 +71,8 @@ def desk_op(summary: str, responses: dict, **extra: Any) -> dict[str, Any]:
 SCHEMAS: dict[str, Any] = {
     "DeskTicketCreate": {
         "type": "object",
+        "additionalProperties": EXTRA_FIELDS,
+        "propertyNames": KEY_TEXT,
         "required": ["subject", "body", "email"],
         "properties": {
             "subject": required_text(MAX_SUBJECT),
@@ -89,6 +93,8 @@ SCHEMAS: dict[str, Any] = {
     },
     "DeskTicketUpdate": {
         "type": "object",
+        "additionalProperties": EXTRA_FIELDS,
+        "propertyNames": KEY_TEXT,
         "properties": {
             "status": DESK_STATUS,
             "assignee": nullable(text_input(MAX_ASSIGNEE)),
@@ -101,6 +107,8 @@ SCHEMAS: dict[str, Any] = {
     },
     "DeskCommentCreate": {
         "type": "object",
+        "additionalProperties": EXTRA_FIELDS,
+        "propertyNames": KEY_TEXT,
         "required": ["body"],
         "properties": {
             "body": required_text(),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.rules.numbers import MAX_ROW_ID
 from bot.rules.pipeline import STAGES
 
 JSON = "application/json"
@@ -26,7 +27,8 @@ TEXT = {"type": "string"}
 # Python's \s and str.strip() agree on what white space is.
 NO_NUL = "^[^\\u0000]*$"
 NON_BLANK = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
-INT64 = {"type": "integer", "format": "int64", "minimum": -(2**63), "maximum": 2**63 - 1}
+# Row ids as bot/rules/numbers bounds them (what BIGINT and SQLite INTEGER hold).
+ROW_ID = {"type": "integer", "format": "int64", "minimum": 1, "maximum": MAX_ROW_ID}
 
 
 def text_input(max_length: int | None = None, **extra: Any) -> dict[str, Any]:
@@ -85,7 +87,29 @@ def body(schema_name: str) -> dict[str, Any]:
     return {"required": True, "content": {JSON: {"schema": ref(schema_name)}}}
 
 
+# Fields a request body may carry beyond those it names: ignored, but read as JSON that a
+# database can store (bot/http/bodies.py refuses the whole body otherwise): no NUL in a string
+# or key, whole numbers within 64 bits.
+EXTRA_FIELDS = {"$ref": "#/components/schemas/StorableJson"}
+KEY_TEXT = {"pattern": NO_NUL}
+
 SCHEMAS: dict[str, Any] = {
+    "StorableJson": {
+        "description": "Any JSON a database can store: strings and keys without NUL (nor a "
+        "lone surrogate escape), whole numbers within 64 bits",
+        "anyOf": [
+            {"type": "string", "pattern": NO_NUL},
+            {"type": "integer", "minimum": -MAX_ROW_ID - 1, "maximum": MAX_ROW_ID},
+            {"type": "number", "not": {"type": "integer"}},
+            {"type": ["boolean", "null"]},
+            {"type": "array", "items": {"$ref": "#/components/schemas/StorableJson"}},
+            {
+                "type": "object",
+                "propertyNames": {"pattern": NO_NUL},
+                "additionalProperties": {"$ref": "#/components/schemas/StorableJson"},
+            },
+        ],
+    },
     "Error": {
         "type": "object",
         "required": ["error"],

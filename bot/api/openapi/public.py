@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from bot.api.openapi.parts import (
+    EXTRA_FIELDS,
+    KEY_TEXT,
     MAYBE_TIMESTAMP,
     STAGE,
     TEXT,
@@ -49,6 +51,8 @@ WEB_URL = {
 SCHEMAS: dict[str, Any] = {
     "TicketSubmission": {
         "type": "object",
+        "additionalProperties": EXTRA_FIELDS,
+        "propertyNames": KEY_TEXT,
         "required": ["productSlug", "submitterEmail", "subject", "body"],
         "properties": {
             "productSlug": required_text(64),
