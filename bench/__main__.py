@@ -42,6 +42,12 @@ def main(argv: list[str] | None = None) -> int:
         ),
     )
     parser.add_argument(
+        "--redis-url",
+        default=os.environ.get("TINYDESK_BENCH_REDIS_URL") or None,
+        help="a Redis server: on PostgreSQL the tracking scenario also measures the read "
+        "with its rate limit kept there (REDIS_URL)",
+    )
+    parser.add_argument(
         "--no-wrk", action="store_true", help="use the Python load generator even if wrk is there"
     )
     parser.add_argument("--million", type=int, help="tickets for the 'million' scenario")
@@ -91,6 +97,7 @@ def main(argv: list[str] | None = None) -> int:
             quick=args.quick,
             database=args.database,
             postgres_url=args.postgres_url,
+            redis_url=args.redis_url,
             wrk=wrk,
             workdir=Path(tmp),
             profile_dir=args.profile,

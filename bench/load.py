@@ -40,6 +40,9 @@ class Target:
     # POST: (path, headers, body) cycled; "X-GitHub-Delivery" is made unique per request.
     posts: list[tuple[str, dict[str, str], bytes]] | None = None
     delivery_prefix: str = "bench"
+    # GET: each request from one of this many client addresses (X-Forwarded-For, for a
+    # server behind TINYDESK_TRUST_PROXY); 0: all from the load generator's own.
+    clients: int = 0
 
     def request(self, i: int, rng) -> Request:
         if self.posts:
@@ -50,9 +53,11 @@ class Target:
         if self.paths:
             return Request(self.method, self.paths[i % len(self.paths)], self.headers)
         assert self.path_format is not None
-        return Request(
-            self.method, self.path_format % rng.randint(*self.number_range), self.headers
-        )
+        headers = self.headers
+        if self.clients:
+            k = rng.randrange(self.clients)
+            headers = {**headers, "X-Forwarded-For": f"10.{k >> 16 & 255}.{k >> 8 & 255}.{k & 255}"}
+        return Request(self.method, self.path_format % rng.randint(*self.number_range), headers)
 
 
 def _lua_string(text: str) -> str:
@@ -225,7 +230,8 @@ async def run_python(
 def measure(
     base_url: str, target: Target, *, wrk: str | None, seconds: float, connections: int
 ) -> dict:
-    """One run with wrk if there is one, else with the Python client."""
-    if wrk:
+    """One run with wrk if there is one, else with the Python client (which alone sends
+    requests from many client addresses)."""
+    if wrk and not target.clients:
         return run_wrk(wrk, base_url, target, seconds=seconds, connections=connections)
     return asyncio.run(run_python(base_url, target, seconds=seconds, connections=connections))

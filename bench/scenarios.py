@@ -21,7 +21,7 @@ from bench.procs import Server
 from bench.seed import OWNER, REPO, BenchDatabase
 
 SECRET = "bench-webhook-secret"
-ADMIN_TOKEN = "bench-admin-token-0123456789"
+ADMIN_TOKEN = "bench-admin-token-0123456789-abcdef"
 FULL_NAME = f"{OWNER}/{REPO}"
 FIGURES = ("rps", "p50_ms", "p95_ms", "p99_ms")
 
@@ -42,6 +42,8 @@ class Config:
     process_tickets: int = 500
     million: int = 1_000_000
     postgres_url: str = seed.DEFAULT_POSTGRES_URL
+    # A Redis server for the tracking read with its rate limit kept in Redis (REDIS_URL).
+    redis_url: str | None = None
     profile_dir: Path | None = None  # py-spy stacks of the server per scenario, when set
     wrk: str | None = None
     workdir: Path = Path("/tmp")
@@ -195,6 +197,34 @@ def tracking_and_ack(cfg: Config) -> list[dict]:
                     ratio_to="bare JSON GET",
                 )
             )
+        # The same read with the per-address read limit on (its default, 120 a minute) for
+        # 2,000 pollers behind a trusted proxy (about 30 reads a minute each: none refused),
+        # in each store this database offers: what a shared limit costs the hot GET.
+        stores = ["memory"] if cfg.database == "sqlite" else ["database"]
+        if cfg.redis_url and cfg.database != "sqlite":
+            stores.append("redis")
+        for store in stores:
+            env = tinydesk_env(
+                bench_db,
+                TINYDESK_PUBLIC_READ_RATE_LIMIT="120",
+                TINYDESK_TRUST_PROXY="true",
+                REDIS_URL=cfg.redis_url if store == "redis" else "",
+            )
+            with Server.tinydesk(env, cfg.workdir / f"tracking-limited-{store}.log") as server:
+                server.wait_ready()
+                n = cfg.tracking_tickets
+                target = Target(
+                    path_format="/api/tickets/TK-%05d", number_range=(1, n), clients=2000
+                )
+                rows.append(
+                    row(
+                        "tracking",
+                        f"GET /api/tickets/{{publicId}}, read limit in {store}",
+                        cfg,
+                        repeat(cfg, server, target),
+                        ratio_to="bare JSON GET",
+                    )
+                )
         log("webhook ack: signed 10-25 KB deliveries, each with a new delivery id (workers off)")
         env = tinydesk_env(bench_db, TINYDESK_WORKERS="false")
         with Server.tinydesk(env, cfg.workdir / "ack.log") as server:

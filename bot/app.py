@@ -20,8 +20,10 @@ from bot.http.middleware import add_security_headers, error_middleware
 from bot.http.ratelimit import RATE_LIMITER, RateLimiter, attach_rate_limit_headers
 from bot.jobs.worker import WORKERS, QueueWorker, Workers
 from bot.web import setup_pages
+from bot.web.sessions import SESSIONS
 from storage.database import Database
 from storage.inbox_writer import InboxWriter
+from storage.limits import make_state
 from storage.models import Delivery, Job
 from storage.repos import queue
 from storage.repos.desk import compact_counts
@@ -85,6 +87,7 @@ def create_app(settings: Settings, *, db: Database | None = None) -> web.Applica
             await app[DB].dispose()
 
     app.cleanup_ctx.append(database_ctx)
+    app.cleanup_ctx.append(shared_state_ctx)
     app.cleanup_ctx.append(inbox_writer_ctx)
     app.cleanup_ctx.append(github_ctx)
     app.cleanup_ctx.append(workers_ctx)
@@ -107,6 +110,17 @@ def guarded(routes: Iterable[web.AbstractRouteDef], guard: Middleware) -> web.Ap
     sub = web.Application(middlewares=[guard])
     sub.router.add_routes(routes)
     return sub
+
+
+async def shared_state_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Rate-limit counters and admin sessions where every process sees them: Redis when
+    REDIS_URL is set, else the database (memory on SQLite, one process); storage.limits."""
+    state = make_state(app[DB].url, app[SETTINGS].redis_url)
+    app[RATE_LIMITER].state = state
+    app[SESSIONS].state = state
+    log.info("rate limits and admin sessions are kept in %s", state.name)
+    yield
+    await state.close()
 
 
 async def inbox_writer_ctx(app: web.Application) -> AsyncIterator[None]:

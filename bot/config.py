@@ -11,6 +11,10 @@ from storage.database import DEFAULT_URL
 DEFAULT_GITHUB_API_URL = "https://api.github.com"
 DEFAULT_PORT = 8000
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+# The admin token opens every ticket and key: at least this long, and never a documented example.
+ADMIN_TOKEN_MIN_LENGTH = 32
+EXAMPLE_ADMIN_TOKENS = frozenset({"change-me"})
+MAKE_ADMIN_TOKEN = "python3 -c 'import secrets; print(secrets.token_urlsafe(32))'"
 
 
 class ConfigError(Exception):
@@ -44,6 +48,8 @@ class Settings:
     github_api_url: str = DEFAULT_GITHUB_API_URL
     rate_limits: RateLimits = RateLimits()
     trust_forwarded_for: bool = False
+    # Rate-limit counters and admin sessions in Redis instead of the database (storage.limits).
+    redis_url: str | None = dataclasses.field(default=None, repr=False)
     # Background workers (webhook inbox, GitHub outbox) run in this process.
     run_workers: bool = True
     # How long a completed issue close waits for the merge that may have caused it (GitHub
@@ -152,6 +158,14 @@ class Settings:
             public_reads_per_minute=integer("TINYDESK_PUBLIC_READ_RATE_LIMIT", 120),
         )
 
+        admin_token = environ.get("TINYDESK_ADMIN_TOKEN", "").strip() or None
+        if admin_token is not None:
+            problems.extend(admin_token_problems(admin_token))
+
+        redis_url = environ.get("REDIS_URL", "").strip() or None
+        if redis_url and not redis_url.startswith(("redis://", "rediss://", "unix://")):
+            problems.append("REDIS_URL must start with redis://, rediss:// or unix://")
+
         log_level = environ.get("TINYDESK_LOG_LEVEL", "").strip().upper() or "INFO"
         if log_level not in LOG_LEVELS:
             problems.append(
@@ -162,19 +176,32 @@ class Settings:
             database_url=database_url,
             port=port,
             public_url=public_url.rstrip("/") if public_url else None,
-            admin_token=environ.get("TINYDESK_ADMIN_TOKEN", "").strip() or None,
+            admin_token=admin_token,
             github_app_id=app_id,
             github_private_key=private_key,
             github_webhook_secret=environ.get("GITHUB_WEBHOOK_SECRET", "") or None,
             github_api_url=api_url.rstrip("/"),
             rate_limits=limits,
             trust_forwarded_for=flag("TINYDESK_TRUST_PROXY", False),
+            redis_url=redis_url,
             run_workers=flag("TINYDESK_WORKERS", True),
             log_level=log_level,
         )
         if problems:
             raise ConfigError(problems)
         return settings
+
+
+def admin_token_problems(token: str) -> list[str]:
+    """What is wrong with an admin token (one line, with how to make a good one); [] if fine.
+    The token itself is never repeated: error output may end up in a shared log."""
+    if token.lower() in EXAMPLE_ADMIN_TOKENS:
+        weakness = "is the README's example value"
+    elif len(token) < ADMIN_TOKEN_MIN_LENGTH:
+        weakness = f"is {len(token)} characters long, shorter than {ADMIN_TOKEN_MIN_LENGTH}"
+    else:
+        return []
+    return [f"TINYDESK_ADMIN_TOKEN {weakness}; make a strong one with: {MAKE_ADMIN_TOKEN}"]
 
 
 def _normalise_database_url(url: str) -> str:

@@ -373,3 +373,27 @@ class ProductionDeployment(Base):
     occurred_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     __table_args__ = (Index("ix_production_deployments_product", "product_id", "occurred_at"),)
+
+
+class RateCounter(Base):
+    """One rate-limit bucket's count in its current fixed window (``storage.limits``): the
+    counters every server process shares on PostgreSQL. Times are epoch seconds."""
+
+    __tablename__ = "rate_counters"
+
+    bucket: Mapped[str] = mapped_column(String(200), primary_key=True)
+    window_start: Mapped[int] = mapped_column(BigInteger)
+    window_end: Mapped[int] = mapped_column(BigInteger)
+    hits: Mapped[int] = mapped_column(Integer)
+
+
+class StoredAdminSession(Base):
+    """A signed-in admin (``storage.limits``), under the SHA-256 of the session id its cookie
+    carries, so the table cannot be replayed as cookies. Times are epoch seconds."""
+
+    __tablename__ = "admin_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    started_at: Mapped[float] = mapped_column(Float)
+    last_seen_at: Mapped[float] = mapped_column(Float)

@@ -26,9 +26,11 @@ from tests.openapi_recorder import ResponseRecorder
 # The one fake GitHub, as the ``fake_github`` fixture.
 pytest_plugins = ("tests.fakes",)
 
-ADMIN_TOKEN = "test-admin-token-0123456789"
+ADMIN_TOKEN = "test-admin-token-0123456789-abcdef"
 PG_URL = os.environ.get("TINYDESK_TEST_DATABASE_URL", "").strip()
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
+# A Redis server for the shared limits and sessions (storage.limits.RedisState), as .ci/run sets.
+REDIS_URL = os.environ.get("TINYDESK_TEST_REDIS_URL", "").strip()
 
 
 async def _migrate(url: str) -> None:
@@ -92,6 +94,21 @@ async def _truncate_all(url: str) -> None:
     async with engine.begin() as conn:
         await conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     await engine.dispose()
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """The test Redis database, emptied first (the tests run one at a time)."""
+    if not REDIS_URL:
+        pytest.skip("TINYDESK_TEST_REDIS_URL is not set")
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        client.flushdb()
+    finally:
+        client.close()
+    return REDIS_URL
 
 
 @pytest.fixture

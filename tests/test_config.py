@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot.config import DEFAULT_GITHUB_API_URL, ConfigError, Settings
+from bot.config import DEFAULT_GITHUB_API_URL, MAKE_ADMIN_TOKEN, ConfigError, Settings
+
+STRONG_TOKEN = "Yp3QeV9z-1kPq0w8RrT2u5XsAa7bCdEfGhJ"  # 35 characters
 
 
 def test_no_settings_at_all_is_a_working_sqlite_setup():
@@ -32,7 +34,7 @@ def test_every_documented_variable_is_read(tmp_path):
             "GITHUB_PRIVATE_KEY_PATH": str(key),
             "GITHUB_WEBHOOK_SECRET": "s3cret",
             "GITHUB_API_URL": "https://ghe.example.com/api/v3/",
-            "TINYDESK_ADMIN_TOKEN": "adm",
+            "TINYDESK_ADMIN_TOKEN": STRONG_TOKEN,
             "TINYDESK_PUBLIC_URL": "https://desk.example.com/",
             "TINYDESK_LOG_LEVEL": "debug",
         }
@@ -44,7 +46,7 @@ def test_every_documented_variable_is_read(tmp_path):
     assert settings.github_private_key.startswith("-----BEGIN RSA PRIVATE KEY-----")
     assert settings.github_webhook_secret == "s3cret"
     assert settings.github_api_url == "https://ghe.example.com/api/v3"
-    assert settings.admin_token == "adm"
+    assert settings.admin_token == STRONG_TOKEN
     assert settings.public_url == "https://desk.example.com"
     assert settings.github_app_configured
 
@@ -93,3 +95,37 @@ def test_secrets_are_not_in_the_repr():
     )
     assert "topsecret" not in repr(settings)
     assert "BEGIN" not in repr(settings)
+
+
+@pytest.mark.parametrize(
+    "token",
+    ["change-me", "CHANGE-ME", "  change-me  ", "x" * 31, "adm"],
+)
+def test_a_weak_admin_token_stops_the_start_with_one_line_saying_how_to_make_one(token):
+    """Protects the admin area (every ticket, every key) from a guessable token: the README's
+    example or anything shorter than 32 characters is refused, alongside the other problems."""
+    with pytest.raises(ConfigError) as info:
+        Settings.from_env({"TINYDESK_ADMIN_TOKEN": token, "PORT": "eighty"})
+    problems = info.value.problems
+    assert len(problems) == 2 and any("PORT" in p for p in problems)
+    [problem] = [p for p in problems if "TINYDESK_ADMIN_TOKEN" in p]
+    assert "\n" not in problem and MAKE_ADMIN_TOKEN in problem
+    if token.strip() not in ("change-me", "CHANGE-ME"):
+        assert token.strip() not in problem  # the value itself never reaches the error output
+
+
+def test_the_readme_example_makes_an_admin_token_that_is_accepted():
+    """The command the error and the README recommend makes a token the check accepts."""
+    import subprocess
+    import sys
+
+    command = MAKE_ADMIN_TOKEN.removeprefix("python3 -c ").strip("'")
+    token = subprocess.run(
+        [sys.executable, "-c", command], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    assert Settings.from_env({"TINYDESK_ADMIN_TOKEN": token}).admin_token == token
+
+
+def test_an_admin_token_of_32_characters_is_accepted():
+    token = "k" * 16 + "Q" * 16
+    assert Settings.from_env({"TINYDESK_ADMIN_TOKEN": token}).admin_token == token

@@ -9,6 +9,7 @@ import pytest
 
 from bot.config import RateLimits, Settings
 from bot.http.ratelimit import RATE_LIMITER, RateLimiter
+from storage.limits import MemoryState
 from tests.conftest import ADMIN_TOKEN
 from tests.deskkit import SEED_TICKET, bearer, make_key
 
@@ -29,34 +30,35 @@ def frozen(client, start: float = T0) -> Clock:
     return clock
 
 
-def test_the_limiter_counts_in_fixed_minute_windows():
+async def test_the_limiter_counts_in_fixed_minute_windows():
     clock = Clock(T0 + 15)
     limiter = RateLimiter(clock=clock)
-    decisions = [limiter.hit("k", 3) for _ in range(4)]
+    decisions = [await limiter.hit("k", 3) for _ in range(4)]
     assert [d.allowed for d in decisions] == [True, True, True, False]
     assert [d.remaining for d in decisions] == [2, 1, 0, 0]
     assert {d.reset_at for d in decisions} == {int(T0) + 60}
     assert decisions[-1].retry_after == 45
-    assert limiter.hit("other", 3).allowed  # buckets are separate
+    assert (await limiter.hit("other", 3)).allowed  # buckets are separate
     clock.now = T0 + 60
-    fresh = limiter.hit("k", 3)
+    fresh = await limiter.hit("k", 3)
     assert fresh.allowed and fresh.remaining == 2 and fresh.reset_at == int(T0) + 120
 
 
-def test_retry_after_is_at_least_one_second():
+async def test_retry_after_is_at_least_one_second():
     limiter = RateLimiter(clock=Clock(T0 + 59.9))
-    limiter.hit("k", 1)
-    assert limiter.hit("k", 1).retry_after == 1
+    await limiter.hit("k", 1)
+    assert (await limiter.hit("k", 1)).retry_after == 1
 
 
-def test_ended_windows_are_forgotten():
+async def test_ended_windows_are_forgotten():
     clock = Clock()
-    limiter = RateLimiter(clock=clock)
+    state = MemoryState()
+    limiter = RateLimiter(state, clock=clock)
     for n in range(100):
-        limiter.hit(f"caller-{n}", 5)
+        await limiter.hit(f"caller-{n}", 5)
     clock.now += 60
-    limiter.hit("caller-0", 5)
-    assert len(limiter._counts) == 1
+    await limiter.hit("caller-0", 5)
+    assert len(state.counts) == 1
 
 
 async def test_the_101st_desk_request_in_a_minute_is_429(client):
@@ -199,3 +201,55 @@ async def test_forwarded_for_counts_only_behind_a_trusted_proxy(make_client, pro
     )
     assert first.status == 201 and spoofed.status == 429
     assert other.status == (201 if trusted else 429)
+
+
+async def test_a_caller_over_its_limit_is_refused_without_asking_the_shared_state():
+    """Protects the hot GET from floods: once a bucket is over its limit, the rest of its
+    window is refused by this process alone (no round trip to the database or Redis)."""
+
+    class Counting(MemoryState):
+        calls = 0
+
+        async def hit(
+            self, bucket: str, window_start: int, window_end: int, amount: int = 1
+        ) -> int:
+            Counting.calls += 1
+            return await super().hit(bucket, window_start, window_end, amount)
+
+    clock = Clock(T0 + 10)
+    limiter = RateLimiter(Counting(), clock=clock)
+    decisions = [await limiter.hit("k", 3) for _ in range(50)]
+    assert [d.allowed for d in decisions] == [True] * 3 + [False] * 47
+    assert Counting.calls == 3 and decisions[-1].retry_after == 50  # full after the third
+    clock.now = T0 + 60  # a new window asks again
+    assert (await limiter.hit("k", 3)).allowed and Counting.calls == 4
+
+
+async def test_leases_ask_the_shared_state_once_per_lease_and_stay_exact_in_one_process():
+    calls = []
+
+    class Counting(MemoryState):
+        async def hit(
+            self, bucket: str, window_start: int, window_end: int, amount: int = 1
+        ) -> int:
+            calls.append(amount)
+            return await super().hit(bucket, window_start, window_end, amount)
+
+    limiter = RateLimiter(Counting(), clock=Clock(T0))
+    decisions = [await limiter.hit("r", 120, lease=12) for _ in range(130)]
+    assert [d.allowed for d in decisions] == [True] * 120 + [False] * 10
+    assert [d.remaining for d in decisions[:3]] == [119, 118, 117]
+    assert decisions[119].remaining == 0
+    assert calls == [12] * 10  # the tenth lease fills the window: no more round trips
+
+
+async def test_leases_over_two_processes_never_admit_more_than_the_limit():
+    """Protects the public read limit across processes: however requests are spread, the
+    window admits at most the limit, and at most one lease fewer per other process."""
+    shared = MemoryState()
+    one, two = RateLimiter(shared, clock=Clock(T0)), RateLimiter(shared, clock=Clock(T0))
+    allowed = 0
+    for n in range(300):
+        limiter = (one, two)[(n // 7) % 2]  # uneven bursts on each
+        allowed += (await limiter.hit("r", 120, lease=12)).allowed
+    assert 120 - 12 <= allowed <= 120

@@ -9,7 +9,7 @@ from bot.config import Settings
 from tests.conftest import ADMIN_TOKEN
 from tests.web_helpers import csrf_token
 
-ATTEMPTS = 5  # bot.web.sessions.SIGN_IN_ATTEMPTS
+ATTEMPTS = 5  # bot.http.ratelimit.ADMIN_TOKEN_FAILURES
 
 
 async def sign_in_form_token(client) -> str:

@@ -48,7 +48,7 @@ PREFIX = "/api/admin"
 
 @web.middleware
 async def require_admin_token(request: web.Request, handler: Handler) -> web.StreamResponse:
-    require_admin(request)
+    await require_admin(request)
     return await handler(request)
 
 

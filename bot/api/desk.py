@@ -39,7 +39,7 @@ async def require_desk_key(request: web.Request, handler: Handler) -> web.Stream
 
 async def create_ticket(request: web.Request) -> web.Response:
     scope = request[DESK_KEY]
-    enforce(
+    await enforce(
         request,
         f"desk-create:{scope.key_id}",
         request.config_dict[SETTINGS].rate_limits.desk_creates_per_minute,

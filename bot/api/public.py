@@ -18,7 +18,7 @@ from storage.repos.products import ProductRepo
 
 
 async def submit_ticket(request: web.Request) -> web.Response:
-    limit_public_creates(request)
+    await limit_public_creates(request)
     submission = validate_submission(await read_json_object(request))
     async with request.config_dict[DB].begin() as session:
         product = await ProductRepo(session).by_slug(submission.product_slug)
@@ -55,7 +55,7 @@ async def submit_ticket(request: web.Request) -> web.Response:
 
 
 async def track_ticket(request: web.Request) -> web.Response:
-    limit_public_reads(request)
+    await limit_public_reads(request)
     view = await load_public_view(
         request.config_dict[DB].reader, request.match_info["public_id"], tracking_token(request)
     )

@@ -1,5 +1,5 @@
-"""Who is calling: the bearer token, the admin token check and the desk key check (with its
-per-key request limit)."""
+"""Who is calling: the bearer token, the admin token check (with its limit on wrong tokens per
+client address) and the desk key check (with its per-key request limit)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,15 @@ from aiohttp import web
 from bot.appkeys import DB, SETTINGS
 from bot.errors import ApiError
 from bot.http.bodies import unstorable
-from bot.http.ratelimit import client_address, enforce
+from bot.http.ratelimit import (
+    ADMIN_TOKEN_FAILURES,
+    ADMIN_TOKEN_WINDOW,
+    RATE_LIMITER,
+    admin_token_failures,
+    client_address,
+    enforce,
+    too_many_requests,
+)
 from bot.tickets.apikeys import KeyScope, authenticate
 
 DESK_UNAUTHORIZED_HINT = (
@@ -28,8 +36,12 @@ def bearer_token(request: web.Request) -> str | None:
     return token.strip()
 
 
-def require_admin(request: web.Request) -> None:
-    """The admin API wants ``Authorization: Bearer $TINYDESK_ADMIN_TOKEN`` (403 while unset)."""
+async def require_admin(request: web.Request) -> None:
+    """The admin API wants ``Authorization: Bearer $TINYDESK_ADMIN_TOKEN`` (403 while unset).
+
+    A client address that sent ``ADMIN_TOKEN_FAILURES`` wrong tokens is answered 429 until its
+    window ends, the right token included (so guessing cannot go on at full speed); requests
+    with the right token are not counted."""
     expected = request.config_dict[SETTINGS].admin_token
     if not expected:
         raise ApiError(
@@ -37,8 +49,17 @@ def require_admin(request: web.Request) -> None:
             "Admin API disabled",
             "Set TINYDESK_ADMIN_TOKEN on the server to turn the admin API on.",
         )
+    limiter = request.config_dict[RATE_LIMITER]
+    bucket = admin_token_failures(request)
+    wait = await limiter.retry_after(bucket, ADMIN_TOKEN_FAILURES, ADMIN_TOKEN_WINDOW)
+    if wait:
+        raise too_many_requests(
+            wait,
+            f"Too many wrong admin tokens from this address. Try again in {wait} seconds.",
+        )
     token = bearer_token(request)
     if token is None or not secrets.compare_digest(token.encode(), expected.encode()):
+        await limiter.record_failure(bucket, ADMIN_TOKEN_WINDOW)
         raise ApiError(
             401,
             "Unauthorized",
@@ -54,12 +75,12 @@ async def authenticate_desk_key(request: web.Request) -> KeyScope:
     if scope is None:
         # Failed attempts are limited per address, so they too carry the headers.
         bucket = f"desk-anonymous:{client_address(request)}"
-        enforce(request, bucket, limits.desk_requests_per_minute)
+        await enforce(request, bucket, limits.desk_requests_per_minute)
         raise ApiError(
             401,
             "Unauthorized",
             DESK_UNAUTHORIZED_HINT,
             headers={"WWW-Authenticate": 'Bearer realm="tinydesk-desk"'},
         )
-    enforce(request, f"desk:{scope.key_id}", limits.desk_requests_per_minute)
+    await enforce(request, f"desk:{scope.key_id}", limits.desk_requests_per_minute)
     return scope

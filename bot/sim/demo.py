@@ -82,7 +82,7 @@ class Demo:
     def __init__(self, options: DemoOptions, out: TextIO) -> None:
         self.options = options
         self.out = out
-        self.admin_token = secrets.token_urlsafe(24)
+        self.admin_token = secrets.token_urlsafe(32)  # as README makes one (bot.config)
         self.webhook_secret = secrets.token_urlsafe(32)
         self.payloads = Payloads(OWNER, REPO, INSTALLATION_ID)
         self.stack = Stack(

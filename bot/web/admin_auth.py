@@ -11,11 +11,15 @@ from aiohttp import web
 
 from bot.appkeys import SETTINGS
 from bot.http.bodies import read_form
-from bot.http.ratelimit import client_address
+from bot.http.ratelimit import (
+    ADMIN_TOKEN_FAILURES,
+    ADMIN_TOKEN_WINDOW,
+    RATE_LIMITER,
+    admin_token_failures,
+)
 from bot.web.html import Html, fragment, join, page, path
 from bot.web.sessions import (
     CSRF_FIELD,
-    SESSIONS,
     SIGN_IN_COOKIE,
     AdminSession,
     csrf_ok,
@@ -140,7 +144,7 @@ def admin_only(handler: AdminHandler) -> Callable[[web.Request], Awaitable[web.S
     async def guarded(request: web.Request) -> web.StreamResponse:
         if not request.app[SETTINGS].admin_token:
             return admin_off_page(request)
-        admin_session = current_session(request)
+        admin_session = await current_session(request)
         if admin_session is None:
             if request.method == "POST":
                 return forbidden_page(request, None)
@@ -209,7 +213,7 @@ def sign_in_page(
 async def show_sign_in(request: web.Request) -> web.StreamResponse:
     if not request.app[SETTINGS].admin_token:
         return admin_off_page(request)
-    if current_session(request) is not None:
+    if await current_session(request) is not None:
         return redirect(safe_next(request.query.get("next")))
     return sign_in_page(request)
 
@@ -220,9 +224,9 @@ async def sign_in(request: web.Request) -> web.StreamResponse:
     expected = request.app[SETTINGS].admin_token
     if not expected:
         return admin_off_page(request)
-    throttle = request.app[SESSIONS].throttle
-    client = client_address(request)
-    wait = throttle.retry_after(client)
+    limiter = request.app[RATE_LIMITER]
+    bucket = admin_token_failures(request)
+    wait = await limiter.retry_after(bucket, ADMIN_TOKEN_FAILURES, ADMIN_TOKEN_WINDOW)
     if wait:
         return sign_in_page(
             request,
@@ -237,11 +241,11 @@ async def sign_in(request: web.Request) -> web.StreamResponse:
     if not isinstance(token, str) or not secrets.compare_digest(
         token.strip().encode(), expected.encode()
     ):
-        throttle.record_failure(client)
+        await limiter.record_failure(bucket, ADMIN_TOKEN_WINDOW)
         return sign_in_page(request, error="That is not the admin token.", status=401)
-    throttle.forget(client)
+    await limiter.forget(bucket, ADMIN_TOKEN_WINDOW)
     response = redirect(safe_next(request.query.get("next")))
-    start_session(request, response)
+    await start_session(request, response)
     return response
 
 
@@ -249,5 +253,5 @@ async def sign_in(request: web.Request) -> web.StreamResponse:
 @admin_only
 async def sign_out(request: web.Request, admin_session: AdminSession) -> web.StreamResponse:
     response = redirect(path("admin", "sign-in", query={"notice": "signed-out"}))
-    end_session(request, response)
+    await end_session(request, response)
     return response

@@ -430,3 +430,9 @@ PATHS: dict[str, Any] = {
         )
     },
 }
+
+# Every admin operation may answer 429: too many wrong admin tokens from the caller's address
+# (bot.http.auth.require_admin), whatever the operation.
+for _operations in PATHS.values():
+    for _operation in _operations.values():
+        _operation["responses"].update(errors(429))
