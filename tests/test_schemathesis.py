@@ -126,6 +126,7 @@ async def test_schemathesis_finds_nothing(database_url, tmp_path):
         "GITHUB_PRIVATE_KEY_PATH": "",
         "DATABASE_URL": database_url,
         "TINYDESK_ADMIN_TOKEN": ADMIN_TOKEN,
+        "TINYDESK_TRUST_PROXY": "1",  # each generated request its own address (the hooks)
         "TINYDESK_DESK_RATE_LIMIT": "0",
         "TINYDESK_DESK_CREATE_RATE_LIMIT": "0",
         "TINYDESK_PUBLIC_CREATE_RATE_LIMIT": "0",

@@ -8,6 +8,7 @@ from bot.api.openapi.parts import (
     EXTRA_FIELDS,
     KEY_TEXT,
     MAYBE_TIMESTAMP,
+    NOT_SPACE,
     STAGE,
     TEXT,
     TIMESTAMP,
@@ -43,7 +44,7 @@ EMAIL = {
 # What bot/rules/validation.is_web_url accepts: http(s), a host name, no white space.
 WEB_URL = {
     "type": "string",
-    "pattern": "^https?://[A-Za-z0-9._~-]+(?::[0-9]{0,5})?(?:[/?#][^\\s\\u0000]*)?$",
+    "pattern": f"^https?://[A-Za-z0-9._~-]+(?::[0-9]{{0,5}})?(?:[/?#]{NOT_SPACE}*)?$",
     "maxLength": MAX_URL,
     "description": "An http(s) URL",
 }
