@@ -126,7 +126,8 @@ QueueRow = TypeVar("QueueRow", Delivery, Job)
 
 
 def _queue_filters(request: web.Request) -> tuple[str | None, int, int | None]:
-    state = request.query.get("state") or None
+    # ?state= (empty) is refused like any other value outside the enum the document declares.
+    state = request.query.get("state")
     if state is not None and state not in QUEUE_STATES:
         raise ApiError(400, "Invalid state", f"state must be one of {', '.join(QUEUE_STATES)}.")
     limit = whole_number(request.query.get("limit", str(DEFAULT_PAGE)), maximum=MAX_PAGE)

@@ -62,8 +62,11 @@ def _tags(errors: FieldErrors, value: Any) -> tuple[str, ...] | None:
         return None
     tags = []
     for index, tag in enumerate(value):
-        if not isinstance(tag, str) or not tag.strip() or "\x00" in tag:
+        if not isinstance(tag, str) or not tag.strip():
             errors.add("tags", f"tags[{index}] must be a non-empty string")
+            return None
+        if "\x00" in tag:
+            errors.add("tags", f"tags[{index}] must not contain NUL characters")
             return None
         if len(tag.strip()) > MAX_TAG:
             errors.add("tags", f"tags[{index}] must be at most {MAX_TAG} characters")

@@ -121,7 +121,7 @@ def validate_key_request(data: dict[str, Any]) -> KeyRequest:
     if (
         not isinstance(products, list)
         or len(products) > MAX_PRODUCTS
-        or not all(isinstance(p, str) and p.strip() for p in products)
+        or not all(isinstance(p, str) and p.strip() and "\x00" not in p for p in products)
     ):
         errors.add("products", f"products must be an array of up to {MAX_PRODUCTS} product slugs")
         products = []
@@ -164,6 +164,11 @@ async def update_key(session: AsyncSession, public_id: str, changes: dict[str, A
         api_key = await ApiKeyRepo(session).by_public_id(public_id)
     if api_key is None:
         raise ApiError(404, "Key not found", f"No API key has the id {public_id!r}.")
+    if api_key.revoked_at is not None:
+        # A revoked key is gone for good: nothing about it changes any more.
+        raise ApiError(
+            409, "Key is revoked", f"{public_id} was revoked; create a new key instead."
+        )
     for attribute, value in changes.items():
         setattr(api_key, attribute, value)
     await session.flush()

@@ -89,7 +89,10 @@ def _settings(errors: FieldErrors, data: dict[str, Any]) -> dict[str, Any]:
         if (
             not isinstance(environments, list)
             or not environments
-            or not all(isinstance(e, str) and e.strip() and len(e) <= 255 for e in environments)
+            or not all(
+                isinstance(e, str) and e.strip() and len(e) <= 255 and "\x00" not in e
+                for e in environments
+            )
         ):
             errors.add(
                 "productionEnvironments",

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 from bot.api.openapi.parts import (
+    EXTRA_FIELDS,
+    KEY_TEXT,
     MAYBE_TIMESTAMP,
+    ROW_ID,
     TEXT,
     TIMESTAMP,
     body,
@@ -13,10 +17,14 @@ from bot.api.openapi.parts import (
     nullable,
     ok,
     ref,
+    required_text,
+    text_input,
 )
+from bot.rules.numbers import MAX_ISSUE_NUMBER
 from bot.rules.public_names import MAX_PUBLIC_NAME
 from bot.rules.safetext import ISSUE_TEXT_VALUES
 from bot.tickets.apikeys import MAX_NAME as MAX_KEY_NAME
+from bot.tickets.apikeys import MAX_PRODUCTS
 from bot.tickets.products import MAX_SLUG, SLUG
 from storage.models import QueueState
 
@@ -26,10 +34,19 @@ QUEUE_QUERY = [
      "schema": {"$ref": "#/components/schemas/QueueItemState"}},
     {"name": "limit", "in": "query", "required": False,
      "schema": {"type": "integer", "minimum": 1, "maximum": 200, "default": 50}},
-    {"name": "before", "in": "query", "required": False, "schema": {"type": "integer"},
+    {"name": "before", "in": "query", "required": False, "schema": ROW_ID,
      "description": "`nextBefore` of the previous page"},
 ]
-ID_PARAM = [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}]
+ID_PARAM = [{"name": "id", "in": "path", "required": True, "schema": ROW_ID}]
+# GitHub's own rules: owners are 1-39 letters, digits and dashes; names 1-100 letters, digits,
+# dots, dashes and underscores, but not "." or ".." (bot/tickets/products.REPO).
+REPO_PATTERN = (
+    "^[A-Za-z0-9][A-Za-z0-9-]{0,38}/"
+    "(?:[A-Za-z0-9_-][A-Za-z0-9._-]{0,99}|\\.[A-Za-z0-9_-][A-Za-z0-9._-]{0,98}"
+    "|\\.\\.[A-Za-z0-9._-]{1,98})$"
+)
+ENVIRONMENTS = {"type": "array", "items": required_text(255), "minItems": 1}
+KEY_NAME = required_text(MAX_KEY_NAME)
 
 
 ISSUE_TEXT = nullable({"enum": list(ISSUE_TEXT_VALUES)}) | {
@@ -41,7 +58,35 @@ ISSUE_TEXT = nullable({"enum": list(ISSUE_TEXT_VALUES)}) | {
 }
 
 
-PUBLIC_NAME = nullable({"type": "string", "maxLength": MAX_PUBLIC_NAME, "pattern": "^[^@]*$"}) | {
+def _refused_in_public_names() -> str:
+    """The characters of what bot/rules/public_names refuses: @, FULLWIDTH COMMERCIAL
+    AT, line breaks and every control, format and private-use character (as \\u escapes in
+    the BMP, literal characters beyond it, which every regex engine reads alike)."""
+    refused = [ord("@"), 0xFF20]
+    for plane in (range(0x0000, 0xD800), range(0xE000, 0x20000), range(0xE0000, 0xE1000)):
+        refused += [c for c in plane if unicodedata.category(chr(c)) in ("Cc", "Cf", "Co")]
+    ranges: list[list[int]] = []
+    for c in sorted(refused):
+        if ranges and c == ranges[-1][1] + 1:
+            ranges[-1][1] = c
+        else:
+            ranges.append([c, c])
+    ranges.append([0xF0000, 0x10FFFF])  # the private-use planes 15 and 16
+
+    def char(c: int) -> str:
+        return f"\\u{c:04x}" if c <= 0xFFFF else chr(c)
+
+    return "".join(char(lo) if lo == hi else f"{char(lo)}-{char(hi)}" for lo, hi in ranges)
+
+
+PUBLIC_NAME = nullable(
+    {
+        "type": "string",
+        "maxLength": MAX_PUBLIC_NAME,
+        # "not" rather than an anchored pattern: Python's $ also matches before a last "\\n".
+        "not": {"pattern": f"[{_refused_in_public_names()}]"},
+    }
+) | {
     "description": "What submitters see as the author of this key's public comments (one line, "
     "no @); null: \"Support team\". The key's `name` is never shown to submitters."
 }
@@ -55,17 +100,26 @@ def admin_op(summary: str, responses: dict, **extra: Any) -> dict[str, Any]:
 SCHEMAS: dict[str, Any] = {
     "ProductCreate": {
         "type": "object",
+        "additionalProperties": EXTRA_FIELDS,
+        "propertyNames": KEY_TEXT,
         "required": ["slug", "repo"],
         "properties": {
             "slug": {
                 "type": "string",
                 "pattern": SLUG.pattern,
+                "minLength": 1,
                 "maxLength": MAX_SLUG,
             },
-            "repo": {"type": "string", "description": "OWNER/NAME"},
-            "name": TEXT,
+            "repo": {
+                "type": "string",
+                "pattern": REPO_PATTERN,
+                "minLength": 3,
+                "maxLength": 140,
+                "description": "OWNER/NAME of the GitHub repository",
+            },
+            "name": nullable(text_input(200)),
             "deploymentTracking": {"type": "boolean", "default": True},
-            "productionEnvironments": {"type": "array", "items": TEXT, "minItems": 1},
+            "productionEnvironments": ENVIRONMENTS,
             "issueText": ISSUE_TEXT,
         },
     },
@@ -74,9 +128,9 @@ SCHEMAS: dict[str, Any] = {
         "minProperties": 1,
         "additionalProperties": False,
         "properties": {
-            "name": TEXT,
+            "name": required_text(200),
             "deploymentTracking": {"type": "boolean"},
-            "productionEnvironments": {"type": "array", "items": TEXT, "minItems": 1},
+            "productionEnvironments": ENVIRONMENTS,
             "issueText": ISSUE_TEXT,
         },
     },
@@ -112,12 +166,15 @@ SCHEMAS: dict[str, Any] = {
     },
     "ApiKeyCreate": {
         "type": "object",
+        "additionalProperties": EXTRA_FIELDS,
+        "propertyNames": KEY_TEXT,
         "required": ["name"],
         "properties": {
-            "name": {"type": "string", "maxLength": MAX_KEY_NAME},
+            "name": KEY_NAME,
             "products": {
-                "type": "array",
-                "items": TEXT,
+                **nullable(
+                    {"type": "array", "items": required_text(), "maxItems": MAX_PRODUCTS}
+                ),
                 "description": "Product slugs the key is limited to; empty or absent: all",
             },
             "test": {"type": "boolean", "default": False},
@@ -129,7 +186,7 @@ SCHEMAS: dict[str, Any] = {
         "minProperties": 1,
         "additionalProperties": False,
         "properties": {
-            "name": {"type": "string", "maxLength": MAX_KEY_NAME},
+            "name": KEY_NAME,
             "publicName": PUBLIC_NAME,
         },
     },
@@ -236,8 +293,17 @@ SCHEMAS: dict[str, Any] = {
     },
     "TicketLink": {
         "type": "object",
+        "additionalProperties": EXTRA_FIELDS,
+        "propertyNames": KEY_TEXT,
         "required": ["issue"],
-        "properties": {"issue": {"type": "integer", "minimum": 1}},
+        "properties": {
+            "issue": {
+                "type": "integer",
+                "minimum": 1,
+                "maximum": MAX_ISSUE_NUMBER,
+                "description": "The issue number; 12 and 12.0 are the same number",
+            }
+        },
     },
     "TicketLinked": {
         "type": "object",
@@ -300,8 +366,8 @@ PATHS: dict[str, Any] = {
     },
     "/api/admin/keys/{id}": {
         "patch": admin_op(
-            "Rename a desk API key or change its public name",
-            {"200": ok("Changed", ref("ApiKey")), **errors(400, 404, 413, 415)},
+            "Rename a desk API key or change its public name (not once revoked: 409)",
+            {"200": ok("Changed", ref("ApiKey")), **errors(400, 404, 409, 413, 415)},
             parameters=[{"name": "id", "in": "path", "required": True, "schema": TEXT}],
             requestBody=body("ApiKeyUpdate"),
         ),

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from bot.api.openapi.parts import (
+    EXTRA_FIELDS,
+    KEY_TEXT,
     MAYBE_TIMESTAMP,
     STAGE,
     TEXT,
@@ -14,13 +16,17 @@ from bot.api.openapi.parts import (
     nullable,
     ok,
     ref,
+    required_text,
+    text_input,
 )
+from bot.api.openapi.public import EMAIL
 from bot.rules.desk_input import (
     DEFAULT_LIMIT,
     DEFAULT_PRIORITY,
     MAX_ASSIGNEE,
     MAX_CATEGORY,
     MAX_LIMIT,
+    MAX_SLUG,
     MAX_TAG,
     MAX_TAGS,
     PRIORITIES,
@@ -34,7 +40,10 @@ DESK_STATUS = {"type": "string", "enum": list(DESK_STATUSES)}
 PRIORITY = {"type": "string", "enum": list(PRIORITIES)}
 TAGS = {
     "type": "array",
-    "items": {"type": "string", "minLength": 1, "maxLength": MAX_TAG},
+    "items": required_text(
+        MAX_TAG, description="Any text but NUL, not blank; trimmed, then at most "
+        f"{MAX_TAG} characters"
+    ),
     "maxItems": MAX_TAGS,
 }
 
@@ -62,39 +71,49 @@ def desk_op(summary: str, responses: dict, **extra: Any) -> dict[str, Any]:
 SCHEMAS: dict[str, Any] = {
     "DeskTicketCreate": {
         "type": "object",
+        "additionalProperties": EXTRA_FIELDS,
+        "propertyNames": KEY_TEXT,
         "required": ["subject", "body", "email"],
         "properties": {
-            "subject": {"type": "string", "maxLength": MAX_SUBJECT},
-            "body": TEXT,
-            "email": {"type": "string", "format": "email"},
-            "priority": {**PRIORITY, "default": DEFAULT_PRIORITY},
-            "tags": TAGS,
+            "subject": required_text(MAX_SUBJECT),
+            "body": required_text(),
+            "email": EMAIL,
+            "priority": {**nullable(PRIORITY), "default": DEFAULT_PRIORITY},
+            "tags": nullable(TAGS),
             "productSlug": {
-                "type": "string",
+                **nullable(text_input(MAX_SLUG)),
                 "description": "The product (and so GitHub repository) the ticket goes to; "
                 "defaults to the key's only product",
             },
-            "type": {"enum": list(TICKET_TYPES)},
-            "category": {"type": "string", "maxLength": MAX_CATEGORY},
-            "source_type": {"enum": list(SOURCE_TYPES), "default": "api"},
+            "type": nullable({"enum": list(TICKET_TYPES)}),
+            "category": nullable(text_input(MAX_CATEGORY)),
+            "source_type": {**nullable({"enum": list(SOURCE_TYPES)}), "default": "api"},
         },
+        "description": "null in an optional field is the same as leaving it out",
     },
     "DeskTicketUpdate": {
         "type": "object",
+        "additionalProperties": EXTRA_FIELDS,
+        "propertyNames": KEY_TEXT,
         "properties": {
             "status": DESK_STATUS,
-            "assignee": nullable({"type": "string", "maxLength": MAX_ASSIGNEE}),
+            "assignee": nullable(text_input(MAX_ASSIGNEE)),
             "priority": PRIORITY,
             "tags": TAGS,
             "type": nullable({"enum": list(TICKET_TYPES)}),
-            "category": nullable({"type": "string", "maxLength": MAX_CATEGORY}),
+            "category": nullable(text_input(MAX_CATEGORY)),
             "source_type": {"enum": list(SOURCE_TYPES)},
         },
     },
     "DeskCommentCreate": {
         "type": "object",
+        "additionalProperties": EXTRA_FIELDS,
+        "propertyNames": KEY_TEXT,
         "required": ["body"],
-        "properties": {"body": TEXT, "internal": {"type": "boolean", "default": False}},
+        "properties": {
+            "body": required_text(),
+            "internal": {**nullable({"type": "boolean"}), "default": False},
+        },
     },
     "DeskComment": {
         "type": "object",
@@ -238,9 +257,9 @@ PATHS: dict[str, Any] = {
             },
             parameters=[
                 {"name": "status", "in": "query", "schema": DESK_STATUS},
-                {"name": "assignee", "in": "query", "schema": TEXT},
+                {"name": "assignee", "in": "query", "schema": text_input()},
                 {"name": "priority", "in": "query", "schema": PRIORITY},
-                {"name": "tag", "in": "query", "schema": TEXT},
+                {"name": "tag", "in": "query", "schema": text_input()},
                 {
                     "name": "limit",
                     "in": "query",
@@ -255,7 +274,8 @@ PATHS: dict[str, Any] = {
                     "name": "cursor",
                     "in": "query",
                     "schema": TEXT,
-                    "description": "nextCursor of the previous page",
+                    "description": "nextCursor of the previous page, unchanged (any other "
+                    "text: 400 Invalid cursor)",
                 },
             ],
         ),

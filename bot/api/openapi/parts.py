@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.rules.numbers import MAX_ROW_ID
 from bot.rules.pipeline import STAGES
 
 JSON = "application/json"
@@ -20,6 +21,32 @@ def nullable(schema: dict[str, Any]) -> dict[str, Any]:
 TIMESTAMP = {"type": "string", "format": "date-time", "examples": ["2026-02-17T10:00:00.000Z"]}
 MAYBE_TIMESTAMP = nullable(TIMESTAMP)
 TEXT = {"type": "string"}
+
+# What the server accepts in text it is sent (bot/rules/validation.py): never NUL; where a
+# field is required, at least one character that is not white space (blank is "… is required").
+# Python's \s and str.strip() agree on what white space is.
+NO_NUL = "^[^\\u0000]*$"
+# NUL and exactly what str.isspace() calls white space (regex engines' \s differ on some).
+NOT_SPACE = (
+    "[^\\u0000\\t-\\r\\u001c-\\u0020\\u0085\\u00a0\\u1680\\u2000-\\u200a"
+    "\\u2028\\u2029\\u202f\\u205f\\u3000]"
+)
+NON_BLANK = f"^[^\\u0000]*{NOT_SPACE}[^\\u0000]*$"
+# Row ids as bot/rules/numbers bounds them (what BIGINT and SQLite INTEGER hold).
+ROW_ID = {"type": "integer", "format": "int64", "minimum": 1, "maximum": MAX_ROW_ID}
+
+
+def text_input(max_length: int | None = None, **extra: Any) -> dict[str, Any]:
+    """An optional text field: any text without NUL (blank counts as absent)."""
+    schema: dict[str, Any] = {"type": "string", "pattern": NO_NUL, **extra}
+    if max_length is not None:
+        schema["maxLength"] = max_length
+    return schema
+
+
+def required_text(max_length: int | None = None, **extra: Any) -> dict[str, Any]:
+    """A required text field: not blank, no NUL."""
+    return {**text_input(max_length, **extra), "minLength": 1, "pattern": NON_BLANK}
 STAGE = {"type": "string", "enum": [s.value for s in STAGES]}
 
 RATE_HEADERS = {
@@ -65,7 +92,29 @@ def body(schema_name: str) -> dict[str, Any]:
     return {"required": True, "content": {JSON: {"schema": ref(schema_name)}}}
 
 
+# Fields a request body may carry beyond those it names: ignored, but read as JSON that a
+# database can store (bot/http/bodies.py refuses the whole body otherwise): no NUL in a string
+# or key, whole numbers within 64 bits.
+EXTRA_FIELDS = {"$ref": "#/components/schemas/StorableJson"}
+KEY_TEXT = {"pattern": NO_NUL}
+
 SCHEMAS: dict[str, Any] = {
+    "StorableJson": {
+        "description": "Any JSON a database can store: strings and keys without NUL (nor a "
+        "lone surrogate escape), whole numbers within 64 bits",
+        "anyOf": [
+            {"type": "string", "pattern": NO_NUL},
+            {"type": "integer", "minimum": -MAX_ROW_ID - 1, "maximum": MAX_ROW_ID},
+            {"type": "number", "not": {"type": "integer"}},
+            {"type": ["boolean", "null"]},
+            {"type": "array", "items": {"$ref": "#/components/schemas/StorableJson"}},
+            {
+                "type": "object",
+                "propertyNames": {"pattern": NO_NUL},
+                "additionalProperties": {"$ref": "#/components/schemas/StorableJson"},
+            },
+        ],
+    },
     "Error": {
         "type": "object",
         "required": ["error"],

@@ -5,7 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from bot.api.openapi.parts import (
+    EXTRA_FIELDS,
+    KEY_TEXT,
     MAYBE_TIMESTAMP,
+    NOT_SPACE,
     STAGE,
     TEXT,
     TIMESTAMP,
@@ -14,26 +17,53 @@ from bot.api.openapi.parts import (
     nullable,
     ok,
     ref,
+    required_text,
+    text_input,
 )
 from bot.rules.pipeline import ClosedReason
 from bot.rules.progress import StageState
-from bot.rules.validation import MAX_BODY_BYTES, MAX_NAME, MAX_SCREENSHOTS, MAX_SUBJECT
+from bot.rules.validation import (
+    MAX_BODY_BYTES,
+    MAX_EMAIL,
+    MAX_NAME,
+    MAX_SCREENSHOTS,
+    MAX_SUBJECT,
+    MAX_URL,
+)
+
+# No maxLength beside format and pattern: schemathesis' coverage phase then spends a minute
+# building an address of exactly that length. The limit is in the description.
+EMAIL = {
+    "type": "string",
+    "format": "email",
+    "minLength": 1,
+    "pattern": "^[^\\s@]+@[^\\s@]+\\.[^\\s@]+$",
+    "description": f"An address with a domain, local@example.com, of at most {MAX_EMAIL} "
+    "characters",
+}
+# What bot/rules/validation.is_web_url accepts: http(s), a host name, no white space.
+WEB_URL = {
+    "type": "string",
+    "pattern": f"^https?://[A-Za-z0-9._~-]+(?::[0-9]{{0,5}})?(?:[/?#]{NOT_SPACE}*)?$",
+    "maxLength": MAX_URL,
+    "description": "An http(s) URL",
+}
 
 SCHEMAS: dict[str, Any] = {
     "TicketSubmission": {
         "type": "object",
+        "additionalProperties": EXTRA_FIELDS,
+        "propertyNames": KEY_TEXT,
         "required": ["productSlug", "submitterEmail", "subject", "body"],
         "properties": {
-            "productSlug": TEXT,
-            "submitterEmail": {"type": "string", "format": "email"},
-            "submitterName": {"type": "string", "maxLength": MAX_NAME},
-            "subject": {"type": "string", "maxLength": MAX_SUBJECT},
-            "body": {"type": "string", "description": f"At most {MAX_BODY_BYTES // 1024} KiB"},
-            "screenshots": {
-                "type": "array",
-                "maxItems": MAX_SCREENSHOTS,
-                "items": {"type": "string", "format": "uri"},
-            },
+            "productSlug": required_text(64),
+            "submitterEmail": EMAIL,
+            "submitterName": nullable(text_input(MAX_NAME)),
+            "subject": required_text(MAX_SUBJECT),
+            "body": required_text(description=f"At most {MAX_BODY_BYTES // 1024} KiB (UTF-8)"),
+            "screenshots": nullable(
+                {"type": "array", "maxItems": MAX_SCREENSHOTS, "items": WEB_URL}
+            ),
         },
     },
     "TicketReceipt": {
