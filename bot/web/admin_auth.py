@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from bot.appkeys import SETTINGS
+from bot.errors import ApiError
 from bot.http.bodies import read_form
 from bot.http.ratelimit import (
     ADMIN_TOKEN_FAILURES,
@@ -107,6 +108,30 @@ def admin_page(
     )
     response.headers.update(headers or {})
     return response
+
+
+def change_refused_page(
+    request: web.Request,
+    admin_session: AdminSession,
+    exc: ApiError,
+    *,
+    field: str,
+    heading: str,
+    back: tuple[str, str],
+) -> web.Response:
+    """The page for a one-field change the validators refused: the field's problem (or the
+    hint), and a link back (``back``: label, href)."""
+    problem = exc.extra.get("fields", {}).get(field) or exc.hint
+    content = fragment(
+        '<h1>{heading}</h1><p class="field-error">{p}</p><p><a href="{href}">{label}</a></p>',
+        heading=heading,
+        p=problem,
+        href=back[1],
+        label=back[0],
+    )
+    return admin_page(
+        request, "not changed", content, admin_session=admin_session, status=exc.status
+    )
 
 
 def admin_off_page(request: web.Request) -> web.Response:

@@ -17,7 +17,14 @@ from bot.tickets.apikeys import (
     validate_key_request,
     validate_key_update,
 )
-from bot.web.admin_auth import admin_only, admin_page, csrf_input, notice_from_query, redirect
+from bot.web.admin_auth import (
+    admin_only,
+    admin_page,
+    change_refused_page,
+    csrf_input,
+    notice_from_query,
+    redirect,
+)
 from bot.web.html import (
     Html,
     cells,
@@ -251,13 +258,12 @@ async def set_public_name(request: web.Request, admin_session: AdminSession) -> 
         async with request.app[DB].begin() as session:
             await update_key(session, key_id, changes)
     except ApiError as exc:
-        problem = exc.extra.get("fields", {}).get("publicName") or exc.hint
-        content = fragment(
-            '<h1>Public name not changed</h1><p class="field-error">{p}</p>'
-            '<p><a href="/admin/api-keys">Back to the API keys</a></p>',
-            p=problem,
-        )
-        return admin_page(
-            request, "not changed", content, admin_session=admin_session, status=exc.status
+        return change_refused_page(
+            request,
+            admin_session,
+            exc,
+            field="publicName",
+            heading="Public name not changed",
+            back=("Back to the API keys", "/admin/api-keys"),
         )
     return redirect(path("admin", "api-keys", query={"notice": "key-public-name", "id": key_id}))

@@ -16,7 +16,14 @@ from bot.tickets.products import (
     validate_product,
     validate_product_update,
 )
-from bot.web.admin_auth import admin_only, admin_page, csrf_input, notice_from_query, redirect
+from bot.web.admin_auth import (
+    admin_only,
+    admin_page,
+    change_refused_page,
+    csrf_input,
+    notice_from_query,
+    redirect,
+)
 from bot.web.html import (
     Html,
     cells,
@@ -291,13 +298,12 @@ async def set_issue_text(request: web.Request, admin_session: AdminSession) -> w
         async with request.app[DB].begin() as session:
             await update_product(session, slug, changes)
     except ApiError as exc:
-        problem = exc.extra.get("fields", {}).get("issueText") or exc.hint
-        content = fragment(
-            '<h1>Issue text not changed</h1><p class="field-error">{p}</p>'
-            '<p><a href="/admin/products">Back to the products</a></p>',
-            p=problem,
-        )
-        return admin_page(
-            request, "not changed", content, admin_session=admin_session, status=exc.status
+        return change_refused_page(
+            request,
+            admin_session,
+            exc,
+            field="issueText",
+            heading="Issue text not changed",
+            back=("Back to the products", "/admin/products"),
         )
     return redirect(path("admin", "products", query={"notice": "product-issue-text", "slug": slug}))
