@@ -38,8 +38,8 @@ def _issue(event: sansio.Event) -> dict | None:
     return issue
 
 
-# Stores the event's facts for one product's issue, in the transaction; may return a detail
-# for the history (e.g. the close's reason).
+# Stores the event's facts for one product's issue, in the transaction (the history's detail,
+# such as the close's reason, goes in the cause).
 Record = Callable[[AsyncSession, Product, int], Awaitable[None]]
 
 

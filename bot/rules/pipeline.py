@@ -173,9 +173,8 @@ class Situation:
 
     @property
     def fix_pending(self) -> bool:
-        return (self.merged and not self.fix_out) or self.in_review or self.changes_requested or (
-            self.draft_open
-        )
+        merged_not_out = self.merged and not self.fix_out
+        return merged_not_out or self.in_review or self.changes_requested or self.draft_open
 
 
 def situation(facts: TicketFacts, now: dt.datetime) -> Situation:
