@@ -18,6 +18,7 @@ from bot.github.client import GITHUB, GitHubApp, client_session
 from bot.github.outbox import GitHubOutbox
 from bot.http.middleware import add_security_headers, error_middleware
 from bot.http.ratelimit import RATE_LIMITER, RateLimiter, attach_rate_limit_headers
+from bot.jobs.kinds import JobKind
 from bot.jobs.worker import WORKERS, QueueWorker, Workers
 from bot.web import setup_pages
 from bot.web.sessions import SESSIONS
@@ -27,7 +28,7 @@ from storage.limits import make_state
 from storage.models import Delivery, Job
 from storage.repos import queue
 from storage.repos.desk import compact_counts
-from webhooks import receiver
+from webhooks import receiver, shipping
 from webhooks.inbox import InboxProcessor
 
 log = logging.getLogger(__name__)
@@ -164,7 +165,10 @@ def build_workers(app: web.Application) -> Workers:
     )
     workers = Workers([inbox])
     if github is not None:
-        outbox = GitHubOutbox(db, github, app[SETTINGS])
+        outbox = GitHubOutbox(
+            db, github, app[SETTINGS],
+            more={JobKind.SHIP_CHECK: shipping.ship_check_handler(db, github)},
+        )
         outbox_worker = QueueWorker(
             db, Job, outbox.handle, name="outbox", concurrency=4,
             # Transitions arriving close together make one status comment edit, not one each.

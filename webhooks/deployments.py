@@ -12,7 +12,7 @@ from storage.repos.deployments import DeploymentRepo
 from storage.types import utcnow
 from webhooks.context import HandlerContext, products_for_event
 from webhooks.payload import as_int, as_text, parse_time
-from webhooks.shipping import Shipment, ship
+from webhooks.shipping import Shipment, check_again_after_commit, ship
 
 router = routing.Router()
 
@@ -61,5 +61,6 @@ async def mark_deployed_when_fix_reaches_production(
                 deployment_id=shipment.deployment_id,
                 occurred_at=shipment.occurred_at,
             )
+            await check_again_after_commit(session, product, ctx.delivery_id)
     for product in products:
         await ship(ctx, product, event, shipment)

@@ -16,7 +16,7 @@ from storage.repos.jobs import JobRepo
 from webhooks.context import HandlerContext, products_for_event
 from webhooks.links import sync_links
 from webhooks.payload import as_number, parse_time, pr_state, repository_of
-from webhooks.shipping import ship_if_already_deployed
+from webhooks.shipping import check_again_after_commit, ship_if_already_deployed
 
 router = routing.Router()
 
@@ -65,5 +65,6 @@ async def follow_linked_pull_request(event: sansio.Event, *, ctx: HandlerContext
             await transitions.refresh(session, product, sync.affected, cause)
             if merged and sync.issues:
                 merged_into.append(product)
+                await check_again_after_commit(session, product, ctx.delivery_id)
     for product in merged_into:
         await ship_if_already_deployed(ctx, product, event, pr)

@@ -5,21 +5,36 @@ Used when a deployment arrives (deployments: the merged fixes waiting for one) a
 merge arrives after the deployment that shipped it (pull_requests: deployments are
 remembered for that). Either order stores the same answer: the earliest deployment that
 contains the merge.
+
+Where several processes work the inbox (PostgreSQL), a merge and its deployment may be
+worked at the same moment in two uncommitted batches, each blind to the other. Each then
+also queues a ``ship_check`` job, which becomes visible only when its batch commits: the
+job of whichever batch commits last sees both and ships (``catch_up``).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from gidgethub import sansio
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.github.client import GitHubNotFound
+from bot.github.client import GitHubApp, GitHubNotFound
+from bot.jobs.kinds import JobKind
 from bot.tickets import transitions
-from storage.models import Product
+from bot.tickets.transitions import Cause
+from storage import dialect
+from storage.database import Database
+from storage.models import Job, Product
 from storage.repos.deployments import COMPARISONS, DeploymentRepo
 from storage.repos.github_links import PullRequestLinkRepo
+from storage.repos.jobs import JobRepo
+from storage.repos.products import ProductRepo
+from storage.types import utcnow
+from storage.unit import OwnTransactions
 from webhooks.context import HandlerContext
 from webhooks.payload import as_text, installation_id_of, parse_time
 
@@ -54,7 +69,67 @@ async def ship_if_already_deployed(
     ]
     first = await _first_containing(ctx, product, event.data, merge_sha, shipments)
     if first is not None:
-        await _record(ctx, product, event, first, [merge_sha])
+        await _record(ctx, product, _deployment_cause(ctx, event, first), first, [merge_sha])
+
+
+async def check_again_after_commit(
+    session: AsyncSession, product: Product, delivery_id: str
+) -> None:
+    """Queue a ``ship_check`` for when this batch has committed, where another process's
+    uncommitted batch may hold the other half (a merge, or its deployment). One job per
+    delivery, never folded into a waiting one: a job already waiting may run before this
+    batch commits. SQLite needs none: one writer, and what it read stays current."""
+    if product.deployment_tracking and not dialect.reads_are_current(session):
+        await JobRepo(session).enqueue(
+            JobKind.SHIP_CHECK, {"product_id": product.id, "delivery_id": delivery_id}
+        )
+
+
+def ship_check_handler(db: Database, github: GitHubApp) -> Callable[[Job], Awaitable[None]]:
+    """The outbox's handler for ``ship_check`` jobs."""
+
+    async def ship_check(job: Job) -> None:
+        async with db.session() as session:
+            product = await ProductRepo(session).by_id(int(job.args["product_id"]))
+        if product is not None:
+            ctx = HandlerContext(
+                unit=OwnTransactions(db), github=github, delivery_id=str(job.args["delivery_id"])
+            )
+            await catch_up(ctx, product)
+
+    return ship_check
+
+
+async def catch_up(ctx: HandlerContext, product: Product) -> None:
+    """Ship every merged fix still waiting whose deployment is already known (the
+    ``ship_check`` job): what both halves, once committed, would have found."""
+    if not product.deployment_tracking:
+        return
+    async with ctx.unit.session() as session:
+        waiting = await PullRequestLinkRepo(session).shippable(product.id, utcnow() + CLOCK_SLACK)
+        merges = {
+            link.merge_commit_sha: link.merged_at for link in waiting if link.merge_commit_sha
+        }
+        candidates = {
+            sha: await DeploymentRepo(session).since(
+                product.id, merged_at - CLOCK_SLACK if merged_at else None
+            )
+            for sha, merged_at in sorted(merges.items())
+        }
+    for sha, deployments in candidates.items():
+        shipments = [
+            Shipment(d.sha, d.environment, d.deployment_id, d.occurred_at) for d in deployments
+        ]
+        first = await _first_containing(ctx, product, {}, sha, shipments)
+        if first is not None:
+            cause = Cause(
+                "deployment_status.created",
+                delivery_id=ctx.delivery_id,
+                deployment_id=first.deployment_id,
+                environment=first.environment,
+                occurred_at=first.occurred_at,
+            )
+            await _record(ctx, product, cause, first, [sha])
 
 
 async def _first_containing(
@@ -92,13 +167,28 @@ async def ship(
     if shas:
         contained = await _contained(ctx, product, event.data, shas, shipment)
         if contained:
-            await _record(ctx, product, event, shipment, contained)
+            await _record(
+                ctx, product, _deployment_cause(ctx, event, shipment), shipment, contained
+            )
+
+
+def _deployment_cause(ctx: HandlerContext, event: sansio.Event, shipment: Shipment) -> Cause:
+    cause = ctx.cause(
+        event,
+        deployment_id=shipment.deployment_id,
+        environment=shipment.environment,
+        occurred_at=shipment.occurred_at,
+    )
+    if event.event != "deployment_status":
+        # A merge delivered after its deployment: the deployment is the cause.
+        cause = dataclasses.replace(cause, name="deployment_status.created", pr_number=None)
+    return cause
 
 
 async def _record(
     ctx: HandlerContext,
     product: Product,
-    event: sansio.Event,
+    cause: Cause,
     shipment: Shipment,
     merge_shas: list[str],
 ) -> None:
@@ -116,15 +206,6 @@ async def _record(
                     environment=shipment.environment,
                 )
             )
-        cause = ctx.cause(
-            event,
-            deployment_id=shipment.deployment_id,
-            environment=shipment.environment,
-            occurred_at=shipment.occurred_at,
-        )
-        if event.event != "deployment_status":
-            # A merge delivered after its deployment: the deployment is the cause.
-            cause = dataclasses.replace(cause, name="deployment_status.created", pr_number=None)
         await transitions.refresh(session, product, issues, cause)
 
 

@@ -40,7 +40,16 @@ NOTE_AUTHOR = "TinyDesk"  # the author of the internal notes TinyDesk itself lea
 
 
 class GitHubOutbox:
-    def __init__(self, db: Database, github: GitHubApp, settings: Settings) -> None:
+    def __init__(
+        self,
+        db: Database,
+        github: GitHubApp,
+        settings: Settings,
+        *,
+        more: dict[str, Callable[[Job], Awaitable[None]]] | None = None,
+    ) -> None:
+        """``more``: handlers for job kinds defined beside the code that queues them
+        (``ship_check``: webhooks/shipping.py)."""
         self.db = db
         self.github = github
         self.settings = settings
@@ -52,6 +61,7 @@ class GitHubOutbox:
             JobKind.COMMENT_ON_PR: self.comment_on_pr,
             JobKind.REMOVE_LABEL: self.remove_label,
             JobKind.CONFIRM_CLOSE: self.confirm_close,
+            **(more or {}),
         }
 
     async def handle(self, job: Job) -> None:

@@ -13,3 +13,5 @@ class JobKind(StrEnum):
     COMMENT_ON_PR = "comment_on_pr"
     REMOVE_LABEL = "remove_label"
     CONFIRM_CLOSE = "confirm_close"
+    # A merge and its deployment worked at once by two processes: look again once committed.
+    SHIP_CHECK = "ship_check"
