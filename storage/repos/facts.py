@@ -16,6 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage import dialect
 from storage.models import IssueFact, PullRequestReview
 
+# session.info key: the issue_facts rows this transaction holds (IssueFactRepo.hold).
+HELD_ISSUE_FACTS = "tinydesk.held_issue_facts"
+
 
 def _newer(when: dt.datetime | None, than: dt.datetime | None) -> bool:
     """Whether a fact seen at ``when`` replaces one seen at ``than`` (ties: the later delivery,
@@ -54,6 +57,15 @@ class IssueFactRepo:
             row = await self.session.get(IssueFact, (product_id, issue_number))
             if row is not None:
                 return row
+        # Held once per transaction: the lock lasts until commit. ``session.info`` is
+        # emptied whenever a savepoint rolls back (which releases the locks taken in it) or
+        # the batch commits mid-way (storage.unit.BatchTransaction), so a row remembered
+        # here is still locked.
+        held: dict[tuple[int, int], IssueFact] = self.session.info.setdefault(
+            HELD_ISSUE_FACTS, {}
+        )
+        if (product_id, issue_number) in held:
+            return held[product_id, issue_number]
         await self.session.execute(
             dialect.insert(self.session, IssueFact)
             .values(product_id=product_id, issue_number=issue_number, state="open", assigned=False)
@@ -63,7 +75,9 @@ class IssueFactRepo:
             IssueFact.product_id == product_id, IssueFact.issue_number == issue_number
         )
         query = dialect.lock_rows(self.session, query).execution_options(populate_existing=True)
-        return (await self.session.scalars(query)).one()
+        row = (await self.session.scalars(query)).one()
+        held[product_id, issue_number] = row
+        return row
 
     async def record_created(
         self, product_id: int, issue_number: int, created_at: dt.datetime | None
