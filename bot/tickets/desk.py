@@ -31,6 +31,7 @@ TICKET_NOT_FOUND = "Ticket not found"
 PRODUCT_NOT_FOUND = "Product not found"
 _DESK_ID = re.compile(r"^tkt_[A-Za-z0-9_-]{1,36}$")
 
+
 # The hint that goes with the first failing field (the error is that field's message).
 def validate_filters(query: Mapping[str, str]) -> TicketFilters:
     """The list filters from the query string; a bad status or priority is a 400."""
@@ -218,5 +219,3 @@ async def add_comment(
     ticket.updated_by = scope.public_id
     await session.flush()
     return comment
-
-

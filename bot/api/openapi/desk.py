@@ -41,8 +41,8 @@ PRIORITY = {"type": "string", "enum": list(PRIORITIES)}
 TAGS = {
     "type": "array",
     "items": required_text(
-        MAX_TAG, description="Any text but NUL, not blank; trimmed, then at most "
-        f"{MAX_TAG} characters"
+        MAX_TAG,
+        description=f"Any text but NUL, not blank; trimmed, then at most {MAX_TAG} characters",
     ),
     "maxItems": MAX_TAGS,
 }
