@@ -25,8 +25,10 @@ METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 REF_PREFIX = "#/components/schemas/"
 # Nested object schemas are drawn as tables this deep; deeper ones are named only.
 MAX_DEPTH = 3
+# Longer patterns are folded into a <details> (no script needed to open it).
+MAX_SHOWN_PATTERN = 40
 CONSTRAINTS = (
-    ("minLength", "at least {} characters"),
+    ("minLength", "at least {} character(s)"),
     ("maxLength", "at most {} characters"),
     ("minimum", "≥ {}"),
     ("maximum", "≤ {}"),
@@ -97,9 +99,21 @@ def schema_type(schema: Mapping[str, Any]) -> Html:
     return escape(kind or ("object" if "properties" in schema else "any"))
 
 
+def _pattern(pattern: str) -> Html:
+    """A regular expression as written (long ones folded away: the white-space classes)."""
+    if len(pattern) <= MAX_SHOWN_PATTERN:
+        return fragment('matches <code class="pattern">{p}</code>', p=pattern)
+    return fragment(
+        '<details class="pattern"><summary>matches a pattern</summary><code>{p}</code></details>',
+        p=pattern,
+    )
+
+
 def constraints(schema: Mapping[str, Any]) -> Html:
     found = [
-        fragment(text.replace("{}", "{v}"), v=_literal(schema[key]))
+        _pattern(str(schema[key]))
+        if key == "pattern"
+        else fragment(text.replace("{}", "{v}"), v=_literal(schema[key]))
         for key, text in CONSTRAINTS
         if key in schema
     ]
@@ -196,35 +210,48 @@ def parameters_table(parameters: list[dict[str, Any]]) -> Html:
     return _table(["Name", "In", "Type", "Required", "Description"], rows)
 
 
-def content_detail(content: Mapping[str, Any]) -> Html:
-    return join(
-        fragment(
-            "<p>As <code>{media}</code>:</p>{schema}",
-            media=media,
-            schema=schema_detail(body.get("schema", {}), depth=1)
-            if body.get("schema")
-            else Html(""),
+def request_body_detail(content: Mapping[str, Any], schemas: Mapping[str, Any]) -> Html:
+    """Each media type of a request body with its schema in full (a ``$ref`` is opened here,
+    since what to send is the point of the section)."""
+    parts = []
+    for media, body in content.items():
+        schema = body.get("schema", {})
+        name = str(schema.get("$ref", "")).removeprefix(REF_PREFIX)
+        opened = schemas.get(name) if name else None
+        parts.append(
+            fragment(
+                "<p><code>{media}</code>: {type}</p>{detail}",
+                media=media,
+                type=schema_type(schema),
+                detail=schema_detail(opened if opened is not None else schema, depth=1),
+            )
         )
-        for media, body in content.items()
-    )
+    return join(parts)
 
 
 def responses_detail(responses: Mapping[str, Any]) -> Html:
+    """One line a status code: its meaning, what the body is, the headers it carries."""
     items = []
     for status, response in responses.items():
         headers = response.get("headers", {})
+        content = response.get("content", {})
         items.append(
             fragment(
-                '<li><p><strong class="status">{s}</strong> {d}{h}</p>{body}</li>',
+                '<li><strong class="status">{s}</strong> {d}{body}{h}</li>',
                 s=status,
                 d=prose(response.get("description", "")),
+                body=join(
+                    fragment(
+                        " — <code>{m}</code> {t}", m=media, t=schema_type(item.get("schema", {}))
+                    )
+                    for media, item in content.items()
+                ),
                 h=fragment(
-                    ' <span class="hint">Headers: {names}</span>',
+                    '<br><span class="hint">Headers: {names}</span>',
                     names=join((fragment("<code>{n}</code>", n=n) for n in headers), ", "),
                 )
                 if headers
                 else Html(""),
-                body=content_detail(response.get("content", {})),
             )
         )
     return fragment('<ul class="responses">{i}</ul>', i=join(items))
@@ -256,7 +283,9 @@ def operation_section(
         body=fragment(
             "<h4>Request body ({r})</h4>{c}",
             r="required" if body.get("required") else "optional",
-            c=content_detail(body.get("content", {})),
+            c=request_body_detail(
+                body.get("content", {}), spec.get("components", {}).get("schemas", {})
+            ),
         )
         if body
         else Html(""),

@@ -51,7 +51,7 @@ def ticket_filters(
     )
     return fragment(
         '<form class="filters" method="get" action="/admin/tickets" role="search">'
-        '<div class="field"><label for="q">Search</label>'
+        '<div class="field search"><label for="q">Search</label>'
         '<input id="q" name="q" type="search" value="{q}" maxlength="{max_q}" '
         'aria-describedby="q-hint">'
         '<p class="hint" id="q-hint">TK-00012 or 12, tkt_…, an email, or subject words</p></div>'
