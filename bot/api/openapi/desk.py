@@ -35,6 +35,7 @@ from bot.rules.desk_input import (
 )
 from bot.rules.desk_status import DESK_STATUSES
 from bot.rules.validation import MAX_SUBJECT
+from bot.tickets.search import MAX_QUERY_CHARS
 
 DESK_STATUS = {"type": "string", "enum": list(DESK_STATUSES)}
 PRIORITY = {"type": "string", "enum": list(PRIORITIES)}
@@ -260,6 +261,14 @@ PATHS: dict[str, Any] = {
                 {"name": "assignee", "in": "query", "schema": text_input()},
                 {"name": "priority", "in": "query", "schema": PRIORITY},
                 {"name": "tag", "in": "query", "schema": text_input()},
+                {
+                    "name": "q",
+                    "in": "query",
+                    "schema": text_input(MAX_QUERY_CHARS),
+                    "description": "Search: `TK-00012` or `12` (that ticket), a desk id "
+                    "`tkt_…`, a requester's email (exactly), or words that must all be in the "
+                    "subject (any case; `%` and `_` are plain characters); blank: no search",
+                },
                 {
                     "name": "limit",
                     "in": "query",
