@@ -153,15 +153,17 @@ async def github_ctx(app: web.Application) -> AsyncIterator[None]:
 def build_workers(app: web.Application) -> Workers:
     """The inbox worker always; the outbox worker only once GitHub is configured."""
     db, github = app[DB], app[GITHUB]
-    processor = InboxProcessor(
-        db, github, close_grace_seconds=app[SETTINGS].close_grace_seconds
-    )
+    processor = InboxProcessor(db, github, close_grace_seconds=app[SETTINGS].close_grace_seconds)
     inbox = QueueWorker(
-        db, Delivery, processor, name="inbox",
+        db,
+        Delivery,
+        processor,
+        name="inbox",
         # One delivery at a time, in order of receipt, a batch to a transaction; on
         # PostgreSQL several processes work the inbox side by side (and the pipeline's
         # rules absorb their reordering).
-        concurrency=1, shared_handler=processor.in_unit,
+        concurrency=1,
+        shared_handler=processor.in_unit,
     )
     workers = Workers([inbox])
     if github is not None:
@@ -170,7 +172,11 @@ def build_workers(app: web.Application) -> Workers:
             more={JobKind.SHIP_CHECK: shipping.ship_check_handler(db, github)},
         )
         outbox_worker = QueueWorker(
-            db, Job, outbox.handle, name="outbox", concurrency=4,
+            db,
+            Job,
+            outbox.handle,
+            name="outbox",
+            concurrency=4,
             # Transitions arriving close together make one status comment edit, not one each.
             linger_seconds=OUTBOX_LINGER_SECONDS,
         )
@@ -219,5 +225,6 @@ def warn_if_github_missing(settings: Settings) -> None:
     elif not settings.public_url:
         log.warning(
             "TINYDESK_PUBLIC_URL is not set: tracking links written into GitHub issues will "
-            "point at %s, which submitters cannot open", settings.base_url()
+            "point at %s, which submitters cannot open",
+            settings.base_url(),
         )

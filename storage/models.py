@@ -126,6 +126,8 @@ class Ticket(Base):
         Index("ix_tickets_product_id", "product_id", "id"),
         # The few tickets of a product at one stage (MERGED, waiting for a deployment).
         Index("ix_tickets_product_stage", "product_id", "stage"),
+        # A requester's tickets, newest first (the admin search by email).
+        Index("ix_tickets_email_id", "submitter_email", "id"),
     )
 
 

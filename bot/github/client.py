@@ -48,9 +48,7 @@ def app_jwt(app_id: str, private_key: str, *, now: float | None = None) -> str:
 
 def _token_time_to_use(_key, value: tuple[str, dt.datetime], now: float) -> float:
     """An installation token leaves the cache five minutes before GitHub expires it."""
-    return now + max(
-        (value[1] - TOKEN_RENEW_MARGIN - dt.datetime.now(dt.UTC)).total_seconds(), 0
-    )
+    return now + max((value[1] - TOKEN_RENEW_MARGIN - dt.datetime.now(dt.UTC)).total_seconds(), 0)
 
 
 class GitHubApp:
@@ -254,11 +252,7 @@ def translate(exc: BaseException) -> Exception:
     if isinstance(exc, RateLimitExceeded):
         # (RateLimit is falsy when no requests remain: compare with None.)
         reset = exc.rate_limit.reset_datetime if exc.rate_limit is not None else None
-        wait = (
-            (reset - dt.datetime.now(dt.UTC)).total_seconds()
-            if reset
-            else SECONDARY_LIMIT_WAIT
-        )
+        wait = (reset - dt.datetime.now(dt.UTC)).total_seconds() if reset else SECONDARY_LIMIT_WAIT
         return GitHubRetry(
             f"GitHub rate limit exhausted until {reset}", after=max(wait, 1.0), status=403
         )

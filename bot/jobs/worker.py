@@ -36,8 +36,6 @@ from storage.unit import BatchTransaction, Unit
 log = logging.getLogger(__name__)
 
 
-
-
 @dataclasses.dataclass(frozen=True)
 class RetryPolicy:
     max_attempts: int = 8
@@ -117,7 +115,9 @@ class QueueWorker(Generic[Row]):
         if released:
             log.info(
                 "%s: stopped mid-batch; %d claimed rows handed back",
-                self.name, released, extra={"queue": self.name},
+                self.name,
+                released,
+                extra={"queue": self.name},
             )
 
     async def _run_batch(self, claimed: list[int]) -> int:

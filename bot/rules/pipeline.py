@@ -243,28 +243,54 @@ class Rule:
 
 # The rules, first match wins. Read top to bottom, they are the pipeline (README, "The rules").
 RULES: tuple[Rule, ...] = (
-    Rule("no issue yet, closed by support", lambda s: not s.has_issue and s.staff_closed,
-         Stage.CLOSED, ClosedReason.SUPPORT),
+    Rule(
+        "no issue yet, closed by support",
+        lambda s: not s.has_issue and s.staff_closed,
+        Stage.CLOSED,
+        ClosedReason.SUPPORT,
+    ),
     Rule("no issue yet", lambda s: not s.has_issue, Stage.RECEIVED),
     Rule("closed by support", lambda s: s.staff_closed, Stage.CLOSED, ClosedReason.SUPPORT),
-    Rule("a maintainer closed it by label", lambda s: s.label is Stage.CLOSED,
-         Stage.CLOSED, ClosedReason.MAINTAINER),
+    Rule(
+        "a maintainer closed it by label",
+        lambda s: s.label is Stage.CLOSED,
+        Stage.CLOSED,
+        ClosedReason.MAINTAINER,
+    ),
     Rule("a maintainer's label is the newest word", lambda s: s.label is not None, None),
-    Rule("issue closed as not planned", lambda s: s.closed_as == "not_planned",
-         Stage.CLOSED, ClosedReason.NOT_PLANNED),
-    Rule("issue closed as a duplicate", lambda s: s.closed_as == "duplicate",
-         Stage.CLOSED, ClosedReason.DUPLICATE),
-    Rule("issue closed and the fix is live", lambda s: s.closed_as == "completed" and s.fix_out,
-         Stage.CLOSED, ClosedReason.FIXED),
-    Rule("issue closed as completed, no fix turned up",
-         lambda s: s.closed_as == "completed" and not s.fix_pending and s.grace_over,
-         Stage.CLOSED, ClosedReason.COMPLETED),
+    Rule(
+        "issue closed as not planned",
+        lambda s: s.closed_as == "not_planned",
+        Stage.CLOSED,
+        ClosedReason.NOT_PLANNED,
+    ),
+    Rule(
+        "issue closed as a duplicate",
+        lambda s: s.closed_as == "duplicate",
+        Stage.CLOSED,
+        ClosedReason.DUPLICATE,
+    ),
+    Rule(
+        "issue closed and the fix is live",
+        lambda s: s.closed_as == "completed" and s.fix_out,
+        Stage.CLOSED,
+        ClosedReason.FIXED,
+    ),
+    Rule(
+        "issue closed as completed, no fix turned up",
+        lambda s: s.closed_as == "completed" and not s.fix_pending and s.grace_over,
+        Stage.CLOSED,
+        ClosedReason.COMPLETED,
+    ),
     Rule("the fix is deployed", lambda s: s.fix_out and s.tracking, Stage.DEPLOYED),
     Rule("the fix is merged", lambda s: s.merged, Stage.MERGED),
     Rule("reviewers asked for changes", lambda s: s.changes_requested, Stage.CHANGES_REQUESTED),
     Rule("a fix is up for review", lambda s: s.in_review, Stage.PR_OPEN),
-    Rule("a developer is on it",
-         lambda s: s.draft_open or s.attempted or s.assigned, Stage.FIX_IN_PROGRESS),
+    Rule(
+        "a developer is on it",
+        lambda s: s.draft_open or s.attempted or s.assigned,
+        Stage.FIX_IN_PROGRESS,
+    ),
     Rule("the issue is open", lambda s: True, Stage.ISSUE_CREATED),
 )
 
@@ -352,6 +378,7 @@ def describe(
         stage=STAGE_TITLES[to].lower(),
     )
     return text + (REVISED if revised else "")
+
 
 # Labels a maintainer puts on a linked issue to set its tickets' stage by hand.
 STAGE_LABEL_PREFIX = "tinydesk:"

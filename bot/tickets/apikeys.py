@@ -166,9 +166,7 @@ async def update_key(session: AsyncSession, public_id: str, changes: dict[str, A
         raise ApiError(404, "Key not found", f"No API key has the id {public_id!r}.")
     if api_key.revoked_at is not None:
         # A revoked key is gone for good: nothing about it changes any more.
-        raise ApiError(
-            409, "Key is revoked", f"{public_id} was revoked; create a new key instead."
-        )
+        raise ApiError(409, "Key is revoked", f"{public_id} was revoked; create a new key instead.")
     for attribute, value in changes.items():
         setattr(api_key, attribute, value)
     await session.flush()

@@ -19,6 +19,7 @@ from bot.rules.pipeline import Stage
 from bot.tickets import transitions
 from bot.tickets.apikeys import KeyScope
 from bot.tickets.intake import open_ticket
+from bot.tickets.search import ticket_match
 from storage.models import Comment, Product, Ticket, TicketTag
 from storage.reader import Reader
 from storage.reads import desk_reads
@@ -31,9 +32,11 @@ TICKET_NOT_FOUND = "Ticket not found"
 PRODUCT_NOT_FOUND = "Product not found"
 _DESK_ID = re.compile(r"^tkt_[A-Za-z0-9_-]{1,36}$")
 
+
 # The hint that goes with the first failing field (the error is that field's message).
 def validate_filters(query: Mapping[str, str]) -> TicketFilters:
-    """The list filters from the query string; a bad status or priority is a 400."""
+    """The list filters and the search (``q``) from the query string; a bad status or
+    priority, or a search that cannot be run, is a 400."""
     status = query.get("status")
     if status is not None and status not in DESK_STATUSES:
         raise ApiError(400, "Invalid status", HINTS["status"])
@@ -43,7 +46,8 @@ def validate_filters(query: Mapping[str, str]) -> TicketFilters:
     for name in ("assignee", "tag"):
         if "\x00" in query.get(name, ""):
             raise ApiError(400, f"Invalid {name}", f"{name} must not contain NUL characters.")
-    return TicketFilters(status, priority, query.get("assignee"), query.get("tag"))
+    match = ticket_match(query["q"]) if "q" in query else None
+    return TicketFilters(status, priority, query.get("assignee"), query.get("tag"), match)
 
 
 def visibility(scope: KeyScope) -> Visibility:
@@ -218,5 +222,3 @@ async def add_comment(
     ticket.updated_by = scope.public_id
     await session.flush()
     return comment
-
-

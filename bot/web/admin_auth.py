@@ -39,6 +39,7 @@ ADMIN_NAV = (
     ("Products", "/admin/products"),
     ("Tickets", "/admin/tickets"),
     ("Failed deliveries", "/admin/deliveries"),
+    ("Failed jobs", "/admin/jobs"),
     ("API keys", "/admin/api-keys"),
 )
 SIGN_IN_PATH = "/admin/sign-in"
@@ -50,6 +51,8 @@ NOTICES = {
     "product-issue-text": "Issue text of {slug} changed; it applies to issues opened from now on.",
     "replayed": "Delivery {id} queued again; the worker picks it up shortly.",
     "not-replayed": "Delivery {id} was no longer failed, so nothing was queued.",
+    "job-replayed": "Job {id} queued again; the outbox worker tries it shortly.",
+    "job-not-replayed": "Job {id} is not a failed job (any more), so nothing was queued.",
     "key-revoked": "Key {id} revoked: requests with it are refused from now on.",
     "key-public-name": "Key {id}'s public name changed; comments already written keep theirs.",
 }

@@ -111,7 +111,7 @@ LAYOUT = """<!doctype html>
 </main>
 <footer class="site-footer">
 <div class="wrap"><p>TinyDesk {version} ·
-<a href="/api/openapi.json">API</a> · <a href="/healthz">Health</a></p></div>
+<a href="/api/docs">API reference</a> · <a href="/healthz">Health</a></p></div>
 </footer>
 </body>
 </html>

@@ -133,7 +133,10 @@ def render_integration(base: str, slug: str) -> Html:
         "<p>Use the returned publicId to poll ticket status and view the full 8-stage pipeline "
         "progress at any time, or open the <code>trackingUrl</code> in a browser.</p>"
         '<pre tabindex="0"><code>{track}</code></pre></li>'
-        "</ol></section>",
+        "</ol>"
+        '<p>Every endpoint, its parameters and answers: the <a href="/api/docs">API '
+        'reference</a> (also as OpenAPI 3.1: <a href="/api/openapi.json">/api/openapi.json</a>).'
+        "</p></section>",
         slug=slug,
         submit=submit_command(base, slug),
         response=json.dumps(example_response(base), indent=2),

@@ -51,9 +51,7 @@ class SessionStore:
             id=secrets.token_urlsafe(32), csrf_token=secrets.token_urlsafe(32)
         )
         with state_reachable():
-            await self.state.start_session(
-                admin_session.id, admin_session.csrf_token, self.clock()
-            )
+            await self.state.start_session(admin_session.id, admin_session.csrf_token, self.clock())
         return admin_session
 
     async def get(self, session_id: str | None) -> AdminSession | None:

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import ApiKey, Comment, Delivery, Product, QueueState, Ticket
+from storage.reads.ticket_search import TicketMatch, match_conditions
 from storage.repos import queue
 
 
@@ -42,8 +43,10 @@ class AdminQueries:
         product_id: int | None = None,
         before: int | None = None,
         limit: int = 25,
+        match: TicketMatch | None = None,
     ) -> TicketPage:
-        """Tickets newest first, keyset-paginated on the id: ``before`` is the last id seen."""
+        """Tickets newest first, keyset-paginated on the id: ``before`` is the last id seen;
+        ``match`` is the search (``storage.reads.ticket_search``)."""
         query = (
             select(Ticket, Product.slug)
             .outerjoin(Product, Ticket.product_id == Product.id)
@@ -56,6 +59,8 @@ class AdminQueries:
             query = query.where(Ticket.product_id == product_id)
         if before is not None:
             query = query.where(Ticket.id < before)
+        if match is not None:
+            query = query.where(*match_conditions(match))
         found = (await self.session.execute(query)).all()
         rows = [TicketRow(ticket, slug) for ticket, slug in found[:limit]]
         next_before = rows[-1].ticket.id if len(found) > limit else None

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 from storage.reader import Reader, utc
+from storage.reads.ticket_search import TicketMatch, match_sql
 from storage.visibility import Params, Visibility
 
 
@@ -24,6 +25,8 @@ class TicketFilters:
     priority: str | None = None
     assignee: str | None = None
     tag: str | None = None
+    # The search (``q``): storage.reads.ticket_search.
+    match: TicketMatch | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -111,6 +114,8 @@ def page_query(
     ):
         if value is not None:
             where.append(f"t.{column} = {params(value)}")
+    if filters.match is not None:
+        where.extend(match_sql(filters.match, params))
     if before_id is not None:
         below = params(before_id)
         where.append(f"{key} < {below}")

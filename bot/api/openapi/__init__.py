@@ -1,19 +1,23 @@
 """The OpenAPI 3.1 description of every TinyDesk endpoint, served at GET /api/openapi.json.
 
 Written by hand, one module per audience (``public``, ``desk``, ``admin``, ``operations``)
-on shared ``parts``; this module assembles them. ``tests/test_openapi.py`` checks that every
+on shared ``parts``; this module assembles them, and serves them as JSON and, rendered by
+``bot.web.api_docs``, as the page ``GET /api/docs``. ``tests/test_openapi.py`` checks that every
 route is in it and that the JSON the tests see validates against it.
 """
 
 from __future__ import annotations
 
 import copy
+import functools
 from typing import Any
 
 from aiohttp import web
 
 from bot import __version__
 from bot.api.openapi import admin, desk, operations, parts, public
+from bot.web import api_docs
+from bot.web.html import Html
 
 SPEC: dict[str, Any] = {
     "openapi": "3.1.0",
@@ -76,4 +80,18 @@ async def openapi_document(request: web.Request) -> web.Response:
     return web.json_response(SPEC)
 
 
-routes = [web.get("/api/openapi.json", openapi_document)]
+@functools.cache
+def _reference() -> Html:
+    # SPEC is built once and never changed (callers change copies), so neither is its page.
+    return api_docs.render(SPEC)
+
+
+async def api_reference(request: web.Request) -> web.Response:
+    """The same document as a page (``bot.web.api_docs``)."""
+    return api_docs.docs_page(request, _reference())
+
+
+routes = [
+    web.get("/api/openapi.json", openapi_document),
+    web.get(api_docs.DOCS_PATH, api_reference),
+]

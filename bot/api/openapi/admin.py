@@ -30,12 +30,25 @@ from storage.models import QueueState
 
 ADMIN: list[dict[str, list[str]]] = [{"adminToken": []}]
 QUEUE_QUERY = [
-    {"name": "state", "in": "query", "required": False,
-     "schema": {"$ref": "#/components/schemas/QueueItemState"}},
-    {"name": "limit", "in": "query", "required": False,
-     "schema": {"type": "integer", "minimum": 1, "maximum": 200, "default": 50}},
-    {"name": "before", "in": "query", "required": False, "schema": ROW_ID,
-     "description": "`nextBefore` of the previous page"},
+    {
+        "name": "state",
+        "in": "query",
+        "required": False,
+        "schema": {"$ref": "#/components/schemas/QueueItemState"},
+    },
+    {
+        "name": "limit",
+        "in": "query",
+        "required": False,
+        "schema": {"type": "integer", "minimum": 1, "maximum": 200, "default": 50},
+    },
+    {
+        "name": "before",
+        "in": "query",
+        "required": False,
+        "schema": ROW_ID,
+        "description": "`nextBefore` of the previous page",
+    },
 ]
 ID_PARAM = [{"name": "id", "in": "path", "required": True, "schema": ROW_ID}]
 # GitHub's own rules: owners are 1-39 letters, digits and dashes; names 1-100 letters, digits,
@@ -88,13 +101,18 @@ PUBLIC_NAME = nullable(
     }
 ) | {
     "description": "What submitters see as the author of this key's public comments (one line, "
-    "no @); null: \"Support team\". The key's `name` is never shown to submitters."
+    'no @); null: "Support team". The key\'s `name` is never shown to submitters.'
 }
 
 
 def admin_op(summary: str, responses: dict, **extra: Any) -> dict[str, Any]:
-    return {"tags": ["admin"], "summary": summary, "security": ADMIN,
-            "responses": {**responses, **errors(401, 403)}, **extra}
+    return {
+        "tags": ["admin"],
+        "summary": summary,
+        "security": ADMIN,
+        "responses": {**responses, **errors(401, 403)},
+        **extra,
+    }
 
 
 SCHEMAS: dict[str, Any] = {
@@ -172,9 +190,7 @@ SCHEMAS: dict[str, Any] = {
         "properties": {
             "name": KEY_NAME,
             "products": {
-                **nullable(
-                    {"type": "array", "items": required_text(), "maxItems": MAX_PRODUCTS}
-                ),
+                **nullable({"type": "array", "items": required_text(), "maxItems": MAX_PRODUCTS}),
                 "description": "Product slugs the key is limited to; empty or absent: all",
             },
             "test": {"type": "boolean", "default": False},
@@ -239,8 +255,18 @@ SCHEMAS: dict[str, Any] = {
     "QueueItemState": {"type": "string", "enum": [state.value for state in QueueState]},
     "Delivery": {
         "type": "object",
-        "required": ["id", "deliveryId", "event", "action", "state", "attempts", "lastError",
-                     "receivedAt", "processedAt", "nextAttemptAt"],
+        "required": [
+            "id",
+            "deliveryId",
+            "event",
+            "action",
+            "state",
+            "attempts",
+            "lastError",
+            "receivedAt",
+            "processedAt",
+            "nextAttemptAt",
+        ],
         "properties": {
             "id": {"type": "integer"},
             "deliveryId": TEXT,
@@ -264,8 +290,17 @@ SCHEMAS: dict[str, Any] = {
     },
     "Job": {
         "type": "object",
-        "required": ["id", "kind", "args", "state", "attempts", "lastError", "createdAt", "doneAt",
-                     "nextAttemptAt"],
+        "required": [
+            "id",
+            "kind",
+            "args",
+            "state",
+            "attempts",
+            "lastError",
+            "createdAt",
+            "doneAt",
+            "nextAttemptAt",
+        ],
         "properties": {
             "id": {"type": "integer"},
             "kind": TEXT,
@@ -344,7 +379,7 @@ PATHS: dict[str, Any] = {
             "security": ADMIN,
             "parameters": [{"name": "slug", "in": "path", "required": True, "schema": TEXT}],
             "responses": {"200": ok("Removed", ref("Success")), **errors(401, 403, 404)},
-        }
+        },
     },
     "/api/admin/keys": {
         "get": {
@@ -377,7 +412,7 @@ PATHS: dict[str, Any] = {
             "security": ADMIN,
             "parameters": [{"name": "id", "in": "path", "required": True, "schema": TEXT}],
             "responses": {"200": ok("Revoked", ref("Success")), **errors(401, 403, 404)},
-        }
+        },
     },
     "/api/admin/deliveries": {
         "get": admin_op(
@@ -416,7 +451,8 @@ PATHS: dict[str, Any] = {
                 "404": ok("No such ticket, or GitHub has no such issue", ref("Error")),
                 "409": ok(
                     "The ticket is linked already, has no product, or the App is not "
-                    "installed on the repository", ref("Error")
+                    "installed on the repository",
+                    ref("Error"),
                 ),
                 "422": ok("The number is a pull request, not an issue", ref("Error")),
                 "503": ok(

@@ -35,14 +35,15 @@ from bot.rules.desk_input import (
 )
 from bot.rules.desk_status import DESK_STATUSES
 from bot.rules.validation import MAX_SUBJECT
+from bot.tickets.search import MAX_QUERY_CHARS
 
 DESK_STATUS = {"type": "string", "enum": list(DESK_STATUSES)}
 PRIORITY = {"type": "string", "enum": list(PRIORITIES)}
 TAGS = {
     "type": "array",
     "items": required_text(
-        MAX_TAG, description="Any text but NUL, not blank; trimmed, then at most "
-        f"{MAX_TAG} characters"
+        MAX_TAG,
+        description=f"Any text but NUL, not blank; trimmed, then at most {MAX_TAG} characters",
     ),
     "maxItems": MAX_TAGS,
 }
@@ -260,6 +261,14 @@ PATHS: dict[str, Any] = {
                 {"name": "assignee", "in": "query", "schema": text_input()},
                 {"name": "priority", "in": "query", "schema": PRIORITY},
                 {"name": "tag", "in": "query", "schema": text_input()},
+                {
+                    "name": "q",
+                    "in": "query",
+                    "schema": text_input(MAX_QUERY_CHARS),
+                    "description": "Search: `TK-00012` or `12` (that ticket), a desk id "
+                    "`tkt_…`, a requester's email (exactly), or words that must all be in the "
+                    "subject (any case; `%` and `_` are plain characters); blank: no search",
+                },
                 {
                     "name": "limit",
                     "in": "query",

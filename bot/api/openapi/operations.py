@@ -37,6 +37,18 @@ PATHS: dict[str, Any] = {
             "responses": {"200": ok("The document", {"type": "object"})},
         }
     },
+    "/api/docs": {
+        "get": {
+            "tags": ["operations"],
+            "summary": "This document as a readable HTML page",
+            "responses": {
+                "200": {
+                    "description": "The API reference",
+                    "content": {"text/html": {"schema": {"type": "string"}}},
+                }
+            },
+        }
+    },
     "/webhooks/github": {
         "post": {
             "tags": ["github"],

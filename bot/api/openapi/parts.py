@@ -47,6 +47,8 @@ def text_input(max_length: int | None = None, **extra: Any) -> dict[str, Any]:
 def required_text(max_length: int | None = None, **extra: Any) -> dict[str, Any]:
     """A required text field: not blank, no NUL."""
     return {**text_input(max_length, **extra), "minLength": 1, "pattern": NON_BLANK}
+
+
 STAGE = {"type": "string", "enum": [s.value for s in STAGES]}
 
 RATE_HEADERS = {

@@ -145,7 +145,7 @@ SCHEMAS: dict[str, Any] = {
             "author": {
                 "type": "string",
                 "description": "The name chosen for the public: the desk key's publicName when "
-                "the comment was written, else \"Support team\"; never a staff member's key "
+                'the comment was written, else "Support team"; never a staff member\'s key '
                 "name or email address",
             },
             "createdAt": TIMESTAMP,

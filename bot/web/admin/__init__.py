@@ -1,4 +1,5 @@
-"""The admin pages under ``/admin``: products, tickets, failed webhook deliveries, API keys.
+"""The admin pages under ``/admin``: products, tickets, failed webhook deliveries, failed
+GitHub jobs, API keys.
 
 Every page needs a signed-in admin session and every POST form that session's CSRF token
 (``admin_only`` in ``bot.web.admin_auth``). Admins see what the public never does: emails,
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot.web.admin import deliveries, keys, overview, products, tickets
+from bot.web.admin import deliveries, jobs, keys, overview, products, tickets
 
 routes = [
     web.get("/admin", overview.overview),
@@ -22,6 +23,9 @@ routes = [
     web.get("/admin/tickets/{public_id}", tickets.show_ticket),
     web.get("/admin/deliveries", deliveries.list_failed_deliveries),
     web.post("/admin/deliveries/{id}/replay", deliveries.replay_delivery),
+    web.get("/admin/jobs", jobs.list_jobs),
+    web.get("/admin/jobs/{id}", jobs.show_job),
+    web.post("/admin/jobs/{id}/replay", jobs.replay_job),
     web.get("/admin/api-keys", keys.list_api_keys),
     web.post("/admin/api-keys", keys.add_api_key),
     web.post("/admin/api-keys/{id}/revoke", keys.revoke_api_key),

@@ -1,4 +1,5 @@
-"""The admin tickets pages: the filtered list and one ticket in full."""
+"""The admin tickets pages: the filtered, searchable list and one ticket in full, with links
+to its GitHub issue and pull requests."""
 
 from __future__ import annotations
 
@@ -6,16 +7,21 @@ from collections.abc import Sequence
 
 from aiohttp import web
 
-from bot.appkeys import DB
+from bot.appkeys import DB, SETTINGS
+from bot.errors import ApiError
+from bot.github.web_url import github_web_url, issue_url, pull_url
+from bot.http.bodies import shown
 from bot.rules import ids
 from bot.rules.numbers import whole_number
 from bot.rules.pipeline import STAGE_TITLES, STAGES, Stage
 from bot.rules.public_names import public_author
+from bot.tickets.search import MAX_QUERY_CHARS, SEARCH_HINT, describe, ticket_match
 from bot.web.admin_auth import admin_only, admin_page
 from bot.web.html import Html, cells, fragment, join, path, table, time_element
 from bot.web.sessions import AdminSession
-from storage.models import Product
+from storage.models import Product, PullRequestLink
 from storage.reads.admin_queries import AdminQueries
+from storage.repos.github_links import PullRequestLinkRepo
 from storage.repos.products import ProductRepo
 from storage.repos.tickets import TicketRepo
 
@@ -23,7 +29,9 @@ TICKETS_PER_PAGE = 25
 MAX_TICKETS_PER_PAGE = 100
 
 
-def ticket_filters(products: Sequence[Product], stage: str, product_slug: str, limit: int) -> Html:
+def ticket_filters(
+    products: Sequence[Product], q: str, stage: str, product_slug: str, limit: int
+) -> Html:
     stage_options = join(
         fragment(
             '<option value="{v}"{sel}>{t}</option>',
@@ -42,7 +50,11 @@ def ticket_filters(products: Sequence[Product], stage: str, product_slug: str, l
         for p in products
     )
     return fragment(
-        '<form class="filters" method="get" action="/admin/tickets">'
+        '<form class="filters" method="get" action="/admin/tickets" role="search">'
+        '<div class="field search"><label for="q">Search</label>'
+        '<input id="q" name="q" type="search" value="{q}" maxlength="{max_q}" '
+        'aria-describedby="q-hint">'
+        '<p class="hint" id="q-hint">TK-00012 or 12, tkt_…, an email, or subject words</p></div>'
         '<div class="field"><label for="stage">Stage</label>'
         '<select id="stage" name="stage"><option value="">All '
         "stages</option>{stages}</select></div>"
@@ -50,7 +62,9 @@ def ticket_filters(products: Sequence[Product], stage: str, product_slug: str, l
         '<select id="product" name="product"><option value="">All '
         "products</option>{products}</select></div>"
         '<input type="hidden" name="limit" value="{limit}">'
-        '<button type="submit">Filter</button></form>',
+        '<button type="submit">Search</button></form>',
+        q=q,
+        max_q=MAX_QUERY_CHARS,
         stages=stage_options,
         products=product_options,
         limit=limit,
@@ -59,12 +73,19 @@ def ticket_filters(products: Sequence[Product], stage: str, product_slug: str, l
 
 @admin_only
 async def list_tickets(request: web.Request, admin_session: AdminSession) -> web.StreamResponse:
-    """Tickets newest first, filtered by stage and product, in pages keyed on the last id."""
+    """Tickets newest first, searched and filtered by stage and product, in pages keyed on
+    the last id."""
+    q = request.query.get("q", "")
     stage = request.query.get("stage", "")
     product_slug = request.query.get("product", "")
     before = whole_number(request.query.get("before"))
     limit = min(whole_number(request.query.get("limit")) or TICKETS_PER_PAGE, MAX_TICKETS_PER_PAGE)
     errors = []
+    match = None
+    try:
+        match = ticket_match(q)
+    except ApiError as exc:
+        errors.append(f"{exc.error}. {SEARCH_HINT}")
     if stage and stage not in Stage.__members__:
         errors.append(f"There is no stage {stage!r}.")
     async with request.app[DB].session() as session:
@@ -80,8 +101,10 @@ async def list_tickets(request: web.Request, admin_session: AdminSession) -> web
                 product_id=product.id if product else None,
                 before=before,
                 limit=limit,
+                match=match,
             )
     filters = {
+        "q": q.strip() if match is not None else None,
         "stage": stage,
         "product": product_slug,
         "limit": limit if limit != TICKETS_PER_PAGE else None,
@@ -120,11 +143,16 @@ async def list_tickets(request: web.Request, admin_session: AdminSession) -> web
                     href=path("admin", "tickets", query={**filters, "before": result.next_before}),
                 )
             )
+    # The search as typed goes back into the box, shown safely even when it was refused.
+    shown_q = shown(q)[: MAX_QUERY_CHARS * 2]
     content = fragment(
-        "<h1>Tickets</h1>{filters}{errors}{table}"
+        "<h1>Tickets</h1>{filters}{errors}{searched}{table}"
         '<nav class="pager" aria-label="Pages of tickets">{pager}</nav>',
-        filters=ticket_filters(products, stage, product_slug, limit),
+        filters=ticket_filters(products, shown_q, stage, product_slug, limit),
         errors=join(fragment('<p class="field-error" role="alert">{e}</p>', e=e) for e in errors),
+        searched=fragment('<p class="hint" role="status">{d}</p>', d=describe(match))
+        if match is not None and not errors
+        else Html(""),
         table=table(
             ["Ticket", "Subject", "Stage", "Desk status", "Product", "Created"],
             rows,
@@ -135,6 +163,29 @@ async def list_tickets(request: web.Request, admin_session: AdminSession) -> web
     )
     return admin_page(
         request, "tickets", content, admin_session=admin_session, status=400 if errors else 200
+    )
+
+
+PR_STATES = {"open": "open", "closed": "closed without merging", "merged": "merged"}
+
+
+def pull_links(web_url: str, product: Product | None, pulls: Sequence[PullRequestLink]) -> Html:
+    """The pull requests that close the ticket's issue, each linked with its state."""
+    if product is None or not pulls:
+        return Html("none linked")
+    return join(
+        (
+            fragment(
+                '<a href="{href}" rel="noopener noreferrer">#{n}</a> ({state})',
+                href=pull_url(web_url, product.repo_full_name, pr.pr_number),
+                n=pr.pr_number,
+                state="draft"
+                if pr.draft and pr.state == "open"
+                else PR_STATES.get(pr.state, pr.state),
+            )
+            for pr in sorted(pulls, key=lambda pr: pr.pr_number)
+        ),
+        ", ",
     )
 
 
@@ -154,14 +205,29 @@ async def show_ticket(request: web.Request, admin_session: AdminSession) -> web.
         history = await repo.history(ticket.id)
         comments = await AdminQueries(session).all_comments(ticket.id)
         product = await ProductRepo(session).by_id(ticket.product_id) if ticket.product_id else None
+        pulls: Sequence[PullRequestLink] = []
+        if product is not None and ticket.issue_number is not None:
+            pulls = await PullRequestLinkRepo(session).for_issue(product.id, ticket.issue_number)
     public_id = ids.public_id(ticket.id)
+    web_url = github_web_url(request.app[SETTINGS].github_api_url)
+    issue: object = "not created yet"
+    if ticket.issue_number is not None:
+        issue = f"#{ticket.issue_number}"
+        if product is not None:
+            issue = fragment(
+                '<a href="{href}" rel="noopener noreferrer">{repo}#{n}</a>',
+                href=issue_url(web_url, product.repo_full_name, ticket.issue_number),
+                repo=product.repo_full_name,
+                n=ticket.issue_number,
+            )
     facts = [
         ("Subject", ticket.subject),
         ("Stage", STAGE_TITLES[Stage(ticket.stage)]),
         ("Desk status", ticket.status),
         ("Priority", ticket.priority),
         ("Product", f"{product.slug} ({product.repo_full_name})" if product else "—"),
-        ("GitHub issue", f"#{ticket.issue_number}" if ticket.issue_number else "not created yet"),
+        ("GitHub issue", issue),
+        ("Pull requests", pull_links(web_url, product, pulls)),
         ("Submitter", ticket.submitter_name or "—"),
         ("Submitter email", ticket.submitter_email),
         ("Created", time_element(ticket.created_at)),
