@@ -147,7 +147,10 @@ OPENAPI: OpenAPIContract = OpenAPI()
 
 
 def checked_fake(**options: Any) -> FakeGitHub:
-    """A FakeGitHub (app id ``APP_ID``, the session key pair) held to GitHub's OpenAPI."""
+    """A FakeGitHub (app id ``APP_ID``, the session key pair) held to GitHub's OpenAPI.
+    Without ``../shared`` the calling test is skipped here (``tests.shared``), not when the
+    fake first checks a request."""
+    shared_dir()
     options.setdefault("app_id", APP_ID)
     options.setdefault("public_key_pem", generate_app_key()[1])
     return FakeGitHub(openapi=OPENAPI, **options)

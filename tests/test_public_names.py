@@ -195,7 +195,7 @@ def test_the_cli_sets_a_public_name_on_create_and_later(tmp_path, capsys):
     assert "submitters see 'Support (Dana)'" in capsys.readouterr().out
     assert main(["keys", "set", key["id"], "--default-public-name"], env) == 0
     assert "submitters see 'Support team'" in capsys.readouterr().out
-    assert main(["keys", "set", key["id"], "--public-name", "d@x.io"], env) == 1
-    assert "publicName must be" in capsys.readouterr().err
+    assert main(["keys", "set", key["id"], "--public-name", "d@x.io"], env) == 2
+    assert "argument --public-name: must be" in capsys.readouterr().err
     assert main(["keys", "list"], env) == 0
     assert "shown as 'Support team'" in capsys.readouterr().out

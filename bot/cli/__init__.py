@@ -7,7 +7,8 @@ import os
 import sys
 from collections.abc import Sequence
 
-from bot.cli import keys, products, receive, serve
+from bot import __version__
+from bot.cli import keys, products, receive, serve, wait
 from bot.config import ConfigError, Settings
 from bot.sim import demo
 
@@ -16,8 +17,13 @@ def main(argv: Sequence[str] | None = None, environ: dict[str, str] | None = Non
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
-        parser.print_help()
+        # `tinydesk` or a group without its action (`tinydesk keys`): that command's own help,
+        # and 2, as argparse answers a usage error.
+        args.command_parser.print_help(sys.stderr)
         return 2
+    if not args.reads_environment:
+        # `tinydesk demo` makes its own throwaway settings: nothing in the environment stops it.
+        return args.func(args, Settings())
     try:
         settings = Settings.from_env(os.environ if environ is None else environ)
     except ConfigError as exc:
@@ -31,14 +37,30 @@ def build_parser() -> argparse.ArgumentParser:
         prog="tinydesk",
         description="TinyDesk: support tickets that follow their fix through GitHub.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
 
     serve.register(commands)
     products.register(commands)
     receive.register(commands)
     keys.register(commands)
+    wait.register(commands)
     demo.register(commands)
+    _name_each_parser(parser)
+    parser.set_defaults(reads_environment=True)  # demo's parser sets it False
     return parser
+
+
+def _name_each_parser(parser: argparse.ArgumentParser) -> None:
+    """Each parser, down to every action, puts itself in the namespace as ``command_parser``
+    (the innermost one the command line reached wins): ``main`` prints that one's help when
+    an action is missing, and a command words its errors as that parser's
+    (``bot.cli.terms``)."""
+    parser.set_defaults(command_parser=parser)
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                _name_each_parser(sub)
 
 
 if __name__ == "__main__":

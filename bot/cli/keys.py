@@ -10,9 +10,12 @@ import json
 import sys
 
 from bot.cli.serve import run_with_db
+from bot.cli.terms import Flag, Flags, refuse
 from bot.config import Settings
+from bot.errors import ApiError
 from bot.rules.public_names import DEFAULT_PUBLIC_AUTHOR
 from bot.tickets.apikeys import (
+    MAX_PRODUCTS,
     create_key,
     revoke_key,
     update_key,
@@ -23,9 +26,28 @@ from bot.views.admin import key_view, key_views
 from storage.database import Database
 from storage.repos.apikeys import ApiKeyRepo
 
+# The body field each flag fills, for the validators' errors (bot.cli.terms).
+CREATE_FLAGS: Flags = {
+    "name": Flag("--name"),
+    "publicName": Flag("--public-name"),
+    "products": Flag(
+        "--product", f"may be given up to {MAX_PRODUCTS} times, each with a product's slug"
+    ),
+}
+SET_FLAGS: Flags = {
+    "name": Flag("--name"),
+    "publicName": Flag("--public-name"),
+    "body": Flag(None, "nothing to change: give --name, --public-name or --default-public-name"),
+}
+
 
 def register(commands: argparse._SubParsersAction) -> None:
-    keys = commands.add_parser("keys", help="desk API keys").add_subparsers(metavar="ACTION")
+    keys = commands.add_parser(
+        "keys",
+        help="desk API keys",
+        description="API keys for the help-desk API (/api/v1/desk/...): create, list, "
+        "rename, revoke.",
+    ).add_subparsers(metavar="ACTION")
 
     create = keys.add_parser("create", help="create a key and print it (shown only once)")
     create.add_argument(
@@ -71,7 +93,7 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def cmd_keys_create(args: argparse.Namespace, settings: Settings) -> int:
-    async def work(db: Database) -> int:
+    try:
         request = validate_key_request(
             {
                 "name": args.name,
@@ -80,6 +102,10 @@ def cmd_keys_create(args: argparse.Namespace, settings: Settings) -> int:
                 "publicName": args.public_name,
             }
         )
+    except ApiError as exc:
+        return refuse(args, exc, CREATE_FLAGS)
+
+    async def work(db: Database) -> int:
         async with db.begin() as session:
             created = await create_key(session, request)
         view = key_view(created.api_key, {p.id: p.slug for p in created.products})
@@ -119,13 +145,17 @@ def cmd_keys_list(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_keys_set(args: argparse.Namespace, settings: Settings) -> int:
-    async def work(db: Database) -> int:
-        data: dict[str, object] = {}
-        if args.name is not None:
-            data["name"] = args.name
-        if args.public_name is not None or args.default_public_name:
-            data["publicName"] = None if args.default_public_name else args.public_name
+    data: dict[str, object] = {}
+    if args.name is not None:
+        data["name"] = args.name
+    if args.public_name is not None or args.default_public_name:
+        data["publicName"] = None if args.default_public_name else args.public_name
+    try:
         changes = validate_key_update(data)
+    except ApiError as exc:
+        return refuse(args, exc, SET_FLAGS)
+
+    async def work(db: Database) -> int:
         async with db.begin() as session:
             api_key = await update_key(session, args.id, changes)
         shown = api_key.public_name or DEFAULT_PUBLIC_AUTHOR

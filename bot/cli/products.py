@@ -8,7 +8,9 @@ import json
 import sys
 
 from bot.cli.serve import run_with_db
+from bot.cli.terms import Flag, Flags, refuse
 from bot.config import Settings
+from bot.errors import ApiError
 from bot.rules.safetext import ISSUE_TEXT_VALUES
 from bot.tickets.products import (
     register_product,
@@ -20,13 +22,38 @@ from bot.views.admin import product_view
 from storage.database import Database
 from storage.repos.products import ProductRepo
 
+ENVIRONMENTS = Flag(
+    "--environments",
+    "must name at least one environment, comma-separated (as in production,live), "
+    "each at most 255 characters",
+)
+# The body field each flag fills, for the validators' errors (bot.cli.terms).
+ADD_FLAGS: Flags = {
+    "slug": Flag("SLUG"),
+    "repo": Flag("--repo"),
+    "name": Flag("--name"),
+    "productionEnvironments": ENVIRONMENTS,
+}
+SET_FLAGS: Flags = {
+    "name": Flag("--name"),
+    "productionEnvironments": ENVIRONMENTS,
+    "body": Flag(
+        None,
+        "nothing to change: give --name, --issue-text, --deployment-tracking, "
+        "--no-deployment-tracking or --environments",
+    ),
+}
+
 
 def register(commands: argparse._SubParsersAction) -> None:
-    products = commands.add_parser("products", help="register products").add_subparsers(
-        metavar="ACTION"
-    )
+    products = commands.add_parser(
+        "products",
+        help="register products",
+        description="Register products: "
+        "each is the productSlug clients send, tied to its GitHub repository.",
+    ).add_subparsers(metavar="ACTION")
     add = products.add_parser("add", help="register a product and its GitHub repository")
-    add.add_argument("slug", help="the productSlug clients send, e.g. my-saas-app")
+    add.add_argument("slug", metavar="SLUG", help="the productSlug clients send, e.g. my-saas-app")
     add.add_argument(
         "--repo", required=True, metavar="OWNER/NAME", help="GitHub repository for its issues"
     )
@@ -50,7 +77,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     )
     add.set_defaults(func=cmd_products_add)
     change = products.add_parser("set", help="change a product's settings")
-    change.add_argument("slug")
+    change.add_argument("slug", metavar="SLUG")
     change.add_argument("--name")
     change.add_argument(
         "--issue-text",
@@ -68,22 +95,26 @@ def register(commands: argparse._SubParsersAction) -> None:
     listing.add_argument("--json", action="store_true", help="print JSON")
     listing.set_defaults(func=cmd_products_list)
     remove = products.add_parser("remove", help="remove a product (its tickets are kept)")
-    remove.add_argument("slug")
+    remove.add_argument("slug", metavar="SLUG")
     remove.set_defaults(func=cmd_products_remove)
 
 
 def cmd_products_add(args: argparse.Namespace, settings: Settings) -> int:
-    async def work(db: Database) -> int:
+    try:
         fields = validate_product(
             {
                 "slug": args.slug,
                 "repo": args.repo,
                 "name": args.name,
                 "deploymentTracking": not args.no_deployment_tracking,
-                "productionEnvironments": [e for e in args.environments.split(",") if e.strip()],
+                "productionEnvironments": _environments(args.environments),
                 "issueText": args.issue_text,
             }
         )
+    except ApiError as exc:
+        return refuse(args, exc, ADD_FLAGS)
+
+    async def work(db: Database) -> int:
         async with db.begin() as session:
             product = await register_product(session, fields)
         print(f"registered {product.slug} -> {product.repo_full_name}")
@@ -93,23 +124,31 @@ def cmd_products_add(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_products_set(args: argparse.Namespace, settings: Settings) -> int:
-    async def work(db: Database) -> int:
-        data: dict[str, object] = {}
-        if args.name is not None:
-            data["name"] = args.name
-        if args.issue_text is not None:
-            data["issueText"] = None if args.issue_text == "default" else args.issue_text
-        if args.deployment_tracking is not None:
-            data["deploymentTracking"] = args.deployment_tracking
-        if args.environments is not None:
-            data["productionEnvironments"] = [e for e in args.environments.split(",") if e.strip()]
+    data: dict[str, object] = {}
+    if args.name is not None:
+        data["name"] = args.name
+    if args.issue_text is not None:
+        data["issueText"] = None if args.issue_text == "default" else args.issue_text
+    if args.deployment_tracking is not None:
+        data["deploymentTracking"] = args.deployment_tracking
+    if args.environments is not None:
+        data["productionEnvironments"] = _environments(args.environments)
+    try:
         changes = validate_product_update(data)
+    except ApiError as exc:
+        return refuse(args, exc, SET_FLAGS)
+
+    async def work(db: Database) -> int:
         async with db.begin() as session:
             product = await update_product(session, args.slug, changes)
         print(f"updated {product.slug}: issue text {_issue_text(product.issue_text)}")
         return 0
 
     return run_with_db(settings, work)
+
+
+def _environments(value: str) -> list[str]:
+    return [e for e in value.split(",") if e.strip()]
 
 
 def _issue_text(value: str | None) -> str:

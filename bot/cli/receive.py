@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import difflib
 import hashlib
 import hmac
 import json
@@ -16,6 +17,11 @@ from pathlib import Path
 import aiohttp
 
 from bot.config import Settings
+from webhooks import IMPLICIT_EVENTS, SUBSCRIBED_EVENTS
+
+# What the server does something with: the events the router subscribes to (app.yml's list,
+# kept in step with the router by a test) and those GitHub sends every App.
+KNOWN_EVENTS = (*SUBSCRIBED_EVENTS, *IMPLICIT_EVENTS)
 
 
 def signature(body: bytes, secret: str) -> str:
@@ -66,16 +72,37 @@ def register(commands: argparse._SubParsersAction) -> None:
     receive = commands.add_parser(
         "receive", help="sign a webhook payload file and post it to a running server"
     )
-    receive.add_argument("event", help="the X-GitHub-Event name, e.g. pull_request")
+    receive.add_argument("event", help=f"the X-GitHub-Event name: one of {', '.join(KNOWN_EVENTS)}")
     receive.add_argument("payload", type=Path, help="a JSON file holding the delivery body")
     receive.add_argument(
         "--url", help="the webhook URL (default http://localhost:$PORT/webhooks/github)"
     )
     receive.add_argument("--delivery-id", help="X-GitHub-Delivery (default: a new UUID)")
+    receive.add_argument(
+        "--force",
+        action="store_true",
+        help="post an event TinyDesk does not subscribe to (it is stored and ignored)",
+    )
     receive.set_defaults(func=cmd_receive)
 
 
+def unknown_event(event: str) -> str | None:
+    """Why ``event`` is refused (one line, with the closest known name), or None."""
+    if event in KNOWN_EVENTS:
+        return None
+    close = difflib.get_close_matches(event, KNOWN_EVENTS, n=1)
+    guess = f"did you mean {close[0]!r}? " if close else ""
+    return (
+        f"tinydesk receive: unknown event {event!r}: {guess}TinyDesk handles "
+        f"{', '.join(KNOWN_EVENTS)} (--force posts it anyway)"
+    )
+
+
 def cmd_receive(args: argparse.Namespace, settings: Settings) -> int:
+    refusal = None if args.force else unknown_event(args.event)
+    if refusal:
+        print(refusal, file=sys.stderr)
+        return 2
     if not settings.github_webhook_secret:
         print(
             "tinydesk: set GITHUB_WEBHOOK_SECRET (the server's) to sign the delivery",

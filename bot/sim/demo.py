@@ -434,11 +434,14 @@ def register(commands: argparse._SubParsersAction) -> None:
         action="store_true",
         help="play without pauses and exit: 0 once the ticket is CLOSED, 1 otherwise",
     )
-    demo.set_defaults(func=cmd_demo)
+    # Nothing in the environment (PORT, DATABASE_URL, GitHub's settings) reaches the demo:
+    # ``bot.cli.main`` hands it default settings instead of reading them.
+    demo.set_defaults(func=cmd_demo, reads_environment=False)
 
 
 def cmd_demo(args: argparse.Namespace, _settings: Settings) -> int:
-    """The demo ignores the environment's settings: it makes its own throwaway ones."""
+    """The demo ignores the environment (``reads_environment=False``): it makes its own
+    throwaway settings."""
     options = DemoOptions(host=args.host, port=args.port, pause=max(args.pause, 0), once=args.once)
     try:
         return asyncio.run(run_demo(options))
