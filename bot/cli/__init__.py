@@ -5,10 +5,11 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import traceback
 from collections.abc import Sequence
 
 from bot.cli import keys, products, receive, serve
-from bot.config import ConfigError, Settings
+from bot.config import Settings, StartupError
 from bot.sim import demo
 
 
@@ -20,16 +21,22 @@ def main(argv: Sequence[str] | None = None, environ: dict[str, str] | None = Non
         return 2
     try:
         settings = Settings.from_env(os.environ if environ is None else environ)
-    except ConfigError as exc:
-        print(f"tinydesk: {exc}", file=sys.stderr)
+        return args.func(args, settings)
+    except StartupError as exc:  # settings, port, database: one line each, exit code 2
+        if args.debug:
+            traceback.print_exception(exc)
+        for line in exc.lines:
+            print(f"tinydesk: {line}", file=sys.stderr)
         return 2
-    return args.func(args, settings)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tinydesk",
         description="TinyDesk: support tickets that follow their fix through GitHub.",
+    )
+    parser.add_argument(
+        "--debug", action="store_true", help="show the traceback behind a start-up error"
     )
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
 
