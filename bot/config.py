@@ -6,6 +6,10 @@ import dataclasses
 from collections.abc import Mapping
 from pathlib import Path
 
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
 from storage.database import DEFAULT_URL
 
 DEFAULT_GITHUB_API_URL = "https://api.github.com"
@@ -15,14 +19,30 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 ADMIN_TOKEN_MIN_LENGTH = 32
 EXAMPLE_ADMIN_TOKENS = frozenset({"change-me"})
 MAKE_ADMIN_TOKEN = "python3 -c 'import secrets; print(secrets.token_urlsafe(32))'"
+# A webhook secret anyone could guess lets them forge deliveries. GitHub's generated secrets
+# (40 hex digits) and README's token_hex(32) (64) pass; "secret" or "test" do not.
+WEBHOOK_SECRET_MIN_LENGTH = 16
+MAKE_WEBHOOK_SECRET = "python3 -c 'import secrets; print(secrets.token_hex(32))'"
+# Loggers of TinyDesk's own packages: TINYDESK_LOG_LEVEL sets theirs; dependencies stay at
+# WARNING unless named in TINYDESK_DEBUG_LOGGERS.
+OWN_LOGGERS = ("tinydesk", "bot", "webhooks", "storage")
 
 
-class ConfigError(Exception):
+class StartupError(Exception):
+    """A mistake in how TinyDesk was started (settings, port, database): one line each,
+    printed as ``tinydesk: <line>`` on stderr, exit code 2, no traceback (unless --debug)."""
+
+    def __init__(self, lines: list[str]) -> None:
+        self.lines = lines
+        super().__init__("\n".join(lines))
+
+
+class ConfigError(StartupError):
     """Every problem with the settings at once, each with a hint."""
 
     def __init__(self, problems: list[str]) -> None:
         self.problems = problems
-        super().__init__("invalid configuration:\n" + "\n".join(f"  - {p}" for p in problems))
+        super().__init__(problems)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -57,6 +77,8 @@ class Settings:
     # shorten it.
     close_grace_seconds: float = 60.0
     log_level: str = "INFO"
+    # Dependencies' loggers shown at DEBUG (``aiosqlite``, ``sqlalchemy.engine``, ...).
+    debug_loggers: tuple[str, ...] = ()
 
     @property
     def github_app_configured(self) -> bool:
@@ -123,25 +145,41 @@ class Settings:
 
         private_key = environ.get("GITHUB_PRIVATE_KEY", "").strip() or None
         key_path = environ.get("GITHUB_PRIVATE_KEY_PATH", "").strip()
+        key_source = "GITHUB_PRIVATE_KEY"
         if private_key and key_path:
             problems.append("set GITHUB_PRIVATE_KEY or GITHUB_PRIVATE_KEY_PATH, not both")
         elif key_path:
+            key_source = f"GITHUB_PRIVATE_KEY_PATH ({Path(key_path).absolute()})"
             try:
                 private_key = Path(key_path).read_text()
             except OSError as exc:
-                problems.append(f"GITHUB_PRIVATE_KEY_PATH: cannot read {key_path}: {exc.strerror}")
+                problems.append(f"{key_source}: cannot read the file: {exc.strerror}")
+            except UnicodeDecodeError:
+                problems.append(
+                    f"{key_source} is not a text (PEM) file; TinyDesk reads the .pem file "
+                    "GitHub generates"
+                )
         if private_key:
             # Platforms that keep env vars on one line store the PEM with literal "\n".
             private_key = private_key.replace("\\n", "\n")
-            if "PRIVATE KEY-----" not in private_key:
-                problems.append(
-                    "the GitHub private key is not a PEM key (expected -----BEGIN RSA PRIVATE "
-                    "KEY-----); download it from the App's settings page"
-                )
+            problem = private_key_problem(private_key, key_source)
+            if problem:
+                problems.append(problem)
 
         app_id = environ.get("GITHUB_APP_ID", "").strip() or None
         if app_id and not app_id.isdigit():
-            problems.append(f"GITHUB_APP_ID must be the App's numeric id, got {app_id!r}")
+            problems.append(
+                f'GITHUB_APP_ID must be the App\'s numeric id ("App ID" on its settings page), '
+                f"got {app_id!r}"
+            )
+
+        webhook_secret = environ.get("GITHUB_WEBHOOK_SECRET", "") or None
+        if webhook_secret is not None and len(webhook_secret) < WEBHOOK_SECRET_MIN_LENGTH:
+            problems.append(
+                f"GITHUB_WEBHOOK_SECRET is {len(webhook_secret)} characters long, shorter than "
+                f"{WEBHOOK_SECRET_MIN_LENGTH}; make one with: {MAKE_WEBHOOK_SECRET} (and set it "
+                "on the App's settings page too)"
+            )
 
         api_url = environ.get("GITHUB_API_URL", "").strip() or DEFAULT_GITHUB_API_URL
         if not api_url.startswith(("http://", "https://")):
@@ -171,6 +209,15 @@ class Settings:
             problems.append(
                 f"TINYDESK_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, got {log_level!r}"
             )
+        debug_loggers = tuple(
+            name.strip() for name in environ.get("TINYDESK_DEBUG_LOGGERS", "").split(",")
+        )
+        debug_loggers = tuple(name for name in debug_loggers if name)
+        if any(" " in name for name in debug_loggers):
+            problems.append(
+                "TINYDESK_DEBUG_LOGGERS is a comma-separated list of logger names, "
+                "e.g. aiosqlite,sqlalchemy.engine"
+            )
 
         settings = cls(
             database_url=database_url,
@@ -179,13 +226,14 @@ class Settings:
             admin_token=admin_token,
             github_app_id=app_id,
             github_private_key=private_key,
-            github_webhook_secret=environ.get("GITHUB_WEBHOOK_SECRET", "") or None,
+            github_webhook_secret=webhook_secret,
             github_api_url=api_url.rstrip("/"),
             rate_limits=limits,
             trust_forwarded_for=flag("TINYDESK_TRUST_PROXY", False),
             redis_url=redis_url,
             run_workers=flag("TINYDESK_WORKERS", True),
             log_level=log_level,
+            debug_loggers=debug_loggers,
         )
         if problems:
             raise ConfigError(problems)
@@ -202,6 +250,30 @@ def admin_token_problems(token: str) -> list[str]:
     else:
         return []
     return [f"TINYDESK_ADMIN_TOKEN {weakness}; make a strong one with: {MAKE_ADMIN_TOKEN}"]
+
+
+def private_key_problem(pem: str, source: str) -> str | None:
+    """What is wrong with the App's private key, naming where it came from (``source``);
+    None if it is an RSA private key GitHub's JWTs can be signed with. The key itself is
+    never repeated: error output may end up in a shared log."""
+    download = "download a new one from the App's settings page (Private keys)"
+    try:
+        key = load_pem_private_key(pem.encode(), password=None)
+    except TypeError:
+        return (
+            f"{source} holds a password-protected key; TinyDesk needs the key as GitHub "
+            f"generates it (unencrypted): {download}"
+        )
+    except (ValueError, UnsupportedAlgorithm):
+        if "PUBLIC KEY-----" in pem:
+            return f"{source} holds a public key, not the App's private key: {download}"
+        return (
+            f"{source} is not a private key that can be read (expected the .pem file GitHub "
+            f"generates, -----BEGIN RSA PRIVATE KEY-----); {download}"
+        )
+    if not isinstance(key, rsa.RSAPrivateKey):
+        return f"{source} is not an RSA key (GitHub signs App tokens with RS256): {download}"
+    return None
 
 
 def _normalise_database_url(url: str) -> str:

@@ -6,6 +6,8 @@ import json
 import logging
 import sys
 
+from bot.config import OWN_LOGGERS
+
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
 
 
@@ -32,7 +34,10 @@ class TextFormatter(logging.Formatter):
         return line
 
 
-def configure_logging(level: str = "INFO") -> None:
+def configure_logging(level: str = "INFO", debug_loggers: tuple[str, ...] = ()) -> None:
+    """Log at ``level`` from TinyDesk's own loggers (``OWN_LOGGERS``); every other logger
+    (aiosqlite, asyncio, sqlalchemy, alembic, aiohttp, ...) at WARNING or above, except
+    those named in ``debug_loggers`` (TINYDESK_DEBUG_LOGGERS), which log everything."""
     handler = logging.StreamHandler(sys.stderr)
     if sys.stderr.isatty():
         handler.setFormatter(TextFormatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s"))
@@ -40,6 +45,8 @@ def configure_logging(level: str = "INFO") -> None:
         handler.setFormatter(JsonFormatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
-    root.setLevel(level)
-    # aiohttp's access log is one line per request; keep it, but at our format.
-    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    root.setLevel(max(logging.WARNING, logging.getLevelName(level)))
+    for name in OWN_LOGGERS:
+        logging.getLogger(name).setLevel(level)
+    for name in debug_loggers:
+        logging.getLogger(name).setLevel(logging.DEBUG)

@@ -365,9 +365,8 @@ async def test_receive_command_signs_and_posts_a_payload_file(world, tmp_path):
     assert code == 0
     await world.settle()
     assert await world.stage(ticket["publicId"]) == "FIX_IN_PROGRESS"
-    code = await asyncio.to_thread(
-        main, ["receive", "issues", str(path), "--url", url], {"GITHUB_WEBHOOK_SECRET": "wrong"}
-    )
+    wrong = {"GITHUB_WEBHOOK_SECRET": "the-wrong-webhook-secret"}
+    code = await asyncio.to_thread(main, ["receive", "issues", str(path), "--url", url], wrong)
     assert code == 1
 
 

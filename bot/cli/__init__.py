@@ -5,11 +5,12 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import traceback
 from collections.abc import Sequence
 
 from bot import __version__
 from bot.cli import keys, products, receive, serve, wait
-from bot.config import ConfigError, Settings
+from bot.config import Settings, StartupError
 from bot.sim import demo
 
 
@@ -26,10 +27,13 @@ def main(argv: Sequence[str] | None = None, environ: dict[str, str] | None = Non
         return args.func(args, Settings())
     try:
         settings = Settings.from_env(os.environ if environ is None else environ)
-    except ConfigError as exc:
-        print(f"tinydesk: {exc}", file=sys.stderr)
+        return args.func(args, settings)
+    except StartupError as exc:  # settings, port, database: one line each, exit code 2
+        if args.debug:
+            traceback.print_exception(exc)
+        for line in exc.lines:
+            print(f"tinydesk: {line}", file=sys.stderr)
         return 2
-    return args.func(args, settings)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -38,6 +42,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="TinyDesk: support tickets that follow their fix through GitHub.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument(
+        "--debug", action="store_true", help="show the traceback behind a start-up error"
+    )
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
 
     serve.register(commands)

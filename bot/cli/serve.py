@@ -1,32 +1,42 @@
 """``tinydesk serve`` and ``tinydesk db upgrade | current``, and ``run_with_db``, which every
-command that needs the database runs its work in."""
+command that needs the database runs its work in. A database that cannot be reached or
+opened, or a port that cannot be bound, is a ``StartupError``: one line, exit code 2."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import logging
+import os
 import signal
+import socket
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, TypeVar
 
 from aiohttp import web
 
+from bot import __version__
 from bot.app import create_app, warn_if_github_missing
-from bot.config import Settings
+from bot.cli import listen
+from bot.config import Settings, StartupError
 from bot.errors import ApiError
 from bot.http.protocol import TinyDeskRunner
 from bot.logs import configure_logging
 from storage import migrate
 from storage.database import Database
+from storage.problems import database_problem, sqlite_path, why_not_openable
 
 log = logging.getLogger("tinydesk")
+T = TypeVar("T")
 
 
 def register(commands: argparse._SubParsersAction) -> None:
     serve = commands.add_parser("serve", help="run the web server (and its workers)")
-    serve.add_argument("--host", help="interface to listen on (default 0.0.0.0)")
-    serve.add_argument("--port", type=int, help="port to listen on (default $PORT or 8000)")
+    serve.add_argument("--host", help="interface to listen on (default 0.0.0.0: all of them)")
+    serve.add_argument(
+        "--port", type=port_number, help="port to listen on (default $PORT or 8000; 0: any free)"
+    )
     serve.set_defaults(func=cmd_serve)
 
     db = commands.add_parser("db", help="database schema").add_subparsers(metavar="ACTION")
@@ -34,6 +44,28 @@ def register(commands: argparse._SubParsersAction) -> None:
     upgrade.set_defaults(func=cmd_db_upgrade)
     current = db.add_parser("current", help="print the schema revision of the database")
     current.set_defaults(func=cmd_db_current)
+
+
+def port_number(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{port} is not between 0 and 65535")
+    return port
+
+
+def on_database(settings: Settings, work: Coroutine[Any, Any, T]) -> T:
+    """Run ``work``; a failure to reach or open the database becomes a ``StartupError``
+    (storage.problems says which); any other failure propagates."""
+    try:
+        return asyncio.run(work)
+    except Exception as exc:
+        problem = database_problem(exc, settings.database_url)
+        if problem is None:
+            raise
+        raise StartupError([problem]) from exc
 
 
 def run_with_db(settings: Settings, work: Callable[[Database], Awaitable[int]]) -> int:
@@ -48,56 +80,82 @@ def run_with_db(settings: Settings, work: Callable[[Database], Awaitable[int]]) 
             await db.dispose()
 
     try:
-        return asyncio.run(runner())
+        return on_database(settings, runner())
     except ApiError as exc:
         print(f"tinydesk: {exc.error}" + (f" ({exc.hint})" if exc.hint else ""), file=sys.stderr)
         for field, message in exc.extra.get("fields", {}).items():
             print(f"  {field}: {message}", file=sys.stderr)
         return 1
-    except OSError as exc:
-        print(f"tinydesk: cannot reach the database: {exc}", file=sys.stderr)
-        return 1
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
-    configure_logging(settings.log_level)
+    """Bind the port first (a busy port stops the start before the database is touched),
+    then open (create, upgrade) the database, say what runs, and serve."""
+    configure_logging(settings.log_level, settings.debug_loggers)
     host = args.host or settings.host
     port = args.port if args.port is not None else settings.port
+    log.info("TinyDesk %s starting (pid %d)", __version__, os.getpid())
+    sockets = listen.bind(host, port)
+    try:
+        created = upgrade_database(settings)
+    except BaseException:
+        for sock in sockets:
+            sock.close()
+        raise
+    say_what_runs(settings, created=created)
+    asyncio.run(serve_until_signalled(create_app(settings), sockets))
+    return 0
+
+
+def upgrade_database(settings: Settings) -> bool:
+    """Create or upgrade the schema; whether the SQLite file was created by this."""
+    path = sqlite_path(settings.database_url)
+    existed = path is None or path.exists()
 
     async def upgraded(_db: Database) -> int:
-        log.info("database schema is at revision %s", migrate.head_revision())
         return 0
 
-    if run_with_db(settings, upgraded):
-        return 1
-    warn_if_github_missing(settings)
-    app = create_app(settings)
+    run_with_db(settings, upgraded)
+    return not existed
 
-    async def announce(_app: web.Application) -> None:
-        shown = "localhost" if host in ("0.0.0.0", "::") else host
-        log.info(
-            "TinyDesk listening on http://%s:%s (database %s)",
-            shown,
-            port,
-            _redact(settings.database_url),
+
+def say_what_runs(settings: Settings, *, created: bool) -> None:
+    """The start lines: where the data is, whether the workers run here, whether GitHub
+    is configured (and where), whether the admin area is on."""
+    path = sqlite_path(settings.database_url)
+    revision = migrate.head_revision()
+    if path is not None:
+        made = " (created now: there was no file)" if created else ""
+        log.info("database: SQLite file %s%s, schema at revision %s", path, made, revision)
+    else:
+        log.info("database: %s, schema at revision %s", _redact(settings.database_url), revision)
+    if settings.run_workers:
+        log.info("workers run in this process: the webhook inbox and the GitHub outbox")
+    else:
+        log.warning(
+            "workers are off in this process (TINYDESK_WORKERS=false): deliveries are stored "
+            "but worked by another process"
         )
-
-    app.on_startup.append(announce)
-    asyncio.run(serve_until_signalled(app, host, port))
-    return 0
+    if settings.github_app_configured:
+        log.info("GitHub App %s configured for %s", settings.github_app_id, settings.github_api_url)
+    warn_if_github_missing(settings)
+    if settings.admin_token:
+        log.info("admin pages (/admin) and admin API (/api/admin) are on")
+    else:
+        log.info("admin pages and admin API are off: TINYDESK_ADMIN_TOKEN is not set")
 
 
 # How long requests in flight at a stop signal have to be answered.
 SHUTDOWN_GRACE_SECONDS = 30.0
 
 
-async def serve_until_signalled(app: web.Application, host: str, port: int) -> None:
-    """Serve until SIGINT or SIGTERM, then stop in order: stop listening, answer the
-    requests in flight (so every webhook acknowledged is stored: the group commit is
-    flushed before its 202), then the cleanup contexts (workers finish or hand back what
-    they hold, the inbox writer, then the database and its threads). A signal while
-    stopping is logged and changes nothing: aiohttp's ``run_app`` would abandon the
-    cleanup half-way (exit 1), with SQLite threads possibly still running."""
+async def serve_until_signalled(app: web.Application, sockets: list[socket.socket]) -> None:
+    """Serve on ``sockets`` (``listen.bind``) until SIGINT or SIGTERM, then stop in order:
+    stop listening, answer the requests in flight (so every webhook acknowledged is stored:
+    the group commit is flushed before its 202), then the cleanup contexts (workers finish
+    or hand back what they hold, the inbox writer, then the database and its threads). A
+    signal while stopping is logged and changes nothing: aiohttp's ``run_app`` would
+    abandon the cleanup half-way (exit 1), with SQLite threads possibly still running."""
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
 
@@ -116,7 +174,9 @@ async def serve_until_signalled(app: web.Application, host: str, port: int) -> N
     )
     try:
         await runner.setup()
-        await web.TCPSite(runner, host, port).start()
+        for sock in sockets:
+            await web.SockSite(runner, sock).start()
+        log.info("TinyDesk %s", listen.listening_line(sockets))
         await stop.wait()
     finally:
         await runner.cleanup()
@@ -142,14 +202,29 @@ def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_db_current(args: argparse.Namespace, settings: Settings) -> int:
-    async def work() -> int:
-        db = Database(settings.database_url, pool_size=1)
-        try:
-            current = await migrate.current_revision(db.engine)
-        finally:
-            await db.dispose()
-        head = migrate.head_revision()
-        print(f"{current or 'empty'} (newest: {head})")
+    """The schema revision, without creating anything: no SQLite file is made to say so."""
+    head = migrate.head_revision()
+    path = sqlite_path(settings.database_url)
+    if path is not None and not path.exists():
+        if path.parent.is_dir():
+            print(
+                f"empty (newest: {head}): no database at {path} yet "
+                "(tinydesk db upgrade creates it)"
+            )
+        else:
+            print(
+                f"empty (newest: {head}): no database at {path}, and tinydesk db upgrade "
+                f"cannot create it: {why_not_openable(path)}"
+            )
         return 0
 
-    return asyncio.run(work())
+    async def work() -> str | None:
+        db = Database(settings.database_url, pool_size=1)
+        try:
+            return await migrate.current_revision(db.engine)
+        finally:
+            await db.dispose()
+
+    current = on_database(settings, work())
+    print(f"{current or 'empty'} (newest: {head})")
+    return 0
