@@ -13,10 +13,12 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from bot.app import create_app, warn_if_github_missing
-from bot.config import Settings
+from bot.config import ConfigError, Settings
 from bot.errors import ApiError
+from bot.github.stored_app import settings_with_stored_app
 from bot.http.protocol import TinyDeskRunner
 from bot.logs import configure_logging
+from bot.web.admin.setup import APP_REGISTERED
 from storage import migrate
 from storage.database import Database
 
@@ -63,15 +65,20 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     configure_logging(settings.log_level)
     host = args.host or settings.host
     port = args.port if args.port is not None else settings.port
+    from_env = settings
 
-    async def upgraded(_db: Database) -> int:
+    async def upgraded(db: Database) -> int:
+        nonlocal settings
         log.info("database schema is at revision %s", migrate.head_revision())
+        settings = await settings_with_stored_app(from_env, db)
         return 0
 
-    if run_with_db(settings, upgraded):
-        return 1
-    warn_if_github_missing(settings)
-    app = create_app(settings)
+    try:
+        if run_with_db(settings, upgraded):
+            return 1
+    except ConfigError as exc:
+        print(f"tinydesk: {'; '.join(exc.problems)}", file=sys.stderr)
+        return 2
 
     async def announce(_app: web.Application) -> None:
         shown = "localhost" if host in ("0.0.0.0", "::") else host
@@ -82,8 +89,22 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
             _redact(settings.database_url),
         )
 
-    app.on_startup.append(announce)
-    asyncio.run(serve_until_signalled(app, host, port))
+    def build(current: Settings) -> web.Application:
+        warn_if_github_missing(current)
+        app = create_app(current)
+        app.on_startup.append(announce)
+        return app
+
+    async def rebuild() -> web.Application:
+        """After a registration at /admin/setup: the application again, with the App."""
+        db = Database(from_env.database_url, pool_size=1)
+        try:
+            merged = await settings_with_stored_app(from_env, db)
+        finally:
+            await db.dispose()
+        return build(merged)
+
+    asyncio.run(serve_until_signalled(build(settings), host, port, rebuild=rebuild))
     return 0
 
 
@@ -91,13 +112,22 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 SHUTDOWN_GRACE_SECONDS = 30.0
 
 
-async def serve_until_signalled(app: web.Application, host: str, port: int) -> None:
+async def serve_until_signalled(
+    app: web.Application,
+    host: str,
+    port: int,
+    *,
+    rebuild: Callable[[], Awaitable[web.Application]] | None = None,
+) -> None:
     """Serve until SIGINT or SIGTERM, then stop in order: stop listening, answer the
     requests in flight (so every webhook acknowledged is stored: the group commit is
     flushed before its 202), then the cleanup contexts (workers finish or hand back what
     they hold, the inbox writer, then the database and its threads). A signal while
     stopping is logged and changes nothing: aiohttp's ``run_app`` would abandon the
-    cleanup half-way (exit 1), with SQLite threads possibly still running."""
+    cleanup half-way (exit 1), with SQLite threads possibly still running.
+
+    When a GitHub App is registered at /admin/setup (``APP_REGISTERED``), the same stop runs
+    and ``rebuild``'s application, which has the App, is served on the same address."""
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
 
@@ -115,12 +145,32 @@ async def serve_until_signalled(app: web.Application, host: str, port: int) -> N
         app, access_log=None, handle_signals=False, shutdown_timeout=SHUTDOWN_GRACE_SECONDS
     )
     try:
-        await runner.setup()
-        await web.TCPSite(runner, host, port).start()
-        await stop.wait()
+        while True:
+            await runner.setup()
+            await web.TCPSite(runner, host, port).start()
+            port = runner.addresses[0][1]  # --port 0: keep the port chosen
+            if not await stopped_or_registered(stop, app[APP_REGISTERED]) or rebuild is None:
+                break
+            log.info("GitHub App registered: restarting the application with it")
+            await runner.cleanup()
+            app = await rebuild()
+            runner = TinyDeskRunner(
+                app, access_log=None, handle_signals=False, shutdown_timeout=SHUTDOWN_GRACE_SECONDS
+            )
     finally:
         await runner.cleanup()
         log.info("TinyDesk stopped")
+
+
+async def stopped_or_registered(stop: asyncio.Event, registered: asyncio.Event) -> bool:
+    """Wait for a stop signal or a registration; True for a registration (and no stop)."""
+    waits = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(registered.wait())]
+    try:
+        await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiting in waits:
+            waiting.cancel()
+    return registered.is_set() and not stop.is_set()
 
 
 def _redact(url: str) -> str:

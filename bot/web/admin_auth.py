@@ -40,6 +40,7 @@ ADMIN_NAV = (
     ("Tickets", "/admin/tickets"),
     ("Failed deliveries", "/admin/deliveries"),
     ("API keys", "/admin/api-keys"),
+    ("GitHub App", "/admin/setup"),
 )
 SIGN_IN_PATH = "/admin/sign-in"
 
