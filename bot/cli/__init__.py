@@ -7,7 +7,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from bot.cli import keys, products, receive, serve
+from bot.cli import keys, products, receive, serve, setup
 from bot.config import ConfigError, Settings
 from bot.sim import demo
 
@@ -38,6 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     receive.register(commands)
     keys.register(commands)
     demo.register(commands)
+    setup.register(commands)
     return parser
 
 

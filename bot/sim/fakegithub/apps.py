@@ -418,6 +418,10 @@ class AppRegistrations(Server):
     ) -> tuple[int, Any]:
         if operation == CONVERSION:
             return await self._conversion(params["code"])
+        if operation == "GET /app":
+            registered = self._registered_caller(request)
+            if registered is not None:
+                return 200, self._complete(operation, 200, self._render_registered(registered))
         return await super()._handle(operation, params, query, body, auth, headers, request)
 
     def _validate_request(
@@ -430,13 +434,21 @@ class AppRegistrations(Server):
         if operation != CONVERSION:
             super()._check_response(operation, status, payload)
 
-    def _jwt_identity(self, credential: str) -> tuple[str, int]:
-        """The key and id a JWT must match: a registered App's when it names one."""
+    def _registered_caller(self, request: web.Request) -> RegisteredApp | None:
+        """The registered App whose JWT authenticated ``request`` (checked before)."""
+        credential = request.headers.get("Authorization", "").partition(" ")[2].strip()
+        return self._registered_issuer(credential)
+
+    def _registered_issuer(self, credential: str) -> RegisteredApp | None:
         try:
             issuer = jwt.decode(credential, options={"verify_signature": False}).get("iss")
-            app = self.registered_apps.get(int(str(issuer)))
+            return self.registered_apps.get(int(str(issuer)))
         except (jwt.PyJWTError, TypeError, ValueError):
-            app = None
+            return None
+
+    def _jwt_identity(self, credential: str) -> tuple[str, int]:
+        """The key and id a JWT must match: a registered App's when it names one."""
+        app = self._registered_issuer(credential)
         if app is not None:
             return app.public_pem, app.id
         return super()._jwt_identity(credential)
