@@ -11,6 +11,7 @@ import html
 import logging
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -565,17 +566,22 @@ async def eventually(check, server: ServerProcess, seconds: float = 20):
         await asyncio.sleep(0.1)
 
 
+@pytest.fixture
+def database_file(tmp_path: Path, sqlite_template: Path) -> Path:
+    path = tmp_path / "tinydesk.db"
+    shutil.copy(sqlite_template, path)
+    return path
+
+
 async def test_serve_uses_the_app_registered_at_admin_setup_without_a_restart(
-    fake_github, tmp_path, sqlite_template
+    fake_github, tmp_path, database_file
 ):
     """A real ``tinydesk serve`` with no App: after the registration at /admin/setup the
     same process (same port) reports GitHub configured, verifies webhooks with the new App's
     secret, hears of the installation made on GitHub's page, and opens a ticket's issue as
     the new App (its own key, its own installation token)."""
-    database = tmp_path / "tinydesk.db"
-    database.write_bytes(sqlite_template.read_bytes())
     env = {
-        "DATABASE_URL": f"sqlite+aiosqlite:///{database}",
+        "DATABASE_URL": f"sqlite+aiosqlite:///{database_file}",
         "TINYDESK_ADMIN_TOKEN": ADMIN_TOKEN,
         "GITHUB_API_URL": fake_github.base_url,
         "TINYDESK_WORKERS": "true",

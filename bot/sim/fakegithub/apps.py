@@ -165,6 +165,8 @@ class AppRegistrations(Server):
     async def _web_page(self, request: web.Request) -> web.StreamResponse | None:
         parts = [p for p in request.path.split("/") if p]
         method = request.method
+        if method == "GET" and parts == ["favicon.ico"]:  # browsers ask every site
+            return web.Response(status=404)
         if method == "POST" and parts == ["settings", "apps", "new"]:
             return await self._new_app_page(request, None)
         if (
