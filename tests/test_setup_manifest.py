@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import html
+import json
 import logging
 import os
 import re
@@ -20,6 +21,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import aiohttp
+import jwt as pyjwt
 import pytest
 import yaml
 from sqlalchemy import text
@@ -27,6 +29,7 @@ from sqlalchemy import text
 from bot.cli.receive import delivery_headers
 from bot.config import ConfigError, Settings
 from bot.github import manifest as manifest_module
+from bot.github.client import app_jwt
 from bot.github.manifest import build_manifest, server_urls, web_url_for
 from bot.github.stored_app import UNREADABLE, cipher, merge, settings_with_stored_app
 from bot.sim.fakegithub import FakeGitHub
@@ -36,6 +39,7 @@ from bot.sim.stack import ServerProcess
 from bot.web.admin import setup as setup_pages
 from storage.repos.github_app import GitHubAppRepo
 from tests.conftest import ADMIN_TOKEN
+from tests.fakes import generate_app_key
 from tests.web_helpers import csrf_token
 from webhooks import SUBSCRIBED_EVENTS
 
@@ -670,3 +674,92 @@ async def test_serve_uses_the_app_registered_at_admin_setup_without_a_restart(
         log = server.log()
         assert "restarting the application" in log
         assert app.webhook_secret not in log and app.private_pem.splitlines()[1] not in log
+
+
+# --------------------------------------------------------------------------- the fake
+
+
+@pytest.mark.parametrize(
+    ("manifest", "problem"),
+    [
+        ("not json", "not a JSON object"),
+        (
+            '{"name": "X", "redirect_url": "https://d.example/cb", "hook_attributes": '
+            '{"url": "https://d.example/h"}}',
+            "url is required",
+        ),
+        (
+            '{"url": "https://d.example", "redirect_url": "https://d.example/cb", '
+            '"hook_attributes": {"active": true}}',
+            "hook_attributes.url is required",
+        ),
+        (
+            '{"url": "https://d.example", "hook_attributes": {"url": "https://d.example/h"}}',
+            "redirect_url is required",
+        ),
+    ],
+)
+async def test_the_fake_refuses_manifests_github_refuses(fake_github, manifest, problem):
+    """The fake's new-App page checks a manifest as GitHub does: JSON, a homepage ``url``,
+    a webhook URL when the hook is active, a ``redirect_url`` for the flow."""
+    async with aiohttp.ClientSession() as http:
+        for path in ("/settings/apps/new", "/organizations/octo-org/settings/apps/new"):
+            async with http.post(
+                f"{fake_github.base_url}{path}?state=s", data={"manifest": manifest}
+            ) as resp:
+                assert resp.status == 422
+                assert problem in await resp.text()
+    assert fake_github.registered_apps == {}
+
+
+async def test_a_registered_app_is_a_real_app_in_the_fake(fake_github):
+    """ "Create GitHub App" makes a real App: its code converts once (then 404, as GitHub),
+    its own key signs the JWTs the fake accepts for it, GET /app answers it, and a JWT
+    naming it but signed with another key is refused."""
+    manifest = build_manifest("https://desk.example.test")
+    back = await create_on_fake(
+        f"{fake_github.base_url}/settings/apps/new?state=abc", json.dumps(manifest)
+    )
+    assert back.startswith("https://desk.example.test/admin/setup/callback?code=")
+    assert back.endswith("&state=abc")
+    code = parse_qs(urlsplit(back).query)["code"][0]
+    async with aiohttp.ClientSession() as http:
+        url = f"{fake_github.base_url}/app-manifests/{code}/conversions"
+        async with http.post(url) as resp:
+            assert resp.status == 201
+            answer = await resp.json()
+        async with http.post(url) as resp:
+            assert resp.status == 404
+        for name in (
+            "id",
+            "slug",
+            "node_id",
+            "owner",
+            "name",
+            "html_url",
+            "client_id",
+            "client_secret",
+            "webhook_secret",
+            "pem",
+            "permissions",
+            "events",
+        ):
+            assert answer[name], name
+        assert answer["permissions"]["issues"] == "write"
+        assert answer["events"] == manifest["default_events"]
+        own = app_jwt(str(answer["id"]), answer["pem"])
+        async with http.get(
+            f"{fake_github.base_url}/app", headers={"Authorization": f"Bearer {own}"}
+        ) as resp:
+            assert resp.status == 200
+            assert (await resp.json())["id"] == answer["id"]
+        forged = pyjwt.encode(
+            {"iat": int(time.time()) - 60, "exp": int(time.time()) + 500, "iss": str(answer["id"])},
+            generate_app_key()[0],
+            algorithm="RS256",
+        )
+        async with http.get(
+            f"{fake_github.base_url}/app", headers={"Authorization": f"Bearer {forged}"}
+        ) as resp:
+            assert resp.status == 401
+    fake_github.violations.clear()  # the forged JWT was refused on purpose

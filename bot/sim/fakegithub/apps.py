@@ -227,7 +227,10 @@ class AppRegistrations(Server):
     async def _create_app(self, request: web.Request) -> web.StreamResponse:
         form = await request.post()
         raw = form.get("manifest")
-        manifest = json.loads(raw) if isinstance(raw, str) else None
+        try:
+            manifest = json.loads(raw) if isinstance(raw, str) else None
+        except ValueError:
+            manifest = None
         problem = manifest_problem(manifest)
         if problem is not None or manifest is None:
             return _page("Invalid GitHub App configuration", html.escape(problem or ""), 422)
