@@ -62,6 +62,9 @@ class Settings:
     port: int = DEFAULT_PORT
     public_url: str | None = None
     admin_token: str | None = dataclasses.field(default=None, repr=False)
+    # Encrypts the GitHub App credentials stored by the manifest flow (bot.github.stored_app);
+    # unset, the admin token does.
+    secret_key: str | None = dataclasses.field(default=None, repr=False)
     github_app_id: str | None = None
     github_private_key: str | None = dataclasses.field(default=None, repr=False)
     github_webhook_secret: str | None = dataclasses.field(default=None, repr=False)
@@ -200,6 +203,13 @@ class Settings:
         if admin_token is not None:
             problems.extend(admin_token_problems(admin_token))
 
+        secret_key = environ.get("TINYDESK_SECRET_KEY", "").strip() or None
+        if secret_key is not None and len(secret_key) < ADMIN_TOKEN_MIN_LENGTH:
+            problems.append(
+                f"TINYDESK_SECRET_KEY is {len(secret_key)} characters long, shorter than "
+                f"{ADMIN_TOKEN_MIN_LENGTH}; make a strong one with: {MAKE_ADMIN_TOKEN}"
+            )
+
         redis_url = environ.get("REDIS_URL", "").strip() or None
         if redis_url and not redis_url.startswith(("redis://", "rediss://", "unix://")):
             problems.append("REDIS_URL must start with redis://, rediss:// or unix://")
@@ -224,6 +234,7 @@ class Settings:
             port=port,
             public_url=public_url.rstrip("/") if public_url else None,
             admin_token=admin_token,
+            secret_key=secret_key,
             github_app_id=app_id,
             github_private_key=private_key,
             github_webhook_secret=webhook_secret,

@@ -399,3 +399,39 @@ class StoredAdminSession(Base):
     csrf_token: Mapped[str] = mapped_column(String(64))
     started_at: Mapped[float] = mapped_column(Float)
     last_seen_at: Mapped[float] = mapped_column(Float)
+
+
+class StoredGitHubApp(Base):
+    """The GitHub App registered through GitHub's manifest flow (``bot.github.stored_app``):
+    one row, replaced by a new registration. ``private_key``, ``webhook_secret`` and
+    ``client_secret`` hold ciphertext made above storage (Fernet), never the secrets."""
+
+    __tablename__ = "github_app"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)  # always 1: one App
+    app_id: Mapped[int] = mapped_column(BigInteger)
+    slug: Mapped[str] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(String(200))
+    html_url: Mapped[str] = mapped_column(String(500))
+    owner_login: Mapped[str] = mapped_column(String(100))
+    client_id: Mapped[str] = mapped_column(String(100))
+    # Where the App lives: github.com's API and web, or a GitHub Enterprise Server's.
+    api_url: Mapped[str] = mapped_column(String(500))
+    web_url: Mapped[str] = mapped_column(String(500))
+    private_key: Mapped[str] = mapped_column(Text)
+    webhook_secret: Mapped[str] = mapped_column(Text)
+    client_secret: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AppSetupState(Base):
+    """A manifest-flow registration under way: the ``state`` sent to GitHub (kept as its
+    SHA-256), where it went, and until when its answer is accepted (epoch seconds). Taken
+    once: the callback deletes it."""
+
+    __tablename__ = "github_app_setup_states"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    api_url: Mapped[str] = mapped_column(String(500))
+    web_url: Mapped[str] = mapped_column(String(500))
+    expires_at: Mapped[float] = mapped_column(Float)

@@ -9,7 +9,7 @@ import traceback
 from collections.abc import Sequence
 
 from bot import __version__
-from bot.cli import keys, products, receive, serve, wait
+from bot.cli import keys, products, receive, serve, setup, wait
 from bot.config import Settings, StartupError
 from bot.sim import demo
 
@@ -53,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     keys.register(commands)
     wait.register(commands)
     demo.register(commands)
+    setup.register(commands)
     _name_each_parser(parser)
     parser.set_defaults(reads_environment=True)  # demo's parser sets it False
     return parser

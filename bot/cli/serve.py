@@ -21,8 +21,10 @@ from bot.app import create_app, warn_if_github_missing
 from bot.cli import listen
 from bot.config import Settings, StartupError
 from bot.errors import ApiError
+from bot.github.stored_app import settings_with_stored_app
 from bot.http.protocol import TinyDeskRunner
 from bot.logs import configure_logging
+from bot.web.admin.setup import APP_REGISTERED
 from storage import migrate
 from storage.database import Database
 from storage.problems import database_problem, sqlite_path, why_not_openable
@@ -96,15 +98,34 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     port = args.port if args.port is not None else settings.port
     log.info("TinyDesk %s starting (pid %d)", __version__, os.getpid())
     sockets = listen.bind(host, port)
+    from_env = settings
     try:
         created = upgrade_database(settings)
+        # An App registered at /admin/setup (or by `tinydesk setup`), under the environment.
+        settings = asyncio.run(_with_stored_app(from_env))
     except BaseException:
         for sock in sockets:
             sock.close()
         raise
     say_what_runs(settings, created=created)
-    asyncio.run(serve_until_signalled(create_app(settings), sockets))
+    bound_port = sockets[0].getsockname()[1]  # --port 0: the port chosen, kept on a rebuild
+
+    async def rebuild() -> tuple[web.Application, list[socket.socket]]:
+        """After a registration at /admin/setup: the application again, with the App."""
+        merged = await _with_stored_app(from_env)
+        warn_if_github_missing(merged)
+        return create_app(merged), listen.bind(host, bound_port)
+
+    asyncio.run(serve_until_signalled(create_app(settings), sockets, rebuild=rebuild))
     return 0
+
+
+async def _with_stored_app(from_env: Settings) -> Settings:
+    db = Database(from_env.database_url, pool_size=1)
+    try:
+        return await settings_with_stored_app(from_env, db)
+    finally:
+        await db.dispose()
 
 
 def upgrade_database(settings: Settings) -> bool:
@@ -149,13 +170,21 @@ def say_what_runs(settings: Settings, *, created: bool) -> None:
 SHUTDOWN_GRACE_SECONDS = 30.0
 
 
-async def serve_until_signalled(app: web.Application, sockets: list[socket.socket]) -> None:
+async def serve_until_signalled(
+    app: web.Application,
+    sockets: list[socket.socket],
+    *,
+    rebuild: Callable[[], Awaitable[tuple[web.Application, list[socket.socket]]]] | None = None,
+) -> None:
     """Serve on ``sockets`` (``listen.bind``) until SIGINT or SIGTERM, then stop in order:
     stop listening, answer the requests in flight (so every webhook acknowledged is stored:
     the group commit is flushed before its 202), then the cleanup contexts (workers finish
     or hand back what they hold, the inbox writer, then the database and its threads). A
     signal while stopping is logged and changes nothing: aiohttp's ``run_app`` would
-    abandon the cleanup half-way (exit 1), with SQLite threads possibly still running."""
+    abandon the cleanup half-way (exit 1), with SQLite threads possibly still running.
+
+    When a GitHub App is registered at /admin/setup (``APP_REGISTERED``), the same stop
+    runs and ``rebuild``'s application, which has the App, is served on the same port."""
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
 
@@ -173,14 +202,34 @@ async def serve_until_signalled(app: web.Application, sockets: list[socket.socke
         app, access_log=None, handle_signals=False, shutdown_timeout=SHUTDOWN_GRACE_SECONDS
     )
     try:
-        await runner.setup()
-        for sock in sockets:
-            await web.SockSite(runner, sock).start()
-        log.info("TinyDesk %s", listen.listening_line(sockets))
-        await stop.wait()
+        while True:
+            await runner.setup()
+            for sock in sockets:
+                await web.SockSite(runner, sock).start()
+            log.info("TinyDesk %s", listen.listening_line(sockets))
+            registered = app.get(APP_REGISTERED) or asyncio.Event()
+            if rebuild is None or not await stopped_or_registered(stop, registered):
+                break
+            log.info("GitHub App registered: restarting the application with it")
+            await runner.cleanup()  # closes the listening sockets too
+            app, sockets = await rebuild()
+            runner = TinyDeskRunner(
+                app, access_log=None, handle_signals=False, shutdown_timeout=SHUTDOWN_GRACE_SECONDS
+            )
     finally:
         await runner.cleanup()
         log.info("TinyDesk stopped")
+
+
+async def stopped_or_registered(stop: asyncio.Event, registered: asyncio.Event) -> bool:
+    """Wait for a stop signal or a registration; True for a registration (and no stop)."""
+    waits = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(registered.wait())]
+    try:
+        await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiting in waits:
+            waiting.cancel()
+    return registered.is_set() and not stop.is_set()
 
 
 def _redact(url: str) -> str:

@@ -7,11 +7,13 @@ files and the admin session store. The security headers every page carries are a
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 from aiohttp import web
 
 from bot.web import admin, admin_auth, landing, tracking
+from bot.web.admin import setup
 from bot.web.html import STATIC_PREFIX
 from bot.web.sessions import SESSIONS, SessionStore
 
@@ -21,6 +23,7 @@ STATIC_DIR = Path(__file__).parent / "static"
 def setup_pages(app: web.Application) -> None:
     """Add the pages, their static files and the admin session store to the TinyDesk app."""
     app[SESSIONS] = SessionStore()
+    app[setup.APP_REGISTERED] = asyncio.Event()
     app.router.add_routes(landing.routes)
     app.router.add_routes(tracking.routes)
     app.router.add_routes(admin_auth.routes)

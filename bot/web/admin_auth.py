@@ -41,6 +41,7 @@ ADMIN_NAV = (
     ("Failed deliveries", "/admin/deliveries"),
     ("Failed jobs", "/admin/jobs"),
     ("API keys", "/admin/api-keys"),
+    ("GitHub App", "/admin/setup"),
 )
 SIGN_IN_PATH = "/admin/sign-in"
 

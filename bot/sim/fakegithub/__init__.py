@@ -14,18 +14,20 @@ the tests use it through the ``fake_github`` fixture (tests/fakes.py), or::
 
 The layers, each a module: ``state`` (the world) < ``history`` (commits, pull requests) <
 ``render`` (GitHub's JSON) < ``handlers`` (the operations) < ``failures`` (injection) <
-``server`` (HTTP, auth, call log) < ``FakeGitHub`` here (what a test reads back).
+``server`` (HTTP, auth, call log) < ``apps`` (the manifest flow's pages and conversion, App
+installation) < ``FakeGitHub`` here (what a test reads back).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from bot.sim.fakegithub.apps import AppRegistrations
 from bot.sim.fakegithub.contract import OpenAPIContract, RequestRejected
 from bot.sim.fakegithub.failures import SECONDARY_RATE_LIMIT_MESSAGE
 from bot.sim.fakegithub.keys import APP_ID, generate_app_key, make_app_jwt
 from bot.sim.fakegithub.routes import OPERATIONS
-from bot.sim.fakegithub.server import Call, Server
+from bot.sim.fakegithub.server import Call
 from bot.sim.fakegithub.state import (
     APP_SLUG,
     DEFAULT_LABEL_COLOR,
@@ -54,7 +56,7 @@ __all__ = [
 ]
 
 
-class FakeGitHub(Server):
+class FakeGitHub(AppRegistrations):
     """A stateful fake of GitHub's REST API on 127.0.0.1 (see the module docstring)."""
 
     def issue(self, owner: str, repo: str, number: int) -> dict[str, Any]:

@@ -91,6 +91,11 @@ _ROUTES: list[tuple[str, str, str]] = [
         "GET /repos/{owner}/{repo}/commits/{ref}",
     ),
 ]
+# Registering an App (the manifest flow, bot.sim.fakegithub.apps): GitHub wants no
+# authentication here, and the shared subset of its description lacks the operation.
+CONVERSION = "POST /app-manifests/{code}/conversions"
+_ROUTES.append(("POST", r"/app-manifests/(?P<code>[^/]+)/conversions", CONVERSION))
+NO_AUTH_OPERATIONS = {CONVERSION}
 OPERATIONS: tuple[str, ...] = tuple(key for _, _, key in _ROUTES)
 COMPILED = [(method, re.compile(pattern + r"/?"), key) for method, pattern, key in _ROUTES]
 # GitHub wants the App's JWT here, not an installation token.

@@ -14,7 +14,7 @@ import jwt
 from aiohttp import web
 
 from bot.sim.fakegithub.failures import FailureInjection
-from bot.sim.fakegithub.routes import JWT_OPERATIONS, match
+from bot.sim.fakegithub.routes import JWT_OPERATIONS, NO_AUTH_OPERATIONS, match
 from bot.sim.fakegithub.state import DOCS_URL, RATE_LIMIT, Reply
 
 
@@ -162,6 +162,8 @@ class Server(FailureInjection):
         self, request: web.Request, operation: str, params: dict[str, str]
     ) -> tuple[str, int | None, Reply | None]:
         header = request.headers.get("Authorization", "")
+        if operation in NO_AUTH_OPERATIONS:
+            return "none", None, None
         scheme, _, credential = header.partition(" ")
         scheme, credential = scheme.lower(), credential.strip()
         if not header:
@@ -198,11 +200,16 @@ class Server(FailureInjection):
             return "token", token.installation_id, Reply(404, "Not Found")
         return "token", token.installation_id, None
 
+    def _jwt_identity(self, credential: str) -> tuple[str, int]:
+        """The public key that must verify a JWT, and the App id its issuer must be."""
+        return self.public_key_pem, self.app_id
+
     def _jwt_problem(self, credential: str) -> str | None:
+        public_key, app_id = self._jwt_identity(credential)
         try:
             claims = jwt.decode(
                 credential,
-                self.public_key_pem,
+                public_key,
                 algorithms=["RS256"],
                 options={
                     "verify_exp": False,
@@ -214,8 +221,8 @@ class Server(FailureInjection):
         except jwt.PyJWTError as error:
             return f"A JSON web token could not be decoded ({error})"
         now = time.time()
-        if str(claims["iss"]) != str(self.app_id):
-            return f"'Issuer' claim ('iss') must be the App ID {self.app_id}"
+        if str(claims["iss"]) != str(app_id):
+            return f"'Issuer' claim ('iss') must be the App ID {app_id}"
         if not isinstance(claims["iat"], int) or claims["iat"] > now + 1:
             return "'Issued at' claim ('iat') must be an Integer representing a time in the past"
         if not isinstance(claims["exp"], int) or claims["exp"] - claims["iat"] > 600:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot.web.admin import deliveries, jobs, keys, overview, products, tickets
+from bot.web.admin import deliveries, jobs, keys, overview, products, setup, tickets
 
 routes = [
     web.get("/admin", overview.overview),
@@ -30,4 +30,7 @@ routes = [
     web.post("/admin/api-keys", keys.add_api_key),
     web.post("/admin/api-keys/{id}/revoke", keys.revoke_api_key),
     web.post("/admin/api-keys/{id}/public-name", keys.set_public_name),
+    web.get(setup.SETUP_PATH, setup.show_setup),
+    web.post(setup.SETUP_PATH, setup.start_setup),
+    web.get(setup.CALLBACK_PATH, setup.setup_callback),
 ]

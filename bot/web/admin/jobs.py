@@ -35,6 +35,7 @@ KIND_TITLES: dict[str, str] = {
     JobKind.COMMENT_ON_PR: "Note on the pull request",
     JobKind.REMOVE_LABEL: "Remove a stage label",
     JobKind.CONFIRM_CLOSE: "Confirm the issue's close",
+    JobKind.SHIP_CHECK: "Look for the deployment that shipped a merge",
 }
 
 

@@ -1,17 +1,16 @@
 """An index on the requester's email, so that the admin ticket search finds a requester's
 tickets without reading every ticket (``storage.reads.ticket_search``).
 
-Numbered 0008 because issue 14's App registration adds 0007 at the same time; whichever
-lands second sets its ``down_revision`` to the other (this one says 0006 until then).
+It follows 0007 (the stored GitHub App, issue 14 as well).
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0007
 """
 
 from alembic import op
 
 revision = "0008"
-down_revision = "0006"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
