@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import select, text, update
 
 from bot.config import Settings
+from bot.errors import ApiError
 from bot.github.web_url import github_web_url
 from bot.tickets.search import MAX_QUERY_CHARS, ticket_match
 from bot.web.api_docs import operation_anchor
@@ -335,6 +336,9 @@ def test_what_the_search_box_looks_for():
     assert ticket_match("a@b.example").email == "a@b.example"
     assert ticket_match("mail a@b.example").words == ("mail", "a@b.example")
     assert ticket_match("9" * 25).nothing
+    # The length counts as sent, as the OpenAPI document's maxLength does.
+    with pytest.raises(ApiError):
+        ticket_match(" " * (MAX_QUERY_CHARS + 1))
 
 
 # -- a ticket's GitHub links ------------------------------------------------------------------

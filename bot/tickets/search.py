@@ -34,11 +34,12 @@ def ticket_match(text: str) -> TicketMatch | None:
     cannot be searched."""
     if problem := unstorable(text):
         raise ApiError(400, f"The search must not contain {problem}", SEARCH_HINT)
+    # Counted as sent, white space included (the OpenAPI document's maxLength).
+    if len(text) > MAX_QUERY_CHARS:
+        raise ApiError(400, f"The search is longer than {MAX_QUERY_CHARS} characters", SEARCH_HINT)
     query = text.strip()
     if not query:
         return None
-    if len(query) > MAX_QUERY_CHARS:
-        raise ApiError(400, f"The search is longer than {MAX_QUERY_CHARS} characters", SEARCH_HINT)
     if number := _TICKET_NUMBER.fullmatch(query):
         found = whole_number(number.group(1))
         # More digits than any ticket id can have: a search that finds nothing.
