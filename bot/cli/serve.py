@@ -96,7 +96,6 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     configure_logging(settings.log_level, settings.debug_loggers)
     host = args.host or settings.host
     port = args.port if args.port is not None else settings.port
-    log.info("TinyDesk %s starting (pid %d)", __version__, os.getpid())
     sockets = listen.bind(host, port)
     from_env = settings
     try:
@@ -143,6 +142,7 @@ def upgrade_database(settings: Settings) -> bool:
 def say_what_runs(settings: Settings, *, created: bool) -> None:
     """The start lines: where the data is, whether the workers run here, whether GitHub
     is configured (and where), whether the admin area is on."""
+    log.info("TinyDesk %s starting (pid %d)", __version__, os.getpid())
     path = sqlite_path(settings.database_url)
     revision = migrate.head_revision()
     if path is not None:
@@ -155,7 +155,10 @@ def say_what_runs(settings: Settings, *, created: bool) -> None:
     else:
         log.warning(
             "workers are off in this process (TINYDESK_WORKERS=false): deliveries are stored "
-            "but worked by another process"
+            "but worked by another process%s",
+            "; on SQLite no other process may work them: set TINYDESK_WORKERS=true"
+            if path is not None
+            else "",
         )
     if settings.github_app_configured:
         log.info("GitHub App %s configured for %s", settings.github_app_id, settings.github_api_url)
