@@ -66,8 +66,8 @@ def _problem(exc: BaseException, url: str) -> str | None:
     if isinstance(exc, sqlite3.Error) and path is not None:
         return _sqlite_problem(str(exc), path)
     parsed = make_url(url)
-    if parsed.get_backend_name() != dialect.POSTGRESQL:
-        return None
+    if sqlite_path(url) is not None:
+        return None  # what is left is PostgreSQL's
     sqlstate = getattr(exc, "sqlstate", None)
     if isinstance(sqlstate, str) and type(exc).__module__.startswith("asyncpg"):
         return _postgres_problem(sqlstate, str(exc).splitlines()[0], parsed)

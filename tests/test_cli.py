@@ -191,7 +191,7 @@ def test_a_group_without_its_action_prints_its_own_help_and_exits_2(group, actio
 def test_no_command_prints_the_top_level_help_and_exits_2():
     proc = tinydesk()
     assert proc.returncode == 2
-    assert proc.stderr.startswith("usage: tinydesk [-h] [--version] COMMAND ...")
+    assert proc.stderr.startswith("usage: tinydesk [-h] [--version] [--debug] COMMAND ...")
     for command in ("serve", "db", "products", "receive", "keys", "wait", "demo"):
         assert f"\n    {command} " in proc.stderr
     proc = tinydesk("keys")  # the installed entry point keeps the exit code
