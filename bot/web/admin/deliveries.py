@@ -68,14 +68,26 @@ async def list_failed_deliveries(
 
 @admin_only
 async def replay_delivery(request: web.Request, admin_session: AdminSession) -> web.StreamResponse:
+    return await replay_and_return(request, Delivery, "deliveries", notice="")
+
+
+async def replay_and_return(
+    request: web.Request, model: type[queue.Row], page: str, *, notice: str
+) -> web.StreamResponse:
+    """Replay the failed row in the URL (the API's rule, ``queue.requeue``) and go back to
+    ``page`` saying whether it was: ``{notice}replayed`` or ``{notice}not-replayed``."""
     row_id = whole_number(request.match_info["id"])
     replayed = False
     if row_id is not None:
         async with request.app[DB].begin() as session:
-            replayed = await queue.requeue(session, Delivery, row_id)
+            replayed = await queue.requeue(session, model, row_id)
     if replayed:
         notify_workers(request.app)
-    notice = "replayed" if replayed else "not-replayed"
+    outcome = "replayed" if replayed else "not-replayed"
     return redirect(
-        path("admin", "deliveries", query={"notice": notice, "id": request.match_info["id"]})
+        path(
+            "admin",
+            page,
+            query={"notice": f"{notice}{outcome}", "id": request.match_info["id"]},
+        )
     )

@@ -15,15 +15,14 @@ from aiohttp import web
 from bot.appkeys import DB, SETTINGS
 from bot.github.web_url import github_web_url, issue_url, pull_url
 from bot.jobs.kinds import JobKind
-from bot.jobs.worker import notify_workers
 from bot.rules import ids
 from bot.rules.numbers import whole_number
-from bot.web.admin_auth import admin_only, admin_page, csrf_input, notice_from_query, redirect
+from bot.web.admin.deliveries import replay_and_return
+from bot.web.admin_auth import admin_only, admin_page, csrf_input, notice_from_query
 from bot.web.html import Html, cells, fragment, join, path, table, time_element
 from bot.web.sessions import AdminSession
 from storage.models import Job, Product, QueueState
 from storage.reads import admin_jobs
-from storage.repos import queue
 from storage.repos.products import ProductRepo
 
 # The list shows the start of an error; the job's own page shows all of it.
@@ -217,12 +216,4 @@ async def show_job(request: web.Request, admin_session: AdminSession) -> web.Str
 
 @admin_only
 async def replay_job(request: web.Request, admin_session: AdminSession) -> web.StreamResponse:
-    row_id = whole_number(request.match_info["id"])
-    replayed = False
-    if row_id is not None:
-        async with request.app[DB].begin() as session:
-            replayed = await queue.requeue(session, Job, row_id)
-    if replayed:
-        notify_workers(request.app)
-    notice = "job-replayed" if replayed else "job-not-replayed"
-    return redirect(path("admin", "jobs", query={"notice": notice, "id": request.match_info["id"]}))
+    return await replay_and_return(request, Job, "jobs", notice="job-")
