@@ -21,6 +21,7 @@ import html
 import json
 import secrets
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -191,12 +192,7 @@ class AppRegistrations(Server):
 
     async def _new_app_page(self, request: web.Request, organization: str | None) -> web.Response:
         form = await request.post()
-        raw = form.get("manifest")
-        try:
-            manifest = json.loads(raw) if isinstance(raw, str) else None
-        except ValueError:
-            manifest = None
-        problem = manifest_problem(manifest)
+        raw, manifest, problem = _posted_manifest(form)
         if problem is not None or not isinstance(manifest, dict):
             return _page(
                 "Invalid GitHub App configuration", f"<p>{html.escape(problem or '')}</p>", 422
@@ -226,12 +222,7 @@ class AppRegistrations(Server):
 
     async def _create_app(self, request: web.Request) -> web.StreamResponse:
         form = await request.post()
-        raw = form.get("manifest")
-        try:
-            manifest = json.loads(raw) if isinstance(raw, str) else None
-        except ValueError:
-            manifest = None
-        problem = manifest_problem(manifest)
+        _, manifest, problem = _posted_manifest(form)
         if problem is not None or manifest is None:
             return _page("Invalid GitHub App configuration", html.escape(problem or ""), 422)
         name = str(form.get("name") or "").strip()
@@ -457,3 +448,14 @@ class AppRegistrations(Server):
         if app is not None:
             return app.public_pem, app.id
         return super()._jwt_identity(credential)
+
+
+def _posted_manifest(form: Mapping[str, Any]) -> tuple[Any, Any, str | None]:
+    """The ``manifest`` field of a posted form: (as sent, parsed or None, what GitHub would
+    refuse in it or None)."""
+    raw = form.get("manifest")
+    try:
+        manifest = json.loads(raw) if isinstance(raw, str) else None
+    except ValueError:
+        manifest = None
+    return raw, manifest, manifest_problem(manifest)
