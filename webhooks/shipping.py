@@ -60,14 +60,7 @@ async def ship_if_already_deployed(
     if not product.deployment_tracking or merge_sha is None:
         return
     merged_at = parse_time(pr.get("merged_at"))
-    async with ctx.unit.session() as session:
-        deployments = await DeploymentRepo(session).since(
-            product.id, merged_at - CLOCK_SLACK if merged_at else None
-        )
-    shipments = [
-        Shipment(d.sha, d.environment, d.deployment_id, d.occurred_at) for d in deployments
-    ]
-    first = await _first_containing(ctx, product, event.data, merge_sha, shipments)
+    first = await _first_deployment_of(ctx, product, event.data, merge_sha, merged_at)
     if first is not None:
         await _record(ctx, product, _deployment_cause(ctx, event, first), first, [merge_sha])
 
@@ -107,20 +100,9 @@ async def catch_up(ctx: HandlerContext, product: Product) -> None:
         return
     async with ctx.unit.session() as session:
         waiting = await PullRequestLinkRepo(session).shippable(product.id, utcnow() + CLOCK_SLACK)
-        merges = {
-            link.merge_commit_sha: link.merged_at for link in waiting if link.merge_commit_sha
-        }
-        candidates = {
-            sha: await DeploymentRepo(session).since(
-                product.id, merged_at - CLOCK_SLACK if merged_at else None
-            )
-            for sha, merged_at in sorted(merges.items())
-        }
-    for sha, deployments in candidates.items():
-        shipments = [
-            Shipment(d.sha, d.environment, d.deployment_id, d.occurred_at) for d in deployments
-        ]
-        first = await _first_containing(ctx, product, {}, sha, shipments)
+    merges = {link.merge_commit_sha: link.merged_at for link in waiting if link.merge_commit_sha}
+    for sha, merged_at in sorted(merges.items()):
+        first = await _first_deployment_of(ctx, product, {}, sha, merged_at)
         if first is not None:
             cause = Cause(
                 "deployment_status.created",
@@ -130,6 +112,24 @@ async def catch_up(ctx: HandlerContext, product: Product) -> None:
                 occurred_at=first.occurred_at,
             )
             await _record(ctx, product, cause, first, [sha])
+
+
+async def _first_deployment_of(
+    ctx: HandlerContext,
+    product: Product,
+    data: dict[str, Any],
+    merge_sha: str,
+    merged_at: dt.datetime | None,
+) -> Shipment | None:
+    """The earliest known deployment (from just before the merge on) that contains it."""
+    async with ctx.unit.session() as session:
+        deployments = await DeploymentRepo(session).since(
+            product.id, merged_at - CLOCK_SLACK if merged_at else None
+        )
+    shipments = [
+        Shipment(d.sha, d.environment, d.deployment_id, d.occurred_at) for d in deployments
+    ]
+    return await _first_containing(ctx, product, data, merge_sha, shipments)
 
 
 async def _first_containing(
