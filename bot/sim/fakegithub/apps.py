@@ -29,9 +29,8 @@ from urllib.parse import urlencode, urlsplit
 import aiohttp
 import jwt
 from aiohttp import web
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 
+from bot.sim.fakegithub.keys import new_key_pair
 from bot.sim.fakegithub.routes import CONVERSION
 from bot.sim.fakegithub.server import Server
 from bot.sim.fakegithub.state import Reply, iso, node_id
@@ -77,19 +76,6 @@ class Delivery:
     delivery_id: str
 
 
-def new_key_pair() -> tuple[str, str]:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    private = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.TraditionalOpenSSL,
-        serialization.NoEncryption(),
-    ).decode()
-    public = (
-        key.public_key()
-        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-        .decode()
-    )
-    return private, public
 
 
 def manifest_problem(manifest: Any) -> str | None:

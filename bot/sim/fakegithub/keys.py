@@ -14,9 +14,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 APP_ID = 424242
 
 
-@functools.cache
-def generate_app_key() -> tuple[str, str]:
-    """A fresh RSA key pair for the App, once per process: ``(private_pem, public_pem)``."""
+def new_key_pair() -> tuple[str, str]:
+    """A new RSA key pair, as GitHub makes for an App: ``(private_pem, public_pem)``."""
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     private_pem = key.private_bytes(
         serialization.Encoding.PEM,
@@ -29,6 +28,12 @@ def generate_app_key() -> tuple[str, str]:
         .decode()
     )
     return private_pem, public_pem
+
+
+@functools.cache
+def generate_app_key() -> tuple[str, str]:
+    """A fresh RSA key pair for the App, once per process: ``(private_pem, public_pem)``."""
+    return new_key_pair()
 
 
 def make_app_jwt(
