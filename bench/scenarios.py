@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import datetime as dt
+import functools
 import signal
 import statistics
 import sys
@@ -477,11 +478,32 @@ async def journey(cfg: Config, bench_db: BenchDatabase, processes: int = 1) -> d
             + len(fake.unexpected)
             + (0 if distinct_ids == n else 1),
         }
+    except TimeoutError as exc:
+        raise TimeoutError(
+            f"{exc}\n{await _stuck(functools.partial(seed.rows, bench_db.url), servers)}"
+        ) from None
     finally:
         for server in servers:
             server.stop()
         await poll.dispose()
         await fake.close()
+
+
+async def _stuck(rows, servers: list[Server]) -> str:
+    """What a journey that timed out left: the inbox and outbox by state, and the end of
+    each server's log (CI keeps only the benchmark's output)."""
+    lines = []
+    for table in ("deliveries", "jobs"):
+        counts = await rows(f"SELECT state, count(*) FROM {table} GROUP BY state ORDER BY state")
+        lines.append(f"{table}: " + (", ".join(f"{st} {n}" for st, n in counts) or "none"))
+    for k, server in enumerate(servers):
+        tail = server.log().splitlines()[-40:]
+        alive = (
+            "running" if server.process.poll() is None else f"exited {server.process.returncode}"
+        )
+        lines.append(f"--- server {k} ({alive}), last lines of {server.log_path}:")
+        lines.extend(tail)
+    return "\n".join(lines)
 
 
 async def _equal(value, sql: str, expected: int) -> bool:

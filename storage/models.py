@@ -131,6 +131,30 @@ class Ticket(Base):
     )
 
 
+class TicketTemplate(Base):
+    """A named pre-filled ticket (seed 003: "New Employee Setup"): what a new desk ticket
+    created ``from`` it leaves out is taken from here."""
+
+    __tablename__ = "ticket_templates"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    desk_id: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    subject: Mapped[str | None] = mapped_column(String(256), nullable=True)
+    body: Mapped[str | None] = mapped_column(Text, nullable=True)
+    priority: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    type: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    category: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    product_id: Mapped[int | None] = mapped_column(
+        ForeignKey("products.id", ondelete="SET NULL"), nullable=True
+    )
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    updated_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+
+
 class TicketCount(Base):
     """Signed deltas of live tickets per (product, owner, status), written only by database
     triggers (migration 0002): the desk stats sum these instead of scanning every ticket.
