@@ -496,6 +496,14 @@ async def _stuck(rows, servers: list[Server]) -> str:
     for table in ("deliveries", "jobs"):
         counts = await rows(f"SELECT state, count(*) FROM {table} GROUP BY state ORDER BY state")
         lines.append(f"{table}: " + (", ".join(f"{st} {n}" for st, n in counts) or "none"))
+    stages = await rows("SELECT stage, count(*) FROM tickets GROUP BY stage ORDER BY stage")
+    lines.append("tickets: " + ", ".join(f"{st} {n}" for st, n in stages))
+    behind = await rows(
+        "SELECT t.id, t.stage, l.pr_number, l.state, l.merge_commit_sha, l.shipped_at "
+        "FROM tickets t LEFT JOIN pull_request_links l ON l.issue_number = t.issue_number "
+        "WHERE t.stage <> 'DEPLOYED' ORDER BY t.id LIMIT 10"
+    )
+    lines.extend(f"  not deployed: {tuple(r)}" for r in behind)
     for k, server in enumerate(servers):
         tail = server.log().splitlines()[-40:]
         alive = (

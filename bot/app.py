@@ -12,7 +12,7 @@ from aiohttp.typedefs import Middleware
 
 from bot import __version__
 from bot.api import admin, desk, openapi, public
-from bot.appkeys import DB, INBOX_WRITER, SETTINGS
+from bot.appkeys import CLOCK, DB, INBOX_WRITER, SETTINGS
 from bot.config import Settings
 from bot.github.client import GITHUB, GitHubApp, client_session
 from bot.github.outbox import GitHubOutbox
@@ -28,6 +28,7 @@ from storage.limits import make_state
 from storage.models import Delivery, Job
 from storage.repos import queue
 from storage.repos.desk import compact_counts
+from storage.types import utcnow
 from webhooks import receiver, shipping
 from webhooks.inbox import InboxProcessor
 
@@ -72,6 +73,7 @@ def create_app(settings: Settings, *, db: Database | None = None) -> web.Applica
         client_max_size=CLIENT_MAX_SIZE,
     )
     app[SETTINGS] = settings
+    app[CLOCK] = utcnow
     app[RATE_LIMITER] = RateLimiter()
     app.on_response_prepare.append(attach_rate_limit_headers)
     app.on_response_prepare.append(add_security_headers)

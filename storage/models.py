@@ -21,6 +21,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -59,6 +60,11 @@ class Product(Base):
     # (bot.rules.safetext); NULL: by the repository's visibility (public: scrubbed).
     issue_text: Mapped[str | None] = mapped_column(String(16), nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The SLA policy of its tickets (NULL: the default policy); no foreign key (migration 0010).
+    sla_policy_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    # Where SLA warnings and breaches are POSTed, signed with the secret (bot.tickets.sla_alerts).
+    sla_webhook_url: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    sla_webhook_secret: Mapped[str | None] = mapped_column(Text, nullable=True)
 
     __table_args__ = (Index("ix_products_repo", "repo_owner", "repo_name"),)
 
@@ -110,6 +116,23 @@ class Ticket(Base):
     deleted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
     deleted_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
 
+    # SLA (bot.tickets.sla_clock; migration 0010). The facts the clocks depend on:
+    sla_policy_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    sla_first_status_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    sla_paused_since: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # The current resolution cycle (NULL start: since creation); earlier ones: TicketSlaCycle.
+    sla_cycle_started_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    sla_cycle_ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # What is shown (seed 002: first_response_due_at, and due_at above for the resolution):
+    first_response_due_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # What the breach and warning lists query (bot.rules.sla.deadlines), each indexed:
+    sla_response_breach_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    sla_resolution_breach_at: Mapped[dt.datetime | None] = mapped_column(
+        UTCDateTime, nullable=True
+    )
+    sla_breach_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    sla_alert_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
     product: Mapped[Product | None] = relationship(lazy="raise")
     tags: Mapped[list[TicketTag]] = relationship(
         lazy="raise", cascade="all, delete-orphan", order_by="TicketTag.position"
@@ -128,6 +151,78 @@ class Ticket(Base):
         Index("ix_tickets_product_stage", "product_id", "stage"),
         # A requester's tickets, newest first (the admin search by email).
         Index("ix_tickets_email_id", "submitter_email", "id"),
+        Index("ix_tickets_sla_response_breach_at", "sla_response_breach_at", "id"),
+        Index("ix_tickets_sla_resolution_breach_at", "sla_resolution_breach_at", "id"),
+        Index("ix_tickets_sla_breach_at", "sla_breach_at", "id"),
+        Index("ix_tickets_sla_alert_at", "sla_alert_at", "id"),
+    )
+
+
+class SlaPolicy(Base):
+    """A named SLA policy: response and resolution minutes per level (seed 003's table by
+    default), an optional business-hours calendar, what ends the response clock, and how
+    long before a breach to warn. Exactly one is the default (migration 0010 seeds it)."""
+
+    __tablename__ = "sla_policies"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    is_default: Mapped[bool] = mapped_column(Boolean, default=False)
+    # {"critical": {"response": 30, "resolution": 240}, ...}
+    targets: Mapped[dict[str, dict[str, int]]] = mapped_column(JSON)
+    # {"timeZone", "hours": {"monday": [["09:00", "17:00"]], ...}, "holidays": [...],
+    #  "holidayCountry", "holidaySubdivision"}; NULL: wall-clock time, 24x7.
+    calendar: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    response_ends: Mapped[str] = mapped_column(String(32), default="comment_or_status")
+    warn_minutes: Mapped[int] = mapped_column(Integer, default=30)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class TicketSlaPause(Base):
+    """A closed interval a ticket spent pending: its SLA clocks stood still."""
+
+    __tablename__ = "ticket_sla_pauses"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
+    started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (Index("ix_ticket_sla_pauses_ticket", "ticket_id", "id"),)
+
+
+class TicketSlaCycle(Base):
+    """An earlier resolution cycle of a reopened ticket, with how it stood when it ended."""
+
+    __tablename__ = "ticket_sla_cycles"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
+    started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    due_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    breached: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    __table_args__ = (Index("ix_ticket_sla_cycles_ticket", "ticket_id", "id"),)
+
+
+class SlaEvent(Base):
+    """A warning or a breach of one clock of a ticket, recorded once (the unique key) and
+    told to the product's SLA webhook through the outbox."""
+
+    __tablename__ = "sla_events"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
+    clock: Mapped[str] = mapped_column(String(16))  # response | resolution
+    kind: Mapped[str] = mapped_column(String(16))  # warning | breach
+    due_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    policy: Mapped[str] = mapped_column(String(100))
+
+    __table_args__ = (
+        UniqueConstraint("ticket_id", "clock", "kind", "due_at", name="uq_sla_events_once"),
     )
 
 

@@ -11,16 +11,17 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import insert, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
 from bot.app import create_app
 from bot.config import Settings
+from bot.rules.sla_policy import default_targets_doc
 from storage import migrate
 from storage.database import Database
-from storage.models import Base
+from storage.models import Base, SlaPolicy
 from tests.openapi_recorder import ResponseRecorder
 
 # The one fake GitHub, as the ``fake_github`` fixture.
@@ -93,6 +94,18 @@ async def _truncate_all(url: str) -> None:
     tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
     async with engine.begin() as conn:
         await conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        # What migration 0010 seeds: the default SLA policy (seed 003's table, 24x7).
+        await conn.execute(
+            insert(SlaPolicy).values(
+                name="Default",
+                is_default=True,
+                targets=default_targets_doc(),
+                calendar=None,
+                response_ends="comment_or_status",
+                warn_minutes=30,
+            )
+        )
+        await conn.execute(text("SELECT setval('sla_policies_id_seq', 1)"))
     await engine.dispose()
 
 

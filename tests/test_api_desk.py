@@ -59,7 +59,10 @@ async def test_seed_create_example_answers_201_with_every_documented_field(clien
     assert body["source_type"] == "api"
     assert body["first_response_at"] is None
     assert body["resolved_at"] is None
-    assert body["due_at"] is None
+    # Seed 003's default policy (24x7): a high ticket falls due 8 hours after creation.
+    created = dt.datetime.fromisoformat(body["createdAt"].replace("Z", "+00:00"))
+    due = dt.datetime.fromisoformat(body["due_at"].replace("Z", "+00:00"))
+    assert due - created == dt.timedelta(hours=8)
     assert body["created_by"] == key["id"] and body["updated_by"] == key["id"]
     assert body["is_test"] is False
     assert body["productSlug"] is None and body["stage"] == "RECEIVED"

@@ -12,7 +12,7 @@ from typing import Any
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from bot.appkeys import DB, SETTINGS
+from bot.appkeys import CLOCK, DB, SETTINGS
 from bot.http.auth import authenticate_desk_key
 from bot.http.bodies import json_response, read_json_object
 from bot.http.cursor import decode_cursor, encode_cursor
@@ -24,7 +24,6 @@ from bot.tickets.apikeys import KeyScope
 from bot.views import desk as desk_views
 from storage.reads import desk_reads
 from storage.repos.desk import DeskRepo
-from storage.types import utcnow
 
 PREFIX = "/api/v1"
 DESK_KEY = web.RequestKey("desk_key", KeyScope)
@@ -46,7 +45,7 @@ async def create_ticket(request: web.Request) -> web.Response:
     )
     new = desk_input.validate_new_ticket(await read_json_object(request))
     async with request.config_dict[DB].begin() as session:
-        ticket = await desk_tickets.create_ticket(session, scope, new)
+        ticket = await desk_tickets.create_ticket(session, scope, new, request.config_dict[CLOCK]())
     if ticket.product_id is not None and not ticket.is_test:
         notify_workers(request.config_dict)
     return web.json_response(
@@ -89,7 +88,9 @@ async def update_ticket(request: web.Request) -> web.Response:
     changes = desk_input.validate_changes(await read_json_object(request))
     async with request.config_dict[DB].begin() as session:
         ticket = await desk_tickets.find_ticket(session, scope, request.match_info["id"])
-        await desk_tickets.update_ticket(session, scope, ticket, changes, utcnow())
+        await desk_tickets.update_ticket(
+            session, scope, ticket, changes, request.config_dict[CLOCK]()
+        )
         comments = list(await DeskRepo(session).comments(ticket.id))
     return web.json_response(desk_views.ticket_view(ticket, comments))
 
@@ -98,7 +99,7 @@ async def close_ticket(request: web.Request) -> web.Response:
     scope = request[DESK_KEY]
     async with request.config_dict[DB].begin() as session:
         ticket = await desk_tickets.find_ticket(session, scope, request.match_info["id"])
-        await desk_tickets.close_and_delete(session, scope, ticket, utcnow())
+        await desk_tickets.close_and_delete(session, scope, ticket, request.config_dict[CLOCK]())
     return web.json_response({"success": True, "message": "Ticket closed"})
 
 
@@ -107,7 +108,9 @@ async def comment_on_ticket(request: web.Request) -> web.Response:
     body, internal = desk_input.validate_comment(await read_json_object(request))
     async with request.config_dict[DB].begin() as session:
         ticket = await desk_tickets.find_ticket(session, scope, request.match_info["id"])
-        comment = await desk_tickets.add_comment(session, scope, ticket, body, internal, utcnow())
+        comment = await desk_tickets.add_comment(
+            session, scope, ticket, body, internal, request.config_dict[CLOCK]()
+        )
     return web.json_response(desk_views.comment_view(comment), status=201)
 
 

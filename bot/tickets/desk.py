@@ -16,7 +16,7 @@ from bot.rules import ids
 from bot.rules.desk_input import HINTS, PRIORITIES, NewDeskTicket
 from bot.rules.desk_status import DESK_STATUSES, STAFF_CLOSED_CAUSE, DeskStatus, staff_status_change
 from bot.rules.pipeline import Stage
-from bot.tickets import transitions
+from bot.tickets import sla_clock, transitions
 from bot.tickets.apikeys import KeyScope
 from bot.tickets.intake import open_ticket
 from bot.tickets.search import ticket_match
@@ -111,7 +111,9 @@ async def product_for_new_ticket(
     return None
 
 
-async def create_ticket(session: AsyncSession, scope: KeyScope, new: NewDeskTicket) -> Ticket:
+async def create_ticket(
+    session: AsyncSession, scope: KeyScope, new: NewDeskTicket, now: dt.datetime | None = None
+) -> Ticket:
     product = await product_for_new_ticket(session, scope, new.product_slug)
     opened = await open_ticket(
         session,
@@ -126,6 +128,7 @@ async def create_ticket(session: AsyncSession, scope: KeyScope, new: NewDeskTick
         source_type=new.source_type,
         created_by=scope.public_id,
         is_test=scope.is_test,
+        now=now,
     )
     return await find_ticket(session, scope, opened.ticket.desk_id)
 
@@ -158,8 +161,9 @@ async def _set_status(
         await transitions.refresh_tickets(
             session, [ticket], product, transitions.Cause(STAFF_CLOSED_CAUSE, actor=scope.name)
         )
-    ticket.status = change.status
+    old_status, ticket.status = ticket.status, change.status
     ticket.resolved_at = change.resolved_at
+    await sla_clock.status_changed(session, ticket, old_status, by_staff=True, now=now)
 
 
 async def update_ticket(
@@ -175,6 +179,8 @@ async def update_ticket(
     for field in ("priority", "assignee", "type", "category", "source_type"):
         if field in changes:
             setattr(ticket, field, changes[field])
+    if "priority" in changes:
+        await sla_clock.refresh(session, ticket, now)  # due times again, from creation
     if "tags" in changes:
         _replace_tags(ticket, changes["tags"])
     ticket.updated_at = now
@@ -218,6 +224,7 @@ async def add_comment(
     await DeskRepo(session).add_comment(comment)
     if not internal and ticket.first_response_at is None:
         ticket.first_response_at = now
+        await sla_clock.refresh(session, ticket, now)  # the response clock stops
     ticket.updated_at = now
     ticket.updated_by = scope.public_id
     await session.flush()

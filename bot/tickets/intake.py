@@ -4,6 +4,7 @@ entry and the job that opens its GitHub issue)."""
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,6 +22,7 @@ from bot.rules.validation import (
     is_email,
     is_web_url,
 )
+from bot.tickets import sla_clock
 from storage.models import Product, StageTransition, Ticket, TicketTag
 from storage.repos.jobs import JobRepo
 from storage.repos.tickets import TicketRepo
@@ -95,11 +97,13 @@ async def open_ticket(
     source_type: str = "api",
     created_by: str | None = None,
     is_test: bool = False,
+    now: dt.datetime | None = None,
 ) -> OpenedTicket:
-    """Store a ticket at RECEIVED, with its history entry and, if it has a product, the
-    outbox job that opens its GitHub issue: all in the caller's transaction."""
+    """Store a ticket at RECEIVED, with its history entry, its SLA clocks started and, if it
+    has a product, the outbox job that opens its GitHub issue: all in the caller's
+    transaction."""
     token = ids.new_tracking_token()
-    now = utcnow()
+    now = now or utcnow()
     ticket = Ticket(
         desk_id=ids.new_desk_id("tkt"),
         product_id=product.id if product else None,
@@ -123,6 +127,7 @@ async def open_ticket(
         tags=[TicketTag(tag=tag, position=i) for i, tag in enumerate(tags)],
     )
     repo = TicketRepo(session)
+    await sla_clock.start(session, ticket, product, now)
     await repo.add(ticket)
     await repo.record_transition(
         StageTransition(

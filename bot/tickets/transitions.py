@@ -18,6 +18,7 @@ from bot.jobs.kinds import JobKind
 from bot.rules import pipeline
 from bot.rules.desk_status import resolved_at_for, status_for_stage_change
 from bot.rules.pipeline import ClosedReason, Stage
+from bot.tickets import sla_clock
 from storage.models import (
     IssueFact,
     Product,
@@ -213,6 +214,7 @@ async def _record(
             status_for_stage_change(ticket.status, step.value),
         )
         ticket.resolved_at = resolved_at_for(old_status, ticket.status, ticket.resolved_at, now)
+        await sla_clock.status_changed(session, ticket, old_status, by_staff=False, now=now)
     ticket.stage = current.value
     ticket.updated_at = now
     return True
