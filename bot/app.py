@@ -100,6 +100,7 @@ def create_app(settings: Settings, *, db: Database | None = None) -> web.Applica
     app.router.add_routes(openapi.routes)
     app.router.add_routes(receiver.routes)
     app.router.add_routes(public.routes)
+    app.router.add_routes(desk.root_routes)
     app.add_subapp(desk.PREFIX, guarded(desk.routes, desk.require_desk_key))
     app.add_subapp(admin.PREFIX, guarded(admin.routes, admin.require_admin_token))
     setup_pages(app)
@@ -170,7 +171,9 @@ def build_workers(app: web.Application) -> Workers:
     workers = Workers([inbox])
     if github is not None:
         outbox = GitHubOutbox(
-            db, github, app[SETTINGS],
+            db,
+            github,
+            app[SETTINGS],
             more={JobKind.SHIP_CHECK: shipping.ship_check_handler(db, github)},
         )
         outbox_worker = QueueWorker(

@@ -20,6 +20,7 @@ from bot.http.ratelimit import enforce
 from bot.jobs.worker import notify_workers
 from bot.rules import desk_input
 from bot.tickets import desk as desk_tickets
+from bot.tickets import sla_clock, sla_lists
 from bot.tickets.apikeys import KeyScope
 from bot.views import desk as desk_views
 from storage.reads import desk_reads
@@ -44,12 +45,14 @@ async def create_ticket(request: web.Request) -> web.Response:
         request.config_dict[SETTINGS].rate_limits.desk_creates_per_minute,
     )
     new = desk_input.validate_new_ticket(await read_json_object(request))
+    now = request.config_dict[CLOCK]()
     async with request.config_dict[DB].begin() as session:
-        ticket = await desk_tickets.create_ticket(session, scope, new, request.config_dict[CLOCK]())
+        ticket = await desk_tickets.create_ticket(session, scope, new, now)
+        standing = await sla_clock.evaluate(session, ticket, now)
     if ticket.product_id is not None and not ticket.is_test:
         notify_workers(request.config_dict)
     return web.json_response(
-        desk_views.ticket_view(ticket),
+        desk_views.ticket_view(ticket, standing=standing),
         status=201,
         headers={"Location": f"/api/v1/desk/tickets/{ticket.desk_id}"},
     )
@@ -80,19 +83,20 @@ async def show_ticket(request: web.Request) -> web.Response:
     reader = request.config_dict[DB].reader
     ticket = await desk_tickets.read_ticket(reader, request[DESK_KEY], request.match_info["id"])
     comments = await desk_reads.comments(reader, ticket.id)
-    return json_response(desk_views.ticket_view(ticket, comments))
+    standing = await sla_lists.ticket_standing(reader, ticket.id, request.config_dict[CLOCK]())
+    return json_response(desk_views.ticket_view(ticket, comments, standing))
 
 
 async def update_ticket(request: web.Request) -> web.Response:
     scope = request[DESK_KEY]
     changes = desk_input.validate_changes(await read_json_object(request))
+    now = request.config_dict[CLOCK]()
     async with request.config_dict[DB].begin() as session:
         ticket = await desk_tickets.find_ticket(session, scope, request.match_info["id"])
-        await desk_tickets.update_ticket(
-            session, scope, ticket, changes, request.config_dict[CLOCK]()
-        )
+        await desk_tickets.update_ticket(session, scope, ticket, changes, now)
         comments = list(await DeskRepo(session).comments(ticket.id))
-    return web.json_response(desk_views.ticket_view(ticket, comments))
+        standing = await sla_clock.evaluate(session, ticket, now)
+    return web.json_response(desk_views.ticket_view(ticket, comments, standing))
 
 
 async def close_ticket(request: web.Request) -> web.Response:
@@ -120,6 +124,27 @@ async def show_stats(request: web.Request) -> web.Response:
     return json_response(desk_views.stats_view(stats.by_status, stats.avg_resolution_seconds))
 
 
+async def sla_breaches(request: web.Request) -> web.Response:
+    """The breach list, or with ``dueWithin`` the tickets about to breach (sla_lists)."""
+    return await _breaches(request, request[DESK_KEY])
+
+
+async def seed_sla_breaches(request: web.Request) -> web.Response:
+    """Seed 003's path, ``GET /api/sla/breaches``: the same list, behind a desk key."""
+    return await _breaches(request, await authenticate_desk_key(request))
+
+
+async def _breaches(request: web.Request, scope: KeyScope) -> web.Response:
+    query = sla_lists.parse_query(request.query)
+    body = await sla_lists.page(
+        request.config_dict[DB].reader,
+        desk_tickets.visibility(scope),
+        query,
+        request.config_dict[CLOCK](),
+    )
+    return json_response(body)
+
+
 # Paths are below PREFIX: the app mounts this list as its own sub-application.
 routes = [
     web.post("/desk/tickets", create_ticket),
@@ -129,4 +154,7 @@ routes = [
     web.delete("/desk/tickets/{id}", close_ticket),
     web.post("/desk/tickets/{id}/comments", comment_on_ticket),
     web.get("/desk/stats", show_stats),
+    web.get("/desk/sla/breaches", sla_breaches),
 ]
+# Outside the prefix, authenticated by the handler itself.
+root_routes = [web.get("/api/sla/breaches", seed_sla_breaches)]

@@ -180,6 +180,9 @@ SCHEMAS: dict[str, Any] = {
             "created_by",
             "updated_by",
             "is_test",
+            "sla_policy",
+            "first_response_due_at",
+            "sla",
         ],
         "properties": {
             "id": {"type": "string", "pattern": "^tkt_"},
@@ -200,7 +203,22 @@ SCHEMAS: dict[str, Any] = {
             "source_type": {"enum": list(SOURCE_TYPES)},
             "first_response_at": MAYBE_TIMESTAMP,
             "resolved_at": MAYBE_TIMESTAMP,
-            "due_at": {**MAYBE_TIMESTAMP, "description": "Null until SLA policies exist"},
+            "due_at": {
+                **MAYBE_TIMESTAMP,
+                "description": "When the resolution target falls due (seed 002; the SLA policy's)",
+            },
+            "first_response_due_at": {
+                **MAYBE_TIMESTAMP,
+                "description": "When the response target falls due",
+            },
+            "sla_policy": {
+                **nullable(TEXT),
+                "description": "The SLA policy governing it (seed 002)",
+            },
+            "sla": {
+                "oneOf": [ref("TicketSla"), {"type": "null"}],
+                "description": "Both SLA clocks as they stand (null: no working time ahead)",
+            },
             "created_by": nullable(TEXT),
             "updated_by": nullable(TEXT),
             "is_test": {"type": "boolean"},
