@@ -108,7 +108,8 @@ def parse_query(query: Mapping[str, str]) -> ListQuery:
             limit = parsed
     if errors.fields:
         field, message = next(iter(errors.fields.items()))
-        raise ApiError(400, message, HINTS.get(field), fields=errors.fields)
+        hint = HINTS.get(field, f"Known parameters: {', '.join(KNOWN)}.")
+        raise ApiError(400, message, hint, fields=errors.fields)
     cursor = decode_cursor(query["cursor"]) if "cursor" in query else None
     filters = ListFilters(
         target=TARGETS[target] if target is not None else None,
