@@ -628,6 +628,10 @@ def million(cfg: Config) -> list[dict]:
             server.wait_ready()
             c = cfg.moderate_connections
             desk = "/api/v1/desk/tickets"
+            sla = "/api/v1/desk/sla/breaches"
+            week_ago = (dt.datetime.now(dt.UTC) - dt.timedelta(days=7)).strftime(
+                "%Y-%m-%dT%H:%M:%SZ"
+            )
             cases = [
                 ("desk list, first page", [desk]),
                 (
@@ -641,6 +645,11 @@ def million(cfg: Config) -> list[dict]:
                     [f"{desk}?status=open&priority=high&cursor={deep_open}"],
                 ),
                 ("desk stats", ["/api/v1/desk/stats"]),
+                ("sla breaches, first page", [sla]),
+                ("sla breaches, resolve+urgent filter", [f"{sla}?target=resolve&priority=urgent"]),
+                ("sla breaches, since a week ago", [f"{sla}?since={week_ago}"]),
+                ("sla dueWithin=60m", [f"{sla}?dueWithin=60m"]),
+                ("sla dueWithin=1d", [f"{sla}?dueWithin=1d"]),
             ]
             for name, paths in cases:
                 rows.append(

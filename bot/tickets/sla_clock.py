@@ -244,9 +244,14 @@ def standing(
     pauses: Sequence[Span],
     earlier: Sequence[EndedCycle],
     now: dt.datetime,
+    *,
+    rules: sla.Policy | None = None,
 ) -> Standing | None:
+    """The standing at ``now``; ``rules``: the policy already turned into rules (a list of
+    many tickets on a few policies)."""
     try:
-        response, resolution = sla.evaluate(rules_policy(policy), facts_of(ticket, pauses), now)
+        rules = rules or rules_policy(policy)
+        response, resolution = sla.evaluate(rules, facts_of(ticket, pauses), now)
     except NoWorkingTime:
         return None
     return Standing(policy, response, resolution, earlier, pauses, ticket.sla_paused_since)

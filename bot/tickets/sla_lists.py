@@ -20,6 +20,7 @@ from typing import Any
 
 from bot.errors import ApiError
 from bot.http.cursor import INVALID_CURSOR, MAX_CURSOR
+from bot.rules import sla
 from bot.rules.desk_input import DEFAULT_LIMIT, MAX_LIMIT, PRIORITIES
 from bot.rules.numbers import bounded_int, whole_number
 from bot.rules.timestamps import parse_time
@@ -177,11 +178,16 @@ async def page(
     policies = await sla_reads.policies(reader)
     pauses = await sla_reads.pauses(reader, [e.ticket.id for e in shown])
     items = []
+    rules: dict[int, sla.Policy] = {}  # each policy turned into rules once a page
     for entry in shown:
         policy = sla_reads.policy_of(policies, entry.ticket.sla_policy_id)
         if policy is None:
             continue
-        standing = sla_clock.standing(policy, entry.ticket, pauses[entry.ticket.id], (), now)
+        if policy.id not in rules:
+            rules[policy.id] = sla_clock.rules_policy(policy)
+        standing = sla_clock.standing(
+            policy, entry.ticket, pauses[entry.ticket.id], (), now, rules=rules[policy.id]
+        )
         if standing is not None:
             items.append(sla_views.list_entry(entry, standing, until=until))
     body: dict[str, Any] = {
