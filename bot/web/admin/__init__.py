@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot.web.admin import deliveries, jobs, keys, overview, products, setup, tickets
+from bot.web.admin import breaches, deliveries, jobs, keys, overview, products, setup, tickets
 
 routes = [
     web.get("/admin", overview.overview),
@@ -21,6 +21,7 @@ routes = [
     web.post("/admin/products/{slug}/remove", products.remove_product),
     web.get("/admin/tickets", tickets.list_tickets),
     web.get("/admin/tickets/{public_id}", tickets.show_ticket),
+    web.get("/admin/breaches", breaches.list_breaches),
     web.get("/admin/deliveries", deliveries.list_failed_deliveries),
     web.post("/admin/deliveries/{id}/replay", deliveries.replay_delivery),
     web.get("/admin/jobs", jobs.list_jobs),
