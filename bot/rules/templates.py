@@ -64,7 +64,8 @@ def _raise_if_invalid(errors: FieldErrors) -> None:
     # Seed 001's shape, as the desk's own validators answer: the first message is the error.
     if errors.fields:
         field, message = next(iter(errors.fields.items()))
-        raise ApiError(400, message, HINTS.get(field), fields=errors.fields)
+        hint = HINTS.get(field, f"Send only fields a template has: {', '.join(UPDATABLE)}.")
+        raise ApiError(400, message, hint, fields=errors.fields)
 
 
 def _name(errors: FieldErrors, data: Mapping[str, Any]) -> str | None:

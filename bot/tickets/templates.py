@@ -97,11 +97,13 @@ async def _product(
         if product is None or (
             scope.product_ids is not None and product.id not in scope.product_ids
         ):
+            problem = (
+                f"no product has the slug {slug!r}"
+                if scope.product_ids is None
+                else f"no product {slug!r} is open to this key"
+            )
             raise ApiError(
-                400,
-                "Unknown product",
-                HINTS["productSlug"],
-                fields={"productSlug": f"no product {slug!r} is open to this key"},
+                400, "Unknown product", HINTS["productSlug"], fields={"productSlug": problem}
             )
         return product
     if scope.product_ids is None:
