@@ -329,7 +329,7 @@ async def test_an_edit_with_nothing_to_change_or_an_unknown_field_is_refused(cli
     template = await create(client, key, VPN)
     url = f"{TEMPLATES}/{template['id']}"
     body = await refused(await client.patch(url, json={}, headers=bearer(key)))
-    assert list(body["fields"]) == ["body"]
+    assert list(body["fields"]) == ["request"]
     body = await refused(await client.patch(url, json={"subjet": "typo"}, headers=bearer(key)))
     assert list(body["fields"]) == ["subjet"]
     body = await refused(await client.patch(url, json={"name": None}, headers=bearer(key)))

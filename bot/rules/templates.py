@@ -125,7 +125,8 @@ def validate_template_changes(data: Mapping[str, Any]) -> dict[str, Any]:
         if field not in UPDATABLE:
             errors.add(field, f"{field} cannot be changed; changeable: {', '.join(UPDATABLE)}")
     if not data:
-        errors.add("body", f"send at least one of {', '.join(UPDATABLE)}")
+        # Not "body": that is one of a template's own fields.
+        errors.add("request", f"send at least one of {', '.join(UPDATABLE)}")
     if "name" in data:
         changes["name"] = _name(errors, data)
     for field in FILLED:

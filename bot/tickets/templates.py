@@ -52,6 +52,7 @@ class TemplateScope:
 
 
 ADMIN = TemplateScope(None, "admin")
+CLI = TemplateScope(None, "cli")
 
 
 def request_fields(template: TicketTemplate) -> dict[str, Any]:
@@ -81,8 +82,8 @@ async def find_template(session: AsyncSession, scope: TemplateScope, ref: str) -
         raise ApiError(
             404,
             TEMPLATE_NOT_FOUND,
-            "Use the template's id (tpl_…) or its exact name; templates of products outside "
-            "this key's scope are not shown.",
+            "Use the template's id (tpl_…) or its exact name; a key limited to products sees "
+            "only their templates and those of no product.",
         )
     return template
 
