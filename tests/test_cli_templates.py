@@ -75,7 +75,7 @@ def test_bad_input_names_the_flags_exits_2_and_stores_nothing(env):
         "templates", "add", "tpl_x", "--priority", "critical", "--type", "chore", env=env
     )
     assert proc.returncode == 2
-    assert "tinydesk templates add: error: argument NAME: must not start with tpl_" in proc.stderr
+    assert "templates add: error: argument NAME: must not look like a template id" in proc.stderr
     assert "error: argument --priority: must be low, medium, high or urgent" in proc.stderr
     assert "error: argument --type: must be incident, service_request" in proc.stderr
     # The unknown product is found only in the database, and refused the same way.

@@ -6,8 +6,12 @@ a new desk ticket filled from a template, a key's scope, and bad input answered 
 from __future__ import annotations
 
 import pytest
+from jsonschema import Draft202012Validator
 from sqlalchemy import func, select
 
+from bot.api.openapi import SPEC
+from bot.errors import ApiError
+from bot.rules.templates import validate_template
 from storage.models import Ticket, TicketTemplate
 from tests.conftest import ADMIN_HEADERS
 from tests.deskkit import ISO_MS_Z, add_product, bearer, make_key
@@ -315,7 +319,7 @@ async def test_a_name_is_unique_and_never_looks_like_an_id(client, db, key):
     assert (await refused(resp, 409))["error"] == "Template already exists"
     resp = await client.post(TEMPLATES, json={"name": "tpl_mine"}, headers=bearer(key))
     assert (await refused(resp))["fields"] == {
-        "name": "name must not start with tpl_ (template ids do)"
+        "name": "name must not look like a template id (tpl_…)"
     }
     # Renaming a template to its own name is no conflict.
     resp = await client.patch(
@@ -335,6 +339,24 @@ async def test_an_edit_with_nothing_to_change_or_an_unknown_field_is_refused(cli
     body = await refused(await client.patch(url, json={"name": None}, headers=bearer(key)))
     assert body["fields"] == {"name": "name is required"}
     assert await (await client.get(url, headers=bearer(key))).json() == template
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["VPN", "tpl_abc", " tpl_abc\t", "TPL_abc", "tpl_a b", "tpl_", "tpl_" + "a" * 37, "x tpl_a"],
+)
+def test_the_document_s_name_rule_is_the_server_s(name):
+    """What the OpenAPI document calls a valid name is what the server accepts."""
+    schema = {
+        **SPEC["components"]["schemas"]["DeskTemplateCreate"],
+        "components": SPEC["components"],
+    }
+    try:
+        validate_template({"name": name})
+        accepted = True
+    except ApiError:
+        accepted = False
+    assert Draft202012Validator(schema).is_valid({"name": name}) == accepted
 
 
 # --- a key's scope ----------------------------------------------------------------------------

@@ -28,7 +28,8 @@ from bot.rules.validation import MAX_BODY_BYTES, MAX_SUBJECT, FieldErrors
 
 MAX_NAME = 200
 ID_PREFIX = "tpl"
-TEMPLATE_ID = re.compile(r"^tpl_[A-Za-z0-9_-]{1,36}$")
+ID_CHARS = "[A-Za-z0-9_-]{1,36}"
+TEMPLATE_ID = re.compile(rf"^tpl_{ID_CHARS}$")
 # The request fields a template fills when a new ticket leaves them out (absent or null).
 FILLED = ("subject", "body", "priority", "type", "category", "tags", "productSlug")
 # What PATCH may change: everything a template holds.
@@ -36,7 +37,7 @@ UPDATABLE = ("name", *FILLED)
 
 HINTS = {
     **DESK_HINTS,
-    "name": f"Send the template's name (at most {MAX_NAME} characters, not starting with tpl_).",
+    "name": f"Send the template's name (at most {MAX_NAME} characters, not an id like tpl_…).",
     "subject": f"Send subject as text of at most {MAX_SUBJECT} characters, or null.",
     "body": "Send body as text (at most 64 KiB), or null.",
     "priority": "Use low, medium, high or urgent, or null (a ticket's default, medium).",
@@ -70,8 +71,8 @@ def _raise_if_invalid(errors: FieldErrors) -> None:
 
 def _name(errors: FieldErrors, data: Mapping[str, Any]) -> str | None:
     name = errors.required_text(dict(data), "name", max_chars=MAX_NAME)
-    if name is not None and name.lower().startswith(f"{ID_PREFIX}_"):
-        errors.add("name", "name must not start with tpl_ (template ids do)")
+    if name is not None and TEMPLATE_ID.match(name):
+        errors.add("name", "name must not look like a template id (tpl_…)")
         return None
     return name
 

@@ -8,6 +8,7 @@ from bot.api.openapi.parts import (
     EXTRA_FIELDS,
     KEY_TEXT,
     MAYBE_TIMESTAMP,
+    SPACE_CHARS,
     STAGE,
     TEXT,
     TIMESTAMP,
@@ -34,6 +35,7 @@ from bot.rules.desk_input import (
     TICKET_TYPES,
 )
 from bot.rules.desk_status import DESK_STATUSES
+from bot.rules.templates import ID_CHARS
 from bot.rules.templates import MAX_NAME as MAX_TEMPLATE_NAME
 from bot.rules.validation import MAX_SUBJECT
 from bot.tickets.search import MAX_QUERY_CHARS
@@ -51,12 +53,9 @@ TAGS = {
 
 TEMPLATE_NAME = {
     **required_text(MAX_TEMPLATE_NAME),
-    "not": {"pattern": "^[Tt][Pp][Ll]_"},
-    "description": "Unique; not starting with `tpl_` (ids do)",
-}
-TEMPLATE_REF = {
-    **required_text(MAX_TEMPLATE_NAME),
-    "description": "A template's id (`tpl_…`) or its exact name",
+    # Trimmed first, as the server trims it.
+    "not": {"pattern": f"^[{SPACE_CHARS}]*tpl_{ID_CHARS}[{SPACE_CHARS}]*$"},
+    "description": "Unique; not an id (`tpl_` and up to 36 letters, digits, `-` or `_`)",
 }
 
 DESK: list[dict[str, list[str]]] = [{"deskKey": []}]
@@ -127,10 +126,10 @@ SCHEMAS: dict[str, Any] = {
             "body": required_text(),
             "email": EMAIL,
             "template": {
-                **TEMPLATE_REF,
+                **nullable(text_input(MAX_TEMPLATE_NAME)),
                 "description": "A template's id (`tpl_…`) or exact name: the fields this "
                 "request leaves out (or sends as null) are taken from it; subject and body are "
-                "then required only if the template has none",
+                "then required only if the template has none; blank: no template",
             },
             "priority": {**nullable(PRIORITY), "default": DEFAULT_PRIORITY},
             "tags": nullable(TAGS),
