@@ -405,22 +405,38 @@ async def test_a_shared_template_s_ticket_goes_where_the_key_s_tickets_go(client
     assert (await resp.json())["productSlug"] == "my-saas-app"  # the key's only product
 
 
-async def test_a_template_s_product_goes_through_the_product_check(client, db, scoped):
-    """A template's product is refused like a productSlug sent outright: 404."""
+async def test_a_ticket_goes_to_its_template_s_product(client, scoped):
+    """An unscoped key files VPN's ticket to other-app, the product the template names."""
+    admin = await make_key(client, name="all products")
+    resp = await client.post(
+        TICKETS, json={"template": VPN["name"], "email": "a@example.com", "body": "b"},
+        headers=bearer(admin),
+    )  # fmt: skip
+    assert resp.status == 201, await resp.text()
+    assert (await resp.json())["productSlug"] == "other-app"
+
+
+async def test_a_productslug_sent_with_a_template_wins_and_is_checked_as_always(
+    client, db, scoped
+):
+    """A template's product can only be one the key sees (a template of another product is
+    an unknown template); a productSlug sent beside it is the one checked: 404 outside."""
     narrow = await make_key(client, name="other-app key", products=["other-app"])
-    # The key for other-app uses a shared template but names my-saas-app's product outright.
     resp = await client.post(
         TICKETS,
-        json={
-            "template": "Shared",
-            "email": "a@example.com",
-            "body": "b",
-            "productSlug": "my-saas-app",
-        },
+        json={"template": "Shared", "email": "a@example.com", "body": "b",
+              "productSlug": "my-saas-app"},
         headers=bearer(narrow),
-    )
+    )  # fmt: skip
     assert (await refused(resp, 404))["error"] == "Product not found"
     assert await count(db, Ticket) == 0
+    resp = await client.post(
+        TICKETS,
+        json={"template": "Shared", "email": "a@example.com", "body": "b",
+              "productSlug": "other-app"},
+        headers=bearer(narrow),
+    )  # fmt: skip
+    assert resp.status == 201 and (await resp.json())["productSlug"] == "other-app"
 
 
 async def test_a_scoped_key_makes_and_changes_only_its_products_templates(client, db, scoped):

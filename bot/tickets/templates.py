@@ -110,7 +110,9 @@ async def _product(
     if scope.product_ids is None:
         return None
     if creating and len(scope.product_ids) == 1:
-        return await ProductRepo(session).by_id(scope.product_ids[0])
+        only = await ProductRepo(session).by_id(scope.product_ids[0])
+        if only is not None:  # else removed: the key has no product to default to
+            return only
     raise ApiError(
         400,
         "productSlug is required",
@@ -172,13 +174,8 @@ async def create_template(
         raise _duplicate(fields.name) from None
 
 
-_COLUMNS = {
-    "subject": "subject",
-    "body": "body",
-    "priority": "priority",
-    "type": "type",
-    "category": "category",
-}
+# The template's own columns, named as the request fields they hold.
+_TEXT_FIELDS = ("subject", "body", "priority", "type", "category")
 
 
 async def update_template(
@@ -194,9 +191,9 @@ async def update_template(
     if "name" in changes and changes["name"] != template.name:
         await _name_is_free(session, changes["name"], template.id)
         template.name = changes["name"]
-    for field, column in _COLUMNS.items():
+    for field in _TEXT_FIELDS:
         if field in changes:
-            setattr(template, column, changes[field])
+            setattr(template, field, changes[field])
     if "tags" in changes:
         template.tags = list(changes["tags"])
     template.updated_at = utcnow()
@@ -230,4 +227,4 @@ async def fill_from_template(
     return fill_new_ticket(data, request_fields(template))
 
 
-assert set(_COLUMNS) | {"tags", "productSlug"} == set(FILLED)
+assert {*_TEXT_FIELDS, "tags", "productSlug"} == set(FILLED)
