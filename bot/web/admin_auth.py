@@ -80,6 +80,14 @@ def notice_from_query(request: web.Request) -> Html:
     return fragment('<p class="notice" role="status">{text}</p>', text=text)
 
 
+def form_errors(exc: ApiError) -> dict[str, str]:
+    """A refused form's problems by field; one without fields is the form's own (``_form``)."""
+    errors = dict(exc.extra.get("fields", {}))
+    if not errors:
+        errors["_form"] = f"{exc.error}: {exc.hint}" if exc.hint else exc.error
+    return errors
+
+
 def csrf_input(admin_session: AdminSession) -> Html:
     return fragment(
         '<input type="hidden" name="{name}" value="{value}">',

@@ -58,6 +58,22 @@ TEMPLATE_NAME = {
     "description": "Unique; not an id (`tpl_` and up to 36 letters, digits, `-` or `_`)",
 }
 
+# The desk lists' paging (seed 001): page size and the opaque cursor.
+PAGE_PARAMS = [
+    {
+        "name": "limit",
+        "in": "query",
+        "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT},
+    },
+    {
+        "name": "cursor",
+        "in": "query",
+        "schema": TEXT,
+        "description": "nextCursor of the previous page, unchanged (any other text: 400 "
+        "Invalid cursor)",
+    },
+]
+
 DESK: list[dict[str, list[str]]] = [{"deskKey": []}]
 TICKET_ID_PARAM = {
     "name": "id",
@@ -381,23 +397,7 @@ PATHS: dict[str, Any] = {
                     "`tkt_…`, a requester's email (exactly), or words that must all be in the "
                     "subject (any case; `%` and `_` are plain characters); blank: no search",
                 },
-                {
-                    "name": "limit",
-                    "in": "query",
-                    "schema": {
-                        "type": "integer",
-                        "minimum": 1,
-                        "maximum": MAX_LIMIT,
-                        "default": DEFAULT_LIMIT,
-                    },
-                },
-                {
-                    "name": "cursor",
-                    "in": "query",
-                    "schema": TEXT,
-                    "description": "nextCursor of the previous page, unchanged (any other "
-                    "text: 400 Invalid cursor)",
-                },
+                *PAGE_PARAMS,
             ],
         ),
     },
@@ -450,24 +450,7 @@ PATHS: dict[str, Any] = {
                 "200": ok("A page", ref("DeskTemplatePage"), rate_limited=True),
                 **errors(400, rate_limited=True),
             },
-            parameters=[
-                {
-                    "name": "limit",
-                    "in": "query",
-                    "schema": {
-                        "type": "integer",
-                        "minimum": 1,
-                        "maximum": MAX_LIMIT,
-                        "default": DEFAULT_LIMIT,
-                    },
-                },
-                {
-                    "name": "cursor",
-                    "in": "query",
-                    "schema": TEXT,
-                    "description": "nextCursor of the previous page, unchanged",
-                },
-            ],
+            parameters=PAGE_PARAMS,
             description="A key limited to products sees their templates and those of no product.",
         ),
         "post": desk_op(

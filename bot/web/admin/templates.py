@@ -14,7 +14,14 @@ from bot.http.bodies import read_form
 from bot.rules.desk_input import PRIORITIES, TICKET_TYPES
 from bot.rules.templates import FILLED, validate_template, validate_template_changes
 from bot.tickets import templates
-from bot.web.admin_auth import admin_only, admin_page, csrf_input, notice_from_query, redirect
+from bot.web.admin_auth import (
+    admin_only,
+    admin_page,
+    csrf_input,
+    form_errors,
+    notice_from_query,
+    redirect,
+)
 from bot.web.html import (
     Html,
     cells,
@@ -186,13 +193,6 @@ def _form_data(form: Any) -> tuple[dict[str, str], dict[str, Any]]:
     return values, data
 
 
-def _errors(exc: ApiError) -> dict[str, str]:
-    errors = dict(exc.extra.get("fields", {}))
-    if not errors:
-        errors["_form"] = f"{exc.error}: {exc.hint}" if exc.hint else exc.error
-    return errors
-
-
 async def _products(request: web.Request) -> Sequence[Product]:
     async with request.app[DB].session() as session:
         return await ProductRepo(session).all()
@@ -268,7 +268,7 @@ async def add_template(request: web.Request, admin_session: AdminSession) -> web
             await templates.create_template(session, templates.ADMIN, fields)
     except ApiError as exc:
         return await templates_page(
-            request, admin_session, values=values, errors=_errors(exc), status=exc.status
+            request, admin_session, values=values, errors=form_errors(exc), status=exc.status
         )
     return redirect(
         path("admin", "templates", query={"notice": "template-added", "slug": fields.name})
@@ -321,7 +321,7 @@ async def save_template(request: web.Request, admin_session: AdminSession) -> we
     except ApiError as exc:
         if exc.status == 404:
             return _not_found(request, admin_session, ref)
-        return await _edit_page(request, admin_session, ref, values, _errors(exc), exc.status)
+        return await _edit_page(request, admin_session, ref, values, form_errors(exc), exc.status)
     return redirect(path("admin", "templates", query={"notice": "template-changed", "slug": name}))
 
 
