@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bot.cli.serve import run_with_db
@@ -104,13 +105,18 @@ def _body(args: argparse.Namespace, *, edit: bool) -> dict[str, Any]:
     return data
 
 
-def _run(args: argparse.Namespace, settings: Settings, flags: Flags, work: Any) -> int:
+def _run(
+    args: argparse.Namespace,
+    settings: Settings,
+    flags: Flags,
+    work: Callable[[Database], Awaitable[int]],
+) -> int:
     """``run_with_db`` where the service's own 400 (an unknown product) is worded as a usage
     error, like the validators' refusals."""
 
     async def guarded(db: Database) -> int:
         try:
-            return int(await work(db))
+            return await work(db)
         except ApiError as exc:
             if exc.status != 400:
                 raise
