@@ -241,6 +241,8 @@ def add_business_minutes(
     left = dt.timedelta(minutes=minutes)
     if left <= dt.timedelta(0):
         return start
+    if cal is None and not pauses:  # wall-clock time: plain arithmetic (the common case)
+        return start + left
     for span_start, span_end in _without_pauses(working_spans(cal, start, start + HORIZON), pauses):
         length = span_end - span_start
         if left <= length:
@@ -260,6 +262,8 @@ def business_minutes(
     start, end = _utc(start), _utc(end)
     if end < start:
         return -business_minutes(cal, end, start, pauses)
+    if cal is None and not pauses:
+        return (end - start) / dt.timedelta(minutes=1)
     total = dt.timedelta(0)
     for span_start, span_end in _without_pauses(working_spans(cal, start, end), pauses):
         if span_start >= end:
