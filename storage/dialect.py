@@ -121,6 +121,15 @@ def lock_rows(session: AsyncSession, query: Select[R]) -> Select[R]:
     return query
 
 
+def lock_rows_skipping_locked(session: AsyncSession, query: Select[R]) -> Select[R]:
+    """Hold the selected rows until commit, leaving out rows another transaction holds
+    (PostgreSQL ``FOR UPDATE SKIP LOCKED``: several processes share a sweep). On SQLite the
+    writing transaction already holds the whole database."""
+    if _name(session) == POSTGRESQL:
+        return query.with_for_update(skip_locked=True)
+    return query
+
+
 def reads_are_current(session: AsyncSession) -> bool:
     """Whether what this writing transaction read stays current until it commits (SQLite:
     no other writer can change it meanwhile), so it need not be read again under a lock."""
