@@ -22,7 +22,7 @@ from bot.rules import desk_input
 from bot.tickets import desk as desk_tickets
 from bot.tickets.apikeys import KeyScope
 from bot.views import desk as desk_views
-from storage.reads import desk_reads
+from storage.reads import desk_reads, sla_events
 from storage.repos.desk import DeskRepo
 
 PREFIX = "/api/v1"
@@ -80,7 +80,8 @@ async def show_ticket(request: web.Request) -> web.Response:
     reader = request.config_dict[DB].reader
     ticket = await desk_tickets.read_ticket(reader, request[DESK_KEY], request.match_info["id"])
     comments = await desk_reads.comments(reader, ticket.id)
-    return json_response(desk_views.ticket_view(ticket, comments))
+    events = await sla_events.of_ticket(reader, ticket.id)
+    return json_response(desk_views.ticket_view(ticket, comments, events))
 
 
 async def update_ticket(request: web.Request) -> web.Response:

@@ -11,6 +11,7 @@ from bot.rules.desk_status import DESK_STATUSES
 from bot.views.timefmt import iso_ms
 from storage.models import Comment, Ticket
 from storage.reads import desk_reads
+from storage.reads.sla_events import SlaEventRecord
 
 
 def comment_view(comment: Comment | desk_reads.DeskComment) -> dict[str, Any]:
@@ -41,9 +42,11 @@ def ticket_summary(ticket: Ticket | desk_reads.TicketSummary) -> dict[str, Any]:
 def ticket_view(
     ticket: Ticket | desk_reads.DeskTicket,
     comments: Sequence[Comment | desk_reads.DeskComment] | None = None,
+    sla_events: Sequence[SlaEventRecord] | None = None,
 ) -> dict[str, Any]:
     """The staff view: seed 001's fields, ``publicId``, the pipeline stage, and seed 002's
-    ITSM fields under their own snake_case names; ``comments`` (notes included) if given."""
+    ITSM fields under their own snake_case names; ``comments`` (notes included) and
+    ``slaEvents`` (the warnings and breaches told) if given."""
     view: dict[str, Any] = {
         "id": ticket.desk_id,
         "publicId": ids.public_id(ticket.id),
@@ -70,7 +73,18 @@ def ticket_view(
     }
     if comments is not None:
         view["comments"] = [comment_view(c) for c in comments]
+    if sla_events is not None:
+        view["slaEvents"] = [sla_event_view(e) for e in sla_events]
     return view
+
+
+def sla_event_view(event: SlaEventRecord) -> dict[str, Any]:
+    return {
+        "kind": event.kind,
+        "clock": event.clock,
+        "dueAt": iso_ms(event.due_at),
+        "at": iso_ms(event.at),
+    }
 
 
 def stats_view(by_status: dict[str, int], avg_seconds: float | None) -> dict[str, Any]:
