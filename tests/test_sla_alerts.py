@@ -249,6 +249,19 @@ async def test_staff_see_the_events_in_the_ticket_and_the_public_never(world, de
     assert "breach" not in (await tracking.text()).lower()
 
 
+async def test_the_admin_ticket_page_lists_the_events(world, desk, receiver):
+    """Protects: the webhook's ``url`` (the admin ticket page) shows what was told."""
+    from tests.test_web_admin import sign_in
+
+    ticket = await urgent_ticket(world, desk)
+    await sweep(world, at(17, 21))
+    await sign_in(world.client)
+    page = await (await world.client.get(f"/admin/tickets/{ticket['publicId']}")).text()
+    assert "SLA warnings and breaches" in page
+    section = page.split("SLA warnings and breaches", 1)[1].split("</section>", 1)[0]
+    assert "breach" in section and "response" in section and "Default" in section
+
+
 async def test_two_processes_sweeping_at_once_record_each_event_once(
     world, desk, receiver, db, database_url
 ):
