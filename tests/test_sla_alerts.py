@@ -14,9 +14,12 @@ import hashlib
 import hmac
 import json
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from aiohttp import web
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select, update
 
 from bot.app import create_app
@@ -493,6 +496,9 @@ async def test_rotating_makes_a_new_secret_and_null_removes_the_webhook(world, d
         "",
         42,
         "http://127.0.0.1:99999/x",
+        "https://hooks.example.com/x\n",
+        "https://hooks.example.com/ä",
+        "http://[::1]/x",
     ],
 )
 async def test_bad_urls_are_refused_and_change_nothing(world, db, url):
@@ -531,3 +537,15 @@ def test_the_signature_is_stripe_style_over_timestamp_and_body():
     headers = sla_alerts.signed_headers("whsec_x", "sla.breach", body, 1700000000.7)
     assert headers["X-TinyDesk-Timestamp"] == "1700000000"
     assert headers["X-TinyDesk-Event"] == "sla.breach"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.from_regex(sla_webhook.URL_PATTERN, fullmatch=True).filter(lambda u: len(u) <= 500))
+def test_every_url_the_openapi_pattern_allows_is_accepted(url):
+    """Protects: the OpenAPI document and the server agree (schemathesis sends what the
+    pattern allows and expects it accepted)."""
+    assert sla_webhook.url_problem(url) is None
+    parts = urlsplit(url)
+    assert parts.scheme in ("https", "http") and parts.hostname
+    assert parts.username is None and parts.password is None
+    assert parts.scheme == "https" or parts.hostname in ("127.0.0.1", "localhost")

@@ -106,7 +106,9 @@ PUBLIC_NAME = nullable(
 }
 
 
-SLA_WEBHOOK_URL = nullable({"type": "string", "minLength": 1, "maxLength": sla_webhook.MAX_URL}) | {
+SLA_WEBHOOK_URL = nullable(
+    {"type": "string", "pattern": sla_webhook.URL_PATTERN, "maxLength": sla_webhook.MAX_URL}
+) | {
     "description": "Where SLA warnings and breaches are POSTed, signed (README, 'SLA "
     "webhooks'): https, or http to 127.0.0.1 or localhost; null removes the webhook. The "
     "first URL makes a signing secret, returned once as `slaWebhookSecret`."
