@@ -107,11 +107,11 @@ def apply(settings: Settings, product: Product, webhook: dict[str, Any]) -> str 
 
 
 def _rotate_without_url() -> ApiError:
+    # 409, not 400: the body is well formed; the product's state refuses it.
     return ApiError(
-        400,
-        "Validation failed",
-        "Set slaWebhookUrl first: a secret signs the webhook's requests.",
-        fields={ROTATE_FIELD: "the product has no SLA webhook to rotate the secret of"},
+        409,
+        "No SLA webhook to rotate",
+        "Set slaWebhookUrl first: its secret is what rotateSlaWebhookSecret replaces.",
     )
 
 

@@ -390,7 +390,7 @@ PATHS: dict[str, Any] = {
     "/api/admin/products/{slug}": {
         "patch": admin_op(
             "Change a product's settings (name, deployments, issue text, SLA webhook)",
-            {"200": ok("Changed", ref("Product")), **errors(400, 404, 413, 415)},
+            {"200": ok("Changed", ref("Product")), **errors(400, 404, 409, 413, 415)},
             parameters=[{"name": "slug", "in": "path", "required": True, "schema": TEXT}],
             requestBody=body("ProductUpdate"),
         ),
