@@ -61,6 +61,7 @@ def test_a_breach_replaces_the_warning_once_the_due_instant_has_passed():
 
 
 def test_both_clocks_breached_give_two_breaches_response_first():
+    # Protects: each clock's promise is its own event; nothing is due after both broke.
     assert alerts_due(LEAD_10, URGENT_1650, at(21, 0)) == [
         Alert(Clock.RESPONSE, AlertKind.BREACH, at(17, 20)),
         Alert(Clock.RESOLUTION, AlertKind.BREACH, at(20, 50)),
@@ -114,8 +115,9 @@ def test_a_finished_ticket_is_told_only_of_late_stops():
 
 
 def test_business_hours_move_the_warning_to_monday():
-    # A critical ticket at 16:50 on a Friday, 9-17 Mon-Fri in Berlin: due Monday 09:20, so
-    # with a 10-minute lead the warning falls due Monday 09:10 (Berlin), not Friday night.
+    # Protects: the lead time is business minutes on the policy's calendar. A critical
+    # ticket at 16:50 on a Friday, 9-17 Mon-Fri in Berlin: due Monday 09:20, so with a
+    # 10-minute lead the warning falls due Monday 09:10 (Berlin), not Friday night.
     office = sla.Policy(name="Office", calendar=OFFICE, warn_minutes=10)
     created = dt.datetime(2026, 12, 4, 16, 50, tzinfo=BERLIN).astimezone(UTC)
     facts = sla.Facts(created_at=created, priority="urgent")

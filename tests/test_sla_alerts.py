@@ -362,6 +362,7 @@ async def test_a_4xx_gives_up(world, desk, receiver, db, status):
 
 @pytest.mark.parametrize("status", [408, 429])
 async def test_408_and_429_are_retried(world, desk, receiver, db, status):
+    """Protects: a receiver that timed out or asks to slow down is tried again later."""
     await urgent_ticket(world, desk)
     receiver.answers = [status]
     await sweep(world, at(16, 50))
@@ -430,6 +431,7 @@ async def test_no_webhook_no_job_but_the_event_is_kept(world, db):
 
 
 async def test_a_webhook_removed_before_sending_sends_nothing(world, desk, receiver, db):
+    """Protects: removing the URL stops what is still queued (nothing goes to an old URL)."""
     await urgent_ticket(world, desk)
     await sweep(world, at(16, 50))
     await set_webhook(world.client, None)
@@ -465,6 +467,7 @@ async def test_the_first_url_makes_a_secret_shown_once_and_stored_encrypted(worl
 
 
 async def test_rotating_makes_a_new_secret_and_null_removes_the_webhook(world, db):
+    """Protects: the rotate option, and that null removes the URL and the secret."""
     first = (await set_webhook(world.client, "https://hooks.example.com/a"))["slaWebhookSecret"]
     resp = await world.client.patch(
         f"/api/admin/products/{SLUG}", json={"rotateSlaWebhookSecret": True}, headers=ADMIN_HEADERS
@@ -502,6 +505,8 @@ async def test_rotating_makes_a_new_secret_and_null_removes_the_webhook(world, d
     ],
 )
 async def test_bad_urls_are_refused_and_change_nothing(world, db, url):
+    """Protects: only https (or http to this machine) is stored; a bad URL is a 400 with
+    ``fields`` and stores nothing."""
     resp = await world.client.patch(
         f"/api/admin/products/{SLUG}", json={"slaWebhookUrl": url}, headers=ADMIN_HEADERS
     )
@@ -516,6 +521,7 @@ async def test_bad_urls_are_refused_and_change_nothing(world, db, url):
     "url", ["http://127.0.0.1:8080/hook", "http://localhost/hook", "https://h.example/x?a=1"]
 )
 def test_loopback_http_and_any_https_are_accepted(url):
+    """Protects: a receiver on this machine may use plain http."""
     assert sla_webhook.url_problem(url) is None
 
 
@@ -531,6 +537,7 @@ def test_a_secret_sealed_under_one_server_secret_is_unreadable_under_another():
 
 
 def test_the_signature_is_stripe_style_over_timestamp_and_body():
+    """Protects: the README's scheme, byte for byte: HMAC-SHA256 of "<timestamp>.<body>"."""
     body = b'{"id":"slaevt_1"}'
     expected = hmac.new(b"whsec_x", b"1700000000." + body, hashlib.sha256).hexdigest()
     assert sla_alerts.signature("whsec_x", "1700000000", body) == f"sha256={expected}"
