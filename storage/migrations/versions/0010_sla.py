@@ -150,9 +150,11 @@ def downgrade() -> None:
     op.drop_table("ticket_sla_pauses")
     for name in INDEXED:
         op.drop_index(f"ix_tickets_{name}", table_name="tickets")
-    with op.batch_alter_table("tickets") as batch:
-        for name in (*TICKET_INSTANTS, "sla_policy_id"):
-            batch.drop_column(name)
-    with op.batch_alter_table("products") as batch:
-        for name in ("sla_webhook_secret", "sla_webhook_url", "sla_policy_id"):
-            batch.drop_column(name)
+    # Plain DROP COLUMN (SQLite >= 3.35), not a batch: rebuilding tickets or products on
+    # SQLite would fire their foreign keys' ON DELETE (stage transitions gone, tickets'
+    # products unset) and lose the ticket_counts triggers (as 0005 says).
+    for name in (*TICKET_INSTANTS, "sla_policy_id"):
+        op.drop_column("tickets", name)
+    for name in ("sla_webhook_secret", "sla_webhook_url", "sla_policy_id"):
+        op.drop_column("products", name)
+    op.drop_table("sla_policies")
