@@ -81,11 +81,10 @@ def upgrade() -> None:
             }
         ],
     )
-    with op.batch_alter_table("products") as batch:
-        batch.add_column(sa.Column("sla_policy_id", sa.BigInteger(), nullable=True))
-        batch.add_column(sa.Column("sla_webhook_url", sa.String(500), nullable=True))
-        batch.add_column(sa.Column("sla_webhook_secret", sa.Text(), nullable=True))
-    # add_column, not a batch: on SQLite a batch would copy every ticket.
+    # add_column, not a batch: on SQLite a batch would copy the table (every ticket).
+    op.add_column("products", sa.Column("sla_policy_id", sa.BigInteger(), nullable=True))
+    op.add_column("products", sa.Column("sla_webhook_url", sa.String(500), nullable=True))
+    op.add_column("products", sa.Column("sla_webhook_secret", sa.Text(), nullable=True))
     op.add_column("tickets", sa.Column("sla_policy_id", sa.BigInteger(), nullable=True))
     for name in TICKET_INSTANTS:
         op.add_column("tickets", sa.Column(name, sa.DateTime(timezone=True), nullable=True))
@@ -150,9 +149,8 @@ def downgrade() -> None:
     op.drop_table("ticket_sla_pauses")
     for name in INDEXED:
         op.drop_index(f"ix_tickets_{name}", table_name="tickets")
-    # Plain DROP COLUMN (SQLite >= 3.35), not a batch: rebuilding tickets or products on
-    # SQLite would fire their foreign keys' ON DELETE (stage transitions gone, tickets'
-    # products unset) and lose the ticket_counts triggers (as 0005 says).
+    # Plain DROP COLUMNs: a batch would copy the table, and on SQLite dropping the old copy
+    # would cascade to the rows that point at it.
     for name in (*TICKET_INSTANTS, "sla_policy_id"):
         op.drop_column("tickets", name)
     for name in ("sla_webhook_secret", "sla_webhook_url", "sla_policy_id"):
