@@ -121,7 +121,9 @@ def targets(rows: list[dict]) -> list[tuple[str, bool | None, str]]:
             )
         if r["scenario"] == "a million":
             name, p95 = r["endpoint"], r.get("p95_ms", 0)
-            limit = 20 if name.startswith("desk list") else 50 if name == "desk stats" else 5
+            limit = (
+                20 if name.startswith(("desk list", "sla ")) else 50 if name == "desk stats" else 5
+            )
             out.append(
                 (
                     f"{name} p95 < {limit} ms ({r['database']}, {r['tickets']:,} tickets)",

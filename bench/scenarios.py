@@ -504,6 +504,20 @@ async def _stuck(rows, servers: list[Server]) -> str:
         "WHERE t.stage <> 'DEPLOYED' ORDER BY t.id LIMIT 10"
     )
     lines.extend(f"  not deployed: {tuple(r)}" for r in behind)
+    for r in behind[:2]:
+        if r[4] is None:
+            continue
+        touching = await rows(
+            "SELECT id, event, action, attempts, received_at, processed_at, "
+            "substr(coalesce(last_error, ''), 1, 80) FROM deliveries "
+            f"WHERE payload LIKE '%{r[4]}%' ORDER BY id"
+        )
+        lines.extend(f"    delivery {tuple(d)}" for d in touching)
+    checks = await rows(
+        "SELECT id, created_at, done_at, attempts FROM jobs WHERE kind = 'ship_check' "
+        "ORDER BY id DESC LIMIT 8"
+    )
+    lines.extend(f"  ship_check {tuple(c)}" for c in checks)
     for k, server in enumerate(servers):
         tail = server.log().splitlines()[-40:]
         alive = (
@@ -614,6 +628,10 @@ def million(cfg: Config) -> list[dict]:
             server.wait_ready()
             c = cfg.moderate_connections
             desk = "/api/v1/desk/tickets"
+            sla = "/api/v1/desk/sla/breaches"
+            week_ago = (dt.datetime.now(dt.UTC) - dt.timedelta(days=7)).strftime(
+                "%Y-%m-%dT%H:%M:%SZ"
+            )
             cases = [
                 ("desk list, first page", [desk]),
                 (
@@ -627,6 +645,11 @@ def million(cfg: Config) -> list[dict]:
                     [f"{desk}?status=open&priority=high&cursor={deep_open}"],
                 ),
                 ("desk stats", ["/api/v1/desk/stats"]),
+                ("sla breaches, first page", [sla]),
+                ("sla breaches, resolve+urgent filter", [f"{sla}?target=resolve&priority=urgent"]),
+                ("sla breaches, since a week ago", [f"{sla}?since={week_ago}"]),
+                ("sla dueWithin=60m", [f"{sla}?dueWithin=60m"]),
+                ("sla dueWithin=1d", [f"{sla}?dueWithin=1d"]),
             ]
             for name, paths in cases:
                 rows.append(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import os
 import time
 import uuid
@@ -109,10 +110,70 @@ async def add_product_and_key(url: str, *, repo: str = f"{OWNER}/{REPO}") -> tup
         await db.dispose()
 
 
-def _ts(kind: str, minutes: str) -> str:
+def seed_base(count: int) -> str:
+    """Ticket n is created n minutes after this (UTC): the newest an hour ago, so that the
+    newest tickets' SLA clocks are still running when the benchmark reads them."""
+    base = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=count + 60)
+    return base.strftime("%Y-%m-%d %H:%M:00")
+
+
+def _ts(kind: str, minutes: str, base: str = "2024-01-01 00:00:00") -> str:
     if kind == "sqlite":
-        return f"datetime('2024-01-01', '+' || ({minutes}) || ' minutes')"
-    return f"(TIMESTAMPTZ '2024-01-01 00:00:00+00' + ({minutes}) * INTERVAL '1 minute')"
+        return f"datetime('{base}', '+' || ({minutes}) || ' minutes')"
+    return f"(TIMESTAMPTZ '{base}+00' + ({minutes}) * INTERVAL '1 minute')"
+
+
+# Seed 003's default targets in minutes (the seeded 'Default' policy, 24x7), by priority.
+RESPONSE_MINUTES = {"low": 24 * 60, "medium": 8 * 60, "high": 2 * 60, "urgent": 30}
+RESOLUTION_MINUTES = {"low": 7 * 24 * 60, "medium": 48 * 60, "high": 8 * 60, "urgent": 4 * 60}
+
+
+def sla_statement(kind: str, start: int, end: int) -> str:
+    """The SLA columns of tickets start..end as bot.tickets.sla_clock would store them on the
+    Default policy (24x7) for the seeded history: even tickets got a public reply 5 minutes
+    in (response met); pending ones paused a minute in; resolved and closed ones ended at
+    resolved_at (the status change by staff ends an unanswered response clock too); open
+    ones run. No alert is scheduled (sla_alert_at stays NULL)."""
+
+    def plus(column: str, minutes: str) -> str:
+        if kind == "sqlite":
+            return f"datetime({column}, '+' || ({minutes}) || ' minutes')"
+        return f"({column} + ({minutes}) * INTERVAL '1 minute')"
+
+    def by_priority(table: dict[str, int]) -> str:
+        return (
+            "CASE priority " + " ".join(f"WHEN '{k}' THEN {v}" for k, v in table.items()) + " END"
+        )
+
+    r, t = by_priority(RESPONSE_MINUTES), by_priority(RESOLUTION_MINUTES)
+    took = "(60 * (id % 72))"  # resolved_at - created_at, in minutes (seed_statements)
+    finished = "status IN ('resolved', 'closed')"
+    response = (
+        f"CASE WHEN id % 2 = 0 THEN NULL WHEN status = 'open' THEN {plus('created_at', r)} "
+        f"WHEN {finished} AND {took} > {r} THEN {plus('created_at', r)} END"
+    )
+    resolution = (
+        f"CASE WHEN status = 'open' THEN {plus('created_at', t)} "
+        f"WHEN {finished} AND {took} > {t} THEN {plus('created_at', t)} END"
+    )
+    earliest = (
+        "CASE WHEN sla_response_breach_at IS NULL THEN sla_resolution_breach_at "
+        "WHEN sla_resolution_breach_at IS NULL THEN sla_response_breach_at "
+        "WHEN sla_response_breach_at < sla_resolution_breach_at THEN sla_response_breach_at "
+        "ELSE sla_resolution_breach_at END"
+    )
+    window = f"id BETWEEN {start} AND {end}"
+    return (
+        "UPDATE tickets SET sla_policy_id = 1, "
+        f"first_response_at = CASE WHEN id % 2 = 0 THEN {plus('created_at', '5')} END, "
+        f"sla_first_status_at = CASE WHEN {finished} THEN resolved_at END, "
+        f"sla_paused_since = CASE WHEN status = 'pending' THEN {plus('created_at', '1')} END, "
+        f"sla_cycle_ended_at = CASE WHEN {finished} THEN resolved_at END, "
+        f"first_response_due_at = {plus('created_at', r)}, due_at = {plus('created_at', t)}, "
+        f"sla_response_breach_at = {response}, sla_resolution_breach_at = {resolution} "
+        f"WHERE {window}; "
+        f"UPDATE tickets SET sla_breach_at = {earliest} WHERE {window}"
+    )
 
 
 def _series(kind: str, start: int, end: int) -> tuple[str, str]:
@@ -131,14 +192,16 @@ def _case(expr: str, values: list[str]) -> str:
     return f"CASE {expr} {whens} END"
 
 
-def seed_statements(kind: str, product_id: int, start: int, end: int) -> list[str]:
+def seed_statements(
+    kind: str, product_id: int, start: int, end: int, base: str = "2024-01-01 00:00:00"
+) -> list[str]:
     """Tickets start..end (ids = publicId numbers), their history, comments and tags.
 
     A ticket n is at stage STAGES[n % 6] with one transition per stage it went through;
     desk status is 50% open, 20% pending, 20% resolved, 10% closed; one in a thousand is
     soft-deleted; every other one has a public comment, every sixth an internal note.
     """
-    ts = lambda minutes: _ts(kind, minutes)  # noqa: E731
+    ts = lambda minutes: _ts(kind, minutes, base)  # noqa: E731
     with_, from_ = _series(kind, start, end)
     token_hash = ids.hash_secret(TRACKING_TOKEN)
     tickets = (
@@ -196,6 +259,7 @@ async def seed_tickets(
 ) -> float:
     """Insert ``count`` tickets (ids 1..count) in bulk; returns the seconds it took."""
     started = time.perf_counter()
+    base = seed_base(count)
     engine = create_async_engine(bench_db.url, poolclass=NullPool)
     try:
         for start in range(1, count + 1, chunk):
@@ -214,7 +278,9 @@ async def seed_tickets(
                                 "SET LOCAL session_replication_role = replica"
                             )
                         replica = True
-                for statement in seed_statements(bench_db.kind, product_id, start, end):
+                for statement in seed_statements(bench_db.kind, product_id, start, end, base):
+                    await conn.exec_driver_sql(statement)
+                for statement in sla_statement(bench_db.kind, start, end).split("; "):
                     await conn.exec_driver_sql(statement)
                 if bench_db.kind != "sqlite" and replica:
                     # Replica mode also silenced the ticket_counts trigger: count the new rows.

@@ -101,6 +101,7 @@ def create_app(settings: Settings, *, db: Database | None = None) -> web.Applica
     app.router.add_routes(openapi.routes)
     app.router.add_routes(receiver.routes)
     app.router.add_routes(public.routes)
+    app.router.add_routes(desk.root_routes)
     app.add_subapp(desk.PREFIX, guarded(desk.routes, desk.require_desk_key))
     app.add_subapp(admin.PREFIX, guarded(admin.routes, admin.require_admin_token))
     setup_pages(app)

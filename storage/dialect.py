@@ -130,6 +130,25 @@ def lock_rows_skipping_locked(session: AsyncSession, query: Select[R]) -> Select
     return query
 
 
+# PostgreSQL's SQLSTATEs for a transaction that lost to a concurrent one and may simply be
+# run again: deadlock_detected, serialization_failure.
+CONFLICT_STATES = frozenset({"40P01", "40001"})
+
+
+def is_conflict(exc: BaseException) -> bool:
+    """Whether ``exc`` (or what caused it) is a concurrent transaction's conflict: worth a
+    retry, not a bug (PostgreSQL detects deadlocks between processes' batches)."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        for attribute in ("sqlstate", "pgcode"):
+            if getattr(current, attribute, None) in CONFLICT_STATES:
+                return True
+        current = current.__cause__ or getattr(current, "orig", None)
+    return False
+
+
 def reads_are_current(session: AsyncSession) -> bool:
     """Whether what this writing transaction read stays current until it commits (SQLite:
     no other writer can change it meanwhile), so it need not be read again under a lock."""

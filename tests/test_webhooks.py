@@ -252,6 +252,24 @@ async def test_merge_delivered_after_its_deployment_still_reaches_deployed(world
     assert await world.stage(ticket["publicId"]) == "DEPLOYED"
 
 
+async def test_a_merge_delivered_late_on_a_busy_product_finds_its_deployment(world):
+    """Twelve deployments in the minutes before the merge (more than are checked after a
+    merge), then the one that contains it, all delivered before the merge itself."""
+    ticket, n = await issue_with_ticket(world)
+    merged_at = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=10)
+    earlier = [f"{k:02d}" * 20 for k in range(1, 13)]
+    merge_sha = "f" * 40
+    world.fake.add_commits(OWNER, REPO, [*earlier, merge_sha])
+    pr = world.add_fix(n)
+    for k, sha in enumerate(earlier):
+        await world.deploy(sha, at=merged_at - dt.timedelta(seconds=120 - 10 * k))
+    await world.deploy(merge_sha, at=merged_at + dt.timedelta(seconds=30))
+    await world.settle()
+    await world.merge(n, pr, merge_sha, at=merged_at)
+    await world.settle()
+    assert await world.stage(ticket["publicId"]) == "DEPLOYED"
+
+
 async def test_without_deployment_tracking_merged_then_closed(world):
     async with world.client.app[DB].begin() as session:
         product = await session.scalar(select(Product))

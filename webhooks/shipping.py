@@ -42,6 +42,8 @@ CONTAINS = {"ahead", "identical"}
 # A deployment cannot contain a merge made after it; GitHub's clocks (and the deployment
 # tools' statuses) may disagree by a little, so "after" allows this much.
 CLOCK_SLACK = dt.timedelta(minutes=5)
+# Without a merge time, how far back a deployment that contains the merge is looked for.
+HORIZON = dt.timedelta(days=365)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -123,8 +125,9 @@ async def _first_deployment_of(
 ) -> Shipment | None:
     """The earliest known deployment (from just before the merge on) that contains it."""
     async with ctx.unit.session() as session:
-        deployments = await DeploymentRepo(session).since(
-            product.id, merged_at - CLOCK_SLACK if merged_at else None
+        # No merge time in the payload: the deployments up to now.
+        deployments = await DeploymentRepo(session).around(
+            product.id, merged_at or utcnow(), slack=CLOCK_SLACK if merged_at else HORIZON
         )
     shipments = [
         Shipment(d.sha, d.environment, d.deployment_id, d.occurred_at) for d in deployments

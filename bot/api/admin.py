@@ -1,6 +1,6 @@
 """The admin API under /api/admin, behind ``Authorization: Bearer $TINYDESK_ADMIN_TOKEN``:
-products and their settings, desk API keys (the key is shown once), webhook deliveries and
-GitHub jobs, and linking a ticket to an existing issue.
+products and their settings, desk API keys (the key is shown once), ticket templates,
+webhook deliveries and GitHub jobs, and linking a ticket to an existing issue.
 
 It is a sub-application (``bot.app``): ``require_admin_token`` checks the token on every
 request under the prefix, unknown paths included, before anything else answers.
@@ -23,7 +23,8 @@ from bot.http.bodies import read_json_object
 from bot.jobs.worker import notify_workers
 from bot.rules import ids
 from bot.rules.numbers import MAX_ISSUE_NUMBER, MAX_ROW_ID, bounded_int, whole_number
-from bot.tickets import sla_webhook
+from bot.rules.templates import validate_template, validate_template_changes
+from bot.tickets import sla_webhook, templates
 from bot.tickets.apikeys import (
     create_key,
     revoke_key,
@@ -39,10 +40,12 @@ from bot.tickets.products import (
     validate_product_update,
 )
 from bot.views.admin import delivery_view, job_view, key_view, key_views, product_view
+from bot.views.templates import template_view
 from storage.models import Delivery, Job, QueueState
 from storage.repos import queue
 from storage.repos.apikeys import ApiKeyRepo
 from storage.repos.products import ProductRepo
+from storage.repos.templates import TemplateRepo
 
 PREFIX = "/api/admin"
 
@@ -121,6 +124,44 @@ async def remove_key(request: web.Request) -> web.Response:
     async with request.config_dict[DB].begin() as session:
         await revoke_key(session, request.match_info["id"])
     return web.json_response({"success": True, "message": "Key revoked"})
+
+
+# -- ticket templates (seed 003) ---------------------------------------------------------------
+
+
+async def list_templates(request: web.Request) -> web.Response:
+    async with request.config_dict[DB].session() as session:
+        views = [template_view(t) for t in await TemplateRepo(session).all()]
+    return web.json_response({"templates": views})
+
+
+async def add_template(request: web.Request) -> web.Response:
+    fields = validate_template(await read_json_object(request))
+    async with request.config_dict[DB].begin() as session:
+        view = template_view(await templates.create_template(session, templates.ADMIN, fields))
+    return web.json_response(view, status=201)
+
+
+async def show_template(request: web.Request) -> web.Response:
+    async with request.config_dict[DB].session() as session:
+        template = await templates.find_template(session, templates.ADMIN, request.match_info["id"])
+        return web.json_response(template_view(template))
+
+
+async def change_template(request: web.Request) -> web.Response:
+    changes = validate_template_changes(await read_json_object(request))
+    async with request.config_dict[DB].begin() as session:
+        template = await templates.update_template(
+            session, templates.ADMIN, request.match_info["id"], changes
+        )
+        view = template_view(template)
+    return web.json_response(view)
+
+
+async def remove_template(request: web.Request) -> web.Response:
+    async with request.config_dict[DB].begin() as session:
+        await templates.remove_template(session, templates.ADMIN, request.match_info["id"])
+    return web.json_response({"success": True, "message": "Template deleted"})
 
 
 # -- webhook deliveries and GitHub jobs -------------------------------------------------------
@@ -247,6 +288,11 @@ routes = [
     web.post("/keys", add_key),
     web.patch("/keys/{id}", change_key),
     web.delete("/keys/{id}", remove_key),
+    web.get("/templates", list_templates),
+    web.post("/templates", add_template),
+    web.get("/templates/{id}", show_template),
+    web.patch("/templates/{id}", change_template),
+    web.delete("/templates/{id}", remove_template),
     web.get("/deliveries", list_deliveries),
     web.post("/deliveries/{id}/replay", replay_delivery),
     web.get("/jobs", list_jobs),

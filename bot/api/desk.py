@@ -19,11 +19,16 @@ from bot.http.cursor import decode_cursor, encode_cursor
 from bot.http.ratelimit import enforce
 from bot.jobs.worker import notify_workers
 from bot.rules import desk_input
+from bot.rules.templates import template_ref, validate_template, validate_template_changes
 from bot.tickets import desk as desk_tickets
+from bot.tickets import sla_clock, sla_lists, templates
 from bot.tickets.apikeys import KeyScope
+from bot.tickets.templates import TemplateScope
 from bot.views import desk as desk_views
+from bot.views.templates import template_view
 from storage.reads import desk_reads, sla_events
 from storage.repos.desk import DeskRepo
+from storage.repos.templates import TemplateRepo
 
 PREFIX = "/api/v1"
 DESK_KEY = web.RequestKey("desk_key", KeyScope)
@@ -43,13 +48,20 @@ async def create_ticket(request: web.Request) -> web.Response:
         f"desk-create:{scope.key_id}",
         request.config_dict[SETTINGS].rate_limits.desk_creates_per_minute,
     )
-    new = desk_input.validate_new_ticket(await read_json_object(request))
+    data = await read_json_object(request)
+    if template_ref(data) is not None:
+        # What the request leaves out comes from the template it names (seed 003).
+        async with request.config_dict[DB].session() as session:
+            data = await templates.fill_from_template(session, scope, data)
+    new = desk_input.validate_new_ticket(data)
+    now = request.config_dict[CLOCK]()
     async with request.config_dict[DB].begin() as session:
-        ticket = await desk_tickets.create_ticket(session, scope, new, request.config_dict[CLOCK]())
+        ticket = await desk_tickets.create_ticket(session, scope, new, now)
+        standing = await sla_clock.evaluate(session, ticket, now)
     if ticket.product_id is not None and not ticket.is_test:
         notify_workers(request.config_dict)
     return web.json_response(
-        desk_views.ticket_view(ticket),
+        desk_views.ticket_view(ticket, standing=standing),
         status=201,
         headers={"Location": f"/api/v1/desk/tickets/{ticket.desk_id}"},
     )
@@ -80,20 +92,21 @@ async def show_ticket(request: web.Request) -> web.Response:
     reader = request.config_dict[DB].reader
     ticket = await desk_tickets.read_ticket(reader, request[DESK_KEY], request.match_info["id"])
     comments = await desk_reads.comments(reader, ticket.id)
+    standing = await sla_lists.ticket_standing(reader, ticket.id, request.config_dict[CLOCK]())
     events = await sla_events.of_ticket(reader, ticket.id)
-    return json_response(desk_views.ticket_view(ticket, comments, events))
+    return json_response(desk_views.ticket_view(ticket, comments, standing, events))
 
 
 async def update_ticket(request: web.Request) -> web.Response:
     scope = request[DESK_KEY]
     changes = desk_input.validate_changes(await read_json_object(request))
+    now = request.config_dict[CLOCK]()
     async with request.config_dict[DB].begin() as session:
         ticket = await desk_tickets.find_ticket(session, scope, request.match_info["id"])
-        await desk_tickets.update_ticket(
-            session, scope, ticket, changes, request.config_dict[CLOCK]()
-        )
+        await desk_tickets.update_ticket(session, scope, ticket, changes, now)
         comments = list(await DeskRepo(session).comments(ticket.id))
-    return web.json_response(desk_views.ticket_view(ticket, comments))
+        standing = await sla_clock.evaluate(session, ticket, now)
+    return web.json_response(desk_views.ticket_view(ticket, comments, standing))
 
 
 async def close_ticket(request: web.Request) -> web.Response:
@@ -121,6 +134,84 @@ async def show_stats(request: web.Request) -> web.Response:
     return json_response(desk_views.stats_view(stats.by_status, stats.avg_resolution_seconds))
 
 
+async def sla_breaches(request: web.Request) -> web.Response:
+    """The breach list, or with ``dueWithin`` the tickets about to breach (sla_lists)."""
+    return await _breaches(request, request[DESK_KEY])
+
+
+async def seed_sla_breaches(request: web.Request) -> web.Response:
+    """Seed 003's path, ``GET /api/sla/breaches``: the same list, behind a desk key."""
+    return await _breaches(request, await authenticate_desk_key(request))
+
+
+async def _breaches(request: web.Request, scope: KeyScope) -> web.Response:
+    query = sla_lists.parse_query(request.query)
+    body = await sla_lists.page(
+        request.config_dict[DB].reader,
+        desk_tickets.visibility(scope),
+        query,
+        request.config_dict[CLOCK](),
+    )
+    return json_response(body)
+
+
+# -- ticket templates (seed 003) ---------------------------------------------------------------
+
+
+def _template_scope(request: web.Request) -> TemplateScope:
+    return TemplateScope.of_key(request[DESK_KEY])
+
+
+async def list_templates(request: web.Request) -> web.Response:
+    """Newest first, paged like the ticket list (``limit``, ``cursor``)."""
+    limit = desk_input.parse_limit(request.query.get("limit"))
+    cursor = request.query.get("cursor")
+    before_id = decode_cursor(cursor) if cursor else None
+    async with request.config_dict[DB].session() as session:
+        rows = await TemplateRepo(session).page(
+            _template_scope(request).product_ids, before_id=before_id, limit=limit + 1
+        )
+        page, has_more = rows[:limit], len(rows) > limit
+        body: dict[str, Any] = {"templates": [template_view(t) for t in page], "hasMore": has_more}
+    if has_more:
+        body["nextCursor"] = encode_cursor(page[-1].id)
+    return json_response(body)
+
+
+async def create_template(request: web.Request) -> web.Response:
+    fields = validate_template(await read_json_object(request))
+    async with request.config_dict[DB].begin() as session:
+        template = await templates.create_template(session, _template_scope(request), fields)
+        view = template_view(template)
+    return web.json_response(
+        view, status=201, headers={"Location": f"/api/v1/desk/templates/{view['id']}"}
+    )
+
+
+async def show_template(request: web.Request) -> web.Response:
+    async with request.config_dict[DB].session() as session:
+        template = await templates.find_template(
+            session, _template_scope(request), request.match_info["id"]
+        )
+        return json_response(template_view(template))
+
+
+async def update_template(request: web.Request) -> web.Response:
+    changes = validate_template_changes(await read_json_object(request))
+    async with request.config_dict[DB].begin() as session:
+        template = await templates.update_template(
+            session, _template_scope(request), request.match_info["id"], changes
+        )
+        view = template_view(template)
+    return web.json_response(view)
+
+
+async def delete_template(request: web.Request) -> web.Response:
+    async with request.config_dict[DB].begin() as session:
+        await templates.remove_template(session, _template_scope(request), request.match_info["id"])
+    return web.json_response({"success": True, "message": "Template deleted"})
+
+
 # Paths are below PREFIX: the app mounts this list as its own sub-application.
 routes = [
     web.post("/desk/tickets", create_ticket),
@@ -130,4 +221,12 @@ routes = [
     web.delete("/desk/tickets/{id}", close_ticket),
     web.post("/desk/tickets/{id}/comments", comment_on_ticket),
     web.get("/desk/stats", show_stats),
+    web.get("/desk/sla/breaches", sla_breaches),
+    web.get("/desk/templates", list_templates),
+    web.post("/desk/templates", create_template),
+    web.get("/desk/templates/{id}", show_template),
+    web.patch("/desk/templates/{id}", update_template),
+    web.delete("/desk/templates/{id}", delete_template),
 ]
+# Outside the prefix, authenticated by the handler itself.
+root_routes = [web.get("/api/sla/breaches", seed_sla_breaches)]

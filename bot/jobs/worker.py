@@ -27,6 +27,7 @@ from aiohttp import ChainMapProxy, web
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.jobs.outcomes import GiveUp, RetryLater
+from storage import dialect
 from storage.database import Database
 from storage.repos import queue
 from storage.repos.queue import Row
@@ -223,6 +224,16 @@ class QueueWorker(Generic[Row]):
             return f"{exc}", None, True
         if isinstance(exc, RetryLater):
             return f"{exc}", exc.after, False
+        if dialect.is_conflict(exc):
+            # Another process's batch held what this one needed (PostgreSQL broke the
+            # deadlock): nothing is wrong with the row; run it again soon.
+            log.warning(
+                "%s: row %s lost a conflict with a concurrent transaction; retrying",
+                self.name,
+                row.id,
+                extra={"queue": self.name, "row_id": row.id},
+            )
+            return f"conflict with a concurrent transaction: {type(exc).__name__}", None, False
         # A bug or an unexpected failure: retried, then parked.
         log.error(
             "%s: row %s failed",

@@ -154,14 +154,19 @@ async def _set_status(
         new_status=status,
         now=now,
     )
+    old_status = ticket.status
     if change.close_stage:
         # Through the pipeline, so the history, the stage and the status comment agree.
         product = await ProductRepo(session).by_id(ticket.product_id) if ticket.product_id else None
         ticket.staff_closed_at = now
         await transitions.refresh_tickets(
-            session, [ticket], product, transitions.Cause(STAFF_CLOSED_CAUSE, actor=scope.name)
+            session,
+            [ticket],
+            product,
+            transitions.Cause(STAFF_CLOSED_CAUSE, actor=scope.name),
+            now=now,
         )
-    old_status, ticket.status = ticket.status, change.status
+    ticket.status = change.status
     ticket.resolved_at = change.resolved_at
     await sla_clock.status_changed(session, ticket, old_status, by_staff=True, now=now)
 

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -28,7 +29,52 @@ from storage.models import Product, SlaPolicy, Ticket, TicketSlaCycle
 from storage.repos.sla import SlaRepo
 
 
-def rules_policy(row: SlaPolicy) -> sla.Policy:
+class PolicyFields(Protocol):
+    """A policy as stored: the ORM row, or storage.reads.sla_reads.PolicyRecord."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def targets(self) -> Mapping[str, Mapping[str, int]]: ...
+    @property
+    def calendar(self) -> Mapping[str, Any] | None: ...
+    @property
+    def response_ends(self) -> str: ...
+    @property
+    def warn_minutes(self) -> int: ...
+
+
+class TicketClocks(Protocol):
+    """The SLA facts of a ticket: the ORM row, or storage.reads.sla_reads.SlaTicket."""
+
+    @property
+    def created_at(self) -> dt.datetime: ...
+    @property
+    def priority(self) -> str: ...
+    @property
+    def first_response_at(self) -> dt.datetime | None: ...
+    @property
+    def sla_first_status_at(self) -> dt.datetime | None: ...
+    @property
+    def sla_paused_since(self) -> dt.datetime | None: ...
+    @property
+    def sla_cycle_started_at(self) -> dt.datetime | None: ...
+    @property
+    def sla_cycle_ended_at(self) -> dt.datetime | None: ...
+
+
+class EndedCycle(Protocol):
+    @property
+    def started_at(self) -> dt.datetime: ...
+    @property
+    def ended_at(self) -> dt.datetime: ...
+    @property
+    def due_at(self) -> dt.datetime | None: ...
+    @property
+    def breached(self) -> bool: ...
+
+
+def rules_policy(row: PolicyFields) -> sla.Policy:
     return policy_of(row.name, row.targets, row.calendar, row.response_ends, row.warn_minutes)
 
 
@@ -36,10 +82,10 @@ def rules_policy(row: SlaPolicy) -> sla.Policy:
 class Standing:
     """A ticket's SLA at an instant: the policy, both clocks, and the earlier cycles."""
 
-    policy: SlaPolicy
+    policy: PolicyFields
     response: sla.Status
     resolution: sla.Status
-    earlier_cycles: Sequence[TicketSlaCycle]
+    earlier_cycles: Sequence[EndedCycle]
     pauses: Sequence[Span]
     paused_since: dt.datetime | None
 
@@ -49,7 +95,7 @@ class Standing:
 
 
 def facts_of(
-    ticket: Ticket, pauses: Sequence[Span], earlier: Sequence[TicketSlaCycle] = ()
+    ticket: TicketClocks, pauses: Sequence[Span], earlier: Sequence[EndedCycle] = ()
 ) -> sla.Facts:
     current = sla.Cycle(
         started_at=ticket.sla_cycle_started_at or ticket.created_at,
@@ -193,14 +239,19 @@ async def evaluate(session: AsyncSession, ticket: Ticket, now: dt.datetime) -> S
 
 
 def standing(
-    policy: SlaPolicy,
-    ticket: Ticket,
+    policy: PolicyFields,
+    ticket: TicketClocks,
     pauses: Sequence[Span],
-    earlier: Sequence[TicketSlaCycle],
+    earlier: Sequence[EndedCycle],
     now: dt.datetime,
+    *,
+    rules: sla.Policy | None = None,
 ) -> Standing | None:
+    """The standing at ``now``; ``rules``: the policy already turned into rules (a list of
+    many tickets on a few policies)."""
     try:
-        response, resolution = sla.evaluate(rules_policy(policy), facts_of(ticket, pauses), now)
+        rules = rules or rules_policy(policy)
+        response, resolution = sla.evaluate(rules, facts_of(ticket, pauses), now)
     except NoWorkingTime:
         return None
     return Standing(policy, response, resolution, earlier, pauses, ticket.sla_paused_since)

@@ -67,11 +67,16 @@ async def refresh(
 
 
 async def refresh_tickets(
-    session: AsyncSession, tickets: Sequence[Ticket], product: Product | None, cause: Cause
+    session: AsyncSession,
+    tickets: Sequence[Ticket],
+    product: Product | None,
+    cause: Cause,
+    *,
+    now: dt.datetime | None = None,
 ) -> list[Ticket]:
-    """Derive each ticket's stage from its facts and record the changes; returns the tickets
-    that moved. The caller holds the tickets (``lock=True``) when GitHub's facts may change
-    concurrently."""
+    """Derive each ticket's stage from its facts and record the changes (at ``now``, by
+    default the present); returns the tickets that moved. The caller holds the tickets
+    (``lock=True``) when GitHub's facts may change concurrently."""
     if not tickets:
         return []
     issues = sorted({t.issue_number for t in tickets if t.issue_number is not None})
@@ -83,7 +88,7 @@ async def refresh_tickets(
         links = await PullRequestLinkRepo(session).for_issues(product.id, issues)
         pr_numbers = sorted({link.pr_number for link in links})
         reviews = await ReviewRepo(session).for_prs(product.id, pr_numbers)
-    now = utcnow()
+    now = now or utcnow()
     moved: list[Ticket] = []
     for ticket in tickets:
         facts = ticket_facts(ticket, product, issue_facts, links, reviews)

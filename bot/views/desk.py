@@ -8,6 +8,8 @@ from typing import Any
 
 from bot.rules import ids
 from bot.rules.desk_status import DESK_STATUSES
+from bot.tickets.sla_clock import Standing
+from bot.views import sla as sla_views
 from bot.views.timefmt import iso_ms
 from storage.models import Comment, Ticket
 from storage.reads import desk_reads
@@ -42,11 +44,13 @@ def ticket_summary(ticket: Ticket | desk_reads.TicketSummary) -> dict[str, Any]:
 def ticket_view(
     ticket: Ticket | desk_reads.DeskTicket,
     comments: Sequence[Comment | desk_reads.DeskComment] | None = None,
+    standing: Standing | None = None,
     sla_events: Sequence[SlaEventRecord] | None = None,
 ) -> dict[str, Any]:
-    """The staff view: seed 001's fields, ``publicId``, the pipeline stage, and seed 002's
-    ITSM fields under their own snake_case names; ``comments`` (notes included) and
-    ``slaEvents`` (the warnings and breaches told) if given."""
+    """The staff view: seed 001's fields, ``publicId``, the pipeline stage, seed 002's ITSM
+    fields under their own snake_case names (``sla_policy`` and the due times from the SLA
+    ``standing``, with the ``sla`` block: bot.views.sla); ``comments`` (notes included) and
+    ``slaEvents`` (the SLA warnings and breaches told) if given."""
     view: dict[str, Any] = {
         "id": ticket.desk_id,
         "publicId": ids.public_id(ticket.id),
@@ -71,6 +75,14 @@ def ticket_view(
         "updated_by": ticket.updated_by,
         "is_test": ticket.is_test,
     }
+    if standing is not None:
+        view["sla_policy"] = standing.policy.name
+        view["first_response_due_at"] = iso_ms(standing.response.due_at)
+        view["due_at"] = iso_ms(standing.resolution.due_at)
+    else:
+        view["sla_policy"] = None
+        view["first_response_due_at"] = None
+    view["sla"] = sla_views.ticket_sla(standing)
     if comments is not None:
         view["comments"] = [comment_view(c) for c in comments]
     if sla_events is not None:

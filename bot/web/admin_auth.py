@@ -38,6 +38,7 @@ ADMIN_NAV = (
     ("Overview", "/admin"),
     ("Products", "/admin/products"),
     ("Tickets", "/admin/tickets"),
+    ("Templates", "/admin/templates"),
     ("Failed deliveries", "/admin/deliveries"),
     ("Failed jobs", "/admin/jobs"),
     ("API keys", "/admin/api-keys"),
@@ -50,6 +51,9 @@ NOTICES = {
     "product-added": "Product {slug} registered.",
     "product-removed": "Product {slug} removed; its tickets are kept.",
     "product-issue-text": "Issue text of {slug} changed; it applies to issues opened from now on.",
+    "template-added": "Template {slug} added.",
+    "template-changed": "Template {slug} saved; tickets made from it before keep their fields.",
+    "template-removed": "Template {slug} removed; tickets made from it are kept.",
     "replayed": "Delivery {id} queued again; the worker picks it up shortly.",
     "not-replayed": "Delivery {id} was no longer failed, so nothing was queued.",
     "job-replayed": "Job {id} queued again; the outbox worker tries it shortly.",
@@ -74,6 +78,14 @@ def notice_from_query(request: web.Request) -> Html:
         return Html("")
     text = template.format(slug=request.query.get("slug", ""), id=request.query.get("id", ""))
     return fragment('<p class="notice" role="status">{text}</p>', text=text)
+
+
+def form_errors(exc: ApiError) -> dict[str, str]:
+    """A refused form's problems by field; one without fields is the form's own (``_form``)."""
+    errors = dict(exc.extra.get("fields", {}))
+    if not errors:
+        errors["_form"] = f"{exc.error}: {exc.hint}" if exc.hint else exc.error
+    return errors
 
 
 def csrf_input(admin_session: AdminSession) -> Html:

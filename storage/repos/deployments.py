@@ -7,7 +7,6 @@ that shipped it still reaches DEPLOYED.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
 
 import cachetools
 from sqlalchemy import select
@@ -15,8 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import ProductionDeployment
 
-# How many of the deployments after a merge are checked for it (on a linear main, the first
-# one contains it).
+# How many of the deployments after a merge (and in the slack before it) are checked for it
+# (on a linear main, the first one after it contains it).
 DEPLOYMENTS_AFTER_MERGE = 10
 
 
@@ -56,21 +55,32 @@ class DeploymentRepo:
         )
         return True
 
-    async def since(
-        self, product_id: int, when: dt.datetime | None, *, limit: int = DEPLOYMENTS_AFTER_MERGE
-    ) -> Sequence[ProductionDeployment]:
-        """The product's deployments at or after ``when`` (all if None), earliest first: the
-        first that contains a merge is the one that shipped it."""
-        query = select(ProductionDeployment).where(ProductionDeployment.product_id == product_id)
-        if when is not None:
-            query = query.where(ProductionDeployment.occurred_at >= when)
-        return (
-            await self.session.scalars(
-                query.order_by(
-                    ProductionDeployment.occurred_at, ProductionDeployment.id
-                ).limit(limit)
+    async def around(
+        self,
+        product_id: int,
+        when: dt.datetime,
+        *,
+        slack: dt.timedelta,
+        limit: int = DEPLOYMENTS_AFTER_MERGE,
+    ) -> list[ProductionDeployment]:
+        """The deployments that may first contain a merge made at ``when``, earliest first:
+        the ``limit`` first ones from ``when`` on, and the ``limit`` last ones in the
+        ``slack`` before it (clocks disagree a little). On a busy product many deployments
+        fall in the slack; taking the earliest since ``when - slack`` would miss the merge."""
+        base = select(ProductionDeployment).where(ProductionDeployment.product_id == product_id)
+        order = (ProductionDeployment.occurred_at, ProductionDeployment.id)
+        after = await self.session.scalars(
+            base.where(ProductionDeployment.occurred_at >= when).order_by(*order).limit(limit)
+        )
+        before = await self.session.scalars(
+            base.where(
+                ProductionDeployment.occurred_at < when,
+                ProductionDeployment.occurred_at >= when - slack,
             )
-        ).all()
+            .order_by(*(column.desc() for column in order))
+            .limit(limit)
+        )
+        return [*reversed(before.all()), *after.all()]
 
 
 class CommitComparisons:

@@ -15,7 +15,7 @@ from typing import Any
 from aiohttp import web
 
 from bot import __version__
-from bot.api.openapi import admin, desk, operations, parts, public
+from bot.api.openapi import admin, desk, operations, parts, public, sla
 from bot.web import api_docs
 from bot.web.html import Html
 
@@ -35,13 +35,14 @@ SPEC: dict[str, Any] = {
         {"name": "github", "description": "The GitHub App's webhooks"},
         {"name": "operations", "description": "Health and this document"},
     ],
-    "paths": {**operations.PATHS, **public.PATHS, **desk.PATHS, **admin.PATHS},
+    "paths": {**operations.PATHS, **public.PATHS, **desk.PATHS, **sla.PATHS, **admin.PATHS},
     "components": {
         "schemas": {
             **parts.SCHEMAS,
             **operations.SCHEMAS,
             **public.SCHEMAS,
             **desk.SCHEMAS,
+            **sla.SCHEMAS,
             **admin.SCHEMAS,
         },
         "securitySchemes": {

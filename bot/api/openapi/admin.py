@@ -1,10 +1,12 @@
-"""The OpenAPI description of the admin API: products, desk API keys, the queues, ticket links."""
+"""The OpenAPI description of the admin API: products, desk API keys, ticket templates, the
+queues, ticket links."""
 
 from __future__ import annotations
 
 import unicodedata
 from typing import Any
 
+from bot.api.openapi.desk import TEMPLATE_ID_PARAM
 from bot.api.openapi.parts import (
     EXTRA_FIELDS,
     KEY_TEXT,
@@ -126,6 +128,11 @@ def admin_op(summary: str, responses: dict, **extra: Any) -> dict[str, Any]:
 
 
 SCHEMAS: dict[str, Any] = {
+    "TemplateList": {
+        "type": "object",
+        "required": ["templates"],
+        "properties": {"templates": {"type": "array", "items": ref("DeskTemplate")}},
+    },
     "ProductCreate": {
         "type": "object",
         "additionalProperties": EXTRA_FIELDS,
@@ -435,6 +442,34 @@ PATHS: dict[str, Any] = {
             "responses": {"200": ok("Revoked", ref("Success")), **errors(401, 403, 404)},
         },
     },
+    "/api/admin/templates": {
+        "get": admin_op(
+            "List ticket templates, by name",
+            {"200": ok("Templates", ref("TemplateList"))},
+        ),
+        "post": admin_op(
+            "Create a ticket template (the same body as the desk API's)",
+            {"201": ok("Created", ref("DeskTemplate")), **errors(400, 409, 413, 415)},
+            requestBody=body("DeskTemplateCreate"),
+            description="400 for an unknown productSlug (`fields.productSlug`); 409 for a "
+            "name in use.",
+        ),
+    },
+    "/api/admin/templates/{id}": {
+        "parameters": [TEMPLATE_ID_PARAM],
+        "get": admin_op(
+            "A ticket template", {"200": ok("The template", ref("DeskTemplate")), **errors(404)}
+        ),
+        "patch": admin_op(
+            "Change a ticket template",
+            {"200": ok("Changed", ref("DeskTemplate")), **errors(400, 404, 409, 413, 415)},
+            requestBody=body("DeskTemplateUpdate"),
+        ),
+        "delete": admin_op(
+            "Delete a ticket template",
+            {"200": ok("Deleted", ref("Success")), **errors(404)},
+        ),
+    },
     "/api/admin/deliveries": {
         "get": admin_op(
             "Webhook deliveries, newest first (`?state=failed` for those needing a look)",
@@ -491,5 +526,6 @@ PATHS: dict[str, Any] = {
 # Every admin operation may answer 429: too many wrong admin tokens from the caller's address
 # (bot.http.auth.require_admin), whatever the operation.
 for _operations in PATHS.values():
-    for _operation in _operations.values():
-        _operation["responses"].update(errors(429))
+    for _method, _operation in _operations.items():
+        if _method != "parameters":
+            _operation["responses"].update(errors(429))

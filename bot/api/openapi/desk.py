@@ -8,6 +8,7 @@ from bot.api.openapi.parts import (
     EXTRA_FIELDS,
     KEY_TEXT,
     MAYBE_TIMESTAMP,
+    SPACE_CHARS,
     STAGE,
     TEXT,
     TIMESTAMP,
@@ -34,6 +35,8 @@ from bot.rules.desk_input import (
     TICKET_TYPES,
 )
 from bot.rules.desk_status import DESK_STATUSES
+from bot.rules.templates import ID_CHARS
+from bot.rules.templates import MAX_NAME as MAX_TEMPLATE_NAME
 from bot.rules.validation import MAX_SUBJECT
 from bot.tickets.search import MAX_QUERY_CHARS
 
@@ -48,6 +51,29 @@ TAGS = {
     "maxItems": MAX_TAGS,
 }
 
+TEMPLATE_NAME = {
+    **required_text(MAX_TEMPLATE_NAME),
+    # Trimmed first, as the server trims it.
+    "not": {"pattern": f"^[{SPACE_CHARS}]*tpl_{ID_CHARS}[{SPACE_CHARS}]*$"},
+    "description": "Unique; not an id (`tpl_` and up to 36 letters, digits, `-` or `_`)",
+}
+
+# The desk lists' paging (seed 001): page size and the opaque cursor.
+PAGE_PARAMS = [
+    {
+        "name": "limit",
+        "in": "query",
+        "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT},
+    },
+    {
+        "name": "cursor",
+        "in": "query",
+        "schema": TEXT,
+        "description": "nextCursor of the previous page, unchanged (any other text: 400 "
+        "Invalid cursor)",
+    },
+]
+
 DESK: list[dict[str, list[str]]] = [{"deskKey": []}]
 TICKET_ID_PARAM = {
     "name": "id",
@@ -56,6 +82,41 @@ TICKET_ID_PARAM = {
     "description": "The ticket's desk id (`tkt_…`) or its publicId (`TK-00042`)",
     "schema": TEXT,
 }
+
+
+TEMPLATE_ID_PARAM = {
+    "name": "id",
+    "in": "path",
+    "required": True,
+    "description": "The template's id (`tpl_…`) or its exact name (URL-encoded; a name with "
+    "a `/` is reached by its id)",
+    "schema": TEXT,
+}
+
+
+SHARED_REFUSED = ok(
+    "A key limited to products may not change a template of no product",
+    ref("Error"),
+    rate_limited=True,
+)
+
+
+def template_fields(*, nulls: bool) -> dict[str, Any]:
+    """What a template pre-fills, in a request: each field nullable (null: no value)."""
+    return {
+        "subject": nullable(text_input(MAX_SUBJECT)),
+        "body": nullable(text_input()),
+        "priority": nullable(PRIORITY),
+        "type": nullable({"enum": list(TICKET_TYPES)}),
+        "category": nullable(text_input(MAX_CATEGORY)),
+        "tags": nullable(TAGS),
+        "productSlug": {
+            **nullable(text_input(MAX_SLUG)),
+            "description": "The product the template is for (a registered one, in the key's "
+            "scope); null: every product's"
+            + ("" if nulls else "; a key limited to one product defaults to it"),
+        },
+    }
 
 
 def desk_op(summary: str, responses: dict, **extra: Any) -> dict[str, Any]:
@@ -74,11 +135,18 @@ SCHEMAS: dict[str, Any] = {
         "type": "object",
         "additionalProperties": EXTRA_FIELDS,
         "propertyNames": KEY_TEXT,
-        "required": ["subject", "body", "email"],
+        "required": ["email"],
+        "anyOf": [{"required": ["subject", "body"]}, {"required": ["template"]}],
         "properties": {
             "subject": required_text(MAX_SUBJECT),
             "body": required_text(),
             "email": EMAIL,
+            "template": {
+                **nullable(text_input(MAX_TEMPLATE_NAME)),
+                "description": "A template's id (`tpl_…`) or exact name: the fields this "
+                "request leaves out (or sends as null) are taken from it; subject and body are "
+                "then required only if the template has none; blank: no template",
+            },
             "priority": {**nullable(PRIORITY), "default": DEFAULT_PRIORITY},
             "tags": nullable(TAGS),
             "productSlug": {
@@ -180,6 +248,9 @@ SCHEMAS: dict[str, Any] = {
             "created_by",
             "updated_by",
             "is_test",
+            "sla_policy",
+            "first_response_due_at",
+            "sla",
         ],
         "properties": {
             "id": {"type": "string", "pattern": "^tkt_"},
@@ -200,7 +271,22 @@ SCHEMAS: dict[str, Any] = {
             "source_type": {"enum": list(SOURCE_TYPES)},
             "first_response_at": MAYBE_TIMESTAMP,
             "resolved_at": MAYBE_TIMESTAMP,
-            "due_at": {**MAYBE_TIMESTAMP, "description": "Null until SLA policies exist"},
+            "due_at": {
+                **MAYBE_TIMESTAMP,
+                "description": "When the resolution target falls due (seed 002; the SLA policy's)",
+            },
+            "first_response_due_at": {
+                **MAYBE_TIMESTAMP,
+                "description": "When the response target falls due",
+            },
+            "sla_policy": {
+                **nullable(TEXT),
+                "description": "The SLA policy governing it (seed 002)",
+            },
+            "sla": {
+                "oneOf": [ref("TicketSla"), {"type": "null"}],
+                "description": "Both SLA clocks as they stand (null: no working time ahead)",
+            },
             "created_by": nullable(TEXT),
             "updated_by": nullable(TEXT),
             "is_test": {"type": "boolean"},
@@ -238,6 +324,64 @@ SCHEMAS: dict[str, Any] = {
             "hasMore": {"type": "boolean"},
         },
     },
+    "DeskTemplateCreate": {
+        "type": "object",
+        "additionalProperties": EXTRA_FIELDS,
+        "propertyNames": KEY_TEXT,
+        "required": ["name"],
+        "properties": {"name": TEMPLATE_NAME, **template_fields(nulls=False)},
+    },
+    "DeskTemplateUpdate": {
+        "type": "object",
+        "minProperties": 1,
+        "additionalProperties": False,
+        "properties": {"name": TEMPLATE_NAME, **template_fields(nulls=True)},
+        "description": "The fields sent change; null clears one",
+    },
+    "DeskTemplate": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": [
+            "id",
+            "name",
+            "subject",
+            "body",
+            "priority",
+            "type",
+            "category",
+            "tags",
+            "productSlug",
+            "createdAt",
+            "updatedAt",
+            "createdBy",
+            "updatedBy",
+        ],
+        "properties": {
+            "id": {"type": "string", "pattern": "^tpl_"},
+            "name": TEXT,
+            "subject": nullable(TEXT),
+            "body": nullable(TEXT),
+            "priority": nullable(PRIORITY),
+            "type": nullable({"enum": list(TICKET_TYPES)}),
+            "category": nullable(TEXT),
+            "tags": {"type": "array", "items": TEXT},
+            "productSlug": nullable(TEXT),
+            "createdAt": TIMESTAMP,
+            "updatedAt": TIMESTAMP,
+            "createdBy": nullable(TEXT),
+            "updatedBy": nullable(TEXT),
+        },
+    },
+    "DeskTemplatePage": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["templates", "hasMore"],
+        "properties": {
+            "templates": {"type": "array", "items": ref("DeskTemplate")},
+            "nextCursor": {"type": "string", "description": "Present when hasMore is true"},
+            "hasMore": {"type": "boolean"},
+        },
+    },
     "DeskStats": {
         "type": "object",
         "additionalProperties": False,
@@ -265,7 +409,9 @@ PATHS: dict[str, Any] = {
             },
             requestBody=body("DeskTicketCreate"),
             description="A test-mode key's tickets are marked is_test and never reach GitHub. "
-            "404 `Product not found` for an unknown or out-of-scope productSlug.",
+            "404 `Product not found` for an unknown or out-of-scope productSlug (also when "
+            "it comes from the template). 400 `Unknown template` (`fields.template`) for a "
+            "template this key does not see; nothing is created.",
         ),
         "get": desk_op(
             "List tickets, newest first, with filters and cursor pagination",
@@ -286,23 +432,7 @@ PATHS: dict[str, Any] = {
                     "`tkt_…`, a requester's email (exactly), or words that must all be in the "
                     "subject (any case; `%` and `_` are plain characters); blank: no search",
                 },
-                {
-                    "name": "limit",
-                    "in": "query",
-                    "schema": {
-                        "type": "integer",
-                        "minimum": 1,
-                        "maximum": MAX_LIMIT,
-                        "default": DEFAULT_LIMIT,
-                    },
-                },
-                {
-                    "name": "cursor",
-                    "in": "query",
-                    "schema": TEXT,
-                    "description": "nextCursor of the previous page, unchanged (any other "
-                    "text: 400 Invalid cursor)",
-                },
+                *PAGE_PARAMS,
             ],
         ),
     },
@@ -347,5 +477,56 @@ PATHS: dict[str, Any] = {
             "Counts by status and mean resolution time, over the key's products",
             {"200": ok("Statistics", ref("DeskStats"), rate_limited=True)},
         )
+    },
+    "/api/v1/desk/templates": {
+        "get": desk_op(
+            "List ticket templates, newest first, with cursor pagination",
+            {
+                "200": ok("A page", ref("DeskTemplatePage"), rate_limited=True),
+                **errors(400, rate_limited=True),
+            },
+            parameters=PAGE_PARAMS,
+            description="A key limited to products sees their templates and those of no product.",
+        ),
+        "post": desk_op(
+            "Create a ticket template (seed 003)",
+            {
+                "201": ok("Created", ref("DeskTemplate"), rate_limited=True),
+                **errors(400, 409, 413, 415, rate_limited=True),
+            },
+            requestBody=body("DeskTemplateCreate"),
+            description="400 for an unknown or out-of-scope productSlug (`fields.productSlug`); "
+            "409 `Template already exists` for a name in use. A key limited to several "
+            "products must name one of them.",
+        ),
+    },
+    "/api/v1/desk/templates/{id}": {
+        "parameters": [TEMPLATE_ID_PARAM],
+        "get": desk_op(
+            "A ticket template",
+            {
+                "200": ok("The template", ref("DeskTemplate"), rate_limited=True),
+                **errors(404, rate_limited=True),
+            },
+        ),
+        "patch": desk_op(
+            "Change a ticket template",
+            {
+                "200": ok("The changed template", ref("DeskTemplate"), rate_limited=True),
+                **errors(400, 404, 409, 413, 415, rate_limited=True),
+                "403": SHARED_REFUSED,
+            },
+            requestBody=body("DeskTemplateUpdate"),
+            description="403 `Template is shared` when a key limited to products changes a "
+            "template of no product.",
+        ),
+        "delete": desk_op(
+            "Delete a ticket template (tickets made from it are kept)",
+            {
+                "200": ok("Deleted", ref("Success"), rate_limited=True),
+                **errors(404, rate_limited=True),
+                "403": SHARED_REFUSED,
+            },
+        ),
     },
 }

@@ -26,11 +26,12 @@ TEXT = {"type": "string"}
 # field is required, at least one character that is not white space (blank is "… is required").
 # Python's \s and str.strip() agree on what white space is.
 NO_NUL = "^[^\\u0000]*$"
-# NUL and exactly what str.isspace() calls white space (regex engines' \s differ on some).
-NOT_SPACE = (
-    "[^\\u0000\\t-\\r\\u001c-\\u0020\\u0085\\u00a0\\u1680\\u2000-\\u200a"
-    "\\u2028\\u2029\\u202f\\u205f\\u3000]"
+# Exactly what str.isspace() calls white space (regex engines' \s differ on some).
+SPACE_CHARS = (
+    "\\t-\\r\\u001c-\\u0020\\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000"
 )
+# NUL and that white space.
+NOT_SPACE = f"[^\\u0000{SPACE_CHARS}]"
 NON_BLANK = f"^[^\\u0000]*{NOT_SPACE}[^\\u0000]*$"
 # Row ids as bot/rules/numbers bounds them (what BIGINT and SQLite INTEGER hold).
 ROW_ID = {"type": "integer", "format": "int64", "minimum": 1, "maximum": MAX_ROW_ID}

@@ -1,5 +1,5 @@
-"""The admin pages under ``/admin``: products, tickets, failed webhook deliveries, failed
-GitHub jobs, API keys.
+"""The admin pages under ``/admin``: products, tickets, ticket templates, failed webhook
+deliveries, failed GitHub jobs, API keys.
 
 Every page needs a signed-in admin session and every POST form that session's CSRF token
 (``admin_only`` in ``bot.web.admin_auth``). Admins see what the public never does: emails,
@@ -10,7 +10,17 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot.web.admin import deliveries, jobs, keys, overview, products, setup, tickets
+from bot.web.admin import (
+    breaches,
+    deliveries,
+    jobs,
+    keys,
+    overview,
+    products,
+    setup,
+    templates,
+    tickets,
+)
 
 routes = [
     web.get("/admin", overview.overview),
@@ -21,6 +31,13 @@ routes = [
     web.post("/admin/products/{slug}/remove", products.remove_product),
     web.get("/admin/tickets", tickets.list_tickets),
     web.get("/admin/tickets/{public_id}", tickets.show_ticket),
+    web.get("/admin/breaches", breaches.list_breaches),
+    web.get("/admin/templates", templates.list_templates),
+    web.post("/admin/templates", templates.add_template),
+    web.get("/admin/templates/{id}/edit", templates.edit_template),
+    web.post("/admin/templates/{id}/edit", templates.save_template),
+    web.get("/admin/templates/{id}/remove", templates.confirm_remove_template),
+    web.post("/admin/templates/{id}/remove", templates.remove_template),
     web.get("/admin/deliveries", deliveries.list_failed_deliveries),
     web.post("/admin/deliveries/{id}/replay", deliveries.replay_delivery),
     web.get("/admin/jobs", jobs.list_jobs),

@@ -22,6 +22,7 @@ from bot.web.admin_auth import (
     admin_page,
     change_refused_page,
     csrf_input,
+    form_errors,
     notice_from_query,
     redirect,
 )
@@ -220,9 +221,7 @@ async def add_api_key(request: web.Request, admin_session: AdminSession) -> web.
         async with request.app[DB].begin() as session:
             created = await create_key(session, key_request)
     except ApiError as exc:
-        errors = dict(exc.extra.get("fields", {}))
-        if not errors:
-            errors["_form"] = f"{exc.error}: {exc.hint}" if exc.hint else exc.error
+        errors = form_errors(exc)
         return await api_keys_page(
             request, admin_session, values=values, errors=errors, status=exc.status
         )

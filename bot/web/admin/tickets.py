@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from aiohttp import web
 
-from bot.appkeys import DB, SETTINGS
+from bot.appkeys import CLOCK, DB, SETTINGS
 from bot.errors import ApiError
 from bot.github.web_url import github_web_url, issue_url, pull_url
 from bot.http.bodies import shown
@@ -15,7 +15,9 @@ from bot.rules import ids
 from bot.rules.numbers import whole_number
 from bot.rules.pipeline import STAGE_TITLES, STAGES, Stage
 from bot.rules.public_names import public_author
+from bot.tickets import sla_clock
 from bot.tickets.search import MAX_QUERY_CHARS, SEARCH_HINT, describe, ticket_match
+from bot.web.admin.breaches import sla_cell, sla_facts
 from bot.web.admin_auth import admin_only, admin_page
 from bot.web.html import Html, cells, fragment, join, path, table, time_element
 from bot.web.sessions import AdminSession
@@ -112,6 +114,7 @@ async def list_tickets(request: web.Request, admin_session: AdminSession) -> web
     }
     rows = []
     pager = []
+    now = request.app[CLOCK]()
     if result is not None:
         for row in result.rows:
             ticket = row.ticket
@@ -127,6 +130,7 @@ async def list_tickets(request: web.Request, admin_session: AdminSession) -> web
                     STAGE_TITLES[Stage(ticket.stage)],
                     ticket.status + (" (deleted)" if ticket.deleted_at else ""),
                     row.product_slug or "—",
+                    sla_cell(ticket, now),
                     time_element(ticket.created_at),
                 )
             )
@@ -147,7 +151,9 @@ async def list_tickets(request: web.Request, admin_session: AdminSession) -> web
     # The search as typed goes back into the box, shown safely even when it was refused.
     shown_q = shown(q)[: MAX_QUERY_CHARS * 2]
     content = fragment(
-        "<h1>Tickets</h1>{filters}{errors}{searched}{table}"
+        '<h1>Tickets</h1><p><a href="/admin/breaches">SLA breaches</a> · <a '
+        'href="/admin/breaches?dueWithin=60m">about to breach</a></p>'
+        "{filters}{errors}{searched}{table}"
         '<nav class="pager" aria-label="Pages of tickets">{pager}</nav>',
         filters=ticket_filters(products, shown_q, stage, product_slug, limit),
         errors=join(fragment('<p class="field-error" role="alert">{e}</p>', e=e) for e in errors),
@@ -155,7 +161,7 @@ async def list_tickets(request: web.Request, admin_session: AdminSession) -> web
         if match is not None and not errors
         else Html(""),
         table=table(
-            ["Ticket", "Subject", "Stage", "Desk status", "Product", "Created"],
+            ["Ticket", "Subject", "Stage", "Desk status", "Product", "SLA", "Created"],
             rows,
             caption="Tickets, newest first",
             empty="No tickets match." if before is None else "No older tickets.",
@@ -210,6 +216,7 @@ async def show_ticket(request: web.Request, admin_session: AdminSession) -> web.
         pulls: Sequence[PullRequestLink] = []
         if product is not None and ticket.issue_number is not None:
             pulls = await PullRequestLinkRepo(session).for_issue(product.id, ticket.issue_number)
+        standing = await sla_clock.evaluate(session, ticket, request.app[CLOCK]())
     public_id = ids.public_id(ticket.id)
     web_url = github_web_url(request.app[SETTINGS].github_api_url)
     issue: object = "not created yet"
@@ -227,6 +234,7 @@ async def show_ticket(request: web.Request, admin_session: AdminSession) -> web.
         ("Stage", STAGE_TITLES[Stage(ticket.stage)]),
         ("Desk status", ticket.status),
         ("Priority", ticket.priority),
+        *sla_facts(standing),
         ("Product", f"{product.slug} ({product.repo_full_name})" if product else "—"),
         ("GitHub issue", issue),
         ("Pull requests", pull_links(web_url, product, pulls)),
