@@ -29,7 +29,7 @@ from bot.jobs.kinds import JobKind
 from bot.jobs.worker import WORKERS
 from bot.tickets import sla_alerts, sla_webhook
 from storage.database import Database
-from storage.models import Job, Product, QueueState, SlaEvent
+from storage.models import Job, Product, QueueState, SlaEvent, Ticket
 from storage.types import utcnow
 from tests.conftest import ADMIN_HEADERS
 from tests.deskkit import bearer, create_ticket, make_key
@@ -559,3 +559,27 @@ def test_every_url_the_openapi_pattern_allows_is_accepted(url):
     assert parts.scheme in ("https", "http") and parts.hostname
     assert parts.username is None and parts.password is None
     assert parts.scheme == "https" or parts.hostname in ("127.0.0.1", "localhost")
+
+
+async def test_a_ticket_that_cannot_be_swept_does_not_stop_the_others(
+    world, desk, receiver, db, monkeypatch
+):
+    """Protects: one broken ticket (a bug in its rules) is logged and put off; the tickets
+    behind it are still told, and the sweep ends."""
+    broken = await urgent_ticket(world, desk)
+    await urgent_ticket(world, desk)
+    real = sla_alerts.alerts_due
+
+    def alerts_due(policy, facts, now, *, finished=False):
+        if facts.created_at == FRIDAY_1650 and not hasattr(alerts_due, "failed"):
+            alerts_due.failed = True  # type: ignore[attr-defined]
+            raise RuntimeError("a bug")
+        return real(policy, facts, now, finished=finished)
+
+    monkeypatch.setattr(sla_alerts, "alerts_due", alerts_due)
+    assert await sweep(world, at(16, 50)) == 1
+    async with db.session() as session:
+        put_off = await session.scalar(
+            select(Ticket.sla_alert_at).where(Ticket.desk_id == broken["id"])
+        )
+    assert put_off == at(16, 50) + sla_alerts.BROKEN_TICKET_WAIT

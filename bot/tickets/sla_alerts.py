@@ -60,6 +60,8 @@ log = logging.getLogger(__name__)
 
 # Tickets per transaction: each holds its tickets' rows (PostgreSQL) until it commits.
 SWEEP_BATCH = 100
+# A ticket whose sweep failed is looked at again after this long.
+BROKEN_TICKET_WAIT = dt.timedelta(minutes=10)
 WEBHOOK_TIMEOUT = aiohttp.ClientTimeout(total=10, connect=5)
 # Answers worth trying again (besides 5xx): the receiver timed out, or asks us to slow down.
 RETRIED_STATUSES = frozenset({408, 429})
@@ -81,10 +83,23 @@ async def sweep(db: Database, now: dt.datetime, *, batch: int = SWEEP_BATCH) -> 
         async with db.begin() as session:
             tickets = await SlaEventRepo(session).tickets_due(now, limit=batch)
             for ticket in tickets:
-                recorded += await _sweep_ticket(session, ticket, now)
+                recorded += await _sweep_isolated(session, ticket, now)
         # Each ticket's instant moved past ``now`` (or was cleared): a short batch was the last.
         if len(tickets) < batch:
             return recorded
+
+
+async def _sweep_isolated(session: AsyncSession, ticket: Ticket, now: dt.datetime) -> int:
+    """One ticket in a savepoint: a ticket that cannot be swept (a bug) is logged and looked
+    at again later, and does not stop the others behind it."""
+    ticket_id = ticket.id
+    try:
+        async with session.begin_nested():
+            return await _sweep_ticket(session, ticket, now)
+    except Exception:
+        log.exception("could not sweep the SLA alerts of ticket %s", ids.public_id(ticket_id))
+        await SlaEventRepo(session).put_off(ticket_id, now + BROKEN_TICKET_WAIT)
+        return 0
 
 
 async def _sweep_ticket(session: AsyncSession, ticket: Ticket, now: dt.datetime) -> int:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import dialect
@@ -29,6 +29,12 @@ class SlaEventRepo:
         )
         locked = dialect.lock_rows_skipping_locked(self.session, query)
         return (await self.session.scalars(locked)).all()
+
+    async def put_off(self, ticket_id: int, until: dt.datetime) -> None:
+        """Look at the ticket again at ``until`` (its sweep failed)."""
+        await self.session.execute(
+            update(Ticket).where(Ticket.id == ticket_id).values(sla_alert_at=until)
+        )
 
     async def record(
         self,
