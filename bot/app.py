@@ -20,6 +20,7 @@ from bot.http.middleware import add_security_headers, error_middleware
 from bot.http.ratelimit import RATE_LIMITER, RateLimiter, attach_rate_limit_headers
 from bot.jobs.kinds import JobKind
 from bot.jobs.worker import WORKERS, QueueWorker, Workers
+from bot.tickets import sla_alerts
 from bot.web import setup_pages
 from bot.web.sessions import SESSIONS
 from storage.database import Database
@@ -174,7 +175,10 @@ def build_workers(app: web.Application) -> Workers:
             db,
             github,
             app[SETTINGS],
-            more={JobKind.SHIP_CHECK: shipping.ship_check_handler(db, github)},
+            more={
+                JobKind.SHIP_CHECK: shipping.ship_check_handler(db, github),
+                JobKind.SLA_NOTIFY: sla_alerts.notify_handler(db, app[SETTINGS]),
+            },
         )
         outbox_worker = QueueWorker(
             db,
@@ -203,11 +207,13 @@ async def workers_ctx(app: web.Application) -> AsyncIterator[None]:
         for worker in workers.queues:
             worker.start()
         compactor = asyncio.create_task(compact_counts_periodically(db), name="compact-counts")
+        sweeper = asyncio.create_task(sla_alerts.sweep_periodically(app), name="sla-alerts")
     yield
     if app[SETTINGS].run_workers:
-        compactor.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await compactor
+        for task in (compactor, sweeper):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
     for worker in workers.queues:
         await worker.stop()
 

@@ -79,6 +79,8 @@ class Settings:
     # delivers the close and the merge in either order). Not an environment setting: tests
     # shorten it.
     close_grace_seconds: float = 60.0
+    # How often the SLA warnings and breaches due are looked for (bot.tickets.sla_alerts).
+    sla_sweep_seconds: float = 30.0
     log_level: str = "INFO"
     # Dependencies' loggers shown at DEBUG (``aiosqlite``, ``sqlalchemy.engine``, ...).
     debug_loggers: tuple[str, ...] = ()
@@ -243,6 +245,7 @@ class Settings:
             trust_forwarded_for=flag("TINYDESK_TRUST_PROXY", False),
             redis_url=redis_url,
             run_workers=flag("TINYDESK_WORKERS", True),
+            sla_sweep_seconds=integer("TINYDESK_SLA_SWEEP_SECONDS", 30, minimum=1),
             log_level=log_level,
             debug_loggers=debug_loggers,
         )

@@ -121,6 +121,15 @@ def lock_rows(session: AsyncSession, query: Select[R]) -> Select[R]:
     return query
 
 
+def lock_rows_skipping_locked(session: AsyncSession, query: Select[R]) -> Select[R]:
+    """Hold the selected rows until commit, leaving out rows another transaction holds
+    (PostgreSQL ``FOR UPDATE SKIP LOCKED``: several processes share a sweep). On SQLite the
+    writing transaction already holds the whole database."""
+    if _name(session) == POSTGRESQL:
+        return query.with_for_update(skip_locked=True)
+    return query
+
+
 # PostgreSQL's SQLSTATEs for a transaction that lost to a concurrent one and may simply be
 # run again: deadlock_detected, serialization_failure.
 CONFLICT_STATES = frozenset({"40P01", "40001"})

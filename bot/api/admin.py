@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from bot.appkeys import DB
+from bot.appkeys import DB, SETTINGS
 from bot.errors import ApiError
 from bot.github.client import GITHUB
 from bot.github.issues import existing_issue
@@ -24,7 +24,7 @@ from bot.jobs.worker import notify_workers
 from bot.rules import ids
 from bot.rules.numbers import MAX_ISSUE_NUMBER, MAX_ROW_ID, bounded_int, whole_number
 from bot.rules.templates import validate_template, validate_template_changes
-from bot.tickets import templates
+from bot.tickets import sla_webhook, templates
 from bot.tickets.apikeys import (
     create_key,
     revoke_key,
@@ -74,9 +74,14 @@ async def add_product(request: web.Request) -> web.Response:
 
 async def change_product(request: web.Request) -> web.Response:
     changes = validate_product_update(await read_json_object(request))
+    webhook = sla_webhook.take(changes)
     async with request.config_dict[DB].begin() as session:
         product = await update_product(session, request.match_info["slug"], changes)
-    return web.json_response(product_view(product))
+        secret = sla_webhook.apply(request.config_dict[SETTINGS], product, webhook)
+    view = product_view(product)
+    if secret is not None:
+        view[sla_webhook.SECRET_FIELD] = secret  # shown this once
+    return web.json_response(view)
 
 
 async def remove_product(request: web.Request) -> web.Response:

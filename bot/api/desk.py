@@ -26,7 +26,7 @@ from bot.tickets.apikeys import KeyScope
 from bot.tickets.templates import TemplateScope
 from bot.views import desk as desk_views
 from bot.views.templates import template_view
-from storage.reads import desk_reads
+from storage.reads import desk_reads, sla_events
 from storage.repos.desk import DeskRepo
 from storage.repos.templates import TemplateRepo
 
@@ -93,7 +93,8 @@ async def show_ticket(request: web.Request) -> web.Response:
     ticket = await desk_tickets.read_ticket(reader, request[DESK_KEY], request.match_info["id"])
     comments = await desk_reads.comments(reader, ticket.id)
     standing = await sla_lists.ticket_standing(reader, ticket.id, request.config_dict[CLOCK]())
-    return json_response(desk_views.ticket_view(ticket, comments, standing))
+    events = await sla_events.of_ticket(reader, ticket.id)
+    return json_response(desk_views.ticket_view(ticket, comments, standing, events))
 
 
 async def update_ticket(request: web.Request) -> web.Response:

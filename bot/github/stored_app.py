@@ -45,8 +45,10 @@ def server_secret(settings: Settings) -> str | None:
     return settings.secret_key or settings.admin_token
 
 
-def cipher(secret: str) -> Fernet:
-    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=HKDF_SALT, info=HKDF_INFO).derive(
+def cipher(secret: str, info: bytes = HKDF_INFO) -> Fernet:
+    """A Fernet under a key derived from the server secret; ``info`` keeps what each use
+    encrypts apart (a product's SLA webhook secret: bot.tickets.sla_webhook)."""
+    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=HKDF_SALT, info=info).derive(
         secret.encode()
     )
     return Fernet(base64.urlsafe_b64encode(key))

@@ -15,3 +15,5 @@ class JobKind(StrEnum):
     CONFIRM_CLOSE = "confirm_close"
     # A merge and its deployment worked at once by two processes: look again once committed.
     SHIP_CHECK = "ship_check"
+    # Not GitHub: POST an SLA warning or breach to its product's webhook (bot.tickets.sla_alerts).
+    SLA_NOTIFY = "sla_notify"

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.errors import ApiError
 from bot.rules.safetext import ISSUE_TEXT_VALUES
 from bot.rules.validation import FieldErrors
+from bot.tickets import sla_webhook
 from storage.models import Product
 from storage.repos.products import ProductRepo
 
@@ -24,7 +25,13 @@ ISSUE_TEXT_MESSAGE = (
     "(scrubbed on a public repository, full on a private one)"
 )
 # What PATCH /api/admin/products/{slug} may change (the slug and repository stay).
-UPDATABLE = ("name", "deploymentTracking", "productionEnvironments", "issueText")
+UPDATABLE = (
+    "name",
+    "deploymentTracking",
+    "productionEnvironments",
+    "issueText",
+    *sla_webhook.FIELDS,
+)
 
 
 def parse_repo(value: str) -> tuple[str, str] | None:
@@ -66,6 +73,7 @@ def validate_product_update(data: dict[str, Any]) -> dict[str, Any]:
         if field not in UPDATABLE:
             errors.add(field, f"{field} cannot be changed; changeable: {', '.join(UPDATABLE)}")
     changes = _settings(errors, data)
+    changes.update(sla_webhook.validate(errors, data))  # carried out by sla_webhook.apply
     if "name" in data:
         name = errors.required_text(data, "name", max_chars=200)
         if name is not None:

@@ -23,6 +23,8 @@ def product_view(product: Product) -> dict[str, Any]:
         "productionEnvironments": list(product.production_environments),
         "issueText": product.issue_text,
         "createdAt": iso_ms(product.created_at),
+        # Where SLA warnings and breaches go (bot.tickets.sla_webhook); never the secret.
+        "slaWebhookUrl": product.sla_webhook_url,
     }
 
 

@@ -13,6 +13,7 @@ from bot.views import sla as sla_views
 from bot.views.timefmt import iso_ms
 from storage.models import Comment, Ticket
 from storage.reads import desk_reads
+from storage.reads.sla_events import SlaEventRecord
 
 
 def comment_view(comment: Comment | desk_reads.DeskComment) -> dict[str, Any]:
@@ -44,11 +45,12 @@ def ticket_view(
     ticket: Ticket | desk_reads.DeskTicket,
     comments: Sequence[Comment | desk_reads.DeskComment] | None = None,
     standing: Standing | None = None,
+    sla_events: Sequence[SlaEventRecord] | None = None,
 ) -> dict[str, Any]:
     """The staff view: seed 001's fields, ``publicId``, the pipeline stage, seed 002's ITSM
     fields under their own snake_case names (``sla_policy`` and the due times from the SLA
-    ``standing``, with the ``sla`` block: bot.views.sla); ``comments`` (notes included) if
-    given."""
+    ``standing``, with the ``sla`` block: bot.views.sla); ``comments`` (notes included) and
+    ``slaEvents`` (the SLA warnings and breaches told) if given."""
     view: dict[str, Any] = {
         "id": ticket.desk_id,
         "publicId": ids.public_id(ticket.id),
@@ -83,7 +85,18 @@ def ticket_view(
     view["sla"] = sla_views.ticket_sla(standing)
     if comments is not None:
         view["comments"] = [comment_view(c) for c in comments]
+    if sla_events is not None:
+        view["slaEvents"] = [sla_event_view(e) for e in sla_events]
     return view
+
+
+def sla_event_view(event: SlaEventRecord) -> dict[str, Any]:
+    return {
+        "kind": event.kind,
+        "clock": event.clock,
+        "dueAt": iso_ms(event.due_at),
+        "at": iso_ms(event.at),
+    }
 
 
 def stats_view(by_status: dict[str, int], avg_seconds: float | None) -> dict[str, Any]:

@@ -25,6 +25,7 @@ from bot.api.openapi.parts import (
 from bot.rules.numbers import MAX_ISSUE_NUMBER
 from bot.rules.public_names import MAX_PUBLIC_NAME
 from bot.rules.safetext import ISSUE_TEXT_VALUES
+from bot.tickets import sla_webhook
 from bot.tickets.apikeys import MAX_NAME as MAX_KEY_NAME
 from bot.tickets.apikeys import MAX_PRODUCTS
 from bot.tickets.products import MAX_SLUG, SLUG
@@ -107,6 +108,15 @@ PUBLIC_NAME = nullable(
 }
 
 
+SLA_WEBHOOK_URL = nullable(
+    {"type": "string", "pattern": sla_webhook.URL_PATTERN, "maxLength": sla_webhook.MAX_URL}
+) | {
+    "description": "Where SLA warnings and breaches are POSTed, signed (README, 'SLA "
+    "webhooks'): https, or http to 127.0.0.1 or localhost; null removes the webhook. The "
+    "first URL makes a signing secret, returned once as `slaWebhookSecret`."
+}
+
+
 def admin_op(summary: str, responses: dict, **extra: Any) -> dict[str, Any]:
     return {
         "tags": ["admin"],
@@ -157,6 +167,11 @@ SCHEMAS: dict[str, Any] = {
             "deploymentTracking": {"type": "boolean"},
             "productionEnvironments": ENVIRONMENTS,
             "issueText": ISSUE_TEXT,
+            "slaWebhookUrl": SLA_WEBHOOK_URL,
+            "rotateSlaWebhookSecret": {
+                "const": True,
+                "description": "Make a new signing secret (shown once in the response)",
+            },
         },
     },
     "Product": {
@@ -182,6 +197,12 @@ SCHEMAS: dict[str, Any] = {
             "productionEnvironments": {"type": "array", "items": TEXT},
             "issueText": ISSUE_TEXT,
             "createdAt": TIMESTAMP,
+            "slaWebhookUrl": nullable(TEXT),
+            "slaWebhookSecret": {
+                "type": "string",
+                "description": "The SLA webhook's signing secret: only in the PATCH response "
+                "that set the first URL or rotated the secret, never again",
+            },
         },
     },
     "ProductList": {
@@ -375,8 +396,8 @@ PATHS: dict[str, Any] = {
     },
     "/api/admin/products/{slug}": {
         "patch": admin_op(
-            "Change a product's settings (name, deployments, issue text)",
-            {"200": ok("Changed", ref("Product")), **errors(400, 404, 413, 415)},
+            "Change a product's settings (name, deployments, issue text, SLA webhook)",
+            {"200": ok("Changed", ref("Product")), **errors(400, 404, 409, 413, 415)},
             parameters=[{"name": "slug", "in": "path", "required": True, "schema": TEXT}],
             requestBody=body("ProductUpdate"),
         ),

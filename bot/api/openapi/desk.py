@@ -295,6 +295,23 @@ SCHEMAS: dict[str, Any] = {
                 "items": ref("DeskComment"),
                 "description": "All comments, internal notes included (not in the create answer)",
             },
+            "slaEvents": {
+                "type": "array",
+                "items": ref("DeskSlaEvent"),
+                "description": "The SLA warnings and breaches told of this ticket, earliest "
+                "first, each once (only in GET /desk/tickets/{id})",
+            },
+        },
+    },
+    "DeskSlaEvent": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["kind", "clock", "dueAt", "at"],
+        "properties": {
+            "kind": {"enum": ["warning", "breach"]},
+            "clock": {"enum": ["response", "resolution"]},
+            "dueAt": {**TIMESTAMP, "description": "The due time the event is about"},
+            "at": {**TIMESTAMP, "description": "When TinyDesk recorded it"},
         },
     },
     "DeskTicketPage": {

@@ -35,6 +35,7 @@ KIND_TITLES: dict[str, str] = {
     JobKind.REMOVE_LABEL: "Remove a stage label",
     JobKind.CONFIRM_CLOSE: "Confirm the issue's close",
     JobKind.SHIP_CHECK: "Look for the deployment that shipped a merge",
+    JobKind.SLA_NOTIFY: "Tell the product's SLA webhook of a warning or breach",
 }
 
 

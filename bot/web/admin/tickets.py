@@ -25,6 +25,7 @@ from storage.models import Product, PullRequestLink
 from storage.reads.admin_queries import AdminQueries
 from storage.repos.github_links import PullRequestLinkRepo
 from storage.repos.products import ProductRepo
+from storage.repos.sla import SlaRepo
 from storage.repos.tickets import TicketRepo
 
 TICKETS_PER_PAGE = 25
@@ -209,6 +210,7 @@ async def show_ticket(request: web.Request, admin_session: AdminSession) -> web.
                 request, "not found", content, admin_session=admin_session, status=404
             )
         history = await repo.history(ticket.id)
+        sla_events = await SlaRepo(session).events(ticket.id)
         comments = await AdminQueries(session).all_comments(ticket.id)
         product = await ProductRepo(session).by_id(ticket.product_id) if ticket.product_id else None
         pulls: Sequence[PullRequestLink] = []
@@ -286,6 +288,8 @@ async def show_ticket(request: web.Request, admin_session: AdminSession) -> web.
         '<p class="comment-body">{body}</p>{screenshots}</section>'
         '<section class="card" aria-labelledby="history-heading"><h2 '
         'id="history-heading">History</h2>{history}</section>'
+        '<section class="card" aria-labelledby="sla-events-heading"><h2 '
+        'id="sla-events-heading">SLA warnings and breaches</h2>{sla_events}</section>'
         '<section class="card" aria-labelledby="comments-heading"><h2 '
         'id="comments-heading">Comments</h2>{comments}</section>',
         id=public_id,
@@ -299,6 +303,15 @@ async def show_ticket(request: web.Request, admin_session: AdminSession) -> web.
             history_rows,
             caption="Stage transitions, oldest first",
             empty="No transitions.",
+        ),
+        sla_events=table(
+            ["At", "Event", "Clock", "Due", "Policy"],
+            [
+                cells(time_element(e.at), e.kind, e.clock, time_element(e.due_at), e.policy)
+                for e in sla_events
+            ],
+            caption="Recorded once each, and sent to the product's SLA webhook if it has one",
+            empty="None.",
         ),
         comments=fragment('<ol class="comments">{c}</ol>', c=join(comment_items))
         if comment_items
