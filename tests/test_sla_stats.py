@@ -9,12 +9,15 @@ import datetime as dt
 import random
 
 import pytest
+from alembic import command
 from sqlalchemy import select
+from sqlalchemy.engine import Connection
 
 from bot.app import create_app
 from bot.appkeys import CLOCK
 from bot.config import Settings
 from bot.rules import sla
+from storage import migrate
 from storage.models import Ticket
 from storage.reads.sla_stats import sla_stats
 from storage.repos.desk import compact_counts
@@ -256,3 +259,41 @@ async def test_the_figures_match_a_recount_after_random_work(db, worked):
     async with db.begin() as session:
         assert await compact_counts(session, min_rows=1) > 0
     await check()
+
+
+def _downgrade(connection: Connection, revision: str) -> None:
+    config = migrate.alembic_config()
+    config.attributes["connection"] = connection
+    command.downgrade(config, revision)
+
+
+@pytest.mark.slow
+async def test_migration_0011_gives_existing_tickets_the_outcomes_sla_clock_stores(db, worked):
+    _, _, records = worked
+    columns = (
+        Ticket.id,
+        Ticket.sla_response_outcome,
+        Ticket.sla_resolution_outcome,
+        Ticket.sla_running_due_at,
+    )
+
+    async def stored() -> dict[int, tuple]:
+        async with db.session() as session:
+            rows = await session.execute(select(*columns).order_by(Ticket.id))
+            return {row[0]: tuple(row[1:]) for row in rows}
+
+    before = await stored()
+    assert {outcome for outcome, *_ in before.values()} == {None, "met", "breached"}
+    async with db.engine.begin() as conn:
+        await conn.run_sync(_downgrade, "0010")
+    await migrate.upgrade(db.engine)
+    assert await stored() == before
+
+    # Counted once: the figures but the business minutes (not known for old tickets).
+    now, until = breach_list.NOW, breach_list.NOW + dt.timedelta(hours=1)
+    clocks, overdue, at_risk, _, _ = recount(records, now, until)
+    got = await sla_stats(db.reader, Visibility(None), now, until)
+    assert {k: [f.met, f.breached] for k, f in got.clocks.items()} == {
+        k: v for k, v in clocks.items() if v != [0, 0]
+    }
+    assert (got.overdue_tickets, got.at_risk_tickets, got.resolved) == (overdue, at_risk, 0)
