@@ -62,18 +62,14 @@ async def sla_stats(
         "GROUP BY priority, response_outcome, resolution_outcome"
     )
     resolved, minutes = 0, 0.0
-    for (
-        priority,
-        *outcomes,
-        count,
-        resolved_count,
-        resolution_minutes,
-    ) in await reader.fetch_bounded(decided, *params.values):
-        for clock, outcome in zip(CLOCKS, outcomes, strict=True):
-            if outcome == MET:
-                figures(priority, clock).met += int(count or 0)
-            elif outcome == BREACHED:
-                figures(priority, clock).breached += int(count or 0)
+    rows = await reader.fetch_bounded(decided, *params.values)
+    for priority, response, resolution, count, resolved_count, resolution_minutes in rows:
+        # A count of 0: deltas that cancel out, not folded yet.
+        for clock, outcome in zip(CLOCKS, (response, resolution), strict=True):
+            if count and outcome == MET:
+                figures(priority, clock).met += int(count)
+            elif count and outcome == BREACHED:
+                figures(priority, clock).breached += int(count)
         resolved += int(resolved_count or 0)
         minutes += float(resolution_minutes or 0.0)
 
