@@ -6,7 +6,10 @@ rules (``bot.rules.sla.evaluate``) from the test's own record of what happened."
 from __future__ import annotations
 
 import datetime as dt
+import importlib.util
+import inspect
 import random
+from pathlib import Path
 
 import pytest
 from alembic import command
@@ -17,7 +20,7 @@ from bot.app import create_app
 from bot.appkeys import CLOCK
 from bot.config import Settings
 from bot.rules import sla
-from storage import migrate
+from storage import migrate, visibility
 from storage.models import Ticket
 from storage.reads.sla_stats import sla_stats
 from storage.repos.desk import compact_counts
@@ -297,3 +300,30 @@ async def test_migration_0011_gives_existing_tickets_the_outcomes_sla_clock_stor
         k: v for k, v in clocks.items() if v != [0, 0]
     }
     assert (got.overdue_tickets, got.at_risk_tickets, got.resolved) == (overdue, at_risk, 0)
+
+
+def test_the_sla_count_triggers_count_by_the_scope_rule():
+    """Migration 0011 is history and imports nothing live (like 0002,
+    tests/test_storage_visibility.py): read what it says."""
+    path = Path(migrate.MIGRATIONS) / "versions" / "0011_sla_counts.py"
+    spec = importlib.util.spec_from_file_location("migration_0011", path)
+    assert spec is not None and spec.loader is not None
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+
+    assert set(visibility.COLUMNS) <= set(migration.WATCHED)
+    for row in ("NEW", "OLD"):
+        live, owner = visibility.LIVE.format(row=row), visibility.OWNER.format(row=row)
+        assert owner in migration._values(row, "+")
+        assert f"AND {live} THEN" in migration.PG_FUNCTION
+    sqlite_triggers = " ".join(" ".join(t.split()) for t in migration.SQLITE_TRIGGERS)
+    new, old = visibility.LIVE.format(row="NEW"), visibility.LIVE.format(row="OLD")
+    assert f"AFTER INSERT ON tickets WHEN {new} BEGIN" in sqlite_triggers
+    assert f"AFTER DELETE ON tickets WHEN {old} BEGIN" in sqlite_triggers
+    assert f"WHEN {old} AND (" in sqlite_triggers and f"WHEN {new} AND (" in sqlite_triggers
+    backfill = inspect.getsource(migration.upgrade)
+    assert 'owner = "CASE WHEN product_id IS NULL THEN created_by END"' in backfill
+    assert (
+        visibility.OWNER.replace("{row}.", "") == "CASE WHEN product_id IS NULL THEN created_by END"
+    )
+    assert f"WHERE {visibility.LIVE.replace('{row}.', '')}" in backfill
