@@ -293,6 +293,17 @@ async def seed_tickets(
                         f"WHERE deleted_at IS NULL AND id BETWEEN {start} AND {end} "
                         "GROUP BY product_id, status"
                     )
+                    # And the sla_counts trigger (migration 0011).
+                    outcomes = "priority, sla_response_outcome, sla_resolution_outcome"
+                    await conn.exec_driver_sql(
+                        "INSERT INTO sla_counts (product_id, owner, priority, response_outcome,"
+                        " resolution_outcome, tickets, resolved, resolution_minutes) "
+                        f"SELECT product_id, NULL, {outcomes}, count(*), "
+                        "count(sla_resolution_minutes), coalesce(sum(sla_resolution_minutes), 0) "
+                        "FROM tickets "
+                        f"WHERE deleted_at IS NULL AND id BETWEEN {start} AND {end} "
+                        f"GROUP BY product_id, {outcomes}"
+                    )
         async with engine.begin() as conn:
             if bench_db.kind == "postgres":
                 for table in ("tickets", "stage_transitions", "comments"):

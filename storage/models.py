@@ -132,6 +132,13 @@ class Ticket(Base):
     )
     sla_breach_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
     sla_alert_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # What the stats count (migration 0011; sla_counts): each clock's outcome, 'met' or
+    # 'breached' once decided (NULL while running, or paused in time); the business minutes
+    # the current cycle took, once resolved; the earliest due instant of a running clock.
+    sla_response_outcome: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    sla_resolution_outcome: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    sla_resolution_minutes: Mapped[float | None] = mapped_column(Float, nullable=True)
+    sla_running_due_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     product: Mapped[Product | None] = relationship(lazy="raise")
     tags: Mapped[list[TicketTag]] = relationship(
@@ -155,6 +162,7 @@ class Ticket(Base):
         Index("ix_tickets_sla_resolution_breach_at", "sla_resolution_breach_at", "id"),
         Index("ix_tickets_sla_breach_at", "sla_breach_at", "id"),
         Index("ix_tickets_sla_alert_at", "sla_alert_at", "id"),
+        Index("ix_tickets_sla_running_due_at", "sla_running_due_at", "id"),
     )
 
 
@@ -266,6 +274,24 @@ class TicketCount(Base):
     tickets: Mapped[int] = mapped_column(BigInteger)
     resolved: Mapped[int] = mapped_column(BigInteger)
     resolution_seconds: Mapped[float] = mapped_column(Float)
+
+
+class SlaCount(Base):
+    """Signed deltas of live tickets per (product, owner, priority, response outcome,
+    resolution outcome), with the resolved ones and their business minutes, written only by
+    database triggers (migration 0011): the SLA figures of the desk stats sum these."""
+
+    __tablename__ = "sla_counts"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    product_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    owner: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    priority: Mapped[str] = mapped_column(String(16))
+    response_outcome: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    resolution_outcome: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    tickets: Mapped[int] = mapped_column(BigInteger)
+    resolved: Mapped[int] = mapped_column(BigInteger)
+    resolution_minutes: Mapped[float] = mapped_column(Float)
 
 
 class TicketTag(Base):

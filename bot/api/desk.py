@@ -7,6 +7,7 @@ counts it against the key's per-minute limit; ticket creation has a second limit
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from aiohttp import web
@@ -26,11 +27,13 @@ from bot.tickets.apikeys import KeyScope
 from bot.tickets.templates import TemplateScope
 from bot.views import desk as desk_views
 from bot.views.templates import template_view
-from storage.reads import desk_reads, sla_events
+from storage.reads import desk_reads, sla_events, sla_stats
 from storage.repos.desk import DeskRepo
 from storage.repos.templates import TemplateRepo
 
 PREFIX = "/api/v1"
+# The stats' "atRisk": tickets with a running SLA clock due within this (docs/desk-api.md).
+AT_RISK_WITHIN = dt.timedelta(minutes=60)
 DESK_KEY = web.RequestKey("desk_key", KeyScope)
 
 
@@ -130,8 +133,12 @@ async def comment_on_ticket(request: web.Request) -> web.Response:
 
 async def show_stats(request: web.Request) -> web.Response:
     visible = desk_tickets.visibility(request[DESK_KEY])
-    stats = await desk_reads.stats(request.config_dict[DB].reader, visible)
-    return json_response(desk_views.stats_view(stats.by_status, stats.avg_resolution_seconds))
+    reader, now = request.config_dict[DB].reader, request.config_dict[CLOCK]()
+    stats = await desk_reads.stats(reader, visible)
+    figures = await sla_stats.sla_stats(reader, visible, now, now + AT_RISK_WITHIN)
+    return json_response(
+        desk_views.stats_view(stats.by_status, stats.avg_resolution_seconds, figures)
+    )
 
 
 async def sla_breaches(request: web.Request) -> web.Response:

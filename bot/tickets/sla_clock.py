@@ -216,12 +216,31 @@ async def _store(
         stored.resolution.due_at,
         stored.resolution.breached_at,
     )
+    # What the stats count (migration 0011, sla_counts).
+    ticket.sla_response_outcome = _outcome(response, stored.response)
+    ticket.sla_resolution_outcome = _outcome(resolution, stored.resolution)
+    ticket.sla_resolution_minutes = (
+        resolution.used_minutes if resolution.ended_at is not None else None
+    )
+    ticket.sla_running_due_at = _earliest(stored.response.due_at, stored.resolution.due_at)
+
+
+def _outcome(status: sla.Status, stored: sla.Deadline) -> str | None:
+    """'met' for a clock that ended in time, 'breached' for one that stopped (ended, or
+    paused) after its due time, a promise nothing can mend; None while undecided."""
+    if stored.breached_at is not None:
+        return sla.State.BREACHED.value
+    if stored.due_at is None and status.ended_at is not None:
+        return sla.State.MET.value
+    return None
 
 
 def _clear(ticket: Ticket) -> None:
     ticket.first_response_due_at = ticket.due_at = None
     ticket.sla_response_breach_at = ticket.sla_resolution_breach_at = None
     ticket.sla_breach_at = ticket.sla_alert_at = None
+    ticket.sla_response_outcome = ticket.sla_resolution_outcome = None
+    ticket.sla_resolution_minutes = ticket.sla_running_due_at = None
 
 
 def _earliest(*instants: dt.datetime | None) -> dt.datetime | None:

@@ -7,12 +7,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from bot.rules import ids
+from bot.rules.desk_input import PRIORITIES
 from bot.rules.desk_status import DESK_STATUSES
 from bot.tickets.sla_clock import Standing
 from bot.views import sla as sla_views
 from bot.views.timefmt import iso_ms
 from storage.models import Comment, Ticket
-from storage.reads import desk_reads
+from storage.reads import desk_reads, sla_stats
 from storage.reads.sla_events import SlaEventRecord
 
 
@@ -99,11 +100,51 @@ def sla_event_view(event: SlaEventRecord) -> dict[str, Any]:
     }
 
 
-def stats_view(by_status: dict[str, int], avg_seconds: float | None) -> dict[str, Any]:
+def stats_view(
+    by_status: dict[str, int], avg_seconds: float | None, figures: sla_stats.SlaStats
+) -> dict[str, Any]:
+    """Seed 001's stats, unchanged, beside the SLA figures and the business-hours mean."""
     counts = {status: by_status.get(status, 0) for status in DESK_STATUSES}
     hours = round(avg_seconds / 3600, 1) if avg_seconds is not None else 0
+    business = figures.avg_resolution_business_minutes
     return {
         "byStatus": counts,
         "avgResolutionTimeHours": hours,
         "totalTickets": sum(counts.values()),
+        "avgResolutionBusinessHours": round(business / 60, 1) if business is not None else 0,
+        "sla": sla_view(figures),
+    }
+
+
+def sla_view(figures: sla_stats.SlaStats) -> dict[str, Any]:
+    """Per target, and per priority and target: met, breached (decided, or running and
+    overdue now) and the percentage met (null when none is decided or overdue); the tickets
+    overdue now, and those at risk (a running clock due within the next hour)."""
+
+    def target(pairs: list[sla_stats.ClockFigures]) -> dict[str, Any]:
+        met, breached = sum(f.met for f in pairs), sum(f.breached for f in pairs)
+        decided = met + breached
+        return {
+            "met": met,
+            "breached": breached,
+            "percentMet": round(met / decided * 100, 1) if decided else None,
+        }
+
+    def of(clock: str, priority: str | None = None) -> dict[str, Any]:
+        return target(
+            [
+                found
+                for (p, c), found in figures.clocks.items()
+                if c == clock and priority in (None, p)
+            ]
+        )
+
+    return {
+        **{clock: of(clock) for clock in sla_stats.CLOCKS},
+        "byPriority": {
+            priority: {clock: of(clock, priority) for clock in sla_stats.CLOCKS}
+            for priority in PRIORITIES
+        },
+        "breached": figures.overdue_tickets,
+        "atRisk": figures.at_risk_tickets,
     }

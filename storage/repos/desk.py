@@ -17,13 +17,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from storage import dialect
-from storage.models import Comment, Ticket, TicketCount
+from storage.models import Comment, SlaCount, Ticket, TicketCount
 from storage.visibility import Visibility
 
 # Fold the count deltas once there are this many (see compact_counts).
 COMPACT_AFTER_ROWS = 1000
-# Any fixed number: the PostgreSQL advisory lock that lets one process compact at a time.
-_COMPACT_LOCK_KEY = 7_362_002
+# Any fixed numbers: the PostgreSQL advisory locks that let one process compact at a time.
+_COMPACT_LOCK_KEY = {"ticket_counts": 7_362_002, "sla_counts": 7_362_011}
 
 
 class DeskRepo:
@@ -57,16 +57,30 @@ class DeskRepo:
 
 
 async def compact_counts(session: AsyncSession, *, min_rows: int = COMPACT_AFTER_ROWS) -> int:
-    """Fold ``ticket_counts`` into one row per (product, owner, status); returns the rows
-    removed. Safe beside writers (``dialect.fold_rows``)."""
-    if (await session.scalar(select(func.count()).select_from(TicketCount)) or 0) < min_rows:
-        return 0
-    columns = "product_id, owner, status, tickets, resolved, resolution_seconds"
-    folded = (
-        "SELECT product_id, owner, status, sum(tickets), sum(resolved), sum(resolution_seconds) "
-        "FROM {source} GROUP BY product_id, owner, status "
-        "HAVING sum(tickets) <> 0 OR sum(resolved) <> 0"
-    )
-    return await dialect.fold_rows(
-        session, TicketCount.__tablename__, columns, folded, lock_key=_COMPACT_LOCK_KEY
-    )
+    """Fold ``ticket_counts`` into one row per (product, owner, status), and ``sla_counts``
+    into one per (product, owner, priority, outcomes), each once it has ``min_rows``;
+    returns the rows removed. Safe beside writers (``dialect.fold_rows``)."""
+    removed = 0
+    for table, keys, sums in (
+        (TicketCount, "product_id, owner, status", "tickets, resolved, resolution_seconds"),
+        (
+            SlaCount,
+            "product_id, owner, priority, response_outcome, resolution_outcome",
+            "tickets, resolved, resolution_minutes",
+        ),
+    ):
+        if (await session.scalar(select(func.count()).select_from(table)) or 0) < min_rows:
+            continue
+        summed = ", ".join(f"sum({column})" for column in sums.split(", "))
+        folded = (
+            f"SELECT {keys}, {summed} FROM {{source}} GROUP BY {keys} "
+            "HAVING sum(tickets) <> 0 OR sum(resolved) <> 0"
+        )
+        removed += await dialect.fold_rows(
+            session,
+            table.__tablename__,
+            f"{keys}, {sums}",
+            folded,
+            lock_key=_COMPACT_LOCK_KEY[table.__tablename__],
+        )
+    return removed

@@ -385,7 +385,13 @@ SCHEMAS: dict[str, Any] = {
     "DeskStats": {
         "type": "object",
         "additionalProperties": False,
-        "required": ["byStatus", "avgResolutionTimeHours", "totalTickets"],
+        "required": [
+            "byStatus",
+            "avgResolutionTimeHours",
+            "totalTickets",
+            "avgResolutionBusinessHours",
+            "sla",
+        ],
         "properties": {
             "byStatus": {
                 "type": "object",
@@ -393,8 +399,72 @@ SCHEMAS: dict[str, Any] = {
                 "required": list(DESK_STATUSES),
                 "properties": {s: {"type": "integer", "minimum": 0} for s in DESK_STATUSES},
             },
-            "avgResolutionTimeHours": {"type": "number", "minimum": 0},
+            "avgResolutionTimeHours": {
+                "type": "number",
+                "minimum": 0,
+                "description": "Wall-clock hours from creation to resolution (seed 001)",
+            },
             "totalTickets": {"type": "integer", "minimum": 0},
+            "avgResolutionBusinessHours": {
+                "type": "number",
+                "minimum": 0,
+                "description": "Business hours (each ticket's SLA calendar, pauses left out) "
+                "its current resolution cycle took, over the resolved tickets; 0 when none",
+            },
+            "sla": ref("DeskSlaStats"),
+        },
+    },
+    "DeskSlaTarget": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["met", "breached", "percentMet"],
+        "properties": {
+            "met": {"type": "integer", "minimum": 0, "description": "Clocks that ended in time"},
+            "breached": {
+                "type": "integer",
+                "minimum": 0,
+                "description": "Clocks that stopped after their due time, and running clocks "
+                "overdue now",
+            },
+            "percentMet": nullable({"type": "number", "minimum": 0, "maximum": 100})
+            | {"description": "met / (met + breached) * 100, one decimal; null when both are 0"},
+        },
+    },
+    "DeskSlaStats": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["response", "resolution", "byPriority", "breached", "atRisk"],
+        "properties": {
+            "response": ref("DeskSlaTarget"),
+            "resolution": ref("DeskSlaTarget"),
+            "byPriority": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": list(PRIORITIES),
+                "properties": {
+                    p: {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "required": ["response", "resolution"],
+                        "properties": {
+                            "response": ref("DeskSlaTarget"),
+                            "resolution": ref("DeskSlaTarget"),
+                        },
+                    }
+                    for p in PRIORITIES
+                },
+            },
+            "breached": {
+                "type": "integer",
+                "minimum": 0,
+                "description": "Tickets with a running clock overdue now",
+            },
+            "atRisk": {
+                "type": "integer",
+                "minimum": 0,
+                "description": "Tickets with no clock overdue and a running one due within "
+                "the next 60 minutes (the breach list's dueWithin=60m)",
+            },
         },
     },
 }
