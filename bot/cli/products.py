@@ -18,6 +18,7 @@ from bot.tickets.products import (
     validate_product,
     validate_product_update,
 )
+from bot.tickets.sla_policies import policy_names
 from bot.views.admin import product_view
 from storage.database import Database
 from storage.repos.products import ProductRepo
@@ -159,8 +160,9 @@ def cmd_products_list(args: argparse.Namespace, settings: Settings) -> int:
     async def work(db: Database) -> int:
         async with db.session() as session:
             products = await ProductRepo(session).all()
+            names = await policy_names(session)
         if args.json:
-            print(json.dumps([product_view(p) for p in products], indent=2))
+            print(json.dumps([product_view(p, names) for p in products], indent=2))
             return 0
         if not products:
             print("no products yet: tinydesk products add SLUG --repo OWNER/NAME")
