@@ -20,8 +20,10 @@ from bot.http.ratelimit import enforce
 from bot.jobs.worker import notify_workers
 from bot.rules import desk_input
 from bot.tickets import desk as desk_tickets
+from bot.tickets import sla_policies
 from bot.tickets.apikeys import KeyScope
 from bot.views import desk as desk_views
+from bot.views.sla_policies import policy_view
 from storage.reads import desk_reads
 from storage.repos.desk import DeskRepo
 
@@ -120,6 +122,13 @@ async def show_stats(request: web.Request) -> web.Response:
     return json_response(desk_views.stats_view(stats.by_status, stats.avg_resolution_seconds))
 
 
+async def list_sla_policies(request: web.Request) -> web.Response:
+    """The SLA policies, read-only, for staff choosing a ticket's ``slaPolicy``."""
+    async with request.config_dict[DB].session() as session:
+        policies = await sla_policies.list_policies(session)
+    return web.json_response({"policies": [policy_view(p) for p in policies]})
+
+
 # Paths are below PREFIX: the app mounts this list as its own sub-application.
 routes = [
     web.post("/desk/tickets", create_ticket),
@@ -129,4 +138,5 @@ routes = [
     web.delete("/desk/tickets/{id}", close_ticket),
     web.post("/desk/tickets/{id}/comments", comment_on_ticket),
     web.get("/desk/stats", show_stats),
+    web.get("/desk/sla/policies", list_sla_policies),
 ]

@@ -112,20 +112,23 @@ async def find_policy(session: AsyncSession, key: str | int) -> SlaPolicy:
     return found
 
 
-async def policy_for_field(session: AsyncSession, name: Any, field: str) -> SlaPolicy:
+async def policy_for_field(
+    session: AsyncSession,
+    name: Any,
+    field: str,
+    *,
+    error: str | None = VALIDATION_FAILED,
+    hint: str = "Send the name of an existing SLA policy, or null for the default policy.",
+) -> SlaPolicy:
     """The policy a request names in ``field`` (a product's or a ticket's ``slaPolicy``);
-    an unknown name is a 400 naming that field."""
+    an unknown name is a 400 naming that field (``error`` None: the field's message is the
+    error, seed 001's shape for the desk API)."""
     usable = isinstance(name, str) and name.strip() and "\x00" not in name
     found = await SlaRepo(session).by_name(name.strip()) if usable else None
     if found is None:
         known = ", ".join(repr(p.name) for p in await SlaRepo(session).all_policies())
-        message = f"no SLA policy is named {name!r} (known: {known})"
-        raise ApiError(
-            400,
-            VALIDATION_FAILED,
-            "Send the name of an existing SLA policy, or null for the default policy.",
-            fields={field: message},
-        )
+        message = f"No SLA policy is named {name!r} (known: {known})"
+        raise ApiError(400, error or message, hint, fields={field: message})
     return found
 
 
