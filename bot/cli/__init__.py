@@ -9,7 +9,7 @@ import traceback
 from collections.abc import Sequence
 
 from bot import __version__
-from bot.cli import keys, products, receive, serve, setup, wait
+from bot.cli import keys, products, receive, serve, setup, sla, wait
 from bot.config import Settings, StartupError
 from bot.sim import demo
 
@@ -51,6 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     products.register(commands)
     receive.register(commands)
     keys.register(commands)
+    sla.register(commands)
     wait.register(commands)
     demo.register(commands)
     setup.register(commands)

@@ -1,5 +1,6 @@
 """``tinydesk products add | set | list | remove``: the products tickets are filed against,
-each tied to its GitHub repository."""
+each tied to its GitHub repository (and, with ``set --sla-policy``, the SLA policy of its new
+tickets)."""
 
 from __future__ import annotations
 
@@ -37,11 +38,12 @@ ADD_FLAGS: Flags = {
 }
 SET_FLAGS: Flags = {
     "name": Flag("--name"),
+    "slaPolicy": Flag("--sla-policy"),
     "productionEnvironments": ENVIRONMENTS,
     "body": Flag(
         None,
         "nothing to change: give --name, --issue-text, --deployment-tracking, "
-        "--no-deployment-tracking or --environments",
+        "--no-deployment-tracking, --environments or --sla-policy",
     ),
 }
 
@@ -91,6 +93,12 @@ def register(commands: argparse._SubParsersAction) -> None:
         "--no-deployment-tracking", dest="deployment_tracking", action="store_false"
     )
     change.add_argument("--environments", metavar="ENV[,ENV...]")
+    change.add_argument(
+        "--sla-policy",
+        metavar="NAME",
+        help="the SLA policy of its new tickets, or default (tinydesk sla policies); "
+        "existing tickets keep theirs",
+    )
     change.set_defaults(func=cmd_products_set)
     listing = products.add_parser("list", help="list registered products")
     listing.add_argument("--json", action="store_true", help="print JSON")
@@ -134,6 +142,8 @@ def cmd_products_set(args: argparse.Namespace, settings: Settings) -> int:
         data["deploymentTracking"] = args.deployment_tracking
     if args.environments is not None:
         data["productionEnvironments"] = _environments(args.environments)
+    if args.sla_policy is not None:
+        data["slaPolicy"] = None if args.sla_policy.lower() == "default" else args.sla_policy
     try:
         changes = validate_product_update(data)
     except ApiError as exc:
