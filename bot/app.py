@@ -170,9 +170,7 @@ def build_workers(app: web.Application) -> Workers:
     workers = Workers([inbox])
     if github is not None:
         outbox = GitHubOutbox(
-            db,
-            github,
-            app[SETTINGS],
+            db, github, app[SETTINGS],
             more={JobKind.SHIP_CHECK: shipping.ship_check_handler(db, github)},
         )
         outbox_worker = QueueWorker(

@@ -152,7 +152,12 @@ def cmd_products_set(args: argparse.Namespace, settings: Settings) -> int:
     async def work(db: Database) -> int:
         async with db.begin() as session:
             product = await update_product(session, args.slug, changes)
-        print(f"updated {product.slug}: issue text {_issue_text(product.issue_text)}")
+            names = await policy_names(session)
+        line = f"updated {product.slug}: issue text {_issue_text(product.issue_text)}"
+        if args.sla_policy is not None:
+            policy = names.get(product.sla_policy_id or 0, "the default")
+            line += f"; SLA policy of new tickets: {policy}"
+        print(line)
         return 0
 
     return run_with_db(settings, work)

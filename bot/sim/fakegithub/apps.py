@@ -76,6 +76,8 @@ class Delivery:
     delivery_id: str
 
 
+
+
 def manifest_problem(manifest: Any) -> str | None:
     """What GitHub says of a manifest it refuses, or None."""
     if not isinstance(manifest, dict):
