@@ -38,7 +38,9 @@ ADD_FLAGS: Flags = {
 }
 SET_FLAGS: Flags = {
     "name": Flag("--name"),
-    "slaPolicy": Flag("--sla-policy"),
+    "slaPolicy": Flag(
+        "--sla-policy", "must name an SLA policy (tinydesk sla policies) or be default"
+    ),
     "productionEnvironments": ENVIRONMENTS,
     "body": Flag(
         None,
