@@ -197,6 +197,34 @@ BAD_DOCUMENTS = [
     pytest.param({"targets": {"blocker": {"response": 5}}}, "targets.blocker"),
     pytest.param({"warnMinutes": -1}, "warnMinutes", id="negative warning minutes"),
     pytest.param({"responseEnds": "never"}, "responseEnds"),
+    pytest.param({"responseEnds": ["comment"]}, "responseEnds", id="responseEnds not text"),
+    pytest.param(
+        {"calendar": {"timeZone": "UTC", "hours": NINE_TO_FIVE, "holidayCountry": "utils"}},
+        "calendar.holidayCountry",
+        id="a module of the holidays package, no country",
+    ),
+    pytest.param(
+        {"calendar": {"timeZone": "UTC", "hours": NINE_TO_FIVE, "holidayCountry": "NYSE"}},
+        "calendar.holidayCountry",
+        id="a market, no country",
+    ),
+    pytest.param(
+        {
+            "calendar": {
+                "timeZone": "UTC",
+                "hours": NINE_TO_FIVE,
+                "holidayCountry": "DE",
+                "holidaySubdivision": "ZZ",
+            }
+        },
+        "calendar.holidayCountry",
+        id="an unknown region",
+    ),
+    pytest.param(
+        {"calendar": {"timeZone": "UTC", "hours": {}}},
+        "calendar.hours",
+        id="a week without working time",
+    ),
     pytest.param({"default": "yes"}, "default"),
     pytest.param({"colour": "red"}, "colour", id="an unknown field"),
 ]

@@ -122,7 +122,7 @@ def check_policy(
     response_ends = current.response_ends if current else ResponseEnds.COMMENT_OR_STATUS.value
     if "responseEnds" in data:
         value = data["responseEnds"]
-        if value not in {e.value for e in ResponseEnds}:
+        if not isinstance(value, str) or value not in {e.value for e in ResponseEnds}:
             fields["responseEnds"] = (
                 "responseEnds is comment (the first public staff comment) or "
                 "comment_or_status (that, or the first status change by staff)"

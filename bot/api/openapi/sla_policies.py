@@ -83,6 +83,7 @@ def _calendar() -> dict[str, Any]:
                 "description": "A region of holidayCountry (e.g. BY); needs holidayCountry",
             },
         },
+        "dependentRequired": {"holidaySubdivision": ["holidayCountry"]},
         "description": "Business hours; null: wall-clock time, 24x7",
     }
 
