@@ -254,6 +254,18 @@ async def test_a_bad_edit_is_a_400_naming_the_field_and_the_policy_is_unchanged(
     assert after == eu
 
 
+async def test_whole_minutes_may_be_written_as_30_0(client):
+    """JSON Schema's integer: 30.0 is 30 (what the OpenAPI document promises)."""
+    created = await create_policy(
+        client, {"name": "Floats", "targets": {"high": {"response": 60.0}}, "warnMinutes": 5.0}
+    )
+    assert created["targets"]["high"]["response"] == 60 and created["warnMinutes"] == 5
+    resp = await client.post(
+        POLICIES, json={"name": "Halves", "warnMinutes": 5.5}, headers=ADMIN_HEADERS
+    )
+    assert resp.status == 400 and "warnMinutes" in (await resp.json())["fields"]
+
+
 async def test_a_policy_needs_a_name_and_an_edit_needs_a_field(client):
     nameless = await client.post(POLICIES, json={"targets": {}}, headers=ADMIN_HEADERS)
     assert nameless.status == 400 and "name" in (await nameless.json())["fields"]

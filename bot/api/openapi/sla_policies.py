@@ -83,7 +83,9 @@ def _calendar() -> dict[str, Any]:
                 "description": "A region of holidayCountry (e.g. BY); needs holidayCountry",
             },
         },
-        "dependentRequired": {"holidaySubdivision": ["holidayCountry"]},
+        # holidaySubdivision needs holidayCountry (as anyOf: more tools read it than
+        # dependentRequired).
+        "anyOf": [{"not": {"required": ["holidaySubdivision"]}}, {"required": ["holidayCountry"]}],
         "description": "Business hours; null: wall-clock time, 24x7",
     }
 

@@ -19,6 +19,7 @@ from bot.errors import ApiError
 from bot.http.bodies import read_form
 from bot.rules.business_time import WEEKDAYS
 from bot.rules.sla import Level, ResponseEnds
+from bot.rules.sla_policy import default_targets_doc
 from bot.tickets import sla_policies
 from bot.views.sla_policies import level_label, minutes_text, targets_of
 from bot.web.admin_auth import admin_only, admin_page, csrf_input, notice_from_query, redirect
@@ -51,7 +52,7 @@ def values_of(policy: SlaPolicy | None) -> dict[str, str]:
     """What the form shows for ``policy`` (None: a new one, with seed 003's targets)."""
     values: dict[str, str] = {"name": "", "warnMinutes": "30"}
     values["responseEnds"] = ResponseEnds.COMMENT_OR_STATUS.value
-    targets = targets_of(policy) if policy is not None else targets_of(_blank())
+    targets = targets_of(policy) if policy is not None else default_targets_doc()
     for level, target in targets.items():
         for clock in CLOCKS:
             values[target_field(level, clock)] = str(target[clock])
@@ -73,10 +74,6 @@ def values_of(policy: SlaPolicy | None) -> dict[str, str]:
         values["warnMinutes"] = str(policy.warn_minutes)
         values["responseEnds"] = policy.response_ends
     return values
-
-
-def _blank() -> SlaPolicy:
-    return SlaPolicy(name="", targets={}, calendar=None)
 
 
 def values_from_form(form: MultiDictProxy[str]) -> dict[str, str]:
