@@ -12,6 +12,7 @@ from typing import Any
 
 from bot.api.openapi.desk import desk_op
 from bot.api.openapi.parts import (
+    NO_NUL,
     TEXT,
     TIMESTAMP,
     body,
@@ -71,6 +72,7 @@ def _calendar() -> dict[str, Any]:
             },
             "holidayCountry": {
                 "type": "string",
+                "pattern": NO_NUL,
                 "minLength": 1,
                 "maxLength": 10,
                 "description": "Also a country's public holidays (ISO 3166 code, e.g. DE), "
@@ -78,6 +80,7 @@ def _calendar() -> dict[str, Any]:
             },
             "holidaySubdivision": {
                 "type": "string",
+                "pattern": NO_NUL,
                 "minLength": 1,
                 "maxLength": 10,
                 "description": "A region of holidayCountry (e.g. BY); needs holidayCountry",
@@ -147,6 +150,7 @@ SCHEMAS: dict[str, Any] = {
     # Not an enum of the zones: the list is the server's tz database, which differs by host.
     "SlaTimeZone": {
         "type": "string",
+        "pattern": NO_NUL,
         "minLength": 1,
         "maxLength": 64,
         "examples": ["Europe/Berlin", "America/New_York", "UTC"],
