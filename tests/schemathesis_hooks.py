@@ -63,7 +63,6 @@ def map_query(ctx, query):
     return query
 
 
-
 _ADDRESSES = itertools.count(1)
 
 
@@ -76,12 +75,45 @@ def map_headers(ctx, headers):
     return {**(headers or {}), "X-Forwarded-For": f"10.{n >> 16 & 255}.{n >> 8 & 255}.{n & 255}"}
 
 
+# What JSON Schema cannot say about SLA policies (bot/api/openapi/sla_policies.py), by the
+# field the server names and the words of its refusal: a time zone the server's tz database
+# lacks, intervals that overlap or end before they start, a week without working time, a
+# country the holidays package does not know, a policy name no policy has, and the default
+# policy (which cannot be deleted nor stop being the default by itself). Issue 15 asks for a
+# 400 naming the field there; schemathesis, seeing a schema-valid request refused, reports
+# ST202. Such a refusal alone is not a finding; any other 400, and every 5xx, still is.
+SLA_SEMANTIC_REFUSALS = (
+    ("calendar.timeZone", "is not an IANA time zone"),
+    ("calendar.hours", ""),
+    ("calendar.holidayCountry", "no public holidays known"),
+    ("slaPolicy", "No SLA policy is named"),
+    ("default", "default policy"),
+)
+
+
+def _semantic_sla_refusal(failure, response) -> bool:
+    if getattr(failure, "code", None) != "ST202" or response.status_code != 400:
+        return False
+    try:
+        fields = (response.json() or {}).get("fields") or {}
+    except ValueError:
+        return False
+    return bool(fields) and all(
+        any(field.startswith(name) and words in message for name, words in SLA_SEMANTIC_REFUSALS)
+        for field, message in fields.items()
+    )
+
+
 @schemathesis.hook
 def filter_failure(ctx, failure, case, response):
-    """The coverage phase's requests skip map_headers, so its missing and wrong admin tokens
+    """SLA policies' refusals a schema cannot express (above) are not findings.
+
+    The coverage phase's requests skip map_headers, so its missing and wrong admin tokens
     all come from 127.0.0.1, and after five of them the server answers that address 429 for
     five minutes, as designed (every admin operation declares its 429). Those answers alone
     are not findings: schemathesis expects a 401 there."""
+    if _semantic_sla_refusal(failure, response):
+        return False
     if response.status_code == 429 and "wrong admin tokens" in (response.text or ""):
         return False
     if _refused_for_what_is_stored(case, response):

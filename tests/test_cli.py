@@ -223,6 +223,12 @@ FIELD_ERRORS = [
         "argument --environments: must name at least one environment",
     ),
     ("products set", ["app"], "body", "nothing to change: give --name, --issue-text, "),
+    (
+        "products set",
+        ["app", "--sla-policy", " "],
+        "slaPolicy",
+        "argument --sla-policy: must name an SLA policy (tinydesk sla policies) or be default",
+    ),
     ("keys create", ["--name", " "], "name", "argument --name: must not be blank"),
     (
         "keys create",

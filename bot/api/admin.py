@@ -1,6 +1,7 @@
 """The admin API under /api/admin, behind ``Authorization: Bearer $TINYDESK_ADMIN_TOKEN``:
-products and their settings, desk API keys (the key is shown once), ticket templates,
-webhook deliveries and GitHub jobs, and linking a ticket to an existing issue.
+products and their settings, SLA policies (``bot.api.admin_sla``), desk API keys (the key
+is shown once), ticket templates, webhook deliveries and GitHub jobs, and linking a ticket
+to an existing issue.
 
 It is a sub-application (``bot.app``): ``require_admin_token`` checks the token on every
 request under the prefix, unknown paths included, before anything else answers.
@@ -14,6 +15,7 @@ from typing import Any, TypeVar
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
+from bot.api import admin_sla
 from bot.appkeys import DB, SETTINGS
 from bot.errors import ApiError
 from bot.github.client import GITHUB
@@ -39,6 +41,7 @@ from bot.tickets.products import (
     validate_product,
     validate_product_update,
 )
+from bot.tickets.sla_policies import policy_names
 from bot.views.admin import delivery_view, job_view, key_view, key_views, product_view
 from bot.views.templates import template_view
 from storage.models import Delivery, Job, QueueState
@@ -62,14 +65,16 @@ async def require_admin_token(request: web.Request, handler: Handler) -> web.Str
 async def list_products(request: web.Request) -> web.Response:
     async with request.config_dict[DB].session() as session:
         products = await ProductRepo(session).all()
-    return web.json_response({"products": [product_view(p) for p in products]})
+        names = await policy_names(session)
+    return web.json_response({"products": [product_view(p, names) for p in products]})
 
 
 async def add_product(request: web.Request) -> web.Response:
     fields = validate_product(await read_json_object(request))
     async with request.config_dict[DB].begin() as session:
         product = await register_product(session, fields)
-    return web.json_response(product_view(product), status=201)
+        names = await policy_names(session)
+    return web.json_response(product_view(product, names), status=201)
 
 
 async def change_product(request: web.Request) -> web.Response:
@@ -78,7 +83,8 @@ async def change_product(request: web.Request) -> web.Response:
     async with request.config_dict[DB].begin() as session:
         product = await update_product(session, request.match_info["slug"], changes)
         secret = sla_webhook.apply(request.config_dict[SETTINGS], product, webhook)
-    view = product_view(product)
+        names = await policy_names(session)
+    view = product_view(product, names)
     if secret is not None:
         view[sla_webhook.SECRET_FIELD] = secret  # shown this once
     return web.json_response(view)
@@ -298,4 +304,5 @@ routes = [
     web.get("/jobs", list_jobs),
     web.post("/jobs/{id}/replay", replay_job),
     web.post("/tickets/{public_id}/link", link_ticket),
+    *admin_sla.routes,
 ]

@@ -22,10 +22,11 @@ from bot.jobs.worker import notify_workers
 from bot.rules import desk_input
 from bot.rules.templates import template_ref, validate_template, validate_template_changes
 from bot.tickets import desk as desk_tickets
-from bot.tickets import sla_clock, sla_lists, templates
+from bot.tickets import sla_clock, sla_lists, sla_policies, templates
 from bot.tickets.apikeys import KeyScope
 from bot.tickets.templates import TemplateScope
 from bot.views import desk as desk_views
+from bot.views.sla_policies import policy_view
 from bot.views.templates import template_view
 from storage.reads import desk_reads, sla_events, sla_stats
 from storage.repos.desk import DeskRepo
@@ -219,6 +220,13 @@ async def delete_template(request: web.Request) -> web.Response:
     return web.json_response({"success": True, "message": "Template deleted"})
 
 
+async def list_sla_policies(request: web.Request) -> web.Response:
+    """The SLA policies, read-only, for staff choosing a ticket's ``slaPolicy``."""
+    async with request.config_dict[DB].session() as session:
+        policies = await sla_policies.list_policies(session)
+    return web.json_response({"policies": [policy_view(p) for p in policies]})
+
+
 # Paths are below PREFIX: the app mounts this list as its own sub-application.
 routes = [
     web.post("/desk/tickets", create_ticket),
@@ -234,6 +242,7 @@ routes = [
     web.get("/desk/templates/{id}", show_template),
     web.patch("/desk/templates/{id}", update_template),
     web.delete("/desk/templates/{id}", delete_template),
+    web.get("/desk/sla/policies", list_sla_policies),
 ]
 # Outside the prefix, authenticated by the handler itself.
 root_routes = [web.get("/api/sla/breaches", seed_sla_breaches)]

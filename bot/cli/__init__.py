@@ -9,7 +9,7 @@ import traceback
 from collections.abc import Sequence
 
 from bot import __version__
-from bot.cli import keys, products, receive, serve, setup, templates, wait
+from bot.cli import keys, products, receive, serve, setup, sla, templates, wait
 from bot.config import Settings, StartupError
 from bot.sim import demo
 
@@ -52,6 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     receive.register(commands)
     keys.register(commands)
     templates.register(commands)
+    sla.register(commands)
     wait.register(commands)
     demo.register(commands)
     setup.register(commands)

@@ -1,5 +1,6 @@
 """``tinydesk products add | set | list | remove``: the products tickets are filed against,
-each tied to its GitHub repository."""
+each tied to its GitHub repository (and, with ``set --sla-policy``, the SLA policy of its new
+tickets)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from bot.tickets.products import (
     validate_product,
     validate_product_update,
 )
+from bot.tickets.sla_policies import policy_names
 from bot.views.admin import product_view
 from storage.database import Database
 from storage.repos.products import ProductRepo
@@ -36,11 +38,14 @@ ADD_FLAGS: Flags = {
 }
 SET_FLAGS: Flags = {
     "name": Flag("--name"),
+    "slaPolicy": Flag(
+        "--sla-policy", "must name an SLA policy (tinydesk sla policies) or be default"
+    ),
     "productionEnvironments": ENVIRONMENTS,
     "body": Flag(
         None,
         "nothing to change: give --name, --issue-text, --deployment-tracking, "
-        "--no-deployment-tracking or --environments",
+        "--no-deployment-tracking, --environments or --sla-policy",
     ),
 }
 
@@ -90,6 +95,12 @@ def register(commands: argparse._SubParsersAction) -> None:
         "--no-deployment-tracking", dest="deployment_tracking", action="store_false"
     )
     change.add_argument("--environments", metavar="ENV[,ENV...]")
+    change.add_argument(
+        "--sla-policy",
+        metavar="NAME",
+        help="the SLA policy of its new tickets, or default (tinydesk sla policies); "
+        "existing tickets keep theirs",
+    )
     change.set_defaults(func=cmd_products_set)
     listing = products.add_parser("list", help="list registered products")
     listing.add_argument("--json", action="store_true", help="print JSON")
@@ -133,6 +144,8 @@ def cmd_products_set(args: argparse.Namespace, settings: Settings) -> int:
         data["deploymentTracking"] = args.deployment_tracking
     if args.environments is not None:
         data["productionEnvironments"] = _environments(args.environments)
+    if args.sla_policy is not None:
+        data["slaPolicy"] = None if args.sla_policy.lower() == "default" else args.sla_policy
     try:
         changes = validate_product_update(data)
     except ApiError as exc:
@@ -141,7 +154,12 @@ def cmd_products_set(args: argparse.Namespace, settings: Settings) -> int:
     async def work(db: Database) -> int:
         async with db.begin() as session:
             product = await update_product(session, args.slug, changes)
-        print(f"updated {product.slug}: issue text {_issue_text(product.issue_text)}")
+            names = await policy_names(session)
+        line = f"updated {product.slug}: issue text {_issue_text(product.issue_text)}"
+        if args.sla_policy is not None:
+            policy = names.get(product.sla_policy_id or 0, "the default")
+            line += f"; SLA policy of new tickets: {policy}"
+        print(line)
         return 0
 
     return run_with_db(settings, work)
@@ -159,8 +177,9 @@ def cmd_products_list(args: argparse.Namespace, settings: Settings) -> int:
     async def work(db: Database) -> int:
         async with db.session() as session:
             products = await ProductRepo(session).all()
+            names = await policy_names(session)
         if args.json:
-            print(json.dumps([product_view(p) for p in products], indent=2))
+            print(json.dumps([product_view(p, names) for p in products], indent=2))
             return 0
         if not products:
             print("no products yet: tinydesk products add SLUG --repo OWNER/NAME")

@@ -109,7 +109,14 @@ def problems(
     if holiday_country is not None:
         import holidays
 
+        # Only the package's own codes: country_holidays also takes its class names
+        # ("Germany"), markets ("NYSE") and, for some module names, raises TypeError.
+        supported = holidays.list_supported_countries()
         try:
+            if holiday_subdivision not in (None, *supported.get(holiday_country, ())):
+                raise NotImplementedError(holiday_subdivision)
+            if holiday_country not in supported:
+                raise NotImplementedError(holiday_country)
             holidays.country_holidays(holiday_country, subdiv=holiday_subdivision, years=2026)
         except NotImplementedError:
             found["holidayCountry"] = (

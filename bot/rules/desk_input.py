@@ -35,6 +35,7 @@ HINTS = {
     "category": f"Send category as text of at most {MAX_CATEGORY} characters, or null.",
     "source_type": "Use api, frontend, backend, server or system.",
     "productSlug": "Send the slug of a product this key may use (tinydesk products list).",
+    "slaPolicy": "Send the name of an SLA policy (GET /api/v1/desk/sla/policies lists them).",
     "internal": "Send internal as true (a note for staff only) or false (the submitter sees it).",
 }
 
@@ -146,6 +147,13 @@ def validate_changes(data: dict[str, Any]) -> dict[str, Any]:
         changes["category"] = _nullable_text(errors, data, "category", MAX_CATEGORY)
     if "source_type" in data:
         changes["source_type"] = _choice(errors, data, "source_type", SOURCE_TYPES, "source_type")
+    if "slaPolicy" in data:
+        # A policy's name; whether one has it is asked of the database (bot.tickets.desk).
+        policy = data["slaPolicy"]
+        if not isinstance(policy, str) or not policy.strip():
+            errors.add("slaPolicy", "Invalid slaPolicy")
+        else:
+            changes["sla_policy"] = policy.strip()
     raise_if_invalid(errors)
     return changes
 

@@ -26,6 +26,7 @@ from typing import Any
 
 from bot.rules import business_time
 from bot.rules.business_time import WEEKDAYS, Calendar, Interval
+from bot.rules.numbers import bounded_int
 from bot.rules.sla import DEFAULT_TARGETS, Level, Policy, ResponseEnds, Target
 
 MAX_NAME = 100
@@ -122,7 +123,7 @@ def check_policy(
     response_ends = current.response_ends if current else ResponseEnds.COMMENT_OR_STATUS.value
     if "responseEnds" in data:
         value = data["responseEnds"]
-        if value not in {e.value for e in ResponseEnds}:
+        if not isinstance(value, str) or value not in {e.value for e in ResponseEnds}:
             fields["responseEnds"] = (
                 "responseEnds is comment (the first public staff comment) or "
                 "comment_or_status (that, or the first status change by staff)"
@@ -131,8 +132,8 @@ def check_policy(
             response_ends = value
     warn = current.warn_minutes if current else 30
     if "warnMinutes" in data:
-        value = data["warnMinutes"]
-        if not _whole(value) or not 0 <= value <= MAX_TARGET_MINUTES:
+        value = bounded_int(data["warnMinutes"], minimum=0, maximum=MAX_TARGET_MINUTES)
+        if value is None:
             fields["warnMinutes"] = "warnMinutes is a whole number of minutes, 0 or more"
         else:
             warn = value
@@ -140,10 +141,6 @@ def check_policy(
         return None, fields
     assert name is not None
     return PolicyDoc(name, targets, calendar, response_ends, warn), {}
-
-
-def _whole(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _check_name(value: Any, fields: dict[str, str]) -> str | None:
@@ -178,8 +175,9 @@ def _check_targets(value: Any, fields: dict[str, str]) -> dict[str, dict[str, in
         for clock in ("response", "resolution"):
             if clock not in target:
                 continue
-            minutes = target[clock]
-            if not _whole(minutes) or not 1 <= minutes <= MAX_TARGET_MINUTES:
+            # 30.0 is 30, as JSON Schema's integer says.
+            minutes = bounded_int(target[clock], maximum=MAX_TARGET_MINUTES)
+            if minutes is None:
                 fields[f"{where}.{clock}"] = (
                     f"a whole number of minutes from 1 to {MAX_TARGET_MINUTES} (a year)"
                 )

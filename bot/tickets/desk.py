@@ -20,6 +20,7 @@ from bot.tickets import sla_clock, transitions
 from bot.tickets.apikeys import KeyScope
 from bot.tickets.intake import open_ticket
 from bot.tickets.search import ticket_match
+from bot.tickets.sla_policies import policy_for_field
 from storage.models import Comment, Product, Ticket, TicketTag
 from storage.reader import Reader
 from storage.reads import desk_reads
@@ -179,12 +180,20 @@ async def update_ticket(
     now: dt.datetime,
 ) -> Ticket:
     """Apply validated changes; nothing here reaches GitHub."""
+    # Looked up first: an unknown policy is a 400 before anything changes.
+    policy = None
+    if "sla_policy" in changes:
+        policy = await policy_for_field(
+            session, changes["sla_policy"], "slaPolicy", error=None, hint=HINTS["slaPolicy"]
+        )
     if "status" in changes:
         await _set_status(session, ticket, changes["status"], scope, now)
     for field in ("priority", "assignee", "type", "category", "source_type"):
         if field in changes:
             setattr(ticket, field, changes[field])
-    if "priority" in changes:
+    if policy is not None:  # due times again, from creation, on the policy named
+        await sla_clock.change_policy(session, ticket, policy, now)
+    elif "priority" in changes:
         await sla_clock.refresh(session, ticket, now)  # due times again, from creation
     if "tags" in changes:
         _replace_tags(ticket, changes["tags"])

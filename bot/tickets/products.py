@@ -12,6 +12,7 @@ from bot.errors import ApiError
 from bot.rules.safetext import ISSUE_TEXT_VALUES
 from bot.rules.validation import FieldErrors
 from bot.tickets import sla_webhook
+from bot.tickets.sla_policies import policy_for_field
 from storage.models import Product
 from storage.repos.products import ProductRepo
 
@@ -30,8 +31,11 @@ UPDATABLE = (
     "deploymentTracking",
     "productionEnvironments",
     "issueText",
+    "slaPolicy",
     *sla_webhook.FIELDS,
 )
+# The key of a policy name in the changes: resolved to ``sla_policy_id`` by update_product.
+SLA_POLICY = "sla_policy"
 
 
 def parse_repo(value: str) -> tuple[str, str] | None:
@@ -113,6 +117,15 @@ def _settings(errors: FieldErrors, data: dict[str, Any]) -> dict[str, Any]:
         if issue_text is not None and issue_text not in ISSUE_TEXT_VALUES:
             errors.add("issueText", ISSUE_TEXT_MESSAGE)
         settings["issue_text"] = issue_text
+    if "slaPolicy" in data:
+        # A name, or null for the default policy. Only tickets opened from then on follow it:
+        # each ticket keeps the policy it was opened under (bot.tickets.sla_policies).
+        policy = data["slaPolicy"]
+        if policy is not None and (not isinstance(policy, str) or not policy.strip()):
+            errors.add(
+                "slaPolicy", "slaPolicy is the name of an SLA policy, or null for the default"
+            )
+        settings[SLA_POLICY] = policy.strip() if isinstance(policy, str) else None
     return settings
 
 
@@ -132,6 +145,11 @@ async def update_product(session: AsyncSession, slug: str, changes: dict[str, An
     product = await ProductRepo(session).by_slug(slug)
     if product is None:
         raise ApiError(404, "Product not found", f"No product has the slug {slug!r}.")
+    changes = dict(changes)
+    if SLA_POLICY in changes:
+        name = changes.pop(SLA_POLICY)
+        policy = await policy_for_field(session, name, "slaPolicy") if name is not None else None
+        product.sla_policy_id = policy.id if policy is not None else None
     for attribute, value in changes.items():
         setattr(product, attribute, value)
     await session.flush()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,7 +12,9 @@ from storage.models import ApiKey, Delivery, Job, Product
 from storage.repos.products import ProductRepo
 
 
-def product_view(product: Product) -> dict[str, Any]:
+def product_view(product: Product, policy_names: Mapping[int, str]) -> dict[str, Any]:
+    """``policy_names``: the SLA policies' names by id (``slaPolicy`` null: the default's)."""
+    policy = product.sla_policy_id
     return {
         "slug": product.slug,
         "name": product.name,
@@ -22,6 +24,7 @@ def product_view(product: Product) -> dict[str, Any]:
         "deploymentTracking": product.deployment_tracking,
         "productionEnvironments": list(product.production_environments),
         "issueText": product.issue_text,
+        "slaPolicy": policy_names.get(policy) if policy is not None else None,
         "createdAt": iso_ms(product.created_at),
         # Where SLA warnings and breaches go (bot.tickets.sla_webhook); never the secret.
         "slaWebhookUrl": product.sla_webhook_url,

@@ -37,6 +37,7 @@ routes = web.RouteTableDef()
 ADMIN_NAV = (
     ("Overview", "/admin"),
     ("Products", "/admin/products"),
+    ("SLA policies", "/admin/sla"),
     ("Tickets", "/admin/tickets"),
     ("Templates", "/admin/templates"),
     ("Failed deliveries", "/admin/deliveries"),
@@ -59,6 +60,11 @@ NOTICES = {
     "job-replayed": "Job {id} queued again; the outbox worker tries it shortly.",
     "job-not-replayed": "Job {id} is not a failed job (any more), so nothing was queued.",
     "key-revoked": "Key {id} revoked: requests with it are refused from now on.",
+    "sla-added": "SLA policy {slug} added.",
+    "sla-saved": "SLA policy {slug} saved; the due times of {id} open ticket(s) were computed "
+    "again.",
+    "sla-default": "{slug} is now the default SLA policy.",
+    "sla-removed": "SLA policy {slug} deleted; its products and tickets follow the default policy.",
     "key-public-name": "Key {id}'s public name changed; comments already written keep theirs.",
 }
 

@@ -15,7 +15,7 @@ from typing import Any
 from aiohttp import web
 
 from bot import __version__
-from bot.api.openapi import admin, desk, operations, parts, public, sla
+from bot.api.openapi import admin, desk, operations, parts, public, sla, sla_policies
 from bot.web import api_docs
 from bot.web.html import Html
 
@@ -35,7 +35,15 @@ SPEC: dict[str, Any] = {
         {"name": "github", "description": "The GitHub App's webhooks"},
         {"name": "operations", "description": "Health and this document"},
     ],
-    "paths": {**operations.PATHS, **public.PATHS, **desk.PATHS, **sla.PATHS, **admin.PATHS},
+    "paths": {
+        **operations.PATHS,
+        **public.PATHS,
+        **desk.PATHS,
+        **sla.PATHS,
+        **sla_policies.DESK_PATHS,
+        **admin.PATHS,
+        **sla_policies.ADMIN_PATHS,
+    },
     "components": {
         "schemas": {
             **parts.SCHEMAS,
@@ -44,6 +52,7 @@ SPEC: dict[str, Any] = {
             **desk.SCHEMAS,
             **sla.SCHEMAS,
             **admin.SCHEMAS,
+            **sla_policies.SCHEMAS,
         },
         "securitySchemes": {
             "deskKey": {"type": "http", "scheme": "bearer", "description": "A desk API key"},

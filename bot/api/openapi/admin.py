@@ -74,6 +74,12 @@ ISSUE_TEXT = nullable({"enum": list(ISSUE_TEXT_VALUES)}) | {
 }
 
 
+SLA_POLICY = nullable(required_text(100)) | {
+    "description": "The name of the SLA policy for the product's new tickets; null: the default "
+    "policy. Changing it moves no existing ticket: each keeps the policy it was opened under."
+}
+
+
 def _refused_in_public_names() -> str:
     """The characters of what bot/rules/public_names refuses: @, FULLWIDTH COMMERCIAL
     AT, line breaks and every control, format and private-use character (as \\u escapes in
@@ -172,6 +178,7 @@ SCHEMAS: dict[str, Any] = {
                 "const": True,
                 "description": "Make a new signing secret (shown once in the response)",
             },
+            "slaPolicy": SLA_POLICY,
         },
     },
     "Product": {
@@ -185,6 +192,7 @@ SCHEMAS: dict[str, Any] = {
             "deploymentTracking",
             "productionEnvironments",
             "issueText",
+            "slaPolicy",
             "createdAt",
         ],
         "properties": {
@@ -196,6 +204,7 @@ SCHEMAS: dict[str, Any] = {
             "deploymentTracking": {"type": "boolean"},
             "productionEnvironments": {"type": "array", "items": TEXT},
             "issueText": ISSUE_TEXT,
+            "slaPolicy": SLA_POLICY,
             "createdAt": TIMESTAMP,
             "slaWebhookUrl": nullable(TEXT),
             "slaWebhookSecret": {
@@ -396,7 +405,7 @@ PATHS: dict[str, Any] = {
     },
     "/api/admin/products/{slug}": {
         "patch": admin_op(
-            "Change a product's settings (name, deployments, issue text, SLA webhook)",
+            "Change a product's settings (name, deployments, issue text, SLA policy and webhook)",
             {"200": ok("Changed", ref("Product")), **errors(400, 404, 409, 413, 415)},
             parameters=[{"name": "slug", "in": "path", "required": True, "schema": TEXT}],
             requestBody=body("ProductUpdate"),

@@ -172,6 +172,11 @@ SCHEMAS: dict[str, Any] = {
             "type": nullable({"enum": list(TICKET_TYPES)}),
             "category": nullable(text_input(MAX_CATEGORY)),
             "source_type": {"enum": list(SOURCE_TYPES)},
+            "slaPolicy": required_text(
+                100,
+                description="The name of an SLA policy (GET /api/v1/desk/sla/policies): the "
+                "ticket's due times are computed again on it, from its creation",
+            ),
         },
     },
     "DeskCommentCreate": {

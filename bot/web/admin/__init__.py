@@ -1,5 +1,5 @@
-"""The admin pages under ``/admin``: products, tickets, ticket templates, failed webhook
-deliveries, failed GitHub jobs, API keys.
+"""The admin pages under ``/admin``: products, SLA policies and breaches, tickets, ticket
+templates, failed webhook deliveries, failed GitHub jobs, API keys.
 
 Every page needs a signed-in admin session and every POST form that session's CSRF token
 (``admin_only`` in ``bot.web.admin_auth``). Admins see what the public never does: emails,
@@ -18,6 +18,7 @@ from bot.web.admin import (
     overview,
     products,
     setup,
+    sla,
     templates,
     tickets,
 )
@@ -29,6 +30,14 @@ routes = [
     web.post("/admin/products/{slug}/issue-text", products.set_issue_text),
     web.get("/admin/products/{slug}/remove", products.confirm_remove_product),
     web.post("/admin/products/{slug}/remove", products.remove_product),
+    web.get("/admin/sla", sla.list_policies),
+    web.post("/admin/sla", sla.add_policy),
+    web.get("/admin/sla/new", sla.new_policy),
+    web.get("/admin/sla/{id}", sla.edit_form),
+    web.post("/admin/sla/{id}", sla.save_policy),
+    web.post("/admin/sla/{id}/default", sla.make_default),
+    web.get("/admin/sla/{id}/remove", sla.confirm_remove),
+    web.post("/admin/sla/{id}/remove", sla.remove_policy),
     web.get("/admin/tickets", tickets.list_tickets),
     web.get("/admin/tickets/{public_id}", tickets.show_ticket),
     web.get("/admin/breaches", breaches.list_breaches),
