@@ -270,6 +270,24 @@ async def test_a_merge_delivered_late_on_a_busy_product_finds_its_deployment(wor
     assert await world.stage(ticket["publicId"]) == "DEPLOYED"
 
 
+async def test_merge_and_deployment_times_at_the_ends_of_the_calendar_fail_nothing(world):
+    """A payload's year 1 or 9999 (GitHub's clock, or a hostile sender's) with the five
+    minutes of slack added or taken: stored and worked, no delivery fails."""
+    ticket, n = await issue_with_ticket(world)
+    world.fake.add_commits(OWNER, REPO, ["a" * 40])
+    await world.deploy("a" * 40, at=dt.datetime(9999, 12, 31, 23, 59, tzinfo=dt.UTC))
+    await world.settle()
+    await world.merge(n, world.add_fix(n), "a" * 40, at=dt.datetime(1, 1, 1, tzinfo=dt.UTC))
+    await world.settle()
+    async with world.client.app[DB].session() as session:
+        failed = await session.scalar(
+            select(func.count()).select_from(Delivery).where(Delivery.state == "failed")
+        )
+        errors = (await session.scalars(select(Delivery.last_error))).all()
+    assert failed == 0 and not any(errors), errors
+    assert await world.stage(ticket["publicId"]) == "DEPLOYED"
+
+
 async def test_without_deployment_tracking_merged_then_closed(world):
     async with world.client.app[DB].begin() as session:
         product = await session.scalar(select(Product))

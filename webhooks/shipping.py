@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.github.client import GitHubApp, GitHubNotFound
 from bot.jobs.kinds import JobKind
+from bot.rules.timestamps import shifted
 from bot.tickets import transitions
 from bot.tickets.transitions import Cause
 from storage import dialect
@@ -164,7 +165,7 @@ async def ship(
     are shipped by it (unless an earlier deployment was found to contain them)."""
     async with ctx.unit.session() as session:
         waiting = await PullRequestLinkRepo(session).shippable(
-            product.id, shipment.occurred_at + CLOCK_SLACK
+            product.id, shifted(shipment.occurred_at, CLOCK_SLACK)
         )
     shas = sorted({link.merge_commit_sha for link in waiting if link.merge_commit_sha})
     if shas:
@@ -204,7 +205,7 @@ async def _record(
                     product.id,
                     merge_sha,
                     at=shipment.occurred_at,
-                    merged_by=shipment.occurred_at + CLOCK_SLACK,
+                    merged_by=shifted(shipment.occurred_at, CLOCK_SLACK),
                     deployment_id=shipment.deployment_id,
                     environment=shipment.environment,
                 )

@@ -22,3 +22,16 @@ def parse_time(value: Any) -> dt.datetime | None:
     except (ValueError, OverflowError, OSError):
         return None
     return None
+
+
+EARLIEST = dt.datetime.min.replace(tzinfo=dt.UTC)
+LATEST = dt.datetime.max.replace(tzinfo=dt.UTC)
+
+
+def shifted(instant: dt.datetime, delta: dt.timedelta) -> dt.datetime:
+    """``instant + delta``, held at the first or last instant a datetime can hold (a payload
+    may say year 1 or 9999, and a slack added to it must not fail)."""
+    try:
+        return instant + delta
+    except OverflowError:
+        return LATEST if delta > dt.timedelta(0) else EARLIEST

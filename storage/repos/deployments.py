@@ -72,10 +72,14 @@ class DeploymentRepo:
         after = await self.session.scalars(
             base.where(ProductionDeployment.occurred_at >= when).order_by(*order).limit(limit)
         )
+        try:
+            earliest = when - slack
+        except OverflowError:  # a merge "in year 1": every earlier deployment
+            earliest = dt.datetime.min.replace(tzinfo=dt.UTC)
         before = await self.session.scalars(
             base.where(
                 ProductionDeployment.occurred_at < when,
-                ProductionDeployment.occurred_at >= when - slack,
+                ProductionDeployment.occurred_at >= earliest,
             )
             .order_by(*(column.desc() for column in order))
             .limit(limit)
