@@ -114,6 +114,16 @@ def test_a_breach_before_the_pause_stays_a_breach():
     assert stored == sla.Deadline(breached_at=local(2026, 12, 7, 9, 30))
 
 
+def test_a_clock_paused_at_its_due_instant_exactly_is_paused_not_breached():
+    """Not late yet when it stopped: late only if work resumes (evaluate and the stored
+    deadlines agree; Hypothesis found them apart)."""
+    created = local(2026, 12, 7, 9, 0)
+    facts = sla.Facts(created_at=created, priority="urgent", paused_since=local(2026, 12, 7, 9, 30))
+    response, _ = sla.evaluate(OFFICE_POLICY, facts, local(2026, 12, 7, 11, 0))
+    assert response.state is sla.State.PAUSED
+    assert sla.deadlines(OFFICE_POLICY, facts).response == sla.Deadline()
+
+
 def test_a_priority_change_recomputes_from_creation():
     created = local(2026, 12, 7, 9, 0)
     low = sla.deadlines(OFFICE_POLICY, sla.Facts(created_at=created, priority="low"))

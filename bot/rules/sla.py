@@ -226,8 +226,12 @@ def _clock(
     due = business_time.add_business_minutes(cal, started_at, minutes, pauses)
     left = minutes - used
     # Breached once the due instant has passed (17:01 after a 17:00 due time, though no
-    # business minute has passed since: overdue by 0 minutes until the next opening).
-    if until > due:
+    # business minute has passed since: overdue by 0 minutes until the next opening). A
+    # paused clock stands where it stopped: paused at its due instant exactly, it is late
+    # only if work resumes (as ``deadlines`` stores it).
+    stood_at = facts.paused_since if paused_now else until
+    assert stood_at is not None
+    if stood_at > due:
         state = State.BREACHED
     elif ended_at is not None:
         state = State.MET

@@ -39,13 +39,14 @@ TARGETS = {
     "resolution": "resolution",
     "both": "both",
 }
-_WINDOW = re.compile(r"^(\d{1,6})(m|h|d)$")
+# A window: up to 999999 minutes, 9999 hours or 999 days (the OpenAPI pattern says the same).
+WINDOW_PATTERN = r"^(?:[1-9][0-9]{0,5}m|[1-9][0-9]{0,3}h|[1-9][0-9]{0,2}d)$"
+_WINDOW = re.compile(WINDOW_PATTERN)
 _UNIT_MINUTES = {"m": 1, "h": 60, "d": 24 * 60}
-MAX_WINDOW = dt.timedelta(days=366)
 HINTS = {
     "target": "Use response, resolve or both (seed 003's words), or leave target out for any.",
     "priority": "Use low, medium, high or urgent.",
-    "dueWithin": "A window such as 60m, 4h or 2d (at most 366 days).",
+    "dueWithin": "A window such as 60m, 4h or 2d (at most 999999m, 9999h or 999d).",
     "since": "An ISO 8601 time such as 2026-12-01T00:00:00Z.",
     "limit": f"A whole number from 1 to {MAX_LIMIT} (default {DEFAULT_LIMIT}).",
     "assignee": "The assignee's ID or email, as on the tickets.",
@@ -64,11 +65,9 @@ class ListQuery:
 
 
 def parse_window(text: str) -> dt.timedelta | None:
-    match = _WINDOW.match(text.strip())
-    if match is None:
+    if _WINDOW.match(text) is None:
         return None
-    window = dt.timedelta(minutes=int(match[1]) * _UNIT_MINUTES[match[2]])
-    return window if dt.timedelta(0) < window <= MAX_WINDOW else None
+    return dt.timedelta(minutes=int(text[:-1]) * _UNIT_MINUTES[text[-1]])
 
 
 def parse_query(query: Mapping[str, str]) -> ListQuery:

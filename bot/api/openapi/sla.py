@@ -19,6 +19,7 @@ from bot.api.openapi.parts import (
 )
 from bot.rules.desk_input import DEFAULT_LIMIT, MAX_LIMIT
 from bot.rules.sla import State
+from bot.tickets.sla_lists import WINDOW_PATTERN
 
 MINUTES = {"type": "number", "minimum": 0, "description": "Business minutes (pauses left out)"}
 VIOLATED = {"enum": ["response", "resolve", "both", None], "description": "Seed 003's words"}
@@ -173,7 +174,7 @@ LIST_PARAMETERS = [
     {
         "name": "dueWithin",
         "in": "query",
-        "schema": {"type": "string", "pattern": "^[0-9]{1,6}[mhd]$"},
+        "schema": {"type": "string", "pattern": WINDOW_PATTERN},
         "description": "Instead of breaches: the tickets a running clock of which falls due "
         "within this window (60m, 4h, 2d), soonest first",
     },
