@@ -86,6 +86,12 @@ def single_process(name: str) -> bool:
     return name == SQLITE
 
 
+def off_index(name: str, term: str) -> str:
+    """``term`` (a column in SQL) kept off any index, where a planner would pick a worse one
+    for it: SQLite's unary +; PostgreSQL plans by cost."""
+    return f"+{term}" if name == SQLITE else term
+
+
 def stores_naive_datetimes(dialect: Dialect) -> bool:
     """SQLite has no time zones: timestamps are stored as naive UTC text."""
     return dialect.name == SQLITE

@@ -82,10 +82,13 @@ def parse_query(query: Mapping[str, str]) -> ListQuery:
     priority = query.get("priority")
     if priority is not None and priority not in PRIORITIES:
         errors.add("priority", "Invalid priority")
-    assignee = query.get("assignee")
-    slug = query.get("productSlug")
+    # Blank is absent (as the OpenAPI document says of optional text); NUL is no text.
+    assignee = query.get("assignee") or None
+    slug = query.get("productSlug") or None
+    assignee = assignee if assignee is None or assignee.strip() else None
+    slug = slug if slug is None or slug.strip() else None
     for name, value in (("assignee", assignee), ("productSlug", slug)):
-        if value is not None and ("\x00" in value or not value.strip() or len(value) > 320):
+        if value is not None and "\x00" in value:
             errors.add(name, f"Invalid {name}")
     since = None
     if "since" in query:

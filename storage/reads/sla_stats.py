@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
+from storage import dialect
 from storage.reader import Reader
 from storage.visibility import Params, Visibility
 
@@ -63,8 +64,8 @@ async def sla_stats(
         for clock in CLOCKS
     }
     # SQLite would rather walk the priority index for the GROUP BY (every ticket) than the
-    # range; the unary + is its way of keeping a term off an index (PostgreSQL plans by cost).
-    group = "+t.priority" if reader.dialect == "sqlite" else "t.priority"
+    # range on sla_running_due_at.
+    group = dialect.off_index(reader.dialect, "t.priority")
     running = (
         "SELECT 'running', t.priority, NULL, NULL, "
         f"sum(CASE WHEN t.sla_running_due_at < {moment} THEN 1 ELSE 0 END), "
