@@ -9,6 +9,7 @@ desk ids and publicIds), ST_B_SUBJECT (a subject only B's tickets carry).
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import os
 import zlib
@@ -17,6 +18,7 @@ import schemathesis
 from hypothesis import strategies as st
 
 from bot.http.cursor import encode_cursor
+from bot.tickets import sla_lists
 
 DESK_TICKET = "/api/v1/desk/tickets/{id}"
 
@@ -59,7 +61,15 @@ def map_query(ctx, query):
     """A cursor is opaque: only a ``nextCursor`` the server made is valid, so a generated one
     is replaced by a well-formed cursor (for a ticket number taken from the generated text)."""
     if query and isinstance(query.get("cursor"), str):
-        query = {**query, "cursor": encode_cursor(zlib.crc32(query["cursor"].encode()) + 1)}
+        number = zlib.crc32(query["cursor"].encode()) + 1
+        operation = getattr(ctx, "operation", None)
+        if operation is not None and operation.path.endswith("/sla/breaches"):
+            # The breach lists' cursor: the instant the page stopped at, and the ticket.
+            at = dt.datetime(2026, 1, 1, tzinfo=dt.UTC) + dt.timedelta(seconds=number % 10**8)
+            cursor = sla_lists.encode_cursor(at, number)
+        else:
+            cursor = encode_cursor(number)
+        query = {**query, "cursor": cursor}
     return query
 
 

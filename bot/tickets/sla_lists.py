@@ -100,8 +100,6 @@ def parse_query(query: Mapping[str, str]) -> ListQuery:
         window = parse_window(query["dueWithin"])
         if window is None:
             errors.add("dueWithin", "Invalid dueWithin")
-        elif since is not None:
-            errors.add("since", "since lists past breaches; it does not go with dueWithin")
     limit = DEFAULT_LIMIT
     if "limit" in query:
         parsed = whole_number(query["limit"], maximum=MAX_LIMIT)
@@ -113,7 +111,7 @@ def parse_query(query: Mapping[str, str]) -> ListQuery:
         field, message = next(iter(errors.fields.items()))
         hint = HINTS.get(field, f"Known parameters: {', '.join(KNOWN)}.")
         raise ApiError(400, message, hint, fields=errors.fields)
-    cursor = decode_cursor(query["cursor"]) if "cursor" in query else None
+    cursor = decode_cursor(query["cursor"]) if query.get("cursor") else None  # blank: none
     filters = ListFilters(
         target=TARGETS[target] if target is not None else None,
         priority=priority,

@@ -151,7 +151,7 @@ class ListFilters:
     priority: str | None = None
     assignee: str | None = None
     product_id: int | None = None
-    since: dt.datetime | None = None  # breached at or after (the breach list)
+    since: dt.datetime | None = None  # falling due at or after this
 
 
 @dataclasses.dataclass(frozen=True)
@@ -248,6 +248,8 @@ async def breaching_within(
         start, end = params(reader.instant(now)), params(reader.instant(until))
         where = _where(params, visibility, filters)
         where.append(f"{key} > {start} AND {key} <= {end}")
+        if filters.since is not None:
+            where.append(f"{key} >= {params(reader.instant(filters.since))}")
         if filters.target == "both":
             where.append(f"{other} > {start} AND {other} <= {end}")
         if len(clocks) == 2:

@@ -169,7 +169,8 @@ LIST_PARAMETERS = [
         "name": "since",
         "in": "query",
         "schema": {"type": "string", "format": "date-time"},
-        "description": "Only breaches that fell due at or after this time",
+        "description": "Only tickets whose listed target falls (or fell) due at or after "
+        "this time",
     },
     {
         "name": "dueWithin",
