@@ -14,10 +14,12 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Date,
     Float,
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -65,6 +67,8 @@ class Product(Base):
     # Where SLA warnings and breaches are POSTed, signed with the secret (bot.tickets.sla_alerts).
     sla_webhook_url: Mapped[str | None] = mapped_column(String(500), nullable=True)
     sla_webhook_secret: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # The client its tickets are billed to (migration 0012; no foreign key, like sla_policy_id).
+    client_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 
     __table_args__ = (Index("ix_products_repo", "repo_owner", "repo_name"),)
 
@@ -127,9 +131,7 @@ class Ticket(Base):
     first_response_due_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
     # What the breach and warning lists query (bot.rules.sla.deadlines), each indexed:
     sla_response_breach_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
-    sla_resolution_breach_at: Mapped[dt.datetime | None] = mapped_column(
-        UTCDateTime, nullable=True
-    )
+    sla_resolution_breach_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
     sla_breach_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
     sla_alert_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
     # What the stats count (migration 0011; sla_counts): each clock's outcome, 'met' or
@@ -139,6 +141,9 @@ class Ticket(Base):
     sla_resolution_outcome: Mapped[str | None] = mapped_column(String(8), nullable=True)
     sla_resolution_minutes: Mapped[float | None] = mapped_column(Float, nullable=True)
     sla_running_due_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # The client staff chose to bill it to (NULL: by its product, then the requester's email
+    # domain; bot.billing.clients). Migration 0012, no foreign key.
+    client_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 
     product: Mapped[Product | None] = relationship(lazy="raise")
     tags: Mapped[list[TicketTag]] = relationship(
@@ -582,3 +587,249 @@ class AppSetupState(Base):
     api_url: Mapped[str] = mapped_column(String(500))
     web_url: Mapped[str] = mapped_column(String(500))
     expires_at: Mapped[float] = mapped_column(Float)
+
+
+# -- billing (seed 003: time tracking, contracts, invoices; migration 0012) --------------------
+# Money is integer minor units of the row's currency (bot.rules.money); never a float.
+
+
+class Client(Base):
+    """An organisation tickets are billed to."""
+
+    __tablename__ = "clients"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    desk_id: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    address: Mapped[str | None] = mapped_column(Text, nullable=True)
+    tax_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    email: Mapped[str | None] = mapped_column(String(320), nullable=True)
+    currency: Mapped[str] = mapped_column(String(3))
+    hourly_rate: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    time_zone: Mapped[str] = mapped_column(String(64), default="UTC")
+    # [{"name": "VAT", "rate": "19"}]: the taxes of its invoices, each on the subtotal.
+    taxes: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
+    payment_days: Mapped[int] = mapped_column(Integer, default=14)
+    # Where hour-bank warnings are POSTed, signed with the secret (bot.billing.bank_alerts).
+    webhook_url: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    webhook_secret: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ClientDomain(Base):
+    """A requester email domain whose tickets are billed to the client (one client each)."""
+
+    __tablename__ = "client_domains"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))
+    domain: Mapped[str] = mapped_column(String(253), unique=True)
+
+    __table_args__ = (Index("ix_client_domains_client", "client_id"),)
+
+
+class Contract(Base):
+    """A service contract of a client: a bank of hours per period, or a fixed price
+    (bot.rules.invoicing.Contract is the pure view of it)."""
+
+    __tablename__ = "contracts"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    desk_id: Mapped[str] = mapped_column(String(40), unique=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"))
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(16))
+    period: Mapped[str] = mapped_column(String(16))
+    starts_on: Mapped[dt.date] = mapped_column(Date)
+    ends_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    time_zone: Mapped[str] = mapped_column(String(64))
+    rounding_increment: Mapped[int] = mapped_column(Integer, default=1)
+    rounding_mode: Mapped[str] = mapped_column(String(8), default="up")
+    minutes_per_period: Mapped[int] = mapped_column(Integer, default=0)
+    hourly_rate: Mapped[int] = mapped_column(BigInteger, default=0)
+    overage_rate: Mapped[int] = mapped_column(BigInteger, default=0)
+    rollover: Mapped[bool] = mapped_column(Boolean, default=False)
+    rollover_cap: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    fee: Mapped[int] = mapped_column(BigInteger, default=0)
+    scope: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (Index("ix_contracts_client", "client_id", "id"),)
+
+
+class TimeEntry(Base):
+    """Minutes a technician worked on a ticket (seed 003). ``invoice_id`` is the draft or
+    issued invoice that holds it: while set, the entry is locked. The rate and billed minutes
+    are written when it is invoiced."""
+
+    __tablename__ = "time_entries"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    desk_id: Mapped[str] = mapped_column(String(40), unique=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
+    technician: Mapped[str] = mapped_column(String(200))
+    minutes: Mapped[int] = mapped_column(Integer)
+    description: Mapped[str] = mapped_column(Text)
+    billable: Mapped[bool] = mapped_column(Boolean, default=True)
+    started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    client_id: Mapped[int | None] = mapped_column(
+        ForeignKey("clients.id", ondelete="SET NULL"), nullable=True
+    )
+    contract_id: Mapped[int | None] = mapped_column(ForeignKey("contracts.id"), nullable=True)
+    invoice_id: Mapped[int | None] = mapped_column(
+        ForeignKey("invoices.id", ondelete="SET NULL"), nullable=True
+    )
+    billed_minutes: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    rate: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    rate_source: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (
+        Index("ix_time_entries_ticket", "ticket_id", "id"),
+        Index("ix_time_entries_client", "client_id", "invoice_id"),
+        Index("ix_time_entries_contract", "contract_id", "started_at"),
+        Index("ix_time_entries_technician", "technician", "started_at"),
+        Index("ix_time_entries_started", "started_at", "id"),
+    )
+
+
+class BillingRate(Base):
+    """An hourly rate in one currency: a technician's, or the default (technician '')."""
+
+    __tablename__ = "billing_rates"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    technician: Mapped[str] = mapped_column(String(200))
+    currency: Mapped[str] = mapped_column(String(3))
+    rate: Mapped[int] = mapped_column(BigInteger)
+
+    __table_args__ = (UniqueConstraint("technician", "currency"),)
+
+
+class Invoice(Base):
+    """An invoice or credit note. A draft has no number; issuing gives it the next number of
+    its series and year (``invoice_sequences``, in the same transaction) and its PDF; from
+    then on only its status (paid, void) changes, and it is never deleted."""
+
+    __tablename__ = "invoices"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    desk_id: Mapped[str] = mapped_column(String(40), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    series: Mapped[str] = mapped_column(String(8))
+    number: Mapped[str | None] = mapped_column(String(32), unique=True, nullable=True)
+    year: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    sequence: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    status: Mapped[str] = mapped_column(String(8))
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"))
+    currency: Mapped[str] = mapped_column(String(3))
+    period_start: Mapped[dt.date] = mapped_column(Date)
+    period_end: Mapped[dt.date] = mapped_column(Date)
+    issue_date: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    due_date: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    issued_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    paid_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    voided_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    void_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    credit_for_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id"), nullable=True)
+    subtotal: Mapped[int] = mapped_column(BigInteger, default=0)
+    tax_total: Mapped[int] = mapped_column(BigInteger, default=0)
+    total: Mapped[int] = mapped_column(BigInteger, default=0)
+    # [{"name", "rate", "base", "amount"}] with amounts in minor units.
+    taxes: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    # Seller and client as they were when the invoice was made (later edits change nothing).
+    seller: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    client_details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    notes: Mapped[str | None] = mapped_column(Text, nullable=True)
+    rounding: Mapped[str] = mapped_column(Text, default="")
+    pdf: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    pdf_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    created_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint("series", "year", "sequence"),
+        Index("ix_invoices_client", "client_id", "id"),
+        Index("ix_invoices_status", "status", "id"),
+    )
+
+
+class InvoiceLine(Base):
+    """One line of an invoice, written out in full (ticket, contract, times, rate) so that
+    nothing edited later can change it."""
+
+    __tablename__ = "invoice_lines"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    desk_id: Mapped[str] = mapped_column(String(40), unique=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(16))
+    day: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    time_entry_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    ticket_public_id: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    ticket_subject: Mapped[str | None] = mapped_column(String(256), nullable=True)
+    description: Mapped[str] = mapped_column(Text)
+    technician: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    raw_minutes: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    billed_minutes: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    rate: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    rate_source: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    amount: Mapped[int] = mapped_column(BigInteger)
+    contract_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    contract_desk_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    contract_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    period_start: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    period_end: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+
+    __table_args__ = (Index("ix_invoice_lines_invoice", "invoice_id", "position"),)
+
+
+class ContractCharge(Base):
+    """A contract's charge for one period (bank purchase, overage, fixed fee), held by the
+    invoice that made it: unique, so no period is charged twice. Deleting a draft or voiding
+    an invoice lets its charges go."""
+
+    __tablename__ = "contract_charges"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))
+    period_start: Mapped[dt.date] = mapped_column(Date)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id", ondelete="CASCADE"))
+
+    __table_args__ = (
+        UniqueConstraint("contract_id", "kind", "period_start"),
+        Index("ix_contract_charges_invoice", "invoice_id"),
+    )
+
+
+class InvoiceSequence(Base):
+    """The last number given in a series and year: issuing increments it in the issuing
+    transaction, so a rolled-back issue gives its number back and numbers have no gaps."""
+
+    __tablename__ = "invoice_sequences"
+
+    series: Mapped[str] = mapped_column(String(8), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last_number: Mapped[int] = mapped_column(Integer)
+
+
+class ContractEvent(Base):
+    """Something that happened to a contract's bank, once per period: the 80 % and 95 %
+    warnings (unique, so several processes record each once)."""
+
+    __tablename__ = "contract_events"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32))
+    period_start: Mapped[dt.date] = mapped_column(Date)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    __table_args__ = (UniqueConstraint("contract_id", "kind", "period_start"),)
