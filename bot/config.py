@@ -56,6 +56,27 @@ class RateLimits:
 
 
 @dataclasses.dataclass(frozen=True)
+class Seller:
+    """Who invoices are from (README, "Invoices"): printed on each invoice, and copied onto
+    it when it is made, so a later change never alters an invoice already written."""
+
+    name: str = "TinyDesk user"
+    address: str | None = None
+    tax_id: str | None = None
+    email: str | None = None
+    # The currency of a new client that names none (ISO 4217).
+    currency: str = "EUR"
+
+    def details(self) -> dict[str, str | None]:
+        return {
+            "name": self.name,
+            "address": self.address,
+            "taxId": self.tax_id,
+            "email": self.email,
+        }
+
+
+@dataclasses.dataclass(frozen=True)
 class Settings:
     database_url: str = DEFAULT_URL
     host: str = "0.0.0.0"
@@ -81,6 +102,7 @@ class Settings:
     close_grace_seconds: float = 60.0
     # How often the SLA warnings and breaches due are looked for (bot.tickets.sla_alerts).
     sla_sweep_seconds: float = 30.0
+    seller: Seller = Seller()
     log_level: str = "INFO"
     # Dependencies' loggers shown at DEBUG (``aiosqlite``, ``sqlalchemy.engine``, ...).
     debug_loggers: tuple[str, ...] = ()
@@ -231,6 +253,7 @@ class Settings:
                 "e.g. aiosqlite,sqlalchemy.engine"
             )
 
+        seller = _seller(environ, problems)
         settings = cls(
             database_url=database_url,
             port=port,
@@ -246,12 +269,40 @@ class Settings:
             redis_url=redis_url,
             run_workers=flag("TINYDESK_WORKERS", True),
             sla_sweep_seconds=integer("TINYDESK_SLA_SWEEP_SECONDS", 30, minimum=1),
+            seller=seller,
             log_level=log_level,
             debug_loggers=debug_loggers,
         )
         if problems:
             raise ConfigError(problems)
         return settings
+
+
+def _seller(environ: Mapping[str, str], problems: list[str]) -> Seller:
+    """TINYDESK_SELLER_NAME, _ADDRESS (lines separated by ``\\n`` or real newlines),
+    _TAX_ID, _EMAIL and TINYDESK_BILLING_CURRENCY."""
+    from bot.rules.money import is_currency
+
+    def text(name: str, limit: int) -> str | None:
+        value = environ.get(name, "").strip().replace("\\n", "\n")
+        if len(value) > limit:
+            problems.append(f"{name} must be at most {limit} characters")
+            return None
+        return value or None
+
+    currency = environ.get("TINYDESK_BILLING_CURRENCY", "").strip().upper() or "EUR"
+    if not is_currency(currency):
+        problems.append(
+            f"TINYDESK_BILLING_CURRENCY={currency!r} is not an ISO 4217 code (e.g. EUR, USD)"
+        )
+        currency = "EUR"
+    return Seller(
+        name=text("TINYDESK_SELLER_NAME", 200) or Seller.name,
+        address=text("TINYDESK_SELLER_ADDRESS", 1000),
+        tax_id=text("TINYDESK_SELLER_TAX_ID", 64),
+        email=text("TINYDESK_SELLER_EMAIL", 320),
+        currency=currency,
+    )
 
 
 def admin_token_problems(token: str) -> list[str]:

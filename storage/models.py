@@ -785,6 +785,8 @@ class InvoiceLine(Base):
     contract_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
     period_start: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
     period_end: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    # On a credit note: the line of the credited invoice this one takes back.
+    credits_line_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 
     __table_args__ = (Index("ix_invoice_lines_invoice", "invoice_id", "position"),)
 

@@ -228,6 +228,7 @@ def upgrade() -> None:
         sa.Column("contract_name", sa.String(length=200), nullable=True),
         sa.Column("period_start", sa.Date(), nullable=True),
         sa.Column("period_end", sa.Date(), nullable=True),
+        sa.Column("credits_line_id", sa.BigInteger(), nullable=True),
         sa.ForeignKeyConstraint(
             ["invoice_id"],
             ["invoices.id"],
