@@ -1,0 +1,1 @@
+"""Time, contracts and invoices (seed 003)."""
