@@ -202,7 +202,7 @@ class Styles:
 def _heading(view: Mapping[str, Any], styles: Styles) -> Table:
     """Title and number (or the draft warning) on the left, the dates on the right."""
     left: list[Flowable] = [Paragraph(text(_title(view)), styles.title)]
-    if view.get("status") == "draft" or not view.get("number"):
+    if _is_draft(view):
         left.append(Paragraph(text(DRAFT_HEADING), styles.draft))
     else:
         left.append(Paragraph(text(view["number"]), styles.number))
@@ -348,16 +348,16 @@ def _totals_table(view: Mapping[str, Any], styles: Styles, numbers: Numbers) -> 
 
 
 def _page_decorator(view: Mapping[str, Any], face: Fonts) -> Callable[[Canvas, Any], None]:
-    """What every page gets besides the flow: the footer, the paid or void stamp, and the fixed
-    creation date (reportlab's invariant mode alone would say 2000-01-01)."""
+    """What the pages get besides the flow: the fixed creation date (reportlab's invariant mode
+    alone would say 2000-01-01); on every page a footer with the number (or the draft
+    warning) and the paid or void state; on the first, that state as a stamp."""
     created = _parse_date(view.get("issueDate")) or _parse_date(view.get("periodEnd"))
-    seller = str(_mapping(view.get("seller")).get("name") or "")
-    reference = (
-        DRAFT_HEADING
-        if view.get("status") == "draft" or not view.get("number")
-        else str(view["number"])
-    )
+    seller = CONTROL.sub(" ", str(_mapping(view.get("seller")).get("name") or ""))
+    reference = DRAFT_HEADING if _is_draft(view) else str(view["number"])
     stamp = STAMPS.get(str(view.get("status")))
+    if stamp is not None:
+        word, date_key, _ = stamp
+        reference = " · ".join(filter(None, (reference, word, str(view.get(date_key) or ""))))
 
     def decorate(canvas: Canvas, document: Any) -> None:
         if created is not None:
@@ -366,11 +366,11 @@ def _page_decorator(view: Mapping[str, Any], face: Fonts) -> Callable[[Canvas, A
         canvas.saveState()
         canvas.setFont(face.regular, 7.5)
         canvas.setFillColor(MUTED)
-        canvas.drawString(MARGIN, MARGIN - 2 * mm, CONTROL.sub(" ", seller.replace("\n", " ")))
+        canvas.drawString(MARGIN, MARGIN - 2 * mm, seller)
         canvas.drawRightString(
             A4[0] - MARGIN, MARGIN - 2 * mm, f"{reference} · page {document.page}"
         )
-        if stamp is not None:
+        if stamp is not None and document.page == 1:
             word, date_key, colour = stamp
             _draw_stamp(canvas, face, word, str(view.get(date_key) or ""), colour)
         canvas.restoreState()
@@ -396,17 +396,17 @@ def _draw_stamp(canvas: Canvas, face: Fonts, word: str, when: str, colour: color
     canvas.restoreState()
 
 
+def _is_draft(view: Mapping[str, Any]) -> bool:
+    """A draft has no number; a view without one is printed as a draft, whatever its status."""
+    return view.get("status") == "draft" or not view.get("number")
+
+
 def _title(view: Mapping[str, Any]) -> str:
     return TITLES.get(str(view.get("kind")), TITLES["invoice"])
 
 
 def _document_title(view: Mapping[str, Any]) -> str:
-    number = view.get("number")
-    return (
-        f"{_title(view)} {number}"
-        if number and view.get("status") != "draft"
-        else f"{_title(view)} (draft)"
-    )
+    return f"{_title(view)} (draft)" if _is_draft(view) else f"{_title(view)} {view['number']}"
 
 
 def _time(line: Mapping[str, Any], arrow: str) -> str:
