@@ -1,4 +1,5 @@
-"""Draw README's sample invoice (not run in CI): ``python scripts/sample_invoice.py [PNG]``.
+"""Draw README's sample invoice: ``python scripts/sample_invoice.py [PNG]`` (CI renders
+``SAMPLE`` in tests/test_invoice_pdf.py but never redraws the PNG).
 
 Renders ``SAMPLE`` with ``bot.billing.pdf`` to a temporary PDF and writes its page 1, through
 Debian's ``pdftoppm`` (poppler-utils) at 80 dpi, to ``docs/invoice-sample.png`` by default.

@@ -176,6 +176,8 @@ def text(value: object) -> str:
 
 
 class Styles:
+    """The paragraph styles of one rendering, in the fonts it has."""
+
     def __init__(self, face: Fonts) -> None:
         self.body = ParagraphStyle(
             "body", fontName=face.regular, fontSize=9, leading=12, textColor=INK
