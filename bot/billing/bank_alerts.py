@@ -16,7 +16,7 @@ from bot.rules.invoicing import ContractKind
 from storage.models import Contract, ContractEvent
 from storage.repos.billing import BillingRepo
 
-THRESHOLDS = ((95, "bank.warning95"), (80, "bank.warning80"))
+THRESHOLDS = ((80, "bank.warning80"), (95, "bank.warning95"))
 
 
 def crossed(used: int, available: int) -> list[tuple[int, str]]:

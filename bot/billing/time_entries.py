@@ -6,6 +6,7 @@ invoice (draft or issued) is locked; edits and deletes are refused with a 409 th
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -169,3 +170,31 @@ def totals(entries: list[TimeEntry]) -> dict[str, Any]:
             {"technician": name, **sums} for name, sums in sorted(by_technician.items())
         ],
     }
+
+
+def _bucket(entry: TimeEntry, group: str, zone: str) -> str:
+    day = local_date(entry.started_at, zone)
+    if group == "day":
+        return day.isoformat()
+    if group == "week":
+        year, week, _ = day.isocalendar()
+        return f"{year}-W{week:02d}"
+    return f"{day.year}-{day.month:02d}"
+
+
+def report_totals(entries: Sequence[TimeEntry], group: str, zone: str) -> dict[str, Any]:
+    """The totals of a time report: in all, per technician and per period (``group``: day,
+    ISO week or month, in ``zone``)."""
+    by_period: dict[str, dict[str, int]] = {}
+    for entry in entries:
+        sums = by_period.setdefault(
+            _bucket(entry, group, zone), {"minutes": 0, "billableMinutes": 0}
+        )
+        sums["minutes"] += entry.minutes
+        if entry.billable:
+            sums["billableMinutes"] += entry.minutes
+    figures = totals(list(entries))
+    figures["groupBy"] = group
+    figures["timeZone"] = zone
+    figures["byPeriod"] = [{"period": key, **sums} for key, sums in sorted(by_period.items())]
+    return figures

@@ -75,6 +75,11 @@ HINTS = {
     "issueDate": "Send a date such as 2026-12-02.",
     "dueDate": "Send a date on or after the issue date.",
     "paidOn": "Send a date such as 2026-12-10.",
+    "from": "Send a date such as 2026-11-01.",
+    "to": "Send a date on or after from.",
+    "technician": "Send a technician's name as it appears on their time entries.",
+    "groupBy": "Use day, week or month.",
+    "through": "Send a date such as 2026-12-31.",
     "lines": "Send the ids of lines of the invoice to credit, or leave lines out to credit all.",
 }
 
@@ -499,3 +504,72 @@ def validate_credit(data: Mapping[str, Any]) -> tuple[list[str] | None, str | No
     issue_date = _date(errors, data, "issueDate")
     raise_if_invalid(errors)
     return lines, reason, issue_date
+
+
+def validate_client_choice(data: Mapping[str, Any]) -> str | None:
+    """``{"client": "cli_…" | null}``: the key is required, null is the automatic choice."""
+    errors = FieldErrors()
+    ref = _ref(errors, data, "client")
+    if "client" not in data:
+        errors.add("client", "client is required (an id, or null for the automatic choice)")
+    raise_if_invalid(errors)
+    return ref
+
+
+def validate_client_ref(data: Mapping[str, Any]) -> str:
+    errors = FieldErrors()
+    ref = _ref(errors, data, "client")
+    if ref is None and "client" not in errors.fields:
+        errors.add("client", "client is required")
+    raise_if_invalid(errors)
+    assert ref is not None
+    return ref
+
+
+def validate_through(query: Mapping[str, str]) -> dt.date | None:
+    errors = FieldErrors()
+    through = _date(errors, dict(query), "through")
+    raise_if_invalid(errors)
+    return through
+
+
+REPORT_GROUPS = ("day", "week", "month")
+
+
+def validate_time_query(query: Mapping[str, str]) -> dict[str, Any]:
+    """GET /desk/time: ``from`` and ``to`` (dates, inclusive, in ``timeZone``, default UTC),
+    ``technician``, ``client``, ``billable`` (true/false), ``groupBy`` (day, week, month)."""
+    errors = FieldErrors()
+    data = {k: v for k, v in query.items() if v != ""}
+    zone = _zone(errors, data, "timeZone") or "UTC"
+    start = _date(errors, data, "from")
+    end = _date(errors, data, "to")
+    if start and end and end < start:
+        errors.add("to", "to must be on or after from")
+    technician = data.get("technician")
+    if technician is not None and (len(technician) > MAX_NAME or "\x00" in technician):
+        errors.add("technician", f"technician must be at most {MAX_NAME} characters")
+    client = _ref(errors, data, "client")
+    billable = data.get("billable")
+    if billable not in (None, "true", "false"):
+        errors.add("billable", "billable must be true or false")
+    group = data.get("groupBy", "month")
+    if group not in REPORT_GROUPS:
+        errors.add("groupBy", "groupBy must be day, week or month")
+    raise_if_invalid(errors)
+    local = zoneinfo.ZoneInfo(zone)
+
+    def instant(day: dt.date | None) -> dt.datetime | None:
+        if day is None:
+            return None
+        return dt.datetime.combine(day, dt.time(), local).astimezone(dt.UTC)
+
+    return {
+        "start": instant(start),
+        "end": instant(end + dt.timedelta(days=1)) if end else None,
+        "technician": technician,
+        "client": client,
+        "billable": None if billable is None else billable == "true",
+        "group": group,
+        "zone": zone,
+    }

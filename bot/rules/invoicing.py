@@ -205,8 +205,7 @@ def compose(
                     lines.append(Line(
                         LineKind.TIME, 0, day=days[item.id], entry_id=item.id,
                         contract_id=contract.id, raw_minutes=item.minutes,
-                        billed_minutes=contract.billed(item.minutes),
-                        rate=contract.overage_rate, rate_source="contract",
+                        billed_minutes=contract.billed(item.minutes), rate_source="bank",
                     ))
             if overage:
                 lines.append(Line(

@@ -252,9 +252,7 @@ class BillingRepo:
 
     async def rates_in(self, currency: str) -> dict[str, int]:
         rows = await self.session.execute(
-            select(BillingRate.technician, BillingRate.rate).where(
-                BillingRate.currency == currency
-            )
+            select(BillingRate.technician, BillingRate.rate).where(BillingRate.currency == currency)
         )
         return {technician: rate for technician, rate in rows}
 
@@ -355,3 +353,31 @@ class BillingRepo:
         )
         assert number is not None
         return int(number)
+
+    async def report(
+        self,
+        *,
+        start: dt.datetime | None,
+        end: dt.datetime | None,
+        technician: str | None,
+        client_id: int | None,
+        billable: bool | None,
+    ) -> Sequence[TimeEntry]:
+        """Time entries of live tickets started in [start, end), filtered."""
+        query = (
+            select(TimeEntry)
+            .join(Ticket, Ticket.id == TimeEntry.ticket_id)
+            .where(Ticket.deleted_at.is_(None))
+            .order_by(TimeEntry.started_at, TimeEntry.id)
+        )
+        if start is not None:
+            query = query.where(TimeEntry.started_at >= start)
+        if end is not None:
+            query = query.where(TimeEntry.started_at < end)
+        if technician is not None:
+            query = query.where(TimeEntry.technician == technician)
+        if client_id is not None:
+            query = query.where(TimeEntry.client_id == client_id)
+        if billable is not None:
+            query = query.where(TimeEntry.billable.is_(billable))
+        return (await self.session.scalars(query)).all()
