@@ -13,6 +13,7 @@ from aiohttp.typedefs import Middleware
 from bot import __version__
 from bot.api import admin, billing, desk, openapi, public
 from bot.appkeys import CLOCK, DB, INBOX_WRITER, SETTINGS
+from bot.billing import bank_webhook
 from bot.config import Settings
 from bot.github.client import GITHUB, GitHubApp, client_session
 from bot.github.outbox import GitHubOutbox
@@ -179,6 +180,7 @@ def build_workers(app: web.Application) -> Workers:
             more={
                 JobKind.SHIP_CHECK: shipping.ship_check_handler(db, github),
                 JobKind.SLA_NOTIFY: sla_alerts.notify_handler(db, app[SETTINGS]),
+                JobKind.BANK_NOTIFY: bank_webhook.notify_handler(db, app[SETTINGS]),
             },
         )
         outbox_worker = QueueWorker(

@@ -14,10 +14,10 @@ from aiohttp import web
 from bot.api import desk
 from bot.api.desk import DESK_KEY
 from bot.appkeys import CLOCK, DB, SETTINGS
+from bot.billing import bank_webhook, time_entries
 from bot.billing import clients as client_service
 from bot.billing import contracts as contract_service
 from bot.billing import invoices as invoice_service
-from bot.billing import time_entries
 from bot.billing.access import require_billing
 from bot.billing.csv_export import invoice_lines_csv
 from bot.errors import ApiError
@@ -209,9 +209,13 @@ async def create_client(request: web.Request) -> web.Response:
     seller = request.config_dict[SETTINGS].seller
     fields = billing_input.validate_client(data, default_currency=seller.currency)
     products = client_service.products_field(data)
+    webhook = bank_webhook.validate(data)
     async with request.config_dict[DB].begin() as session:
         client = await client_service.create_client(session, fields, products, _now(request))
+        secret = bank_webhook.apply(request.config_dict[SETTINGS], client, webhook)
         view = await _client_view(session, client)
+    if secret is not None:
+        view[bank_webhook.SECRET_FIELD] = secret  # shown this once
     return web.json_response(
         view, status=201, headers={"Location": f"/api/v1/desk/clients/{client.desk_id}"}
     )
@@ -235,8 +239,12 @@ async def update_client(request: web.Request) -> web.Response:
             data, default_currency=seller.currency, current_currency=client.currency
         )
         products = client_service.products_field(data)
+        webhook = bank_webhook.validate(data)
         await client_service.update_client(session, client, fields, products, _now(request))
+        secret = bank_webhook.apply(request.config_dict[SETTINGS], client, webhook)
         view = await _client_view(session, client)
+    if secret is not None:
+        view[bank_webhook.SECRET_FIELD] = secret  # shown this once
     return web.json_response(view)
 
 

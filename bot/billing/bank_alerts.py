@@ -9,11 +9,12 @@ import datetime as dt
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.billing import bank_webhook
 from bot.billing import contracts as contract_service
 from bot.rules import hour_bank
 from bot.rules.billing_periods import Period, span_of
 from bot.rules.invoicing import ContractKind
-from storage.models import Contract, ContractEvent
+from storage.models import Client, Contract, ContractEvent
 from storage.repos.billing import BillingRepo
 
 THRESHOLDS = ((80, "bank.warning80"), (95, "bank.warning95"))
@@ -39,6 +40,7 @@ async def after_draw(
     used, available = hour_bank.used_fraction(entries, period)
     repo = BillingRepo(session)
     recorded: list[ContractEvent] = []
+    client: Client | None = None
     for percent, kind in crossed(used, available):
         event = ContractEvent(
             contract_id=contract.id,
@@ -53,6 +55,12 @@ async def after_draw(
                 "periodEnd": period.last_day.isoformat(),
             },
         )
-        if await repo.record_event(event):
+        event_id = await repo.record_event(event)
+        if event_id is not None:
+            event.id = event_id
             recorded.append(event)
+            if client is None:
+                client = await repo.client(contract.client_id)
+            if client is not None:
+                await bank_webhook.enqueue(session, client, event_id)
     return recorded

@@ -17,3 +17,5 @@ class JobKind(StrEnum):
     SHIP_CHECK = "ship_check"
     # Not GitHub: POST an SLA warning or breach to its product's webhook (bot.tickets.sla_alerts).
     SLA_NOTIFY = "sla_notify"
+    # Not GitHub: POST an hour-bank warning to its client's webhook (bot.billing.bank_webhook).
+    BANK_NOTIFY = "bank_notify"

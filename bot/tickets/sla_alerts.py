@@ -211,11 +211,13 @@ def signature(secret: str, timestamp: str, body: bytes) -> str:
     return f"sha256={digest.hexdigest()}"
 
 
-def signed_headers(secret: str, event_name: str, body: bytes, now: float) -> dict[str, str]:
+def signed_headers(
+    secret: str, event_name: str, body: bytes, now: float, *, user_agent: str = USER_AGENT
+) -> dict[str, str]:
     timestamp = str(int(now))
     return {
         "Content-Type": "application/json",
-        "User-Agent": USER_AGENT,
+        "User-Agent": user_agent,
         "X-TinyDesk-Event": event_name,
         "X-TinyDesk-Timestamp": timestamp,
         "X-TinyDesk-Signature": signature(secret, timestamp, body),
@@ -241,14 +243,14 @@ def notify_handler(db: Database, settings: Settings) -> Callable[[Job], Awaitabl
         left = float(job.args.get("left_minutes", 0.0))
         body = json.dumps(payload(event, ticket, settings, left), separators=(",", ":")).encode()
         headers = signed_headers(secret, EVENT_NAMES[AlertKind(event.kind)], body, time.time())
-        await post(product, product.sla_webhook_url, body, headers)
+        await post(f"the SLA webhook of {product.slug}", product.sla_webhook_url, body, headers)
 
     return sla_notify
 
 
-async def post(product: Product, url: str, body: bytes, headers: dict[str, str]) -> None:
-    """One delivery attempt; raises RetryLater or GiveUp unless the receiver took it."""
-    where = f"the SLA webhook of {product.slug}"
+async def post(where: str, url: str, body: bytes, headers: dict[str, str]) -> None:
+    """One delivery attempt to ``where`` (named in the job's error); raises RetryLater or
+    GiveUp unless the receiver took it."""
     try:
         async with aiohttp.ClientSession(timeout=WEBHOOK_TIMEOUT) as http:
             async with http.post(url, data=body, headers=headers, allow_redirects=False) as resp:

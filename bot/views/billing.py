@@ -47,6 +47,7 @@ def client_view(
         "paymentDays": client.payment_days,
         "domains": list(domains),
         "products": list(products),
+        "webhookUrl": client.webhook_url,
         "createdAt": iso_ms(client.created_at),
         "updatedAt": iso_ms(client.updated_at),
     }

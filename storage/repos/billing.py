@@ -153,8 +153,9 @@ class BillingRepo:
         )
         return (await self.session.scalars(query)).all()
 
-    async def record_event(self, event: ContractEvent) -> bool:
-        """Stores the event unless that contract's period has it already; True if stored."""
+    async def record_event(self, event: ContractEvent) -> int | None:
+        """Stores the event unless that contract's period has it already (by any process):
+        its id if this call stored it, else None."""
         statement = (
             insert(self.session, ContractEvent)
             .values(
@@ -164,10 +165,13 @@ class BillingRepo:
                 at=event.at,
                 detail=event.detail,
             )
-            .on_conflict_do_nothing()
+            .on_conflict_do_nothing(index_elements=["contract_id", "kind", "period_start"])
+            .returning(ContractEvent.id)
         )
-        result = await self.session.execute(statement)
-        return bool(getattr(result, "rowcount", 0))
+        return await self.session.scalar(statement)
+
+    async def event(self, event_id: int) -> ContractEvent | None:
+        return await self.session.get(ContractEvent, event_id)
 
     # -- time entries -------------------------------------------------------------------------
 

@@ -36,6 +36,7 @@ KIND_TITLES: dict[str, str] = {
     JobKind.CONFIRM_CLOSE: "Confirm the issue's close",
     JobKind.SHIP_CHECK: "Look for the deployment that shipped a merge",
     JobKind.SLA_NOTIFY: "Tell the product's SLA webhook of a warning or breach",
+    JobKind.BANK_NOTIFY: "Tell the client's billing webhook of an hour-bank warning",
 }
 
 
