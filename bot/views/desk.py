@@ -15,6 +15,7 @@ from bot.views.timefmt import iso_ms
 from storage.models import Comment, Ticket
 from storage.reads import desk_reads, sla_stats
 from storage.reads.sla_events import SlaEventRecord
+from storage.reads.time_reads import TicketTime
 
 
 def comment_view(comment: Comment | desk_reads.DeskComment) -> dict[str, Any]:
@@ -47,11 +48,13 @@ def ticket_view(
     comments: Sequence[Comment | desk_reads.DeskComment] | None = None,
     standing: Standing | None = None,
     sla_events: Sequence[SlaEventRecord] | None = None,
+    time: TicketTime | None = None,
 ) -> dict[str, Any]:
     """The staff view: seed 001's fields, ``publicId``, the pipeline stage, seed 002's ITSM
     fields under their own snake_case names (``sla_policy`` and the due times from the SLA
     ``standing``, with the ``sla`` block: bot.views.sla); ``comments`` (notes included) and
-    ``slaEvents`` (the SLA warnings and breaches told) if given."""
+    ``slaEvents`` (the SLA warnings and breaches told) and ``time`` (the minutes logged, billable
+    and not) if given."""
     view: dict[str, Any] = {
         "id": ticket.desk_id,
         "publicId": ids.public_id(ticket.id),
@@ -88,6 +91,13 @@ def ticket_view(
         view["comments"] = [comment_view(c) for c in comments]
     if sla_events is not None:
         view["slaEvents"] = [sla_event_view(e) for e in sla_events]
+    if time is not None:
+        view["time"] = {
+            "entries": time.entries,
+            "minutes": time.minutes,
+            "billableMinutes": time.billable_minutes,
+            "nonBillableMinutes": time.non_billable_minutes,
+        }
     return view
 
 

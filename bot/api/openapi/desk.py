@@ -306,6 +306,19 @@ SCHEMAS: dict[str, Any] = {
                 "description": "The SLA warnings and breaches told of this ticket, earliest "
                 "first, each once (only in GET /desk/tickets/{id})",
             },
+            "time": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["entries", "minutes", "billableMinutes", "nonBillableMinutes"],
+                "description": "The time logged on the ticket (only in GET /desk/tickets/{id}; "
+                "the entries: GET /desk/tickets/{id}/time)",
+                "properties": {
+                    "entries": {"type": "integer", "minimum": 0},
+                    "minutes": {"type": "integer", "minimum": 0},
+                    "billableMinutes": {"type": "integer", "minimum": 0},
+                    "nonBillableMinutes": {"type": "integer", "minimum": 0},
+                },
+            },
         },
     },
     "DeskSlaEvent": {
