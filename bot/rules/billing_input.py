@@ -33,7 +33,10 @@ MAX_TAX_NAME = 40
 MAX_DOMAINS = 50
 MAX_SCOPE = 4000
 MAX_NOTES = 2000
-MAX_PERIOD_HOURS = 100_000
+MAX_PERIOD_HOURS = 10_000
+# Billing dates and times lie in this range (a contract's periods are counted from its start,
+# so an unbounded year would make millions of them).
+FIRST_YEAR, LAST_YEAR = 2000, 2100
 _DOMAIN = re.compile(
     r"^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$"
 )
@@ -112,9 +115,9 @@ def _date(errors: FieldErrors, data: Mapping[str, Any], field: str) -> dt.date |
         except ValueError:
             pass
         else:
-            if day.year >= 1900:
+            if FIRST_YEAR <= day.year <= LAST_YEAR:
                 return day
-    errors.add(field, f"{field} must be a date such as 2026-12-01")
+    errors.add(field, f"{field} must be a date such as 2026-12-01 ({FIRST_YEAR} to {LAST_YEAR})")
     return None
 
 
@@ -127,8 +130,10 @@ def _instant(errors: FieldErrors, data: Mapping[str, Any], field: str) -> dt.dat
             parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
         except ValueError:
             parsed = None
-        if parsed is not None and parsed.tzinfo is not None and 1900 <= parsed.year <= 9000:
-            return parsed.astimezone(dt.UTC)
+        if parsed is not None and parsed.tzinfo is not None:
+            instant = parsed.astimezone(dt.UTC)
+            if FIRST_YEAR <= instant.year <= LAST_YEAR:
+                return instant
     errors.add(field, f"{field} must be an ISO 8601 time with an offset")
     return None
 

@@ -13,8 +13,10 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from babel.numbers import get_currency_precision, list_currencies
 
-# Larger than any invoice; keeps every sum inside a signed 64-bit column.
-MAX_MINOR = 10**15
+# The largest single amount (a rate or a fee) in minor units: 100 billion euros. With the
+# bounded hours and dates of bot.rules.billing_input, every line and sum of an invoice stays
+# far inside the signed 64-bit columns.
+MAX_MINOR = 10**13
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 _DECIMAL = re.compile(r"^-?[0-9]{1,16}(?:\.[0-9]{1,8})?$")
 # Funds and precious metals have codes too; they are not what invoices are written in.
