@@ -107,7 +107,17 @@ async def create_client(
     await _set_domains(repo, client, domains)
     if products is not None:
         await _set_products(session, client, products)
+    await _adopt(session, client)
     return client
+
+
+async def _adopt(session: AsyncSession, client: Client) -> None:
+    """Time logged before the client existed (or had these domains or products) bills to it
+    now, as the ticket would if the time were logged today."""
+    repo = BillingRepo(session)
+    product_ids = [p.id for p in await ProductRepo(session).all() if p.client_id == client.id]
+    domains = (await repo.domains([client.id]))[client.id]
+    await repo.adopt_entries(client.id, product_ids, domains)
 
 
 async def update_client(
@@ -138,6 +148,8 @@ async def update_client(
     if products is not None:
         await _set_products(session, client, products)
     await session.flush()
+    if domains is not None or products is not None:
+        await _adopt(session, client)
     return client
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import ColumnElement, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.dialect import insert, lock_rows
@@ -23,6 +23,7 @@ from storage.models import (
     Invoice,
     InvoiceLine,
     InvoiceSequence,
+    Product,
     Ticket,
     TimeEntry,
 )
@@ -385,3 +386,34 @@ class BillingRepo:
         if billable is not None:
             query = query.where(TimeEntry.billable.is_(billable))
         return (await self.session.scalars(query)).all()
+
+    async def adopt_entries(
+        self, client_id: int, product_ids: Sequence[int], domains: Sequence[str]
+    ) -> int:
+        """Gives the client the entries logged while their ticket billed to nobody: not
+        invoiced, no client, on a ticket staff assigned to no client whose product is one of
+        ``product_ids`` or whose requester's domain is one of ``domains``. How many."""
+        matches: list[ColumnElement[bool]] = []
+        if product_ids:
+            matches.append(Ticket.product_id.in_(product_ids))
+        billed_products = select(Product.id).where(Product.client_id.is_not(None))
+        for domain in domains:
+            # By domain only where the product names no client (the product comes first).
+            matches.append(
+                func.lower(Ticket.submitter_email).like(f"%@{domain}")
+                & (Ticket.product_id.is_(None) | Ticket.product_id.not_in(billed_products))
+            )
+        if not matches:
+            return 0
+        tickets = select(Ticket.id).where(Ticket.client_id.is_(None), or_(*matches))
+        result = await self.session.execute(
+            update(TimeEntry)
+            .where(
+                TimeEntry.client_id.is_(None),
+                TimeEntry.invoice_id.is_(None),
+                TimeEntry.ticket_id.in_(tickets),
+            )
+            .values(client_id=client_id)
+            .execution_options(synchronize_session=False)
+        )
+        return int(getattr(result, "rowcount", 0))
