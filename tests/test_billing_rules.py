@@ -754,10 +754,12 @@ def test_the_period_holding_a_day():
     assert D(2026, 1, 31) in Span(0, JAN, FEB)
     assert FEB not in Span(0, JAN, FEB)
     # From 31 January: 27 February is still the first period, 28 February the second.
-    assert span_of(D(2026, 1, 31), Period.MONTH, D(2026, 2, 27)).index == 0
-    assert span_of(D(2026, 1, 31), Period.MONTH, D(2026, 2, 28)).index == 1
-    assert span_of(D(2026, 1, 31), Period.MONTH, D(2026, 3, 30)).index == 1
-    assert span_of(D(2026, 1, 31), Period.MONTH, D(2026, 3, 31)).index == 2
+    march_31 = D(2026, 3, 31)
+    first, second = Span(0, D(2026, 1, 31), D(2026, 2, 28)), Span(1, D(2026, 2, 28), march_31)
+    assert span_of(D(2026, 1, 31), Period.MONTH, D(2026, 2, 27)) == first
+    assert span_of(D(2026, 1, 31), Period.MONTH, D(2026, 2, 28)) == second
+    assert span_of(D(2026, 1, 31), Period.MONTH, D(2026, 3, 30)) == second
+    assert span_of(D(2026, 1, 31), Period.MONTH, march_31) == Span(2, march_31, D(2026, 4, 30))
 
 
 def test_quarters_and_years():
