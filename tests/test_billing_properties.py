@@ -9,6 +9,7 @@ import collections
 import dataclasses
 import datetime as dt
 import itertools
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from hypothesis import given, settings
@@ -18,7 +19,7 @@ from bot.rules import hour_bank, invoicing
 from bot.rules.billing_periods import Period, Span, local_date, span, span_of, spans
 from bot.rules.hour_bank import BankTerms, Draw, Kind
 from bot.rules.invoicing import Charge, Contract, ContractKind, Line, LineKind, Tax, Work
-from bot.rules.money import amount_text, parse_amount
+from bot.rules.money import amount_text, parse_amount, parse_tax_rate, rate_text
 from bot.rules.rounding import RoundingMode, round_minutes
 
 D = dt.date
@@ -385,3 +386,12 @@ def test_rounding_moves_less_than_one_increment(minutes: int, increment: int):
 @given(st.integers(-(10**14), 10**14), st.sampled_from(["EUR", "JPY", "BHD", "USD", "KWD"]))
 def test_amounts_read_back_as_they_were_written(minor: int, currency: str):
     assert parse_amount(amount_text(minor, currency), currency, negative=True) == minor
+
+
+@PROPERTY
+@given(st.decimals(0, 100, places=4, allow_nan=False, allow_infinity=False))
+def test_tax_rates_read_back_as_they_are_written(rate: Decimal):
+    parsed = parse_tax_rate(format(rate, "f"))
+    assert parsed == rate
+    assert str(parsed) == rate_text(parsed) == rate_text(rate)
+    assert "E" not in str(parsed)

@@ -31,7 +31,9 @@ from bot.rules.money import (
     is_currency,
     minor_digits,
     parse_amount,
+    parse_tax_rate,
     percent_of,
+    rate_text,
     time_amount,
 )
 from bot.rules.rounding import RoundingMode, round_minutes
@@ -642,6 +644,35 @@ def test_line_and_tax_amounts_round_half_up_to_the_cent():
     assert percent_of(1050, Decimal("19")) == 200  # 1.995 -> 2.00
     assert percent_of(-1050, Decimal("19")) == -200
     assert percent_of(1000, Decimal("8.875")) == 89  # 0.8875 -> 0.89
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        ("19", "19"),
+        (19, "19"),
+        ("19.00", "19"),
+        ("7.5", "7.5"),
+        ("7.50", "7.5"),
+        ("8.875", "8.875"),
+        ("20", "20"),
+        ("10", "10"),
+        ("100", "100"),
+        ("0", "0"),
+    ],
+)
+def test_tax_rates_are_percentages_written_as_they_are_read(value: object, text: str):
+    # The rate itself, not only rate_text, prints plainly: "20", never "2E+1".
+    rate = parse_tax_rate(value)
+    assert rate == Decimal(text)
+    assert str(rate) == text
+    assert rate_text(rate) == text
+
+
+@pytest.mark.parametrize("value", ["-1", "100.01", "7.12345", True, None, "1e1", "19 %"])
+def test_tax_rates_that_are_not_percentages(value: object):
+    with pytest.raises(MoneyError):
+        parse_tax_rate(value)
 
 
 # ------------------------------------------------------------------------------ money
