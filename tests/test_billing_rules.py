@@ -42,9 +42,9 @@ D = dt.date
 JAN, FEB, MAR, APR = D(2026, 1, 1), D(2026, 2, 1), D(2026, 3, 1), D(2026, 4, 1)
 
 
-def at(day: dt.date, hour: int = 9, minute: int = 0) -> dt.datetime:
-    """An instant in UTC (09:00 UTC is the same date in Berlin)."""
-    return dt.datetime(day.year, day.month, day.day, hour, minute, tzinfo=dt.UTC)
+def at(day: dt.date) -> dt.datetime:
+    """09:00 UTC on ``day``: the same date in Berlin."""
+    return dt.datetime(day.year, day.month, day.day, 9, tzinfo=dt.UTC)
 
 
 def rows(entries: list[hour_bank.Entry]) -> list[tuple[object, ...]]:
@@ -363,6 +363,8 @@ def test_overage_known_mid_period_waits_for_the_periods_end():
     # above), but through 15 February the period has not ended: no overage, no entries.
     plain = dataclasses.replace(SUPPORT, id=5, rollover=False, rollover_cap=None)
     work = [Work(w.id, w.started_at, w.minutes, 5) for w in WORK]
+    so_far = hour_bank.ledger(plain.bank_terms(), DRAWS, D(2026, 2, 15))
+    assert rows(so_far)[-1] == (Kind.OVERAGE, D(2026, 2, 12), 0, 300, 0, 4)
     first = invoicing.compose(D(2026, 2, 15), [plain], work, [], "Europe/Berlin")
     assert [line.kind for line in first.lines] == [
         LineKind.BANK_PURCHASE,
