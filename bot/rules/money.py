@@ -120,7 +120,8 @@ def parse_tax_rate(value: object) -> Decimal:
         raise MoneyError("must be a percentage from 0 to 100")
     if rate != rate.quantize(Decimal("0.0001")):
         raise MoneyError("has more than 4 decimals")
-    return rate.normalize() if rate == rate.to_integral_value() else rate
+    # normalize() alone would write 20 as 2E+1; a whole rate keeps exponent 0 ("20", "19").
+    return rate.quantize(Decimal(1)) if rate == rate.to_integral_value() else rate.normalize()
 
 
 def percent_of(base_minor: int, rate: Decimal) -> int:
