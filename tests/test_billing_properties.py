@@ -383,7 +383,7 @@ def test_rounding_moves_less_than_one_increment(minutes: int, increment: int):
 
 
 @PROPERTY
-@given(st.integers(-(10**14), 10**14), st.sampled_from(["EUR", "JPY", "BHD", "USD", "KWD"]))
+@given(st.integers(-(10**13) + 1, 10**13 - 1), st.sampled_from(["EUR", "JPY", "BHD", "USD", "KWD"]))
 def test_amounts_read_back_as_they_were_written(minor: int, currency: str):
     assert parse_amount(amount_text(minor, currency), currency, negative=True) == minor
 

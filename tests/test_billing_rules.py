@@ -294,8 +294,9 @@ def drawn(
         contract_id=contract,
         raw_minutes=minutes,
         billed_minutes=minutes if billed is None else billed,
-        rate=12000,
-        rate_source="contract",
+        # Drawn from the bank: no rate of its own (what it ran over is the overage line).
+        rate=None,
+        rate_source="bank",
     )
 
 

@@ -101,11 +101,31 @@ async def update_contract(
                 f"An invoice charged the period from {max(charged)}; end on or after it.",
                 fields={"endsOn": "before a charged period"},
             )
+    if changed & {"starts_on", "ends_on", "period", "time_zone"}:
+        await _check_entries_still_fit(session, contract, fields)
     for key in changed:
         setattr(contract, key, fields[key])
     contract.updated_at = now
     await session.flush()
     return contract
+
+
+async def _check_entries_still_fit(
+    session: AsyncSession, contract: Contract, fields: dict[str, Any]
+) -> None:
+    """New dates may not leave time already logged on the contract outside it."""
+    period = Period(fields["period"])
+    for entry in await BillingRepo(session).entries_of_contract(contract.id, billable_only=False):
+        day = local_date(entry.started_at, fields["time_zone"])
+        span = span_of(fields["starts_on"], period, day)
+        if span is None or (fields["ends_on"] is not None and span.start > fields["ends_on"]):
+            raise ApiError(
+                409,
+                "Time on the contract would fall outside it",
+                f"A time entry ({entry.desk_id}) is dated {day}; move or delete it first, or "
+                "keep the contract's dates around it.",
+                fields={"startsOn": "leaves logged time outside"},
+            )
 
 
 def draws(contract: Contract, entries: list[TimeEntry]) -> list[hour_bank.Draw]:

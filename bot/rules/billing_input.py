@@ -403,6 +403,8 @@ def validate_contract(
         if out["ends_on"] is not None and out["ends_on"] < out["starts_on"]:
             errors.add("endsOn", "endsOn must be on or after startsOn")
         if out["kind"] == ContractKind.TIME_BASED:
+            if out["period"] == Period.ONE_OFF:
+                errors.add("period", "a bank of hours renews each month, quarter or year")
             if not out["minutes_per_period"]:
                 errors.add("hoursPerPeriod", "a time-based contract needs hoursPerPeriod above 0")
             if not out["hourly_rate"] and "hourlyRate" not in data and current is None:

@@ -187,12 +187,16 @@ class BillingRepo:
         )
         return (await self.session.scalars(query)).all()
 
-    async def entries_of_contract(self, contract_id: int) -> Sequence[TimeEntry]:
+    async def entries_of_contract(
+        self, contract_id: int, *, billable_only: bool = True
+    ) -> Sequence[TimeEntry]:
         query = (
             select(TimeEntry)
-            .where(TimeEntry.contract_id == contract_id, TimeEntry.billable.is_(True))
+            .where(TimeEntry.contract_id == contract_id)
             .order_by(TimeEntry.started_at, TimeEntry.id)
         )
+        if billable_only:
+            query = query.where(TimeEntry.billable.is_(True))
         return (await self.session.scalars(query)).all()
 
     async def billable_of_client(self, client_id: int) -> Sequence[TimeEntry]:
