@@ -63,9 +63,7 @@ class Desk:
     async def call(
         self, method: str, path: str, status: int, json: Any = None, headers=None
     ) -> Any:
-        resp = await self.http.request(
-            method, path, json=json, headers=headers or self.headers
-        )
+        resp = await self.http.request(method, path, json=json, headers=headers or self.headers)
         assert resp.status == status, f"{method} {path}: {resp.status} {await resp.text()}"
         if resp.content_type == "application/json":
             return await resp.json()
@@ -210,7 +208,14 @@ async def test_bank_of_20_hours_with_rollover_and_overage_in_march(desk):
     assert ledger["through"] == "2026-03-31"
     assert ledger["balanceMinutes"] == 0
     rows = [
-        (e["kind"], e["date"], e["changeMinutes"], e["minutes"], e["balanceMinutes"], e["timeEntry"])
+        (
+            e["kind"],
+            e["date"],
+            e["changeMinutes"],
+            e["minutes"],
+            e["balanceMinutes"],
+            e["timeEntry"],
+        )
         for e in ledger["entries"]
     ]
     assert rows == [
@@ -227,8 +232,15 @@ async def test_bank_of_20_hours_with_rollover_and_overage_in_march(desk):
     ]
     periods = [
         (
-            p["start"], p["end"], p["closed"], p["rolloverMinutes"], p["purchaseMinutes"],
-            p["drawMinutes"], p["overageMinutes"], p["expiryMinutes"], p["balanceMinutes"],
+            p["start"],
+            p["end"],
+            p["closed"],
+            p["rolloverMinutes"],
+            p["purchaseMinutes"],
+            p["drawMinutes"],
+            p["overageMinutes"],
+            p["expiryMinutes"],
+            p["balanceMinutes"],
         )
         for p in ledger["periods"]
     ]
@@ -254,7 +266,14 @@ async def test_bank_of_20_hours_with_rollover_and_overage_in_march(desk):
         ("overage", "2026-03-31", None, 180, "120.00", "contract", "360.00"),
     ]
     assert [line["billedHours"] for line in invoice["lines"]] == [
-        "20.00", "7.50", "20.00", "24.00", "6.00", "20.00", "23.00", "3.00",
+        "20.00",
+        "7.50",
+        "20.00",
+        "24.00",
+        "6.00",
+        "20.00",
+        "23.00",
+        "3.00",
     ]
     assert {line["contract"]["id"] for line in invoice["lines"]} == {bank["id"]}
     # 3 x 1600.00 + 360.00 = 5160.00; 19 % of it 980.40.
@@ -277,8 +296,12 @@ async def test_bank_of_20_hours_with_rollover_and_overage_in_march(desk):
     # March's overage is billed: more time in March would change that invoice.
     late = await desk.post(
         f"{TICKETS}/{ticket['id']}/time",
-        {"minutes": 30, "description": "late", "startedAt": "2026-03-20T10:00:00Z",
-         "contract": bank["id"]},
+        {
+            "minutes": 30,
+            "description": "late",
+            "startedAt": "2026-03-20T10:00:00Z",
+            "contract": bank["id"],
+        },
         status=409,
     )
     assert late["error"] == "That bank period is invoiced"
@@ -491,8 +514,9 @@ async def test_numbers_follow_the_invoice_date_and_void_keeps_its_number(desk, c
     assert second["number"] == "INV-2026-0002"
 
     # An issued invoice's entries are locked, with a hint to credit it.
-    locked = await desk.patch(f"{TICKETS}/{ticket['id']}/time/{jan['id']}", {"minutes": 61},
-                              status=409)
+    locked = await desk.patch(
+        f"{TICKETS}/{ticket['id']}/time/{jan['id']}", {"minutes": 61}, status=409
+    )
     assert locked["error"] == "The time entry is invoiced"
     assert "INV-2026-0001" in locked["hint"] and "credit" in locked["hint"]
     locked = await desk.delete(f"{TICKETS}/{ticket['id']}/time/{dec['id']}", status=409)
@@ -506,23 +530,29 @@ async def test_numbers_follow_the_invoice_date_and_void_keeps_its_number(desk, c
         f"{INVOICES}/INV-2026-0002/void", {"reason": "Wrong client"}, status=200
     )
     assert (voided["status"], voided["number"], voided["voidedOn"]) == (
-        "void", "INV-2026-0002", "2026-04-02",
+        "void",
+        "INV-2026-0002",
+        "2026-04-02",
     )
     assert voided["voidReason"] == "Wrong client"
     twice = await desk.post(f"{INVOICES}/INV-2026-0002/void", {}, status=409)
     assert twice["error"] == "A void invoice cannot be voided"
 
     # The void invoice's entry is free again, and the next number is 0003, not 0002.
-    [freed] = [e for e in (await desk.get(f"{TICKETS}/{ticket['id']}/time"))["entries"]
-               if e["id"] == feb["id"]]
+    [freed] = [
+        e
+        for e in (await desk.get(f"{TICKETS}/{ticket['id']}/time"))["entries"]
+        if e["id"] == feb["id"]
+    ]
     assert freed["invoice"] is None
     draft = await desk.draft(client, "2026-03-31")
     assert [line["rawMinutes"] for line in draft["lines"]] == [30]
     assert draft["subtotal"] == "50.00"
 
     # A draft's entries are locked too, with a hint to delete the draft.
-    locked = await desk.patch(f"{TICKETS}/{ticket['id']}/time/{feb['id']}", {"minutes": 31},
-                              status=409)
+    locked = await desk.patch(
+        f"{TICKETS}/{ticket['id']}/time/{feb['id']}", {"minutes": 31}, status=409
+    )
     assert locked["error"] == "The time entry is on a draft invoice"
     assert draft["id"] in locked["hint"]
     locked = await desk.delete(f"{TICKETS}/{ticket['id']}/time/{feb['id']}", status=409)
@@ -548,8 +578,9 @@ async def test_numbers_follow_the_invoice_date_and_void_keeps_its_number(desk, c
 
 
 async def test_issued_pdf_never_changes_and_reads_back(desk):
-    client = await desk.new_client("Pdfco", "pdf.test", hourlyRate="100.00",
-                                   taxes=[{"name": "VAT", "rate": "19"}])
+    client = await desk.new_client(
+        "Pdfco", "pdf.test", hourlyRate="100.00", taxes=[{"name": "VAT", "rate": "19"}]
+    )
     one = await desk.ticket("p@pdf.test", subject="Printer jam")
     two = await desk.ticket("p@pdf.test", subject="Mail bounce")
     await desk.log(one, 60, "2026-03-02T09:00:00Z")
@@ -623,10 +654,23 @@ async def test_bad_input_is_refused_with_a_hint_and_changes_nothing(desk, db):
         now = dt.datetime(2026, 4, 2, tzinfo=UTC)
         session.add(
             Invoice(
-                desk_id="inv_emptyemptyempty", kind="invoice", series="INV", status="draft",
-                client_id=strict.id, currency="EUR", period_start=dt.date(2026, 3, 1),
-                period_end=dt.date(2026, 3, 31), subtotal=0, tax_total=0, total=0, taxes=[],
-                seller={}, client_details={}, rounding="", created_by=TECH, created_at=now,
+                desk_id="inv_emptyemptyempty",
+                kind="invoice",
+                series="INV",
+                status="draft",
+                client_id=strict.id,
+                currency="EUR",
+                period_start=dt.date(2026, 3, 1),
+                period_end=dt.date(2026, 3, 31),
+                subtotal=0,
+                tax_total=0,
+                total=0,
+                taxes=[],
+                seller={},
+                client_details={},
+                rounding="",
+                created_by=TECH,
+                created_at=now,
                 updated_at=now,
             )
         )
@@ -687,10 +731,15 @@ async def test_scoped_keys_log_time_on_their_tickets_but_cannot_bill(desk, app_c
     elsewhere = await desk.ticket("c@scoped.test")
     for path in (f"/api/tickets/{elsewhere['id']}/time", f"{TICKETS}/{elsewhere['id']}/time"):
         await scoped.post(path, {"minutes": 5, "description": "no"}, status=404)
-    await desk.post("/api/tickets/tkt_nosuchticket00000/time", {"minutes": 5,
-                    "description": "no"}, status=404)
-    await desk.post(f"/api/tickets/{ticket['id']}/time", {"minutes": 5}, status=401,
-                    headers={"Authorization": "Bearer not-a-key-at-all-0000000000000"})
+    await desk.post(
+        "/api/tickets/tkt_nosuchticket00000/time", {"minutes": 5, "description": "no"}, status=404
+    )
+    await desk.post(
+        f"/api/tickets/{ticket['id']}/time",
+        {"minutes": 5},
+        status=401,
+        headers={"Authorization": "Bearer not-a-key-at-all-0000000000000"},
+    )
 
 
 # -- which client a ticket bills to ---------------------------------------------------------------
