@@ -447,6 +447,51 @@ async def test_two_tax_rates_and_credit_notes_of_some_lines_then_the_rest(desk):
     assert nxt["number"] == "INV-2026-0002"
 
 
+async def test_credit_notes_of_every_line_add_up_to_the_invoice_to_the_cent(desk):
+    client = await desk.new_client(
+        "Cents", "cents.test", hourlyRate="30.00", taxes=[{"name": "VAT", "rate": "19"}]
+    )
+    ticket = await desk.ticket("a@cents.test")
+    await desk.log(ticket, 1, "2026-03-02T09:00:00Z")  # 0.50
+    await desk.log(ticket, 1, "2026-03-03T09:00:00Z")  # 0.50
+    invoice = await desk.issue(await desk.draft(client, "2026-03-31"), issueDate="2026-04-01")
+    # 19 % of 1.00 = 0.19.
+    assert figures(invoice) == ("1.00", [("VAT", "19", "0.19")], "1.19")
+    first = invoice["lines"][0]["id"]
+    # 19 % of -0.50 = -0.095 -> -0.10 on its own ...
+    one = await desk.post(
+        f"{INVOICES}/{invoice['number']}/credit", {"lines": [first], "reason": "a"}
+    )
+    assert figures(one) == ("-0.50", [("VAT", "19", "-0.10")], "-0.60")
+    # ... so the note that takes back the rest takes back what is left of the tax, -0.09:
+    # together the notes give back 1.19, never 1.20.
+    rest = await desk.post(f"{INVOICES}/{invoice['number']}/credit", {"reason": "b"})
+    assert figures(rest) == ("-0.50", [("VAT", "19", "-0.09")], "-0.59")
+    assert "left" in rest["rounding"]
+
+
+async def test_default_dates_are_the_clients_local_dates(desk, clock):
+    client = await desk.new_client("Silvester", "silvester.test", hourlyRate="60.00")
+    ticket = await desk.ticket("a@silvester.test")
+    await desk.log(ticket, 60, "2026-12-10T09:00:00Z")
+    await desk.log(ticket, 30, "2026-12-11T09:00:00Z")
+    # 23:30 UTC on December 31 is 00:30 on January 1 in Berlin.
+    clock.at = dt.datetime(2026, 12, 31, 23, 30, tzinfo=UTC)
+    invoice = await desk.issue(await desk.draft(client, "2026-12-31"))
+    assert (invoice["number"], invoice["issueDate"]) == ("INV-2027-0001", "2027-01-01")
+    note = await desk.post(
+        f"{INVOICES}/INV-2027-0001/credit",
+        {"lines": [invoice["lines"][1]["id"]], "reason": "x"},
+    )
+    assert (note["number"], note["issueDate"]) == ("CN-2027-0001", "2027-01-01")
+    paid = await desk.post(f"{INVOICES}/INV-2027-0001/pay", {}, status=200)
+    assert paid["paidOn"] == "2027-01-01"
+    await desk.log(ticket, 15, "2026-12-12T09:00:00Z")
+    other = await desk.issue(await desk.draft(client, "2026-12-31"))
+    voided = await desk.post(f"{INVOICES}/{other['number']}/void", {}, status=200)
+    assert voided["voidedOn"] == "2027-01-01"
+
+
 # -- rates ----------------------------------------------------------------------------------------
 
 
