@@ -420,6 +420,11 @@ async def test_two_tax_rates_and_credit_notes_of_some_lines_then_the_rest(desk):
         [("VAT", "19", "-19.00"), ("Reduced VAT", "7", "-7.00")],
         "-126.00",
     )
+    # A credited invoice is not voided: that would free its lines to be billed again while
+    # the credit note still gives money back for one of them.
+    refused = await desk.post(f"{INVOICES}/INV-2026-0001/void", {}, status=409)
+    assert refused["error"] == "A credited invoice cannot be voided"
+    assert "CN-2026-0001" in refused["hint"]
     twice = await desk.post(
         f"{INVOICES}/INV-2026-0001/credit", {"lines": [first], "reason": "Again"}, status=409
     )
@@ -736,6 +741,7 @@ async def test_scoped_keys_log_time_on_their_tickets_but_cannot_bill(desk, app_c
     scoped_key = await make_key(app_client, name="scoped@support.com", products=["my-saas-app"])
     scoped = Desk(app_client, bearer(scoped_key))
     client = await desk.new_client("Scopeless")
+    mine = await scoped.ticket("c@scoped.test", productSlug="my-saas-app")
     for method, path, body in (
         ("GET", CLIENTS, None),
         ("POST", CLIENTS, {"name": "Nope"}),
@@ -747,11 +753,12 @@ async def test_scoped_keys_log_time_on_their_tickets_but_cannot_bill(desk, app_c
         ("GET", RATES, None),
         ("PUT", RATES, {"currency": "EUR", "rate": "10.00"}),
         ("GET", "/api/v1/desk/time", None),
+        ("PUT", f"{TICKETS}/{mine['id']}/client", {"client": client["id"]}),
     ):
         refused = await scoped.call(method, path, 403, json=body)
         assert refused["error"] and refused["hint"], (method, path)
 
-    ticket = await scoped.ticket("c@scoped.test", productSlug="my-saas-app")
+    ticket = mine
     entry = await scoped.log(ticket, 20, technician="someone-else@support.com")
     assert entry["technician"] == "scoped@support.com"
     assert entry["startedAt"] == "2026-04-02T12:00:00.000Z"

@@ -413,6 +413,16 @@ async def void(
         )
         raise ApiError(409, f"A {invoice.status} {_noun(invoice)} cannot be voided", hint)
     repo = BillingRepo(session)
+    notes = [note.number for note in await repo.credit_notes_of(invoice.id) if note.number]
+    if notes:
+        # Voiding frees its lines to be billed again, while the credit notes still give
+        # money back for them.
+        raise ApiError(
+            409,
+            "A credited invoice cannot be voided",
+            f"{', '.join(notes)} already took back lines of {invoice.number}; credit the rest "
+            "(POST …/credit) instead.",
+        )
     invoice.status = "void"
     invoice.voided_on = voided_on or await _today(session, invoice, now)
     invoice.void_reason = reason
