@@ -574,6 +574,16 @@ async def test_numbers_follow_the_invoice_date_and_void_keeps_its_number(desk, c
     gone = await desk.delete(f"{INVOICES}/INV-2026-0001", status=409)
     assert gone["error"] == "Issued invoices are never deleted" and gone["hint"]
 
+    # Nothing about an invoice is dated before it was issued.
+    for path, body in (
+        ("pay", {"paidOn": "2026-01-31"}),
+        ("void", {"voidedOn": "2026-01-31"}),
+        ("credit", {"reason": "x", "issueDate": "2026-01-31"}),
+    ):
+        early = await desk.post(f"{INVOICES}/INV-2026-0001/{path}", body, status=400)
+        [field] = early["fields"]
+        assert early["error"] == f"{field} is before the invoice's issue date"
+        assert "2026-02-01" in early["hint"]
     paid = await desk.post(f"{INVOICES}/INV-2026-0001/pay", {"paidOn": "2026-02-20"}, status=200)
     assert (paid["status"], paid["paidOn"]) == ("paid", "2026-02-20")
     voided = await desk.post(

@@ -323,6 +323,19 @@ async def _today(session: AsyncSession, invoice: Invoice, now: dt.datetime) -> d
     return local_date(now, client.time_zone) if client is not None else now.date()
 
 
+def _not_before_issue(day: dt.date, invoice: Invoice, field: str) -> dt.date:
+    """A payment, void or credit note is dated on or after the invoice's issue date."""
+    assert invoice.issue_date is not None
+    if day < invoice.issue_date:
+        raise ApiError(
+            400,
+            f"{field} is before the invoice's issue date",
+            f"{invoice.number} was issued on {invoice.issue_date}; send {field} on or after it.",
+            fields={field: "before the invoice's issue date"},
+        )
+    return day
+
+
 # -- issuing --------------------------------------------------------------------------------------
 
 
@@ -392,7 +405,8 @@ async def mark_paid(
             "Only an issued invoice that is neither paid nor void can be.",
         )
     invoice.status = "paid"
-    invoice.paid_on = paid_on or await _today(session, invoice, now)
+    day = paid_on or await _today(session, invoice, now)
+    invoice.paid_on = _not_before_issue(day, invoice, "paidOn")
     invoice.updated_at = now
     await session.flush()
     return invoice
@@ -424,7 +438,8 @@ async def void(
             "(POST …/credit) instead.",
         )
     invoice.status = "void"
-    invoice.voided_on = voided_on or await _today(session, invoice, now)
+    day = voided_on or await _today(session, invoice, now)
+    invoice.voided_on = _not_before_issue(day, invoice, "voidedOn")
     invoice.void_reason = reason
     invoice.updated_at = now
     await repo.release_entries(invoice.id)
@@ -488,7 +503,9 @@ async def credit(
     if all(line.amount == 0 or line.id in credited or line.id in taken for line in every):
         figures = _the_rest(figures, invoice, await repo.credit_notes_of(invoice.id))
         rounding = f"{rounding} {REST_STATEMENT}"
-    issue_date = issue_date or await _today(session, invoice, now)
+    issue_date = _not_before_issue(
+        issue_date or await _today(session, invoice, now), invoice, "issueDate"
+    )
     note = Invoice(
         desk_id=ids.new_desk_id("inv"),
         kind="credit_note",
