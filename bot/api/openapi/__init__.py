@@ -59,6 +59,7 @@ SPEC: dict[str, Any] = {
         },
         "securitySchemes": {
             "deskKey": {"type": "http", "scheme": "bearer", "description": "A desk API key"},
+            "billingKey": billing.SECURITY_SCHEME,
             "adminToken": {
                 "type": "http",
                 "scheme": "bearer",

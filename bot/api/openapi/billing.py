@@ -89,7 +89,8 @@ INSTANT = {
     "type": "string",
     "format": "date-time",
     "maxLength": 40,
-    "pattern": "^(19[0-9]{2}|[2-8][0-9]{3}|9000)-.*([Zz]|[+-][0-9]{2}:[0-9]{2})$",
+    "pattern": "^(19[0-9]{2}|[2-8][0-9]{3}|9000)-[0-9]{2}-[0-9]{2}T([01][0-9]|2[0-3]):[0-5][0-9]"
+    ":[0-5][0-9](\\.[0-9]+)?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$",
     "examples": ["2026-12-02T09:30:00Z"],
     "description": "ISO 8601 with its offset (years 1900 to 9000)",
 }
@@ -852,9 +853,19 @@ def _op(summary: str, responses: dict[str, Any], **extra: Any) -> dict[str, Any]
     return desk_op(summary, responses, **extra)
 
 
+# Clients, contracts, rates and invoices span every product: a desk key limited to none.
+BILLING: list[dict[str, list[str]]] = [{"billingKey": []}]
+SECURITY_SCHEME = {
+    "type": "http",
+    "scheme": "bearer",
+    "description": "A desk API key limited to no product (`tinydesk keys create --name NAME`); "
+    "a key limited to products is refused (403)",
+}
+
+
 def _billing_op(summary: str, responses: dict[str, Any], **extra: Any) -> dict[str, Any]:
     """An operation across products: an unscoped key, else 403."""
-    return desk_op(summary, {**responses, "403": UNSCOPED}, **extra)
+    return {**desk_op(summary, {**responses, "403": UNSCOPED}, **extra), "security": BILLING}
 
 
 def _created(description: str, schema: str) -> dict[str, Any]:
