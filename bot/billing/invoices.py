@@ -10,10 +10,13 @@ issued, and nothing changed after.
   issue gives its number back, and unique under concurrent issuing, since the sequence row
   is locked until commit), each entry's billed minutes and rate written onto it, and the
   PDF rendered and stored. From then on the invoice is never deleted and only its status
-  changes: ``paid`` (with the date) or ``void`` (unpaid only; its entries and periods may be
-  billed again, and its number stays used).
+  changes: ``paid`` (with the date) or ``void`` (unpaid and not credited only; its entries
+  and periods may be billed again, and its number stays used). Those dates, like a credit
+  note's, default to the client's local date and are never before the issue date.
 - **Credit note** (``credit``): in its own series (``CN-2026-0001``), issued at once, taking
-  back some or all lines of an issued invoice (each line once), with the same tax rates.
+  back some or all lines of an issued invoice (each line once), with the same tax rates; the
+  note that takes back the last lines takes back what is left of each tax, so an invoice's
+  credit notes add up to it to the cent.
 """
 
 from __future__ import annotations
