@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import json
 import os
+import re
 import zlib
 
 import schemathesis
@@ -27,14 +29,83 @@ def _tickets(name: str) -> list[str]:
     return [t for t in os.environ.get(name, "").split(",") if t]
 
 
+def _billing() -> dict[str, list[str]]:
+    """The billing rows tests/test_schemathesis.py made (ST_BILLING): ids by kind."""
+    return json.loads(os.environ.get("ST_BILLING") or "{}")
+
+
+# Billing paths and, for each of their parameters, the kind of seeded id that fits it.
+BILLING_PARAMS = {
+    "/api/v1/desk/tickets/{id}/client": {"id": "tkt"},
+    "/api/v1/desk/tickets/{id}/time/{entry}": {"id": "tkt", "entry": "tim"},
+    "/api/v1/desk/clients/{id}": {"id": "cli"},
+    "/api/v1/desk/contracts/{id}": {"id": "con"},
+    "/api/v1/desk/contracts/{id}/ledger": {"id": "con"},
+    "/api/v1/desk/invoices/{ref}": {"ref": "inv"},
+    "/api/v1/desk/invoices/{ref}/issue": {"ref": "inv"},
+    "/api/v1/desk/invoices/{ref}/pay": {"ref": "inv"},
+    "/api/v1/desk/invoices/{ref}/void": {"ref": "inv"},
+    "/api/v1/desk/invoices/{ref}/credit": {"ref": "inv"},
+}
+
+
+def _known_billing_parameters(path: str, method: str, path_parameters: dict) -> list[dict]:
+    kinds = BILLING_PARAMS.get(path)
+    seeded = _billing()
+    if not kinds or not all(seeded.get(kind) for kind in kinds.values()):
+        return []
+    known: list[dict] = [{**path_parameters}]
+    for name, kind in kinds.items():
+        values = list(seeded[kind])
+        if kind == "inv" and path.endswith("{ref}") and method == "GET":
+            values += [f"{ref}{ending}" for ref in values for ending in (".pdf", ".csv")]
+        known = [{**params, name: value} for params in known for value in values]
+    return known
+
+
 @schemathesis.hook
 def flatmap_path_parameters(ctx, path_parameters):
-    """Desk ticket paths: half the time one of A's or B's tickets instead of a random id."""
-    if ctx.operation is None or not ctx.operation.path.startswith(DESK_TICKET):
+    """Desk ticket paths: half the time one of A's or B's tickets instead of a random id;
+    billing paths (an unscoped key): half the time the seeded rows (A's ticket only, since
+    that key may change B's)."""
+    if ctx.operation is None:
         return st.just(path_parameters)
-    tickets = _tickets("ST_A_TICKETS") + _tickets("ST_B_TICKETS")
-    known = [{**path_parameters, "id": t} for t in tickets]
+    path = ctx.operation.path
+    known = _known_billing_parameters(path, ctx.operation.method.upper(), path_parameters or {})
+    if not known and path.startswith(DESK_TICKET) and path not in BILLING_PARAMS:
+        tickets = _tickets("ST_A_TICKETS") + _tickets("ST_B_TICKETS")
+        known = [{**path_parameters, "id": t} for t in tickets]
+    if not known:
+        return st.just(path_parameters)
     return st.one_of(st.just(path_parameters), st.sampled_from(known))
+
+
+# Body fields that name a billing row, and the kind of seeded id that fits.
+BILLING_BODY_REFS = {"client": "cli", "contract": "con"}
+_DESK_REF = re.compile(r"^\s*[a-z]{3}_[A-Za-z0-9_-]{1,36}\s*$")
+
+
+@schemathesis.hook
+def flatmap_body(ctx, body):
+    """Billing bodies: half the time a seeded client or contract in place of a generated id
+    (only where the generated one is a well-formed id, so that a negative case stays one)."""
+    operation = getattr(ctx, "operation", None)
+    fields = [
+        name
+        for name in BILLING_BODY_REFS
+        if isinstance(body, dict)
+        and isinstance(body.get(name), str)
+        and _DESK_REF.match(body[name])
+        and _billing().get(BILLING_BODY_REFS[name])
+    ]
+    if operation is None or not fields or not operation.path.startswith("/api/"):
+        return st.just(body)
+    choices = [
+        {**body, **{name: value}}
+        for name in fields
+        for value in _billing()[BILLING_BODY_REFS[name]]
+    ]
+    return st.one_of(st.just(body), st.sampled_from(choices))
 
 
 @schemathesis.check
@@ -128,6 +199,8 @@ def filter_failure(ctx, failure, case, response):
         return False
     if _refused_for_what_is_stored(case, response):
         return False
+    if _semantic_billing_refusal(failure, case, response):
+        return False
     # ignored_auth reports its own probe's answer (the original response was fine).
     probe = f"{getattr(failure, 'message', '')}"
     return not (case.operation.path.startswith("/api/admin/") and "got `429 Too Many" in probe)
@@ -154,3 +227,55 @@ def _refused_for_what_is_stored(case, response) -> bool:
     if not fields or not fields <= STORED_REFERENCES | {"subject", "body"}:
         return False
     return bool(fields & STORED_REFERENCES) or names_template
+
+
+# What JSON Schema cannot say about billing (bot/api/openapi/billing.py), by the field the
+# server names and the words of its refusal: an amount with more decimals than the currency
+# has (the currency is the client's, stored), hours that make no whole minutes, a time zone
+# the tz database lacks, an end before its start, a contract of another client or a date
+# outside it, and a product, line or contract that is not there. JSON numbers that are no
+# short decimal (1e-07, 0.30000000000000004) are refused as money; a schema cannot bound a
+# float's decimals either.
+BILLING_SEMANTIC_REFUSALS = (
+    ("", "has more"),
+    ("", "must be hours that make whole minutes"),
+    ("", "must be an IANA time zone"),
+    ("", "must be on or after"),
+    ("hoursPerPeriod", "needs hoursPerPeriod above 0"),
+    ("contract", "another client's contract"),
+    ("startedAt", "outside the contract"),
+    ("products", "no product"),
+    ("lines", "unknown line"),
+)
+MONEY_FIELDS = {"hourlyRate", "overageRate", "fee", "rate", "hoursPerPeriod",
+                "rolloverCapHours", "taxes"}
+
+
+def _float_in(value: object) -> bool:
+    if isinstance(value, float):
+        return not value.is_integer()
+    if isinstance(value, dict):
+        return any(_float_in(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_float_in(v) for v in value)
+    return False
+
+
+def _semantic_billing_refusal(failure, case, response) -> bool:
+    if getattr(failure, "code", None) != "ST202" or response.status_code != 400:
+        return False
+    try:
+        fields = (response.json() or {}).get("fields") or {}
+    except ValueError:
+        return False
+    body = case.body if isinstance(case.body, dict) else {}
+
+    def semantic(field: str, message: str) -> bool:
+        if field in MONEY_FIELDS and _float_in(body.get(field)):
+            return True
+        return any(
+            field.startswith(name) and words in message
+            for name, words in BILLING_SEMANTIC_REFUSALS
+        )
+
+    return bool(fields) and all(semantic(f, m) for f, m in fields.items())

@@ -20,11 +20,20 @@ def test_the_assembled_document_equals_the_one_before_the_split():
 
 
 def test_the_per_audience_parts_do_not_overlap():
-    from bot.api.openapi import admin, desk, operations, parts, public, sla, sla_policies
+    from bot.api.openapi import (
+        admin,
+        billing,
+        desk,
+        operations,
+        parts,
+        public,
+        sla,
+        sla_policies,
+    )
 
-    modules = (parts, operations, public, desk, sla, admin, sla_policies)
+    modules = (parts, operations, public, desk, sla, admin, sla_policies, billing)
     schema_names = [name for m in modules for name in m.SCHEMAS]
     assert len(schema_names) == len(set(schema_names))
-    paths = [p for m in (operations, public, desk, sla, admin) for p in m.PATHS]
+    paths = [p for m in (operations, public, desk, sla, admin, billing) for p in m.PATHS]
     paths += [*sla_policies.DESK_PATHS, *sla_policies.ADMIN_PATHS]
     assert len(paths) == len(set(paths)) == len(SPEC["paths"])

@@ -13,6 +13,7 @@ Run it alone with ``.venv/bin/pytest tests/test_schemathesis.py`` (README, "Deve
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import subprocess
 import sys
@@ -66,6 +67,9 @@ bearer = "{desk_key}"
 
 [auth.openapi.adminToken]
 bearer = "{admin_token}"
+
+[auth.openapi.billingKey]
+bearer = "{billing_key}"
 """
 
 
@@ -102,7 +106,67 @@ async def _seed(url: str) -> dict[str, object]:
                 )
                 tickets[name] += [ticket["id"], ticket["publicId"]]
         b_view = await _b_view(http, url, keys["b"], tickets["b"])
-    return {"keys": keys, "tickets": tickets, "b_view": b_view}
+        billing_key = (
+            await _json(
+                http, "POST", f"{url}/api/admin/keys", json={"name": "billing"}, headers=admin
+            )
+        )["key"]
+        billing = await _seed_billing(http, url, billing_key, tickets["a"][0])
+    return {
+        "keys": keys,
+        "tickets": tickets,
+        "b_view": b_view,
+        "billing_key": billing_key,
+        "billing": billing,
+    }
+
+
+async def _seed_billing(
+    http: aiohttp.ClientSession, url: str, key: str, ticket: str
+) -> dict[str, list[str]]:
+    """With an unscoped key: a client with both kinds of contract, time on one of A's
+    tickets, an issued invoice and a draft; their ids for the hooks (ST_BILLING)."""
+    headers = {"Authorization": f"Bearer {key}"}
+    desk = f"{url}/api/v1/desk"
+
+    async def post(path: str, body: dict, method: str = "POST") -> dict:
+        return await _json(http, method, f"{desk}{path}", json=body, headers=headers)
+
+    client = await post(
+        "/clients", {"name": "Schemathesis Ltd", "taxes": [{"name": "VAT", "rate": "19"}]}
+    )
+    terms = {"client": client["id"], "startsOn": "2026-01-01"}
+    bank = await post(
+        "/contracts",
+        {**terms, "name": "Bank", "kind": "time_based", "hoursPerPeriod": 10,
+         "hourlyRate": "80.00", "overageRate": "100.00", "rounding": {"increment": 15}},
+    )
+    fixed = await post("/contracts", {**terms, "name": "Fee", "kind": "fixed_price", "fee": 50})
+    await post(f"/tickets/{ticket}/client", {"client": client["id"]}, method="PUT")
+    entries = [
+        await post(
+            f"/tickets/{ticket}/time",
+            {"minutes": minutes, "description": "work", "startedAt": started,
+             "contract": contract},
+        )
+        for minutes, started, contract in (
+            (90, "2026-01-05T10:00:00Z", bank["id"]),
+            (30, "2026-02-05T10:00:00Z", None),
+            (20, "2026-02-06T10:00:00Z", None),
+        )
+    ]
+    await post("/rates", {"currency": "EUR", "rate": "90.00"}, method="PUT")
+    issued = await post("/invoices", {"client": client["id"], "periodEnd": "2026-01-31"})
+    issued = await post(f"/invoices/{issued['id']}/issue", {})
+    draft = await post("/invoices", {"client": client["id"], "periodEnd": "2026-02-28"})
+    return {
+        "cli": [client["id"]],
+        "con": [bank["id"], fixed["id"]],
+        "tim": [entry["id"] for entry in entries],
+        "inv": [issued["number"], issued["id"], draft["id"]],
+        "inl": [line["id"] for line in issued["lines"]],
+        "tkt": [ticket],
+    }
 
 
 # What a desk key can change on a ticket (PATCH, DELETE, comments). The admin API may change
@@ -143,7 +207,11 @@ async def test_schemathesis_finds_nothing(database_url, tmp_path):
         config = tmp_path / "schemathesis.toml"
         config.write_text(
             CONFIG.format(
-                seed=SEED, examples=MAX_EXAMPLES, desk_key=keys["a"], admin_token=ADMIN_TOKEN
+                seed=SEED,
+                examples=MAX_EXAMPLES,
+                desk_key=keys["a"],
+                admin_token=ADMIN_TOKEN,
+                billing_key=seeded["billing_key"],
             )
         )
         report = tmp_path / "report.json"
@@ -160,6 +228,7 @@ async def test_schemathesis_finds_nothing(database_url, tmp_path):
             "ST_A_TICKETS": ",".join(tickets["a"]),
             "ST_B_TICKETS": ",".join(tickets["b"]),
             "ST_B_SUBJECT": B_SUBJECT,
+            "ST_BILLING": json.dumps(seeded["billing"]),
         }
         result = await asyncio.to_thread(
             subprocess.run, command, cwd=tmp_path, env=run_env, capture_output=True, text=True,

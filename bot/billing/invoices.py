@@ -10,15 +10,19 @@ issued, and nothing changed after.
   issue gives its number back, and unique under concurrent issuing, since the sequence row
   is locked until commit), each entry's billed minutes and rate written onto it, and the
   PDF rendered and stored. From then on the invoice is never deleted and only its status
-  changes: ``paid`` (with the date) or ``void`` (unpaid only; its entries and periods may be
-  billed again, and its number stays used).
+  changes: ``paid`` (with the date) or ``void`` (unpaid and not credited only; its entries
+  and periods may be billed again, and its number stays used). Those dates, like a credit
+  note's, default to the client's local date and are never before the issue date.
 - **Credit note** (``credit``): in its own series (``CN-2026-0001``), issued at once, taking
-  back some or all lines of an issued invoice (each line once), with the same tax rates.
+  back some or all lines of an issued invoice (each line once), with the same tax rates; the
+  note that takes back the last lines takes back what is left of each tax, so an invoice's
+  credit notes add up to it to the cent.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import hashlib
 from collections.abc import Sequence
@@ -46,6 +50,10 @@ CREDIT_SERIES = "CN"
 INVOICE_HINT = (
     "Use an invoice's number (INV-2026-0001), a credit note's (CN-2026-0001) or a draft's id "
     "(inv_…): GET /api/v1/desk/invoices lists them."
+)
+REST_STATEMENT = (
+    "This credit note takes back the invoice's last lines: its taxes are what was left of the "
+    "invoice's after the earlier credit notes."
 )
 # reportlab keeps module state: one render at a time, off the event loop.
 _RENDERING = asyncio.Lock()
@@ -311,6 +319,26 @@ async def remove_draft(session: AsyncSession, invoice: Invoice) -> None:
     await BillingRepo(session).remove_draft(invoice)
 
 
+async def _today(session: AsyncSession, invoice: Invoice, now: dt.datetime) -> dt.date:
+    """Today where the client is, as for an issue date (UTC's date is a day off around
+    midnight: a credit note or payment dated before the invoice it is about)."""
+    client = await BillingRepo(session).client(invoice.client_id)
+    return local_date(now, client.time_zone) if client is not None else now.date()
+
+
+def _not_before_issue(day: dt.date, invoice: Invoice, field: str) -> dt.date:
+    """A payment, void or credit note is dated on or after the invoice's issue date."""
+    assert invoice.issue_date is not None
+    if day < invoice.issue_date:
+        raise ApiError(
+            400,
+            f"{field} is before the invoice's issue date",
+            f"{invoice.number} was issued on {invoice.issue_date}; send {field} on or after it.",
+            fields={field: "before the invoice's issue date"},
+        )
+    return day
+
+
 # -- issuing --------------------------------------------------------------------------------------
 
 
@@ -380,7 +408,8 @@ async def mark_paid(
             "Only an issued invoice that is neither paid nor void can be.",
         )
     invoice.status = "paid"
-    invoice.paid_on = paid_on or now.date()
+    day = paid_on or await _today(session, invoice, now)
+    invoice.paid_on = _not_before_issue(day, invoice, "paidOn")
     invoice.updated_at = now
     await session.flush()
     return invoice
@@ -401,8 +430,19 @@ async def void(
         )
         raise ApiError(409, f"A {invoice.status} {_noun(invoice)} cannot be voided", hint)
     repo = BillingRepo(session)
+    notes = [note.number for note in await repo.credit_notes_of(invoice.id) if note.number]
+    if notes:
+        # Voiding frees its lines to be billed again, while the credit notes still give
+        # money back for them.
+        raise ApiError(
+            409,
+            "A credited invoice cannot be voided",
+            f"{', '.join(notes)} already took back lines of {invoice.number}; credit the rest "
+            "(POST …/credit) instead.",
+        )
     invoice.status = "void"
-    invoice.voided_on = voided_on or now.date()
+    day = voided_on or await _today(session, invoice, now)
+    invoice.voided_on = _not_before_issue(day, invoice, "voidedOn")
     invoice.void_reason = reason
     invoice.updated_at = now
     await repo.release_entries(invoice.id)
@@ -431,7 +471,8 @@ async def credit(
             "Credit notes take back lines of an issued or paid invoice.",
         )
     repo = BillingRepo(session)
-    lines = list(await repo.lines(invoice.id))
+    every = list(await repo.lines(invoice.id))
+    lines = every
     if line_refs is not None:
         wanted = set(line_refs)
         unknown = wanted - {line.desk_id for line in lines}
@@ -443,8 +484,8 @@ async def credit(
                 fields={"lines": "unknown line"},
             )
         lines = [line for line in lines if line.desk_id in wanted]
-    credited = await repo.credited_line_ids([line.id for line in lines])
-    if line_refs is not None and credited:
+    credited = await repo.credited_line_ids([line.id for line in every])
+    if line_refs is not None and credited & {line.id for line in lines}:
         raise ApiError(
             409,
             "A line is credited already",
@@ -460,7 +501,14 @@ async def credit(
         )
     taxes = [Tax(t["name"], parse_tax_rate(t["rate"])) for t in invoice.taxes or []]
     figures = invoicing.totals((-line.amount for line in lines), taxes)
-    issue_date = issue_date or now.date()
+    rounding = invoice.rounding
+    taken = {line.id for line in lines}
+    if all(line.amount == 0 or line.id in credited or line.id in taken for line in every):
+        figures = _the_rest(figures, invoice, await repo.credit_notes_of(invoice.id))
+        rounding = f"{rounding} {REST_STATEMENT}"
+    issue_date = _not_before_issue(
+        issue_date or await _today(session, invoice, now), invoice, "issueDate"
+    )
     note = Invoice(
         desk_id=ids.new_desk_id("inv"),
         kind="credit_note",
@@ -481,7 +529,7 @@ async def credit(
         seller=dict(invoice.seller or {}),
         client_details=dict(invoice.client_details or {}),
         notes=reason,
-        rounding=invoice.rounding,
+        rounding=rounding,
         created_by=creator,
         created_at=now,
         updated_at=now,
@@ -518,6 +566,25 @@ async def credit(
     await _store_pdf(session, note)
     await session.flush()
     return note
+
+
+def _the_rest(
+    figures: invoicing.Totals, invoice: Invoice, notes: Sequence[Invoice]
+) -> invoicing.Totals:
+    """The credit note that takes back an invoice's last lines takes back what is left of
+    each tax (the invoice's less the earlier notes'), not its own rounded percentage: rounded
+    note by note, the notes could give back a cent more than the invoice charged."""
+    left = [tax["amount"] for tax in invoice.taxes or []]
+    for note in notes:
+        for position, tax in enumerate(note.taxes or []):
+            left[position] += tax["amount"]
+    taxes = tuple(
+        dataclasses.replace(tax, amount=-rest)
+        for tax, rest in zip(figures.taxes, left, strict=True)
+    )
+    return invoicing.Totals(
+        figures.subtotal, taxes, figures.subtotal + sum(tax.amount for tax in taxes)
+    )
 
 
 async def render_draft(view: dict[str, Any]) -> bytes:

@@ -1,7 +1,8 @@
 """The OpenAPI 3.1 description of every TinyDesk endpoint, served at GET /api/openapi.json.
 
-Written by hand, one module per audience (``public``, ``desk``, ``admin``, ``operations``)
-on shared ``parts``; this module assembles them, and serves them as JSON and, rendered by
+Written by hand, one module per audience (``public``, ``desk``, ``admin``, ``operations``;
+the desk's SLA and billing parts in ``sla``, ``sla_policies`` and ``billing``) on shared
+``parts``; this module assembles them, and serves them as JSON and, rendered by
 ``bot.web.api_docs``, as the page ``GET /api/docs``. ``tests/test_openapi.py`` checks that every
 route is in it and that the JSON the tests see validates against it.
 """
@@ -15,7 +16,7 @@ from typing import Any
 from aiohttp import web
 
 from bot import __version__
-from bot.api.openapi import admin, desk, operations, parts, public, sla, sla_policies
+from bot.api.openapi import admin, billing, desk, operations, parts, public, sla, sla_policies
 from bot.web import api_docs
 from bot.web.html import Html
 
@@ -41,6 +42,7 @@ SPEC: dict[str, Any] = {
         **desk.PATHS,
         **sla.PATHS,
         **sla_policies.DESK_PATHS,
+        **billing.PATHS,
         **admin.PATHS,
         **sla_policies.ADMIN_PATHS,
     },
@@ -53,9 +55,11 @@ SPEC: dict[str, Any] = {
             **sla.SCHEMAS,
             **admin.SCHEMAS,
             **sla_policies.SCHEMAS,
+            **billing.SCHEMAS,
         },
         "securitySchemes": {
             "deskKey": {"type": "http", "scheme": "bearer", "description": "A desk API key"},
+            "billingKey": billing.SECURITY_SCHEME,
             "adminToken": {
                 "type": "http",
                 "scheme": "bearer",
