@@ -53,6 +53,7 @@ from bot.rules.hour_bank import Kind
 from bot.rules.invoicing import ContractKind, LineKind
 from bot.rules.rounding import MAX_INCREMENT, RoundingMode
 from bot.rules.validation import MAX_EMAIL, MAX_NAME
+from bot.tickets import sla_webhook
 
 SPACE = f"[{SPACE_CHARS}]*"
 # The currencies bot.rules.money takes (ISO 4217 as babel knows it, funds and metals left out).
@@ -278,6 +279,18 @@ CLIENT_FIELDS: dict[str, Any] = {
         ),
         "description": "Slugs of the products whose tickets bill to this client (an unknown "
         "slug: 400); the list replaces the last one",
+    },
+    "webhookUrl": nullable(
+        {"type": "string", "pattern": sla_webhook.URL_PATTERN, "maxLength": sla_webhook.MAX_URL}
+    )
+    | {
+        "description": "Where hour-bank warnings (80 % and 95 %) are POSTed, signed like the "
+        "SLA webhooks: https, or http to 127.0.0.1 or localhost; null removes it. The first "
+        "URL makes a signing secret, returned once as `webhookSecret`."
+    },
+    "rotateWebhookSecret": {
+        "const": True,
+        "description": "Make a new signing secret (shown once in the response)",
     },
 }
 
@@ -519,7 +532,11 @@ SCHEMAS: dict[str, Any] = {
     "ClientCreate": _input(CLIENT_FIELDS, ["name"]),
     "ClientUpdate": _input(CLIENT_FIELDS, description="The fields sent change"),
     "Client": _object(
-        None,
+        [
+            *("id", "name", "address", "taxId", "email", "currency", "hourlyRate", "timeZone"),
+            *("taxes", "paymentDays", "domains", "products", "webhookUrl", "createdAt"),
+            "updatedAt",
+        ],
         {
             "id": _id("cli"),
             "name": TEXT,
@@ -533,6 +550,12 @@ SCHEMAS: dict[str, Any] = {
             "paymentDays": {"type": "integer", "minimum": 0},
             "domains": {"type": "array", "items": TEXT},
             "products": {"type": "array", "items": TEXT},
+            "webhookUrl": nullable(TEXT),
+            "webhookSecret": {
+                "type": "string",
+                "description": "The billing webhook's signing secret: only in the answer that "
+                "set the first URL or rotated the secret, never again",
+            },
             "createdAt": TIMESTAMP,
             "updatedAt": TIMESTAMP,
         },
