@@ -59,6 +59,14 @@ def problem(exc: ApiError) -> Html:
     return fragment('<p class="field-error" role="alert">{t}</p>', t=text)
 
 
+def errors_of(exc: ApiError) -> dict[str, str]:
+    """A refusal's problems by field, and the whole of it (error and hint) as ``_form``, shown
+    above the form: a field's message alone may not say why (``outside the contract``)."""
+    errors = dict(exc.extra.get("fields", {}))
+    errors["_form"] = f"{exc.error}. {exc.hint}" if exc.hint else exc.error
+    return errors
+
+
 def form_problem(errors: Mapping[str, str]) -> Html:
     if "_form" not in errors:
         return Html("")

@@ -20,6 +20,7 @@ from bot.web.admin.billing import (
     Form,
     Spec,
     all_clients,
+    errors_of,
     form_fields,
     form_problem,
     form_values,
@@ -30,7 +31,7 @@ from bot.web.admin.billing import (
     taxes_from_text,
     taxes_text,
 )
-from bot.web.admin_auth import admin_only, admin_page, csrf_input, form_errors, notice_from_query
+from bot.web.admin_auth import admin_only, admin_page, csrf_input, notice_from_query
 from bot.web.admin_auth import redirect as see_other
 from bot.web.html import (
     Html,
@@ -241,7 +242,7 @@ async def add_client(request: web.Request, admin_session: AdminSession) -> web.S
             desk_id, name = client.desk_id, client.name
     except ApiError as exc:
         return await clients_page(
-            request, admin_session, values=values, errors=form_errors(exc), status=exc.status
+            request, admin_session, values=values, errors=errors_of(exc), status=exc.status
         )
     return see_other(
         path("admin", "clients", desk_id, query={"notice": "client-added", "slug": name})
@@ -319,6 +320,6 @@ async def save_client(request: web.Request, admin_session: AdminSession) -> web.
         if exc.status == 404:
             return not_found_page(request, admin_session, "client", ref, "clients")
         return await _client_page(
-            request, admin_session, ref, values=values, errors=form_errors(exc), status=exc.status
+            request, admin_session, ref, values=values, errors=errors_of(exc), status=exc.status
         )
     return see_other(path("admin", "clients", ref, query={"notice": "client-saved", "slug": name}))

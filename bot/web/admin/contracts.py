@@ -25,6 +25,7 @@ from bot.web.admin.billing import (
     Spec,
     all_clients,
     client_choices,
+    errors_of,
     form_fields,
     form_problem,
     form_values,
@@ -35,7 +36,7 @@ from bot.web.admin.billing import (
     options,
     problem,
 )
-from bot.web.admin_auth import admin_only, admin_page, csrf_input, form_errors, notice_from_query
+from bot.web.admin_auth import admin_only, admin_page, csrf_input, notice_from_query
 from bot.web.admin_auth import redirect as see_other
 from bot.web.html import (
     Html,
@@ -257,7 +258,7 @@ def ledger_tables(view: Mapping[str, Any], entries: Mapping[str, TimeEntry]) -> 
         through=view["through"],
         balance=hours(view["balanceMinutes"]),
         entries=table(
-            ["Date", "Entry", "Period", "Change", "Minutes", "Balance", "Time entry"],
+            ["Date", "Entry", "Period", "Change", "Hours", "Balance", "Time entry"],
             rows,
             caption="Ledger entries, in order, with the period's balance after each",
             empty="No entries yet.",
@@ -367,7 +368,7 @@ async def add_contract(request: web.Request, admin_session: AdminSession) -> web
             )
             desk_id, name = contract.desk_id, contract.name
     except ApiError as exc:
-        errors = form_errors(exc)
+        errors = errors_of(exc)
         if "rounding" in errors:
             errors["increment"] = errors.pop("rounding")
         return await contracts_page(

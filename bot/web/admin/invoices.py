@@ -25,6 +25,7 @@ from bot.web.admin.billing import (
     Spec,
     all_clients,
     client_choices,
+    errors_of,
     form_fields,
     form_problem,
     form_values,
@@ -33,7 +34,7 @@ from bot.web.admin.billing import (
     options,
     problem,
 )
-from bot.web.admin_auth import admin_only, admin_page, csrf_input, form_errors, notice_from_query
+from bot.web.admin_auth import admin_only, admin_page, csrf_input, notice_from_query
 from bot.web.admin_auth import redirect as see_other
 from bot.web.html import Html, cells, fragment, join, path, table, time_element
 from bot.web.sessions import AdminSession
@@ -196,7 +197,7 @@ async def make_draft(request: web.Request, admin_session: AdminSession) -> web.S
             desk_id = invoice.desk_id
     except ApiError as exc:
         return await invoices_page(
-            request, admin_session, values=values, errors=form_errors(exc), status=exc.status
+            request, admin_session, values=values, errors=errors_of(exc), status=exc.status
         )
     return see_other(path("admin", "invoices", desk_id, query={"notice": "invoice-drafted"}))
 
@@ -541,7 +542,7 @@ def _invoice_action(verb: str) -> Any:
         except ApiError as exc:
             if exc.status == 404:
                 return not_found_page(request, admin_session, "invoice", ref, "invoices")
-            errors = form_errors(exc)
+            errors = errors_of(exc)
             if verb == "credit" and "reason" in errors:
                 errors["creditReason"] = errors.pop("reason")
             return await invoice_page(

@@ -19,7 +19,7 @@ from bot.tickets import sla_clock
 from bot.tickets.search import MAX_QUERY_CHARS, SEARCH_HINT, describe, ticket_match
 from bot.web.admin import billing
 from bot.web.admin.breaches import sla_cell, sla_facts
-from bot.web.admin_auth import admin_only, admin_page, form_errors, notice_from_query, redirect
+from bot.web.admin_auth import admin_only, admin_page, notice_from_query, redirect
 from bot.web.html import Html, cells, fragment, join, path, table, time_element
 from bot.web.sessions import AdminSession
 from storage.models import Product, PullRequestLink
@@ -219,7 +219,7 @@ async def log_time(request: web.Request, admin_session: AdminSession) -> web.Str
             admin_session,
             public_id,
             time_values=values,
-            time_errors=form_errors(exc),
+            time_errors=billing.errors_of(exc),
             status=exc.status,
         )
     if ticket is None:
