@@ -131,7 +131,7 @@ async def test_an_admin_bills_time_on_a_ticket_and_downloads_the_invoice_pdf(
     assert download.suggested_filename == "INV-2026-0001.pdf"
     saved = tmp_path / download.suggested_filename
     await download.save_as(saved)
-    assert saved.read_bytes()[:5] == b"%PDF-"  # noqa: ASYNC240 (a small local file)
+    assert saved.read_bytes()[:5] == b"%PDF-"
 
     shot = Path(os.environ.get("TINYDESK_SCREENSHOTS") or tmp_path) / "admin-invoice.png"
     png = await page.screenshot(path=shot, full_page=True)
