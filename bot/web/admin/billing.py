@@ -42,6 +42,7 @@ from storage.repos.billing import BillingRepo
 # The acting user of the admin pages, as the admin API and templates name it.
 ADMIN = "admin"
 TIME_FIELDS = ("minutes", "description", "billable", "startedAt", "contract")
+
 # -- shared pieces ------------------------------------------------------------------------------
 
 
@@ -55,15 +56,18 @@ def hours(minutes: int | None) -> str:
 
 def problem(exc: ApiError) -> Html:
     """A refusal as the page shows it: the error, then its hint."""
-    text = f"{exc.error}. {exc.hint}" if exc.hint else exc.error
-    return fragment('<p class="field-error" role="alert">{t}</p>', t=text)
+    return fragment('<p class="field-error" role="alert">{t}</p>', t=said(exc))
+
+
+def said(exc: ApiError) -> str:
+    return f"{exc.error}. {exc.hint}" if exc.hint else exc.error
 
 
 def errors_of(exc: ApiError) -> dict[str, str]:
     """A refusal's problems by field, and the whole of it (error and hint) as ``_form``, shown
     above the form: a field's message alone may not say why (``outside the contract``)."""
     errors = dict(exc.extra.get("fields", {}))
-    errors["_form"] = f"{exc.error}. {exc.hint}" if exc.hint else exc.error
+    errors["_form"] = said(exc)
     return errors
 
 

@@ -258,10 +258,20 @@ def _lines(view: Mapping[str, Any]) -> Html:
     )
 
 
+HEADINGS = {
+    "issue": "Issue",
+    "delete": "Delete",
+    "pay": "Payment",
+    "void": "Void",
+    "credit": "Credit note",
+}
+
+
 def _action(admin_session: AdminSession, ref: str, verb: str, fields: Html, button: str) -> Html:
     return fragment(
-        '<form class="stacked" method="post" action="{action}" novalidate>{csrf}{fields}'
-        '<button type="submit"{danger}>{button}</button></form>',
+        '<h3>{heading}</h3><form class="stacked" method="post" action="{action}" novalidate>'
+        '{csrf}{fields}<button type="submit"{danger}>{button}</button></form>',
+        heading=HEADINGS[verb],
         action=path("admin", "invoices", ref, verb),
         csrf=csrf_input(admin_session),
         fields=fields,
