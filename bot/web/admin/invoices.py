@@ -5,10 +5,11 @@ through ``bot.billing.invoices`` as the desk API runs it."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.appkeys import CLOCK, DB, SETTINGS
 from bot.billing import clients as client_service
@@ -509,7 +510,9 @@ NOTICE_OF = {
 }
 
 
-async def _act(session: Any, request: web.Request, verb: str, values: Mapping[str, str]) -> str:
+async def _act(
+    session: AsyncSession, request: web.Request, verb: str, values: Mapping[str, str]
+) -> str:
     """Runs ``verb`` on the invoice; returns the ref of the page to show next."""
     now = request.app[CLOCK]()
     invoice = await invoice_service.find_invoice(session, request.match_info["ref"], lock=True)
@@ -541,7 +544,7 @@ async def _act(session: Any, request: web.Request, verb: str, values: Mapping[st
     return invoice.number or invoice.desk_id
 
 
-def _invoice_action(verb: str) -> Any:
+def _invoice_action(verb: str) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
     @admin_only
     async def act(request: web.Request, admin_session: AdminSession) -> web.StreamResponse:
         ref = request.match_info["ref"]
