@@ -9,7 +9,7 @@ import traceback
 from collections.abc import Sequence
 
 from bot import __version__
-from bot.cli import keys, products, receive, serve, setup, sla, templates, wait
+from bot.cli import invoices, keys, products, receive, serve, setup, sla, templates, wait
 from bot.config import Settings, StartupError
 from bot.sim import demo
 
@@ -53,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     keys.register(commands)
     templates.register(commands)
     sla.register(commands)
+    invoices.register(commands)
     wait.register(commands)
     demo.register(commands)
     setup.register(commands)

@@ -1,5 +1,6 @@
-"""The admin pages under ``/admin``: products, SLA policies and breaches, tickets, ticket
-templates, failed webhook deliveries, failed GitHub jobs, API keys.
+"""The admin pages under ``/admin``: products, SLA policies and breaches, tickets (with their
+time), ticket templates, clients, contracts and invoices, failed webhook deliveries, failed
+GitHub jobs, API keys.
 
 Every page needs a signed-in admin session and every POST form that session's CSRF token
 (``admin_only`` in ``bot.web.admin_auth``). Admins see what the public never does: emails,
@@ -12,7 +13,10 @@ from aiohttp import web
 
 from bot.web.admin import (
     breaches,
+    clients,
+    contracts,
     deliveries,
+    invoices,
     jobs,
     keys,
     overview,
@@ -40,6 +44,7 @@ routes = [
     web.post("/admin/sla/{id}/remove", sla.remove_policy),
     web.get("/admin/tickets", tickets.list_tickets),
     web.get("/admin/tickets/{public_id}", tickets.show_ticket),
+    web.post("/admin/tickets/{public_id}/time", tickets.log_time),
     web.get("/admin/breaches", breaches.list_breaches),
     web.get("/admin/templates", templates.list_templates),
     web.post("/admin/templates", templates.add_template),
@@ -47,6 +52,23 @@ routes = [
     web.post("/admin/templates/{id}/edit", templates.save_template),
     web.get("/admin/templates/{id}/remove", templates.confirm_remove_template),
     web.post("/admin/templates/{id}/remove", templates.remove_template),
+    web.get("/admin/clients", clients.list_clients),
+    web.post("/admin/clients", clients.add_client),
+    web.get("/admin/clients/{id}", clients.show_client),
+    web.post("/admin/clients/{id}", clients.save_client),
+    web.get("/admin/contracts", contracts.list_contracts),
+    web.post("/admin/contracts", contracts.add_contract),
+    web.get("/admin/contracts/{id}", contracts.show_contract),
+    web.get("/admin/invoices", invoices.list_invoices),
+    web.post("/admin/invoices", invoices.make_draft),
+    web.get("/admin/invoices/{ref}", invoices.show_invoice),
+    web.get("/admin/invoices/{ref}/pdf", invoices.download_pdf),
+    web.get("/admin/invoices/{ref}/csv", invoices.download_csv),
+    web.post("/admin/invoices/{ref}/issue", invoices.issue_invoice),
+    web.post("/admin/invoices/{ref}/delete", invoices.delete_draft),
+    web.post("/admin/invoices/{ref}/pay", invoices.pay_invoice),
+    web.post("/admin/invoices/{ref}/void", invoices.void_invoice),
+    web.post("/admin/invoices/{ref}/credit", invoices.credit_invoice),
     web.get("/admin/deliveries", deliveries.list_failed_deliveries),
     web.post("/admin/deliveries/{id}/replay", deliveries.replay_delivery),
     web.get("/admin/jobs", jobs.list_jobs),

@@ -1,24 +1,25 @@
 """The admin tickets pages: the filtered, searchable list and one ticket in full, with links
-to its GitHub issue and pull requests."""
+to its GitHub issue and pull requests and its time entries (with a form to log time)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from aiohttp import web
 
 from bot.appkeys import CLOCK, DB, SETTINGS
 from bot.errors import ApiError
 from bot.github.web_url import github_web_url, issue_url, pull_url
-from bot.http.bodies import shown
+from bot.http.bodies import read_form, shown
 from bot.rules import ids
 from bot.rules.numbers import whole_number
 from bot.rules.pipeline import STAGE_TITLES, STAGES, Stage
 from bot.rules.public_names import public_author
 from bot.tickets import sla_clock
 from bot.tickets.search import MAX_QUERY_CHARS, SEARCH_HINT, describe, ticket_match
+from bot.web.admin import billing
 from bot.web.admin.breaches import sla_cell, sla_facts
-from bot.web.admin_auth import admin_only, admin_page
+from bot.web.admin_auth import admin_only, admin_page, notice_from_query, redirect
 from bot.web.html import Html, cells, fragment, join, path, table, time_element
 from bot.web.sessions import AdminSession
 from storage.models import Product, PullRequestLink
@@ -198,8 +199,45 @@ def pull_links(web_url: str, product: Product | None, pulls: Sequence[PullReques
 
 @admin_only
 async def show_ticket(request: web.Request, admin_session: AdminSession) -> web.StreamResponse:
-    """One ticket in full: submitter, body, every transition with its cause, every comment."""
+    return await ticket_page(request, admin_session, request.match_info["public_id"])
+
+
+@admin_only
+async def log_time(request: web.Request, admin_session: AdminSession) -> web.StreamResponse:
+    """The ticket page's "Log time" form: the signed-in admin is the technician."""
     public_id = request.match_info["public_id"]
+    values = billing.form_values(await read_form(request), billing.TIME_FIELDS)
+    number = ids.parse_public_id(public_id)
+    try:
+        async with request.app[DB].begin() as session:
+            ticket = await TicketRepo(session).by_number(number) if number is not None else None
+            if ticket is not None:
+                await billing.log_time(session, ticket, values, request.app[CLOCK]())
+    except ApiError as exc:
+        return await ticket_page(
+            request,
+            admin_session,
+            public_id,
+            time_values=values,
+            time_errors=billing.errors_of(exc),
+            status=exc.status,
+        )
+    if ticket is None:
+        return await ticket_page(request, admin_session, public_id)  # its 404
+    return redirect(path("admin", "tickets", public_id, query={"notice": "time-logged"}))
+
+
+async def ticket_page(
+    request: web.Request,
+    admin_session: AdminSession,
+    public_id: str,
+    *,
+    time_values: Mapping[str, str] | None = None,
+    time_errors: Mapping[str, str] | None = None,
+    status: int = 200,
+) -> web.Response:
+    """One ticket in full: submitter, body, every transition with its cause, every comment,
+    its time."""
     number = ids.parse_public_id(public_id)
     async with request.app[DB].session() as session:
         repo = TicketRepo(session)
@@ -217,6 +255,7 @@ async def show_ticket(request: web.Request, admin_session: AdminSession) -> web.
         if product is not None and ticket.issue_number is not None:
             pulls = await PullRequestLinkRepo(session).for_issue(product.id, ticket.issue_number)
         standing = await sla_clock.evaluate(session, ticket, request.app[CLOCK]())
+        time = await billing.ticket_time(session, ticket)
     public_id = ids.public_id(ticket.id)
     web_url = github_web_url(request.app[SETTINGS].github_api_url)
     issue: object = "not created yet"
@@ -282,7 +321,7 @@ async def show_ticket(request: web.Request, admin_session: AdminSession) -> web.
         for url in ticket.screenshots
     )
     content = fragment(
-        "<h1>Ticket {id}</h1>"
+        "<h1>Ticket {id}</h1>{notice}"
         '<dl class="facts">{facts}</dl>'
         '<section class="card" aria-labelledby="body-heading"><h2 id="body-heading">Message</h2>'
         '<p class="comment-body">{body}</p>{screenshots}</section>'
@@ -291,8 +330,10 @@ async def show_ticket(request: web.Request, admin_session: AdminSession) -> web.
         '<section class="card" aria-labelledby="sla-events-heading"><h2 '
         'id="sla-events-heading">SLA warnings and breaches</h2>{sla_events}</section>'
         '<section class="card" aria-labelledby="comments-heading"><h2 '
-        'id="comments-heading">Comments</h2>{comments}</section>',
+        'id="comments-heading">Comments</h2>{comments}</section>{time}',
         id=public_id,
+        notice=notice_from_query(request),
+        time=billing.time_section(admin_session, public_id, time, time_values, time_errors),
         facts=join(fragment("<div><dt>{k}</dt><dd>{v}</dd></div>", k=k, v=v) for k, v in facts),
         body=ticket.body,
         screenshots=fragment('<h3>Screenshots</h3><ul class="links">{s}</ul>', s=screenshots)
@@ -317,4 +358,6 @@ async def show_ticket(request: web.Request, admin_session: AdminSession) -> web.
         if comment_items
         else Html('<p class="empty">No comments.</p>'),
     )
-    return admin_page(request, f"ticket {public_id}", content, admin_session=admin_session)
+    return admin_page(
+        request, f"ticket {public_id}", content, admin_session=admin_session, status=status
+    )
