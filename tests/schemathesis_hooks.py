@@ -232,15 +232,16 @@ def _refused_for_what_is_stored(case, response) -> bool:
 # What JSON Schema cannot say about billing (bot/api/openapi/billing.py), by the field the
 # server names and the words of its refusal: an amount with more decimals than the currency
 # has (the currency is the client's, stored), hours that make no whole minutes, a time zone
-# the tz database lacks, an end before its start, a contract of another client or a date
-# outside it, and a product, line or contract that is not there. JSON numbers that are no
-# short decimal (1e-07, 0.30000000000000004) are refused as money; a schema cannot bound a
-# float's decimals either.
+# the tz database lacks, an end before its start, a date before the invoice's issue date, a
+# contract of another client or a date outside it, and a product or line that is not there.
+# JSON numbers that are no short decimal (1e-07, 0.30000000000000004) are refused as money;
+# a schema cannot bound a float's decimals either.
 BILLING_SEMANTIC_REFUSALS = (
     ("", "has more"),
     ("", "must be hours that make whole minutes"),
     ("", "must be an IANA time zone"),
     ("", "must be on or after"),
+    ("", "before the invoice's issue date"),
     ("hoursPerPeriod", "needs hoursPerPeriod above 0"),
     ("contract", "another client's contract"),
     ("startedAt", "outside the contract"),
