@@ -102,12 +102,13 @@ INSTANT = {
 }
 
 # Money in requests: a decimal string in major units ("95.00"), or a JSON number; never
-# negative (but "-0"), at most 8 decimals and, as the server checks, at most the currency's
-# (EUR 2, JPY 0, BHD 3), and below money.MAX_MINOR minor units: MAX_UNITS whole units fit
-# below it in every currency (the most decimals any has is 4).
+# negative (but "-0"), at most 8 decimals. As the server checks (the currency is the
+# client's, stored), at most the currency's decimals (EUR 2, JPY 0, BHD 3) and below
+# money.MAX_MINOR minor units: below MAX_UNITS whole units in a currency without decimals,
+# 10^9 in one with 4.
 _ZERO = "-0{1,16}(\\.0{1,8})?"
-_UNIT_DIGITS = len(str(money.MAX_MINOR)) - 1 - 4
-MAX_UNITS = 10**_UNIT_DIGITS
+_UNIT_DIGITS = len(str(money.MAX_MINOR)) - 1
+MAX_UNITS = money.MAX_MINOR
 MONEY_INPUT = {
     "anyOf": [
         {
@@ -289,7 +290,7 @@ CLIENT_FIELDS: dict[str, Any] = {
             {
                 "type": "array",
                 "maxItems": 100,
-                "items": {"type": "string", "minLength": 1, "maxLength": 64},
+                "items": text_input(64, minLength=1),
             }
         ),
         "description": "Slugs of the products whose tickets bill to this client (an unknown "
@@ -488,6 +489,10 @@ NUMBER = {
     "pattern": "^(INV|CN)-[0-9]{4}-[0-9]{4,}$",
     "examples": ["INV-2026-0001"],
 }
+
+NOT_BEFORE_ISSUE = (
+    "Default: today in the client's time zone; not before the invoice's issue date (400)"
+)
 
 SCHEMAS: dict[str, Any] = {
     "TimeEntryCreate": _input(TIME_ENTRY_FIELDS, ["minutes", "description"]),
@@ -793,13 +798,13 @@ SCHEMAS: dict[str, Any] = {
     ),
     "InvoicePay": _input(
         {
-            "paidOn": {**nullable(DATE), "description": "Default: today"},
+            "paidOn": {**nullable(DATE), "description": NOT_BEFORE_ISSUE},
             "reason": _optional_text(MAX_NOTES),
         }
     ),
     "InvoiceVoid": _input(
         {
-            "voidedOn": {**nullable(DATE), "description": "Default: today"},
+            "voidedOn": {**nullable(DATE), "description": NOT_BEFORE_ISSUE},
             "reason": _optional_text(MAX_NOTES),
         }
     ),
@@ -818,7 +823,7 @@ SCHEMAS: dict[str, Any] = {
                 "not credited yet",
             },
             "reason": required_text(MAX_NOTES),
-            "issueDate": {**nullable(DATE), "description": "Default: today"},
+            "issueDate": {**nullable(DATE), "description": NOT_BEFORE_ISSUE},
         },
         ["reason"],
     ),
@@ -1258,6 +1263,8 @@ PATHS: dict[str, Any] = {
                 **errors(400, 404, 409, 413, 415, rate_limited=True),
             },
             requestBody=body("InvoiceVoid"),
+            description="409 for a draft, a paid invoice (credit it instead), a credit note, "
+            "or an invoice with credit notes.",
         ),
     },
     "/api/v1/desk/invoices/{ref}/credit": {
