@@ -5,6 +5,11 @@ product B's tickets as well as A's, and a custom check fails the run whenever ke
 changes one of B's tickets (object-level authorization) or sees one of them in a list.
 The ids come from the environment the test sets: ST_A_TICKETS, ST_B_TICKETS (comma-separated
 desk ids and publicIds), ST_B_SUBJECT (a subject only B's tickets carry).
+
+Billing (the ``billingKey`` operations) runs with an unscoped key: the hooks put the rows the
+test seeded (ST_BILLING: a client, its contracts, time on one of A's tickets, an issued
+invoice and a draft) into paths and bodies half the time, and tell refusals a schema cannot
+express (an amount with more decimals than the stored currency has, …) from findings.
 """
 
 from __future__ import annotations

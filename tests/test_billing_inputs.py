@@ -333,3 +333,24 @@ async def test_a_client_name_taken_beyond_ascii_is_a_409_not_a_500(desk):
     await _json(renamed, 409)
     listed = await _json(await c.get("/api/v1/desk/clients", headers=h), 200)
     assert sorted(client["name"] for client in listed["clients"]) == ["B", name]
+
+
+def test_schemathesis_drops_only_the_billing_refusals_a_schema_cannot_express():
+    """tests/schemathesis_hooks.py: a 400 for more decimals than the stored currency has is
+    no finding; a 400 for anything else, or for a money field beside it, still is."""
+    from types import SimpleNamespace
+
+    from tests.schemathesis_hooks import _semantic_billing_refusal as dropped
+
+    def answer(fields: dict[str, str], status: int = 400):
+        return SimpleNamespace(status_code=status, json=lambda: {"fields": fields})
+
+    failure = SimpleNamespace(code="ST202")
+    case = SimpleNamespace(body={"rate": 1e-07, "currency": "EUR"})
+    decimals = {"hourlyRate": "hourlyRate JPY has whole units; '1.5' has more"}
+    assert dropped(failure, case, answer(decimals))
+    assert dropped(failure, case, answer({"rate": "rate must be a decimal number"}))
+    assert not dropped(failure, case, answer({**decimals, "name": "name is required"}))
+    assert not dropped(failure, case, answer({"minutes": "minutes must be a whole number"}))
+    assert not dropped(SimpleNamespace(code="ST201"), case, answer(decimals))
+    assert not dropped(failure, case, answer(decimals, status=500))
