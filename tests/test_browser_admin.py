@@ -104,7 +104,8 @@ async def test_the_api_reference_opens_an_operation_from_its_table_of_contents(b
     assert await section.is_visible()
     assert "POST /api/tickets" in await section.locator("h3").inner_text()
     box = await section.bounding_box()
-    assert box is not None and 0 <= box["y"] < 300  # scrolled to it
+    # Scrolled to it (a long document may land a fraction of a pixel past the top).
+    assert box is not None and -1 <= box["y"] < 300
     # The reference is styled by site.css (no inline styles, which the CSP would block).
     errors: list[str] = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
