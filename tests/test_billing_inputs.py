@@ -285,3 +285,72 @@ def test_a_new_contract_needs_the_terms_of_its_kind_in_the_document():
     assert valid("ContractCreate", {**bank, "hoursPerPeriod": 20})
     assert not valid("ContractCreate", {**bank, "hoursPerPeriod": 0})
     assert not valid("ContractCreate", {**bank, "hoursPerPeriod": "0.00"})
+    assert not valid("ContractCreate", {**bank, "hoursPerPeriod": 20, "period": "one_off"})
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "accepted"),
+    [
+        ("DATE", "2000-01-01", True),
+        ("DATE", "2100-12-31", True),
+        ("DATE", "1999-12-31", False),
+        ("DATE", "2101-01-01", False),
+        ("INSTANT", "2026-12-02T09:30:00Z", True),
+        ("INSTANT", "2026-12-02T09:30:00.123+05:30", True),
+        ("INSTANT", "2026-12-02t09:30:00z", False),
+        ("INSTANT", "2026-12-02T09:30:60Z", False),
+        ("INSTANT", "1999-12-31T23:00:00-05:00", False),
+    ],
+)
+def test_dates_and_instants_in_the_document_are_what_the_server_reads(name, value, accepted):
+    """The document's dates and instants are a subset of what billing_input accepts, and the
+    patterns refuse what it refuses."""
+    from bot.api.openapi import billing
+    from bot.rules import billing_input
+    from bot.rules.validation import FieldErrors
+
+    schema_ = getattr(billing, name)
+    assert Draft202012Validator(schema_).is_valid(value) == accepted
+    read = billing_input._date if name == "DATE" else billing_input._instant
+    errors = FieldErrors()
+    if accepted:
+        assert read(errors, {"f": value}, "f") is not None and not errors.fields
+
+
+async def test_a_client_name_taken_beyond_ascii_is_a_409_not_a_500(desk):
+    """Schemathesis: POST /clients twice with a name holding "Ò" answered 500 (SQLite's lower()
+    leaves it, Python's does not, so the case-blind lookup missed it and the unique index
+    refused the insert); the same on a PATCH to that name."""
+    c, h = desk
+    name = "Ò Ltd"
+    await _json(await c.post("/api/v1/desk/clients", json={"name": name}, headers=h), 201)
+    again = await _json(await c.post("/api/v1/desk/clients", json={"name": name}, headers=h), 409)
+    assert again["error"] == "A client has that name" and again["fields"] == {
+        "name": "name is taken"
+    }
+    other = await _json(await c.post("/api/v1/desk/clients", json={"name": "B"}, headers=h), 201)
+    renamed = await c.patch(f"/api/v1/desk/clients/{other['id']}", json={"name": name}, headers=h)
+    await _json(renamed, 409)
+    listed = await _json(await c.get("/api/v1/desk/clients", headers=h), 200)
+    assert sorted(client["name"] for client in listed["clients"]) == ["B", name]
+
+
+def test_schemathesis_drops_only_the_billing_refusals_a_schema_cannot_express():
+    """tests/schemathesis_hooks.py: a 400 for more decimals than the stored currency has is
+    no finding; a 400 for anything else, or for a money field beside it, still is."""
+    from types import SimpleNamespace
+
+    from tests.schemathesis_hooks import _semantic_billing_refusal as dropped
+
+    def answer(fields: dict[str, str], status: int = 400):
+        return SimpleNamespace(status_code=status, json=lambda: {"fields": fields})
+
+    failure = SimpleNamespace(code="ST202")
+    case = SimpleNamespace(body={"rate": 1e-07, "currency": "EUR"})
+    decimals = {"hourlyRate": "hourlyRate JPY has whole units; '1.5' has more"}
+    assert dropped(failure, case, answer(decimals))
+    assert dropped(failure, case, answer({"rate": "rate must be a decimal number"}))
+    assert not dropped(failure, case, answer({**decimals, "name": "name is required"}))
+    assert not dropped(failure, case, answer({"minutes": "minutes must be a whole number"}))
+    assert not dropped(SimpleNamespace(code="ST201"), case, answer(decimals))
+    assert not dropped(failure, case, answer(decimals, status=500))

@@ -5,7 +5,9 @@ What it protects: no input yields a 5xx; every answer's status code, content typ
 and body are the ones the document declares; requests the document calls valid are not
 refused for their shape (positive_data_acceptance) and requests it calls invalid are refused
 (negative_data_rejection); a desk key scoped to product A never reads, changes or lists
-product B's tickets (tests/schemathesis_hooks.py); and the server logs no traceback.
+product B's tickets (tests/schemathesis_hooks.py); and the server logs no traceback. Billing
+is fuzzed with an unscoped key (its own security scheme, ``billingKey``) on seeded clients,
+contracts, time and invoices.
 
 Run it alone with ``.venv/bin/pytest tests/test_schemathesis.py`` (README, "Development").
 """

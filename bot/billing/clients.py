@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.billing.access import not_found
@@ -31,17 +32,27 @@ async def find_client(session: AsyncSession, ref: str) -> Client:
     return client
 
 
+def _name_taken(hint: str) -> ApiError:
+    return ApiError(409, "A client has that name", hint, fields={"name": "name is taken"})
+
+
 async def _check_unique(repo: BillingRepo, name: str | None, client: Client | None) -> None:
     if name is None:
         return
     other = await repo.client_by_name(name)
     if other is not None and other is not client:
-        raise ApiError(
-            409,
-            "A client has that name",
-            f"Client names are unique (case aside); {other.desk_id} is called {other.name!r}.",
-            fields={"name": "name is taken"},
+        raise _name_taken(
+            f"Client names are unique (case aside); {other.desk_id} is called {other.name!r}."
         )
+
+
+async def _flush_name(session: AsyncSession) -> None:
+    """The unique index has the last word on a name: SQL's lower() and Python's differ beyond
+    ASCII (so ``_check_unique`` misses "Ò" twice), and another request may take it meanwhile."""
+    try:
+        await session.flush()
+    except IntegrityError:
+        raise _name_taken("Client names are unique; choose another.") from None
 
 
 async def _set_domains(repo: BillingRepo, client: Client, domains: list[str]) -> None:
@@ -103,7 +114,8 @@ async def create_client(
     domains = fields.pop("domains", None) or []
     await _check_unique(repo, fields.get("name"), None)
     client = Client(desk_id=ids.new_desk_id("cli"), created_at=now, updated_at=now, **fields)
-    await repo.add(client)
+    session.add(client)
+    await _flush_name(session)
     await _set_domains(repo, client, domains)
     if products is not None:
         await _set_products(session, client, products)
@@ -143,6 +155,7 @@ async def update_client(
     for key, value in fields.items():
         setattr(client, key, value)
     client.updated_at = now
+    await _flush_name(session)
     if domains is not None:
         await _set_domains(repo, client, domains)
     if products is not None:

@@ -36,6 +36,8 @@ from bot.api.openapi.parts import (
 from bot.api.openapi.public import EMAIL
 from bot.rules import money
 from bot.rules.billing_input import (
+    FIRST_YEAR,
+    LAST_YEAR,
     MAX_ADDRESS,
     MAX_DESCRIPTION,
     MAX_DOMAINS,
@@ -76,13 +78,16 @@ def _ref_input(prefix: str, what: str) -> dict[str, Any]:
     }
 
 
-# Dates and instants as billing_input reads them: ISO, the year from 1900.
+# Dates and instants as billing_input reads them: ISO, from FIRST_YEAR to LAST_YEAR (2000 to
+# 2100). An instant's year is its UTC year, which a pattern cannot see: it says 2001 to 2099,
+# which every offset keeps in range.
 DATE = {
     "type": "string",
     "format": "date",
     "minLength": 10,
-    "pattern": "^(19|[2-9][0-9])[0-9]{2}-[0-9]{2}-[0-9]{2}$",
+    "pattern": f"^(20[0-9]{{2}}|{LAST_YEAR})-[0-9]{{2}}-[0-9]{{2}}$",
     "examples": ["2026-12-01"],
+    "description": f"YYYY-MM-DD, {FIRST_YEAR} to {LAST_YEAR}",
 }
 DATE_OUT = {"type": "string", "format": "date", "examples": ["2026-12-01"]}
 MAYBE_DATE = nullable(DATE_OUT)
@@ -90,20 +95,28 @@ INSTANT = {
     "type": "string",
     "format": "date-time",
     "maxLength": 40,
-    "pattern": "^(19[0-9]{2}|[2-8][0-9]{3}|9000)-[0-9]{2}-[0-9]{2}T([01][0-9]|2[0-3]):[0-5][0-9]"
+    "pattern": "^20(0[1-9]|[1-9][0-9])-[0-9]{2}-[0-9]{2}T([01][0-9]|2[0-3]):[0-5][0-9]"
     ":[0-5][0-9](\\.[0-9]+)?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$",
     "examples": ["2026-12-02T09:30:00Z"],
-    "description": "ISO 8601 with its offset (years 1900 to 9000)",
+    "description": f"ISO 8601 with its offset ({FIRST_YEAR} to {LAST_YEAR} in UTC)",
 }
 
 # Money in requests: a decimal string in major units ("95.00"), or a JSON number; never
-# negative (but "-0"), at most 8 decimals and, as the server checks, at most the currency's
-# (EUR 2, JPY 0, BHD 3), and below 10^15 minor units (11 digits hold that in every currency).
+# negative (but "-0"), at most 8 decimals. As the server checks (the currency is the
+# client's, stored), at most the currency's decimals (EUR 2, JPY 0, BHD 3) and below
+# money.MAX_MINOR minor units: below MAX_UNITS whole units in a currency without decimals,
+# 10^9 in one with 4.
 _ZERO = "-0{1,16}(\\.0{1,8})?"
+_UNIT_DIGITS = len(str(money.MAX_MINOR)) - 1
+MAX_UNITS = money.MAX_MINOR
 MONEY_INPUT = {
     "anyOf": [
-        {"type": "string", "pattern": f"^{SPACE}({_ZERO}|[0-9]{{1,11}}(\\.[0-9]{{1,8}})?){SPACE}$"},
-        {"type": "number", "minimum": 0, "maximum": 99_999_999_999},
+        {
+            "type": "string",
+            "pattern": f"^{SPACE}({_ZERO}|0{{0,{16 - _UNIT_DIGITS}}}[0-9]{{1,{_UNIT_DIGITS}}}"
+            f"(\\.[0-9]{{1,8}})?){SPACE}$",
+        },
+        {"type": "number", "minimum": 0, "exclusiveMaximum": MAX_UNITS},
     ],
     "examples": ["95.00"],
     "description": "An amount in major units of the currency: a decimal string (or a JSON "
@@ -112,13 +125,16 @@ MONEY_INPUT = {
 # Money in answers: always the currency's decimals; credit notes' amounts are negative.
 MONEY = {"type": "string", "pattern": "^-?[0-9]+(\\.[0-9]+)?$", "examples": ["95.00"]}
 HOURS = {"type": "string", "pattern": "^[0-9]+\\.[0-9]{2}([0-9]{2})?$", "examples": ["20.00"]}
-# Hours in requests: decimal hours that make whole minutes (20, 7.5, "0.25").
+# Hours in requests: decimal hours that make whole minutes (20, 7.5, "0.25"), at most
+# MAX_PERIOD_HOURS (a power of ten).
+_HOUR_DIGITS = len(str(MAX_PERIOD_HOURS))
 HOURS_INPUT = {
     "anyOf": [
         {
             "type": "string",
-            "pattern": f"^{SPACE}({_ZERO}|0{{0,11}}[0-9]{{1,5}}(\\.[0-9]{{1,8}})?|"
-            f"0{{0,10}}100000(\\.0{{1,8}})?){SPACE}$",
+            "pattern": f"^{SPACE}({_ZERO}|0{{0,{17 - _HOUR_DIGITS}}}[0-9]{{1,{_HOUR_DIGITS - 1}}}"
+            f"(\\.[0-9]{{1,8}})?|0{{0,{16 - _HOUR_DIGITS}}}{MAX_PERIOD_HOURS}(\\.0{{1,8}})?)"
+            f"{SPACE}$",
         },
         {"type": "number", "minimum": 0, "maximum": MAX_PERIOD_HOURS},
     ],
@@ -274,7 +290,7 @@ CLIENT_FIELDS: dict[str, Any] = {
             {
                 "type": "array",
                 "maxItems": 100,
-                "items": {"type": "string", "minLength": 1, "maxLength": 64},
+                "items": text_input(64, minLength=1),
             }
         ),
         "description": "Slugs of the products whose tickets bill to this client (an unknown "
@@ -322,7 +338,11 @@ CONTRACT_FIELDS: dict[str, Any] = {
         "description": "time_based: a bank of hours per period; "
         "fixed_price: a fee per period (or one-off), its time recorded, not billed",
     },
-    "period": {"enum": PERIODS, "default": "month"},
+    "period": {
+        "enum": PERIODS,
+        "default": "month",
+        "description": "one_off: a fixed price charged once (a bank of hours renews)",
+    },
     "startsOn": {**DATE, "description": "The first day; periods are counted from it"},
     "endsOn": {
         **nullable(DATE),
@@ -363,7 +383,11 @@ CONTRACT_FIELDS: dict[str, Any] = {
 CONTRACT_BY_KIND = [
     {"properties": {"kind": {"const": "fixed_price"}}, "required": ["fee"]},
     {
-        "properties": {"kind": {"const": "time_based"}, "hoursPerPeriod": POSITIVE_HOURS},
+        "properties": {
+            "kind": {"const": "time_based"},
+            "hoursPerPeriod": POSITIVE_HOURS,
+            "period": {"enum": [p for p in PERIODS if p != Period.ONE_OFF]},
+        },
         "required": ["hoursPerPeriod", "hourlyRate", "overageRate"],
     },
 ]
@@ -465,6 +489,10 @@ NUMBER = {
     "pattern": "^(INV|CN)-[0-9]{4}-[0-9]{4,}$",
     "examples": ["INV-2026-0001"],
 }
+
+NOT_BEFORE_ISSUE = (
+    "Default: today in the client's time zone; not before the invoice's issue date (400)"
+)
 
 SCHEMAS: dict[str, Any] = {
     "TimeEntryCreate": _input(TIME_ENTRY_FIELDS, ["minutes", "description"]),
@@ -770,13 +798,13 @@ SCHEMAS: dict[str, Any] = {
     ),
     "InvoicePay": _input(
         {
-            "paidOn": {**nullable(DATE), "description": "Default: today"},
+            "paidOn": {**nullable(DATE), "description": NOT_BEFORE_ISSUE},
             "reason": _optional_text(MAX_NOTES),
         }
     ),
     "InvoiceVoid": _input(
         {
-            "voidedOn": {**nullable(DATE), "description": "Default: today"},
+            "voidedOn": {**nullable(DATE), "description": NOT_BEFORE_ISSUE},
             "reason": _optional_text(MAX_NOTES),
         }
     ),
@@ -795,7 +823,7 @@ SCHEMAS: dict[str, Any] = {
                 "not credited yet",
             },
             "reason": required_text(MAX_NOTES),
-            "issueDate": {**nullable(DATE), "description": "Default: today"},
+            "issueDate": {**nullable(DATE), "description": NOT_BEFORE_ISSUE},
         },
         ["reason"],
     ),
@@ -1182,7 +1210,8 @@ PATHS: dict[str, Any] = {
                     },
                     "content": {
                         "application/json": {"schema": ref("Invoice")},
-                        "application/pdf": {"schema": {"type": "string", "format": "binary"}},
+                        # No schema: the bytes are a PDF, not text to validate.
+                        "application/pdf": {},
                         "text/csv": {"schema": {"type": "string"}},
                     },
                 },
@@ -1234,6 +1263,8 @@ PATHS: dict[str, Any] = {
                 **errors(400, 404, 409, 413, 415, rate_limited=True),
             },
             requestBody=body("InvoiceVoid"),
+            description="409 for a draft, a paid invoice (credit it instead), a credit note, "
+            "or an invoice with credit notes.",
         ),
     },
     "/api/v1/desk/invoices/{ref}/credit": {
