@@ -354,3 +354,24 @@ def test_schemathesis_drops_only_the_billing_refusals_a_schema_cannot_express():
     assert not dropped(failure, case, answer({"minutes": "minutes must be a whole number"}))
     assert not dropped(SimpleNamespace(code="ST201"), case, answer(decimals))
     assert not dropped(failure, case, answer(decimals, status=500))
+
+
+@pytest.mark.parametrize(
+    "rounding", [False, 0, "", [], "up", {"increment": 0}, {"mode": "sideways"}]
+)
+def test_a_rounding_that_is_not_an_increment_and_a_mode_is_refused(rounding):
+    """Protects: a contract's rounding is an object or null; false, 0, "" and [] are not
+    taken silently as exact minutes."""
+    from bot.errors import ApiError
+    from bot.rules.billing_input import validate_contract
+
+    body = {
+        "name": "Acme",
+        "kind": "fixed_price",
+        "startsOn": "2026-01-01",
+        "fee": "100.00",
+        "rounding": rounding,
+    }
+    with pytest.raises(ApiError) as refused:
+        validate_contract(body, currency="EUR", default_zone="UTC")
+    assert "rounding" in refused.value.extra["fields"]

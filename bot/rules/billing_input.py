@@ -376,7 +376,8 @@ def validate_contract(
     if "timeZone" in data or current is None:
         take("timeZone", "time_zone", _zone(errors, data, "timeZone") or default_zone)
     if "rounding" in data or current is None:
-        rounding = data.get("rounding") or {}
+        rounding = data.get("rounding")
+        rounding = {} if rounding is None else rounding  # null: exact minutes
         increment = rounding.get("increment", 1) if isinstance(rounding, dict) else None
         mode = rounding.get("mode", "up") if isinstance(rounding, dict) else None
         increment = bounded_int(increment, maximum=MAX_INCREMENT, minimum=1)
