@@ -268,7 +268,10 @@ def test_the_authorization_check_fails_on_a_leak(monkeypatch):
                                method="GET")
 
     one = "/api/v1/desk/tickets/{id}"
-    answer = SimpleNamespace
+    def answer(status_code: int, text: str) -> SimpleNamespace:
+        # Schemathesis's response: the raw bytes (the check reads them, PDFs included).
+        return SimpleNamespace(status_code=status_code, text=text, content=text.encode())
+
     check(None, answer(status_code=404, text='{"error": "Ticket not found"}'), case(one, "tkt_b"))
     check(None, answer(status_code=200, text='{"id": "tkt_a"}'), case(one, "tkt_a"))
     for response, sent in [
