@@ -55,9 +55,7 @@ async def post_form(client, fields, slug: str = "my-saas-app", *, token: str | N
     pairs = list(fields.items() if isinstance(fields, dict) else fields)
     if token is not None:
         pairs.append(("csrf_token", token))
-    return await client.post(
-        f"/submit/{slug}", data=encode(pairs), headers={"Content-Type": FORM}
-    )
+    return await client.post(f"/submit/{slug}", data=encode(pairs), headers={"Content-Type": FORM})
 
 
 async def api_errors(client, body: dict) -> dict[str, str]:
@@ -107,9 +105,7 @@ async def test_form_page_has_labelled_fields_a_token_and_a_strict_cookie(client,
     assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and "Path=/submit" in cookie
 
 
-async def test_a_submission_opens_a_ticket_and_shows_its_id_and_tracking_link(
-    client, product, db
-):
+async def test_a_submission_opens_a_ticket_and_shows_its_id_and_tracking_link(client, product, db):
     fields = [*GOOD.items(), ("screenshot", "https://cdn.example.com/a.png"), ("screenshot", "")]
     resp = await post_form(client, fields)
     assert resp.status == 200
@@ -204,13 +200,12 @@ async def test_every_invalid_field_is_reported_at_once_and_the_values_kept(clien
 async def test_bad_screenshot_links_get_the_apis_message_and_are_kept(
     client, product, db, urls, message
 ):
-    assert (await api_errors(client, {**_api(GOOD), "screenshots": urls}))[
-        "screenshots"
-    ] == message
+    assert (await api_errors(client, {**_api(GOOD), "screenshots": urls}))["screenshots"] == message
     resp = await post_form(client, [*GOOD.items(), *(("screenshot", u) for u in urls)])
     assert resp.status == 400
     page = await resp.text()
     assert f'id="screenshots-error">{html.escape(message)}</p>' in page
+    assert f'<a href="#submit-screenshot-1">{html.escape(message)}</a>' in page
     assert f'value="{html.escape(urls[-1])}"' in page or len(urls) > 3
     assert await ticket_count(db) == 0
 
@@ -240,7 +235,7 @@ async def test_a_post_without_the_form_token_changes_nothing(client, product, db
 
 @pytest.mark.parametrize(
     "token",
-    ["", "garbage", f"{int(time.time())}.{'0' * 64}", "１２３.abc", "9" * 300],
+    ["", "garbage", f"{int(time.time())}.{'0' * 64}", "\uff11\uff12\uff13.abc", "9" * 300],
 )
 async def test_a_wrong_form_token_changes_nothing(client, product, db, token):
     await open_form(client)  # the browser has its cookie
@@ -291,9 +286,7 @@ async def test_a_token_signed_by_another_server_key_changes_nothing(
     assert await ticket_count(db) == 0
 
 
-async def test_the_per_address_create_limit_answers_429_with_retry_after(
-    make_client, db, settings
-):
+async def test_the_per_address_create_limit_answers_429_with_retry_after(make_client, db, settings):
     limited = dataclasses.replace(settings, rate_limits=RateLimits(public_creates_per_minute=1))
     client = await make_client(limited)
     await client.post(
@@ -339,9 +332,7 @@ async def test_an_overlong_slug_is_a_404_page(client):
         ("subject=%FF", "Malformed form"),
     ],
 )
-async def test_unstorable_text_is_a_4xx_page_and_nothing_is_stored(
-    client, product, db, raw, error
-):
+async def test_unstorable_text_is_a_4xx_page_and_nothing_is_stored(client, product, db, raw, error):
     token = await open_form(client)
     body = f"{encode(GOOD).replace('subject=', 'x=')}&{raw}&csrf_token={quote(token)}"
     resp = await client.post("/submit/my-saas-app", data=body, headers={"Content-Type": FORM})

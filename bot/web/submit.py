@@ -163,6 +163,11 @@ def text_field(
     )
 
 
+def target(name: str) -> str:
+    """The element a problem with ``name`` is about: its input, the first screenshot link's."""
+    return "submit-screenshot-1" if name == "screenshots" else f"submit-{name}"
+
+
 def render_form(
     product: Product,
     token: str,
@@ -177,7 +182,9 @@ def render_form(
     field_problems = [name for name in FORM_FIELDS.values() if name in errors]
     if errors:
         links = join(
-            fragment('<li><a href="#submit-{name}">{message}</a></li>', name=n, message=errors[n])
+            fragment(
+                '<li><a href="#{target}">{message}</a></li>', target=target(n), message=errors[n]
+            )
             for n in field_problems
         )
         summary = fragment(
