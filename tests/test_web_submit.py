@@ -5,6 +5,7 @@ unknown products and text no database can store."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import html
 import logging
@@ -361,3 +362,37 @@ async def test_text_is_escaped_when_shown_again(client, product):
     page = await resp.text()
     assert "<script>x" not in page
     assert 'value="&quot;&gt;&lt;script&gt;x&lt;/script&gt;"' in page
+
+
+async def raw_exchange(client, request: bytes) -> bytes:
+    """``request`` over a socket as it is: an HTTP client will not send bytes that are not
+    UTF-8 in a path or a header."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", client.server.port)
+    try:
+        writer.write(request)
+        await writer.drain()
+        return await reader.read()
+    finally:
+        writer.close()
+
+
+@pytest.mark.parametrize("slug", ["a%00b", "%ED%A0%80", "x" * 65])
+async def test_a_slug_no_product_can_have_is_a_404_page(client, product, slug):
+    for method in ("get", "post"):
+        resp = await getattr(client, method)(f"/submit/{slug}")
+        assert resp.status == 404
+        assert resp.content_type == "text/html"
+
+
+async def test_a_cookie_that_is_not_utf8_is_no_cookie(client, product, db):
+    token = await open_form(client)
+    body = f"{encode(GOOD)}&csrf_token={quote(token)}".encode()
+    cookie = b"tinydesk_submit=" + b"\xed\xa0\x80" * 12
+    answer = await raw_exchange(
+        client,
+        b"POST /submit/my-saas-app HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+        b"Cookie: " + cookie + b"\r\nContent-Type: " + FORM.encode() + b"\r\n"
+        b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body,
+    )
+    assert answer.startswith(b"HTTP/1.1 403 ")
+    assert await ticket_count(db) == 0

@@ -25,7 +25,7 @@ from multidict import MultiDictProxy
 
 from bot.appkeys import DB, SETTINGS
 from bot.errors import ApiError
-from bot.http.bodies import read_form
+from bot.http.bodies import read_form, shown, unstorable
 from bot.http.ratelimit import limit_public_creates
 from bot.http.urls import tracking_url
 from bot.jobs.worker import notify_workers
@@ -86,12 +86,16 @@ def _signature(request: web.Request, cookie: str, slug: str, issued: int) -> str
     return hmac.new(_key(request), message, hashlib.sha256).hexdigest()
 
 
+def brought_cookie(request: web.Request) -> str | None:
+    """The form cookie the browser sent, if it is one we could have set (a cookie that is not
+    UTF-8 reaches us with lone surrogates, which no HMAC takes)."""
+    value = request.cookies.get(FORM_COOKIE, "")
+    return value if 32 <= len(value) <= 100 and value.isascii() else None
+
+
 def form_cookie(request: web.Request) -> str:
     """The browser's form cookie value, or a new one."""
-    existing = request.cookies.get(FORM_COOKIE, "")
-    if 32 <= len(existing) <= 100 and existing.isascii():
-        return existing
-    return secrets.token_urlsafe(32)
+    return brought_cookie(request) or secrets.token_urlsafe(32)
 
 
 def form_token(request: web.Request, cookie: str, slug: str) -> str:
@@ -102,8 +106,8 @@ def form_token(request: web.Request, cookie: str, slug: str) -> str:
 def form_token_ok(request: web.Request, slug: str, submitted: object) -> bool:
     """Whether the POST carries a token this server signed for this browser's cookie and this
     product, not older than FORM_TOKEN_LIFETIME (constant-time compare)."""
-    cookie = request.cookies.get(FORM_COOKIE)
-    if not cookie or not isinstance(submitted, str) or len(submitted) > 200:
+    cookie = brought_cookie(request)
+    if cookie is None or not isinstance(submitted, str) or len(submitted) > 200:
         return False
     issued_text, _, signature = submitted.partition(".")
     if not issued_text.isascii() or not issued_text.isdigit():
@@ -333,7 +337,7 @@ def not_found_page(request: web.Request, slug: str) -> web.Response:
         "<h1>We couldn&rsquo;t find that product</h1>"
         "<p>No product is registered as <code>{slug}</code>, so there is no form for it. "
         '<a href="/submit">Choose your product</a> from the list instead.</p>',
-        slug=slug,
+        slug=shown(slug[:100]),
     )
     return page(request, "Product not found", content, status=404)
 
@@ -354,7 +358,7 @@ def refused_page(request: web.Request, exc: ApiError) -> web.Response:
 
 
 async def find_product(request: web.Request, slug: str) -> Product | None:
-    if len(slug) > 64:
+    if len(slug) > 64 or unstorable(slug):
         return None
     async with request.app[DB].session() as session:
         return await ProductRepo(session).by_slug(slug)
