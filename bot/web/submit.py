@@ -3,7 +3,7 @@ fields), for people without an API client.
 
 A POST goes through exactly what ``POST /api/tickets`` does: the per-address create limit
 (``limit_public_creates``), ``validate_submission`` (so each field's message is the API's own)
-and ``open_ticket``. The page needs no JavaScript. CSRF: the browser holds a random value in
+and ``open_submission``. The page needs no JavaScript. CSRF: the browser holds a random value in
 an HttpOnly, SameSite=Strict cookie scoped to ``/submit``; the form carries a token signed
 with the server's key (``TINYDESK_SECRET_KEY``, else the admin token) over that value, the
 product and the time it was issued, and a POST without a matching, unexpired token changes
@@ -31,8 +31,8 @@ from bot.http.urls import tracking_url
 from bot.jobs.worker import notify_workers
 from bot.rules import ids
 from bot.rules.validation import MAX_BODY_BYTES, MAX_SCREENSHOTS
-from bot.tickets.intake import open_ticket, validate_submission
-from bot.web.html import Html, fragment, join, page, path
+from bot.tickets.intake import open_submission, validate_submission
+from bot.web.html import Html, field_attributes, field_error, fragment, join, page, path
 from bot.web.sessions import CSRF_FIELD, set_cookie
 from storage.models import Product
 from storage.repos.products import ProductRepo
@@ -123,23 +123,8 @@ def form_token_ok(request: web.Request, slug: str, submitted: object) -> bool:
 # -- rendering -----------------------------------------------------------------------------
 
 
-def error_text(errors: Mapping[str, str], name: str) -> Html:
-    if name not in errors:
-        return Html("")
-    return fragment(
-        '<p class="field-error" id="{name}-error">{message}</p>', name=name, message=errors[name]
-    )
-
-
-def described(errors: Mapping[str, str], name: str) -> Html:
-    """``aria-describedby`` naming the field's hint and, when it has one, its error."""
-    ids_ = f"{name}-hint {name}-error" if name in errors else f"{name}-hint"
-    invalid = Html(' aria-invalid="true"') if name in errors else Html("")
-    return fragment(' aria-describedby="{ids}"{invalid}', ids=ids_, invalid=invalid)
-
-
 def text_field(
-    errors: Mapping[str, str],
+    errors: dict[str, str],
     values: Mapping[str, str],
     name: str,
     *,
@@ -158,12 +143,12 @@ def text_field(
         label=label,
         marker=Html(' <span class="required">(required)</span>') if required else Html(""),
         hint=hint,
-        error=error_text(errors, name),
+        error=field_error(errors, name),
         input_type=input_type,
         value=values.get(name, ""),
         autocomplete=autocomplete,
         required=Html(' aria-required="true"') if required else Html(""),
-        described=described(errors, name),
+        described=field_attributes(errors, name),
     )
 
 
@@ -178,7 +163,7 @@ def render_form(
     *,
     values: Mapping[str, str] | None = None,
     screenshots: tuple[str, ...] = (),
-    errors: Mapping[str, str] | None = None,
+    errors: dict[str, str] | None = None,
 ) -> Html:
     values = values or {}
     errors = errors or {}
@@ -210,7 +195,7 @@ def render_form(
             'inputmode="url" autocomplete="off"{described}>',
             n=index + 1,
             value=url,
-            described=described(errors, "screenshots"),
+            described=field_attributes(errors, "screenshots"),
         )
         for index, url in enumerate(shots[:MAX_SCREENSHOTS])
     )
@@ -260,11 +245,11 @@ def render_form(
         subject=text_field(
             errors, values, "subject", label="Subject", hint="One line, up to 256 characters."
         ),
-        body_error=error_text(errors, "body"),
-        body_described=described(errors, "body"),
+        body_error=field_error(errors, "body"),
+        body_described=field_attributes(errors, "body"),
         body=values.get("body", ""),
         max=MAX_SCREENSHOTS,
-        shots_error=error_text(errors, "screenshots"),
+        shots_error=field_error(errors, "screenshots"),
         screenshot_inputs=screenshot_inputs,
         hp=HONEYPOT_FIELD,
     )
@@ -276,7 +261,7 @@ def form_page(
     *,
     values: Mapping[str, str] | None = None,
     screenshots: tuple[str, ...] = (),
-    errors: Mapping[str, str] | None = None,
+    errors: dict[str, str] | None = None,
     status: int = 200,
     headers: Mapping[str, str] | None = None,
 ) -> web.Response:
@@ -464,17 +449,8 @@ async def submit_form(request: web.Request) -> web.Response:
         current = await ProductRepo(session).by_slug(product.slug)
         if current is None:  # removed since the page was loaded
             return not_found_page(request, slug)
-        opened = await open_ticket(
-            session,
-            product=current,
-            subject=submission.subject,
-            body=submission.body,
-            email=submission.submitter_email,
-            submitter_name=submission.submitter_name,
-            screenshots=submission.screenshots,
-            # seed 001's vocabulary has no "form": a web page is the frontend.
-            source_type="frontend",
-        )
+        # seed 001's vocabulary has no "form": a web page is the frontend.
+        opened = await open_submission(session, current, submission, source_type="frontend")
     notify_workers(request.config_dict)
     public_id = ids.public_id(opened.ticket.id)
     log.info("submission form: ticket opened", extra={"product": slug, "public_id": public_id})
