@@ -9,9 +9,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import aiohttp
 import pytest
 
 from tests import test_browser
+from tests.conftest import ADMIN_HEADERS
 from tests.test_browser import CHROMIUM, WAIT_MS, register_product
 
 # tests/test_browser.py's fixtures: SQLite, one Chromium, a fresh page, a served TinyDesk.
@@ -29,13 +31,21 @@ pytestmark = [
 async def test_a_visitor_sees_the_errors_then_submits_and_follows_the_tracking_link(
     base, page, tmp_path
 ):
-    await register_product(base)
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(
+            f"{base}/api/admin/products",
+            json={"slug": "my-saas-app", "repo": "octo-org/my-saas-app", "name": "My SaaS App"},
+            headers=ADMIN_HEADERS,
+        ) as resp,
+    ):
+        assert resp.status == 201
     problems: list[str] = []
     page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
     await page.goto(f"{base}/")
     await page.click("main a.button:has-text('Submit a ticket')")
     await page.wait_for_selector("h1:has-text('Submit a ticket')")
-    await page.click("nav[aria-label=Products] a:has-text('my-saas-app')")
+    await page.click("nav[aria-label=Products] a:has-text('My SaaS App')")
     await page.wait_for_selector("form.submit-form")
 
     await page.get_by_label("Email").fill("ada@example")
@@ -52,6 +62,8 @@ async def test_a_visitor_sees_the_errors_then_submits_and_follows_the_tracking_l
     assert "email-error" in (await email.get_attribute("aria-describedby") or "")
     assert await page.input_value("#submit-body") == "Clicking Sign In does nothing."
     assert await page.input_value("#submit-screenshot-1") == "ftp://example.com/shot.png"
+    assert await page.get_attribute("#submit-screenshot-1", "aria-invalid") == "true"
+    assert await page.get_attribute("#submit-screenshot-2", "aria-invalid") is None
     # the honeypot is out of sight, left of the page
     box = await page.locator("#submit-website").bounding_box()
     assert box is not None and box["x"] + box["width"] < 0

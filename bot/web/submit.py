@@ -30,7 +30,7 @@ from bot.http.ratelimit import limit_public_creates
 from bot.http.urls import tracking_url
 from bot.jobs.worker import notify_workers
 from bot.rules import ids
-from bot.rules.validation import MAX_BODY_BYTES, MAX_SCREENSHOTS
+from bot.rules.validation import MAX_BODY_BYTES, MAX_SCREENSHOTS, MAX_SUBJECT
 from bot.tickets.intake import open_submission, validate_submission
 from bot.web.html import Html, field_attributes, field_error, fragment, join, page, path
 from bot.web.sessions import CSRF_FIELD, set_cookie
@@ -195,7 +195,8 @@ def render_form(
             'inputmode="url" autocomplete="off"{described}>',
             n=index + 1,
             value=url,
-            described=field_attributes(errors, "screenshots"),
+            # an empty link is not what is wrong
+            described=field_attributes(errors if url else {}, "screenshots"),
         )
         for index, url in enumerate(shots[:MAX_SCREENSHOTS])
     )
@@ -243,7 +244,11 @@ def render_form(
             required=False,
         ),
         subject=text_field(
-            errors, values, "subject", label="Subject", hint="One line, up to 256 characters."
+            errors,
+            values,
+            "subject",
+            label="Subject",
+            hint=f"One line, up to {MAX_SUBJECT} characters.",
         ),
         body_error=field_error(errors, "body"),
         body_described=field_attributes(errors, "body"),
@@ -391,8 +396,9 @@ def form_values(form: MultiDictProxy[str]) -> tuple[dict[str, str], tuple[str, .
 
 @routes.post("/submit/{slug}")
 async def submit_form(request: web.Request) -> web.Response:
-    """Check the form's token, the honeypot and the create limit, then validate and open the
-    ticket as POST /api/tickets does; every refusal shows the form again, values kept."""
+    """Check the form's token, count the post against the create limit, answer a filled
+    honeypot, then validate and open the ticket as POST /api/tickets does; every refusal shows
+    the form again, values kept."""
     slug = request.match_info["slug"]
     product = await find_product(request, slug)
     if product is None:
