@@ -11,7 +11,7 @@ from bot.http.ratelimit import limit_public_creates, limit_public_reads
 from bot.http.urls import tracking_token, tracking_url
 from bot.jobs.worker import notify_workers
 from bot.rules import ids
-from bot.tickets.intake import open_ticket, validate_submission
+from bot.tickets.intake import open_submission, validate_submission
 from bot.views.public import load_public_view
 from bot.views.timefmt import iso_ms
 from storage.repos.products import ProductRepo
@@ -29,15 +29,7 @@ async def submit_ticket(request: web.Request) -> web.Response:
                 f"No product is registered with productSlug {submission.product_slug!r}; "
                 "ask your TinyDesk admin for the right slug.",
             )
-        opened = await open_ticket(
-            session,
-            product=product,
-            subject=submission.subject,
-            body=submission.body,
-            email=submission.submitter_email,
-            submitter_name=submission.submitter_name,
-            screenshots=submission.screenshots,
-        )
+        opened = await open_submission(session, product, submission)
     notify_workers(request.config_dict)
     ticket = opened.ticket
     public_id = ids.public_id(ticket.id)

@@ -145,3 +145,19 @@ async def open_ticket(
             JobKind.CREATE_ISSUE, {"ticket_id": ticket.id}, dedupe_key=f"issue:{ticket.id}"
         )
     return OpenedTicket(ticket, token)
+
+
+async def open_submission(
+    session: AsyncSession, product: Product, submission: Submission, *, source_type: str = "api"
+) -> OpenedTicket:
+    """``open_ticket`` for a validated public submission (the API's or the form's)."""
+    return await open_ticket(
+        session,
+        product=product,
+        subject=submission.subject,
+        body=submission.body,
+        email=submission.submitter_email,
+        submitter_name=submission.submitter_name,
+        screenshots=submission.screenshots,
+        source_type=source_type,
+    )

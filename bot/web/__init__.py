@@ -1,4 +1,5 @@
-"""The pages people look at: landing, tracking and admin, plus their static CSS and JS.
+"""The pages people look at: landing, tracking, the submission form and admin, plus their
+static CSS and JS.
 
 ``setup_pages(app)`` is the one composition point: it adds every page route, the static
 files and the admin session store. The security headers every page carries are added by
@@ -12,7 +13,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from bot.web import admin, admin_auth, landing, tracking
+from bot.web import admin, admin_auth, landing, submit, tracking
 from bot.web.admin import setup
 from bot.web.html import STATIC_PREFIX
 from bot.web.sessions import SESSIONS, SessionStore
@@ -24,8 +25,10 @@ def setup_pages(app: web.Application) -> None:
     """Add the pages, their static files and the admin session store to the TinyDesk app."""
     app[SESSIONS] = SessionStore()
     app[setup.APP_REGISTERED] = asyncio.Event()
+    app[submit.SIGNING_KEY] = submit.new_signing_key()
     app.router.add_routes(landing.routes)
     app.router.add_routes(tracking.routes)
+    app.router.add_routes(submit.routes)
     app.router.add_routes(admin_auth.routes)
     app.router.add_routes(admin.routes)
     app.router.add_static(STATIC_PREFIX, STATIC_DIR, name="static", append_version=False)

@@ -117,7 +117,7 @@ LAYOUT = """<!doctype html>
 </html>
 """
 
-PUBLIC_NAV = (("Home", "/"), ("Track a ticket", "/track"))
+PUBLIC_NAV = (("Home", "/"), ("Submit a ticket", "/submit"), ("Track a ticket", "/track"))
 
 
 def nav_items(items: Iterable[tuple[str, str]], current_path: str) -> Html:

@@ -155,7 +155,8 @@ async def landing_page(request: web.Request) -> web.Response:
         '<p class="eyebrow">Transparent support tracking</p>'
         '<h1 id="hero-heading">See exactly where your ticket is. Every step.</h1>'
         '<p class="lead">TinyDesk shows you the full journey of your support ticket — from '
-        "submission to code fix to deployment. No more “we&rsquo;ll get back to you.”</p></div>"
+        "submission to code fix to deployment. No more “we&rsquo;ll get back to you.”</p>"
+        '<p><a class="button" href="/submit">Submit a ticket</a></p></div>'
         '<div class="card lookup-card"><h2>Track your ticket</h2>{lookup}</div>'
         "</section>{pipeline}{integration}",
         lookup=render_lookup_form(),

@@ -81,13 +81,20 @@ def is_secure(request: web.Request) -> bool:
 
 
 def set_cookie(
-    request: web.Request, response: web.StreamResponse, name: str, value: str, *, max_age: int
+    request: web.Request,
+    response: web.StreamResponse,
+    name: str,
+    value: str,
+    *,
+    max_age: int,
+    path: str = COOKIE_PATH,
 ) -> None:
+    """An HttpOnly, SameSite=Strict cookie for ``path`` (the admin pages unless said)."""
     response.set_cookie(
         name,
         value,
         max_age=max_age,
-        path=COOKIE_PATH,
+        path=path,
         httponly=True,
         samesite="Strict",
         secure=is_secure(request),
