@@ -19,7 +19,8 @@ from bot.github.client import GITHUB, GitHubApp, client_session
 from bot.github.outbox import GitHubOutbox
 from bot.http.middleware import add_security_headers, error_middleware
 from bot.http.ratelimit import RATE_LIMITER, RateLimiter, attach_rate_limit_headers
-from bot.jobs.kinds import JobKind
+from bot.jobs.kinds import GITHUB_KINDS, NOTIFY_KINDS, JobKind
+from bot.jobs.notifier import JobHandler, Notifier
 from bot.jobs.worker import WORKERS, QueueWorker, Workers
 from bot.tickets import sla_alerts
 from bot.web import setup_pages
@@ -156,8 +157,17 @@ async def github_ctx(app: web.Application) -> AsyncIterator[None]:
         yield
 
 
+def notify_handlers(app: web.Application) -> dict[str, JobHandler]:
+    """The jobs that tell someone outside TinyDesk, each handled beside the code queueing it."""
+    db, settings = app[DB], app[SETTINGS]
+    return {
+        JobKind.SLA_NOTIFY: sla_alerts.notify_handler(db, settings),
+        JobKind.BANK_NOTIFY: bank_webhook.notify_handler(db, settings),
+    }
+
+
 def build_workers(app: web.Application) -> Workers:
-    """The inbox worker always; the outbox worker only once GitHub is configured."""
+    """The inbox and notification workers always; the GitHub outbox once GitHub is configured."""
     db, github = app[DB], app[GITHUB]
     processor = InboxProcessor(db, github, close_grace_seconds=app[SETTINGS].close_grace_seconds)
     inbox = QueueWorker(
@@ -172,16 +182,18 @@ def build_workers(app: web.Application) -> Workers:
         shared_handler=processor.in_unit,
     )
     workers = Workers([inbox])
+    notifier = Notifier(notify_handlers(app))
+    notify_worker = QueueWorker(
+        db, Job, notifier.handle, name="notify", concurrency=4, kinds=NOTIFY_KINDS
+    )
+    inbox.feeds.append(notify_worker)  # stage changes queue callbacks and mail
+    workers.queues.append(notify_worker)
     if github is not None:
         outbox = GitHubOutbox(
             db,
             github,
             app[SETTINGS],
-            more={
-                JobKind.SHIP_CHECK: shipping.ship_check_handler(db, github),
-                JobKind.SLA_NOTIFY: sla_alerts.notify_handler(db, app[SETTINGS]),
-                JobKind.BANK_NOTIFY: bank_webhook.notify_handler(db, app[SETTINGS]),
-            },
+            more={JobKind.SHIP_CHECK: shipping.ship_check_handler(db, github)},
         )
         outbox_worker = QueueWorker(
             db,
@@ -191,6 +203,7 @@ def build_workers(app: web.Application) -> Workers:
             concurrency=4,
             # Transitions arriving close together make one status comment edit, not one each.
             linger_seconds=OUTBOX_LINGER_SECONDS,
+            kinds=GITHUB_KINDS,
         )
         inbox.feeds.append(outbox_worker)  # deliveries queue status comments and PR notes
         workers.queues.append(outbox_worker)

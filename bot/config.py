@@ -77,6 +77,42 @@ class Seller:
 
 
 @dataclasses.dataclass(frozen=True)
+class MailSettings:
+    """Mail in and out (README, "Email"). Off until TINYDESK_MAIL_FROM is set."""
+
+    # TinyDesk's own address, e.g. support@example.com; plus-addressing on its local part
+    # picks a product (support+my-saas-app@...) or a ticket (support+TK-00042.<token>@...).
+    mail_from: str | None = None
+    # The display name on TinyDesk's mail ("Example Support" <support@example.com>).
+    from_name: str = "Support"
+    # The relay mail goes out through: smtp://host:port (STARTTLS when offered) or
+    # smtps://user:pass@host:465. Unset: nothing is sent (and nothing queued).
+    smtp_url: str | None = dataclasses.field(default=None, repr=False)
+    # The listener `tinydesk serve` starts for mail in; None: no listener (`tinydesk mail-in`
+    # still reads a message on stdin from an MTA).
+    listen_port: int | None = None
+    listen_host: str = "127.0.0.1"
+    # Speak LMTP instead of SMTP (a mail server in front hands messages on).
+    lmtp: bool = False
+    # A reply to a ticket closed at most this many days ago reopens it; older, a new ticket.
+    reopen_days: int = 14
+    # At most this many mails to one address an hour (a loop breaker); 0: no limit.
+    sends_per_address_per_hour: int = 20
+    # The largest message taken in, attachments included.
+    max_message_bytes: int = 10 * 1024 * 1024
+    # Staff addresses that get the daily digest of open tickets (none: no digest).
+    digest_to: tuple[str, ...] = ()
+
+    @property
+    def receiving(self) -> bool:
+        return self.mail_from is not None
+
+    @property
+    def sending(self) -> bool:
+        return self.mail_from is not None and self.smtp_url is not None
+
+
+@dataclasses.dataclass(frozen=True)
 class Settings:
     database_url: str = DEFAULT_URL
     host: str = "0.0.0.0"
@@ -103,6 +139,7 @@ class Settings:
     # How often the SLA warnings and breaches due are looked for (bot.tickets.sla_alerts).
     sla_sweep_seconds: float = 30.0
     seller: Seller = Seller()
+    mail: MailSettings = MailSettings()
     log_level: str = "INFO"
     # Dependencies' loggers shown at DEBUG (``aiosqlite``, ``sqlalchemy.engine``, ...).
     debug_loggers: tuple[str, ...] = ()
@@ -254,6 +291,7 @@ class Settings:
             )
 
         seller = _seller(environ, problems)
+        mail = _mail(environ, problems, has_secret=bool(secret_key or admin_token))
         settings = cls(
             database_url=database_url,
             port=port,
@@ -270,6 +308,7 @@ class Settings:
             run_workers=flag("TINYDESK_WORKERS", True),
             sla_sweep_seconds=integer("TINYDESK_SLA_SWEEP_SECONDS", 30, minimum=1),
             seller=seller,
+            mail=mail,
             log_level=log_level,
             debug_loggers=debug_loggers,
         )
@@ -303,6 +342,93 @@ def _seller(environ: Mapping[str, str], problems: list[str]) -> Seller:
         email=text("TINYDESK_SELLER_EMAIL", 320),
         currency=currency,
     )
+
+
+def _mail(environ: Mapping[str, str], problems: list[str], *, has_secret: bool) -> MailSettings:
+    """TINYDESK_MAIL_FROM and the rest of README's "Email" settings."""
+    from email.utils import parseaddr
+
+    def integer(name: str, default: int, *, minimum: int, maximum: int) -> int:
+        raw = environ.get(name, "").strip()
+        if not raw:
+            return default
+        if not raw.isdigit() or not minimum <= int(raw) <= maximum:
+            problems.append(f"{name} must be a whole number from {minimum} to {maximum}")
+            return default
+        return int(raw)
+
+    raw_from = environ.get("TINYDESK_MAIL_FROM", "").strip()
+    mail_from: str | None = None
+    from_name = MailSettings.from_name
+    if raw_from:
+        name, address = parseaddr(raw_from)
+        local, at, domain = address.rpartition("@")
+        if not at or not local or "." not in domain or "+" in local or " " in address:
+            problems.append(
+                f"TINYDESK_MAIL_FROM={raw_from!r} is not a plain address such as "
+                "support@example.com (TinyDesk adds +product and +ticket tags itself)"
+            )
+        else:
+            mail_from = f"{local}@{domain.lower()}"
+            from_name = name.strip() or from_name
+        if not has_secret:
+            problems.append(
+                "TINYDESK_MAIL_FROM needs TINYDESK_SECRET_KEY (or TINYDESK_ADMIN_TOKEN): it "
+                f"signs the threading tokens in TinyDesk's mail; make one with: {MAKE_ADMIN_TOKEN}"
+            )
+    smtp_url = environ.get("TINYDESK_SMTP_URL", "").strip() or None
+    if smtp_url:
+        from yarl import URL
+
+        try:
+            url = URL(smtp_url)
+        except ValueError:
+            url = None
+        if url is None or url.scheme not in {"smtp", "smtps"} or not url.host:
+            problems.append(
+                "TINYDESK_SMTP_URL must look like smtp://host:port or smtps://user:pass@host:465"
+            )
+            smtp_url = None
+        elif not raw_from:
+            problems.append("TINYDESK_SMTP_URL is set but TINYDESK_MAIL_FROM is not: set both")
+    port_raw = environ.get("TINYDESK_SMTP_PORT", "").strip()
+    listen_port = integer("TINYDESK_SMTP_PORT", 0, minimum=0, maximum=65535) if port_raw else None
+    if listen_port is not None and not raw_from:
+        problems.append("TINYDESK_SMTP_PORT is set but TINYDESK_MAIL_FROM is not: set both")
+    lmtp_raw = environ.get("TINYDESK_SMTP_LMTP", "").strip().lower()
+    if lmtp_raw and lmtp_raw not in {"1", "true", "yes", "on", "0", "false", "no", "off"}:
+        problems.append(f"TINYDESK_SMTP_LMTP={lmtp_raw!r} is not a boolean (use true or false)")
+    digest_to = tuple(
+        part.strip() for part in environ.get("TINYDESK_MAIL_DIGEST_TO", "").split(",")
+    )
+    digest_to = tuple(part for part in digest_to if part)
+    for address in digest_to:
+        if "@" not in address or " " in address:
+            problems.append(f"TINYDESK_MAIL_DIGEST_TO: {address!r} is not an address")
+    return MailSettings(
+        mail_from=mail_from,
+        from_name=from_name,
+        smtp_url=smtp_url,
+        listen_port=listen_port,
+        listen_host=environ.get("TINYDESK_SMTP_HOST", "").strip() or "127.0.0.1",
+        lmtp=lmtp_raw in {"1", "true", "yes", "on"},
+        reopen_days=integer("TINYDESK_MAIL_REOPEN_DAYS", 14, minimum=0, maximum=3650),
+        sends_per_address_per_hour=integer(
+            "TINYDESK_MAIL_RATE_LIMIT", 20, minimum=0, maximum=100_000
+        ),
+        max_message_bytes=integer(
+            "TINYDESK_MAIL_MAX_BYTES", 10 * 1024 * 1024, minimum=1024, maximum=50 * 1024 * 1024
+        ),
+        digest_to=digest_to,
+    )
+
+
+def mail_key(settings: Settings) -> bytes | None:
+    """The key of the threading tokens (bot.rules.mail_tokens), or None without a secret."""
+    from bot.rules.mail_tokens import derive_key
+
+    secret = settings.secret_key or settings.admin_token
+    return derive_key(secret) if secret else None
 
 
 def admin_token_problems(token: str) -> list[str]:

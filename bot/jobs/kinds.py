@@ -1,4 +1,9 @@
-"""The kinds of outbox job: each is one thing TinyDesk does on GitHub (bot/github/outbox.py)."""
+"""The kinds of outbox job.
+
+Most are one thing TinyDesk does on GitHub (bot/github/outbox.py), worked only once a GitHub
+App is configured. The rest tell someone outside (webhooks, callbacks, mail): a worker of
+their own works them whether or not GitHub is configured (bot/app.py ``build_workers``).
+"""
 
 from __future__ import annotations
 
@@ -19,3 +24,17 @@ class JobKind(StrEnum):
     SLA_NOTIFY = "sla_notify"
     # Not GitHub: POST an hour-bank warning to its client's webhook (bot.billing.bank_webhook).
     BANK_NOTIFY = "bank_notify"
+
+
+# Worked by the GitHub outbox; every other kind by the notification worker.
+GITHUB_KINDS: frozenset[str] = frozenset(
+    {
+        JobKind.CREATE_ISSUE,
+        JobKind.REFRESH_STATUS_COMMENT,
+        JobKind.COMMENT_ON_PR,
+        JobKind.REMOVE_LABEL,
+        JobKind.CONFIRM_CLOSE,
+        JobKind.SHIP_CHECK,
+    }
+)
+NOTIFY_KINDS: frozenset[str] = frozenset(JobKind) - GITHUB_KINDS

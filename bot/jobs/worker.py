@@ -68,6 +68,7 @@ class QueueWorker(Generic[Row]):
         idle_poll_seconds: float = 2.0,
         shared_handler: SharedHandler | None = None,
         linger_seconds: float = 0.0,
+        kinds: frozenset[str] | None = None,
     ) -> None:
         self.db = db
         self.model: type[Row] = model
@@ -82,6 +83,8 @@ class QueueWorker(Generic[Row]):
         # After a batch that was not full, wait this long for more work to gather before
         # claiming again (requests for a waiting job are folded into it: JobRepo.enqueue).
         self.linger_seconds = linger_seconds
+        # Jobs only: the kinds this worker claims (None: every kind).
+        self.kinds = kinds
         self._one_at_a_time = False
         self._wake = asyncio.Event()
         self._stop = asyncio.Event()
@@ -145,7 +148,9 @@ class QueueWorker(Generic[Row]):
 
     async def _run_one_at_a_time(self, claimed: list[int]) -> int:
         async with self.db.begin() as session:
-            rows = await queue.claim(session, self.model, limit=self.batch, lease=self.lease)
+            rows = await queue.claim(
+                session, self.model, limit=self.batch, lease=self.lease, kinds=self.kinds
+            )
         claimed += [row.id for row in rows]
         if not rows:
             return 0
@@ -185,7 +190,9 @@ class QueueWorker(Generic[Row]):
                     recorded = len(completed)
 
             unit.before_commit.append(record_completed)
-            rows = await queue.claim(session, self.model, limit=self.batch, lease=self.lease)
+            rows = await queue.claim(
+                session, self.model, limit=self.batch, lease=self.lease, kinds=self.kinds
+            )
             claimed += [row.id for row in rows]
             for row in rows:
                 try:

@@ -27,13 +27,24 @@ MAX_ERROR_CHARS = 4000
 
 
 async def claim(
-    session: AsyncSession, model: type[Row], *, limit: int, lease: dt.timedelta
+    session: AsyncSession,
+    model: type[Row],
+    *,
+    limit: int,
+    lease: dt.timedelta,
+    kinds: frozenset[str] | None = None,
 ) -> Sequence[Row]:
+    """Claim up to ``limit`` due rows; ``kinds`` (jobs only) keeps to those kinds of job, so
+    that the GitHub outbox and the notification worker each take their own."""
     now = utcnow()
     due = or_(
         and_(model.state == QueueState.PENDING, model.next_attempt_at <= now),
         and_(model.state == QueueState.PROCESSING, model.claimed_until < now),
     )
+    if kinds is not None:
+        if model is not Job:
+            raise TypeError("only jobs have kinds")
+        due = and_(due, Job.kind.in_(sorted(kinds)))
     query = dialect.claim_due(session, model, due, id_column=model.id, limit=limit)
     rows = (await session.scalars(query)).all()
     if rows:
