@@ -16,7 +16,7 @@ from bot.rules import ids
 from bot.rules.desk_input import HINTS, PRIORITIES, NewDeskTicket
 from bot.rules.desk_status import DESK_STATUSES, STAFF_CLOSED_CAUSE, DeskStatus, staff_status_change
 from bot.rules.pipeline import Stage
-from bot.tickets import sla_clock, transitions
+from bot.tickets import sla_clock, ticket_events, transitions
 from bot.tickets.apikeys import KeyScope
 from bot.tickets.intake import open_ticket
 from bot.tickets.search import ticket_match
@@ -236,6 +236,9 @@ async def add_comment(
         created_at=now,
     )
     await DeskRepo(session).add_comment(comment)
+    await ticket_events.publish(
+        session, ticket_events.TicketEvent(ticket_events.COMMENT_ADDED, ticket, comment=comment)
+    )
     if not internal and ticket.first_response_at is None:
         ticket.first_response_at = now
         await sla_clock.refresh(session, ticket, now)  # the response clock stops

@@ -22,7 +22,7 @@ from bot.rules.validation import (
     is_email,
     is_web_url,
 )
-from bot.tickets import sla_clock
+from bot.tickets import sla_clock, ticket_events
 from storage.models import Product, StageTransition, Ticket, TicketTag
 from storage.repos.jobs import JobRepo
 from storage.repos.tickets import TicketRepo
@@ -144,6 +144,7 @@ async def open_ticket(
         await JobRepo(session).enqueue(
             JobKind.CREATE_ISSUE, {"ticket_id": ticket.id}, dedupe_key=f"issue:{ticket.id}"
         )
+    await ticket_events.publish(session, ticket_events.TicketEvent(ticket_events.CREATED, ticket))
     return OpenedTicket(ticket, token)
 
 

@@ -18,7 +18,7 @@ from bot.jobs.kinds import JobKind
 from bot.rules import pipeline
 from bot.rules.desk_status import resolved_at_for, status_for_stage_change
 from bot.rules.pipeline import ClosedReason, Stage
-from bot.tickets import sla_clock
+from bot.tickets import sla_clock, ticket_events
 from storage.models import (
     IssueFact,
     Product,
@@ -198,7 +198,7 @@ async def _record(
         at = now
         if step is Stage.ISSUE_CREATED and cause.name in ISSUE_OPENING_CAUSES and cause.occurred_at:
             at = cause.occurred_at
-        await repo.record_transition(
+        transition = await repo.record_transition(
             StageTransition(
                 ticket_id=ticket.id,
                 from_stage=current.value,
@@ -212,6 +212,10 @@ async def _record(
                 deployment_id=cause.deployment_id,
                 reason=derived.reason.value if closing and derived.reason else None,
             )
+        )
+        await ticket_events.publish(
+            session,
+            ticket_events.TicketEvent(ticket_events.STAGE_CHANGED, ticket, transition=transition),
         )
         current = step
         old_status, ticket.status = (
