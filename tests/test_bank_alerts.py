@@ -6,13 +6,9 @@ secret shown once, never when the client has none."""
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import hmac
-import json
 from typing import Any
 
 import pytest
-from aiohttp import web
 from sqlalchemy import select
 
 from bot.app import create_app
@@ -25,43 +21,15 @@ from storage.models import ContractEvent, Job
 from tests.conftest import ADMIN_TOKEN
 from tests.deskkit import bearer, make_key
 from tests.openapi_recorder import ResponseRecorder
+from tests.webhook_receiver import Receiver, start_receiver
 
 NOW = dt.datetime(2026, 3, 20, 12, 0, tzinfo=dt.UTC)
 SETTINGS = Settings(admin_token=ADMIN_TOKEN, run_workers=False)
 
 
-class Receiver:
-    """The client's billing webhook: a real HTTP server on 127.0.0.1 that checks each
-    request's signature with the secret TinyDesk showed once."""
-
-    def __init__(self) -> None:
-        self.secret: str | None = None
-        self.answers: list[int] = []
-        self.received: list[dict[str, Any]] = []
-        self.url = ""
-
-    async def handle(self, request: web.Request) -> web.Response:
-        body = await request.read()
-        timestamp = request.headers["X-TinyDesk-Timestamp"]
-        assert self.secret is not None
-        expected = hmac.new(
-            self.secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256
-        ).hexdigest()
-        assert hmac.compare_digest(request.headers["X-TinyDesk-Signature"], f"sha256={expected}")
-        self.received.append(
-            {"event": request.headers["X-TinyDesk-Event"], "body": json.loads(body), "raw": body}
-        )
-        return web.Response(status=self.answers.pop(0) if self.answers else 204)
-
-
 @pytest.fixture
 async def receiver(aiohttp_server) -> Receiver:
-    hook = Receiver()
-    app = web.Application()
-    app.router.add_post("/hooks/billing", hook.handle)
-    server = await aiohttp_server(app, host="127.0.0.1")
-    hook.url = str(server.make_url("/hooks/billing"))
-    return hook
+    return await start_receiver(aiohttp_server, "/hooks/billing")
 
 
 @pytest.fixture

@@ -12,12 +12,10 @@ import asyncio
 import datetime as dt
 import hashlib
 import hmac
-import json
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from aiohttp import web
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select, update
@@ -34,6 +32,7 @@ from storage.types import utcnow
 from tests.conftest import ADMIN_HEADERS
 from tests.deskkit import bearer, create_ticket, make_key
 from tests.openapi_recorder import ResponseRecorder
+from tests.webhook_receiver import Receiver, start_receiver
 from tests.world import World, github_settings, make_world
 
 UTC = dt.UTC
@@ -55,40 +54,9 @@ class Clock:
         return self.now
 
 
-class Receiver:
-    """The product's SLA webhook: a real HTTP server on 127.0.0.1 that checks each request's
-    signature with the secret TinyDesk showed once, and answers as the test says."""
-
-    def __init__(self) -> None:
-        self.secret: str | None = None
-        self.answers: list[int] = []  # statuses to answer, in turn; then 204
-        self.received: list[dict[str, Any]] = []
-        self.url = ""
-
-    async def handle(self, request: web.Request) -> web.Response:
-        body = await request.read()
-        timestamp = request.headers["X-TinyDesk-Timestamp"]
-        assert self.secret is not None
-        expected = hmac.new(
-            self.secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256
-        ).hexdigest()
-        assert hmac.compare_digest(request.headers["X-TinyDesk-Signature"], f"sha256={expected}")
-        assert abs(int(timestamp) - utcnow().timestamp()) < 300  # Unix seconds, now
-        assert request.content_type == "application/json"
-        self.received.append(
-            {"event": request.headers["X-TinyDesk-Event"], "body": json.loads(body), "raw": body}
-        )
-        return web.Response(status=self.answers.pop(0) if self.answers else 204)
-
-
 @pytest.fixture
 async def receiver(aiohttp_server) -> Receiver:
-    hook = Receiver()
-    app = web.Application()
-    app.router.add_post("/hooks/sla", hook.handle)
-    server = await aiohttp_server(app, host="127.0.0.1")
-    hook.url = str(server.make_url("/hooks/sla"))
-    return hook
+    return await start_receiver(aiohttp_server, "/hooks/sla")
 
 
 @pytest.fixture
