@@ -22,6 +22,7 @@ from bot.http.ratelimit import RATE_LIMITER, RateLimiter, attach_rate_limit_head
 from bot.jobs.kinds import GITHUB_KINDS, NOTIFY_KINDS, JobKind
 from bot.jobs.notifier import JobHandler, Notifier
 from bot.jobs.worker import WORKERS, QueueWorker, Workers
+from bot.mail.listener import mail_listener_ctx
 from bot.tickets import sla_alerts
 from bot.web import setup_pages
 from bot.web.sessions import SESSIONS
@@ -97,6 +98,7 @@ def create_app(settings: Settings, *, db: Database | None = None) -> web.Applica
     app.cleanup_ctx.append(inbox_writer_ctx)
     app.cleanup_ctx.append(github_ctx)
     app.cleanup_ctx.append(workers_ctx)
+    app.cleanup_ctx.append(mail_listener_ctx)  # TINYDESK_SMTP_PORT: mail in (bot.mail.listener)
     # Every route, by audience. The desk and admin APIs are sub-applications, so their guard
     # (a desk key, the admin token) runs on every request under their prefix and nowhere else.
     app.router.add_get("/healthz", healthz)
