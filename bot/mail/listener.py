@@ -139,4 +139,3 @@ async def mail_listener_ctx(app: web.Application) -> AsyncIterator[None]:
         await asyncio.wait_for(server.wait_closed(), CLOSE_SECONDS)
     except TimeoutError:
         log.warning("mail in: sessions still open at shutdown were cut")
-

@@ -7,7 +7,6 @@ Each rule is one header; the first that matches names the reason recorded for th
 from __future__ import annotations
 
 from collections.abc import Mapping
-
 from email.message import Message
 
 # Local parts of the senders that only ever send notices (bounces, postmaster reports).

@@ -61,5 +61,7 @@ class MailRepo:
         if "\x00" in desk_id:
             return None
         return await self.session.scalar(
-            select(Attachment).where(Attachment.ticket_id == ticket_id, Attachment.desk_id == desk_id)
+            select(Attachment).where(
+                Attachment.ticket_id == ticket_id, Attachment.desk_id == desk_id
+            )
         )
