@@ -300,6 +300,13 @@ SCHEMAS: dict[str, Any] = {
                 "items": ref("DeskComment"),
                 "description": "All comments, internal notes included (not in the create answer)",
             },
+            "attachments": {
+                "type": "array",
+                "items": ref("DeskAttachment"),
+                "description": "The files kept from the mail the ticket came in and its "
+                "replies (only in GET /desk/tickets/{id}; the bytes: "
+                "GET /desk/tickets/{id}/attachments/{attachmentId})",
+            },
             "slaEvents": {
                 "type": "array",
                 "items": ref("DeskSlaEvent"),
