@@ -46,8 +46,8 @@ def loop_reason(
         return "mailing-list"
     if message.get_content_type() == "multipart/report":
         return "delivery-report"
-    return_path = _header(message, "Return-Path")
-    if sender == "" or (return_path is not None and return_path.strip("<> \t") == ""):
+    return_paths = [str(value) for value in message.get_all("Return-Path") or ()]
+    if sender == "" or any(not value.strip("<> \t") for value in return_paths):
         return "null-sender"
     for address in (from_address, sender):
         if address and _local_part(address) in DAEMON_LOCAL_PARTS:
