@@ -29,8 +29,10 @@ class _TextParser(HTMLParser):
         self.links: list[tuple[str, int]] = []  # href, and where its text started
         self.pre_depth = 0
 
-    def _newline(self) -> None:
-        if self.lines[-1].strip() or len(self.lines) == 1 or self.lines[-2].strip():
+    def _newline(self, *, paragraph: bool = True) -> None:
+        """End the current line; ``paragraph``: leave one blank line (at most) after it."""
+        current = self.lines[-1].strip(" >")
+        if current or (paragraph and len(self.lines) > 1 and self.lines[-2].strip(" >")):
             self.lines.append("")
         if self.quote_depth:
             self.lines[-1] = "> " * self.quote_depth
@@ -48,7 +50,7 @@ class _TextParser(HTMLParser):
             self.quote_depth += 1
             self._newline()
         elif tag == "li":
-            self._newline()
+            self._newline(paragraph=False)
             self.lines[-1] += "- "
         elif tag in _BLOCKS:
             if tag == "pre":
@@ -71,7 +73,9 @@ class _TextParser(HTMLParser):
         if tag == "blockquote":
             self.quote_depth = max(0, self.quote_depth - 1)
             self._newline()
-        elif tag in _BLOCKS or tag == "li":
+        elif tag == "li":
+            self._newline(paragraph=False)
+        elif tag in _BLOCKS:
             if tag == "pre":
                 self.pre_depth = max(0, self.pre_depth - 1)
             self._newline()
