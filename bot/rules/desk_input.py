@@ -14,7 +14,9 @@ from bot.rules.validation import MAX_BODY_BYTES, MAX_EMAIL, MAX_SUBJECT, FieldEr
 PRIORITIES = ("low", "medium", "high", "urgent")
 DEFAULT_PRIORITY = "medium"
 TICKET_TYPES = ("incident", "service_request", "change", "problem")
-SOURCE_TYPES = ("api", "frontend", "backend", "server", "system", "email")
+SOURCE_TYPES = ("api", "frontend", "backend", "server", "system")
+# What a stored ticket may say besides: ``email`` is set by mail in only (bot.mail.incoming).
+STORED_SOURCE_TYPES = (*SOURCE_TYPES, "email")
 MAX_TAGS = 20
 MAX_TAG = 64
 MAX_ASSIGNEE = 320
@@ -33,7 +35,7 @@ HINTS = {
     "assignee": f"Send the assignee's ID or email (at most {MAX_ASSIGNEE} characters), or null.",
     "type": "Use incident, service_request, change or problem.",
     "category": f"Send category as text of at most {MAX_CATEGORY} characters, or null.",
-    "source_type": "Use api, frontend, backend, server, system or email.",
+    "source_type": "Use api, frontend, backend, server or system.",
     "productSlug": "Send the slug of a product this key may use (tinydesk products list).",
     "slaPolicy": "Send the name of an SLA policy (GET /api/v1/desk/sla/policies lists them).",
     "internal": "Send internal as true (a note for staff only) or false (the submitter sees it).",

@@ -32,6 +32,7 @@ from bot.rules.desk_input import (
     MAX_TAGS,
     PRIORITIES,
     SOURCE_TYPES,
+    STORED_SOURCE_TYPES,
     TICKET_TYPES,
 )
 from bot.rules.desk_status import DESK_STATUSES
@@ -273,7 +274,7 @@ SCHEMAS: dict[str, Any] = {
             "stage": STAGE,
             "type": nullable({"enum": list(TICKET_TYPES)}),
             "category": nullable(TEXT),
-            "source_type": {"enum": list(SOURCE_TYPES)},
+            "source_type": {"enum": list(STORED_SOURCE_TYPES)},
             "first_response_at": MAYBE_TIMESTAMP,
             "resolved_at": MAYBE_TIMESTAMP,
             "due_at": {
