@@ -278,3 +278,16 @@ async def test_mail_from_tinydesk_itself_is_ignored(db):
 async def test_what_is_not_a_message_is_refused_as_unparsable(db):
     with pytest.raises(Unparsable):
         await deliver(db, mail_settings(), b"\x00\x01 garbage without headers")
+
+
+async def test_the_submitter_s_answer_to_a_pending_ticket_opens_it_again(db):
+    await seed(db)
+    async with db.begin() as session:
+        row = await session.get(Ticket, 1)
+        assert row is not None
+        row.status = "pending"  # waiting on the submitter
+        row.sla_paused_since = dt.datetime(2026, 12, 1, tzinfo=dt.UTC)
+    now = dt.datetime(2026, 12, 2, tzinfo=dt.UTC)
+    await deliver(db, mail_settings(), corpus_message("reply_gmail.eml"), now=now)
+    answered = await ticket(db, 1)
+    assert answered.status == "open" and answered.sla_paused_since is None

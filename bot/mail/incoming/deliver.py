@@ -30,7 +30,7 @@ from bot.config import Settings, mail_key
 from bot.mail.incoming.parse import Attachment as MailAttachment
 from bot.mail.incoming.parse import IncomingMessage, parse
 from bot.rules import ids, mail_attachments, mail_limits, mail_threading
-from bot.rules.desk_status import DeskStatus, staff_status_change
+from bot.rules.desk_status import FINISHED, DeskStatus, staff_status_change
 from bot.rules.mail_loops import loop_reason
 from bot.rules.mail_quotes import strip_quoted
 from bot.rules.mail_tokens import read_recipient
@@ -189,8 +189,8 @@ async def _comment(
         created_at=ctx.now,
     )
     await DeskRepo(session).add_comment(comment)
-    reopened = ticket.status != DeskStatus.OPEN.value
-    if reopened:
+    reopened = ticket.status in FINISHED
+    if ticket.status != DeskStatus.OPEN.value:  # finished, or pending on this very answer
         # As staff setting the status to open would (the SLA's cycles and pauses agree).
         change = staff_status_change(
             current_status=ticket.status,
