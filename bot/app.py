@@ -11,7 +11,7 @@ from aiohttp import web
 from aiohttp.typedefs import Middleware
 
 from bot import __version__
-from bot.api import admin, billing, desk, openapi, public
+from bot.api import admin, billing, desk, desk_attachments, openapi, public
 from bot.appkeys import CLOCK, DB, INBOX_WRITER, SETTINGS
 from bot.billing import bank_webhook
 from bot.config import Settings
@@ -22,6 +22,7 @@ from bot.http.ratelimit import RATE_LIMITER, RateLimiter, attach_rate_limit_head
 from bot.jobs.kinds import GITHUB_KINDS, NOTIFY_KINDS, JobKind
 from bot.jobs.notifier import JobHandler, Notifier
 from bot.jobs.worker import WORKERS, QueueWorker, Workers
+from bot.mail.listener import mail_listener_ctx
 from bot.tickets import sla_alerts
 from bot.web import setup_pages
 from bot.web.sessions import SESSIONS
@@ -97,6 +98,7 @@ def create_app(settings: Settings, *, db: Database | None = None) -> web.Applica
     app.cleanup_ctx.append(inbox_writer_ctx)
     app.cleanup_ctx.append(github_ctx)
     app.cleanup_ctx.append(workers_ctx)
+    app.cleanup_ctx.append(mail_listener_ctx)  # TINYDESK_SMTP_PORT: mail in (bot.mail.listener)
     # Every route, by audience. The desk and admin APIs are sub-applications, so their guard
     # (a desk key, the admin token) runs on every request under their prefix and nowhere else.
     app.router.add_get("/healthz", healthz)
@@ -105,7 +107,10 @@ def create_app(settings: Settings, *, db: Database | None = None) -> web.Applica
     app.router.add_routes(public.routes)
     app.router.add_routes(desk.root_routes)
     app.router.add_routes(billing.root_routes)
-    app.add_subapp(desk.PREFIX, guarded(desk.routes + billing.routes, desk.require_desk_key))
+    app.add_subapp(
+        desk.PREFIX,
+        guarded(desk.routes + billing.routes + desk_attachments.routes, desk.require_desk_key),
+    )
     app.add_subapp(admin.PREFIX, guarded(admin.routes, admin.require_admin_token))
     setup_pages(app)
     return app

@@ -69,8 +69,14 @@ class Product(Base):
     sla_webhook_secret: Mapped[str | None] = mapped_column(Text, nullable=True)
     # The client its tickets are billed to (migration 0012; no foreign key, like sla_policy_id).
     client_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    # The address mail to it arrives at, besides support+<slug>@... (migration 0015).
+    # Stored lowercase; unique (an index: SQLite cannot add a constraint to a table).
+    mail_address: Mapped[str | None] = mapped_column(String(320), nullable=True)
 
-    __table_args__ = (Index("ix_products_repo", "repo_owner", "repo_name"),)
+    __table_args__ = (
+        Index("ix_products_repo", "repo_owner", "repo_name"),
+        Index("ix_products_mail_address", "mail_address", unique=True),
+    )
 
     @property
     def repo_full_name(self) -> str:
@@ -835,3 +841,45 @@ class ContractEvent(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
     __table_args__ = (UniqueConstraint("contract_id", "kind", "period_start"),)
+
+
+class MailMessage(Base):
+    """What TinyDesk decided about each incoming message (migration 0015): one row per
+    Message-ID (a hash of the bytes without one), so a message delivered twice is worked once."""
+
+    __tablename__ = "mail_messages"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    direction: Mapped[str] = mapped_column(String(3), default="in")
+    message_id: Mapped[str] = mapped_column(String(255))
+    ticket_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    comment_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    from_address: Mapped[str | None] = mapped_column(String(320), nullable=True)
+    # ticket | comment | ignored | refused
+    decision: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(String(64))
+    received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint("direction", "message_id", name="uq_mail_messages_direction"),
+        Index("ix_mail_messages_ticket", "ticket_id"),
+    )
+
+
+class Attachment(Base):
+    """A file that came with a ticket or a comment (by mail), kept in the database."""
+
+    __tablename__ = "attachments"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    desk_id: Mapped[str] = mapped_column(String(40), unique=True)
+    ticket_id: Mapped[int] = mapped_column(BigInteger)
+    comment_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    filename: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (Index("ix_attachments_ticket", "ticket_id", "id"),)

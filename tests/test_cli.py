@@ -215,7 +215,19 @@ FIELD_ERRORS = [
         "productionEnvironments",
         "argument --environments: must name at least one environment, comma-separated",
     ),
+    (
+        "products add",
+        ["app", "--repo", "o/r", "--mail-address", "not an address"],
+        "mailAddress",
+        "argument --mail-address: must be an email address, or none",
+    ),
     ("products set", ["app", "--name", " "], "name", "argument --name: must not be blank"),
+    (
+        "products set",
+        ["app", "--mail-address", "nope"],
+        "mailAddress",
+        "argument --mail-address: must be an email address, or none",
+    ),
     (
         "products set",
         ["app", "--environments", ","],

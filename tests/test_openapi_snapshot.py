@@ -24,6 +24,7 @@ def test_the_per_audience_parts_do_not_overlap():
         admin,
         billing,
         desk,
+        mail,
         operations,
         parts,
         public,
@@ -31,9 +32,9 @@ def test_the_per_audience_parts_do_not_overlap():
         sla_policies,
     )
 
-    modules = (parts, operations, public, desk, sla, admin, sla_policies, billing)
+    modules = (parts, operations, public, desk, sla, admin, sla_policies, billing, mail)
     schema_names = [name for m in modules for name in m.SCHEMAS]
     assert len(schema_names) == len(set(schema_names))
-    paths = [p for m in (operations, public, desk, sla, admin, billing) for p in m.PATHS]
+    paths = [p for m in (operations, public, desk, sla, admin, billing, mail) for p in m.PATHS]
     paths += [*sla_policies.DESK_PATHS, *sla_policies.ADMIN_PATHS]
     assert len(paths) == len(set(paths)) == len(SPEC["paths"])

@@ -28,7 +28,7 @@ from bot.tickets.templates import TemplateScope
 from bot.views import desk as desk_views
 from bot.views.sla_policies import policy_view
 from bot.views.templates import template_view
-from storage.reads import desk_reads, sla_events, sla_stats, time_reads
+from storage.reads import attachment_reads, desk_reads, sla_events, sla_stats, time_reads
 from storage.repos.desk import DeskRepo
 from storage.repos.templates import TemplateRepo
 
@@ -99,7 +99,10 @@ async def show_ticket(request: web.Request) -> web.Response:
     standing = await sla_lists.ticket_standing(reader, ticket.id, request.config_dict[CLOCK]())
     events = await sla_events.of_ticket(reader, ticket.id)
     time = await time_reads.ticket_time(reader, ticket.id)
-    return json_response(desk_views.ticket_view(ticket, comments, standing, events, time))
+    attachments = await attachment_reads.of_ticket(reader, ticket.id)
+    return json_response(
+        desk_views.ticket_view(ticket, comments, standing, events, time, attachments)
+    )
 
 
 async def update_ticket(request: web.Request) -> web.Response:

@@ -9,7 +9,18 @@ import traceback
 from collections.abc import Sequence
 
 from bot import __version__
-from bot.cli import invoices, keys, products, receive, serve, setup, sla, templates, wait
+from bot.cli import (
+    invoices,
+    keys,
+    mail_in,
+    products,
+    receive,
+    serve,
+    setup,
+    sla,
+    templates,
+    wait,
+)
 from bot.config import Settings, StartupError
 from bot.sim import demo
 
@@ -50,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.register(commands)
     products.register(commands)
     receive.register(commands)
+    mail_in.register(commands)
     keys.register(commands)
     templates.register(commands)
     sla.register(commands)

@@ -30,13 +30,16 @@ ENVIRONMENTS = Flag(
     "each at most 255 characters",
 )
 # The body field each flag fills, for the validators' errors (bot.cli.terms).
+MAIL_ADDRESS = Flag("--mail-address", "must be an email address, or none")
 ADD_FLAGS: Flags = {
+    "mailAddress": MAIL_ADDRESS,
     "slug": Flag("SLUG"),
     "repo": Flag("--repo"),
     "name": Flag("--name"),
     "productionEnvironments": ENVIRONMENTS,
 }
 SET_FLAGS: Flags = {
+    "mailAddress": MAIL_ADDRESS,
     "name": Flag("--name"),
     "slaPolicy": Flag(
         "--sla-policy", "must name an SLA policy (tinydesk sla policies) or be default"
@@ -45,7 +48,7 @@ SET_FLAGS: Flags = {
     "body": Flag(
         None,
         "nothing to change: give --name, --issue-text, --deployment-tracking, "
-        "--no-deployment-tracking, --environments or --sla-policy",
+        "--no-deployment-tracking, --environments, --sla-policy or --mail-address",
     ),
 }
 
@@ -80,6 +83,11 @@ def register(commands: argparse._SubParsersAction) -> None:
         help="how much submitter text its GitHub issues carry (default: scrubbed on a public "
         "repository, full on a private one)",
     )
+    add.add_argument(
+        "--mail-address",
+        metavar="ADDRESS",
+        help="an address whose mail opens tickets of this product (besides support+SLUG@...)",
+    )
     add.set_defaults(func=cmd_products_add)
     change = products.add_parser("set", help="change a product's settings")
     change.add_argument("slug", metavar="SLUG")
@@ -101,6 +109,11 @@ def register(commands: argparse._SubParsersAction) -> None:
         help="the SLA policy of its new tickets, or default (tinydesk sla policies); "
         "existing tickets keep theirs",
     )
+    change.add_argument(
+        "--mail-address",
+        metavar="ADDRESS",
+        help="an address whose mail opens tickets of this product, or none",
+    )
     change.set_defaults(func=cmd_products_set)
     listing = products.add_parser("list", help="list registered products")
     listing.add_argument("--json", action="store_true", help="print JSON")
@@ -120,6 +133,7 @@ def cmd_products_add(args: argparse.Namespace, settings: Settings) -> int:
                 "deploymentTracking": not args.no_deployment_tracking,
                 "productionEnvironments": _environments(args.environments),
                 "issueText": args.issue_text,
+                **({"mailAddress": args.mail_address} if args.mail_address else {}),
             }
         )
     except ApiError as exc:
@@ -146,6 +160,9 @@ def cmd_products_set(args: argparse.Namespace, settings: Settings) -> int:
         data["productionEnvironments"] = _environments(args.environments)
     if args.sla_policy is not None:
         data["slaPolicy"] = None if args.sla_policy.lower() == "default" else args.sla_policy
+    if args.mail_address is not None:
+        none = args.mail_address.strip().lower() in {"", "none"}
+        data["mailAddress"] = None if none else args.mail_address
     try:
         changes = validate_product_update(data)
     except ApiError as exc:
@@ -159,6 +176,8 @@ def cmd_products_set(args: argparse.Namespace, settings: Settings) -> int:
         if args.sla_policy is not None:
             policy = names.get(product.sla_policy_id or 0, "the default")
             line += f"; SLA policy of new tickets: {policy}"
+        if args.mail_address is not None:
+            line += f"; mail address: {product.mail_address or 'none'}"
         print(line)
         return 0
 

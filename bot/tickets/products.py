@@ -10,10 +10,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.errors import ApiError
 from bot.rules.safetext import ISSUE_TEXT_VALUES
-from bot.rules.validation import FieldErrors
+from bot.rules.validation import MAX_EMAIL, FieldErrors, is_email
 from bot.tickets import sla_webhook
 from bot.tickets.sla_policies import policy_for_field
 from storage.models import Product
+from storage.repos.mail import MailRepo
 from storage.repos.products import ProductRepo
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -25,6 +26,10 @@ ISSUE_TEXT_MESSAGE = (
     f"issueText must be one of {', '.join(ISSUE_TEXT_VALUES)}, or null for the default "
     "(scrubbed on a public repository, full on a private one)"
 )
+MAIL_ADDRESS_MESSAGE = (
+    "mailAddress must be an email address (mail to it opens tickets of this product), "
+    "or null for none"
+)
 # What PATCH /api/admin/products/{slug} may change (the slug and repository stay).
 UPDATABLE = (
     "name",
@@ -32,6 +37,7 @@ UPDATABLE = (
     "productionEnvironments",
     "issueText",
     "slaPolicy",
+    "mailAddress",
     *sla_webhook.FIELDS,
 )
 # The key of a policy name in the changes: resolved to ``sla_policy_id`` by update_product.
@@ -117,6 +123,17 @@ def _settings(errors: FieldErrors, data: dict[str, Any]) -> dict[str, Any]:
         if issue_text is not None and issue_text not in ISSUE_TEXT_VALUES:
             errors.add("issueText", ISSUE_TEXT_MESSAGE)
         settings["issue_text"] = issue_text
+    if "mailAddress" in data:
+        # Mail to it opens tickets of this product (bot.mail.incoming); null: none of its own.
+        address = data["mailAddress"]
+        if address is not None and (
+            not isinstance(address, str)
+            or len(address.strip()) > MAX_EMAIL
+            or not is_email(address.strip())
+        ):
+            errors.add("mailAddress", MAIL_ADDRESS_MESSAGE)
+        else:
+            settings["mail_address"] = address.strip().lower() if address else None
     if "slaPolicy" in data:
         # A name, or null for the default policy. Only tickets opened from then on follow it:
         # each ticket keeps the policy it was opened under (bot.tickets.sla_policies).
@@ -133,6 +150,7 @@ async def register_product(session: AsyncSession, fields: dict[str, Any]) -> Pro
     repo = ProductRepo(session)
     if await repo.by_slug(fields["slug"]) is not None:
         raise _duplicate(fields["slug"])
+    await _refuse_taken_address(session, fields.get("mail_address"), None)
     try:
         async with session.begin_nested():
             return await repo.add(Product(**fields))
@@ -146,6 +164,7 @@ async def update_product(session: AsyncSession, slug: str, changes: dict[str, An
     if product is None:
         raise ApiError(404, "Product not found", f"No product has the slug {slug!r}.")
     changes = dict(changes)
+    await _refuse_taken_address(session, changes.get("mail_address"), product)
     if SLA_POLICY in changes:
         name = changes.pop(SLA_POLICY)
         policy = await policy_for_field(session, name, "slaPolicy") if name is not None else None
@@ -154,6 +173,20 @@ async def update_product(session: AsyncSession, slug: str, changes: dict[str, An
         setattr(product, attribute, value)
     await session.flush()
     return product
+
+
+async def _refuse_taken_address(
+    session: AsyncSession, address: str | None, product: Product | None
+) -> None:
+    if address is None:
+        return
+    owner = await MailRepo(session).product_by_address(address)
+    if owner is not None and owner is not product:
+        raise ApiError(
+            409,
+            "Mail address already in use",
+            f"The product {owner.slug!r} receives mail at that address; choose another.",
+        )
 
 
 def _duplicate(slug: str) -> ApiError:

@@ -28,6 +28,8 @@ def product_view(product: Product, policy_names: Mapping[int, str]) -> dict[str,
         "createdAt": iso_ms(product.created_at),
         # Where SLA warnings and breaches go (bot.tickets.sla_webhook); never the secret.
         "slaWebhookUrl": product.sla_webhook_url,
+        # Mail to it opens tickets of this product, besides support+<slug>@... (bot.mail).
+        "mailAddress": product.mail_address,
     }
 
 

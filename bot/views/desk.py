@@ -14,6 +14,7 @@ from bot.views import sla as sla_views
 from bot.views.timefmt import iso_ms
 from storage.models import Comment, Ticket
 from storage.reads import desk_reads, sla_stats
+from storage.reads.attachment_reads import AttachmentRecord
 from storage.reads.sla_events import SlaEventRecord
 from storage.reads.time_reads import TicketTime
 
@@ -25,6 +26,17 @@ def comment_view(comment: Comment | desk_reads.DeskComment) -> dict[str, Any]:
         "internal": comment.internal,
         "author": comment.author,
         "createdAt": iso_ms(comment.created_at),
+    }
+
+
+def attachment_view(attachment: AttachmentRecord) -> dict[str, Any]:
+    """A file that came with the ticket (by mail); its bytes: GET …/attachments/{id}."""
+    return {
+        "id": attachment.desk_id,
+        "filename": attachment.filename,
+        "contentType": attachment.content_type,
+        "size": attachment.size,
+        "createdAt": iso_ms(attachment.created_at),
     }
 
 
@@ -49,6 +61,7 @@ def ticket_view(
     standing: Standing | None = None,
     sla_events: Sequence[SlaEventRecord] | None = None,
     time: TicketTime | None = None,
+    attachments: Sequence[AttachmentRecord] | None = None,
 ) -> dict[str, Any]:
     """The staff view: seed 001's fields, ``publicId``, the pipeline stage, seed 002's ITSM
     fields under their own snake_case names (``sla_policy`` and the due times from the SLA
@@ -89,6 +102,8 @@ def ticket_view(
     view["sla"] = sla_views.ticket_sla(standing)
     if comments is not None:
         view["comments"] = [comment_view(c) for c in comments]
+    if attachments is not None:
+        view["attachments"] = [attachment_view(a) for a in attachments]
     if sla_events is not None:
         view["slaEvents"] = [sla_event_view(e) for e in sla_events]
     if time is not None:

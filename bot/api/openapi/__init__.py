@@ -16,7 +16,17 @@ from typing import Any
 from aiohttp import web
 
 from bot import __version__
-from bot.api.openapi import admin, billing, desk, operations, parts, public, sla, sla_policies
+from bot.api.openapi import (
+    admin,
+    billing,
+    desk,
+    mail,
+    operations,
+    parts,
+    public,
+    sla,
+    sla_policies,
+)
 from bot.web import api_docs
 from bot.web.html import Html
 
@@ -40,6 +50,7 @@ SPEC: dict[str, Any] = {
         **operations.PATHS,
         **public.PATHS,
         **desk.PATHS,
+        **mail.PATHS,
         **sla.PATHS,
         **sla_policies.DESK_PATHS,
         **billing.PATHS,
@@ -52,6 +63,7 @@ SPEC: dict[str, Any] = {
             **operations.SCHEMAS,
             **public.SCHEMAS,
             **desk.SCHEMAS,
+            **mail.SCHEMAS,
             **sla.SCHEMAS,
             **admin.SCHEMAS,
             **sla_policies.SCHEMAS,

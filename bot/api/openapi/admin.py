@@ -133,6 +133,12 @@ def admin_op(summary: str, responses: dict, **extra: Any) -> dict[str, Any]:
     }
 
 
+MAIL_ADDRESS = {
+    **nullable(text_input(320)),
+    "description": "An address whose mail opens tickets of this product (besides "
+    "support+<slug>@…); null: none",
+}
+
 SCHEMAS: dict[str, Any] = {
     "TemplateList": {
         "type": "object",
@@ -162,6 +168,7 @@ SCHEMAS: dict[str, Any] = {
             "deploymentTracking": {"type": "boolean", "default": True},
             "productionEnvironments": ENVIRONMENTS,
             "issueText": ISSUE_TEXT,
+            "mailAddress": MAIL_ADDRESS,
         },
     },
     "ProductUpdate": {
@@ -179,6 +186,7 @@ SCHEMAS: dict[str, Any] = {
                 "description": "Make a new signing secret (shown once in the response)",
             },
             "slaPolicy": SLA_POLICY,
+            "mailAddress": MAIL_ADDRESS,
         },
     },
     "Product": {
@@ -207,6 +215,11 @@ SCHEMAS: dict[str, Any] = {
             "slaPolicy": SLA_POLICY,
             "createdAt": TIMESTAMP,
             "slaWebhookUrl": nullable(TEXT),
+            "mailAddress": {
+                **nullable(TEXT),
+                "description": "Mail to it opens tickets of this product (besides "
+                "plus-addressing: support+<slug>@…); stored lowercase",
+            },
             "slaWebhookSecret": {
                 "type": "string",
                 "description": "The SLA webhook's signing secret: only in the PATCH response "

@@ -32,6 +32,7 @@ from bot.rules.desk_input import (
     MAX_TAGS,
     PRIORITIES,
     SOURCE_TYPES,
+    STORED_SOURCE_TYPES,
     TICKET_TYPES,
 )
 from bot.rules.desk_status import DESK_STATUSES
@@ -273,7 +274,7 @@ SCHEMAS: dict[str, Any] = {
             "stage": STAGE,
             "type": nullable({"enum": list(TICKET_TYPES)}),
             "category": nullable(TEXT),
-            "source_type": {"enum": list(SOURCE_TYPES)},
+            "source_type": {"enum": list(STORED_SOURCE_TYPES)},
             "first_response_at": MAYBE_TIMESTAMP,
             "resolved_at": MAYBE_TIMESTAMP,
             "due_at": {
@@ -299,6 +300,13 @@ SCHEMAS: dict[str, Any] = {
                 "type": "array",
                 "items": ref("DeskComment"),
                 "description": "All comments, internal notes included (not in the create answer)",
+            },
+            "attachments": {
+                "type": "array",
+                "items": ref("DeskAttachment"),
+                "description": "The files kept from the mail the ticket came in and its "
+                "replies (only in GET /desk/tickets/{id}; the bytes: "
+                "GET /desk/tickets/{id}/attachments/{attachmentId})",
             },
             "slaEvents": {
                 "type": "array",

@@ -1,0 +1,1 @@
+"""Mail in: parsing, threading, loops, attachments and delivering a message to the desk."""
