@@ -31,6 +31,10 @@ class TicketEvent:
     transition: StageTransition | None = None
     comment: Comment | None = None
     by_submitter: bool = False
+    # ticket.created only: the tracking token (known only at intake; mail out keeps it,
+    # encrypted, for the tracking links) and whether the submitter wants mail about it.
+    tracking_token: str | None = dataclasses.field(default=None, repr=False)
+    email_updates: bool = True
 
 
 Listener = Callable[[AsyncSession, TicketEvent], Awaitable[None]]
@@ -38,7 +42,9 @@ Listener = Callable[[AsyncSession, TicketEvent], Awaitable[None]]
 
 def listeners() -> tuple[Listener, ...]:
     """Everyone told of ticket events, in order (imported here: they import the models)."""
-    return ()
+    from bot.mail.outgoing.queue import queue_mail_for_step
+
+    return (queue_mail_for_step,)
 
 
 async def publish(session: AsyncSession, event: TicketEvent) -> None:
