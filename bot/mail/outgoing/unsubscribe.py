@@ -20,7 +20,7 @@ from bot.http.bodies import read_form
 from bot.mail.outgoing.queue import mail_out, ticket_mail
 from bot.rules import ids
 from bot.rules.mail_unsubscribe import ticket_of_token
-from bot.web.html import fragment, page, path
+from bot.web.html import Html, fragment, page, path
 from storage.repos.mail import MailRepo
 from storage.repos.tickets import TicketRepo
 from storage.types import utcnow
@@ -109,3 +109,26 @@ async def email_updates(request: web.Request) -> web.Response:
         row.updated_at = utcnow()
     public_id = ids.public_id(number)
     raise web.HTTPSeeOther(path("track", public_id, query={"token": token, "updates": "on"}))
+
+
+async def email_updates_form(request: web.Request, public_id: str, token: str | None) -> Html:
+    """The tracking page's "Email me updates" form: shown with a valid token when mail is
+    sent and the submitter gets none about this ticket (unsubscribed, or asked for none)."""
+    number = ids.parse_public_id(public_id)
+    if mail_out(request.app[SETTINGS]) is None or number is None or not token:
+        return Html("")
+    async with request.app[DB].session() as session:
+        row = await MailRepo(session).ticket_mail(number)
+    if row is not None and row.subscribed:
+        return Html("")
+    return fragment(
+        '<section class="card" aria-labelledby="email-updates-heading">'
+        '<h2 id="email-updates-heading">Email updates</h2>'
+        "<p>We don&rsquo;t email you about this ticket. Get an email at each step, to the "
+        "address you submitted it with.</p>"
+        '<form method="post" action="{action}">'
+        '<input type="hidden" name="token" value="{token}">'
+        '<button type="submit">Email me updates</button></form></section>',
+        action=path("track", public_id, "email-updates"),
+        token=token,
+    )
