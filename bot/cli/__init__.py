@@ -9,7 +9,7 @@ import traceback
 from collections.abc import Sequence
 
 from bot import __version__
-from bot.cli import invoices, keys, products, receive, serve, setup, sla, templates, wait
+from bot.cli import invoices, keys, mail, products, receive, serve, setup, sla, templates, wait
 from bot.config import Settings, StartupError
 from bot.sim import demo
 
@@ -55,6 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     sla.register(commands)
     invoices.register(commands)
     wait.register(commands)
+    mail.register(commands)
     demo.register(commands)
     setup.register(commands)
     _name_each_parser(parser)
