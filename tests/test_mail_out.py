@@ -366,3 +366,101 @@ async def test_starttls_is_used_when_the_relay_offers_it(make_client, db, tmp_pa
         await send_mail_handler(db, settings, tls_context=client_context)(job)
         [message] = tls_sink.messages
         assert message["To"] == SUBMITTER
+
+
+async def test_closing_and_reopening_are_mailed_with_their_reason(make_client, sink, db):
+    from bot.tickets import ticket_events
+    from storage.models import StageTransition
+    from storage.repos.tickets import TicketRepo
+
+    client = await make_client(mail_settings(sink))
+    key = await make_key(client)
+    ticket = await create_ticket(client, key, email=SUBMITTER)
+    await drain(client)
+    resp = await client.patch(
+        f"{TICKETS}/{ticket['id']}", json={"status": "closed"}, headers=bearer(key)
+    )
+    assert resp.status == 200, await resp.text()
+    await drain(client)
+    # A reopen comes from GitHub (the issue reopened): the step as the pipeline records it.
+    async with db.begin() as session:
+        row = await TicketRepo(session).by_number(int(ticket["publicId"].removeprefix("TK-")))
+        assert row is not None
+        step = StageTransition(
+            ticket_id=row.id,
+            from_stage="CLOSED",
+            to_stage="ISSUE_CREATED",
+            at=utcnow(),
+            cause="issues.reopened",
+            description="Issue reopened",
+        )
+        await TicketRepo(session).record_transition(step)
+        await ticket_events.publish(
+            session, ticket_events.TicketEvent(ticket_events.STAGE_CHANGED, row, transition=step)
+        )
+    await drain(client)
+    _, closed, reopened = sink.messages
+    assert "Closed by support." in parts(closed)[0]
+    assert "reopened" in parts(reopened)[0]
+    assert reopened["In-Reply-To"] == closed["Message-ID"]
+
+
+async def test_a_mail_stored_before_a_crash_is_sent_once_with_its_message_id(make_client, sink, db):
+    """The mail is stored, cursor moved, before the SMTP transaction: the process dying right
+    then loses nothing, and the next run sends that very mail, not a second one."""
+    from bot.mail.outgoing.deliver import compose_next
+    from bot.mail.outgoing.queue import mail_out
+
+    settings = mail_settings(sink)
+    client = await make_client(settings)
+    key = await make_key(client)
+    ticket = await create_ticket(client, key, email=SUBMITTER)
+    out = mail_out(settings)
+    assert out is not None
+    number = int(ticket["publicId"].removeprefix("TK-"))
+    stored = await compose_next(db, out, number)  # ...and the process stops here
+    assert stored is not None and sink.messages == []
+    await drain(client)
+    [message] = sink.messages
+    assert message["Message-ID"] == stored.message_id
+    async with db.session() as session:
+        assert len((await session.scalars(select(OutgoingMail))).all()) == 1
+
+
+async def test_the_form_says_it_emailed_the_link_and_the_mail_carries_it(make_client, sink):
+    from tests.test_web_submit import GOOD, post_form
+
+    client = await make_client(mail_settings(sink))
+    resp = await client.post(
+        "/api/admin/products",
+        json={"slug": "my-saas-app", "repo": "octo-org/my-saas-app", "name": "My SaaS App"},
+        headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
+    )
+    assert resp.status == 201
+    resp = await post_form(client, GOOD)
+    page = await resp.text()
+    assert resp.status == 200 and "emailed you this link" in page
+    await drain(client)
+    [message] = sink.messages
+    link = tracking_link(parts(message)[0])
+    assert f'value="{link}"' in page.replace("&amp;", "&")
+
+
+async def test_the_digest_goes_once_a_day_to_the_staff(make_client, sink, db):
+    from bot.mail.outgoing import digest
+
+    settings = mail_settings(sink, digest_to=("staff@example.com", "lead@example.com"))
+    client = await make_client(settings)
+    key = await make_key(client)
+    await create_ticket(client, key, email=SUBMITTER, subject="Still open")
+    await drain(client)
+    sink.received.clear()
+    day = digest.today()
+    assert await digest.queue_digest(db, day)
+    assert not await digest.queue_digest(db, day)  # another process, or a restart
+    await drain(client)
+    messages = sink.messages
+    assert sorted(m["To"] for m in messages) == ["lead@example.com", "staff@example.com"]
+    text = parts(messages[0])[0]
+    assert "1 open tickets" in text and "Received: 1" in text
+    assert messages[0]["Auto-Submitted"] == "auto-generated"
