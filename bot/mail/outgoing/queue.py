@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from bot.config import Settings, mail_key
 from bot.jobs.kinds import JobKind
 from bot.rules import mail_steps
-from bot.tickets.ticket_events import COMMENT_ADDED, CREATED, STAGE_CHANGED, TicketEvent
+from bot.tickets.ticket_event import COMMENT_ADDED, CREATED, STAGE_CHANGED, TicketEvent
 from storage.models import MailItem, Ticket, TicketMail
 from storage.repos.jobs import JobRepo
 from storage.types import utcnow
