@@ -20,7 +20,7 @@ from bot.mail.outgoing.compose import REPLY_ABOVE
 from bot.mail.outgoing.deliver import send_mail_handler
 from bot.rules import mail_tokens
 from storage.database import Database
-from storage.models import Job, OutgoingMail, QueueState
+from storage.models import Job, OutgoingMail, QueueState, Ticket
 from storage.types import utcnow
 from tests.conftest import ADMIN_TOKEN
 from tests.deskkit import bearer, create_ticket, make_key
@@ -199,7 +199,7 @@ async def test_one_click_unsubscribe_stops_the_mail(make_client, sink):
     assert (await client.post(forged, data="List-Unsubscribe=One-Click")).status == 404
 
 
-async def test_email_updates_false_sends_nothing_until_the_page_asks(make_client, sink):
+async def test_email_updates_false_sends_nothing_until_the_page_asks(make_client, sink, db):
     client = await make_client(mail_settings(sink))
     resp = await client.post(
         "/api/admin/products",
@@ -232,8 +232,22 @@ async def test_email_updates_false_sends_nothing_until_the_page_asks(make_client
         f"/track/{public_id}/email-updates", data={"token": token}, allow_redirects=False
     )
     assert resp.status == 303
-    page = await client.get(f"/track/{public_id}?token={token}")
-    assert "Email me updates" not in await page.text()
+    page = await client.get(f"/track/{public_id}?token={token}&updates=on")
+    text = await page.text()
+    assert "Email me updates" not in text and "email you at each step" in text
+    # The next step reaches the address the ticket was submitted with.
+    async with db.session() as session:
+        desk_id = await session.scalar(
+            select(Ticket.desk_id).where(Ticket.id == int(public_id.removeprefix("TK-")))
+        )
+    key = await make_key(client)
+    resp = await client.post(
+        f"{TICKETS}/{desk_id}/comments", json={"body": "On it."}, headers=bearer(key)
+    )
+    assert resp.status == 201, await resp.text()
+    await drain(client)
+    [message] = sink.messages
+    assert message["To"] == SUBMITTER and "On it." in parts(message)[0]
 
 
 async def test_relay_451_is_retried_with_the_same_message_id(make_client, sink, db):

@@ -120,6 +120,11 @@ async def email_updates_form(request: web.Request, public_id: str, token: str | 
     async with request.app[DB].session() as session:
         row = await MailRepo(session).ticket_mail(number)
     if row is not None and row.subscribed:
+        if request.query.get("updates") == "on":  # just asked for them
+            return Html(
+                '<p class="notice" role="status" id="email-updates-on">We&rsquo;ll email you '
+                "at each step of this ticket.</p>"
+            )
         return Html("")
     return fragment(
         '<section class="card" aria-labelledby="email-updates-heading">'
