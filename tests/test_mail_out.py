@@ -30,14 +30,14 @@ TICKETS = "/api/v1/desk/tickets"
 SUBMITTER = "ada@example.com"
 
 
-def mail_settings(sink: MailSink, **mail) -> Settings:
+def mail_settings(sink: MailSink | None, **mail) -> Settings:
     base = Settings(
         admin_token=ADMIN_TOKEN, public_url="https://desk.example.test", run_workers=False
     )
     values = {
         "mail_from": "support@example.com",
         "from_name": "Example Support",
-        "smtp_url": sink.url,
+        "smtp_url": sink.url if sink else None,
         "coalesce_seconds": 0.0,
         **mail,
     }
@@ -308,7 +308,7 @@ async def test_over_the_rate_limit_a_mail_waits_and_is_not_lost(make_client, sin
 class TlsSink(MailSink):
     """A relay that offers STARTTLS with a certificate made for the test, and requires it."""
 
-    def __init__(self, server_context: ssl.SSLContext) -> None:
+    def __init__(self, server_context: ssl.SSLContext, *, implicit: bool = False) -> None:
         # Not MailSink.__init__: its controller would own an event loop never closed.
         from aiosmtpd.controller import Controller
 
@@ -322,8 +322,11 @@ class TlsSink(MailSink):
             _Recorder(self),
             hostname="127.0.0.1",
             port=self.port,
-            tls_context=server_context,
-            require_starttls=True,
+            **(
+                {"ssl_context": server_context}
+                if implicit
+                else {"tls_context": server_context, "require_starttls": True}
+            ),
         )
 
 
@@ -478,3 +481,37 @@ async def test_the_digest_goes_once_a_day_to_the_staff(make_client, sink, db):
     text = parts(messages[0])[0]
     assert "1 open tickets" in text and "Received: 1" in text
     assert messages[0]["Auto-Submitted"] == "auto-generated"
+
+
+async def test_smtps_speaks_tls_from_the_first_byte(make_client, db, tmp_path):
+    server_context, client_context = self_signed(tmp_path)
+    async with TlsSink(server_context, implicit=True) as sink:
+        settings = mail_settings(sink, smtp_url=f"smtps://127.0.0.1:{sink.port}")
+        client = await make_client(settings)
+        key = await make_key(client)
+        await create_ticket(client, key, email=SUBMITTER)
+        async with db.session() as session:
+            [job] = (await session.scalars(select(Job).where(Job.kind == JobKind.SEND_MAIL))).all()
+        await send_mail_handler(db, settings, tls_context=client_context)(job)
+        [message] = sink.messages
+        assert message["To"] == SUBMITTER
+
+
+async def test_an_unreachable_relay_is_retried_and_its_password_never_shown(
+    make_client, db, caplog
+):
+    from tests.mail_sink import free_port
+
+    closed = free_port()
+    settings = mail_settings(None, smtp_url=f"smtp://mailer:hunter2secret@127.0.0.1:{closed}")
+    client = await make_client(settings)
+    key = await make_key(client)
+    await create_ticket(client, key, email=SUBMITTER)
+    await drain(client)
+    async with db.session() as session:
+        [job] = (await session.scalars(select(Job).where(Job.kind == JobKind.SEND_MAIL))).all()
+        [mail] = (await session.scalars(select(OutgoingMail))).all()
+    assert job.state == QueueState.PENDING and f"127.0.0.1:{closed}" in (job.last_error or "")
+    assert mail.state == "pending"
+    assert "hunter2secret" not in (job.last_error or "") + (mail.error or "") + caplog.text
+    assert "hunter2secret" not in repr(settings)
