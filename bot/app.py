@@ -88,7 +88,8 @@ def create_app(settings: Settings, *, db: Database | None = None) -> web.Applica
         app[DB] = db if db is not None else Database(settings.database_url)
         checkpoints = asyncio.create_task(app[DB].run_checkpoints(), name="sqlite-checkpoints")
         # Steps of tickets are queued for mail by this process (bot.mail.outgoing.queue).
-        mail_queue.enable(app[DB].engine, settings)
+        if mail_queue.enable(app[DB].engine, settings) is not None:
+            log.info("mail out: submitters are mailed at each step of their tickets")
         yield
         mail_queue.disable(app[DB].engine)
         checkpoints.cancel()

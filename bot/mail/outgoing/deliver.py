@@ -54,12 +54,13 @@ async def compose_next(db: Database, out: MailOut, ticket_id: int) -> OutgoingMa
     (stored, the cursor moved past them); None: nothing to send."""
     async with db.begin() as session:
         repo = MailRepo(session)
-        pending = await repo.pending_mail(ticket_id)
-        if pending is not None:
-            return pending
+        # Held first (PostgreSQL): two workers never compose the same steps twice.
         row = await repo.ticket_mail(ticket_id, hold=True)
         if row is None:
             return None
+        pending = await repo.pending_mail(ticket_id)
+        if pending is not None:
+            return pending
         items = await repo.items_after(ticket_id, row.last_item_id)
         if not items:
             return None
