@@ -54,7 +54,7 @@ class Draft:
     marker: str
 
 
-def _address(name: str, address: str) -> Address:
+def sender_address(name: str, address: str) -> Address:
     local, _, domain = address.rpartition("@")
     return Address(display_name=name, username=local, domain=domain)
 
@@ -138,7 +138,7 @@ def html_body(draft: Draft, unsubscribe_url: str | None) -> str:
 def compose(draft: Draft, envelope: Envelope, *, now: dt.datetime) -> EmailMessage:
     """The message, every header set; ``bytes(message)`` is what goes to the relay."""
     message = EmailMessage()
-    message["From"] = _address(envelope.from_name, envelope.mail_from)
+    message["From"] = sender_address(envelope.from_name, envelope.mail_from)
     message["To"] = envelope.to_address
     message["Reply-To"] = envelope.reply_to
     message["Subject"] = draft.subject

@@ -20,6 +20,7 @@ from bot.appkeys import CLOCK, DB, SETTINGS
 from bot.config import Settings
 from bot.jobs.kinds import JobKind
 from bot.jobs.worker import notify_workers
+from bot.mail.outgoing.compose import sender_address
 from bot.mail.outgoing.deliver import deliver, mail_domain
 from bot.mail.outgoing.queue import MailOut, mail_out
 from bot.mail.outgoing.send import parse_relay
@@ -141,7 +142,7 @@ async def store_digest(db: Database, out: MailOut, day: str, stamp: str) -> list
                     mails.append(existing)
                 continue
             message = EmailMessage()
-            message["From"] = f'"{settings.mail.from_name}" <{settings.mail.mail_from}>'
+            message["From"] = sender_address(settings.mail.from_name, settings.mail.mail_from or "")
             message["To"] = address
             message["Subject"] = subject
             message["Date"] = format_datetime(utcnow())
