@@ -23,6 +23,8 @@ from bot.jobs.kinds import GITHUB_KINDS, NOTIFY_KINDS, JobKind
 from bot.jobs.notifier import JobHandler, Notifier
 from bot.jobs.worker import WORKERS, QueueWorker, Workers
 from bot.mail.listener import mail_listener_ctx
+from bot.mail.outgoing import deliver, digest, unsubscribe
+from bot.mail.outgoing import queue as mail_queue
 from bot.tickets import sla_alerts
 from bot.web import setup_pages
 from bot.web.sessions import SESSIONS
@@ -86,7 +88,11 @@ def create_app(settings: Settings, *, db: Database | None = None) -> web.Applica
         owned = db is None
         app[DB] = db if db is not None else Database(settings.database_url)
         checkpoints = asyncio.create_task(app[DB].run_checkpoints(), name="sqlite-checkpoints")
+        # Steps of tickets are queued for mail by this process (bot.mail.outgoing.queue).
+        if mail_queue.enable(app[DB].engine, settings) is not None:
+            log.info("mail out: submitters are mailed at each step of their tickets")
         yield
+        mail_queue.disable(app[DB].engine)
         checkpoints.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await checkpoints
@@ -107,6 +113,7 @@ def create_app(settings: Settings, *, db: Database | None = None) -> web.Applica
     app.router.add_routes(public.routes)
     app.router.add_routes(desk.root_routes)
     app.router.add_routes(billing.root_routes)
+    app.router.add_routes(unsubscribe.routes)
     app.add_subapp(
         desk.PREFIX,
         guarded(desk.routes + billing.routes + desk_attachments.routes, desk.require_desk_key),
@@ -168,6 +175,8 @@ def notify_handlers(app: web.Application) -> dict[str, JobHandler]:
     return {
         JobKind.SLA_NOTIFY: sla_alerts.notify_handler(db, settings),
         JobKind.BANK_NOTIFY: bank_webhook.notify_handler(db, settings),
+        JobKind.SEND_MAIL: deliver.send_mail_handler(db, settings),
+        JobKind.MAIL_DIGEST: digest.digest_handler(db, settings),
     }
 
 
@@ -229,9 +238,10 @@ async def workers_ctx(app: web.Application) -> AsyncIterator[None]:
             worker.start()
         compactor = asyncio.create_task(compact_counts_periodically(db), name="compact-counts")
         sweeper = asyncio.create_task(sla_alerts.sweep_periodically(app), name="sla-alerts")
+        digester = asyncio.create_task(digest.digest_periodically(app), name="mail-digest")
     yield
     if app[SETTINGS].run_workers:
-        for task in (compactor, sweeper):
+        for task in (compactor, sweeper, digester):
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task

@@ -102,6 +102,9 @@ class MailSettings:
     max_message_bytes: int = 10 * 1024 * 1024
     # Staff addresses that get the daily digest of open tickets (none: no digest).
     digest_to: tuple[str, ...] = ()
+    # Steps within this long of the first are told in one mail. Not an environment setting:
+    # tests shorten it.
+    coalesce_seconds: float = 60.0
 
     @property
     def receiving(self) -> bool:

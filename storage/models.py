@@ -883,3 +883,72 @@ class Attachment(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     __table_args__ = (Index("ix_attachments_ticket", "ticket_id", "id"),)
+
+
+class TicketMail(Base):
+    """What TinyDesk mails a ticket's submitter (bot.mail.outgoing): whether they want mail,
+    the tracking token (encrypted: every mail carries the full tracking link), how far the
+    mailed steps go (``last_item_id``) and the thread's Message-IDs."""
+
+    __tablename__ = "ticket_mail"
+
+    ticket_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    address: Mapped[str] = mapped_column(String(320))
+    token_encrypted: Mapped[str | None] = mapped_column(Text, nullable=True)
+    subscribed: Mapped[bool] = mapped_column(Boolean, default=True)
+    last_item_id: Mapped[int] = mapped_column(BigInteger, default=0)
+    first_message_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    last_message_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class MailItem(Base):
+    """One step to tell a submitter of (intake, a stage change, a public staff comment),
+    queued in the transaction of the step itself; mails are composed from the items past the
+    ticket's cursor (``TicketMail.last_item_id``)."""
+
+    __tablename__ = "mail_items"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(BigInteger)
+    kind: Mapped[str] = mapped_column(String(16))
+    transition_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    comment_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (Index("ix_mail_items_ticket", "ticket_id", "id"),)
+
+
+class OutgoingMail(Base):
+    """A mail as sent (or about to be): stored, Message-ID and all, before the SMTP
+    transaction, so a retry sends the very same message."""
+
+    __tablename__ = "outgoing_mails"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    ticket_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    to_address: Mapped[str] = mapped_column(String(320))
+    message_id: Mapped[str] = mapped_column(String(200), unique=True)
+    subject: Mapped[str] = mapped_column(String(300))
+    raw: Mapped[str] = mapped_column(Text)
+    # pending, sent, failed (the relay refused it for good) or dropped (unsubscribed meanwhile)
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    __table_args__ = (
+        Index("ix_outgoing_mails_ticket", "ticket_id", "state"),
+        Index("ix_outgoing_mails_address", "to_address", "sent_at"),
+    )
+
+
+class MailDigest(Base):
+    """One row per day a staff digest was sent: the primary key makes it one across
+    processes."""
+
+    __tablename__ = "mail_digests"
+
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

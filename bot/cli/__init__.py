@@ -12,6 +12,7 @@ from bot import __version__
 from bot.cli import (
     invoices,
     keys,
+    mail,
     mail_in,
     products,
     receive,
@@ -67,6 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     sla.register(commands)
     invoices.register(commands)
     wait.register(commands)
+    mail.register(commands)
     demo.register(commands)
     setup.register(commands)
     _name_each_parser(parser)

@@ -24,6 +24,11 @@ class JobKind(StrEnum):
     SLA_NOTIFY = "sla_notify"
     # Not GitHub: POST an hour-bank warning to its client's webhook (bot.billing.bank_webhook).
     BANK_NOTIFY = "bank_notify"
+    # Not GitHub: mail a ticket's submitter what happened since their last mail
+    # (bot.mail.outgoing.deliver); one job per ticket and burst.
+    SEND_MAIL = "send_mail"
+    # Not GitHub: the staff's daily digest (bot.mail.outgoing.digest).
+    MAIL_DIGEST = "mail_digest"
 
 
 # Worked by the GitHub outbox; every other kind by the notification worker.

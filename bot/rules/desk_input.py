@@ -97,6 +97,7 @@ class NewDeskTicket:
     ticket_type: str | None = None
     category: str | None = None
     source_type: str = "api"
+    email_updates: bool = True
 
 
 def validate_new_ticket(data: dict[str, Any]) -> NewDeskTicket:
@@ -121,11 +122,21 @@ def validate_new_ticket(data: dict[str, Any]) -> NewDeskTicket:
     source_type: str | None = "api"
     if data.get("source_type") is not None:
         source_type = _choice(errors, data, "source_type", SOURCE_TYPES, "source_type")
+    email_updates = errors.optional_bool(data, "emailUpdates", default=True)
     raise_if_invalid(errors)
     assert subject and body is not None and email and priority and tags is not None
     assert source_type is not None
     return NewDeskTicket(
-        subject, body, email, priority, tags, slug, ticket_type, category, source_type
+        subject,
+        body,
+        email,
+        priority,
+        tags,
+        slug,
+        ticket_type,
+        category,
+        source_type,
+        email_updates,
     )
 
 

@@ -70,6 +70,15 @@ class FieldErrors:
             return None
         return self._text(field, value, max_chars=max_chars, max_bytes=None, strip=True)
 
+    def optional_bool(self, data: dict[str, Any], field: str, *, default: bool) -> bool:
+        value = data.get(field)
+        if value is None:
+            return default
+        if not isinstance(value, bool):
+            self.add(field, f"{field} must be true or false")
+            return default
+        return value
+
     def _text(
         self,
         field: str,

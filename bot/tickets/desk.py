@@ -129,6 +129,7 @@ async def create_ticket(
         source_type=new.source_type,
         created_by=scope.public_id,
         is_test=scope.is_test,
+        email_updates=new.email_updates,
         now=now,
     )
     return await find_ticket(session, scope, opened.ticket.desk_id)

@@ -37,6 +37,8 @@ class Submission:
     body: str
     submitter_name: str | None = None
     screenshots: tuple[str, ...] = ()
+    # Mail the submitter of each step (when TinyDesk sends mail); ``emailUpdates`` in the API.
+    email_updates: bool = True
 
 
 def validate_submission(data: dict[str, Any]) -> Submission:
@@ -50,11 +52,12 @@ def validate_submission(data: dict[str, Any]) -> Submission:
     body = errors.required_text(data, "body", max_bytes=MAX_BODY_BYTES, strip=False)
     name = errors.optional_text(data, "submitterName", max_chars=MAX_NAME)
     screenshots = validate_screenshots(data.get("screenshots"), errors)
+    email_updates = errors.optional_bool(data, "emailUpdates", default=True)
     errors.raise_if_any(
         "Fix the fields listed in `fields`; required: productSlug, submitterEmail, subject, body."
     )
     assert slug and email and subject and body is not None
-    return Submission(slug, email, subject, body, name, screenshots)
+    return Submission(slug, email, subject, body, name, screenshots, email_updates)
 
 
 def validate_screenshots(value: Any, errors: FieldErrors) -> tuple[str, ...]:
@@ -97,6 +100,7 @@ async def open_ticket(
     source_type: str = "api",
     created_by: str | None = None,
     is_test: bool = False,
+    email_updates: bool = True,
     now: dt.datetime | None = None,
 ) -> OpenedTicket:
     """Store a ticket at RECEIVED, with its history entry, its SLA clocks started and, if it
@@ -144,7 +148,12 @@ async def open_ticket(
         await JobRepo(session).enqueue(
             JobKind.CREATE_ISSUE, {"ticket_id": ticket.id}, dedupe_key=f"issue:{ticket.id}"
         )
-    await ticket_events.publish(session, ticket_events.TicketEvent(ticket_events.CREATED, ticket))
+    await ticket_events.publish(
+        session,
+        ticket_events.TicketEvent(
+            ticket_events.CREATED, ticket, tracking_token=token, email_updates=email_updates
+        ),
+    )
     return OpenedTicket(ticket, token)
 
 
@@ -161,4 +170,5 @@ async def open_submission(
         submitter_name=submission.submitter_name,
         screenshots=submission.screenshots,
         source_type=source_type,
+        email_updates=submission.email_updates,
     )

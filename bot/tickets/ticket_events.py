@@ -12,25 +12,14 @@ rolled back, and nothing is lost when the process stops after the commit.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Awaitable, Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Comment, StageTransition, Ticket
+# The event itself lives apart (listeners import it); named here for publishers.
+from bot.tickets.ticket_event import COMMENT_ADDED, CREATED, STAGE_CHANGED, TicketEvent
 
-CREATED = "ticket.created"
-STAGE_CHANGED = "ticket.stage_changed"
-COMMENT_ADDED = "ticket.comment_added"
-
-
-@dataclasses.dataclass(frozen=True)
-class TicketEvent:
-    kind: str
-    ticket: Ticket
-    transition: StageTransition | None = None
-    comment: Comment | None = None
-    by_submitter: bool = False
+__all__ = ["COMMENT_ADDED", "CREATED", "STAGE_CHANGED", "TicketEvent", "listeners", "publish"]
 
 
 Listener = Callable[[AsyncSession, TicketEvent], Awaitable[None]]
@@ -38,7 +27,9 @@ Listener = Callable[[AsyncSession, TicketEvent], Awaitable[None]]
 
 def listeners() -> tuple[Listener, ...]:
     """Everyone told of ticket events, in order (imported here: they import the models)."""
-    return ()
+    from bot.mail.outgoing.queue import queue_mail_for_step
+
+    return (queue_mail_for_step,)
 
 
 async def publish(session: AsyncSession, event: TicketEvent) -> None:

@@ -296,6 +296,13 @@ def form_page(
     return response
 
 
+# Mail out sends the intake mail, with this link (bot.mail.outgoing).
+EMAILED = Html(
+    '<p id="emailed-note">We&rsquo;ve emailed you this link too, and we&rsquo;ll email you '
+    "at each step.</p>"
+)
+
+
 def received_page(request: web.Request, public_id: str | None, link: str | None) -> web.Response:
     """After a submission: the publicId and the tracking link to keep. Without them (the
     honeypot) the page reads the same, minus what was never made."""
@@ -310,9 +317,10 @@ def received_page(request: web.Request, public_id: str | None, link: str | None)
             'aria-describedby="keep-note">'
             '<p class="notice" id="keep-note" role="note"><strong>Keep this link.</strong> It is '
             "the only way to see your ticket&rsquo;s subject and the messages from support; "
-            "anyone with it can read them. We cannot show it to you again.</p>",
+            "anyone with it can read them. We cannot show it to you again.</p>{emailed}",
             public_id=public_id,
             link=link,
+            emailed=EMAILED if request.app[SETTINGS].mail.sending else Html(""),
         )
     content = fragment(
         '<h1>Ticket received</h1><p role="status">Thank you: your ticket is in. It will be '

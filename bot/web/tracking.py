@@ -16,6 +16,7 @@ from aiohttp import web
 from bot.appkeys import DB
 from bot.errors import ApiError
 from bot.http.urls import tracking_token
+from bot.mail.outgoing.unsubscribe import email_updates_form
 from bot.rules import ids
 from bot.rules.numbers import whole_number
 from bot.views.public import load_public_view
@@ -291,12 +292,15 @@ async def tracking_page(request: web.Request) -> web.Response:
         if exc.status == 404:
             return not_found_page(request, public_id)
         raise
-    token_given = bool(tracking_token(request))
+    token = tracking_token(request)
+    token_given = bool(token)
     content = render_ticket(
         view,
         refresh_url=str(request.rel_url),
         token_rejected=token_given and "subject" not in view,
     )
+    if "subject" in view:  # mail out: "Email me updates" (bot.mail.outgoing.unsubscribe)
+        content = Html(content + await email_updates_form(request, view["publicId"], token))
     return page(
         request,
         f"Ticket {view['publicId']}",

@@ -158,6 +158,13 @@ SCHEMAS: dict[str, Any] = {
             "type": nullable({"enum": list(TICKET_TYPES)}),
             "category": nullable(text_input(MAX_CATEGORY)),
             "source_type": {**nullable({"enum": list(SOURCE_TYPES)}), "default": "api"},
+            "emailUpdates": {
+                **nullable({"type": "boolean"}),
+                "default": True,
+                "description": "Mail the submitter at intake and at each step they care "
+                'about, when TinyDesk sends mail (README, "Email out"); false: no mail until '
+                "they ask for it on the tracking page",
+            },
         },
         "description": "null in an optional field is the same as leaving it out",
     },

@@ -64,6 +64,13 @@ SCHEMAS: dict[str, Any] = {
             "screenshots": nullable(
                 {"type": "array", "maxItems": MAX_SCREENSHOTS, "items": WEB_URL}
             ),
+            "emailUpdates": {
+                **nullable({"type": "boolean"}),
+                "default": True,
+                "description": "Mail the submitter at intake and at each step they care "
+                'about, when TinyDesk sends mail (README, "Email out"); false: no mail until '
+                "they ask for it on the tracking page",
+            },
         },
     },
     "TicketReceipt": {

@@ -37,6 +37,8 @@ KIND_TITLES: dict[str, str] = {
     JobKind.SHIP_CHECK: "Look for the deployment that shipped a merge",
     JobKind.SLA_NOTIFY: "Tell the product's SLA webhook of a warning or breach",
     JobKind.BANK_NOTIFY: "Tell the client's billing webhook of an hour-bank warning",
+    JobKind.SEND_MAIL: "Mail the submitter what happened to their ticket since the last mail",
+    JobKind.MAIL_DIGEST: "Mail the staff the daily digest of open tickets",
 }
 
 
