@@ -23,6 +23,21 @@ class MailRepo:
             )
         )
 
+    async def opening_message_id(self, ticket_id: int) -> str | None:
+        """The Message-ID of the message that opened a ticket by mail (None: not opened so,
+        or it had none of its own)."""
+        message_id = await self.session.scalar(
+            select(MailMessage.message_id)
+            .where(
+                MailMessage.direction == "in",
+                MailMessage.ticket_id == ticket_id,
+                MailMessage.decision == "ticket",
+            )
+            .order_by(MailMessage.id)
+            .limit(1)
+        )
+        return message_id if message_id and message_id.startswith("<") else None
+
     async def record(self, row: MailMessage) -> MailMessage:
         self.session.add(row)
         await self.session.flush()

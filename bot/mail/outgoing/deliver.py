@@ -26,6 +26,7 @@ from bot.rules.mail_unsubscribe import unsubscribe_token
 from storage.database import Database
 from storage.models import Job, OutgoingMail, Ticket, TicketMail
 from storage.repos.jobs import JobRepo
+from storage.repos.mail import MailRepo
 from storage.repos.mail_out import MailOutRepo
 from storage.repos.tickets import TicketRepo
 from storage.types import utcnow
@@ -92,7 +93,12 @@ async def compose_next(db: Database, out: MailOut, ticket_id: int) -> OutgoingMa
                 )
         if not steps:
             return None
-        mail = _stored_mail(out, ticket, row, steps)
+        # A ticket opened by mail: its mails answer the message that opened it, so that the
+        # submitter's client shows them in one thread with it.
+        opening = None
+        if ticket.source_type == "email":
+            opening = await MailRepo(session).opening_message_id(ticket.id)
+        mail = _stored_mail(out, ticket, row, steps, opening=opening)
         session.add(mail)
         row.first_message_id = row.first_message_id or mail.message_id
         row.last_message_id = mail.message_id
@@ -107,7 +113,12 @@ async def compose_next(db: Database, out: MailOut, ticket_id: int) -> OutgoingMa
 
 
 def _stored_mail(
-    out: MailOut, ticket: Ticket, row: TicketMail, steps: list[composing.Step]
+    out: MailOut,
+    ticket: Ticket,
+    row: TicketMail,
+    steps: list[composing.Step],
+    *,
+    opening: str | None = None,
 ) -> OutgoingMail:
     settings = out.settings
     public_id = ids.public_id(ticket.id)
@@ -125,7 +136,9 @@ def _stored_mail(
     assert settings.mail.mail_from is not None
     message_id = mail_tokens.message_id(out.key, public_id, mail_domain(out))
     references = tuple(
-        dict.fromkeys(mid for mid in (row.first_message_id, row.last_message_id) if mid)
+        dict.fromkeys(
+            mid for mid in (opening, row.first_message_id, row.last_message_id) if mid
+        )
     )
     envelope = composing.Envelope(
         from_name=settings.mail.from_name,
@@ -133,7 +146,7 @@ def _stored_mail(
         to_address=row.address,
         reply_to=mail_tokens.reply_address(out.key, settings.mail.mail_from, public_id),
         message_id=message_id,
-        in_reply_to=row.last_message_id,
+        in_reply_to=row.last_message_id or opening,
         references=references,
         unsubscribe_url=unsubscribe_link(out, public_id),
     )
