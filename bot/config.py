@@ -139,6 +139,9 @@ class Settings:
     # delivers the close and the merge in either order). Not an environment setting: tests
     # shorten it.
     close_grace_seconds: float = 60.0
+    # The tracking page's first wait between polls (bot.rules.poll_schedule). Not an
+    # environment setting: tests shorten it.
+    tracking_poll_seconds: float = 5.0
     # How often the SLA warnings and breaches due are looked for (bot.tickets.sla_alerts).
     sla_sweep_seconds: float = 30.0
     seller: Seller = Seller()

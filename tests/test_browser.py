@@ -24,7 +24,6 @@ from bot.config import Settings
 from bot.sim.events import Payloads
 from bot.sim.fakegithub import FakeGitHub
 from bot.sim.stack import github_settings
-from bot.web import tracking
 from storage.database import Database
 from tests.conftest import ADMIN_HEADERS, ADMIN_TOKEN
 from tests.payloads import delivery_headers
@@ -132,12 +131,14 @@ def current_stage(page):
 
 
 async def test_the_stepper_advances_live_while_signed_webhooks_arrive(
-    aiohttp_server, db, fake_github: FakeGitHub, page, monkeypatch
+    aiohttp_server, db, fake_github: FakeGitHub, page
 ):
-    monkeypatch.setattr(tracking, "POLL_SECONDS", 1)  # the page polls every second
     fake_github.add_installation(INSTALLATION_ID, OWNER, [f"{OWNER}/{REPO}"])
     base_url = await serve(
-        aiohttp_server, db, **github_settings(fake_github, WEBHOOK_SECRET, run_workers=True)
+        aiohttp_server,
+        db,
+        # The page polls every second (and backs off to a minute while nothing changes).
+        **github_settings(fake_github, WEBHOOK_SECRET, run_workers=True, tracking_poll_seconds=1),
     )
     await register_product(base_url)
     async with aiohttp.ClientSession(base_url=base_url) as http:
@@ -247,7 +248,9 @@ async def test_without_javascript_the_server_rendered_page_is_complete(base, db,
         await page.goto(f"{base}/track/{public_id}?token={token}")
         assert await page.get_attribute("main", "data-live") is None
         assert await page.inner_text(".subject") == "No JS here"
-        assert await page.inner_text("#live-note") == "Use Refresh to see the newest stage."
+        assert await page.inner_text("#live-note") == (
+            "Times are in UTC. Use Refresh to see the newest stage."
+        )
         assert await current_stage(page).get_attribute("data-stage") == "RECEIVED"
     finally:
         await context.close()

@@ -36,9 +36,14 @@ async def open_test_ticket(
 
 
 async def move_ticket(
-    db: Database, public_id: str, *stages: str, at: dt.datetime | None = None
+    db: Database,
+    public_id: str,
+    *stages: str,
+    at: dt.datetime | None = None,
+    reason: str | None = None,
 ) -> None:
-    """Move a ticket through ``stages`` in order, recording each step in its history."""
+    """Move a ticket through ``stages`` in order, recording each step in its history
+    (``reason``: why a step to CLOSED closed it, e.g. ``not_planned``)."""
     number = ids.parse_public_id(public_id)
     async with db.begin() as session:
         ticket = await session.get(Ticket, number)
@@ -54,6 +59,7 @@ async def move_ticket(
                     at=when,
                     cause="test",
                     description=f"Moved to {stage} by a test",
+                    reason=reason if stage == "CLOSED" else None,
                 )
             )
             current = stage

@@ -31,11 +31,11 @@ from sqlalchemy import select
 
 from bot.config import Settings
 from bot.github.comments import STATUS_MARKER
+from bot.rules.poll_schedule import BASE_SECONDS
 from bot.sim import hookshot
 from bot.sim.events import PR_TITLE, Payloads
 from bot.sim.fakegithub import FakeGitHub
 from bot.sim.stack import Stack
-from bot.web.tracking import POLL_SECONDS
 from storage.database import Database
 from storage.models import Delivery, QueueState
 
@@ -46,7 +46,7 @@ INSTALLATION_ID = 4242
 DEVELOPER = "dana-dev"
 REVIEWER = "ravi-reviewer"
 # A little longer than the tracking page's poll, so that the person sees every stage.
-DEFAULT_PAUSE = float(POLL_SECONDS + 1)
+DEFAULT_PAUSE = BASE_SECONDS + 1
 # The person needs a moment to open the printed URL before the developers start.
 FIRST_PAUSE_FACTOR = 2.5
 STAGE_TIMEOUT = 30.0

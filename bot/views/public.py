@@ -112,6 +112,7 @@ def public_ticket(
                 "body": c.body,
                 "author": public_author(c.public_author),
                 "createdAt": iso_ms(c.created_at),
+                "fromSubmitter": c.from_submitter,
             }
             for c in comments
             if not c.internal

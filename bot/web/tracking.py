@@ -4,7 +4,9 @@ The page is drawn from the same view as ``GET /api/tickets/{publicId}``
 (``bot.views.public.load_public_view``),
 so it shows exactly what the API shows: the stage, the pipeline and the history, and the
 subject and public comments only with the ticket's tracking token. It is complete without
-JavaScript; ``track.js`` polls the JSON endpoint and redraws it in place while it is open.
+JavaScript; ``track.js`` polls the JSON endpoint and redraws it in place while it is open,
+backing off while nothing changes and never polling a CLOSED ticket (bot.rules.poll_schedule),
+and shows times in the reader's time zone. A finished ticket says so at the top.
 """
 
 from __future__ import annotations
@@ -13,11 +15,11 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.appkeys import DB
+from bot.appkeys import DB, SETTINGS
 from bot.errors import ApiError
 from bot.http.urls import tracking_token
 from bot.mail.outgoing.unsubscribe import email_updates_form
-from bot.rules import ids
+from bot.rules import ids, poll_schedule
 from bot.rules.numbers import whole_number
 from bot.views.public import load_public_view
 from bot.web.html import Html, fragment, join, page, path, time_element
@@ -25,7 +27,8 @@ from storage.repos.tickets import TicketRepo
 
 routes = web.RouteTableDef()
 
-POLL_SECONDS = 5
+# The longest wait as a multiple of the first (5 s → 300 s).
+POLL_CEILING_FACTOR = poll_schedule.MAX_SECONDS / poll_schedule.BASE_SECONDS
 LOOKUP_FIELD = "publicId"
 
 # The same labels as track.js.
@@ -126,7 +129,7 @@ def render_comments(comments: list[dict[str, Any]]) -> Html:
             'class="comment-author">{author}</span>'
             " · {time}</p>"
             '<p class="comment-body">{body}</p></li>',
-            author=comment["author"],
+            author=comment_author(comment),
             time=time_element(comment["createdAt"]),
             body=comment["body"],
         )
@@ -135,10 +138,58 @@ def render_comments(comments: list[dict[str, Any]]) -> Html:
     empty = Html("") if items else Html('<p class="hint" id="no-comments">No messages yet.</p>')
     return fragment(
         '<section class="card" aria-labelledby="comments-heading">'
-        '<h2 id="comments-heading">Messages from support</h2>{empty}'
+        '<h2 id="comments-heading">Messages</h2>{empty}'
         '<ol class="comments" id="comments">{items}</ol></section>',
         empty=empty,
         items=join(items),
+    )
+
+
+def comment_author(comment: dict[str, Any]) -> str:
+    """Who wrote a message, as the page shows it (track.js agrees)."""
+    return f"{comment['author']} (you)" if comment.get("fromSubmitter") else comment["author"]
+
+
+def finished_words(view: dict[str, Any]) -> str | None:
+    """What a ticket that has got somewhere says at the top of its page, plainly; None while
+    the fix is still to come."""
+    stage = view["status"]
+    if stage == "DEPLOYED":
+        return "Your fix is live."
+    if stage == "MERGED":
+        return "Your fix is merged; it goes live with the next deployment."
+    if stage != "CLOSED":
+        return None
+    [closed] = [step for step in view["pipeline"] if step["stage"] == "CLOSED"]
+    if closed.get("closedReason") == "fixed":
+        return f"{closed['closedReasonText']}: this ticket is done."
+    reason = closed.get("closedReasonText") or "Closed"
+    return reason.replace("Closed as ", "Closed: ", 1) + "."
+
+
+def render_finished(view: dict[str, Any]) -> Html:
+    """The banner of a finished ticket, with support's last message when the reader may see
+    messages (never an internal note: the view holds none)."""
+    words = finished_words(view)
+    if words is None:
+        return Html("")
+    said = [c for c in view.get("comments", []) if not c.get("fromSubmitter")]
+    last = (
+        fragment(
+            '<p class="finished-said">Here is what support said{time}:</p>'
+            '<blockquote class="finished-quote">{body}</blockquote>',
+            time=fragment(" ({t})", t=time_element(said[-1]["createdAt"])),
+            body=said[-1]["body"],
+        )
+        if said and view["status"] == "CLOSED"
+        else Html("")
+    )
+    return fragment(
+        '<section class="finished card" id="finished" data-stage="{stage}" role="status">'
+        '<p class="finished-words">{words}</p>{last}</section>',
+        stage=view["status"],
+        words=words,
+        last=last,
     )
 
 
@@ -182,16 +233,20 @@ def render_ticket(view: dict[str, Any], *, refresh_url: str, token_rejected: boo
     )
     return fragment(
         '<h1>Ticket <span class="public-id">{public_id}</span></h1>'
-        "{notice}"
+        "{notice}{finished}"
         '<dl class="facts">{details}</dl>'
         '<p class="refresh"><a href="{refresh_url}">Refresh</a> '
-        '<span class="hint" id="live-note">Use Refresh to see the newest stage.</span></p>'
+        '<span class="hint" id="live-note">{live_note}</span></p>'
         '<p class="visually-hidden" id="live-status" role="status" aria-live="polite"></p>'
         "{stepper}{comments}{history}",
         public_id=view["publicId"],
         notice=notice,
+        finished=render_finished(view),
         details=join(details),
         refresh_url=refresh_url,
+        live_note="Times are in UTC. Use Refresh to see the newest stage."
+        if poll_schedule.keeps_polling(view["status"])
+        else "Times are in UTC. This ticket is closed: nothing more is on its way.",
         stepper=render_stepper(view["pipeline"]),
         comments=render_comments(view["comments"]) if "comments" in view else Html(""),
         history=render_history(view["history"], titles),
@@ -301,15 +356,19 @@ async def tracking_page(request: web.Request) -> web.Response:
     )
     if "subject" in view:  # mail out: "Email me updates" (bot.mail.outgoing.unsubscribe)
         content = Html(content + await email_updates_form(request, view["publicId"], token))
+    base = request.app[SETTINGS].tracking_poll_seconds
+    attributes = {"data-public-id": view["publicId"], "data-stage": view["status"]}
+    if poll_schedule.keeps_polling(view["status"]):  # at CLOSED there is nothing to wait for
+        attributes |= {
+            "data-poll-url": path("api", "tickets", view["publicId"]),
+            "data-poll-seconds": f"{base:g}",
+            "data-poll-max-seconds": f"{base * POLL_CEILING_FACTOR:g}",
+        }
     return page(
         request,
         f"Ticket {view['publicId']}",
         content,
         scripts=["track.js"],
         no_store=True,
-        main_attributes={
-            "data-poll-url": path("api", "tickets", view["publicId"]),
-            "data-poll-seconds": str(POLL_SECONDS),
-            "data-public-id": view["publicId"],
-        },
+        main_attributes=attributes,
     )

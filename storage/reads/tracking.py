@@ -35,6 +35,8 @@ class PublicComment(NamedTuple):
     public_author: str | None  # what the submitter sees; never the staff author
     created_at: dt.datetime
     internal: bool = False
+    # Written by the submitter (their reply by mail), not by support.
+    from_submitter: bool = False
 
 
 # One statement for the ticket and its history: the ticket's columns repeat on each step.
@@ -47,9 +49,11 @@ ORDER BY s.id
 """
 
 PUBLIC_COMMENTS = """
-SELECT body, public_author, created_at FROM comments
-WHERE ticket_id = $1 AND internal = $2
-ORDER BY id
+SELECT c.body, c.public_author, c.created_at,
+       CASE WHEN lower(c.author) = lower(t.submitter_email) THEN 1 ELSE 0 END
+FROM comments c JOIN tickets t ON t.id = c.ticket_id
+WHERE c.ticket_id = $1 AND c.internal = $2
+ORDER BY c.id
 """
 
 
@@ -76,4 +80,7 @@ async def ticket_with_history(reader: Reader, number: int) -> TrackedTicket | No
 
 async def public_comments(reader: Reader, ticket_id: int) -> list[PublicComment]:
     rows = await reader.fetch(PUBLIC_COMMENTS, ticket_id, False)
-    return [PublicComment(body, author, utc(at)) for body, author, at in rows]  # type: ignore[arg-type]
+    return [
+        PublicComment(body, author, utc(at), from_submitter=bool(mine))  # type: ignore[arg-type]
+        for body, author, at, mine in rows
+    ]

@@ -146,9 +146,13 @@ SCHEMAS: dict[str, Any] = {
     "PublicComment": {
         "type": "object",
         "additionalProperties": False,
-        "required": ["body", "author", "createdAt"],
+        "required": ["body", "author", "createdAt", "fromSubmitter"],
         "properties": {
             "body": TEXT,
+            "fromSubmitter": {
+                "type": "boolean",
+                "description": "Written by the submitter (a reply by email), not by support",
+            },
             "author": {
                 "type": "string",
                 "description": "The name chosen for the public: the desk key's publicName when "

@@ -1,21 +1,35 @@
 /* TinyDesk tracking page: keep the server-rendered page current while it is open.
  *
- * Progressive enhancement: the page is complete without this file. Every few seconds it
- * asks GET /api/tickets/{publicId} (the token goes in the X-Tracking-Token header, never in
- * the polled URL) and redraws the stepper, the history and the messages in place, using
+ * Progressive enhancement: the page is complete without this file. It asks
+ * GET /api/tickets/{publicId} (the token goes in the X-Tracking-Token header, never in the
+ * polled URL) and redraws the stepper, the history and the messages in place, using
  * textContent only, so nothing the server sends is ever parsed as HTML.
+ *
+ * The schedule is bot/rules/poll_schedule.py's: the first wait is data-poll-seconds, each
+ * answer without news (or a failure) doubles it up to data-poll-max-seconds, news brings it
+ * back; a hidden tab does not poll, and a CLOSED ticket is never polled (the server leaves
+ * out data-poll-url; a ticket that closes while open stops its polling). A ticket that
+ * reaches a finished stage is drawn again by the server, which words the ending.
+ * Times are shown in the reader's own time zone.
  */
 (function () {
   "use strict";
 
-  var main = document.querySelector("main[data-poll-url]");
-  if (!main || !window.fetch) {
+  var main = document.querySelector("main[data-public-id]");
+  if (!main) {
     return;
   }
+  /* The same constants as bot/rules/poll_schedule.py. */
+  var BASE_SECONDS = 5;
+  var MAX_SECONDS = 300;
+  var FACTOR = 2;
+  var FINAL_STAGES = ["CLOSED"];
+  var FINISHED_STAGES = ["MERGED", "DEPLOYED", "CLOSED"];
+
   var pollUrl = main.getAttribute("data-poll-url");
-  var seconds = parseInt(main.getAttribute("data-poll-seconds"), 10) || 5;
+  var seconds = parseFloat(main.getAttribute("data-poll-seconds")) || BASE_SECONDS;
+  var maxSeconds = parseFloat(main.getAttribute("data-poll-max-seconds")) || MAX_SECONDS;
   var token = new URLSearchParams(window.location.search).get("token");
-  var MAX_BACKOFF = 12;
 
   /* The same labels and time format as bot/web/tracking.py and bot/web/html.py. */
   var STATE_LABELS = {
@@ -27,7 +41,8 @@
   var LOOP_MARKER = "\u21ba";
   var MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 
-  var failures = 0;
+  var quiet = 0; /* answers in a row without news, or failures */
+  var stopped = false;
   var timer = null;
   var lastSeen = null;
   var inFlight = false;
@@ -36,10 +51,38 @@
     return (n < 10 ? "0" : "") + n;
   }
 
-  function readableTime(iso) {
+  function utcTime(iso) {
     var d = new Date(iso);
     return d.getUTCDate() + " " + MONTHS[d.getUTCMonth()] + " " + d.getUTCFullYear() + ", " +
       pad(d.getUTCHours()) + ":" + pad(d.getUTCMinutes()) + " UTC";
+  }
+
+  var localFormat = null;
+  try {
+    localFormat = new Intl.DateTimeFormat(undefined, {
+      day: "numeric", month: "short", year: "numeric",
+      hour: "2-digit", minute: "2-digit", timeZoneName: "short"
+    });
+  } catch (e) {
+    localFormat = null;
+  }
+
+  /* In the reader's time zone, named ("2 Dec 2026, 15:04 GMT+1"); UTC without Intl. */
+  function readableTime(iso) {
+    var d = new Date(iso);
+    if (!localFormat || isNaN(d.getTime())) {
+      return utcTime(iso);
+    }
+    return localFormat.format(d);
+  }
+
+  function localiseTimes() {
+    var times = document.querySelectorAll("main time[datetime]");
+    for (var i = 0; i < times.length; i++) {
+      var iso = times[i].getAttribute("datetime");
+      times[i].textContent = readableTime(iso);
+      times[i].setAttribute("title", utcTime(iso));
+    }
   }
 
   function timeElement(iso) {
@@ -151,7 +194,9 @@
     comments.forEach(function (comment) {
       var item = element("li", "comment");
       var meta = element("p", "comment-meta");
-      meta.appendChild(element("span", "comment-author", comment.author));
+      meta.appendChild(
+        element("span", "comment-author", comment.author + (comment.fromSubmitter ? " (you)" : ""))
+      );
       meta.appendChild(document.createTextNode(" · "));
       meta.appendChild(timeElement(comment.createdAt));
       item.appendChild(meta);
@@ -164,12 +209,24 @@
     }
   }
 
+  /* Whether the view brought news (false: the same as last time). */
   function render(view) {
     var fingerprint = JSON.stringify(view);
     if (fingerprint === lastSeen) {
-      return;
+      return false;
     }
+    var first = lastSeen === null;
+    var moved = view.status !== main.getAttribute("data-stage");
     lastSeen = fingerprint;
+    var finishing = FINISHED_STAGES.indexOf(view.status) >= 0;
+    if (moved && (finishing || document.getElementById("finished"))) {
+      /* The server words a finished ticket ("Your fix is live"), and takes the words back
+         when it is reopened: draw the page anew. */
+      stopped = true;
+      window.location.reload();
+      return true;
+    }
+    main.setAttribute("data-stage", view.status);
     var titles = {};
     view.pipeline.forEach(function (step) {
       titles[step.stage] = step.title;
@@ -189,16 +246,32 @@
       document.getElementById("live-status").textContent =
         "Update: the ticket is now at " + label + ".";
     }
+    return moved || !first;
+  }
+
+  function nextDelay() {
+    return Math.min(maxSeconds, seconds * Math.pow(FACTOR, Math.min(quiet, 64)));
   }
 
   function schedule() {
-    var delay = seconds * 1000 * Math.min(Math.pow(2, failures), MAX_BACKOFF);
-    timer = window.setTimeout(poll, delay);
+    if (stopped) {
+      return;
+    }
+    timer = window.setTimeout(poll, nextDelay() * 1000);
+  }
+
+  function stop(why) {
+    stopped = true;
+    main.setAttribute("data-live", "stopped");
+    var note = document.getElementById("live-note");
+    if (note) {
+      note.textContent = why;
+    }
   }
 
   function poll() {
     timer = null;
-    if (document.hidden) {
+    if (stopped || document.hidden) {
       return; /* resumed by visibilitychange */
     }
     inFlight = true;
@@ -214,11 +287,14 @@
         return response.json();
       })
       .then(function (view) {
-        failures = 0;
-        render(view);
+        var news = render(view);
+        quiet = news ? 0 : quiet + 1;
+        if (FINAL_STAGES.indexOf(view.status) >= 0) {
+          stop("This ticket is closed: nothing more is on its way.");
+        }
       })
       .catch(function () {
-        failures += 1;
+        quiet += 1;
       })
       .then(function () {
         inFlight = false;
@@ -226,15 +302,30 @@
       });
   }
 
+  localiseTimes();
+  var zone = "";
+  try {
+    zone = Intl.DateTimeFormat().resolvedOptions().timeZone || "";
+  } catch (e) {
+    zone = "";
+  }
+  var zoneWords = zone ? "Times are in your time zone (" + zone + "). " : "";
+  var note = document.getElementById("live-note");
+  if (!pollUrl || !window.fetch) {
+    if (note && zone) {
+      note.textContent = zoneWords + note.textContent.replace("Times are in UTC. ", "");
+    }
+    return; /* a CLOSED ticket: nothing to wait for */
+  }
   document.addEventListener("visibilitychange", function () {
-    if (!document.hidden && timer === null && !inFlight) {
+    if (!document.hidden && timer === null && !inFlight && !stopped) {
+      quiet = 0; /* back to the page: ask at once, then at the first pace */
       poll();
     }
   });
   main.setAttribute("data-live", "on");
-  var note = document.getElementById("live-note");
   if (note) {
-    note.textContent = "This page updates itself every few seconds.";
+    note.textContent = zoneWords + "This page updates itself while it is open.";
   }
   schedule();
 })();
