@@ -8,7 +8,10 @@ an HttpOnly, SameSite=Strict cookie scoped to ``/submit``; the form carries a to
 with the server's key (``TINYDESK_SECRET_KEY``, else the admin token) over that value, the
 product and the time it was issued, and a POST without a matching, unexpired token changes
 nothing. A hidden honeypot field that comes back filled gets a page like a success, is logged,
-and stores nothing. Image uploads are not taken here: screenshots are links, as in the API.
+and stores nothing. Screenshots are links (as in the API) or image files uploaded with the
+form (PNG, JPEG, GIF or WebP, at most 3 of 5 MB each, checked by their first bytes), kept with
+the ticket for staff (``bot.tickets.attachments``); a file that fails is named and the form
+shown again, nothing stored.
 """
 
 from __future__ import annotations
@@ -25,12 +28,13 @@ from multidict import MultiDictProxy
 
 from bot.appkeys import DB, SETTINGS
 from bot.errors import ApiError
-from bot.http.bodies import read_form, shown, unstorable
+from bot.http.bodies import Upload, read_form_with_files, shown, unstorable
 from bot.http.ratelimit import limit_public_creates
 from bot.http.urls import tracking_url
 from bot.jobs.worker import notify_workers
-from bot.rules import ids
+from bot.rules import ids, mail_attachments
 from bot.rules.validation import MAX_BODY_BYTES, MAX_SCREENSHOTS, MAX_SUBJECT
+from bot.tickets.attachments import attachment_row
 from bot.tickets.intake import open_submission, validate_submission
 from bot.web.html import Html, field_attributes, field_error, fragment, join, page, path
 from bot.web.sessions import CSRF_FIELD, set_cookie
@@ -50,6 +54,12 @@ CLOCK_SKEW = 60
 HONEYPOT_FIELD = "website"
 # Room for a description of MAX_BODY_BYTES even when the browser percent-encodes every byte.
 FORM_LIMIT = 3 * MAX_BODY_BYTES + 16 * 1024
+# Screenshot files uploaded with the form: images only, each as large as a mail's attachment.
+UPLOAD_FIELD = "screenshotFile"
+MAX_UPLOADS = MAX_SCREENSHOTS
+UPLOAD_TYPES = ("image/png", "image/jpeg", "image/gif", "image/webp")
+UPLOAD_LIMIT = FORM_LIMIT + MAX_UPLOADS * (mail_attachments.MAX_ATTACHMENT_BYTES + 4096)
+UPLOAD_REFUSED = "only PNG, JPEG, GIF or WebP images are taken"
 
 # The API's field names (validate_submission's messages use them) and the form's.
 FORM_FIELDS = {
@@ -58,6 +68,7 @@ FORM_FIELDS = {
     "subject": "subject",
     "body": "body",
     "screenshots": "screenshots",
+    UPLOAD_FIELD: "files",
 }
 FORM_ERROR = "_form"
 
@@ -154,7 +165,9 @@ def text_field(
 
 def target(name: str) -> str:
     """The element a problem with ``name`` is about: its input, the first screenshot link's."""
-    return "submit-screenshot-1" if name == "screenshots" else f"submit-{name}"
+    if name == "screenshots":
+        return "submit-screenshot-1"
+    return "submit-files" if name == "files" else f"submit-{name}"
 
 
 def render_form(
@@ -202,7 +215,8 @@ def render_form(
     )
     return fragment(
         "{summary}"
-        '<form class="stacked submit-form" method="post" action="{action}" novalidate>'
+        '<form class="stacked submit-form" method="post" action="{action}" '
+        'enctype="multipart/form-data" novalidate>'
         '<input type="hidden" name="{csrf_name}" value="{token}">'
         '<fieldset class="card"><legend>About you</legend>{email}{name}</fieldset>'
         '<fieldset class="card"><legend>Your problem</legend>{subject}'
@@ -215,8 +229,14 @@ def render_form(
         '<fieldset class="card" aria-describedby="screenshots-hint"><legend>Screenshots '
         "(optional)</legend>"
         '<p class="hint" id="screenshots-hint">Up to {max} links (http or https) to images you '
-        "have put online. This form does not take image uploads.</p>{shots_error}"
-        "{screenshot_inputs}</fieldset>"
+        "have put online, or up to {max} image files.</p>{shots_error}"
+        "{screenshot_inputs}"
+        '<label for="submit-files">Screenshot files</label>'
+        '<p class="hint" id="files-hint">PNG, JPEG, GIF or WebP, up to {mb} MB each. Only '
+        "support staff see them. If the form comes back with a problem, choose them again."
+        "</p>{files_error}"
+        '<input id="submit-files" name="{upload_field}" type="file" multiple '
+        'accept="{accept}"{files_described}></fieldset>'
         '<div class="hp" aria-hidden="true"><label for="submit-{hp}">Leave this field empty'
         '</label><input id="submit-{hp}" name="{hp}" type="text" value="" tabindex="-1" '
         'autocomplete="off"></div>'
@@ -256,6 +276,11 @@ def render_form(
         max=MAX_SCREENSHOTS,
         shots_error=field_error(errors, "screenshots"),
         screenshot_inputs=screenshot_inputs,
+        mb=mail_attachments.MAX_ATTACHMENT_BYTES // (1024 * 1024),
+        files_error=field_error(errors, "files"),
+        upload_field=UPLOAD_FIELD,
+        accept=",".join(UPLOAD_TYPES),
+        files_described=field_attributes(errors, "files"),
         hp=HONEYPOT_FIELD,
     )
 
@@ -396,6 +421,32 @@ async def show_form(request: web.Request) -> web.Response:
     return form_page(request, product)
 
 
+def upload_type(upload: Upload) -> str | None:
+    """The image type an uploaded file is stored as, or None when it is not one we take
+    (checked by its first bytes, as mail's attachments are)."""
+    filename = mail_attachments.safe_filename(upload.filename, "screenshot")
+    verdict = mail_attachments.judge(
+        filename, upload.content_type, len(upload.data), upload.data[:16], position=0
+    )
+    if verdict.content_type not in UPLOAD_TYPES:
+        return None
+    return verdict.content_type
+
+
+def upload_problem(uploads: list[Upload]) -> str | None:
+    """What is wrong with the uploaded files, naming each that is refused; None if fine."""
+    refused = [
+        mail_attachments.safe_filename(upload.filename, "screenshot")
+        for upload in uploads
+        if upload_type(upload) is None
+    ]
+    if not refused:
+        return None
+    return f"{', '.join(refused)}: {UPLOAD_REFUSED}, each at most " + (
+        f"{mail_attachments.MAX_ATTACHMENT_BYTES // (1024 * 1024)} MB."
+    )
+
+
 def form_values(form: MultiDictProxy[str]) -> tuple[dict[str, str], tuple[str, ...]]:
     values = {name: form.get(name, "") for name in ("email", "name", "subject", "body")}
     screenshots = tuple(url for url in form.getall("screenshot", []) if url.strip())
@@ -412,7 +463,12 @@ async def submit_form(request: web.Request) -> web.Response:
     if product is None:
         return not_found_page(request, slug)
     try:
-        form = await read_form(request, limit=FORM_LIMIT)
+        form, uploads = await read_form_with_files(
+            request,
+            limit=UPLOAD_LIMIT,
+            file_limit=mail_attachments.MAX_ATTACHMENT_BYTES,
+            max_files=MAX_UPLOADS,
+        )
     except ApiError as exc:
         return refused_page(request, exc)
     values, screenshots = form_values(form)
@@ -451,6 +507,8 @@ async def submit_form(request: web.Request) -> web.Response:
     except ApiError as exc:
         fields = exc.extra.get("fields", {})
         errors = {FORM_FIELDS.get(name, FORM_ERROR): message for name, message in fields.items()}
+        if problem := upload_problem(uploads):
+            errors["files"] = problem
         return form_page(
             request,
             product,
@@ -459,12 +517,31 @@ async def submit_form(request: web.Request) -> web.Response:
             errors=errors or {FORM_ERROR: exc.hint or exc.error},
             status=exc.status,
         )
+    if problem := upload_problem(uploads):
+        return form_page(
+            request,
+            product,
+            values=values,
+            screenshots=screenshots,
+            errors={"files": problem},
+            status=400,
+        )
     async with request.app[DB].begin() as session:
         current = await ProductRepo(session).by_slug(product.slug)
         if current is None:  # removed since the page was loaded
             return not_found_page(request, slug)
         # seed 001's vocabulary has no "form": a web page is the frontend.
         opened = await open_submission(session, current, submission, source_type="frontend")
+        for upload in uploads:
+            session.add(
+                attachment_row(
+                    opened.ticket.id,
+                    mail_attachments.safe_filename(upload.filename, "screenshot"),
+                    upload_type(upload) or "application/octet-stream",
+                    upload.data,
+                    now=opened.ticket.created_at,
+                )
+            )
     notify_workers(request.config_dict)
     public_id = ids.public_id(opened.ticket.id)
     log.info("submission form: ticket opened", extra={"product": slug, "public_id": public_id})

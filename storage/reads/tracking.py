@@ -35,8 +35,12 @@ class PublicComment(NamedTuple):
     public_author: str | None  # what the submitter sees; never the staff author
     created_at: dt.datetime
     internal: bool = False
-    # Written by the submitter (their reply by mail), not by support.
+    # Written by the submitter (their reply by mail), not by support: computed, no column.
     from_submitter: bool = False
+
+
+# The fields of the records above that a statement computes rather than reads from a column.
+COMPUTED_FIELDS = frozenset({"from_submitter"})
 
 
 # One statement for the ticket and its history: the ticket's columns repeat on each step.
@@ -50,7 +54,7 @@ ORDER BY s.id
 
 PUBLIC_COMMENTS = """
 SELECT c.body, c.public_author, c.created_at,
-       CASE WHEN lower(c.author) = lower(t.submitter_email) THEN 1 ELSE 0 END
+       CASE WHEN lower(c.author) = lower(t.submitter_email) THEN 1 ELSE 0 END AS from_submitter
 FROM comments c JOIN tickets t ON t.id = c.ticket_id
 WHERE c.ticket_id = $1 AND c.internal = $2
 ORDER BY c.id

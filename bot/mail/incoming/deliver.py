@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import hashlib
 import logging
 
 from sqlalchemy.exc import IntegrityError
@@ -36,9 +35,10 @@ from bot.rules.mail_quotes import strip_quoted
 from bot.rules.mail_tokens import read_recipient
 from bot.rules.validation import is_email
 from bot.tickets import sla_clock, ticket_events
+from bot.tickets.attachments import attachment_row
 from bot.tickets.intake import open_ticket
 from storage.database import Database
-from storage.models import Attachment, Comment, MailMessage, Product, Ticket
+from storage.models import Comment, MailMessage, Product, Ticket
 from storage.repos.desk import DeskRepo
 from storage.repos.mail import MailRepo
 from storage.repos.products import ProductRepo
@@ -296,16 +296,13 @@ async def _keep_attachments(
             refused.append((filename, verdict.refusal or mail_attachments.TYPE_REFUSED))
             continue
         await repo.add_attachment(
-            Attachment(
-                desk_id=ids.new_desk_id("att"),
-                ticket_id=ticket.id,
+            attachment_row(
+                ticket.id,
+                filename,
+                verdict.content_type,
+                attachment.data,
+                now=ctx.now,
                 comment_id=comment.id if comment is not None else None,
-                filename=filename,
-                content_type=verdict.content_type,
-                size=len(attachment.data),
-                sha256=hashlib.sha256(attachment.data).hexdigest(),
-                data=attachment.data,
-                created_at=ctx.now,
             )
         )
     if not refused:
