@@ -17,6 +17,7 @@ from bot.billing import bank_webhook
 from bot.config import Settings
 from bot.github.client import GITHUB, GitHubApp, client_session
 from bot.github.outbox import GitHubOutbox
+from bot.http import idempotency
 from bot.http.middleware import add_security_headers, error_middleware
 from bot.http.ratelimit import RATE_LIMITER, RateLimiter, attach_rate_limit_headers
 from bot.jobs.kinds import GITHUB_KINDS, NOTIFY_KINDS, JobKind
@@ -25,7 +26,7 @@ from bot.jobs.worker import WORKERS, QueueWorker, Workers
 from bot.mail.listener import mail_listener_ctx
 from bot.mail.outgoing import deliver, digest, unsubscribe
 from bot.mail.outgoing import queue as mail_queue
-from bot.tickets import sla_alerts
+from bot.tickets import callbacks, sla_alerts
 from bot.web import setup_pages
 from bot.web.sessions import SESSIONS
 from storage.database import Database
@@ -177,6 +178,7 @@ def notify_handlers(app: web.Application) -> dict[str, JobHandler]:
         JobKind.BANK_NOTIFY: bank_webhook.notify_handler(db, settings),
         JobKind.SEND_MAIL: deliver.send_mail_handler(db, settings),
         JobKind.MAIL_DIGEST: digest.digest_handler(db, settings),
+        JobKind.TICKET_CALLBACK: callbacks.delivery_handler(db, settings),
     }
 
 
@@ -239,9 +241,10 @@ async def workers_ctx(app: web.Application) -> AsyncIterator[None]:
         compactor = asyncio.create_task(compact_counts_periodically(db), name="compact-counts")
         sweeper = asyncio.create_task(sla_alerts.sweep_periodically(app), name="sla-alerts")
         digester = asyncio.create_task(digest.digest_periodically(app), name="mail-digest")
+        purger = asyncio.create_task(idempotency.purge_periodically(db), name="idempotency")
     yield
     if app[SETTINGS].run_workers:
-        for task in (compactor, sweeper, digester):
+        for task in (compactor, sweeper, digester, purger):
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task

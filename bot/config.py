@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -10,6 +11,7 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
+from bot.rules import callbacks
 from storage.database import DEFAULT_URL
 
 DEFAULT_GITHUB_API_URL = "https://api.github.com"
@@ -146,6 +148,9 @@ class Settings:
     sla_sweep_seconds: float = 30.0
     seller: Seller = Seller()
     mail: MailSettings = MailSettings()
+    # Networks ticket callbacks may reach although private or local (TINYDESK_CALLBACK_ALLOW;
+    # bot.rules.callbacks).
+    callback_allow: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
     log_level: str = "INFO"
     # Dependencies' loggers shown at DEBUG (``aiosqlite``, ``sqlalchemy.engine``, ...).
     debug_loggers: tuple[str, ...] = ()
@@ -298,6 +303,10 @@ class Settings:
 
         seller = _seller(environ, problems)
         mail = _mail(environ, problems, has_secret=bool(secret_key or admin_token))
+        callback_allow, allow_problems = callbacks.parse_allow(
+            environ.get("TINYDESK_CALLBACK_ALLOW", "")
+        )
+        problems.extend(allow_problems)
         settings = cls(
             database_url=database_url,
             port=port,
@@ -315,6 +324,7 @@ class Settings:
             sla_sweep_seconds=integer("TINYDESK_SLA_SWEEP_SECONDS", 30, minimum=1),
             seller=seller,
             mail=mail,
+            callback_allow=callback_allow,
             log_level=log_level,
             debug_loggers=debug_loggers,
         )

@@ -952,3 +952,63 @@ class MailDigest(Base):
 
     day: Mapped[str] = mapped_column(String(10), primary_key=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class IdempotencyKey(Base):
+    """The answer to a create sent with an ``Idempotency-Key`` (bot.http.idempotency), stored
+    in the transaction that made the ticket: the same key and body within a day get it again.
+    The key is stored hashed and the answer encrypted under it (it holds a tracking token)."""
+
+    __tablename__ = "idempotency_keys"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    # SHA-256 of the caller's scope and the key: one key per caller, never the key itself.
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # SHA-256 of the request (method, path and the JSON body, keys sorted).
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    status: Mapped[int] = mapped_column(Integer)
+    response: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (Index("ix_idempotency_keys_created", "created_at"),)
+
+
+class TicketCallback(Base):
+    """Where a ticket's events are POSTed (``callbackUrl`` at intake; bot.tickets.callbacks)
+    and the secret that signs them, encrypted under the server secret. ``active`` turns off
+    when the receiver answers 410 Gone."""
+
+    __tablename__ = "ticket_callbacks"
+
+    ticket_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    url: Mapped[str] = mapped_column(String(2000))
+    secret: Mapped[str] = mapped_column(Text)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CallbackDelivery(Base):
+    """One event for a ticket's callback, its body fixed when the event happened (a retry
+    sends the same bytes and id), and how its delivery went: the admin pages' delivery log."""
+
+    __tablename__ = "callback_deliveries"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(40), unique=True)
+    ticket_id: Mapped[int] = mapped_column(BigInteger)
+    event_type: Mapped[str] = mapped_column(String(40))
+    url: Mapped[str] = mapped_column(String(2000))
+    body: Mapped[str] = mapped_column(Text)
+    # pending, delivered, parked (given up), stopped (410 Gone or the callback turned off)
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_status: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_attempt_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    delivered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    __table_args__ = (
+        Index("ix_callback_deliveries_ticket", "ticket_id", "id"),
+        Index("ix_callback_deliveries_state", "state", "id"),
+    )

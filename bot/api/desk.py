@@ -12,14 +12,16 @@ from typing import Any
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.appkeys import CLOCK, DB, SETTINGS
+from bot.http import idempotency
 from bot.http.auth import authenticate_desk_key
 from bot.http.bodies import json_response, read_json_object
 from bot.http.cursor import decode_cursor, encode_cursor
 from bot.http.ratelimit import enforce
 from bot.jobs.worker import notify_workers
-from bot.rules import desk_input
+from bot.rules import callbacks, desk_input
 from bot.rules.templates import template_ref, validate_template, validate_template_changes
 from bot.tickets import desk as desk_tickets
 from bot.tickets import sla_clock, sla_lists, sla_policies, templates
@@ -47,28 +49,37 @@ async def require_desk_key(request: web.Request, handler: Handler) -> web.Stream
 
 async def create_ticket(request: web.Request) -> web.Response:
     scope = request[DESK_KEY]
-    await enforce(
-        request,
-        f"desk-create:{scope.key_id}",
-        request.config_dict[SETTINGS].rate_limits.desk_creates_per_minute,
-    )
+    settings = request.config_dict[SETTINGS]
     data = await read_json_object(request)
+    key = idempotency.guard(request, f"desk:{scope.key_id}", data, settings)
     if template_ref(data) is not None:
         # What the request leaves out comes from the template it names (seed 003).
         async with request.config_dict[DB].session() as session:
             data = await templates.fill_from_template(session, scope, data)
-    new = desk_input.validate_new_ticket(data)
+    new = desk_input.validate_new_ticket(data, settings.callback_allow)
     now = request.config_dict[CLOCK]()
-    async with request.config_dict[DB].begin() as session:
-        ticket = await desk_tickets.create_ticket(session, scope, new, now)
+
+    async def create(session: AsyncSession) -> idempotency.Answer:
+        ticket, callback_secret = await desk_tickets.create_ticket(
+            session, scope, new, now, settings=settings
+        )
         standing = await sla_clock.evaluate(session, ticket, now)
-    if ticket.product_id is not None and not ticket.is_test:
-        notify_workers(request.config_dict)
-    return web.json_response(
-        desk_views.ticket_view(ticket, standing=standing),
-        status=201,
-        headers={"Location": f"/api/v1/desk/tickets/{ticket.desk_id}"},
+        body = desk_views.ticket_view(ticket, standing=standing)
+        if callback_secret is not None:
+            body[callbacks.SECRET_FIELD] = callback_secret  # shown this once
+        return idempotency.Answer(201, body, f"/api/v1/desk/tickets/{ticket.desk_id}")
+
+    async def limit() -> None:
+        await enforce(
+            request, f"desk-create:{scope.key_id}", settings.rate_limits.desk_creates_per_minute
+        )
+
+    answer, replayed = await idempotency.answer_once(
+        request.config_dict[DB], key, create, first=limit, now=now
     )
+    if not replayed:
+        notify_workers(request.config_dict)
+    return idempotency.response(answer, replayed)
 
 
 async def list_tickets(request: web.Request) -> web.Response:

@@ -29,6 +29,8 @@ class JobKind(StrEnum):
     SEND_MAIL = "send_mail"
     # Not GitHub: the staff's daily digest (bot.mail.outgoing.digest).
     MAIL_DIGEST = "mail_digest"
+    # Not GitHub: POST one ticket event to the ticket's callbackUrl (bot.tickets.callbacks).
+    TICKET_CALLBACK = "ticket_callback"
 
 
 # Worked by the GitHub outbox; every other kind by the notification worker.

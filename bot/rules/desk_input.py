@@ -4,9 +4,12 @@ failing field reported at once in seed 001's error shape, and the list's page si
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from typing import Any
 
 from bot.errors import ApiError
+from bot.rules import callbacks
+from bot.rules.callbacks import Network
 from bot.rules.desk_status import DESK_STATUSES
 from bot.rules.numbers import whole_number
 from bot.rules.validation import MAX_BODY_BYTES, MAX_EMAIL, MAX_SUBJECT, FieldErrors, is_email
@@ -98,9 +101,12 @@ class NewDeskTicket:
     category: str | None = None
     source_type: str = "api"
     email_updates: bool = True
+    callback_url: str | None = None
 
 
-def validate_new_ticket(data: dict[str, Any]) -> NewDeskTicket:
+def validate_new_ticket(
+    data: dict[str, Any], callback_allow: Sequence[Network] = ()
+) -> NewDeskTicket:
     """POST /desk/tickets: subject, body and email required; the rest optional."""
     errors = FieldErrors()
     subject = errors.required_text(data, "subject", max_chars=MAX_SUBJECT)
@@ -123,6 +129,7 @@ def validate_new_ticket(data: dict[str, Any]) -> NewDeskTicket:
     if data.get("source_type") is not None:
         source_type = _choice(errors, data, "source_type", SOURCE_TYPES, "source_type")
     email_updates = errors.optional_bool(data, "emailUpdates", default=True)
+    callback_url = callbacks.validate_field(data, errors, callback_allow)
     raise_if_invalid(errors)
     assert subject and body is not None and email and priority and tags is not None
     assert source_type is not None
@@ -137,6 +144,7 @@ def validate_new_ticket(data: dict[str, Any]) -> NewDeskTicket:
         category,
         source_type,
         email_updates,
+        callback_url,
     )
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.config import Settings
 from bot.errors import ApiError
 from bot.rules import ids
 from bot.rules.desk_input import HINTS, PRIORITIES, NewDeskTicket
@@ -113,8 +114,14 @@ async def product_for_new_ticket(
 
 
 async def create_ticket(
-    session: AsyncSession, scope: KeyScope, new: NewDeskTicket, now: dt.datetime | None = None
-) -> Ticket:
+    session: AsyncSession,
+    scope: KeyScope,
+    new: NewDeskTicket,
+    now: dt.datetime | None = None,
+    *,
+    settings: Settings | None = None,
+) -> tuple[Ticket, str | None]:
+    """The new ticket, and the secret of its callback if it has one (shown once)."""
     product = await product_for_new_ticket(session, scope, new.product_slug)
     opened = await open_ticket(
         session,
@@ -130,9 +137,11 @@ async def create_ticket(
         created_by=scope.public_id,
         is_test=scope.is_test,
         email_updates=new.email_updates,
+        callback_url=new.callback_url,
+        settings=settings,
         now=now,
     )
-    return await find_ticket(session, scope, opened.ticket.desk_id)
+    return await find_ticket(session, scope, opened.ticket.desk_id), opened.callback_secret
 
 
 def _replace_tags(ticket: Ticket, tags: tuple[str, ...]) -> None:

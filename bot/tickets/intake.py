@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.config import Settings
 from bot.jobs.kinds import JobKind
-from bot.rules import ids
+from bot.rules import callbacks, ids
+from bot.rules.callbacks import Network
 from bot.rules.pipeline import Stage
 from bot.rules.validation import (
     MAX_BODY_BYTES,
@@ -22,6 +25,7 @@ from bot.rules.validation import (
     is_email,
     is_web_url,
 )
+from bot.tickets import callbacks as ticket_callbacks
 from bot.tickets import sla_clock, ticket_events
 from storage.models import Product, StageTransition, Ticket, TicketTag
 from storage.repos.jobs import JobRepo
@@ -39,9 +43,11 @@ class Submission:
     screenshots: tuple[str, ...] = ()
     # Mail the submitter of each step (when TinyDesk sends mail); ``emailUpdates`` in the API.
     email_updates: bool = True
+    # POST each step and public comment here, signed (``callbackUrl``; bot.tickets.callbacks).
+    callback_url: str | None = None
 
 
-def validate_submission(data: dict[str, Any]) -> Submission:
+def validate_submission(data: dict[str, Any], callback_allow: Sequence[Network] = ()) -> Submission:
     """Check a public POST /api/tickets body; every failing field is reported at once."""
     errors = FieldErrors()
     slug = errors.required_text(data, "productSlug", max_chars=64)
@@ -53,11 +59,13 @@ def validate_submission(data: dict[str, Any]) -> Submission:
     name = errors.optional_text(data, "submitterName", max_chars=MAX_NAME)
     screenshots = validate_screenshots(data.get("screenshots"), errors)
     email_updates = errors.optional_bool(data, "emailUpdates", default=True)
+    callback_url = callbacks.validate_field(data, errors, callback_allow)
     errors.raise_if_any(
         "Fix the fields listed in `fields`; required: productSlug, submitterEmail, subject, body."
     )
     assert slug and email and subject and body is not None
-    return Submission(slug, email, subject, body, name, screenshots, email_updates)
+    return Submission(slug, email, subject, body, name, screenshots, email_updates, callback_url)
+
 
 
 def validate_screenshots(value: Any, errors: FieldErrors) -> tuple[str, ...]:
@@ -82,6 +90,8 @@ def validate_screenshots(value: Any, errors: FieldErrors) -> tuple[str, ...]:
 class OpenedTicket:
     ticket: Ticket
     tracking_token: str
+    # The secret that signs the ticket's callbacks: in the create's answer, once.
+    callback_secret: str | None = None
 
 
 async def open_ticket(
@@ -101,11 +111,13 @@ async def open_ticket(
     created_by: str | None = None,
     is_test: bool = False,
     email_updates: bool = True,
+    callback_url: str | None = None,
+    settings: Settings | None = None,
     now: dt.datetime | None = None,
 ) -> OpenedTicket:
     """Store a ticket at RECEIVED, with its history entry, its SLA clocks started and, if it
     has a product, the outbox job that opens its GitHub issue: all in the caller's
-    transaction."""
+    transaction. A ``callback_url`` (validated) gets its secret, sealed under ``settings``."""
     token = ids.new_tracking_token()
     now = now or utcnow()
     ticket = Ticket(
@@ -148,17 +160,26 @@ async def open_ticket(
         await JobRepo(session).enqueue(
             JobKind.CREATE_ISSUE, {"ticket_id": ticket.id}, dedupe_key=f"issue:{ticket.id}"
         )
+    callback_secret = None
+    if callback_url is not None:
+        assert settings is not None, "a callback's secret is sealed under the settings"
+        callback_secret = await ticket_callbacks.register(session, settings, ticket, callback_url)
     await ticket_events.publish(
         session,
         ticket_events.TicketEvent(
             ticket_events.CREATED, ticket, tracking_token=token, email_updates=email_updates
         ),
     )
-    return OpenedTicket(ticket, token)
+    return OpenedTicket(ticket, token, callback_secret)
 
 
 async def open_submission(
-    session: AsyncSession, product: Product, submission: Submission, *, source_type: str = "api"
+    session: AsyncSession,
+    product: Product,
+    submission: Submission,
+    *,
+    source_type: str = "api",
+    settings: Settings | None = None,
 ) -> OpenedTicket:
     """``open_ticket`` for a validated public submission (the API's or the form's)."""
     return await open_ticket(
@@ -171,4 +192,6 @@ async def open_submission(
         screenshots=submission.screenshots,
         source_type=source_type,
         email_updates=submission.email_updates,
+        callback_url=submission.callback_url,
+        settings=settings,
     )

@@ -119,22 +119,28 @@ def new_secret() -> str:
     return SECRET_PREFIX + secrets.token_urlsafe(32)
 
 
-def seal(settings: Settings, secret: str) -> str:
+def seal(settings: Settings, secret: str, info: bytes = HKDF_INFO) -> str:
+    """``secret`` as stored: encrypted under the server secret (``info`` names its use: the
+    ticket callbacks' secrets have their own), or plain when there is none."""
     key = server_secret(settings)
     if key is None:  # no admin token nor secret key: nothing to encrypt under
         return PLAIN + secret
-    return SEALED + cipher(key, HKDF_INFO).encrypt(secret.encode()).decode()
+    return SEALED + cipher(key, info).encrypt(secret.encode()).decode()
 
 
-def reveal(settings: Settings, stored: str) -> str:
+def reveal(settings: Settings, stored: str, info: bytes = HKDF_INFO) -> str:
     if stored.startswith(PLAIN):
         return stored[len(PLAIN) :]
     key = server_secret(settings)
     if key is None or not stored.startswith(SEALED):
-        raise SecretUnreadable("no server secret to decrypt the SLA webhook secret with")
+        raise SecretUnreadable("no server secret to decrypt the webhook secret with")
     try:
-        return cipher(key, HKDF_INFO).decrypt(stored[len(SEALED) :].encode()).decode()
+        return cipher(key, info).decrypt(stored[len(SEALED) :].encode()).decode()
     except InvalidToken:
+        if info != HKDF_INFO:
+            raise SecretUnreadable(
+                "the secret was stored under another TINYDESK_SECRET_KEY (or admin token)"
+            ) from None
         raise SecretUnreadable(
             "the SLA webhook secret was stored under another TINYDESK_SECRET_KEY "
             "(or admin token); rotate it (rotateSlaWebhookSecret)"

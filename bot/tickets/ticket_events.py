@@ -28,8 +28,9 @@ Listener = Callable[[AsyncSession, TicketEvent], Awaitable[None]]
 def listeners() -> tuple[Listener, ...]:
     """Everyone told of ticket events, in order (imported here: they import the models)."""
     from bot.mail.outgoing.queue import queue_mail_for_step
+    from bot.tickets.callbacks import queue_event
 
-    return (queue_mail_for_step,)
+    return (queue_mail_for_step, queue_event)
 
 
 async def publish(session: AsyncSession, event: TicketEvent) -> None:

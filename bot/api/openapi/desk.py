@@ -5,7 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from bot.api.openapi.parts import (
+    CALLBACK_SECRET,
+    CALLBACK_URL,
     EXTRA_FIELDS,
+    IDEMPOTENCY_KEY,
     KEY_TEXT,
     MAYBE_TIMESTAMP,
     SPACE_CHARS,
@@ -17,6 +20,7 @@ from bot.api.openapi.parts import (
     nullable,
     ok,
     ref,
+    replayable,
     required_text,
     text_input,
 )
@@ -165,6 +169,7 @@ SCHEMAS: dict[str, Any] = {
                 'about, when TinyDesk sends mail (README, "Email out"); false: no mail until '
                 "they ask for it on the tracking page",
             },
+            "callbackUrl": CALLBACK_URL,
         },
         "description": "null in an optional field is the same as leaving it out",
     },
@@ -266,6 +271,7 @@ SCHEMAS: dict[str, Any] = {
             "sla",
         ],
         "properties": {
+            "callbackSecret": CALLBACK_SECRET,
             "id": {"type": "string", "pattern": "^tkt_"},
             "publicId": {"type": "string", "pattern": "^TK-\\d{5,}$"},
             "subject": TEXT,
@@ -507,10 +513,11 @@ PATHS: dict[str, Any] = {
         "post": desk_op(
             "Create a ticket",
             {
-                "201": ok("Created", ref("DeskTicket"), rate_limited=True),
-                **errors(400, 404, 413, 415, rate_limited=True),
+                "201": replayable(ok("Created", ref("DeskTicket"), rate_limited=True)),
+                **errors(400, 404, 409, 413, 415, rate_limited=True),
             },
             requestBody=body("DeskTicketCreate"),
+            parameters=[IDEMPOTENCY_KEY],
             description="A test-mode key's tickets are marked is_test and never reach GitHub. "
             "404 `Product not found` for an unknown or out-of-scope productSlug (also when "
             "it comes from the template). 400 `Unknown template` (`fields.template`) for a "

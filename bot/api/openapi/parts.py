@@ -71,11 +71,50 @@ ERROR_DESCRIPTIONS = {
 }
 
 
+# Issue 17: a create sent again under its Idempotency-Key (bot.http.idempotency), and the
+# signed callbacks a create may ask for (bot.tickets.callbacks).
+IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[ -~]+$"},
+    "description": "Any unique text (a UUID): the same request sent again under it within 24 "
+    "hours gets the first answer (with `Idempotent-Replayed: true`) and makes nothing new; "
+    "another request under it is a 409. A refused request keeps nothing.",
+}
+IDEMPOTENT_REPLAYED = {
+    "description": "`true` on an answer given before, to the same request under the same key",
+    "schema": {"type": "string", "enum": ["true"]},
+}
+CALLBACK_URL = {
+    "type": ["string", "null"],
+    "maxLength": 2000,
+    "pattern": "^https?://[^\\s@/]+(/[!-~]*)?$",
+    "description": "POST each stage change and public comment of the ticket here, signed with "
+    "`callbackSecret` (README, \"Callbacks\"). Only public addresses are called (checked after "
+    "DNS; TINYDESK_CALLBACK_ALLOW lists exceptions); redirects are not followed.",
+}
+CALLBACK_SECRET = {
+    "type": "string",
+    "pattern": "^cbsec_",
+    "description": "Signs the ticket's callbacks (X-TinyDesk-Signature-256); in the create's "
+    "answer only, when it asked for a callbackUrl; shown once",
+}
+
+
 def ok(description: str, schema: dict[str, Any], *, rate_limited: bool = False) -> dict:
     response: dict[str, Any] = {"description": description, "content": {JSON: {"schema": schema}}}
     if rate_limited:
         response["headers"] = dict(RATE_HEADERS)
     return response
+
+
+def replayable(response: dict[str, Any]) -> dict[str, Any]:
+    """A create's answer, which may be given again under its Idempotency-Key."""
+    return {
+        **response,
+        "headers": {**response.get("headers", {}), "Idempotent-Replayed": IDEMPOTENT_REPLAYED},
+    }
 
 
 def errors(*codes: int, rate_limited: bool = False) -> dict[str, Any]:

@@ -5,7 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from bot.api.openapi.parts import (
+    CALLBACK_SECRET,
+    CALLBACK_URL,
     EXTRA_FIELDS,
+    IDEMPOTENCY_KEY,
     KEY_TEXT,
     MAYBE_TIMESTAMP,
     NOT_SPACE,
@@ -17,6 +20,7 @@ from bot.api.openapi.parts import (
     nullable,
     ok,
     ref,
+    replayable,
     required_text,
     text_input,
 )
@@ -71,6 +75,7 @@ SCHEMAS: dict[str, Any] = {
                 'about, when TinyDesk sends mail (README, "Email out"); false: no mail until '
                 "they ask for it on the tracking page",
             },
+            "callbackUrl": CALLBACK_URL,
         },
     },
     "TicketReceipt": {
@@ -86,6 +91,7 @@ SCHEMAS: dict[str, Any] = {
                 "description": "Shown once; reveals the subject and public comments",
             },
             "trackingUrl": {"type": "string", "format": "uri"},
+            "callbackSecret": CALLBACK_SECRET,
         },
     },
     "PipelineStage": {
@@ -189,11 +195,12 @@ PATHS: dict[str, Any] = {
             "tags": ["public"],
             "summary": "Submit a ticket (no login); returns its publicId and a tracking token",
             "requestBody": body("TicketSubmission"),
+            "parameters": [IDEMPOTENCY_KEY],
             "responses": {
-                "201": {
-                    **ok("Stored at RECEIVED", ref("TicketReceipt"), rate_limited=True),
-                },
-                **errors(400, 404, 413, 415, 429, rate_limited=True),
+                "201": replayable(
+                    ok("Stored at RECEIVED", ref("TicketReceipt"), rate_limited=True)
+                ),
+                **errors(400, 404, 409, 413, 415, 429, rate_limited=True),
             },
         }
     },
