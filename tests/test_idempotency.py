@@ -63,9 +63,7 @@ async def test_another_request_under_a_used_key_is_a_conflict(client, product, d
     assert await tickets(db) == 1
 
 
-async def test_a_refused_request_keeps_nothing_so_the_fixed_one_goes_through(
-    client, product, db
-):
+async def test_a_refused_request_keeps_nothing_so_the_fixed_one_goes_through(client, product, db):
     resp = await submit(client, {**SUBMISSION, "submitterEmail": "not an address"})
     assert resp.status == 400
     assert (await resp.json())["fields"]["submitterEmail"]
@@ -114,9 +112,7 @@ async def test_a_key_is_free_again_after_a_day(client, product, db):
         assert (await session.scalar(select(func.count()).select_from(IdempotencyKey))) == 1
 
 
-async def test_the_stored_answer_does_not_show_the_key_or_the_tracking_token(
-    client, product, db
-):
+async def test_the_stored_answer_does_not_show_the_key_or_the_tracking_token(client, product, db):
     body = await (await submit(client, key="my-secret-key")).json()
     async with db.session() as session:
         [row] = (await session.scalars(select(IdempotencyKey))).all()

@@ -28,6 +28,10 @@ URL_MESSAGE = (
     f"{FIELD} must be an http(s) URL of at most {MAX_URL} characters, to a host name or a "
     "public address, without a user or password"
 )
+URL_HINT = (
+    f"Send {FIELD} as the https:// URL your receiver answers at, on a public address "
+    "(redirects are not followed), or leave it out."
+)
 
 # Waits between attempts: 10 s, 1 min, 5 min, 30 min, 2 h, 6 h, 15 h: eight attempts over
 # about a day, then the delivery is parked (the outbox's eight attempts, bot.jobs.worker).

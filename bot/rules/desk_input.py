@@ -42,6 +42,7 @@ HINTS = {
     "productSlug": "Send the slug of a product this key may use (tinydesk products list).",
     "slaPolicy": "Send the name of an SLA policy (GET /api/v1/desk/sla/policies lists them).",
     "internal": "Send internal as true (a note for staff only) or false (the submitter sees it).",
+    callbacks.FIELD: callbacks.URL_HINT,
 }
 
 
