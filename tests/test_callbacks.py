@@ -23,6 +23,7 @@ from storage.models import CallbackDelivery, Job, QueueState, TicketCallback
 from storage.types import utcnow
 from tests.conftest import ADMIN_TOKEN
 from tests.deskkit import bearer, make_key
+from tests.test_web_admin import sign_in
 from tests.webhook_receiver import Receiver, start_receiver
 
 TICKETS = "/api/v1/desk/tickets"
@@ -309,3 +310,36 @@ def test_the_allowlist_setting_is_read_and_checked():
     assert [str(n) for n in settings.callback_allow] == ["10.0.0.0/8", "127.0.0.1/32"]
     with pytest.raises(ConfigError, match="TINYDESK_CALLBACK_ALLOW"):
         Settings.from_env({"TINYDESK_CALLBACK_ALLOW": "10.0.0.0/8,intranet"})
+
+
+async def test_the_admin_log_shows_each_delivery_and_sends_a_parked_one_again(
+    desk, receiver, db
+):
+    client, headers = desk
+    ticket = await create(client, headers, callbackUrl=receiver.url)
+    receiver.secret = ticket["callbackSecret"]
+    receiver.answers = [400]  # refused for good: parked at once
+    await comment(client, headers, ticket, "Hello")
+    await drain(client)
+    [delivery] = await deliveries(db)
+    assert delivery.state == rules.PARKED
+    csrf = await sign_in(client)
+    page = await (await client.get(f"/admin/callbacks?ticket={ticket['publicId']}")).text()
+    assert delivery.event_id in page and "parked" in page and "answered 400" in page
+    assert receiver.url in page
+    other = await (await client.get("/admin/callbacks?ticket=TK-99999")).text()
+    assert "No callbacks." in other
+    resp = await client.post(
+        f"/admin/callbacks/{delivery.id}/redeliver",
+        data={"csrf_token": csrf},
+        allow_redirects=False,
+    )
+    assert resp.status == 303
+    assert "callback-redelivered" in resp.headers["Location"]
+    await drain(client)
+    [delivery] = await deliveries(db)
+    assert delivery.state == rules.DELIVERED
+    assert [r["body"]["id"] for r in receiver.received] == [delivery.event_id] * 2
+    # Without the session's CSRF token nothing is queued.
+    resp = await client.post(f"/admin/callbacks/{delivery.id}/redeliver", data={})
+    assert resp.status in (400, 403)

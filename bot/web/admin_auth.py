@@ -45,6 +45,7 @@ ADMIN_NAV = (
     ("Invoices", "/admin/invoices"),
     ("Failed deliveries", "/admin/deliveries"),
     ("Failed jobs", "/admin/jobs"),
+    ("Callbacks", "/admin/callbacks"),
     ("API keys", "/admin/api-keys"),
     ("GitHub App", "/admin/setup"),
 )
@@ -62,6 +63,8 @@ NOTICES = {
     "not-replayed": "Delivery {id} was no longer failed, so nothing was queued.",
     "job-replayed": "Job {id} queued again; the outbox worker tries it shortly.",
     "job-not-replayed": "Job {id} is not a failed job (any more), so nothing was queued.",
+    "callback-redelivered": "Callback {id} queued again; the worker sends it shortly.",
+    "callback-not-redelivered": "Callback {id} is pending or delivered, so nothing was queued.",
     "key-revoked": "Key {id} revoked: requests with it are refused from now on.",
     "sla-added": "SLA policy {slug} added.",
     "sla-saved": "SLA policy {slug} saved; the due times of {id} open ticket(s) were computed "

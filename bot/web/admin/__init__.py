@@ -1,6 +1,6 @@
 """The admin pages under ``/admin``: products, SLA policies and breaches, tickets (with their
-time), ticket templates, clients, contracts and invoices, failed webhook deliveries, failed
-GitHub jobs, API keys.
+time), ticket templates, clients, contracts and invoices, failed webhook deliveries, ticket
+callbacks, failed GitHub jobs, API keys.
 
 Every page needs a signed-in admin session and every POST form that session's CSRF token
 (``admin_only`` in ``bot.web.admin_auth``). Admins see what the public never does: emails,
@@ -13,6 +13,7 @@ from aiohttp import web
 
 from bot.web.admin import (
     breaches,
+    callbacks,
     clients,
     contracts,
     deliveries,
@@ -71,6 +72,8 @@ routes = [
     web.post("/admin/invoices/{ref}/credit", invoices.credit_invoice),
     web.get("/admin/deliveries", deliveries.list_failed_deliveries),
     web.post("/admin/deliveries/{id}/replay", deliveries.replay_delivery),
+    web.get("/admin/callbacks", callbacks.list_callbacks),
+    web.post("/admin/callbacks/{id}/redeliver", callbacks.redeliver),
     web.get("/admin/jobs", jobs.list_jobs),
     web.get("/admin/jobs/{id}", jobs.show_job),
     web.post("/admin/jobs/{id}/replay", jobs.replay_job),
