@@ -81,9 +81,11 @@ async def test_steps_and_public_comments_arrive_signed_and_internal_notes_never(
     )
     assert resp.status == 200, await resp.text()
     await drain(client)
-    events = [r["event"] for r in receiver.received]
+    # Sent side by side, they may arrive in any order; their sequence says which came first.
+    received = sorted(receiver.received, key=lambda r: r["body"]["sequence"])
+    events = [r["event"] for r in received]
     assert events[0] == "ticket.comment_added" and "ticket.stage_changed" in events
-    said = receiver.received[0]["body"]
+    said = received[0]["body"]
     assert said["ticket"] == {
         "publicId": ticket["publicId"],
         "status": "RECEIVED",
@@ -91,7 +93,7 @@ async def test_steps_and_public_comments_arrive_signed_and_internal_notes_never(
     }
     assert said["comment"]["body"] == "We found the cause."
     assert said["comment"]["bySubmitter"] is False
-    closed = next(r["body"] for r in receiver.received if r["event"] == "ticket.stage_changed")
+    closed = next(r["body"] for r in received if r["event"] == "ticket.stage_changed")
     assert closed["change"]["to"] == "CLOSED" and closed["ticket"]["status"] == "CLOSED"
     for received in receiver.received:
         raw = received["raw"].decode()

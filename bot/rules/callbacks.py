@@ -84,6 +84,8 @@ def url_problem(value: object, allow: Sequence[Network] = ()) -> str | None:
         return URL_MESSAGE
     if any(not "!" <= c <= "~" for c in value):  # no white space, control or non-ASCII
         return URL_MESSAGE
+    if not value.startswith(("http://", "https://")):  # as written, in lower case
+        return URL_MESSAGE
     try:
         parts = urllib.parse.urlsplit(value)
         parts.port  # noqa: B018 - raises for a port out of range

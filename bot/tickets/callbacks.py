@@ -74,14 +74,19 @@ async def register(session: AsyncSession, settings: Settings, ticket: Ticket, ur
     return secret
 
 
-def event_body(event: TicketEvent, event_id: str, now: dt.datetime) -> dict[str, Any]:
+def event_body(
+    event: TicketEvent, event_id: str, now: dt.datetime, *, sequence: int
+) -> dict[str, Any]:
     """What a callback says: the ticket's public view of the step, never an internal note,
-    the submitter's address or a secret."""
+    the submitter's address or a secret. Deliveries may arrive out of order (a retried one
+    after a later one); ``sequence`` grows with each event, so a receiver can tell which
+    came last."""
     ticket = event.ticket
     status = event.transition.to_stage if event.transition is not None else ticket.stage
     body: dict[str, Any] = {
         "id": event_id,
         "type": event.kind,
+        "sequence": sequence,
         "createdAt": _iso(now),
         "ticket": {
             "publicId": ids.public_id(ticket.id),
@@ -119,19 +124,21 @@ async def queue_event(session: AsyncSession, event: TicketEvent) -> None:
         return
     now = utcnow()
     event_id = ids.new_desk_id("evt")
-    body = json.dumps(event_body(event, event_id, now), separators=(",", ":"))
     delivery = CallbackDelivery(
         event_id=event_id,
         ticket_id=event.ticket.id,
         event_type=event.kind,
         url=callback.url,
-        body=body,
+        body="",
         state=rules.PENDING,
         attempts=0,
         created_at=now,
     )
     session.add(delivery)
-    await session.flush()
+    await session.flush()  # its id is the event's sequence number
+    delivery.body = json.dumps(
+        event_body(event, event_id, now, sequence=delivery.id), separators=(",", ":")
+    )
     await JobRepo(session).enqueue(JobKind.TICKET_CALLBACK, {"delivery_id": delivery.id})
 
 

@@ -89,7 +89,7 @@ IDEMPOTENT_REPLAYED = {
 CALLBACK_URL = {
     "type": ["string", "null"],
     "maxLength": 2000,
-    "pattern": "^https?://[^\\s@/]+(/[!-~]*)?$",
+    "pattern": "^https?://[!-~]+$",
     "description": "POST each stage change and public comment of the ticket here, signed with "
     "`callbackSecret` (README, \"Callbacks\"). Only public addresses are called (checked after "
     "DNS; TINYDESK_CALLBACK_ALLOW lists exceptions); redirects are not followed.",
