@@ -11,7 +11,7 @@ from aiohttp import web
 from aiohttp.typedefs import Middleware
 
 from bot import __version__
-from bot.api import admin, billing, desk, desk_attachments, openapi, public
+from bot.api import admin, alerts, billing, desk, desk_attachments, openapi, public
 from bot.appkeys import CLOCK, DB, INBOX_WRITER, SETTINGS
 from bot.billing import bank_webhook
 from bot.config import Settings
@@ -112,6 +112,7 @@ def create_app(settings: Settings, *, db: Database | None = None) -> web.Applica
     app.router.add_routes(openapi.routes)
     app.router.add_routes(receiver.routes)
     app.router.add_routes(public.routes)
+    app.router.add_routes(alerts.routes)
     app.router.add_routes(desk.root_routes)
     app.router.add_routes(billing.root_routes)
     app.router.add_routes(unsubscribe.routes)

@@ -151,6 +151,10 @@ class Settings:
     # Networks ticket callbacks may reach although private or local (TINYDESK_CALLBACK_ALLOW;
     # bot.rules.callbacks).
     callback_allow: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
+    # Alerts to tickets (bot.rules.alerts): a group firing again this long after its ticket
+    # was finished reopens it (later: a new ticket); the label that sets the priority.
+    alert_reopen_minutes: int = 1440
+    alert_priority_label: str = "severity"
     log_level: str = "INFO"
     # Dependencies' loggers shown at DEBUG (``aiosqlite``, ``sqlalchemy.engine``, ...).
     debug_loggers: tuple[str, ...] = ()
@@ -325,6 +329,9 @@ class Settings:
             seller=seller,
             mail=mail,
             callback_allow=callback_allow,
+            alert_reopen_minutes=integer("TINYDESK_ALERT_REOPEN_MINUTES", 1440, minimum=0),
+            alert_priority_label=environ.get("TINYDESK_ALERT_PRIORITY_LABEL", "").strip()
+            or "severity",
             log_level=log_level,
             debug_loggers=debug_loggers,
         )

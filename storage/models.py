@@ -1012,3 +1012,44 @@ class CallbackDelivery(Base):
         Index("ix_callback_deliveries_ticket", "ticket_id", "id"),
         Index("ix_callback_deliveries_state", "state", "id"),
     )
+
+
+class AlertGroup(Base):
+    """An alert group (Alertmanager's ``groupKey``) and the ticket it is told on
+    (bot.tickets.alerts); the group's key is unique per source and product."""
+
+    __tablename__ = "alert_groups"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    # SHA-256 of source, product and group key: what makes the group one.
+    group_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    source: Mapped[str] = mapped_column(String(16))
+    product_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    group_key: Mapped[str] = mapped_column(Text)
+    ticket_id: Mapped[int] = mapped_column(BigInteger)
+    notifications: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (Index("ix_alert_groups_ticket", "ticket_id"),)
+
+
+class AlertInstance(Base):
+    """One alert of a group (its ``fingerprint``): its last status and how often it was told."""
+
+    __tablename__ = "alert_instances"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    group_id: Mapped[int] = mapped_column(BigInteger)
+    fingerprint: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(16))
+    labels: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    starts_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    ends_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    times_seen: Mapped[int] = mapped_column(Integer, default=1)
+    first_seen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint("group_id", "fingerprint", name="uq_alert_instances_once"),
+    )

@@ -22,6 +22,7 @@ def test_the_assembled_document_equals_the_one_before_the_split():
 def test_the_per_audience_parts_do_not_overlap():
     from bot.api.openapi import (
         admin,
+        alerts,
         billing,
         desk,
         mail,
@@ -32,9 +33,10 @@ def test_the_per_audience_parts_do_not_overlap():
         sla_policies,
     )
 
-    modules = (parts, operations, public, desk, sla, admin, sla_policies, billing, mail)
+    modules = (parts, operations, public, desk, sla, admin, sla_policies, billing, mail, alerts)
     schema_names = [name for m in modules for name in m.SCHEMAS]
     assert len(schema_names) == len(set(schema_names))
-    paths = [p for m in (operations, public, desk, sla, admin, billing, mail) for p in m.PATHS]
+    audiences = (operations, public, desk, sla, admin, billing, mail, alerts)
+    paths = [p for m in audiences for p in m.PATHS]
     paths += [*sla_policies.DESK_PATHS, *sla_policies.ADMIN_PATHS]
     assert len(paths) == len(set(paths)) == len(SPEC["paths"])

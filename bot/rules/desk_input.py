@@ -19,7 +19,7 @@ DEFAULT_PRIORITY = "medium"
 TICKET_TYPES = ("incident", "service_request", "change", "problem")
 SOURCE_TYPES = ("api", "frontend", "backend", "server", "system")
 # What a stored ticket may say besides: ``email`` is set by mail in only (bot.mail.incoming).
-STORED_SOURCE_TYPES = (*SOURCE_TYPES, "email")
+STORED_SOURCE_TYPES = (*SOURCE_TYPES, "email", "alert")
 MAX_TAGS = 20
 MAX_TAG = 64
 MAX_ASSIGNEE = 320

@@ -18,6 +18,7 @@ from aiohttp import web
 from bot import __version__
 from bot.api.openapi import (
     admin,
+    alerts,
     billing,
     desk,
     mail,
@@ -42,6 +43,7 @@ SPEC: dict[str, Any] = {
     "tags": [
         {"name": "public", "description": "Submitters and their agents; no login"},
         {"name": "desk", "description": "Support staff, with a desk API key"},
+        {"name": "alerts", "description": "Alertmanager and Grafana, with a desk API key"},
         {"name": "admin", "description": "Admins, with TINYDESK_ADMIN_TOKEN"},
         {"name": "github", "description": "The GitHub App's webhooks"},
         {"name": "operations", "description": "Health and this document"},
@@ -49,6 +51,7 @@ SPEC: dict[str, Any] = {
     "paths": {
         **operations.PATHS,
         **public.PATHS,
+        **alerts.PATHS,
         **desk.PATHS,
         **mail.PATHS,
         **sla.PATHS,
@@ -62,6 +65,7 @@ SPEC: dict[str, Any] = {
             **parts.SCHEMAS,
             **operations.SCHEMAS,
             **public.SCHEMAS,
+            **alerts.SCHEMAS,
             **desk.SCHEMAS,
             **mail.SCHEMAS,
             **sla.SCHEMAS,
