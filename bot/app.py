@@ -11,7 +11,16 @@ from aiohttp import web
 from aiohttp.typedefs import Middleware
 
 from bot import __version__
-from bot.api import admin, alerts, billing, desk, desk_attachments, openapi, public
+from bot.api import (
+    admin,
+    alerts,
+    billing,
+    desk,
+    desk_attachments,
+    helpdesk,
+    openapi,
+    public,
+)
 from bot.appkeys import CLOCK, DB, INBOX_WRITER, SETTINGS
 from bot.billing import bank_webhook
 from bot.config import Settings
@@ -118,7 +127,10 @@ def create_app(settings: Settings, *, db: Database | None = None) -> web.Applica
     app.router.add_routes(unsubscribe.routes)
     app.add_subapp(
         desk.PREFIX,
-        guarded(desk.routes + billing.routes + desk_attachments.routes, desk.require_desk_key),
+        guarded(
+            desk.routes + billing.routes + desk_attachments.routes + helpdesk.routes,
+            desk.require_desk_key,
+        ),
     )
     app.add_subapp(admin.PREFIX, guarded(admin.routes, admin.require_admin_token))
     setup_pages(app)

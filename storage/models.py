@@ -72,6 +72,8 @@ class Product(Base):
     # The address mail to it arrives at, besides support+<slug>@... (migration 0015).
     # Stored lowercase; unique (an index: SQLite cannot add a constraint to a table).
     mail_address: Mapped[str | None] = mapped_column(String(320), nullable=True)
+    # The organisation the product belongs to (issue 18): its tickets are that tenant's.
+    tenant_id: Mapped[str] = mapped_column(String(64), default="default", server_default="default")
 
     __table_args__ = (
         Index("ix_products_repo", "repo_owner", "repo_name"),
@@ -150,6 +152,16 @@ class Ticket(Base):
     # The client staff chose to bill it to (NULL: by its product, then the requester's email
     # domain; bot.billing.clients). Migration 0012, no foreign key.
     client_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    # Seed 002 (migration 0019; bot.views.helpdesk): the tenant and application that own the
+    # ticket, the team whose queue it is in, provenance, the document's schema version and
+    # what it relates to.
+    tenant_id: Mapped[str] = mapped_column(String(64), default="default", server_default="default")
+    app_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    team_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    source: Mapped[str] = mapped_column(String(32), default="edm", server_default="edm")
+    schema_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    related_asset_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    related_vulnerability_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
     product: Mapped[Product | None] = relationship(lazy="raise")
     tags: Mapped[list[TicketTag]] = relationship(
@@ -174,6 +186,8 @@ class Ticket(Base):
         Index("ix_tickets_sla_breach_at", "sla_breach_at", "id"),
         Index("ix_tickets_sla_alert_at", "sla_alert_at", "id"),
         Index("ix_tickets_sla_running_due_at", "sla_running_due_at", "id"),
+        Index("ix_tickets_tenant_id", "tenant_id", "id"),
+        Index("ix_tickets_team_id", "team_id", "id"),
     )
 
 
@@ -375,6 +389,9 @@ class ApiKey(Base):
     display_prefix: Mapped[str] = mapped_column(String(32))
     is_test: Mapped[bool] = mapped_column(Boolean, default=False)
     product_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    # The organisation the key acts for, and the application it was made for (if any).
+    tenant_id: Mapped[str] = mapped_column(String(64), default="default", server_default="default")
+    app_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
@@ -1050,6 +1067,18 @@ class AlertInstance(Base):
     first_seen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_seen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    __table_args__ = (
-        UniqueConstraint("group_id", "fingerprint", name="uq_alert_instances_once"),
-    )
+    __table_args__ = (UniqueConstraint("group_id", "fingerprint", name="uq_alert_instances_once"),)
+
+
+class Team(Base):
+    """A group of staff whose queue tickets are routed to (seed 002's ``team_id``)."""
+
+    __tablename__ = "teams"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    desk_id: Mapped[str] = mapped_column(String(40), unique=True)
+    tenant_id: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (UniqueConstraint("tenant_id", "name", name="uq_teams_tenant_name"),)

@@ -25,6 +25,7 @@ def test_the_per_audience_parts_do_not_overlap():
         alerts,
         billing,
         desk,
+        helpdesk,
         mail,
         operations,
         parts,
@@ -33,10 +34,22 @@ def test_the_per_audience_parts_do_not_overlap():
         sla_policies,
     )
 
-    modules = (parts, operations, public, desk, sla, admin, sla_policies, billing, mail, alerts)
+    modules = (
+        parts,
+        operations,
+        public,
+        desk,
+        sla,
+        admin,
+        sla_policies,
+        billing,
+        mail,
+        alerts,
+        helpdesk,
+    )
     schema_names = [name for m in modules for name in m.SCHEMAS]
     assert len(schema_names) == len(set(schema_names))
-    audiences = (operations, public, desk, sla, admin, billing, mail, alerts)
+    audiences = (operations, public, desk, sla, admin, billing, mail, alerts, helpdesk)
     paths = [p for m in audiences for p in m.PATHS]
     paths += [*sla_policies.DESK_PATHS, *sla_policies.ADMIN_PATHS]
     assert len(paths) == len(set(paths)) == len(SPEC["paths"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+import time
 
 from bot.rules.numbers import whole_number
 
@@ -26,9 +27,29 @@ def parse_public_id(text: str) -> int | None:
     return whole_number(match.group(1))
 
 
-def new_desk_id(prefix: str) -> str:
-    """An opaque id such as ``tkt_3kq9...`` (96 random bits)."""
-    return f"{prefix}_{secrets.token_urlsafe(12)}"
+CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def new_desk_id(prefix: str, now_ms: int | None = None) -> str:
+    """A prefixed ULID such as ``tkt_01JF3ZK8Q4...`` (seed 002): 48 bits of milliseconds and
+    80 random bits in Crockford's base 32, so ids sort by creation time."""
+    millis = time.time_ns() // 1_000_000 if now_ms is None else now_ms
+    value = (millis & ((1 << 48) - 1)) << 80 | secrets.randbits(80)
+    return f"{prefix}_{_base32(value)}"
+
+
+def _base32(value: int, length: int = 26) -> str:
+    """``value`` as ``length`` Crockford base-32 digits, most significant first."""
+    return "".join(CROCKFORD[(value >> (5 * i)) & 31] for i in reversed(range(length)))
+
+
+def person_id(email: str | None) -> str | None:
+    """The id of the person behind an address (seed 002's ``submitted_by_id``,
+    ``assigned_to_id``): stable, the same in every view, revealing nothing of the address."""
+    if not email:
+        return None
+    digest = hashlib.sha256(email.strip().lower().encode()).digest()
+    return "per_" + _base32(int.from_bytes(digest[:17], "big"))
 
 
 def new_tracking_token() -> str:

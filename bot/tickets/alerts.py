@@ -25,7 +25,7 @@ from bot.rules.desk_status import FINISHED, DeskStatus
 from bot.rules.pipeline import Stage
 from bot.tickets import desk
 from bot.tickets.apikeys import KeyScope
-from bot.tickets.intake import open_ticket
+from bot.tickets.intake import ItsmFields, open_ticket
 from storage.models import AlertGroup, AlertInstance, Comment, Product, Ticket
 
 # Who an alert ticket is "from": nobody to mail (email updates are off for them).
@@ -176,6 +176,7 @@ async def _open(
         created_by=scope.public_id,
         is_test=scope.is_test,
         email_updates=False,
+        itsm=ItsmFields(tenant_id=scope.tenant_id, app_id=scope.app_id, source=notification.source),
         now=now,
     )
     return opened.ticket

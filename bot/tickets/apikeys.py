@@ -20,10 +20,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.errors import ApiError
 from bot.rules import ids
 from bot.rules.public_names import DEFAULT_PUBLIC_AUTHOR, validate_public_name
+from bot.rules.tenants import DEFAULT_TENANT, tenant_field
 from bot.rules.validation import FieldErrors
 from storage.database import Database
 from storage.models import ApiKey, Product
-from storage.repos.apikeys import LAST_USED_GRANULARITY, ActiveKey, ApiKeyRepo, active_by_hash
+from storage.repos.apikeys import (
+    LAST_USED_GRANULARITY,
+    ActiveKey,
+    ApiKeyRepo,
+    active_by_hash,
+    product_tenants,
+)
 from storage.repos.products import ProductRepo
 from storage.types import utcnow
 
@@ -81,6 +88,9 @@ class KeyScope:
     is_test: bool
     product_ids: tuple[int, ...] | None
     public_name: str | None = None
+    # The organisation the key acts for, and the application it was made for (seed 002).
+    tenant_id: str = DEFAULT_TENANT
+    app_id: str | None = None
 
     @classmethod
     def of(cls, api_key: ApiKey | ActiveKey) -> KeyScope:
@@ -92,7 +102,17 @@ class KeyScope:
             api_key.is_test,
             scoped or None,
             api_key.public_name,
+            api_key.tenant_id or DEFAULT_TENANT,
+            api_key.app_id,
         )
+
+    def within_tenant(self, tenants: dict[str, tuple[int, ...]]) -> KeyScope:
+        """The scope with its tenant applied: an unscoped key sees every product only while
+        its tenant owns them all; with several tenants it sees its tenant's products (and
+        the product-less tickets it created), never another tenant's."""
+        if self.product_ids is not None or set(tenants) <= {self.tenant_id}:
+            return self
+        return dataclasses.replace(self, product_ids=tenants.get(self.tenant_id, ()))
 
     @property
     def public_author(self) -> str:
@@ -109,6 +129,8 @@ class KeyRequest:
     product_slugs: tuple[str, ...]
     test: bool
     public_name: str | None = None
+    tenant_id: str = DEFAULT_TENANT
+    app_id: str | None = None
 
 
 def validate_key_request(data: dict[str, Any]) -> KeyRequest:
@@ -129,10 +151,12 @@ def validate_key_request(data: dict[str, Any]) -> KeyRequest:
     if not isinstance(test, bool):
         errors.add("test", "test must be true or false")
     public_name = validate_public_name(errors, data)
+    tenant = tenant_field(errors, data, "tenant") or DEFAULT_TENANT
+    app = tenant_field(errors, data, "app")
     errors.raise_if_any("Fix the fields listed in `fields`; required: name.")
     assert name is not None
     slugs = tuple(dict.fromkeys(p.strip() for p in products))
-    return KeyRequest(name, slugs, test, public_name)
+    return KeyRequest(name, slugs, test, public_name, tenant, app)
 
 
 KEY_UPDATABLE = ("name", "publicName")
@@ -192,6 +216,14 @@ async def create_key(session: AsyncSession, request: KeyRequest) -> CreatedKey:
                 "Product not found",
                 f"No product has the slug {slug!r}; `tinydesk products list` shows them.",
             )
+        if product.tenant_id != request.tenant_id:
+            raise ApiError(
+                400,
+                "Product of another tenant",
+                f"{slug} belongs to tenant {product.tenant_id!r}, not {request.tenant_id!r}; a "
+                "key sees only its own tenant's products.",
+                fields={"products": f"{slug} belongs to another tenant"},
+            )
         products.append(product)
     secret = generate_key(test=request.test)
     api_key = ApiKey(
@@ -202,6 +234,8 @@ async def create_key(session: AsyncSession, request: KeyRequest) -> CreatedKey:
         display_prefix=secret[:DISPLAY_CHARS],
         is_test=request.test,
         product_ids=[p.id for p in products],
+        tenant_id=request.tenant_id,
+        app_id=request.app_id,
         created_at=utcnow(),
     )
     await ApiKeyRepo(session).add(api_key)
@@ -233,4 +267,4 @@ async def authenticate(db: Database, key: str | None) -> KeyScope | None:
     if api_key.last_used_at is None or api_key.last_used_at < now - LAST_USED_GRANULARITY:
         async with db.begin() as session:
             await ApiKeyRepo(session).mark_used(api_key.id, now)
-    return KeyScope.of(api_key)
+    return KeyScope.of(api_key).within_tenant(await product_tenants(db.reader))

@@ -4,6 +4,7 @@ is checked by ``bot.rules.desk_input`` and what they answer is shaped by ``bot.v
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 from collections.abc import Mapping
@@ -19,7 +20,7 @@ from bot.rules.desk_status import DESK_STATUSES, STAFF_CLOSED_CAUSE, DeskStatus,
 from bot.rules.pipeline import Stage
 from bot.tickets import sla_clock, ticket_events, transitions
 from bot.tickets.apikeys import KeyScope
-from bot.tickets.intake import open_ticket
+from bot.tickets.intake import ItsmFields, open_ticket
 from bot.tickets.search import ticket_match
 from bot.tickets.sla_policies import policy_for_field
 from storage.models import Comment, Product, Ticket, TicketTag
@@ -120,8 +121,10 @@ async def create_ticket(
     now: dt.datetime | None = None,
     *,
     settings: Settings | None = None,
+    itsm: ItsmFields | None = None,
 ) -> tuple[Ticket, str | None]:
-    """The new ticket, and the secret of its callback if it has one (shown once)."""
+    """The new ticket, and the secret of its callback if it has one (shown once). It is the
+    key's tenant's, stamped with the key's application."""
     product = await product_for_new_ticket(session, scope, new.product_slug)
     opened = await open_ticket(
         session,
@@ -139,6 +142,9 @@ async def create_ticket(
         email_updates=new.email_updates,
         callback_url=new.callback_url,
         settings=settings,
+        itsm=dataclasses.replace(
+            itsm or ItsmFields(), tenant_id=scope.tenant_id, app_id=scope.app_id
+        ),
         now=now,
     )
     return await find_ticket(session, scope, opened.ticket.desk_id), opened.callback_secret

@@ -15,6 +15,7 @@ from bot.jobs.kinds import JobKind
 from bot.rules import callbacks, ids
 from bot.rules.callbacks import Network
 from bot.rules.pipeline import Stage
+from bot.rules.tenants import DEFAULT_TENANT
 from bot.rules.validation import (
     MAX_BODY_BYTES,
     MAX_EMAIL,
@@ -87,6 +88,23 @@ def validate_screenshots(value: Any, errors: FieldErrors) -> tuple[str, ...]:
 
 
 @dataclasses.dataclass(frozen=True)
+class ItsmFields:
+    """Seed 002's columns of a new ticket: its tenant (default: its product's) and
+    application (the creating key's), team, provenance and what it relates to."""
+
+    tenant_id: str | None = None
+    app_id: str | None = None
+    team_id: str | None = None
+    source: str = "edm"
+    related_asset_id: str | None = None
+    related_vulnerability_id: str | None = None
+
+    def columns(self, product: Product | None) -> dict[str, Any]:
+        tenant = self.tenant_id or (product.tenant_id if product else DEFAULT_TENANT)
+        return {**dataclasses.asdict(self), "tenant_id": tenant}
+
+
+@dataclasses.dataclass(frozen=True)
 class OpenedTicket:
     ticket: Ticket
     tracking_token: str
@@ -113,6 +131,7 @@ async def open_ticket(
     email_updates: bool = True,
     callback_url: str | None = None,
     settings: Settings | None = None,
+    itsm: ItsmFields | None = None,
     now: dt.datetime | None = None,
 ) -> OpenedTicket:
     """Store a ticket at RECEIVED, with its history entry, its SLA clocks started and, if it
@@ -141,6 +160,7 @@ async def open_ticket(
         created_at=now,
         updated_at=now,
         tags=[TicketTag(tag=tag, position=i) for i, tag in enumerate(tags)],
+        **(itsm or ItsmFields()).columns(product),
     )
     repo = TicketRepo(session)
     await sla_clock.start(session, ticket, product, now)

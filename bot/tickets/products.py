@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.errors import ApiError
 from bot.rules.safetext import ISSUE_TEXT_VALUES
+from bot.rules.tenants import DEFAULT_TENANT, tenant_field
 from bot.rules.validation import MAX_EMAIL, FieldErrors, is_email
 from bot.tickets import sla_webhook
 from bot.tickets.sla_policies import policy_for_field
@@ -64,9 +65,11 @@ def validate_product(data: dict[str, Any]) -> dict[str, Any]:
         errors.add("repo", "repo must be OWNER/NAME, as in octo-org/my-saas-app")
     name = errors.optional_text(data, "name", max_chars=200)
     settings = _settings(errors, {"deploymentTracking": True, **data})
+    tenant = tenant_field(errors, data, "tenant") or DEFAULT_TENANT
     errors.raise_if_any("Fix the fields listed in `fields`; required: slug and repo (OWNER/NAME).")
     assert slug and repo
     return {
+        "tenant_id": tenant,
         "slug": slug,
         "name": name or slug,
         "repo_owner": repo[0],

@@ -30,6 +30,7 @@ def product_view(product: Product, policy_names: Mapping[int, str]) -> dict[str,
         "slaWebhookUrl": product.sla_webhook_url,
         # Mail to it opens tickets of this product, besides support+<slug>@... (bot.mail).
         "mailAddress": product.mail_address,
+        "tenant": product.tenant_id,
     }
 
 
@@ -48,6 +49,8 @@ def key_view(api_key: ApiKey, slugs_by_id: dict[int, str]) -> dict[str, Any]:
         "createdAt": iso_ms(api_key.created_at),
         "lastUsedAt": iso_ms(api_key.last_used_at),
         "revokedAt": iso_ms(api_key.revoked_at),
+        "tenant": api_key.tenant_id,
+        "app": api_key.app_id,
     }
 
 

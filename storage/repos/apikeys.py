@@ -27,10 +27,13 @@ class ActiveKey(NamedTuple):
     product_ids: list[int]
     last_used_at: dt.datetime | None
     public_name: str | None = None
+    tenant_id: str = "default"
+    app_id: str | None = None
 
 
 ACTIVE_BY_HASH = """
-SELECT id, public_id, name, is_test, product_ids, last_used_at, public_name FROM api_keys
+SELECT id, public_id, name, is_test, product_ids, last_used_at, public_name, tenant_id, app_id
+FROM api_keys
 WHERE key_hash = $1 AND revoked_at IS NULL
 """
 
@@ -41,11 +44,19 @@ async def active_by_hash(reader: Reader, key_hash: str) -> ActiveKey | None:
     row = await reader.fetchrow(ACTIVE_BY_HASH, key_hash)
     if row is None:
         return None
-    key_id, public_id, name, is_test, product_ids, last_used_at, public_name = row
+    key_id, public_id, name, is_test, product_ids, last_used_at, public_name, tenant, app = row
     if isinstance(product_ids, str):  # JSON arrives as text from both drivers
         product_ids = json.loads(product_ids)
     return ActiveKey(
-        key_id, public_id, name, bool(is_test), product_ids, utc(last_used_at), public_name
+        key_id,
+        public_id,
+        name,
+        bool(is_test),
+        product_ids,
+        utc(last_used_at),
+        public_name,
+        tenant,
+        app,
     )
 
 
@@ -84,3 +95,14 @@ class ApiKeyRepo:
             )
             .values(last_used_at=now)
         )
+
+
+PRODUCT_TENANTS = "SELECT id, tenant_id FROM products"
+
+
+async def product_tenants(reader: Reader) -> dict[str, tuple[int, ...]]:
+    """Each tenant's products (a handful of rows: read per request)."""
+    tenants: dict[str, list[int]] = {}
+    for product_id, tenant in await reader.fetch(PRODUCT_TENANTS):
+        tenants.setdefault(tenant, []).append(product_id)
+    return {tenant: tuple(products) for tenant, products in tenants.items()}

@@ -12,6 +12,7 @@ from bot.api.openapi.parts import (
     KEY_TEXT,
     MAYBE_TIMESTAMP,
     ROW_ID,
+    TENANT_ID,
     TEXT,
     TIMESTAMP,
     body,
@@ -169,6 +170,11 @@ SCHEMAS: dict[str, Any] = {
             "productionEnvironments": ENVIRONMENTS,
             "issueText": ISSUE_TEXT,
             "mailAddress": MAIL_ADDRESS,
+            "tenant": {
+                **nullable(TENANT_ID),
+                "description": "The organisation the product belongs to (default: `default`); "
+                "its tickets are that tenant's",
+            },
         },
     },
     "ProductUpdate": {
@@ -225,6 +231,7 @@ SCHEMAS: dict[str, Any] = {
                 "description": "The SLA webhook's signing secret: only in the PATCH response "
                 "that set the first URL or rotated the secret, never again",
             },
+            "tenant": TENANT_ID,
         },
     },
     "ProductList": {
@@ -245,6 +252,16 @@ SCHEMAS: dict[str, Any] = {
             },
             "test": {"type": "boolean", "default": False},
             "publicName": PUBLIC_NAME,
+            "tenant": {
+                **nullable(TENANT_ID),
+                "description": "The organisation the key acts for (default: `default`); its "
+                "products must be that tenant's, and it sees no other tenant's tickets",
+            },
+            "app": {
+                **nullable(TENANT_ID),
+                "description": "The application the key is made for: stamped on its tickets "
+                "as app_id, and its ITSM reads are limited to them",
+            },
         },
     },
     "ApiKeyUpdate": {
@@ -279,6 +296,8 @@ SCHEMAS: dict[str, Any] = {
             "createdAt": TIMESTAMP,
             "lastUsedAt": MAYBE_TIMESTAMP,
             "revokedAt": MAYBE_TIMESTAMP,
+            "tenant": TENANT_ID,
+            "app": nullable(TENANT_ID),
         },
     },
     "ApiKeyCreated": {

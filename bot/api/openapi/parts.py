@@ -71,6 +71,14 @@ ERROR_DESCRIPTIONS = {
 }
 
 
+# Seed 002's tenant and application ids (bot.rules.tenants).
+TENANT_ID = {
+    "type": "string",
+    "pattern": "^[a-z0-9]+(-[a-z0-9]+)*$",
+    "maxLength": 64,
+    "description": "A tenant or application id: a slug (`acme`)",
+}
+
 # Issue 17: a create sent again under its Idempotency-Key (bot.http.idempotency), and the
 # signed callbacks a create may ask for (bot.tickets.callbacks).
 IDEMPOTENCY_KEY = {
