@@ -215,14 +215,18 @@ def filter_failure(ctx, failure, case, response):
 # Fields whose validity depends on what is stored, not on their shape: the template a new
 # ticket names and the product a template is for (issue 15: unknown is a 400 with `fields`,
 # as a random id in a path is a 404). A generated name is almost never a stored one.
-STORED_REFERENCES = {"template", "productSlug"}
+STORED_REFERENCES = {"template", "productSlug", "team_id", "sla_policy", "slaPolicy", "product"}
 
 
 def _refused_for_what_is_stored(case, response) -> bool:
     """A 400 on a template operation or a ticket creation that names only such fields (and
     subject or body, which a named template may not fill)."""
     path, method = case.operation.path, case.method.upper()
-    concerned = "/templates" in path or (path == "/api/v1/desk/tickets" and method == "POST")
+    concerned = (
+        "/templates" in path
+        or (path == "/api/v1/desk/tickets" and method == "POST")
+        or (path.startswith("/api/v1/helpdesk/tickets") and method in ("POST", "PATCH"))
+    )
     if response.status_code != 400 or not concerned:
         return False
     try:
@@ -230,7 +234,7 @@ def _refused_for_what_is_stored(case, response) -> bool:
     except ValueError:
         return False
     names_template = isinstance(case.body, dict) and "template" in case.body
-    if not fields or not fields <= STORED_REFERENCES | {"subject", "body"}:
+    if not fields or not fields <= STORED_REFERENCES | {"subject", "body", "title", "description"}:
         return False
     return bool(fields & STORED_REFERENCES) or names_template
 

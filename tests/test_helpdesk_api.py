@@ -156,7 +156,7 @@ async def test_a_key_of_one_tenant_never_sees_another_tenants_ticket(client, acm
         json={"name": "x@acme.test", "tenant": "acme", "products": ["globex-app"]},
         headers=ADMIN_HEADERS,
     )
-    assert resp.status == 400 and "another tenant" in (await resp.json())["error"]
+    assert resp.status == 404 and "only its own tenant's" in (await resp.json())["hint"]
 
 
 async def test_an_application_key_reads_only_its_applications_tickets(client, acme):

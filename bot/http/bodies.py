@@ -92,6 +92,9 @@ def _scalar_problem(where: str, item: Any) -> str | None:
         return f"{where} must fit in 64 bits"
     if isinstance(item, float) and not math.isfinite(item):
         return f"{where} must be a finite number"
+    if isinstance(item, float) and item.is_integer() and not -MAX_ROW_ID - 1 <= item <= MAX_ROW_ID:
+        # 1e300 is a whole number to JSON Schema (and to the OpenAPI document's limit).
+        return f"{where} must fit in 64 bits"
     return None
 
 

@@ -125,7 +125,7 @@ def read_notification(source: str, data: dict[str, Any]) -> Notification:
     common_annotations = _labels(errors, data, "commonAnnotations")
     alerts = [alert for i, item in enumerate(alerts_data) if (alert := _alert(errors, i, item))]
     if group_key is None and source == GRAFANA:
-        group_key = _grafana_group_key(data, group_labels)
+        group_key = _grafana_group_key(data, group_labels or common_labels, alerts)
     if not isinstance(group_key, str) or not group_key.strip() or len(group_key) > MAX_GROUP_KEY:
         errors.add("groupKey", f"groupKey must be text of 1 to {MAX_GROUP_KEY} characters")
     errors.raise_if_any(
@@ -146,13 +146,26 @@ def read_notification(source: str, data: dict[str, Any]) -> Notification:
     )
 
 
-def _grafana_group_key(data: dict[str, Any], group_labels: Mapping[str, str]) -> str | None:
-    """Grafana before 9 sends no groupKey: its rule and group labels stand for it."""
+def _grafana_group_key(
+    data: dict[str, Any], group_labels: Mapping[str, str], alerts: Sequence[Alert]
+) -> str | None:
+    """Grafana before 9 sends no groupKey: its rule and group labels stand for it, else the
+    labels its alerts share (else the first alert's)."""
     rule = data.get("ruleId") or data.get("ruleName") or data.get("title")
-    if rule is None and not group_labels:
+    labels = dict(group_labels) or _shared_labels(alerts)
+    if rule is None and not labels:
         return None
-    labels = ",".join(f"{k}={v}" for k, v in sorted(group_labels.items()))
-    return f"grafana:{rule}:{{{labels}}}"
+    text = ",".join(f"{k}={v}" for k, v in sorted(labels.items()))
+    return f"grafana:{rule or ''}:{{{text}}}"
+
+
+def _shared_labels(alerts: Sequence[Alert]) -> dict[str, str]:
+    if not alerts:
+        return {}
+    shared = dict(alerts[0].labels)
+    for alert in alerts[1:]:
+        shared = {k: v for k, v in shared.items() if alert.labels.get(k) == v}
+    return shared or {"fingerprint": alerts[0].fingerprint}
 
 
 def _text(value: Any) -> str | None:

@@ -12,6 +12,7 @@ holds the address. The rule is applied to the address connected to, after DNS re
 from __future__ import annotations
 
 import ipaddress
+import re
 import urllib.parse
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -28,6 +29,20 @@ URL_MESSAGE = (
     f"{FIELD} must be an http(s) URL of at most {MAX_URL} characters, to a host name or a "
     "public address, without a user or password"
 )
+# A port, 1 to 65535 (also the SLA webhooks' rule: bot.tickets.sla_webhook).
+PORT_PATTERN = (
+    r"(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}"
+    r"|[1-9][0-9]{0,3}))?"
+)
+# What the OpenAPI document promises is taken: http(s) to a host name (its last label starts
+# with a letter, so no address), a port, then printable ASCII. The server takes more: a
+# public address, or an allowlisted one (url_problem).
+URL_PATTERN = (
+    rf"^https?://(?:[A-Za-z0-9-]+\.)*[A-Za-z][A-Za-z0-9-]*{PORT_PATTERN}(?:[/?#][!-~]*)?$"
+)
+
+_URL = re.compile(URL_PATTERN)
+
 URL_HINT = (
     f"Send {FIELD} as the https:// URL your receiver answers at, on a public address "
     "(redirects are not followed), or leave it out."
@@ -96,7 +111,10 @@ def url_problem(value: object, allow: Sequence[Network] = ()) -> str | None:
     if parts.username is not None or parts.password is not None:
         return URL_MESSAGE
     address = literal_address(parts.hostname)
-    if address is not None and (problem := address_problem(address, allow)):
+    if address is None:
+        # A host name: exactly the OpenAPI document's pattern.
+        return None if _URL.match(value) else URL_MESSAGE
+    if problem := address_problem(address, allow):
         return f"{FIELD}: {problem}"
     return None
 

@@ -217,12 +217,12 @@ async def create_key(session: AsyncSession, request: KeyRequest) -> CreatedKey:
                 f"No product has the slug {slug!r}; `tinydesk products list` shows them.",
             )
         if product.tenant_id != request.tenant_id:
+            # As for a product that does not exist: another tenant's is not this key's to see.
             raise ApiError(
-                400,
-                "Product of another tenant",
-                f"{slug} belongs to tenant {product.tenant_id!r}, not {request.tenant_id!r}; a "
-                "key sees only its own tenant's products.",
-                fields={"products": f"{slug} belongs to another tenant"},
+                404,
+                "Product not found",
+                f"No product of tenant {request.tenant_id!r} has the slug {slug!r}; a key sees "
+                "only its own tenant's products.",
             )
         products.append(product)
     secret = generate_key(test=request.test)

@@ -24,7 +24,8 @@ from bot.config import Settings
 from bot.errors import ApiError
 from bot.rules import helpdesk as rules
 from bot.rules import ids
-from bot.rules.desk_status import DeskStatus
+from bot.rules.desk_input import PRIORITIES, TICKET_TYPES
+from bot.rules.desk_status import DESK_STATUSES, DeskStatus
 from bot.rules.validation import FieldErrors, is_email
 from bot.tickets import desk, sla_clock
 from bot.tickets.apikeys import KeyScope
@@ -102,6 +103,19 @@ def read_filters(query: Mapping[str, str]) -> Filters:
             "Send include_deleted=true to list soft-deleted tickets too, or leave it out.",
             fields={"include_deleted": "include_deleted must be true or false"},
         )
+    for field, allowed in (
+        ("status", DESK_STATUSES),
+        ("priority", PRIORITIES),
+        ("type", TICKET_TYPES),
+    ):
+        value = query.get(field)
+        if value is not None and value not in allowed:
+            raise ApiError(
+                400,
+                f"Invalid {field}",
+                f"Filter {field} by one of: {', '.join(allowed)}.",
+                fields={field: f"{field} must be one of {', '.join(allowed)}"},
+            )
     return Filters(
         status=query.get("status") or None,
         priority=query.get("priority") or None,
@@ -170,7 +184,12 @@ async def create(
     now: dt.datetime,
 ) -> Ticket:
     data = await _policy_by_ref(session, data)
-    new, extra = rules.validate_create(data, scope.name if is_email(scope.name) else None)
+    # Who it is for: submitter_email, else the key's name when it is an address, else an
+    # address of the key's own that mail never goes to.
+    fallback = scope.name if is_email(scope.name) else f"{scope.public_id}@keys.invalid"
+    new, extra = rules.validate_create(data, fallback)
+    if new.email.endswith("@keys.invalid"):
+        new = dataclasses.replace(new, email_updates=False)
     await _check_team(session, scope, extra.get("team_id"))
     ticket, _ = await desk.create_ticket(
         session, scope, new, now, settings=settings, itsm=ItsmFields(**extra)

@@ -20,6 +20,7 @@ from cryptography.fernet import InvalidToken
 from bot.config import Settings
 from bot.errors import ApiError
 from bot.github.stored_app import cipher, server_secret
+from bot.rules.callbacks import PORT_PATTERN
 from bot.rules.validation import FieldErrors
 from storage.models import Product
 
@@ -27,10 +28,7 @@ URL_FIELD = "slaWebhookUrl"
 ROTATE_FIELD = "rotateSlaWebhookSecret"
 FIELDS = (URL_FIELD, ROTATE_FIELD)
 MAX_URL = 500  # products.sla_webhook_url
-_PORT = (
-    r"(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}"
-    r"|[1-9][0-9]{0,3}))?"
-)
+_PORT = PORT_PATTERN
 # The one rule, also the OpenAPI document's pattern: https to a host name or address, or
 # plain http to this machine; then printable ASCII (no user, password or white space).
 URL_PATTERN = (

@@ -23,6 +23,7 @@ from bot.api.openapi.parts import (
     required_text,
     text_input,
 )
+from bot.api.openapi.public import EMAIL
 from bot.rules.numbers import MAX_ISSUE_NUMBER
 from bot.rules.public_names import MAX_PUBLIC_NAME
 from bot.rules.safetext import ISSUE_TEXT_VALUES
@@ -135,7 +136,8 @@ def admin_op(summary: str, responses: dict, **extra: Any) -> dict[str, Any]:
 
 
 MAIL_ADDRESS = {
-    **nullable(text_input(320)),
+    # The server's rule is is_email: the format and the pattern keep generated ones to it.
+    **nullable({**EMAIL, "maxLength": 320}),
     "description": "An address whose mail opens tickets of this product (besides "
     "support+<slug>@…); null: none",
 }

@@ -15,13 +15,15 @@ from bot.api.openapi.parts import (
     ok,
     ref,
     required_text,
+    text_input,
 )
 from bot.rules import alerts as rules
 
 LABELS = {
     "type": "object",
     "maxProperties": rules.MAX_LABELS,
-    "additionalProperties": {"type": "string", "maxLength": rules.MAX_LABEL_CHARS},
+    "propertyNames": {**KEY_TEXT, "maxLength": rules.MAX_LABEL_CHARS},
+    "additionalProperties": text_input(rules.MAX_LABEL_CHARS),
 }
 ALERT = {
     "type": "object",
@@ -45,7 +47,9 @@ ALERT = {
 }
 
 
-def notification(description: str, *, group_key_required: bool) -> dict[str, Any]:
+def notification(
+    description: str, *, group_key_required: bool, version: dict[str, Any]
+) -> dict[str, Any]:
     return {
         "type": "object",
         "description": description,
@@ -53,7 +57,7 @@ def notification(description: str, *, group_key_required: bool) -> dict[str, Any
         "propertyNames": KEY_TEXT,
         "required": ["status", "alerts", *(["groupKey"] if group_key_required else [])],
         "properties": {
-            "version": TEXT,
+            "version": version,
             "groupKey": required_text(rules.MAX_GROUP_KEY),
             "status": {"enum": [rules.FIRING, rules.RESOLVED]},
             "receiver": TEXT,
@@ -73,12 +77,15 @@ def notification(description: str, *, group_key_required: bool) -> dict[str, Any
 
 SCHEMAS: dict[str, Any] = {
     "AlertmanagerNotification": notification(
-        "Alertmanager's webhook body, version 4 (webhook_config)", group_key_required=True
+        "Alertmanager's webhook body, version 4 (webhook_config)",
+        group_key_required=True,
+        version={"enum": ["4"]},
     ),
     "GrafanaNotification": notification(
         "Grafana's webhook contact point body (Alertmanager's shape plus title and message; "
         "before Grafana 9, no groupKey: the rule and group labels stand for it)",
         group_key_required=False,
+        version=TEXT,
     ),
     "AlertOutcome": {
         "type": "object",

@@ -33,7 +33,11 @@ from bot.tickets.helpdesk import MAX_PAGE, MAX_TEAM_NAME
 
 ID = {"type": "string", "pattern": "^[a-z]+_[0-9A-Z]{26}$", "description": "A prefixed ULID"}
 TEAM_ID = {"type": "string", "pattern": rules.TEAM_ID.pattern}
-RELATED = text_input(rules.MAX_RELATED)
+RELATED = required_text(rules.MAX_RELATED)
+# The server's fields, refused in a write (false: no value is valid).
+SERVER_FIELDS: dict[str, Any] = {
+    field: {"not": {}, "description": "Set by the server"} for field in sorted(rules.READ_ONLY)
+}
 TYPE = {"enum": list(TICKET_TYPES)}
 
 DOC_PROPERTIES: dict[str, Any] = {
@@ -72,20 +76,33 @@ DOC_PROPERTIES: dict[str, Any] = {
 }
 assert tuple(DOC_PROPERTIES) == rules.FIELDS, "the document's fields in seed 002's order"
 
-WRITABLE: dict[str, Any] = {
-    "type": nullable(TYPE),
-    "priority": nullable(PRIORITY),
-    "category": nullable(text_input(MAX_CATEGORY)),
+# What a create and an update may set beside title and description: the desk's rules
+# (bot.rules.desk_input), so the same nulls are taken (a create's null is "the default").
+ITSM_OWN: dict[str, Any] = {
     "team_id": nullable(TEAM_ID),
     "related_asset_id": nullable(RELATED),
     "related_vulnerability_id": nullable(RELATED),
+    "source": required_text(rules.MAX_SOURCE),
+}
+CREATE_FIELDS: dict[str, Any] = {
+    "type": nullable(TYPE),
+    "priority": nullable(PRIORITY),
+    "category": nullable(text_input(MAX_CATEGORY)),
     "tags": nullable(TAGS),
-    "source": text_input(rules.MAX_SOURCE),
     "source_type": nullable({"enum": list(SOURCE_TYPES)}),
+    **ITSM_OWN,
+}
+UPDATE_FIELDS: dict[str, Any] = {
+    "type": nullable(TYPE),
+    "priority": PRIORITY,
+    "category": nullable(text_input(MAX_CATEGORY)),
+    "tags": TAGS,
+    "source_type": {"enum": list(SOURCE_TYPES)},
     "sla_policy": {
-        **nullable(text_input(100)),
-        "description": "The SLA policy's id (slp_3) or name; null: the default",
+        **required_text(100),
+        "description": "The SLA policy's id (slp_3) or name: the due times are computed again",
     },
+    **ITSM_OWN,
 }
 
 SCHEMAS: dict[str, Any] = {
@@ -101,14 +118,15 @@ SCHEMAS: dict[str, Any] = {
         "propertyNames": KEY_TEXT,
         "required": ["title", "description"],
         "properties": {
+            **SERVER_FIELDS,
             "title": required_text(MAX_SUBJECT),
             "description": required_text(description="Markdown"),
             "submitter_email": {
-                **EMAIL,
+                **nullable(EMAIL),
                 "description": "Who the ticket is for (default: the key's name, if an address)",
             },
             "product": nullable(text_input(64)),
-            **WRITABLE,
+            **CREATE_FIELDS,
         },
     },
     "HelpdeskTicketUpdate": {
@@ -117,6 +135,7 @@ SCHEMAS: dict[str, Any] = {
         "additionalProperties": EXTRA_FIELDS,
         "propertyNames": KEY_TEXT,
         "properties": {
+            **SERVER_FIELDS,
             "title": required_text(MAX_SUBJECT),
             "description": required_text(),
             "status": DESK_STATUS,
@@ -124,7 +143,7 @@ SCHEMAS: dict[str, Any] = {
                 **nullable(text_input(MAX_ASSIGNEE)),
                 "description": "The assignee's address (assigned_to_id is derived from it)",
             },
-            **WRITABLE,
+            **UPDATE_FIELDS,
         },
     },
     "HelpdeskTicketPage": {

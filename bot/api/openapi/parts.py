@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.rules import callbacks
 from bot.rules.numbers import MAX_ROW_ID
 from bot.rules.pipeline import STAGES
 
@@ -97,10 +98,11 @@ IDEMPOTENT_REPLAYED = {
 CALLBACK_URL = {
     "type": ["string", "null"],
     "maxLength": 2000,
-    "pattern": "^https?://[!-~]+$",
+    "pattern": callbacks.URL_PATTERN,
     "description": "POST each stage change and public comment of the ticket here, signed with "
     "`callbackSecret` (README, \"Callbacks\"). Only public addresses are called (checked after "
-    "DNS; TINYDESK_CALLBACK_ALLOW lists exceptions); redirects are not followed.",
+    "DNS; TINYDESK_CALLBACK_ALLOW lists exceptions); redirects are not followed. A literal "
+    "address is taken too when it is public or allowlisted.",
 }
 CALLBACK_SECRET = {
     "type": "string",

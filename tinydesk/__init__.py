@@ -1,0 +1,1 @@
+"""TinyDesk's Python client: ``from tinydesk.client import Client, AsyncClient``."""
