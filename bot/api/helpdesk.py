@@ -54,9 +54,11 @@ async def list_tickets(request: web.Request) -> web.Response:
 
 
 async def get_ticket(request: web.Request) -> web.Response:
+    """A deleted ticket is a 404 unless asked for (``?include_deleted=true``), as in lists."""
+    include = helpdesk.read_filters(request.query).include_deleted
     async with request.config_dict[DB].session() as session:
         ticket = await helpdesk.find(
-            session, request[DESK_KEY], request.match_info["id"], include_deleted=True
+            session, request[DESK_KEY], request.match_info["id"], include_deleted=include
         )
     return json_response(ticket_doc(ticket))
 

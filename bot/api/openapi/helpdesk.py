@@ -190,6 +190,12 @@ REF_PARAM = {
     "description": "The ticket's id (tkt_…), number (TKT-0042) or publicId (TK-00042)",
 }
 DOC = ok("The ticket", ref("HelpdeskTicket"), rate_limited=True)
+INCLUDE_DELETED = {
+    "name": "include_deleted",
+    "in": "query",
+    "schema": {"enum": ["true", "false", "1", "0"]},
+    "description": "Soft-deleted tickets too",
+}
 
 
 def _one(summary: str, *codes: int, **extra: Any) -> dict[str, Any]:
@@ -215,12 +221,7 @@ PATHS: dict[str, Any] = {
                         ("team_id", TEXT),
                     )
                 ),
-                {
-                    "name": "include_deleted",
-                    "in": "query",
-                    "schema": {"enum": ["true", "false", "1", "0"]},
-                    "description": "Soft-deleted tickets too",
-                },
+                INCLUDE_DELETED,
                 {
                     "name": "limit",
                     "in": "query",
@@ -240,7 +241,11 @@ PATHS: dict[str, Any] = {
     },
     "/api/v1/helpdesk/tickets/{id}": {
         "parameters": [REF_PARAM],
-        "get": _one("Get a ticket (seed 002), deleted ones too"),
+        "get": _one(
+            "Get a ticket (seed 002); a deleted one with ?include_deleted=true",
+            400,
+            parameters=[INCLUDE_DELETED],
+        ),
         "patch": _one(
             "Update a ticket (seed 002); a change of type or team_id bumps schema_version",
             400,
