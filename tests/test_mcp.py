@@ -362,6 +362,20 @@ async def test_a_ticket_id_cannot_climb_to_another_route(desk):
             assert error_of(result)[1]["status"] == 404, ref
 
 
+async def test_an_argument_sent_as_a_header_cannot_add_a_header(desk):
+    # trackingToken and idempotencyKey travel as headers: a line break in one is refused,
+    # saying which, and nothing is sent.
+    async with over_http(desk) as session:
+        token = await session.call_tool(
+            "get_ticket_status", {"publicId": "TK-00001", "trackingToken": "t\r\nX-Evil: 1"}
+        )
+        key = await session.call_tool(
+            "submit_ticket", {**submission(), "idempotencyKey": "k\nX-Evil: 1"}
+        )
+    assert error_of(token)[1]["error"] == "Invalid X-Tracking-Token"
+    assert error_of(key)[1]["error"] == "Invalid Idempotency-Key"
+
+
 async def test_the_desk_rate_limit_reaches_the_agent_as_a_tool_error(desk):
     # The limits are the API's: the call over a key's per-minute limit is its 429, with
     # the seconds to wait.

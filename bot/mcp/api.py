@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import urllib.parse
 from collections.abc import Mapping
 from typing import Any
@@ -22,6 +23,7 @@ IDEMPOTENCY_HEADER = "Idempotency-Key"
 # Host, so the tracking links point where the client reached TinyDesk; X-Forwarded-For, so
 # that behind TINYDESK_TRUST_PROXY the public limits count the agent, not the loopback.
 FORWARDED_HEADERS = ("Host", "X-Forwarded-For")
+_CONTROL = re.compile("[\x00-\x1f\x7f]")
 
 
 class ApiProblem(Exception):
@@ -118,6 +120,16 @@ class ApiCaller:
         params: Mapping[str, str] | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> dict[str, Any]:
+        headers = {**self.forwarded, **(headers or {})}
+        for name, value in headers.items():
+            if _CONTROL.search(value):
+                # aiohttp would refuse it (header injection): say which, not "unreachable".
+                raise ApiProblem(
+                    None,
+                    f"Invalid {name}",
+                    f"{name} is sent as an HTTP header: it must not hold control characters "
+                    "(line breaks, NUL).",
+                )
         # encoded=True: the path is sent as written, escapes and all (``segment``).
         url = URL(f"{self.base_url.rstrip('/')}{path}", encoded=True)
         if params:
@@ -127,7 +139,7 @@ class ApiCaller:
                 method,
                 url,
                 json=json_body,
-                headers={**self.forwarded, **(headers or {})},
+                headers=headers,
                 timeout=TIMEOUT,
                 allow_redirects=False,
             ) as resp:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from mcp.server.mcpserver import Context, MCPServer
@@ -183,7 +183,7 @@ def build_server(caller_of: CallerSource) -> MCPServer:
     return server
 
 
-async def answer(tool: str, call: Any) -> CallToolResult:
+async def answer(tool: str, call: Awaitable[dict[str, Any]]) -> CallToolResult:
     """The API's answer to ``call`` as a tool result, or its error as a tool error."""
     try:
         body = await call
