@@ -130,12 +130,12 @@ class _Exchange:
             self.whole = web.Response(status=self.status, headers=self.headers, body=body)
             self.complete = True
             return
-        if self.stream is None:
-            self.stream = web.StreamResponse(status=self.status, headers=self.headers)
-            await self.stream.prepare(self.request)
         if self.hung_up:
             return
         try:
+            if self.stream is None:
+                self.stream = web.StreamResponse(status=self.status, headers=self.headers)
+                await self.stream.prepare(self.request)
             if body:
                 await self.stream.write(body)
             if not more:
