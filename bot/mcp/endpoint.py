@@ -75,7 +75,11 @@ class McpEndpoint:
                 await self._stop.wait()
 
         self._running = asyncio.create_task(run(), name="mcp-sessions")
-        await started.wait()
+        ready = asyncio.ensure_future(started.wait())
+        await asyncio.wait({ready, self._running}, return_when=asyncio.FIRST_COMPLETED)
+        if not started.is_set():  # the manager failed to start: its error stops the start
+            ready.cancel()
+            await self._running
 
     async def stop(self) -> None:
         """End every session (their open streams end with them), then close the client."""
