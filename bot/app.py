@@ -134,6 +134,11 @@ def create_app(settings: Settings, *, db: Database | None = None) -> web.Applica
     )
     app.add_subapp(admin.PREFIX, guarded(admin.routes, admin.require_admin_token))
     setup_pages(app)
+    if settings.mcp_endpoint:
+        # Imported only when on: the MCP SDK brings pydantic, Starlette and more with it.
+        from bot.mcp import endpoint
+
+        endpoint.mount(app)  # TINYDESK_MCP: /mcp, streamable HTTP
     return app
 
 

@@ -155,6 +155,12 @@ class Settings:
     # was finished reopens it (later: a new ticket); the label that sets the priority.
     alert_reopen_minutes: int = 1440
     alert_priority_label: str = "severity"
+    # Serve the MCP endpoint at /mcp (streamable HTTP) beside the API (TINYDESK_MCP; bot.mcp).
+    mcp_endpoint: bool = False
+    # `tinydesk mcp` (an MCP client's local server): the TinyDesk it talks to (TINYDESK_URL)
+    # and the desk key its desk tools send (TINYDESK_API_KEY).
+    tinydesk_url: str | None = None
+    desk_api_key: str | None = dataclasses.field(default=None, repr=False)
     log_level: str = "INFO"
     # Dependencies' loggers shown at DEBUG (``aiosqlite``, ``sqlalchemy.engine``, ...).
     debug_loggers: tuple[str, ...] = ()
@@ -267,6 +273,9 @@ class Settings:
         public_url = environ.get("TINYDESK_PUBLIC_URL", "").strip() or None
         if public_url and not public_url.startswith(("http://", "https://")):
             problems.append(f"TINYDESK_PUBLIC_URL must be an http(s) URL, got {public_url!r}")
+        tinydesk_url = environ.get("TINYDESK_URL", "").strip() or None
+        if tinydesk_url and not tinydesk_url.startswith(("http://", "https://")):
+            problems.append(f"TINYDESK_URL must be an http(s) URL, got {tinydesk_url!r}")
 
         limits = RateLimits(
             desk_requests_per_minute=integer("TINYDESK_DESK_RATE_LIMIT", 100),
@@ -332,6 +341,9 @@ class Settings:
             alert_reopen_minutes=integer("TINYDESK_ALERT_REOPEN_MINUTES", 1440, minimum=0),
             alert_priority_label=environ.get("TINYDESK_ALERT_PRIORITY_LABEL", "").strip()
             or "severity",
+            mcp_endpoint=flag("TINYDESK_MCP", False),
+            tinydesk_url=tinydesk_url.rstrip("/") if tinydesk_url else None,
+            desk_api_key=environ.get("TINYDESK_API_KEY", "").strip() or None,
             log_level=log_level,
             debug_loggers=debug_loggers,
         )

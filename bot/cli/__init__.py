@@ -14,6 +14,7 @@ from bot.cli import (
     keys,
     mail,
     mail_in,
+    mcp,
     products,
     receive,
     serve,
@@ -69,6 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
     invoices.register(commands)
     wait.register(commands)
     mail.register(commands)
+    mcp.register(commands)
     demo.register(commands)
     setup.register(commands)
     _name_each_parser(parser)
