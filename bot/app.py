@@ -13,6 +13,7 @@ from aiohttp.typedefs import Middleware
 from bot import __version__
 from bot.api import (
     admin,
+    admin_staff,
     alerts,
     billing,
     desk,
@@ -132,7 +133,9 @@ def create_app(settings: Settings, *, db: Database | None = None) -> web.Applica
             desk.require_desk_key,
         ),
     )
-    app.add_subapp(admin.PREFIX, guarded(admin.routes, admin.require_admin_token))
+    app.add_subapp(
+        admin.PREFIX, guarded(admin.routes + admin_staff.routes, admin.require_admin_token)
+    )
     setup_pages(app)
     if settings.mcp_endpoint:
         # Imported only when on: the MCP SDK brings pydantic, Starlette and more with it.

@@ -392,6 +392,9 @@ class ApiKey(Base):
     # The organisation the key acts for, and the application it was made for (if any).
     tenant_id: Mapped[str] = mapped_column(String(64), default="default", server_default="default")
     app_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # The staff account the key belongs to (issue 19): its comments and time are that
+    # person's, and it may do what their role may.
+    staff_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
@@ -1082,3 +1085,43 @@ class Team(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     __table_args__ = (UniqueConstraint("tenant_id", "name", name="uq_teams_tenant_name"),)
+
+
+class StaffAccount(Base):
+    """A person of the support team (issue 19): how they sign in, what they may do (``role``)
+    and see (``product_ids``: the desk keys' scope rule; empty: every product of the
+    tenant), and what submitters see on their public comments (``display_name``)."""
+
+    __tablename__ = "staff_accounts"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    desk_id: Mapped[str] = mapped_column(String(40), unique=True)
+    tenant_id: Mapped[str] = mapped_column(String(64), default="default")
+    email: Mapped[str] = mapped_column(String(320), unique=True)  # stored lowercase
+    display_name: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(16))  # admin | agent | viewer
+    product_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    # argon2id (bot.staff.passwords); NULL until the invitation is accepted.
+    password_hash: Mapped[str | None] = mapped_column(Text, nullable=True)
+    github_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True, unique=True)
+    github_login: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    # The invitation (or password reset) link's token, as its SHA-256, and when it lapses.
+    invite_token_hash: Mapped[str | None] = mapped_column(String(64), nullable=True, unique=True)
+    invite_expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    disabled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class StaffSession(Base):
+    """A signed-in staff member's session, server-side (so every process sees it, and
+    signing out everywhere is deleting the rows). The cookie holds the id; the row its hash."""
+
+    __tablename__ = "staff_sessions"
+
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    staff_id: Mapped[int] = mapped_column(BigInteger)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (Index("ix_staff_sessions_staff", "staff_id"),)

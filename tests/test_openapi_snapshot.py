@@ -32,6 +32,7 @@ def test_the_per_audience_parts_do_not_overlap():
         public,
         sla,
         sla_policies,
+        staff,
     )
 
     modules = (
@@ -46,10 +47,11 @@ def test_the_per_audience_parts_do_not_overlap():
         mail,
         alerts,
         helpdesk,
+        staff,
     )
     schema_names = [name for m in modules for name in m.SCHEMAS]
     assert len(schema_names) == len(set(schema_names))
-    audiences = (operations, public, desk, sla, admin, billing, mail, alerts, helpdesk)
+    audiences = (operations, public, desk, sla, admin, billing, mail, alerts, helpdesk, staff)
     paths = [p for m in audiences for p in m.PATHS]
     paths += [*sla_policies.DESK_PATHS, *sla_policies.ADMIN_PATHS]
     assert len(paths) == len(set(paths)) == len(SPEC["paths"])

@@ -19,6 +19,7 @@ from bot.http.ratelimit import (
     enforce,
     too_many_requests,
 )
+from bot.rules import staff as staff_rules
 from bot.tickets.apikeys import KeyScope, authenticate
 
 DESK_UNAUTHORIZED_HINT = (
@@ -83,4 +84,14 @@ async def authenticate_desk_key(request: web.Request) -> KeyScope:
             headers={"WWW-Authenticate": 'Bearer realm="tinydesk-desk"'},
         )
     await enforce(request, f"desk:{scope.key_id}", limits.desk_requests_per_minute)
+    if scope.role is not None and not staff_rules.allows(
+        scope.role, staff_rules.for_method(request.method)
+    ):
+        # A person's key does what their role may (issue 19): a viewer's key only reads.
+        raise ApiError(
+            403,
+            "Not allowed",
+            f"This key belongs to a {scope.role}, who may only read; ask an admin for a "
+            "role that may change tickets.",
+        )
     return scope

@@ -15,6 +15,7 @@ import string
 import zlib
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.errors import ApiError
@@ -23,7 +24,7 @@ from bot.rules.public_names import DEFAULT_PUBLIC_AUTHOR, validate_public_name
 from bot.rules.tenants import DEFAULT_TENANT, tenant_field
 from bot.rules.validation import FieldErrors
 from storage.database import Database
-from storage.models import ApiKey, Product
+from storage.models import ApiKey, Product, StaffAccount
 from storage.repos.apikeys import (
     LAST_USED_GRANULARITY,
     ActiveKey,
@@ -41,6 +42,7 @@ CHECKSUM_CHARS = 6
 BASE62 = string.digits + string.ascii_letters
 DISPLAY_CHARS = len(LIVE_PREFIX) + 4  # td_live_AbCd: enough to tell keys apart in a list
 MAX_NAME = 200
+_STAFF_ID = re.compile(r"^stf_[0-9A-Za-z]{1,36}$")
 MAX_PRODUCTS = 100
 _KEY_ID = re.compile(r"^key_[A-Za-z0-9_-]{1,36}$")
 
@@ -91,6 +93,8 @@ class KeyScope:
     # The organisation the key acts for, and the application it was made for (seed 002).
     tenant_id: str = DEFAULT_TENANT
     app_id: str | None = None
+    # A staff member's key: their role (bot.rules.staff) limits what it may do.
+    role: str | None = None
 
     @classmethod
     def of(cls, api_key: ApiKey | ActiveKey) -> KeyScope:
@@ -104,6 +108,7 @@ class KeyScope:
             api_key.public_name,
             api_key.tenant_id or DEFAULT_TENANT,
             api_key.app_id,
+            api_key.role if isinstance(api_key, ActiveKey) else None,
         )
 
     def within_tenant(self, tenants: dict[str, tuple[int, ...]]) -> KeyScope:
@@ -131,6 +136,7 @@ class KeyRequest:
     public_name: str | None = None
     tenant_id: str = DEFAULT_TENANT
     app_id: str | None = None
+    staff_id: str | None = None  # the staff account (stf_…) the key belongs to
 
 
 def validate_key_request(data: dict[str, Any]) -> KeyRequest:
@@ -153,10 +159,14 @@ def validate_key_request(data: dict[str, Any]) -> KeyRequest:
     public_name = validate_public_name(errors, data)
     tenant = tenant_field(errors, data, "tenant") or DEFAULT_TENANT
     app = tenant_field(errors, data, "app")
+    staff = data.get("staff")
+    if staff is not None and (not isinstance(staff, str) or not _STAFF_ID.match(staff)):
+        errors.add("staff", "staff must be a staff account's id (stf_…) or null")
+        staff = None
     errors.raise_if_any("Fix the fields listed in `fields`; required: name.")
     assert name is not None
     slugs = tuple(dict.fromkeys(p.strip() for p in products))
-    return KeyRequest(name, slugs, test, public_name, tenant, app)
+    return KeyRequest(name, slugs, test, public_name, tenant, app, staff)
 
 
 KEY_UPDATABLE = ("name", "publicName")
@@ -225,6 +235,14 @@ async def create_key(session: AsyncSession, request: KeyRequest) -> CreatedKey:
                 "only its own tenant's products.",
             )
         products.append(product)
+    staff_id = None
+    if request.staff_id is not None:
+        account = await session.scalar(
+            select(StaffAccount).where(StaffAccount.desk_id == request.staff_id)
+        )
+        if account is None or account.disabled_at is not None:
+            raise ApiError(404, "Staff account not found", "Use an enabled account's id (stf_…).")
+        staff_id = account.id
     secret = generate_key(test=request.test)
     api_key = ApiKey(
         public_id=ids.new_desk_id("key"),
@@ -236,6 +254,7 @@ async def create_key(session: AsyncSession, request: KeyRequest) -> CreatedKey:
         product_ids=[p.id for p in products],
         tenant_id=request.tenant_id,
         app_id=request.app_id,
+        staff_id=staff_id,
         created_at=utcnow(),
     )
     await ApiKeyRepo(session).add(api_key)

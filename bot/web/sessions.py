@@ -127,14 +127,17 @@ def csrf_ok(admin_session: AdminSession, submitted: object) -> bool:
     )
 
 
-def sign_in_token(request: web.Request) -> str:
-    """The sign-in form's CSRF token: the one in the browser's cookie, or a new one."""
-    existing = request.cookies.get(SIGN_IN_COOKIE)
+def sign_in_token(request: web.Request, cookie_name: str = SIGN_IN_COOKIE) -> str:
+    """A sign-in form's CSRF token (double submit, before there is a session): the one in the
+    browser's cookie ``cookie_name``, or a new one. The staff sign-in has its own cookie."""
+    existing = request.cookies.get(cookie_name)
     return existing if existing and len(existing) >= 32 else secrets.token_urlsafe(32)
 
 
-def sign_in_csrf_ok(request: web.Request, submitted: object) -> bool:
-    cookie = request.cookies.get(SIGN_IN_COOKIE)
+def sign_in_csrf_ok(
+    request: web.Request, submitted: object, cookie_name: str = SIGN_IN_COOKIE
+) -> bool:
+    cookie = request.cookies.get(cookie_name)
     return (
         cookie is not None
         and bool(cookie)

@@ -29,12 +29,15 @@ class ActiveKey(NamedTuple):
     public_name: str | None = None
     tenant_id: str = "default"
     app_id: str | None = None
+    # The role of the staff account the key belongs to (None: a key of no person).
+    role: str | None = None
 
 
 ACTIVE_BY_HASH = """
-SELECT id, public_id, name, is_test, product_ids, last_used_at, public_name, tenant_id, app_id
-FROM api_keys
-WHERE key_hash = $1 AND revoked_at IS NULL
+SELECT k.id, k.public_id, k.name, k.is_test, k.product_ids, k.last_used_at, k.public_name,
+       k.tenant_id, k.app_id, s.email, s.display_name, s.role, s.disabled_at
+FROM api_keys k LEFT JOIN staff_accounts s ON s.id = k.staff_id
+WHERE k.key_hash = $1 AND k.revoked_at IS NULL
 """
 
 
@@ -44,7 +47,13 @@ async def active_by_hash(reader: Reader, key_hash: str) -> ActiveKey | None:
     row = await reader.fetchrow(ACTIVE_BY_HASH, key_hash)
     if row is None:
         return None
-    key_id, public_id, name, is_test, product_ids, last_used_at, public_name, tenant, app = row
+    key_id, public_id, name, is_test, product_ids, last_used_at, public_name, tenant, app = row[:9]
+    staff_email, staff_name, staff_role, staff_disabled = row[9:]
+    if staff_role is not None and staff_disabled is not None:
+        return None  # the person's account is disabled: so are their keys
+    if staff_role is not None:
+        # A person's key: their comments and time are theirs, under their names.
+        name, public_name = staff_email, staff_name
     if isinstance(product_ids, str):  # JSON arrives as text from both drivers
         product_ids = json.loads(product_ids)
     return ActiveKey(
@@ -57,6 +66,7 @@ async def active_by_hash(reader: Reader, key_hash: str) -> ActiveKey | None:
         public_name,
         tenant,
         app,
+        staff_role,
     )
 
 

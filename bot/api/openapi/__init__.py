@@ -28,6 +28,7 @@ from bot.api.openapi import (
     public,
     sla,
     sla_policies,
+    staff,
 )
 from bot.web import api_docs
 from bot.web.html import Html
@@ -60,6 +61,7 @@ SPEC: dict[str, Any] = {
         **sla_policies.DESK_PATHS,
         **billing.PATHS,
         **admin.PATHS,
+        **staff.PATHS,
         **sla_policies.ADMIN_PATHS,
     },
     "components": {
@@ -73,6 +75,7 @@ SPEC: dict[str, Any] = {
             **mail.SCHEMAS,
             **sla.SCHEMAS,
             **admin.SCHEMAS,
+            **staff.SCHEMAS,
             **sla_policies.SCHEMAS,
             **billing.SCHEMAS,
         },

@@ -264,6 +264,11 @@ SCHEMAS: dict[str, Any] = {
                 "description": "The application the key is made for: stamped on its tickets "
                 "as app_id, and its ITSM reads are limited to them",
             },
+            "staff": {
+                **nullable({"type": "string", "pattern": "^stf_[0-9A-Za-z]{1,36}$"}),
+                "description": "The staff account the key belongs to: its comments and time "
+                "are that person's, and it does what their role may",
+            },
         },
     },
     "ApiKeyUpdate": {

@@ -140,7 +140,7 @@ def alert_op(summary: str, schema: str) -> dict[str, Any]:
         "requestBody": body(schema),
         "responses": {
             "200": ok("What the notification did", ref("AlertOutcome"), rate_limited=True),
-            **errors(400, 401, 404, 409, 413, 415, 429, rate_limited=True),
+            **errors(400, 401, 403, 404, 409, 413, 415, 429, rate_limited=True),
         },
         "description": "One ticket per alert group, deduplicated by group key and by each "
         "alert's fingerprint; resolved when every alert resolves unless a person worked on "

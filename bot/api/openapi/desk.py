@@ -130,7 +130,7 @@ def desk_op(summary: str, responses: dict, **extra: Any) -> dict[str, Any]:
         "tags": ["desk"],
         "summary": summary,
         "security": DESK,
-        "responses": {**responses, **errors(401, 429, rate_limited=True)},
+        "responses": {**responses, **errors(401, 403, 429, rate_limited=True)},
         **extra,
     }
 

@@ -62,7 +62,8 @@ RATE_HEADERS = {
 ERROR_DESCRIPTIONS = {
     400: "Invalid input: `error` is the first problem, `fields` lists every failing field",
     401: "Missing or invalid credentials",
-    403: "The API is turned off on this server",
+    403: "Not allowed: the API is turned off on this server, or the caller's role (a viewer's "
+    "key) may not do this",
     404: "No such resource (or not visible to this key)",
     409: "Conflicts with what exists",
     413: "Request body too large",

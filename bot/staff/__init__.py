@@ -1,0 +1,1 @@
+"""Staff accounts: invitations, passwords, sessions (issue 19)."""

@@ -1,0 +1,97 @@
+"""Staff sessions: a random id in an HttpOnly, SameSite=Strict cookie on ``/desk``, the row
+(keyed by the id's hash) in the database, so every server process sees it and a restart
+signs nobody out; a CSRF token per session that every POST echoes. A session lasts 12 hours
+and ends after 2 idle ones; ``last_seen_at`` is written at most once a minute."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import secrets
+
+from aiohttp import web
+from sqlalchemy import delete, select, update
+
+from bot.rules import ids
+from storage.database import Database
+from storage.models import StaffAccount, StaffSession
+from storage.types import utcnow
+
+COOKIE = "tinydesk_staff"
+COOKIE_PATH = "/desk"
+LIFETIME = dt.timedelta(hours=12)
+IDLE = dt.timedelta(hours=2)
+TOUCH_EVERY = dt.timedelta(minutes=1)
+
+
+@dataclasses.dataclass(frozen=True)
+class SignedIn:
+    account: StaffAccount
+    csrf_token: str
+    session_hash: str
+
+
+async def start(db: Database, account: StaffAccount, response: web.StreamResponse) -> str:
+    """A new session for ``account``; sets its cookie on ``response``; its CSRF token."""
+    session_id, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+    now = utcnow()
+    async with db.begin() as session:
+        session.add(
+            StaffSession(
+                id_hash=ids.hash_secret(session_id),
+                staff_id=account.id,
+                csrf_token=csrf,
+                created_at=now,
+                last_seen_at=now,
+            )
+        )
+    response.set_cookie(
+        COOKIE,
+        session_id,
+        path=COOKIE_PATH,
+        httponly=True,
+        samesite="Strict",
+        secure=False,  # the deployment's proxy terminates TLS; the cookie works on both
+        max_age=int(LIFETIME.total_seconds()),
+    )
+    return csrf
+
+
+async def current(db: Database, request: web.Request) -> SignedIn | None:
+    session_id = request.cookies.get(COOKIE)
+    if not session_id or len(session_id) > 100:
+        return None
+    key = ids.hash_secret(session_id)
+    now = utcnow()
+    async with db.session() as session:
+        row = (
+            await session.execute(
+                select(StaffSession, StaffAccount)
+                .join(StaffAccount, StaffAccount.id == StaffSession.staff_id)
+                .where(StaffSession.id_hash == key)
+            )
+        ).first()
+    if row is None:
+        return None
+    staff_session, account = row
+    expired = now - staff_session.created_at > LIFETIME or now - staff_session.last_seen_at > IDLE
+    if expired or account.disabled_at is not None:
+        await end(db, session_id)
+        return None
+    if now - staff_session.last_seen_at > TOUCH_EVERY:
+        async with db.begin() as session:
+            await session.execute(
+                update(StaffSession).where(StaffSession.id_hash == key).values(last_seen_at=now)
+            )
+    return SignedIn(account, staff_session.csrf_token, key)
+
+
+async def end(db: Database, session_id: str) -> None:
+    async with db.begin() as session:
+        await session.execute(
+            delete(StaffSession).where(StaffSession.id_hash == ids.hash_secret(session_id))
+        )
+
+
+def csrf_ok(signed_in: SignedIn, token: object) -> bool:
+    return isinstance(token, str) and secrets.compare_digest(token, signed_in.csrf_token)
