@@ -54,12 +54,10 @@ async def list_tickets(request: web.Request) -> web.Response:
 
 
 async def get_ticket(request: web.Request) -> web.Response:
-    """A deleted ticket is a 404 unless asked for (``?include_deleted=true``), as in lists."""
-    include = helpdesk.read_filters(request.query).include_deleted
+    """A deleted ticket is a 404 (it is gone); the list shows it with ?include_deleted=true,
+    and ``restore`` brings it back."""
     async with request.config_dict[DB].session() as session:
-        ticket = await helpdesk.find(
-            session, request[DESK_KEY], request.match_info["id"], include_deleted=include
-        )
+        ticket = await helpdesk.find(session, request[DESK_KEY], request.match_info["id"])
     return json_response(ticket_doc(ticket))
 
 

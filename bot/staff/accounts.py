@@ -38,8 +38,13 @@ async def _product_ids(session: AsyncSession, slugs: Sequence[str], tenant: str)
     for slug in slugs:
         product = await repo.by_slug(slug)
         if product is None or product.tenant_id != tenant:
+            # A 400 naming the field: the account is there, the slug in the body is wrong.
+            message = f"No product of this tenant has the slug {slug!r}"
             raise ApiError(
-                404, "Product not found", f"No product of this tenant has the slug {slug!r}."
+                400,
+                message,
+                "Send the slugs of existing products (GET /api/admin/products), or none.",
+                fields={"products": message},
             )
         found.append(product.id)
     return found

@@ -241,11 +241,7 @@ PATHS: dict[str, Any] = {
     },
     "/api/v1/helpdesk/tickets/{id}": {
         "parameters": [REF_PARAM],
-        "get": _one(
-            "Get a ticket (seed 002); a deleted one with ?include_deleted=true",
-            400,
-            parameters=[INCLUDE_DELETED],
-        ),
+        "get": _one("Get a ticket (seed 002); a deleted one is a 404 (lists show it)"),
         "patch": _one(
             "Update a ticket (seed 002); a change of type or team_id bumps schema_version",
             400,

@@ -87,7 +87,7 @@ PATHS: dict[str, Any] = {
         "get": admin_op("Staff accounts", {"200": ok("The accounts", ref("StaffList"))}),
         "post": admin_op(
             "Invite a person: the answer holds their link, once",
-            {"201": ACCOUNT, **errors(400, 404, 409, 413, 415)},
+            {"201": ACCOUNT, **errors(400, 409, 413, 415)},
             requestBody=body("StaffInvite"),
         ),
     },
