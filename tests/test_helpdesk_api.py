@@ -255,3 +255,10 @@ async def test_the_list_pages_by_cursor(client, acme):
         cursor = page["next_cursor"]
     assert seen == [t["id"] for t in reversed(made)]
     assert (await client.get(f"{BASE}?limit=0", headers=acme)).status == 400
+
+
+async def test_filters_that_no_column_holds_are_a_400(client, acme):
+    for query in ("team_id=a%00b", "category=%00", "status=nope", "type=null"):
+        resp = await client.get(f"{BASE}?{query}", headers=acme)
+        assert resp.status == 400, query
+        assert (await resp.json())["hint"]

@@ -22,6 +22,7 @@ from sqlalchemy.orm import selectinload
 
 from bot.config import Settings
 from bot.errors import ApiError
+from bot.http.bodies import text_problem
 from bot.rules import helpdesk as rules
 from bot.rules import ids
 from bot.rules.desk_input import PRIORITIES, TICKET_TYPES
@@ -116,6 +117,9 @@ def read_filters(query: Mapping[str, str]) -> Filters:
                 f"Filter {field} by one of: {', '.join(allowed)}.",
                 fields={field: f"{field} must be one of {', '.join(allowed)}"},
             )
+    for field in ("category", "team_id"):
+        if (problem := text_problem(field, query.get(field, ""))) is not None:
+            raise ApiError(400, f"Invalid {field}", f"{problem}.", fields={field: problem})
     return Filters(
         status=query.get("status") or None,
         priority=query.get("priority") or None,

@@ -217,8 +217,8 @@ PATHS: dict[str, Any] = {
                         ("status", DESK_STATUS),
                         ("priority", PRIORITY),
                         ("type", TYPE),
-                        ("category", TEXT),
-                        ("team_id", TEXT),
+                        ("category", text_input()),
+                        ("team_id", text_input()),
                     )
                 ),
                 INCLUDE_DELETED,
