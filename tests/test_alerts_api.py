@@ -212,6 +212,8 @@ async def test_the_same_group_key_of_two_products_is_two_groups(hook, db):
     assert one["ticket"] != two["ticket"]
     outside = await client.post(f"{AM}?product=nope", json=body, headers=both)
     assert outside.status == 404
+    nul = await client.post(f"{AM}?product=api%00", json=body, headers=both)
+    assert nul.status == 400 and "product" in (await nul.json())["fields"]
 
 
 @pytest.mark.parametrize(

@@ -262,3 +262,9 @@ async def test_filters_that_no_column_holds_are_a_400(client, acme):
         resp = await client.get(f"{BASE}?{query}", headers=acme)
         assert resp.status == 400, query
         assert (await resp.json())["hint"]
+
+
+async def test_an_id_no_column_holds_is_a_404(client, acme):
+    for ref in ("tkt_a%00b", "TKT-99999999999999999999", "..", "tkt_" + "x" * 80):
+        resp = await client.get(f"{BASE}/{ref}", headers=acme)
+        assert resp.status == 404, ref

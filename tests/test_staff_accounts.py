@@ -219,3 +219,11 @@ async def test_the_inbox_shows_what_the_persons_scope_allows(client):
     assert "alpha ticket" in page and "beta ticket" not in page
     closed = await (await client.get("/desk?status=closed")).text()
     assert "No tickets in this view." in closed
+
+
+async def test_an_account_id_no_column_holds_is_a_404(client):
+    for ref in ("stf_a%00b", "stf_", "nope"):
+        resp = await client.patch(
+            f"/api/admin/staff/{ref}", json={"name": "x"}, headers=ADMIN_HEADERS
+        )
+        assert resp.status == 404, ref

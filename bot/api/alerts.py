@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from bot.appkeys import CLOCK, DB, SETTINGS
 from bot.errors import ApiError
 from bot.http.auth import authenticate_desk_key
-from bot.http.bodies import json_response, read_json_object
+from bot.http.bodies import json_response, read_json_object, text_problem
 from bot.jobs.worker import notify_workers
 from bot.rules import alerts as rules
 from bot.tickets import alerts
@@ -46,6 +46,8 @@ async def _receive(request: web.Request, source: str) -> web.Response:
         priority_label=settings.alert_priority_label,
     )
     slug = request.query.get("product")
+    if slug is not None and (problem := text_problem("product", slug)) is not None:
+        raise ApiError(400, "Invalid product", f"{problem}.", fields={"product": problem})
     now = request.config_dict[CLOCK]()
     for attempt in range(ATTEMPTS):
         try:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -20,6 +21,7 @@ from storage.models import StaffAccount, StaffSession
 from storage.repos.products import ProductRepo
 
 INVITE_PATH = "/desk/invite/"
+STAFF_ID = re.compile(r"^stf_[A-Za-z0-9]{1,36}$")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -141,7 +143,7 @@ async def sign_in(session: AsyncSession, email: str, password: str) -> StaffAcco
 
 async def find(session: AsyncSession, desk_id: str) -> StaffAccount:
     account = None
-    if desk_id.startswith("stf_") and len(desk_id) <= 40:
+    if STAFF_ID.match(desk_id):
         account = await session.scalar(select(StaffAccount).where(StaffAccount.desk_id == desk_id))
     if account is None:
         raise ApiError(404, "Staff account not found", "Use the account's id (stf_…).")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -35,6 +36,7 @@ from storage.models import SlaPolicy, Team, Ticket
 from storage.visibility import Visibility
 
 MAX_PAGE = 100
+DESK_ID = re.compile(r"^tkt_[A-Za-z0-9_-]{1,36}$")
 DEFAULT_PAGE = 25
 MAX_TEAM_NAME = 100
 
@@ -75,7 +77,7 @@ async def find(
     number = _number_of(ref)
     if number is not None:
         query = query.where(Ticket.id == number)
-    elif ref.startswith("tkt_") and len(ref) <= 40:
+    elif DESK_ID.match(ref):
         query = query.where(Ticket.desk_id == ref)
     else:
         raise _not_found()

@@ -126,7 +126,7 @@ PRODUCT_PARAM = {
     "name": "product",
     "in": "query",
     "required": False,
-    "schema": {"type": "string", "maxLength": 64},
+    "schema": text_input(64),
     "description": "The product's slug, for a key that sees several products",
 }
 
