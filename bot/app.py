@@ -36,6 +36,7 @@ from bot.jobs.worker import WORKERS, QueueWorker, Workers
 from bot.mail.listener import mail_listener_ctx
 from bot.mail.outgoing import deliver, digest, unsubscribe
 from bot.mail.outgoing import queue as mail_queue
+from bot.staff import mail as staff_mail
 from bot.tickets import callbacks, sla_alerts
 from bot.web import setup_pages
 from bot.web.sessions import SESSIONS
@@ -200,6 +201,7 @@ def notify_handlers(app: web.Application) -> dict[str, JobHandler]:
         JobKind.SEND_MAIL: deliver.send_mail_handler(db, settings),
         JobKind.MAIL_DIGEST: digest.digest_handler(db, settings),
         JobKind.TICKET_CALLBACK: callbacks.delivery_handler(db, settings),
+        JobKind.STAFF_MAIL: staff_mail.staff_mail_handler(db, settings),
     }
 
 

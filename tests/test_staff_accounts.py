@@ -6,15 +6,18 @@ person's desk key writes as that person, and a viewer's key only reads."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import pytest
 from sqlalchemy import select
 
 from bot.config import RateLimits, Settings
+from bot.jobs.worker import WORKERS
 from storage.models import Comment, StaffAccount, StaffSession
 from tests.conftest import ADMIN_HEADERS, ADMIN_TOKEN
 from tests.deskkit import bearer
+from tests.mail_sink import MailSink
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 PASSWORD = "correct horse battery staple"
@@ -227,3 +230,54 @@ async def test_an_account_id_no_column_holds_is_a_404(client):
             f"/api/admin/staff/{ref}", json={"name": "x"}, headers=ADMIN_HEADERS
         )
         assert resp.status == 404, ref
+
+
+LINK = re.compile(r"https?://\S+/desk/invite/[A-Za-z0-9_-]+")
+
+
+def mail_settings(sink) -> Settings:
+    base = Settings(
+        admin_token=ADMIN_TOKEN, public_url="https://desk.example.test", run_workers=False
+    )
+    mail = dataclasses.replace(
+        base.mail, mail_from="support@example.com", smtp_url=sink.url, coalesce_seconds=0.0
+    )
+    return dataclasses.replace(base, mail=mail)
+
+
+def link_in(message) -> str:
+    text = message.get_body(("plain",)).get_content()
+    return LINK.search(text).group(0).replace("https://desk.example.test", "")
+
+
+async def test_links_are_mailed_when_tinydesk_sends_mail(make_client):
+    async with MailSink() as sink:
+        client = await make_client(mail_settings(sink))
+        invited = await invite(client, "mo@support.test", "Mo")
+        assert invited["mailed"] is True
+        await client.app[WORKERS].drain()
+        [welcome] = sink.messages
+        assert welcome["To"] == "mo@support.test" and welcome["Auto-Submitted"] == "auto-generated"
+        assert "invited" in welcome["Subject"]
+        await accept(client, link_in(welcome))
+        client.session.cookie_jar.clear()
+        # Forgot: an unknown address and a known one get the same page; only one mail goes.
+        for email in ("nobody@support.test", "mo@support.test"):
+            page = await client.get("/desk/forgot")
+            token = CSRF.search(await page.text()).group(1)
+            resp = await client.post("/desk/forgot", data={"csrf_token": token, "email": email})
+            assert resp.status == 200 and "If an account has this address" in await resp.text()
+        await client.app[WORKERS].drain()
+        [_, reset] = sink.messages
+        assert reset["To"] == "mo@support.test" and "Reset" in reset["Subject"]
+        await sign_in(client, "mo@support.test")  # the old password works until the link is used
+        client.session.cookie_jar.clear()
+        await accept(client, link_in(reset), password="a brand new passphrase")
+        client.session.cookie_jar.clear()
+        await sign_in(client, "mo@support.test", expect=401)
+        await sign_in(client, "mo@support.test", password="a brand new passphrase")
+
+
+async def test_without_mail_the_link_is_only_in_the_admins_answer(client):
+    invited = await invite(client)
+    assert invited["mailed"] is False and "/desk/invite/" in invited["link"]

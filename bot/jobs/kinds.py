@@ -31,6 +31,8 @@ class JobKind(StrEnum):
     MAIL_DIGEST = "mail_digest"
     # Not GitHub: POST one ticket event to the ticket's callbackUrl (bot.tickets.callbacks).
     TICKET_CALLBACK = "ticket_callback"
+    # Not GitHub: mail a staff member their invitation or password-reset link (bot.staff.mail).
+    STAFF_MAIL = "staff_mail"
 
 
 # Worked by the GitHub outbox; every other kind by the notification worker.

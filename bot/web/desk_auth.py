@@ -11,12 +11,15 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from bot.appkeys import CLOCK, DB
+from bot.appkeys import CLOCK, DB, SETTINGS
 from bot.errors import ApiError
 from bot.http.bodies import read_form
-from bot.http.ratelimit import RATE_LIMITER, client_address
+from bot.http.ratelimit import RATE_LIMITER, client_address, enforce
+from bot.http.urls import request_origin
+from bot.jobs.worker import notify_workers
 from bot.rules import staff as rules
 from bot.staff import accounts, sessions
+from bot.staff import mail as staff_mail
 from bot.staff.sessions import SignedIn
 from bot.web.html import Html, fragment, page, path
 from bot.web.sessions import set_cookie, sign_in_csrf_ok, sign_in_token
@@ -125,7 +128,8 @@ def sign_in_form(request: web.Request, token: str, error: str | None, email: str
         '<label for="password">Password</label>'
         '<input id="password" name="password" type="password" required '
         'autocomplete="current-password">'
-        '<button type="submit">Sign in</button></form>',
+        '<button type="submit">Sign in</button></form>'
+        '<p><a href="/desk/forgot">Forgot your password?</a></p>',
         error=error_html,
         action=path("desk", "sign-in", query={"next": request.query.get("next")}),
         csrf=csrf_input(token),
@@ -257,6 +261,60 @@ async def accept_invite(request: web.Request) -> web.StreamResponse:
     return response
 
 
+FORGOT_SENT = (
+    "If an account has this address, a link to choose a new password is on its way to it "
+    "(it works once, for 7 days). No mail? Ask an admin for a new link."
+)
+FORGOT_LIMIT = 5  # requests a minute per client address
+
+
+def forgot_form(token: str, notice: str | None) -> Html:
+    return fragment(
+        "<h1>Forgot your password?</h1>{notice}"
+        '<form class="stacked" method="post" action="/desk/forgot">{csrf}'
+        '<label for="email">Email</label>'
+        '<input id="email" name="email" type="email" required autocomplete="username">'
+        '<button type="submit">Mail me a link</button></form>',
+        notice=fragment('<p class="notice" role="status">{n}</p>', n=notice) if notice else "",
+        csrf=csrf_input(token),
+    )
+
+
+def forgot_page(request: web.Request, notice: str | None = None, status: int = 200) -> web.Response:
+    token = sign_in_token(request, SIGN_IN_COOKIE)
+    response = desk_page(
+        request, "forgot password", forgot_form(token, notice), None, status=status
+    )
+    set_cookie(request, response, SIGN_IN_COOKIE, token, max_age=3600, path="/desk")
+    return response
+
+
+async def show_forgot(request: web.Request) -> web.StreamResponse:
+    return forgot_page(request)
+
+
+async def forgot(request: web.Request) -> web.StreamResponse:
+    """Mail a reset link to an enabled account with this address, when TinyDesk sends mail.
+    The answer is the same whether or not there is one (no address is revealed)."""
+    await enforce(request, f"staff-forgot:{client_address(request)}", FORGOT_LIMIT)
+    form = await read_form(request)
+    if not sign_in_csrf_ok(request, form.get(CSRF_FIELD), SIGN_IN_COOKIE):
+        return forbidden(request, None, "The form was missing its security token; reload it.")
+    email = form.get("email", "").strip()
+    now = request.app[CLOCK]()
+    async with request.app[DB].begin() as session:
+        account = await accounts.by_email(session, email) if email else None
+        if account is not None and account.disabled_at is None:
+            invitation = await accounts.new_link(session, account.desk_id, now)
+            base = request.app[SETTINGS].base_url(request_origin(request))
+            kind = staff_mail.RESET if account.password_hash else staff_mail.INVITE
+            await staff_mail.queue_link_mail(
+                session, request.app[SETTINGS], account, base + invitation.path, kind
+            )
+    notify_workers(request.app)
+    return forgot_page(request, FORGOT_SENT)
+
+
 @staff_only()
 async def sign_out(request: web.Request, signed_in: SignedIn) -> web.StreamResponse:
     await sessions.end(request.app[DB], request.cookies.get(sessions.COOKIE, ""))
@@ -279,6 +337,8 @@ routes = [
     web.post(SIGN_IN_PATH, sign_in),
     web.get("/desk/invite/{token}", show_invite),
     web.post("/desk/invite/{token}", accept_invite),
+    web.get("/desk/forgot", show_forgot),
+    web.post("/desk/forgot", forgot),
     web.post("/desk/sign-out", sign_out),
     web.post("/desk/sign-out-everywhere", sign_out_everywhere),
 ]

@@ -67,6 +67,10 @@ SCHEMAS: dict[str, Any] = {
             "githubLogin": nullable(TEXT),
             "createdAt": TIMESTAMP,
             "disabledAt": MAYBE_TIMESTAMP,
+            "mailed": {
+                "type": "boolean",
+                "description": "The link was mailed to the person (TinyDesk sends mail)",
+            },
             "link": {
                 "type": "string",
                 "description": "The invitation (or new) link: only in the answer that made it; "
