@@ -131,6 +131,10 @@ class Settings:
     github_private_key: str | None = dataclasses.field(default=None, repr=False)
     github_webhook_secret: str | None = dataclasses.field(default=None, repr=False)
     github_api_url: str = DEFAULT_GITHUB_API_URL
+    # The App's OAuth client, for staff sign-in with GitHub (GITHUB_CLIENT_ID/_SECRET, else
+    # what the manifest flow stored).
+    github_client_id: str | None = None
+    github_client_secret: str | None = dataclasses.field(default=None, repr=False)
     rate_limits: RateLimits = RateLimits()
     trust_forwarded_for: bool = False
     # Rate-limit counters and admin sessions in Redis instead of the database (storage.limits).
@@ -330,6 +334,8 @@ class Settings:
             github_private_key=private_key,
             github_webhook_secret=webhook_secret,
             github_api_url=api_url.rstrip("/"),
+            github_client_id=environ.get("GITHUB_CLIENT_ID", "").strip() or None,
+            github_client_secret=environ.get("GITHUB_CLIENT_SECRET", "").strip() or None,
             rate_limits=limits,
             trust_forwarded_for=flag("TINYDESK_TRUST_PROXY", False),
             redis_url=redis_url,

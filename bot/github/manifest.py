@@ -25,6 +25,7 @@ from bot.github.client import USER_AGENT, client_session
 APP_YML = Path(__file__).resolve().parents[2] / "app.yml"
 WEBHOOK_PATH = "/webhooks/github"
 CALLBACK_PATH = "/admin/setup/callback"
+STAFF_SIGN_IN_CALLBACK = "/desk/sign-in/github/callback"
 # GitHub logins: letters, digits and single hyphens, at most 39 characters.
 LOGIN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}")
 # GitHub refuses App names longer than this.
@@ -82,6 +83,8 @@ def build_manifest(
         "url": public_url,
         "hook_attributes": hook,
         "redirect_url": redirect + CALLBACK_PATH,
+        # Where GitHub sends staff back after "Sign in with GitHub" (the App's user OAuth).
+        "callback_urls": [public_url + STAFF_SIGN_IN_CALLBACK],
         "description": base.get("description", ""),
         "public": bool(base.get("public", False)),
         "default_permissions": dict(base.get("default_permissions") or {}),

@@ -133,6 +133,8 @@ def merge(settings: Settings, row: StoredGitHubApp | None) -> Settings:
         wanted["github_app_id"] = str(row.app_id)
     if settings.github_api_url == DEFAULT_GITHUB_API_URL:
         wanted["github_api_url"] = row.api_url
+    if not settings.github_client_id:
+        wanted["github_client_id"] = row.client_id
     sealed = {"github_private_key": row.private_key, "github_webhook_secret": row.webhook_secret}
     missing = {name: value for name, value in sealed.items() if not getattr(settings, name)}
     if missing:
@@ -145,6 +147,17 @@ def merge(settings: Settings, row: StoredGitHubApp | None) -> Settings:
                 wanted[name] = open_(value.encode()).decode()
         except InvalidToken:
             raise ConfigError([UNREADABLE]) from None
+    if not settings.github_client_secret:
+        # Only staff sign-in with GitHub needs it: unreadable, that button says it is not
+        # set up, and everything else starts.
+        secret = server_secret(settings)
+        try:
+            if secret is not None:
+                wanted["github_client_secret"] = (
+                    cipher(secret).decrypt(row.client_secret.encode()).decode()
+                )
+        except InvalidToken:
+            pass
     return dataclasses.replace(settings, **wanted)
 
 

@@ -11,6 +11,7 @@ A staff member's ``products`` scope means what a desk key's does (storage.visibi
 from __future__ import annotations
 
 import enum
+import re
 from typing import Any
 
 from bot.rules.validation import MAX_EMAIL, FieldErrors, is_email
@@ -71,23 +72,50 @@ def validate_invite(data: dict[str, Any]) -> dict[str, Any]:
     name = errors.required_text(data, "name", max_chars=MAX_DISPLAY_NAME)
     role = _role(errors, data, Role.AGENT.value)
     products = _products(errors, data)
+    github = _github_login(errors, data)
     errors.raise_if_any("Send email, name and role (admin, agent or viewer).")
     assert email and name and role
-    return {"email": email.lower(), "display_name": name, "role": role, "products": products}
+    return {
+        "email": email.lower(),
+        "display_name": name,
+        "role": role,
+        "products": products,
+        "github_login": github,
+    }
+
+
+GITHUB_LOGIN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$")
+
+
+def _github_login(errors: FieldErrors, data: dict[str, Any]) -> str | None:
+    """The person's GitHub login, for sign-in with GitHub (linked to their id the first time)."""
+    value = data.get("github")
+    if value is None:
+        return None
+    if not isinstance(value, str) or not GITHUB_LOGIN.match(value):
+        errors.add("github", "github must be a GitHub login (letters, digits, single dashes)")
+        return None
+    return value
 
 
 def validate_change(data: dict[str, Any]) -> dict[str, Any]:
     errors = FieldErrors()
     changes: dict[str, Any] = {}
     for field in data:
-        if field not in ("name", "role", "products"):
-            errors.add(field, f"{field} cannot be changed; changeable: name, role, products")
+        if field not in ("name", "role", "products", "github"):
+            errors.add(
+                field, f"{field} cannot be changed; changeable: name, role, products, github"
+            )
     if "name" in data:
         changes["display_name"] = errors.required_text(data, "name", max_chars=MAX_DISPLAY_NAME)
     if "role" in data:
         changes["role"] = _role(errors, data, None)
     if "products" in data:
         changes["products"] = _products(errors, data)
+    if "github" in data:
+        # A new login unlinks the old GitHub id: the next GitHub sign-in links the new one.
+        changes["github_login"] = _github_login(errors, data)
+        changes["github_id"] = None
     if not data:
         errors.add("body", "send name, role or products")
     errors.raise_if_any("Fix the fields listed in `fields`.")

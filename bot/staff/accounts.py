@@ -74,6 +74,7 @@ async def invite(session: AsyncSession, fields: dict[str, Any], now: dt.datetime
         display_name=fields["display_name"],
         role=fields["role"],
         product_ids=await _product_ids(session, fields["products"], "default"),
+        github_login=fields.get("github_login"),
         created_at=now,
     )
     token = _new_link(account, now)

@@ -7,6 +7,7 @@ the session's CSRF token). Failed sign-ins are throttled per client address.
 from __future__ import annotations
 
 import functools
+import secrets
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
@@ -18,7 +19,7 @@ from bot.http.ratelimit import RATE_LIMITER, client_address, enforce
 from bot.http.urls import request_origin
 from bot.jobs.worker import notify_workers
 from bot.rules import staff as rules
-from bot.staff import accounts, sessions
+from bot.staff import accounts, github_sign_in, sessions
 from bot.staff import mail as staff_mail
 from bot.staff.sessions import SignedIn
 from bot.web.html import Html, fragment, page, path
@@ -129,7 +130,8 @@ def sign_in_form(request: web.Request, token: str, error: str | None, email: str
         '<input id="password" name="password" type="password" required '
         'autocomplete="current-password">'
         '<button type="submit">Sign in</button></form>'
-        '<p><a href="/desk/forgot">Forgot your password?</a></p>',
+        '<p><a href="/desk/forgot">Forgot your password?</a></p>'
+        '<p><a class="button" href="/desk/sign-in/github">Sign in with GitHub</a></p>',
         error=error_html,
         action=path("desk", "sign-in", query={"next": request.query.get("next")}),
         csrf=csrf_input(token),
@@ -315,6 +317,64 @@ async def forgot(request: web.Request) -> web.StreamResponse:
     return forgot_page(request, FORGOT_SENT)
 
 
+OAUTH_COOKIE = "tinydesk_staff_oauth"
+
+
+def _callback_url(request: web.Request) -> str:
+    return request.app[SETTINGS].base_url(request_origin(request)) + "/desk/sign-in/github/callback"
+
+
+async def github_start(request: web.Request) -> web.StreamResponse:
+    settings = request.app[SETTINGS]
+    if not github_sign_in.configured(settings):
+        return sign_in_page(
+            request,
+            error="Sign-in with GitHub is not set up on this server (the GitHub App's client "
+            "id and secret); sign in with your email.",
+            status=503,
+        )
+    state = secrets.token_urlsafe(32)
+    response = web.Response(
+        status=303,
+        headers={"Location": github_sign_in.authorize_url(settings, _callback_url(request), state)},
+    )
+    # Lax, not Strict: GitHub's redirect back is a navigation from another site.
+    response.set_cookie(
+        OAUTH_COOKIE, state, path="/desk/sign-in/github", httponly=True, samesite="Lax", max_age=600
+    )
+    return response
+
+
+async def github_callback(request: web.Request) -> web.StreamResponse:
+    expected = request.cookies.get(OAUTH_COOKIE, "")
+    state, code = request.query.get("state", ""), request.query.get("code", "")
+    if not expected or not code or not secrets.compare_digest(state.encode(), expected.encode()):
+        return forbidden(request, None, "That sign-in did not start here; try again.")
+    try:
+        user = await github_sign_in.user_of_code(
+            request.app[SETTINGS], code, _callback_url(request)
+        )
+    except github_sign_in.SignInFailed as exc:
+        return sign_in_page(request, error=str(exc), status=502)
+    async with request.app[DB].begin() as session:
+        account = await github_sign_in.account_for(session, user)
+    if account is None:
+        return forbidden(
+            request,
+            None,
+            f"No staff account is linked to the GitHub user @{user.login}. Ask an admin to add "
+            "your GitHub login to your account, or sign in with your email.",
+        )
+    # A page, not a redirect: the session cookie is SameSite=Strict, and a redirect chain that
+    # started on GitHub would not carry it to /desk; a navigation from this page does.
+    content = Html('<h1>Signed in</h1><p><a href="/desk">Continue to the inbox</a>.</p>')
+    response = desk_page(request, "signed in", content, None)
+    response.headers["Refresh"] = "0; url=/desk"
+    await sessions.start(request.app[DB], account, response)
+    response.del_cookie(OAUTH_COOKIE, path="/desk/sign-in/github")
+    return response
+
+
 @staff_only()
 async def sign_out(request: web.Request, signed_in: SignedIn) -> web.StreamResponse:
     await sessions.end(request.app[DB], request.cookies.get(sessions.COOKIE, ""))
@@ -337,6 +397,8 @@ routes = [
     web.post(SIGN_IN_PATH, sign_in),
     web.get("/desk/invite/{token}", show_invite),
     web.post("/desk/invite/{token}", accept_invite),
+    web.get("/desk/sign-in/github", github_start),
+    web.get("/desk/sign-in/github/callback", github_callback),
     web.get("/desk/forgot", show_forgot),
     web.post("/desk/forgot", forgot),
     web.post("/desk/sign-out", sign_out),

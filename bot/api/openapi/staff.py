@@ -26,6 +26,11 @@ PRODUCTS = {
     **nullable({"type": "array", "items": required_text(), "maxItems": 100}),
     "description": "Product slugs the person is limited to; empty or absent: all",
 }
+GITHUB = {
+    **nullable({"type": "string", "pattern": rules.GITHUB_LOGIN.pattern}),
+    "description": "The person's GitHub login: their first sign-in with GitHub links the "
+    "account to that GitHub user",
+}
 ID_PARAM = {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
 
 SCHEMAS: dict[str, Any] = {
@@ -42,6 +47,7 @@ SCHEMAS: dict[str, Any] = {
             },
             "role": {**ROLE, "default": "agent"},
             "products": PRODUCTS,
+            "github": GITHUB,
         },
     },
     "StaffChange": {
@@ -52,6 +58,7 @@ SCHEMAS: dict[str, Any] = {
             "name": required_text(rules.MAX_DISPLAY_NAME),
             "role": ROLE,
             "products": PRODUCTS,
+            "github": GITHUB,
         },
     },
     "StaffAccount": {

@@ -22,10 +22,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.sim.fakegithub.apps import AppRegistrations
 from bot.sim.fakegithub.contract import OpenAPIContract, RequestRejected
 from bot.sim.fakegithub.failures import SECONDARY_RATE_LIMIT_MESSAGE
 from bot.sim.fakegithub.keys import APP_ID, generate_app_key, make_app_jwt
+from bot.sim.fakegithub.oauth import UserOAuth
 from bot.sim.fakegithub.routes import OPERATIONS
 from bot.sim.fakegithub.server import Call
 from bot.sim.fakegithub.state import (
@@ -56,7 +56,7 @@ __all__ = [
 ]
 
 
-class FakeGitHub(AppRegistrations):
+class FakeGitHub(UserOAuth):
     """A stateful fake of GitHub's REST API on 127.0.0.1 (see the module docstring)."""
 
     def issue(self, owner: str, repo: str, number: int) -> dict[str, Any]:
