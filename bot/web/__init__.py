@@ -13,7 +13,16 @@ from pathlib import Path
 
 from aiohttp import web
 
-from bot.web import admin, admin_auth, desk_auth, desk_inbox, landing, submit, tracking
+from bot.web import (
+    admin,
+    admin_auth,
+    desk_auth,
+    desk_inbox,
+    desk_ticket,
+    landing,
+    submit,
+    tracking,
+)
 from bot.web.admin import setup
 from bot.web.html import STATIC_PREFIX
 from bot.web.sessions import SESSIONS, SessionStore
@@ -33,4 +42,5 @@ def setup_pages(app: web.Application) -> None:
     app.router.add_routes(admin.routes)
     app.router.add_routes(desk_auth.routes)
     app.router.add_routes(desk_inbox.routes)
+    app.router.add_routes(desk_ticket.routes)
     app.router.add_static(STATIC_PREFIX, STATIC_DIR, name="static", append_version=False)

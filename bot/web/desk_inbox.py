@@ -73,7 +73,11 @@ async def inbox(request: web.Request, signed_in: SignedIn) -> web.StreamResponse
             ["Ticket", "Subject", "Status", "Priority", "Assignee", "Created"],
             [
                 cells(
-                    ids.public_id(t.id),
+                    fragment(
+                        '<a href="{href}">{public_id}</a>',
+                        href=path("desk", "tickets", ids.public_id(t.id)),
+                        public_id=ids.public_id(t.id),
+                    ),
                     t.subject,
                     t.status,
                     t.priority,

@@ -1,0 +1,339 @@
+"""The workspace's ticket page (``/desk/tickets/{publicId}``, issue 19, item 3, first cut):
+the ticket, its stage on the pipeline with its GitHub issue and pull requests, its SLA
+clocks, the conversation (public replies and internal notes told apart), its time, and the
+actions of a working day: reply (mailed to the submitter when TinyDesk sends mail), add a
+note, log time (15 minutes in one click), change status, priority or assignee. Every action
+is the desk's own use case (bot.tickets.desk, bot.billing.time_entries), done as the signed-in
+person, checked against their role on the server.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+from multidict import MultiDictProxy
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.appkeys import CLOCK, DB, SETTINGS
+from bot.billing import time_entries
+from bot.errors import ApiError
+from bot.github.web_url import github_web_url, issue_url
+from bot.http.bodies import read_form
+from bot.jobs.worker import notify_workers
+from bot.rules import billing_input, desk_input, ids
+from bot.rules import staff as rules
+from bot.rules.desk_input import PRIORITIES
+from bot.rules.desk_status import DESK_STATUSES
+from bot.rules.numbers import whole_number
+from bot.rules.pipeline import STAGE_TITLES, STAGES, Stage
+from bot.staff.sessions import SignedIn
+from bot.tickets import desk, sla_clock
+from bot.tickets.apikeys import KeyScope
+from bot.web.admin.breaches import sla_facts
+from bot.web.admin.tickets import pull_links
+from bot.web.desk_auth import csrf_input, desk_page, staff_only
+from bot.web.html import Html, fragment, join, path, time_element
+from storage.models import Ticket
+from storage.reads.admin_queries import AdminQueries
+from storage.repos.apikeys import product_tenants
+from storage.repos.billing import BillingRepo
+from storage.repos.github_links import PullRequestLinkRepo
+from storage.repos.products import ProductRepo
+
+QUICK_MINUTES = 15
+
+
+async def staff_scope(request: web.Request, signed_in: SignedIn) -> KeyScope:
+    """The person as the desk's use cases know a caller: their scope (a desk key's rule,
+    within their tenant), their address as author, their display name for submitters."""
+    account = signed_in.account
+    scope = KeyScope(
+        key_id=-account.id,
+        public_id=account.desk_id,
+        name=account.email,
+        is_test=False,
+        product_ids=tuple(account.product_ids) or None,
+        public_name=account.display_name,
+        tenant_id=account.tenant_id,
+        role=account.role,
+    )
+    return scope.within_tenant(await product_tenants(request.app[DB].reader))
+
+
+def _ticket_path(ticket: Ticket, notice: str | None = None) -> str:
+    return path("desk", "tickets", ids.public_id(ticket.id), query={"notice": notice})
+
+
+def _pipeline(ticket: Ticket) -> Html:
+    current = STAGES.index(Stage(ticket.stage))
+    items = []
+    for index, stage in enumerate(STAGES):
+        state = "done" if index < current else "current" if index == current else "todo"
+        items.append(
+            fragment(
+                '<li class="stage {state}"{aria}>{title}</li>',
+                state=state,
+                aria=Html(' aria-current="step"') if state == "current" else Html(""),
+                title=STAGE_TITLES[stage],
+            )
+        )
+    return fragment('<ol class="pipeline" aria-label="Pipeline">{i}</ol>', i=join(items))
+
+
+def _select(name: str, label: str, options: tuple[str, ...], chosen: str | None) -> Html:
+    return fragment(
+        '<label for="{name}">{label}</label><select id="{name}" name="{name}">{options}</select>',
+        name=name,
+        label=label,
+        options=join(
+            fragment(
+                '<option value="{v}"{sel}>{v}</option>',
+                v=value,
+                sel=Html(" selected") if value == chosen else Html(""),
+            )
+            for value in options
+        ),
+    )
+
+
+async def _page(
+    request: web.Request, signed_in: SignedIn, ref: str, *, error: str | None = None
+) -> web.Response:
+    scope = await staff_scope(request, signed_in)
+    async with request.app[DB].session() as session:
+        try:
+            ticket = await desk.find_ticket(session, scope, ref)
+        except ApiError:
+            content = fragment(
+                "<h1>No ticket {ref}</h1><p>It does not exist, or is not yours to see.</p>", ref=ref
+            )
+            return desk_page(request, "not found", content, signed_in, status=404)
+        comments = await AdminQueries(session).all_comments(ticket.id)
+        product = await ProductRepo(session).by_id(ticket.product_id) if ticket.product_id else None
+        pulls: list[Any] = []
+        if product is not None and ticket.issue_number is not None:
+            pulls = list(
+                await PullRequestLinkRepo(session).for_issue(product.id, ticket.issue_number)
+            )
+        standing = await sla_clock.evaluate(session, ticket, request.app[CLOCK]())
+        entries = list(await BillingRepo(session).entries_of_ticket(ticket.id))
+    web_url = github_web_url(request.app[SETTINGS].github_api_url)
+    issue: object = "not created yet"
+    if ticket.issue_number is not None and product is not None:
+        issue = fragment(
+            '<a href="{href}" rel="noopener noreferrer">{repo}#{n}</a>',
+            href=issue_url(web_url, product.repo_full_name, ticket.issue_number),
+            repo=product.repo_full_name,
+            n=ticket.issue_number,
+        )
+    facts = [
+        ("Status", ticket.status),
+        ("Priority", ticket.priority),
+        ("Assignee", ticket.assignee or "—"),
+        ("Requester", ticket.submitter_email),
+        ("GitHub issue", issue),
+        ("Pull requests", pull_links(web_url, product, pulls)),
+        *sla_facts(standing),
+    ]
+    conversation = join(
+        fragment(
+            '<li class="comment{cls}"><p class="comment-meta">{author} · {at}{badge}</p>'
+            '<p class="comment-body">{body}</p></li>',
+            cls=" internal" if c.internal else "",
+            author=c.author,
+            at=time_element(c.created_at),
+            badge=Html(' <span class="badge warn">Internal note</span>') if c.internal else "",
+            body=c.body,
+        )
+        for c in comments
+    )
+    minutes = sum(e.minutes for e in entries)
+    may_write = rules.allows(signed_in.account.role, rules.Action.WRITE_TICKETS)
+    csrf = csrf_input(signed_in.csrf_token)
+    base = path("desk", "tickets", ids.public_id(ticket.id))
+    forms = Html("")
+    if may_write:
+        forms = fragment(
+            '<section class="card" aria-labelledby="reply-heading"><h2 id="reply-heading">'
+            "Answer</h2>"
+            '<form class="stacked" method="post" action="{base}/reply">{csrf}'
+            '<label for="reply">Reply to the requester (they see it{mailed})</label>'
+            '<textarea id="reply" name="body" required rows="4"></textarea>'
+            '<button type="submit">Send reply</button></form>'
+            '<form class="stacked" method="post" action="{base}/note">{csrf}'
+            '<label for="note">Internal note (staff only)</label>'
+            '<textarea id="note" name="body" required rows="3"></textarea>'
+            '<button type="submit">Add note</button></form></section>'
+            '<section class="card" aria-labelledby="time-heading"><h2 id="time-heading">'
+            "Time ({minutes} min logged)</h2>"
+            '<form method="post" action="{base}/time">{csrf}'
+            '<input type="hidden" name="minutes" value="{quick}">'
+            '<input type="hidden" name="description" value="Work on the ticket">'
+            '<button type="submit">Log {quick} min</button></form>'
+            '<form class="stacked" method="post" action="{base}/time">{csrf}'
+            '<label for="minutes">Minutes</label>'
+            '<input id="minutes" name="minutes" type="number" min="1" required>'
+            '<label for="description">What was done</label>'
+            '<input id="description" name="description" required>'
+            '<button type="submit">Log time</button></form></section>'
+            '<section class="card" aria-labelledby="edit-heading"><h2 id="edit-heading">'
+            "Change</h2>"
+            '<form class="stacked" method="post" action="{base}/edit">{csrf}{status}{priority}'
+            '<label for="assignee">Assignee</label>'
+            '<input id="assignee" name="assignee" value="{assignee}">'
+            '<button type="submit">Save</button></form></section>',
+            base=base,
+            csrf=csrf,
+            mailed=", and get it by email" if request.app[SETTINGS].mail.sending else "",
+            minutes=minutes,
+            quick=QUICK_MINUTES,
+            status=_select("status", "Status", DESK_STATUSES, ticket.status),
+            priority=_select("priority", "Priority", PRIORITIES, ticket.priority),
+            assignee=ticket.assignee or "",
+        )
+    content = fragment(
+        '<h1>{subject} <span class="small">{public_id}</span></h1>{error}{notice}{pipeline}'
+        '<dl class="facts">{facts}</dl>'
+        '<section class="card" aria-labelledby="message-heading"><h2 id="message-heading">'
+        'Message</h2><p class="comment-body">{body}</p></section>'
+        '<section class="card" aria-labelledby="conversation-heading"><h2 '
+        'id="conversation-heading">Conversation</h2>{conversation}</section>{forms}',
+        subject=ticket.subject,
+        public_id=ids.public_id(ticket.id),
+        error=fragment('<p class="field-error" role="alert">{e}</p>', e=error) if error else "",
+        notice=fragment(
+            '<p class="notice" role="status">{n}</p>', n=NOTICES[request.query["notice"]]
+        )
+        if request.query.get("notice") in NOTICES
+        else "",
+        pipeline=_pipeline(ticket),
+        facts=join(fragment("<div><dt>{k}</dt><dd>{v}</dd></div>", k=k, v=v) for k, v in facts),
+        body=ticket.body,
+        conversation=fragment('<ol class="comments">{c}</ol>', c=conversation)
+        if comments
+        else Html('<p class="empty">No replies or notes yet.</p>'),
+        forms=forms,
+    )
+    return desk_page(
+        request,
+        f"ticket {ids.public_id(ticket.id)}",
+        content,
+        signed_in,
+        status=400 if error else 200,
+    )
+
+
+NOTICES = {
+    "replied": "Reply sent.",
+    "noted": "Note added.",
+    "time": "Time logged.",
+    "saved": "Saved.",
+}
+
+
+@staff_only()
+async def show(request: web.Request, signed_in: SignedIn) -> web.StreamResponse:
+    return await _page(request, signed_in, request.match_info["public_id"])
+
+
+TicketAction = Callable[
+    [AsyncSession, KeyScope, Ticket, MultiDictProxy[str], dt.datetime], Awaitable[None]
+]
+
+
+async def _act(
+    request: web.Request, signed_in: SignedIn, action: TicketAction, notice: str
+) -> web.Response:
+    """Run ``action(session, scope, ticket, form, now)`` on the ticket in the URL; a refusal
+    shows the page again with the reason."""
+    form = await read_form(request)
+    scope = await staff_scope(request, signed_in)
+    now = request.app[CLOCK]()
+    try:
+        async with request.app[DB].begin() as session:
+            ticket = await desk.find_ticket(session, scope, request.match_info["public_id"])
+            await action(session, scope, ticket, form, now)
+    except ApiError as exc:
+        return await _page(
+            request,
+            signed_in,
+            request.match_info["public_id"],
+            error=f"{exc.error}: {exc.hint or ''}",
+        )
+    notify_workers(request.app)
+    return web.Response(status=303, headers={"Location": _ticket_path(ticket, notice)})
+
+
+def _comment_action(internal: bool) -> TicketAction:
+    async def add(
+        session: AsyncSession,
+        scope: KeyScope,
+        ticket: Ticket,
+        form: MultiDictProxy[str],
+        now: dt.datetime,
+    ) -> None:
+        body, _ = desk_input.validate_comment({"body": form.get("body"), "internal": internal})
+        await desk.add_comment(session, scope, ticket, body, internal, now)
+
+    return add
+
+
+@staff_only(rules.Action.WRITE_TICKETS)
+async def reply(request: web.Request, signed_in: SignedIn) -> web.StreamResponse:
+    return await _act(request, signed_in, _comment_action(False), "replied")
+
+
+@staff_only(rules.Action.WRITE_TICKETS)
+async def note(request: web.Request, signed_in: SignedIn) -> web.StreamResponse:
+    return await _act(request, signed_in, _comment_action(True), "noted")
+
+
+async def _log_time(
+    session: AsyncSession,
+    scope: KeyScope,
+    ticket: Ticket,
+    form: MultiDictProxy[str],
+    now: dt.datetime,
+) -> None:
+    # A form sends text; the rules take the number the API's JSON would carry.
+    minutes = whole_number(form.get("minutes", ""))
+    fields = billing_input.validate_time_entry(
+        {"minutes": minutes, "description": form.get("description")}
+    )
+    await time_entries.log_time(session, scope.name, ticket, fields, now)
+
+
+@staff_only(rules.Action.WRITE_TICKETS)
+async def log_time(request: web.Request, signed_in: SignedIn) -> web.StreamResponse:
+    return await _act(request, signed_in, _log_time, "time")
+
+
+async def _edit(
+    session: AsyncSession,
+    scope: KeyScope,
+    ticket: Ticket,
+    form: MultiDictProxy[str],
+    now: dt.datetime,
+) -> None:
+    data: dict[str, Any] = {k: form[k] for k in ("status", "priority") if k in form}
+    if "assignee" in form:
+        data["assignee"] = form["assignee"].strip() or None
+    changes = desk_input.validate_changes(data)
+    await desk.update_ticket(session, scope, ticket, changes, now)
+
+
+@staff_only(rules.Action.WRITE_TICKETS)
+async def edit(request: web.Request, signed_in: SignedIn) -> web.StreamResponse:
+    return await _act(request, signed_in, _edit, "saved")
+
+
+routes = [
+    web.get("/desk/tickets/{public_id}", show),
+    web.post("/desk/tickets/{public_id}/reply", reply),
+    web.post("/desk/tickets/{public_id}/note", note),
+    web.post("/desk/tickets/{public_id}/time", log_time),
+    web.post("/desk/tickets/{public_id}/edit", edit),
+]
