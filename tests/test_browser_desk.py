@@ -78,3 +78,30 @@ async def test_a_viewer_sees_no_forms(base, db, page):
     await page.goto(f"{base}/desk/tickets/TK-00001")
     await page.wait_for_selector("h1:has-text('Printer on fire')")
     assert await page.locator("#reply").count() == 0
+
+
+async def test_keyboard_shortcuts_move_and_focus(base, db, page):
+    await register_product(base)
+    for subject in ("First", "Second"):
+        await open_test_ticket(db, subject=subject)
+    await page.goto(await invite(base, "ka@support.test", "Ka", "agent"))
+    await page.fill("#password", "correct horse battery staple")
+    await page.click("button:has-text('Set password')")
+    await page.wait_for_selector("h1:has-text('Inbox')")
+    await page.keyboard.press("j")
+    assert await page.evaluate("document.activeElement.textContent") == "TK-00002"
+    await page.keyboard.press("j")
+    assert await page.evaluate("document.activeElement.textContent") == "TK-00001"
+    await page.keyboard.press("k")
+    assert await page.evaluate("document.activeElement.textContent") == "TK-00002"
+    await page.keyboard.press("?")
+    assert await page.locator("#shortcuts").is_visible()
+    await page.keyboard.press("Enter")  # opens the selected ticket
+    await page.wait_for_selector("h1:has-text('Second')")
+    await page.keyboard.press("r")
+    assert await page.evaluate("document.activeElement.id") == "reply"
+    await page.keyboard.type("typed r stays text")
+    assert await page.input_value("#reply") == "typed r stays text"
+    await page.keyboard.press("Escape")
+    await page.keyboard.press("n")
+    assert await page.evaluate("document.activeElement.id") == "note"

@@ -55,13 +55,25 @@ def desk_page(
             role=signed_in.account.role,
             csrf=csrf_input(signed_in.csrf_token),
         )
+    help_box = Html("")
+    if signed_in is not None:
+        help_box = Html(
+            '<aside id="shortcuts" class="card" hidden aria-label="Keyboard shortcuts">'
+            "<h2>Keyboard shortcuts</h2><dl class=\"facts\">"
+            "<div><dt>j / k</dt><dd>next / previous ticket</dd></div>"
+            "<div><dt>r</dt><dd>reply</dd></div><div><dt>n</dt><dd>internal note</dd></div>"
+            "<div><dt>t</dt><dd>log time</dd></div><div><dt>a</dt><dd>assignee</dd></div>"
+            "<div><dt>?</dt><dd>this list</dd></div><div><dt>Esc</dt><dd>leave a field</dd></div>"
+            "</dl></aside>"
+        )
     response = page(
         request,
         title,
-        fragment("{bar}{c}", bar=bar, c=content),
+        fragment("{bar}{c}{help}", bar=bar, c=content, help=help_box),
         nav=NAV,
         status=status,
         no_store=True,
+        scripts=("desk.js",) if signed_in is not None else (),
     )
     response.headers.update(headers or {})
     return response
