@@ -10,7 +10,16 @@ from typing import Any
 import pytest
 from sqlalchemy import inspect as sa_inspect
 
-from storage.models import ApiKey, Base, Comment, Product, StageTransition, Ticket, TicketTag
+from storage.models import (
+    ApiKey,
+    Base,
+    Comment,
+    Product,
+    StaffAccount,
+    StageTransition,
+    Ticket,
+    TicketTag,
+)
 from storage.reads import desk_reads, tracking
 from storage.repos import apikeys
 from storage.visibility import Params, Visibility
@@ -26,6 +35,7 @@ RECORDS: list[tuple[type[Any], type[Base], dict[str, type[Any]]]] = [
     (desk_reads.DeskTicket, Ticket, {"tags": desk_reads.Tag, "product": desk_reads.ProductRef}),
     (desk_reads.DeskComment, Comment, {}),
     (apikeys.ActiveKey, ApiKey, {}),
+    (apikeys.KeyOwner, StaffAccount, {}),
 ]
 
 
@@ -104,3 +114,4 @@ def test_the_desk_statements_select_their_records_columns():
 
 def test_the_active_key_statement_selects_its_records_columns():
     assert_selects(apikeys.ACTIVE_BY_HASH, list(apikeys.ActiveKey._fields))
+    assert_selects(apikeys.KEY_OWNER, list(apikeys.KeyOwner._fields))

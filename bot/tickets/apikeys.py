@@ -30,6 +30,7 @@ from storage.repos.apikeys import (
     ActiveKey,
     ApiKeyRepo,
     active_by_hash,
+    key_owner,
     product_tenants,
 )
 from storage.repos.products import ProductRepo
@@ -108,7 +109,6 @@ class KeyScope:
             api_key.public_name,
             api_key.tenant_id or DEFAULT_TENANT,
             api_key.app_id,
-            api_key.role if isinstance(api_key, ActiveKey) else None,
         )
 
     def within_tenant(self, tenants: dict[str, tuple[int, ...]]) -> KeyScope:
@@ -286,4 +286,13 @@ async def authenticate(db: Database, key: str | None) -> KeyScope | None:
     if api_key.last_used_at is None or api_key.last_used_at < now - LAST_USED_GRANULARITY:
         async with db.begin() as session:
             await ApiKeyRepo(session).mark_used(api_key.id, now)
-    return KeyScope.of(api_key).within_tenant(await product_tenants(db.reader))
+    scope = KeyScope.of(api_key)
+    if api_key.staff_id is not None:
+        owner = await key_owner(db.reader, api_key.staff_id)
+        if owner is None or owner.disabled_at is not None:
+            return None  # the person's account is gone or disabled: so are their keys
+        # A person's key: their comments and time are theirs, under their names and role.
+        scope = dataclasses.replace(
+            scope, name=owner.email, public_name=owner.display_name, role=owner.role
+        )
+    return scope.within_tenant(await product_tenants(db.reader))

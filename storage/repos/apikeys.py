@@ -29,15 +29,28 @@ class ActiveKey(NamedTuple):
     public_name: str | None = None
     tenant_id: str = "default"
     app_id: str | None = None
-    # The role of the staff account the key belongs to (None: a key of no person).
-    role: str | None = None
+    # The staff account the key belongs to (None: a key of no person).
+    staff_id: int | None = None
+
+
+class KeyOwner(NamedTuple):
+    """The staff account behind a person's key (``ActiveKey.staff_id``)."""
+
+    email: str
+    display_name: str
+    role: str
+    disabled_at: dt.datetime | None
 
 
 ACTIVE_BY_HASH = """
-SELECT k.id, k.public_id, k.name, k.is_test, k.product_ids, k.last_used_at, k.public_name,
-       k.tenant_id, k.app_id, s.email, s.display_name, s.role, s.disabled_at
-FROM api_keys k LEFT JOIN staff_accounts s ON s.id = k.staff_id
-WHERE k.key_hash = $1 AND k.revoked_at IS NULL
+SELECT id, public_id, name, is_test, product_ids, last_used_at, public_name, tenant_id, app_id,
+       staff_id
+FROM api_keys
+WHERE key_hash = $1 AND revoked_at IS NULL
+"""
+# Only for a person's key: a second, primary-key read.
+KEY_OWNER = """
+SELECT email, display_name, role, disabled_at FROM staff_accounts WHERE id = $1
 """
 
 
@@ -47,27 +60,15 @@ async def active_by_hash(reader: Reader, key_hash: str) -> ActiveKey | None:
     row = await reader.fetchrow(ACTIVE_BY_HASH, key_hash)
     if row is None:
         return None
-    key_id, public_id, name, is_test, product_ids, last_used_at, public_name, tenant, app = row[:9]
-    staff_email, staff_name, staff_role, staff_disabled = row[9:]
-    if staff_role is not None and staff_disabled is not None:
-        return None  # the person's account is disabled: so are their keys
-    if staff_role is not None:
-        # A person's key: their comments and time are theirs, under their names.
-        name, public_name = staff_email, staff_name
-    if isinstance(product_ids, str):  # JSON arrives as text from both drivers
-        product_ids = json.loads(product_ids)
-    return ActiveKey(
-        key_id,
-        public_id,
-        name,
-        bool(is_test),
-        product_ids,
-        utc(last_used_at),
-        public_name,
-        tenant,
-        app,
-        staff_role,
-    )
+    key = ActiveKey(*row)
+    if isinstance(key.product_ids, str):  # JSON arrives as text from both drivers
+        key = key._replace(product_ids=json.loads(key.product_ids))
+    return key._replace(is_test=bool(key.is_test), last_used_at=utc(key.last_used_at))
+
+
+async def key_owner(reader: Reader, staff_id: int) -> KeyOwner | None:
+    row = await reader.fetchrow(KEY_OWNER, staff_id)
+    return KeyOwner(*row) if row is not None else None
 
 
 class ApiKeyRepo:
