@@ -140,6 +140,16 @@ async def test_disabling_an_account_ends_its_sessions_and_keys(client, db):
     assert (await client.get("/api/v1/desk/tickets", headers=key)).status == 200
     resp = await client.delete(f"/api/admin/staff/{invited['id']}", headers=ADMIN_HEADERS)
     assert (await resp.json())["disabledAt"] is not None
+    # Gone for every change; still listed.
+    for method, url in (
+        ("PATCH", f"/api/admin/staff/{invited['id']}"),
+        ("POST", f"/api/admin/staff/{invited['id']}/link"),
+        ("DELETE", f"/api/admin/staff/{invited['id']}"),
+    ):
+        gone = await client.request(method, url, json={"name": "X"}, headers=ADMIN_HEADERS)
+        assert gone.status == 404, method
+    listed = await (await client.get("/api/admin/staff", headers=ADMIN_HEADERS)).json()
+    assert listed["staff"][0]["disabledAt"] is not None
     assert (await client.get("/desk", allow_redirects=False)).status == 303
     assert (await client.get("/api/v1/desk/tickets", headers=key)).status == 401
     client.session.cookie_jar.clear()

@@ -143,11 +143,17 @@ async def sign_in(session: AsyncSession, email: str, password: str) -> StaffAcco
 
 
 async def find(session: AsyncSession, desk_id: str) -> StaffAccount:
+    """An enabled account by id; a disabled one is gone for every change (404), as a deleted
+    resource is: it stays listed, with disabledAt."""
     account = None
     if STAFF_ID.match(desk_id):
         account = await session.scalar(select(StaffAccount).where(StaffAccount.desk_id == desk_id))
-    if account is None:
-        raise ApiError(404, "Staff account not found", "Use the account's id (stf_…).")
+    if account is None or account.disabled_at is not None:
+        raise ApiError(
+            404,
+            "Staff account not found",
+            "Use an enabled account's id (stf_…); a disabled account cannot be changed.",
+        )
     return account
 
 
