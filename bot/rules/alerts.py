@@ -181,7 +181,7 @@ def _labels(errors: FieldErrors, data: Mapping[str, Any], field: str) -> dict[st
         return {}
     labels: dict[str, str] = {}
     for key, item in value.items():
-        if not isinstance(item, str | int | float | bool) or item is None:
+        if not isinstance(item, str | int | float | bool):
             errors.add(field, f"{field}.{key} must be text")
             return {}
         text = str(item)

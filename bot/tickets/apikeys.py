@@ -25,6 +25,7 @@ from bot.rules.tenants import DEFAULT_TENANT, tenant_field
 from bot.rules.validation import FieldErrors
 from storage.database import Database
 from storage.models import ApiKey, Product, StaffAccount
+from storage.reader import Reader
 from storage.repos.apikeys import (
     LAST_USED_GRANULARITY,
     ActiveKey,
@@ -295,4 +296,12 @@ async def authenticate(db: Database, key: str | None) -> KeyScope | None:
         scope = dataclasses.replace(
             scope, name=owner.email, public_name=owner.display_name, role=owner.role
         )
-    return scope.within_tenant(await product_tenants(db.reader))
+    return await in_tenant(db.reader, scope)
+
+
+async def in_tenant(reader: Reader, scope: KeyScope) -> KeyScope:
+    """``scope`` with its tenant applied (``KeyScope.within_tenant``); the products' tenants
+    are read only for an unscoped caller, the only one the rule can narrow."""
+    if scope.product_ids is not None:
+        return scope
+    return scope.within_tenant(await product_tenants(reader))

@@ -22,6 +22,8 @@ from bot.rules import staff as rules
 from bot.staff import accounts, github_sign_in, sessions
 from bot.staff import mail as staff_mail
 from bot.staff.sessions import SignedIn
+from bot.tickets.apikeys import KeyScope, in_tenant
+from bot.web.admin_auth import redirect
 from bot.web.html import Html, fragment, page, path
 from bot.web.sessions import set_cookie, sign_in_csrf_ok, sign_in_token
 
@@ -59,7 +61,7 @@ def desk_page(
     if signed_in is not None:
         help_box = Html(
             '<aside id="shortcuts" class="card" hidden aria-label="Keyboard shortcuts">'
-            "<h2>Keyboard shortcuts</h2><dl class=\"facts\">"
+            '<h2>Keyboard shortcuts</h2><dl class="facts">'
             "<div><dt>j / k</dt><dd>next / previous ticket</dd></div>"
             "<div><dt>r</dt><dd>reply</dd></div><div><dt>n</dt><dd>internal note</dd></div>"
             "<div><dt>t</dt><dd>log time</dd></div><div><dt>a</dt><dd>assignee</dd></div>"
@@ -77,6 +79,24 @@ def desk_page(
     )
     response.headers.update(headers or {})
     return response
+
+
+async def staff_scope(request: web.Request, signed_in: SignedIn) -> KeyScope:
+    """The person as the desk's use cases know a caller: a desk key's scope rule (their
+    products, within their tenant), their address as author, their display name for
+    submitters, their role."""
+    account = signed_in.account
+    scope = KeyScope(
+        key_id=-account.id,
+        public_id=account.desk_id,
+        name=account.email,
+        is_test=False,
+        product_ids=tuple(account.product_ids) or None,
+        public_name=account.display_name,
+        tenant_id=account.tenant_id,
+        role=account.role,
+    )
+    return await in_tenant(request.app[DB].reader, scope)
 
 
 def csrf_input(token: str) -> Html:
@@ -107,10 +127,7 @@ def staff_only(
             if signed_in is None:
                 if request.method == "POST":
                     return forbidden(request, None, "Your session has ended; sign in again.")
-                return web.Response(
-                    status=303,
-                    headers={"Location": path("desk", "sign-in", query={"next": request.path_qs})},
-                )
+                return redirect(path("desk", "sign-in", query={"next": request.path_qs}))
             if request.method == "POST":
                 form = await read_form(request)
                 if not sessions.csrf_ok(signed_in, form.get(CSRF_FIELD)):
@@ -174,7 +191,7 @@ def sign_in_page(
 
 async def show_sign_in(request: web.Request) -> web.StreamResponse:
     if await sessions.current(request.app[DB], request) is not None:
-        return web.Response(status=303, headers={"Location": safe_next(request.query.get("next"))})
+        return redirect(safe_next(request.query.get("next")))
     return sign_in_page(request)
 
 
@@ -205,7 +222,7 @@ async def sign_in(request: web.Request) -> web.StreamResponse:
             status=401,
         )
     await limiter.forget(bucket, FAILURE_WINDOW)
-    response = web.Response(status=303, headers={"Location": safe_next(request.query.get("next"))})
+    response = redirect(safe_next(request.query.get("next")))
     await sessions.start(request.app[DB], account, response)
     response.del_cookie(SIGN_IN_COOKIE, path="/desk")
     return response
@@ -270,7 +287,7 @@ async def accept_invite(request: web.Request) -> web.StreamResponse:
         return desk_page(
             request, "set your password", invite_form(token, csrf, name, exc.hint), None, status=400
         )
-    response = web.Response(status=303, headers={"Location": "/desk"})
+    response = redirect("/desk")
     await sessions.start(request.app[DB], account, response)
     return response
 
@@ -346,10 +363,7 @@ async def github_start(request: web.Request) -> web.StreamResponse:
             status=503,
         )
     state = secrets.token_urlsafe(32)
-    response = web.Response(
-        status=303,
-        headers={"Location": github_sign_in.authorize_url(settings, _callback_url(request), state)},
-    )
+    response = redirect(github_sign_in.authorize_url(settings, _callback_url(request), state))
     # Lax, not Strict: GitHub's redirect back is a navigation from another site.
     response.set_cookie(
         OAUTH_COOKIE, state, path="/desk/sign-in/github", httponly=True, samesite="Lax", max_age=600
@@ -390,7 +404,7 @@ async def github_callback(request: web.Request) -> web.StreamResponse:
 @staff_only()
 async def sign_out(request: web.Request, signed_in: SignedIn) -> web.StreamResponse:
     await sessions.end(request.app[DB], request.cookies.get(sessions.COOKIE, ""))
-    response = web.Response(status=303, headers={"Location": SIGN_IN_PATH})
+    response = redirect(SIGN_IN_PATH)
     response.del_cookie(sessions.COOKIE, path=sessions.COOKIE_PATH)
     return response
 
@@ -399,7 +413,7 @@ async def sign_out(request: web.Request, signed_in: SignedIn) -> web.StreamRespo
 async def sign_out_everywhere(request: web.Request, signed_in: SignedIn) -> web.StreamResponse:
     async with request.app[DB].begin() as session:
         await accounts.end_sessions(session, signed_in.account.id)
-    response = web.Response(status=303, headers={"Location": SIGN_IN_PATH})
+    response = redirect(SIGN_IN_PATH)
     response.del_cookie(sessions.COOKIE, path=sessions.COOKIE_PATH)
     return response
 

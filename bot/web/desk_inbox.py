@@ -12,13 +12,11 @@ from bot.http.cursor import decode_cursor, encode_cursor
 from bot.rules import ids
 from bot.rules.desk_status import DESK_STATUSES
 from bot.staff.sessions import SignedIn
-from bot.web.desk_auth import desk_page, staff_only
+from bot.tickets import desk
+from bot.web.desk_auth import desk_page, staff_only, staff_scope
 from bot.web.html import Html, cells, fragment, join, path, table, time_element
-from storage.reader import Reader
 from storage.reads import desk_reads
 from storage.reads.desk_reads import TicketFilters
-from storage.repos.apikeys import product_tenants
-from storage.visibility import Visibility
 
 PAGE_SIZE = 50
 VIEWS = (
@@ -26,18 +24,6 @@ VIEWS = (
     ("Mine", {"mine": "1"}),
     *((status.capitalize(), {"status": status}) for status in DESK_STATUSES),
 )
-
-
-async def visibility(reader: Reader, signed_in: SignedIn) -> Visibility:
-    """The person's scope, as a desk key's: their products (empty: every product of their
-    tenant, the keys' rule: KeyScope.within_tenant)."""
-    account = signed_in.account
-    products: tuple[int, ...] | None = tuple(account.product_ids) or None
-    if products is None:
-        tenants = await product_tenants(reader)
-        if not set(tenants) <= {account.tenant_id}:
-            products = tenants.get(account.tenant_id, ())
-    return Visibility(products, creator=account.desk_id)
 
 
 @staff_only()
@@ -51,7 +37,11 @@ async def inbox(request: web.Request, signed_in: SignedIn) -> web.StreamResponse
     before = decode_cursor(cursor) if cursor else None
     reader = request.app[DB].reader
     rows = await desk_reads.page(
-        reader, await visibility(reader, signed_in), filters, before_id=before, limit=PAGE_SIZE + 1
+        reader,
+        desk.visibility(await staff_scope(request, signed_in)),
+        filters,
+        before_id=before,
+        limit=PAGE_SIZE + 1,
     )
     shown, more = rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
     views = join(

@@ -34,33 +34,16 @@ from bot.tickets import desk, sla_clock
 from bot.tickets.apikeys import KeyScope
 from bot.web.admin.breaches import sla_facts
 from bot.web.admin.tickets import pull_links
-from bot.web.desk_auth import csrf_input, desk_page, staff_only
+from bot.web.admin_auth import redirect
+from bot.web.desk_auth import csrf_input, desk_page, staff_only, staff_scope
 from bot.web.html import Html, fragment, join, path, time_element
 from storage.models import Ticket
 from storage.reads.admin_queries import AdminQueries
-from storage.repos.apikeys import product_tenants
 from storage.repos.billing import BillingRepo
 from storage.repos.github_links import PullRequestLinkRepo
 from storage.repos.products import ProductRepo
 
 QUICK_MINUTES = 15
-
-
-async def staff_scope(request: web.Request, signed_in: SignedIn) -> KeyScope:
-    """The person as the desk's use cases know a caller: their scope (a desk key's rule,
-    within their tenant), their address as author, their display name for submitters."""
-    account = signed_in.account
-    scope = KeyScope(
-        key_id=-account.id,
-        public_id=account.desk_id,
-        name=account.email,
-        is_test=False,
-        product_ids=tuple(account.product_ids) or None,
-        public_name=account.display_name,
-        tenant_id=account.tenant_id,
-        role=account.role,
-    )
-    return scope.within_tenant(await product_tenants(request.app[DB].reader))
 
 
 def _ticket_path(ticket: Ticket, notice: str | None = None) -> str:
@@ -264,7 +247,7 @@ async def _act(
             error=f"{exc.error}: {exc.hint or ''}",
         )
     notify_workers(request.app)
-    return web.Response(status=303, headers={"Location": _ticket_path(ticket, notice)})
+    return redirect(_ticket_path(ticket, notice))
 
 
 def _comment_action(internal: bool) -> TicketAction:

@@ -57,13 +57,37 @@ def _headers(api_key: str | None) -> dict[str, str]:
     return headers
 
 
+class _Retrying:
+    """What both clients share: the headers every request carries, and the retry rule."""
+
+    def __init__(self, api_key: str | None, max_retries: int, max_wait: float) -> None:
+        self._headers = _headers(api_key)
+        self.max_retries, self.max_wait = max_retries, max_wait
+
+    def _request(self, call: Call) -> dict[str, Any]:
+        """``call`` as httpx's ``request`` keyword arguments."""
+        return {
+            "method": call.method,
+            "url": call.path,
+            "params": call.params,
+            "json": call.json,
+            "headers": {**self._headers, **(call.headers or {})},
+        }
+
+    def _wait(self, response: httpx.Response, attempt: int) -> float | None:
+        """How long to wait before sending again; None: ``response`` is the answer."""
+        if response.status_code not in RETRIED or attempt >= self.max_retries:
+            return None
+        return retry_wait(response, attempt, max_wait=self.max_wait)
+
+
 def _with_cursor(call: Call, cursor: str | None) -> Call:
     if cursor is None:
         return call
     return Call(call.method, call.path, {**(call.params or {}), "cursor": cursor}, call.json)
 
 
-class Client:
+class Client(_Retrying):
     """Blocking client. ``api_key``: a desk key (``td_live_…``), for the desk, ITSM and alert
     APIs; the public API needs none."""
 
@@ -77,26 +101,21 @@ class Client:
         max_wait: float = 60.0,
         http: httpx.Client | None = None,
     ) -> None:
+        super().__init__(api_key, max_retries, max_wait)
         self._http = http or httpx.Client(base_url=base_url.rstrip("/"), timeout=timeout)
-        self._headers = _headers(api_key)
-        self.max_retries, self.max_wait = max_retries, max_wait
         self.tickets: PublicTickets[JSON, Iterator[JSON]] = PublicTickets(self)
         self.desk: Desk[JSON, Iterator[JSON]] = Desk(self)
         self.helpdesk: Helpdesk[JSON, Iterator[JSON]] = Helpdesk(self)
 
     def call(self, call: Call) -> JSON:
-        for attempt in range(self.max_retries + 1):
-            response = self._http.request(
-                call.method,
-                call.path,
-                params=call.params,
-                json=call.json,
-                headers={**self._headers, **(call.headers or {})},
-            )
-            if response.status_code not in RETRIED or attempt == self.max_retries:
+        attempt = 0
+        while True:
+            response = self._http.request(**self._request(call))
+            wait = self._wait(response, attempt)
+            if wait is None:
                 return answer(response)
-            time.sleep(retry_wait(response, attempt, max_wait=self.max_wait))
-        raise AssertionError("unreachable")
+            time.sleep(wait)
+            attempt += 1
 
     def pages(self, pages: Pages) -> Iterator[JSON]:
         cursor = None
@@ -117,7 +136,7 @@ class Client:
         self.close()
 
 
-class AsyncClient:
+class AsyncClient(_Retrying):
     """The same API for asyncio: every method is awaited; ``iterate`` is ``async for``."""
 
     def __init__(
@@ -130,26 +149,21 @@ class AsyncClient:
         max_wait: float = 60.0,
         http: httpx.AsyncClient | None = None,
     ) -> None:
+        super().__init__(api_key, max_retries, max_wait)
         self._http = http or httpx.AsyncClient(base_url=base_url.rstrip("/"), timeout=timeout)
-        self._headers = _headers(api_key)
-        self.max_retries, self.max_wait = max_retries, max_wait
         self.tickets: PublicTickets[Awaitable[JSON], AsyncIterator[JSON]] = PublicTickets(self)
         self.desk: Desk[Awaitable[JSON], AsyncIterator[JSON]] = Desk(self)
         self.helpdesk: Helpdesk[Awaitable[JSON], AsyncIterator[JSON]] = Helpdesk(self)
 
     async def call(self, call: Call) -> JSON:
-        for attempt in range(self.max_retries + 1):
-            response = await self._http.request(
-                call.method,
-                call.path,
-                params=call.params,
-                json=call.json,
-                headers={**self._headers, **(call.headers or {})},
-            )
-            if response.status_code not in RETRIED or attempt == self.max_retries:
+        attempt = 0
+        while True:
+            response = await self._http.request(**self._request(call))
+            wait = self._wait(response, attempt)
+            if wait is None:
                 return answer(response)
-            await asyncio.sleep(retry_wait(response, attempt, max_wait=self.max_wait))
-        raise AssertionError("unreachable")
+            await asyncio.sleep(wait)
+            attempt += 1
 
     async def pages(self, pages: Pages) -> AsyncIterator[JSON]:
         cursor = None
