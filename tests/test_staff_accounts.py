@@ -291,3 +291,18 @@ async def test_links_are_mailed_when_tinydesk_sends_mail(make_client):
 async def test_without_mail_the_link_is_only_in_the_admins_answer(client):
     invited = await invite(client)
     assert invited["mailed"] is False and "/desk/invite/" in invited["link"]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"email": "x@support.test", "name": "X", "role": {}},
+        {"email": "x@support.test", "name": "X", "role": ["admin"]},
+        {"email": "x@support.test", "name": "X", "products": {}},
+        {"email": "x@support.test", "name": "X", "products": "alpha"},
+    ],
+)
+async def test_an_invitation_of_the_wrong_shape_is_a_400(client, body):
+    resp = await client.post("/api/admin/staff", json=body, headers=ADMIN_HEADERS)
+    assert resp.status == 400, await resp.text()
+    assert set((await resp.json())["fields"]) & {"role", "products"}

@@ -56,7 +56,7 @@ def for_method(method: str) -> Action:
 
 def _role(errors: FieldErrors, data: dict[str, Any], default: str | None) -> str | None:
     value = data.get("role", default)
-    if value not in {r.value for r in Role}:
+    if not isinstance(value, str) or value not in {r.value for r in Role}:
         errors.add("role", "role must be admin, agent or viewer")
         return None
     return str(value)
@@ -123,7 +123,9 @@ def validate_change(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def _products(errors: FieldErrors, data: dict[str, Any]) -> list[str]:
-    value = data.get("products") or []
+    value = data.get("products")
+    if value is None:
+        return []
     if not isinstance(value, list) or not all(isinstance(p, str) and p.strip() for p in value):
         errors.add("products", "products must be an array of product slugs")
         return []
