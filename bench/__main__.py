@@ -14,7 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import report, scenarios
+from bench import compare, report, scenarios
 from bench.procs import can_pin, ensure_wrk, pin_self
 from bench.seed import DEFAULT_POSTGRES_URL
 
@@ -71,7 +71,19 @@ def main(argv: list[str] | None = None) -> int:
         help="where to write the JSON of every run "
         "(default bench/results/bench-<database>-<time>.json)",
     )
+    parser.add_argument(
+        "--compare",
+        type=Path,
+        metavar="FILE",
+        help="print this run's figures beside a saved earlier run's (bench/results/*.json); "
+        "a figure more than 10%% worse is flagged",
+    )
     args = parser.parse_args(argv)
+    if args.compare:
+        try:  # a wrong file fails now, not after minutes of runs
+            compare.load_rows(args.compare)
+        except (OSError, ValueError) as exc:
+            parser.error(f"--compare: {exc}")
 
     wrk = None if args.no_wrk else ensure_wrk()
     if wrk is None and not args.no_wrk:
@@ -120,6 +132,7 @@ def main(argv: list[str] | None = None) -> int:
         "elapsed_seconds": round(time.perf_counter() - started, 1),
         "command": "python -m bench " + " ".join(argv if argv is not None else sys.argv[1:]),
     }
+    figures = report.table(rows)  # also sets each row's ratio to its baseline, saved with it
     path = report.save(rows, meta, args.output)
     print(f"\nTinyDesk benchmark — {meta['machine']}")
     print(
@@ -127,9 +140,12 @@ def main(argv: list[str] | None = None) -> int:
         f"server on CPU 0, load on CPU 1: {meta['pinned']}; "
         f"{cfg.runs} run(s) x {cfg.seconds:g} s, medians\n"
     )
-    print(report.table(rows))
+    print(figures)
     print("\nTargets:")
     print(report.render_targets(report.targets(rows)))
+    if args.compare:
+        print()
+        print(compare.render(compare.compare(rows, compare.load_rows(args.compare)), args.compare))
     print(f"\nEvery run: {path} ({meta['elapsed_seconds']} s)")
     errors = sum(r.get("errors", 0) for r in rows)
     return 1 if errors else 0
