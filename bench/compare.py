@@ -1,4 +1,6 @@
-"""``python -m bench --compare FILE``: this run's figures beside a saved earlier run's.
+"""``python -m bench --compare FILE``: this run's figures beside a saved earlier run's
+(and ``python -m bench.compare EARLIER LATER`` for two saved runs; exit code 1 when a
+figure is slower).
 
 Absolute requests per second move with whatever else the machine is doing, so the figure
 compared for a request-per-second row is its ratio to the baseline measured in the same run
@@ -10,6 +12,7 @@ to a hot path must not cross without saying so in its closing note.
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import json
 from pathlib import Path
@@ -31,7 +34,7 @@ class Change:
         if self.before == 0:
             return 0.0
         delta = (self.after - self.before) / self.before
-        return delta if self.higher_is_better else -delta
+        return (delta if self.higher_is_better else -delta) + 0.0  # never "-0%"
 
     @property
     def slower(self) -> bool:
@@ -43,7 +46,10 @@ def _key(row: dict) -> tuple[str, str, str]:
 
 
 def _metric(row: dict) -> tuple[str, float, bool] | None:
-    """The figure a row is judged by: (name, value, higher is better)."""
+    """The figure a row is judged by: (name, value, higher is better); none for a baseline
+    (the yardstick: its own speed is the machine's)."""
+    if row.get("scenario") == "baseline":
+        return None
     if row.get("ratio") is not None:
         return ("x baseline", float(row["ratio"]), True)
     if row.get("events_per_second") is not None:
@@ -98,3 +104,22 @@ def render(changes: list[Change], earlier: Path) -> str:
     slower = sum(c.slower for c in changes)
     lines += ["", f"{slower} of {len(changes)} figures slower by more than {SLOWER:.0%}."]
     return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m bench.compare EARLIER LATER``: two saved runs, without running anything."""
+    parser = argparse.ArgumentParser(prog="python -m bench.compare", description=main.__doc__)
+    parser.add_argument("earlier", type=Path, help="a saved run (bench/results/*.json)")
+    parser.add_argument("later", type=Path, help="a later saved run")
+    args = parser.parse_args(argv)
+    try:
+        earlier, later = load_rows(args.earlier), load_rows(args.later)
+    except (OSError, ValueError) as exc:
+        parser.error(str(exc))
+    changes = compare(later, earlier)
+    print(render(changes, args.earlier))
+    return 1 if any(c.slower for c in changes) else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

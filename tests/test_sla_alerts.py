@@ -335,11 +335,14 @@ async def test_a_4xx_gives_up(world, desk, receiver, db, status):
 async def test_408_and_429_are_retried(world, desk, receiver, db, status):
     """Protects: a receiver that timed out or asks to slow down is tried again later."""
     await urgent_ticket(world, desk)
-    receiver.answers = [status]
+    # Every answer the same: a drain slower than the first backoff (1-2 s) tries again and
+    # must still find it pending, never parked.
+    receiver.answers = [status] * 20
     await sweep(world, at(16, 50))
     await world.drain()
     (job,) = await notify_jobs(db)
-    assert job.state == QueueState.PENDING
+    assert job.state == QueueState.PENDING and job.attempts >= 1
+    assert f"answered {status}" in (job.last_error or "")
 
 
 async def test_a_clock_stopped_in_time_gets_no_breach(world, desk, receiver, db, clock):

@@ -89,6 +89,7 @@
     var el = document.createElement("time");
     el.setAttribute("datetime", iso);
     el.textContent = readableTime(iso);
+    el.setAttribute("title", utcTime(iso));
     return el;
   }
 
