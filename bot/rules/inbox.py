@@ -13,6 +13,9 @@ and rules, no I/O (``bot.web.desk_inbox`` reads and draws them).
 | stage       | at the pipeline stage chosen, any status                     | newest first       |
 | all         | every ticket                                                 | newest first       |
 
+A filter of the form narrows a view, and replaces the view's own condition on the same
+column: "Mine" with status resolved lists the person's resolved tickets.
+
 "Due soon" and "Breached" are the SLA lists of ``bot.tickets.sla_lists`` (the same queries
 as ``GET /api/sla/breaches`` and its ``dueWithin``): they page by the SLA instant, and take
 only the filters those lists know (priority, product, assignee). The window is wall-clock

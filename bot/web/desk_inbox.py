@@ -56,7 +56,8 @@ from storage.visibility import Visibility
 PAGE_SIZE = 50
 CHANGES_PATH = "/desk/inbox/changes"
 HEADERS = ["Ticket", "Subject", "Product", "Status", "Priority", "Assignee", "SLA", "Stage"]
-# What the query string may hold; anything else is left alone (a bookmark's leftovers).
+# The page cursors, which the changes link carries over (other unknown parameters, a
+# bookmark's leftovers, are ignored).
 PAGING = ("cursor", "newer")
 
 
