@@ -24,6 +24,7 @@ NOW = dt.datetime(2026, 11, 26, 1, 2, 3, 456789, tzinfo=dt.UTC)
 STATUSES = ("open", "pending", "resolved", "closed")
 PRIORITIES = ("low", "medium", "high", "urgent")
 TAG_SETS = ((), ("billing",), ("safari", "billing"), ("billing", "safari", "login"), ("login",))
+STAGES = ("RECEIVED", "PR_OPEN", "MERGED")
 CREATOR = "key_mine"
 
 
@@ -43,7 +44,7 @@ async def seeded(db) -> tuple[int, int]:
                 subject=f"Subject {n}", body=f"Body {n}", submitter_email=f"c{n}@example.com",
                 tracking_token_hash="h" * 64, status=STATUSES[n % 4],
                 priority=PRIORITIES[(n // 4) % 4], assignee=None if n % 5 == 0 else f"a{n % 2}",
-                created_by=CREATOR if n % 2 else "key_other",
+                created_by=CREATOR if n % 2 else "key_other", stage=STAGES[(n // 3) % 3],
                 created_at=NOW if n % 3 == 0 else NOW + dt.timedelta(seconds=n),
                 updated_at=NOW, is_test=n % 7 == 0,
                 deleted_at=NOW if n % 13 == 0 else None,
@@ -63,8 +64,11 @@ async def orm_listing(db, visibility: Visibility, filters: TicketFilters) -> lis
         desk.ticket_summary(t) for t in tickets
         if all(getattr(t, f) == v for f, v in
                [("status", filters.status), ("priority", filters.priority),
-                ("assignee", filters.assignee)] if v is not None)
+                ("assignee", filters.assignee), ("product_id", filters.product_id),
+                ("stage", filters.stage)] if v is not None)
         and (filters.tag is None or filters.tag in [g.tag for g in t.tags])
+        and (filters.statuses is None or t.status in filters.statuses)
+        and (not filters.unassigned or t.assignee is None)
     ]
 
 
@@ -79,6 +83,20 @@ async def walk(db, visibility: Visibility, filters: TicketFilters, limit: int) -
         before_id = rows[limit - 1].id
 
 
+async def walk_back(db, visibility: Visibility, filters: TicketFilters, limit: int) -> list[dict]:
+    """The same listing from the oldest ticket up, a page at a time through ``after_id``
+    (each page still newest first)."""
+    seen, after_id = [], 0
+    while True:
+        rows = await desk_reads.page(db.reader, visibility, filters, before_id=None,
+                                     after_id=after_id, limit=limit + 1)
+        page = rows[1:] if len(rows) > limit else rows
+        seen = [desk.ticket_summary(t) for t in page] + seen
+        if len(rows) <= limit:
+            return seen
+        after_id = page[0].id
+
+
 FILTERS = [
     TicketFilters(),
     TicketFilters(status="open"),
@@ -89,6 +107,11 @@ FILTERS = [
     TicketFilters(tag="billing", priority="urgent", assignee="a0"),
     TicketFilters(tag="nothing"),
     TicketFilters(status="closed", priority="low", assignee="nobody"),
+    TicketFilters(statuses=("open", "pending")),
+    TicketFilters(statuses=()),
+    TicketFilters(unassigned=True, statuses=("open", "pending")),
+    TicketFilters(stage="MERGED"),
+    TicketFilters(stage="PR_OPEN", tag="billing", unassigned=True),
 ]
 
 
@@ -96,10 +119,13 @@ async def test_every_filter_scope_and_page_size_walks_exactly_the_orm_listing(db
     first, second = seeded
     scopes = [Visibility(None), Visibility((first,)), Visibility((first, second)),
               Visibility((second,), creator=CREATOR), Visibility(())]
-    for visibility, filters in itertools.product(scopes, FILTERS):
+    by_product = [TicketFilters(product_id=first), TicketFilters(product_id=second, stage="MERGED")]
+    for visibility, filters in itertools.product(scopes, FILTERS + by_product):
         expected = await orm_listing(db, visibility, filters)
         for limit in (1, 4, 100):
             assert await walk(db, visibility, filters, limit) == expected, (visibility, filters)
+            back = await walk_back(db, visibility, filters, limit)
+            assert back == expected, ("after_id", visibility, filters)
     everything = await orm_listing(db, Visibility(None), TicketFilters())
     assert len(everything) == 56 and everything[2]["tags"] == ["billing", "safari", "login"]
 

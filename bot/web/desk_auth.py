@@ -44,7 +44,9 @@ def desk_page(
     *,
     status: int = 200,
     headers: dict[str, str] | None = None,
+    scripts: tuple[str, ...] = (),
 ) -> web.Response:
+    """A workspace page; ``scripts``: the page's own static scripts, besides desk.js."""
     bar = Html("")
     if signed_in is not None:
         bar = fragment(
@@ -75,7 +77,7 @@ def desk_page(
         nav=NAV,
         status=status,
         no_store=True,
-        scripts=("desk.js",) if signed_in is not None else (),
+        scripts=("desk.js", *scripts) if signed_in is not None else (),
     )
     response.headers.update(headers or {})
     return response

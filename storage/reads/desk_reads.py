@@ -27,6 +27,11 @@ class TicketFilters:
     tag: str | None = None
     # The search (``q``): storage.reads.ticket_search.
     match: TicketMatch | None = None
+    product_id: int | None = None
+    stage: str | None = None
+    # Any of these statuses (the inbox's "open" views: open or pending), besides ``status``.
+    statuses: tuple[str, ...] | None = None
+    unassigned: bool = False  # no assignee (``assignee`` names one)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -93,10 +98,16 @@ class DeskComment(NamedTuple):
 
 
 def page_query(
-    visibility: Visibility, filters: TicketFilters, *, before_id: int | None, limit: int
+    visibility: Visibility,
+    filters: TicketFilters,
+    *,
+    before_id: int | None,
+    limit: int,
+    after_id: int | None = None,
 ) -> tuple[str, list[Any]]:
     """The statement ``page`` runs: the page's tickets (keyset: newest first, ids below
-    ``before_id``) joined to their tags, one row per tag (or one with a NULL tag)."""
+    ``before_id``; or the ``limit`` oldest of those above ``after_id``, a page back towards
+    the newest) joined to their tags, one row per tag (or one with a NULL tag)."""
     params = Params()
     joins, where = "", [visibility.sql(params)]
     # The keyset column: with a tag, the tag index's own ticket_id (equal to t.id by the
@@ -111,26 +122,35 @@ def page_query(
         ("status", filters.status),
         ("priority", filters.priority),
         ("assignee", filters.assignee),
+        ("product_id", filters.product_id),
+        ("stage", filters.stage),
     ):
         if value is not None:
             where.append(f"t.{column} = {params(value)}")
+    if filters.statuses is not None:
+        listed = ", ".join(params(status) for status in filters.statuses)
+        where.append(f"t.status IN ({listed})" if listed else "1 = 0")
+    if filters.unassigned:
+        where.append("t.assignee IS NULL")
     if filters.match is not None:
         where.extend(match_sql(filters.match, params))
-    if before_id is not None:
-        below = params(before_id)
-        where.append(f"{key} < {below}")
+    for bound, sign in ((before_id, "<"), (after_id, ">")):
+        if bound is None:
+            continue
+        value = params(bound)
+        where.append(f"{key} {sign} {value}")
         if key != "t.id":
             # The same bound on the tickets' side too: PostgreSQL may merge-join the two
             # indexes, and does not carry an inequality across the join by itself (without
             # this, page 500 of a tag walked 100,000 tickets from the top).
-            where.append(f"t.id < {below}")
+            where.append(f"t.id {sign} {value}")
     sql = f"""
 WITH page AS (
     SELECT t.id, t.desk_id, t.subject, t.priority, t.status, t.submitter_email, t.assignee,
            t.created_at
     FROM tickets t {joins}
     WHERE {' AND '.join(where)}
-    ORDER BY {key} DESC
+    ORDER BY {key} {"ASC" if after_id is not None else "DESC"}
     LIMIT {params(limit)}
 )
 SELECT page.*, g.tag FROM page LEFT JOIN ticket_tags g ON g.ticket_id = page.id
@@ -146,14 +166,16 @@ async def page(
     *,
     before_id: int | None,
     limit: int,
+    after_id: int | None = None,
 ) -> list[TicketSummary]:
-    """Up to ``limit`` tickets, newest first, with ids below ``before_id`` (keyset).
+    """Up to ``limit`` tickets, newest first, with ids below ``before_id`` (keyset); with
+    ``after_id``, the ``limit`` next above it instead (still newest first: a page back).
 
     New tickets get higher ids, so a walk that started earlier never sees them twice or
     shifts: each matching ticket is returned exactly once. One statement; bounded on SQLite,
     since a filter that matches few tickets walks far along its index.
     """
-    sql, args = page_query(visibility, filters, before_id=before_id, limit=limit)
+    sql, args = page_query(visibility, filters, before_id=before_id, limit=limit, after_id=after_id)
     tickets: list[TicketSummary] = []
     for row in await reader.fetch_bounded(sql, *args):
         if not tickets or tickets[-1].id != row[0]:

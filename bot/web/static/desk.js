@@ -3,12 +3,14 @@
 (() => {
   "use strict";
   const rows = () => Array.from(document.querySelectorAll("tbody tr"));
-  let current = -1;
+  // Read from the page each time: the inbox may replace its rows (desk_inbox.js) and keeps
+  // the selected ticket's row marked.
+  const selected = () => rows().findIndex((row) => row.classList.contains("selected"));
 
   function select(index) {
     const all = rows();
     if (all.length === 0) return;
-    current = Math.max(0, Math.min(index, all.length - 1));
+    const current = Math.max(0, Math.min(index, all.length - 1));
     all.forEach((row, i) => row.classList.toggle("selected", i === current));
     const link = all[current].querySelector("a");
     if (link) link.focus();
@@ -38,8 +40,8 @@
     }
     if (typing || event.altKey || event.ctrlKey || event.metaKey) return;
     const actions = {
-      j: () => select(current + 1),
-      k: () => select(current - 1),
+      j: () => select(selected() + 1),
+      k: () => select(selected() - 1),
       r: () => focusField("reply"),
       n: () => focusField("note"),
       t: () => focusField("minutes"),
