@@ -32,6 +32,7 @@ from bot.rules.pipeline import STAGE_TITLES, STAGES, Stage
 from bot.staff.sessions import SignedIn
 from bot.tickets import desk, sla_clock
 from bot.tickets.apikeys import KeyScope
+from bot.tickets.audit import Actor
 from bot.web.admin.breaches import sla_facts
 from bot.web.admin.tickets import pull_links
 from bot.web.admin_auth import redirect
@@ -286,7 +287,7 @@ async def _log_time(
     fields = billing_input.validate_time_entry(
         {"minutes": minutes, "description": form.get("description")}
     )
-    await time_entries.log_time(session, scope.name, ticket, fields, now)
+    await time_entries.log_time(session, scope.name, ticket, fields, now, actor=Actor.of(scope))
 
 
 @staff_only(rules.Action.WRITE_TICKETS)
