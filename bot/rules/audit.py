@@ -44,6 +44,9 @@ LABELS = {
 VALUELESS = frozenset({"body"})
 # Longer values are cut (an entry says what changed; the ticket holds the whole value).
 MAX_VALUE = 200
+# A ``github_issue`` entry's value when staff asked for the issue to be opened (else the
+# issue linked, ``owner/repo#12``).
+ISSUE_REQUESTED = "requested"
 ELLIPSIS = "…"
 
 
@@ -112,6 +115,10 @@ def describe(entry: Entry) -> str:
             return f"{label} added ({entry.new})"
         if entry.new is None:
             return f"{label} removed ({entry.old})"
+    if entry.field == "github_issue" and entry.old is None:
+        if entry.new == ISSUE_REQUESTED:
+            return "GitHub issue requested"
+        return f"GitHub issue linked: {entry.new}"
     if entry.field == "merged_from":
         return f"{entry.new} was merged into this ticket"
     if entry.field == "merged_into" and entry.new is not None:
