@@ -277,3 +277,17 @@ async def test_the_history_of_a_ticket_outside_the_keys_scope_is_a_404(client, k
     scoped = await make_key(client, name="Scoped", products=["mine"])
     resp = await client.get(f"/api/v1/desk/tickets/{ticket['id']}/history", headers=bearer(scoped))
     assert resp.status == 404
+
+
+async def test_billing_a_ticket_to_a_client_is_recorded(client, db, key):
+    ticket = await create_ticket(client, key)
+    resp = await client.post("/api/v1/desk/clients", json={"name": "Acme"}, headers=bearer(key))
+    assert resp.status == 201, await resp.text()
+    acme = await resp.json()
+    url = f"/api/v1/desk/tickets/{ticket['id']}/client"
+    assert (await client.put(url, json={"client": acme["id"]}, headers=bearer(key))).status == 200
+    assert (await client.put(url, json={"client": None}, headers=bearer(key))).status == 200
+    assert [e[2:] for e in await entries_of(db, ticket["publicId"])] == [
+        ("client", None, f"Acme ({acme['id']})"),
+        ("client", f"Acme ({acme['id']})", None),
+    ]

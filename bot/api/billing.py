@@ -157,7 +157,9 @@ async def assign_client(request: web.Request) -> web.Response:
             session, request[DESK_KEY], request.match_info["id"]
         )
         chosen = await client_service.find_client(session, ref) if ref else None
-        client = await client_service.assign_ticket(session, ticket, chosen, _now(request))
+        client = await client_service.assign_ticket(
+            session, ticket, chosen, _now(request), actor=Actor.of(request[DESK_KEY])
+        )
         body = {
             "ticket": {"id": ticket.desk_id, "publicId": ids.public_id(ticket.id)},
             "client": views.client_ref(client),

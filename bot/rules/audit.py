@@ -31,6 +31,7 @@ LABELS = {
     "related_vulnerability_id": "Related vulnerability",
     "source": "Provenance",
     "deleted": "Deleted",
+    "client": "Billed to (staff's choice)",
     # Things added, each named by its id (never its text):
     "comment": "Public reply",
     "internal_note": "Internal note",
