@@ -7,8 +7,6 @@ them is a 403."""
 
 from __future__ import annotations
 
-import re
-
 from sqlalchemy import select
 
 from bot.appkeys import DB
@@ -225,7 +223,8 @@ async def test_merging_a_duplicate_from_the_page(client, db):
     resp = await post(client, duplicate, "merge", into=target["publicId"])
     assert resp.status == 303 and "notice=merged" in resp.headers["Location"]
     page = await (await client.get(f"/desk/tickets/{duplicate['publicId']}")).text()
-    assert re.search(rf"<dt>Merged into</dt><dd>{target['publicId']}</dd>", page)
+    link = f'<a href="/desk/tickets/{target["publicId"]}">{target["publicId"]}</a>'
+    assert f"<dt>Merged into</dt><dd>{link}</dd>" in page
     assert f"Merged into {target['publicId']}" in page
     assert (await stored(db, duplicate["publicId"])).status == "closed"
 

@@ -250,7 +250,10 @@ async def page(
         *sla_facts(standing),
     ]
     if merged_into is not None:
-        facts.insert(0, ("Merged into", merged_into))
+        target = fragment(
+            '<a href="{href}">{id}</a>', href=path("desk", "tickets", merged_into), id=merged_into
+        )
+        facts.insert(0, ("Merged into", target))
     conversation = join(
         fragment(
             '<li class="comment{cls}"><p class="comment-meta">{author} · {at}{badge}</p>'
