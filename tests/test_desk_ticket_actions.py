@@ -234,7 +234,7 @@ async def test_merging_into_a_ticket_outside_the_persons_products_is_refused(cli
     mine = await a_ticket(client, "mine")
     await person(client, "al@support.test", "Al", "agent", products=["mine"])
     resp = await post(client, mine, "merge", into=theirs["publicId"])
-    assert resp.status == 404 and "Ticket not found" in await resp.text()
+    assert resp.status == 409 and "Target ticket not found" in await resp.text()
     assert (await stored(db, mine["publicId"])).status == "open"
 
 

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from bot.appkeys import DB
 from bot.rules import audit
 from bot.rules.audit import Entry
+from bot.views import ticket_history
 from storage.models import TicketAuditEntry
 from tests.conftest import ADMIN_HEADERS
 from tests.deskkit import add_product, bearer, create_ticket, make_key
@@ -291,3 +292,41 @@ async def test_billing_a_ticket_to_a_client_is_recorded(client, db, key):
         ("client", None, f"Acme ({acme['id']})"),
         ("client", f"Acme ({acme['id']})", None),
     ]
+
+
+def test_the_history_is_one_list_in_time_order_with_stage_changes_first_at_a_tie():
+    from storage.models import StageTransition
+    from storage.reads.sla_events import SlaEventRecord
+
+    t0 = dt.datetime(2026, 3, 1, 9, tzinfo=dt.UTC)
+    later = t0 + dt.timedelta(minutes=5)
+    step = StageTransition(
+        from_stage="RECEIVED",
+        to_stage="ISSUE_CREATED",
+        at=later,
+        cause="issues.opened",
+        description="Issue opened",
+        actor="octocat",
+        delivery_id="d-1",
+    )
+    change = TicketAuditEntry(
+        at=later,
+        actor_id="key_1",
+        actor_name="Bot",
+        field="status",
+        old_value="open",
+        new_value="pending",
+    )
+    early = TicketAuditEntry(
+        at=t0,
+        actor_id="key_1",
+        actor_name="Bot",
+        field="priority",
+        old_value="low",
+        new_value="high",
+    )
+    breach = SlaEventRecord("breach", "response", t0, later)
+    items = ticket_history.timeline([step], [early, change], [breach])
+    assert [item["kind"] for item in items] == ["change", "stage", "change", "sla"]
+    assert items[1]["causeText"] == "issues.opened by octocat via delivery d-1"
+    assert items[3]["text"] == "The response target is breached"

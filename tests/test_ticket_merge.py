@@ -3,7 +3,8 @@
 submitter is told (by mail, the normal path) where the work goes on, its public tracking
 page names the other ticket's publicId and nothing else of it, the target carries the
 duplicate's conversation as an internal note, both record audit entries; merges into
-itself, out of scope, across products, twice, or of closed tickets are refused."""
+itself, out of scope, across products, twice, or of closed tickets are refused (a 409 each:
+the ticket in the path exists)."""
 
 from __future__ import annotations
 
@@ -31,24 +32,26 @@ def side(public_id="TK-00001", tenant="default", product=1, status="open", merge
 
 
 @pytest.mark.parametrize(
-    ("duplicate", "target", "status"),
+    ("duplicate", "target", "error"),
     [
         (side(), side("TK-00002"), None),
         (side(product=None), side("TK-00002"), None),
         (side(), side("TK-00002", product=None), None),
         (side(status="resolved"), side("TK-00002", status="pending"), None),
-        (side(), side(), 422),
-        (side(), side("TK-00002", tenant="acme"), 404),
-        (side(product=1), side("TK-00002", product=2), 422),
-        (side(merged="TK-00009"), side("TK-00002"), 409),
-        (side(), side("TK-00002", merged="TK-00009"), 409),
-        (side(status="closed"), side("TK-00002"), 409),
-        (side(), side("TK-00002", status="closed"), 409),
+        (side(), side(), "Cannot merge a ticket into itself"),
+        (side(), side("TK-00002", tenant="acme"), "Target ticket not found"),
+        (side(product=1), side("TK-00002", product=2), "Tickets of different products"),
+        (side(merged="TK-00009"), side("TK-00002"), "Ticket already merged"),
+        (side(), side("TK-00002", merged="TK-00009"), "Target was merged away"),
+        (side(status="closed"), side("TK-00002"), "Ticket closed"),
+        (side(), side("TK-00002", status="closed"), "Ticket closed"),
     ],
 )
-def test_the_refusal_table(duplicate, target, status):
+def test_the_refusal_table(duplicate, target, error):
+    """Every refusal is a 409: the ticket in the path exists, whatever the target."""
     refused = merge.refusal(duplicate, target)
-    assert (refused.status if refused else None) == status
+    assert (refused.error if refused else None) == error
+    assert refused is None or refused.status == 409
 
 
 def test_the_targets_note_carries_the_whole_conversation_in_order():
@@ -195,18 +198,22 @@ async def test_the_duplicates_tracking_page_names_the_target_and_nothing_else_of
 async def test_a_ticket_merged_into_itself_is_refused(client, key):
     duplicate, _ = await two_tickets(client, key)
     resp = await merge_into(client, key, duplicate, duplicate["publicId"])
-    assert resp.status == 422
+    assert resp.status == 409
     assert (await resp.json())["error"] == "Cannot merge a ticket into itself"
 
 
-async def test_a_target_outside_the_keys_scope_is_a_404_and_nothing_changes(client, db, key):
+async def test_a_target_outside_the_keys_scope_is_refused_as_one_that_does_not_exist(
+    client, db, key
+):
     await add_product(client, "other")
     theirs = await create_ticket(client, key, productSlug="other")
     scoped = await make_key(client, name="App only", products=["app"])
     mine = await create_ticket(client, scoped)
     resp = await merge_into(client, scoped, mine, theirs["publicId"])
-    assert resp.status == 404
-    assert (await resp.json())["error"] == "Ticket not found"
+    missing = await merge_into(client, scoped, mine, "TK-09999")
+    assert resp.status == missing.status == 409
+    assert (await resp.json())["error"] == (await missing.json())["error"]
+    assert (await resp.json())["error"] == "Target ticket not found"
     assert await comments_of(db, mine["publicId"]) == []
     assert await comments_of(db, theirs["publicId"]) == []
 
@@ -216,7 +223,7 @@ async def test_tickets_of_two_products_are_not_merged(client, key):
     duplicate, _ = await two_tickets(client, key)
     elsewhere = await create_ticket(client, key, productSlug="other")
     resp = await merge_into(client, key, duplicate, elsewhere["publicId"])
-    assert resp.status == 422
+    assert resp.status == 409
     assert (await resp.json())["error"] == "Tickets of different products"
 
 

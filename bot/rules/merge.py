@@ -3,15 +3,19 @@ which merges are refused, and the words each side gets.
 
 The duplicate is closed as a duplicate, tells its submitter where the work goes on (a public
 reply naming only the other ticket's publicId) and keeps an internal note; the target gets
-the duplicate's conversation as an internal note. Refused:
+the duplicate's conversation as an internal note. Refused, each a 409 (the ticket in the
+path exists, so never a 404; what is refused is this merge, given what is stored), with the
+error:
 
-| case | answer |
+| case | error |
 | --- | --- |
-| a ticket into itself | 422 |
-| tickets of two tenants (a person never sees both; kept as a rule anyway) | 404 |
-| tickets of two different products: each follows its own repository's issue | 422 |
-| a duplicate merged already, or a target that was itself merged away | 409 |
-| a closed duplicate or a closed target (reopen it first) | 409 |
+| a target that does not exist, or is outside the caller's scope | Target ticket not found |
+| tickets of two tenants (never both seen; kept as a rule anyway) | Target ticket not found |
+| a ticket into itself | Cannot merge a ticket into itself |
+| tickets of two products (each follows its repository's issue) | Tickets of different products |
+| a duplicate merged already | Ticket already merged |
+| a target that was itself merged away | Target was merged away |
+| a closed duplicate or a closed target (reopen it first) | Ticket closed |
 
 A ticket of no product may be merged into one of a product, and the other way round: the
 duplicate only closes, so nothing of GitHub has to agree.
@@ -59,21 +63,29 @@ class Refusal:
     hint: str
 
 
+def target_not_found(ref: str) -> Refusal:
+    return Refusal(
+        409,
+        "Target ticket not found",
+        f"No ticket {ref!r} is open to you to merge into; use its publicId (TK-00042).",
+    )
+
+
 def refusal(duplicate: Side, target: Side) -> Refusal | None:
     """Why ``duplicate`` may not be merged into ``target``, or None (the table above)."""
     if duplicate.public_id == target.public_id:
         return Refusal(
-            422, "Cannot merge a ticket into itself", "Name the ticket this one duplicates."
+            409, "Cannot merge a ticket into itself", "Name the ticket this one duplicates."
         )
     if duplicate.tenant_id != target.tenant_id:
-        return Refusal(404, "Ticket not found", f"No ticket {target.public_id} is open to you.")
+        return target_not_found(target.public_id)
     if (
         duplicate.product_id is not None
         and target.product_id is not None
         and duplicate.product_id != target.product_id
     ):
         return Refusal(
-            422,
+            409,
             "Tickets of different products",
             f"{duplicate.public_id} and {target.public_id} follow different repositories; "
             "merge only tickets of the same product (or of none).",

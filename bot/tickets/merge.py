@@ -42,8 +42,17 @@ async def merge_ticket(
     session: AsyncSession, scope: KeyScope, duplicate: Ticket, into: str, now: dt.datetime
 ) -> Ticket:
     """Merge ``duplicate`` (found by the caller, in scope) into the ticket ``into`` names
-    (publicId or desk id; one outside the caller's scope is a 404); returns the target."""
-    target = await desk.find_ticket(session, scope, into)
+    (publicId or desk id; one outside the caller's scope is as one that does not exist);
+    returns the target."""
+    try:
+        target = await desk.find_ticket(session, scope, into)
+    except ApiError as exc:
+        if exc.status != 404:
+            raise
+        missing = rules.target_not_found(into)
+        raise ApiError(
+            missing.status, missing.error, missing.hint, fields={"into": "no such ticket"}
+        ) from None
     refused = rules.refusal(await _side(session, duplicate), await _side(session, target))
     if refused is not None:
         raise ApiError(refused.status, refused.error, refused.hint)

@@ -177,19 +177,16 @@ PATHS: dict[str, Any] = {
             {
                 "200": ok("Merged", ref("DeskMergeResult"), rate_limited=True),
                 **errors(400, 404, 409, 413, 415, rate_limited=True),
-                "422": ok(
-                    "A ticket into itself, or tickets of two products",
-                    ref("Error"),
-                    rate_limited=True,
-                ),
             },
             requestBody=body("DeskMerge"),
             description="The duplicate is closed as a duplicate (its public history says "
             '"Merged into TK-…", nothing else of the other ticket), gets a public reply '
             "naming the other ticket's publicId (its submitter is told as of any reply) and an "
             "internal note; the other ticket gets the duplicate's conversation as an internal "
-            "note. 404 for a target outside this key's scope; 422 for a ticket into itself or "
-            "tickets of two products; 409 when either is closed or was merged already.",
+            "note. 404 only for the ticket in the path; every refused merge is a 409 whose "
+            "`error` says why: `Target ticket not found` (also for one outside this key's "
+            "scope), `Cannot merge a ticket into itself`, `Tickets of different products`, "
+            "`Ticket already merged`, `Target was merged away`, `Ticket closed`.",
         ),
     },
 }
