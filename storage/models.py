@@ -1125,3 +1125,24 @@ class StaffSession(Base):
     last_seen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     __table_args__ = (Index("ix_staff_sessions_staff", "staff_id"),)
+
+
+class TicketAuditEntry(Base):
+    """Who changed what on a ticket, when, from what to what (issue 19; bot.rules.audit):
+    written in the transaction of the change by the use case that makes it. ``actor_id`` is
+    the desk key's public id or the staff account's desk id (``admin`` for the admin token);
+    ``actor_name`` the name staff know them by. No foreign key: an audit trail outlives
+    nothing it describes, and is never cascaded away (migration 0021)."""
+
+    __tablename__ = "ticket_audit"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(BigInteger)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    actor_id: Mapped[str] = mapped_column(String(200))
+    actor_name: Mapped[str] = mapped_column(String(200))
+    field: Mapped[str] = mapped_column(String(40))
+    old_value: Mapped[str | None] = mapped_column(Text, nullable=True)
+    new_value: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+    __table_args__ = (Index("ix_ticket_audit_ticket", "ticket_id", "id"),)

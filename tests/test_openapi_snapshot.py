@@ -25,6 +25,7 @@ def test_the_per_audience_parts_do_not_overlap():
         alerts,
         billing,
         desk,
+        desk_actions,
         helpdesk,
         mail,
         operations,
@@ -40,6 +41,7 @@ def test_the_per_audience_parts_do_not_overlap():
         operations,
         public,
         desk,
+        desk_actions,
         sla,
         admin,
         sla_policies,
@@ -51,7 +53,19 @@ def test_the_per_audience_parts_do_not_overlap():
     )
     schema_names = [name for m in modules for name in m.SCHEMAS]
     assert len(schema_names) == len(set(schema_names))
-    audiences = (operations, public, desk, sla, admin, billing, mail, alerts, helpdesk, staff)
+    audiences = (
+        operations,
+        public,
+        desk,
+        desk_actions,
+        sla,
+        admin,
+        billing,
+        mail,
+        alerts,
+        helpdesk,
+        staff,
+    )
     paths = [p for m in audiences for p in m.PATHS]
     paths += [*sla_policies.DESK_PATHS, *sla_policies.ADMIN_PATHS]
     assert len(paths) == len(set(paths)) == len(SPEC["paths"])

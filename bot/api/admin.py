@@ -26,7 +26,7 @@ from bot.jobs.worker import notify_workers
 from bot.rules import ids
 from bot.rules.numbers import MAX_ISSUE_NUMBER, MAX_ROW_ID, bounded_int, whole_number
 from bot.rules.templates import validate_template, validate_template_changes
-from bot.tickets import sla_webhook, templates
+from bot.tickets import audit, sla_webhook, templates
 from bot.tickets.apikeys import (
     create_key,
     revoke_key,
@@ -276,7 +276,7 @@ async def link_ticket(request: web.Request) -> web.Response:
     # the issue exists (and is not a pull request).
     found = await existing_issue(request.config_dict[GITHUB], product, issue)
     async with request.config_dict[DB].begin() as session:
-        ticket = await link_ticket_to_issue(session, public_id, issue, found)
+        ticket = await link_ticket_to_issue(session, public_id, issue, found, actor=audit.ADMIN)
         stage = ticket.stage
     notify_workers(request.config_dict)
     return web.json_response(

@@ -26,6 +26,7 @@ from bot.http.bodies import json_response, read_json_object
 from bot.http.cursor import decode_cursor, encode_cursor
 from bot.rules import billing_input, desk_input, ids
 from bot.tickets import desk as desk_tickets
+from bot.tickets.audit import Actor
 from bot.views import billing as views
 from storage.models import Client, Contract, Invoice, Ticket, TimeEntry
 from storage.repos.billing import BillingRepo
@@ -93,7 +94,9 @@ async def log_time(request: web.Request) -> web.Response:
     fields = billing_input.validate_time_entry(await read_json_object(request))
     async with request.config_dict[DB].begin() as session:
         ticket = await desk_tickets.find_ticket(session, scope, request.match_info["id"])
-        entry = await time_entries.log_time(session, scope.name, ticket, fields, _now(request))
+        entry = await time_entries.log_time(
+            session, scope.name, ticket, fields, _now(request), actor=Actor.of(scope)
+        )
         [view] = await _entry_views(BillingRepo(session), ticket, [entry])
     return web.json_response(
         view,
@@ -126,7 +129,9 @@ async def edit_time(request: web.Request) -> web.Response:
             session, request[DESK_KEY], request.match_info["id"]
         )
         entry = await time_entries.find_entry(session, ticket, request.match_info["entry"])
-        await time_entries.edit_time(session, ticket, entry, fields, _now(request))
+        await time_entries.edit_time(
+            session, ticket, entry, fields, _now(request), actor=Actor.of(request[DESK_KEY])
+        )
         [view] = await _entry_views(BillingRepo(session), ticket, [entry])
     return web.json_response(view)
 
@@ -137,7 +142,9 @@ async def delete_time(request: web.Request) -> web.Response:
             session, request[DESK_KEY], request.match_info["id"]
         )
         entry = await time_entries.find_entry(session, ticket, request.match_info["entry"])
-        await time_entries.delete_time(session, entry)
+        await time_entries.delete_time(
+            session, ticket, entry, _now(request), actor=Actor.of(request[DESK_KEY])
+        )
     return web.json_response({"success": True, "message": "Time entry deleted"})
 
 
@@ -150,7 +157,9 @@ async def assign_client(request: web.Request) -> web.Response:
             session, request[DESK_KEY], request.match_info["id"]
         )
         chosen = await client_service.find_client(session, ref) if ref else None
-        client = await client_service.assign_ticket(session, ticket, chosen, _now(request))
+        client = await client_service.assign_ticket(
+            session, ticket, chosen, _now(request), actor=Actor.of(request[DESK_KEY])
+        )
         body = {
             "ticket": {"id": ticket.desk_id, "publicId": ids.public_id(ticket.id)},
             "client": views.client_ref(client),

@@ -22,14 +22,16 @@ from bot.http.cursor import decode_cursor, encode_cursor
 from bot.http.ratelimit import enforce
 from bot.jobs.worker import notify_workers
 from bot.rules import callbacks, desk_input
+from bot.rules import merge as merge_rules
 from bot.rules.templates import template_ref, validate_template, validate_template_changes
 from bot.tickets import desk as desk_tickets
-from bot.tickets import sla_clock, sla_lists, sla_policies, templates
+from bot.tickets import history, merge, sla_clock, sla_lists, sla_policies, templates
 from bot.tickets.apikeys import KeyScope
 from bot.tickets.templates import TemplateScope
 from bot.views import desk as desk_views
 from bot.views.sla_policies import policy_view
 from bot.views.templates import template_view
+from bot.views.ticket_history import ticket_ref
 from storage.reads import attachment_reads, desk_reads, sla_events, sla_stats, time_reads
 from storage.repos.desk import DeskRepo
 from storage.repos.templates import TemplateRepo
@@ -147,6 +149,30 @@ async def comment_on_ticket(request: web.Request) -> web.Response:
     return web.json_response(desk_views.comment_view(comment), status=201)
 
 
+async def ticket_history(request: web.Request) -> web.Response:
+    """The staff history: stage changes with their causes, audit entries, SLA events."""
+    reader = request.config_dict[DB].reader
+    ticket = await desk_tickets.read_ticket(reader, request[DESK_KEY], request.match_info["id"])
+    async with request.config_dict[DB].session() as session:
+        items = await history.staff_history(session, reader, ticket.id)
+    return json_response({"ticket": ticket_ref(ticket), "history": items})
+
+
+async def merge_ticket(request: web.Request) -> web.Response:
+    """Merge this ticket (the duplicate) into the one ``into`` names (bot.tickets.merge)."""
+    scope = request[DESK_KEY]
+    into = merge_rules.validate_merge(await read_json_object(request))
+    async with request.config_dict[DB].begin() as session:
+        duplicate = await desk_tickets.find_ticket(session, scope, request.match_info["id"])
+        target = await merge.merge_ticket(
+            session, scope, duplicate, into, request.config_dict[CLOCK]()
+        )
+        body = {**ticket_ref(duplicate), "status": duplicate.status}
+        body["mergedInto"] = ticket_ref(target)
+    notify_workers(request.config_dict)
+    return web.json_response(body)
+
+
 async def show_stats(request: web.Request) -> web.Response:
     visible = desk_tickets.visibility(request[DESK_KEY])
     reader, now = request.config_dict[DB].reader, request.config_dict[CLOCK]()
@@ -250,6 +276,8 @@ routes = [
     web.patch("/desk/tickets/{id}", update_ticket),
     web.delete("/desk/tickets/{id}", close_ticket),
     web.post("/desk/tickets/{id}/comments", comment_on_ticket),
+    web.get("/desk/tickets/{id}/history", ticket_history),
+    web.post("/desk/tickets/{id}/merge", merge_ticket),
     web.get("/desk/stats", show_stats),
     web.get("/desk/sla/breaches", sla_breaches),
     web.get("/desk/templates", list_templates),

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.billing.access import not_found
 from bot.errors import ApiError
 from bot.rules import ids
+from bot.tickets import audit
 from storage.models import Client, Product, Ticket
 from storage.repos.billing import BillingRepo
 from storage.repos.products import ProductRepo
@@ -181,11 +182,25 @@ async def client_for_ticket(session: AsyncSession, ticket: Ticket) -> Client | N
     return await repo.client_by_domain(domain) if domain else None
 
 
+def _named(client: Client | None) -> str | None:
+    return f"{client.name} ({client.desk_id})" if client is not None else None
+
+
 async def assign_ticket(
-    session: AsyncSession, ticket: Ticket, client: Client | None, now: dt.datetime
+    session: AsyncSession,
+    ticket: Ticket,
+    client: Client | None,
+    now: dt.datetime,
+    *,
+    actor: audit.Actor,
 ) -> Client | None:
-    """Bills the ticket to ``client`` (None: back to its product's or domain's)."""
+    """Bills the ticket to ``client`` (None: back to its product's or domain's); the staff
+    choice is audited."""
     repo = BillingRepo(session)
+    before = await repo.client(ticket.client_id) if ticket.client_id is not None else None
+    await audit.record_changes(
+        session, actor, ticket, {"client": _named(before)}, {"client": _named(client)}, now
+    )
     ticket.client_id = client.id if client is not None else None
     target = await client_for_ticket(session, ticket)
     target_id = target.id if target is not None else None

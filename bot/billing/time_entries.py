@@ -15,10 +15,18 @@ from bot.billing import bank_alerts, clients
 from bot.billing import contracts as contract_service
 from bot.billing.access import not_found
 from bot.errors import ApiError
+from bot.rules import audit as audit_rules
 from bot.rules import ids
 from bot.rules.billing_periods import local_date
+from bot.tickets import audit
 from storage.models import Client, Contract, Ticket, TimeEntry
 from storage.repos.billing import BillingRepo
+
+
+def _audited(entry: TimeEntry) -> str:
+    """A time entry as its audit entry names it (its description stays on the entry)."""
+    return f"{entry.desk_id}: {entry.minutes} min" + ("" if entry.billable else ", not billable")
+
 
 ENTRY_HINT = "Use a time entry's id (tim_…): GET /api/v1/desk/tickets/{id}/time lists them."
 
@@ -78,6 +86,8 @@ async def log_time(
     ticket: Ticket,
     fields: dict[str, Any],
     now: dt.datetime,
+    *,
+    actor: audit.Actor,
 ) -> TimeEntry:
     client = await clients.client_for_ticket(session, ticket)
     contract = await _contract_for(session, fields.get("contract"), client)
@@ -98,6 +108,9 @@ async def log_time(
         updated_at=now,
     )
     await BillingRepo(session).add(entry)
+    await audit.record(
+        session, actor, ticket, [audit_rules.added("time_entry", _audited(entry))], now
+    )
     if contract is not None and entry.billable:
         await bank_alerts.after_draw(
             session, contract, local_date(started_at, contract.time_zone), now
@@ -111,6 +124,8 @@ async def edit_time(
     entry: TimeEntry,
     fields: dict[str, Any],
     now: dt.datetime,
+    *,
+    actor: audit.Actor,
 ) -> TimeEntry:
     refusal = await _locked(session, entry)
     if refusal is not None:
@@ -127,12 +142,16 @@ async def edit_time(
         await contract_service.check_entry_fits(session, old_contract, entry.started_at)
     if contract is not None:
         await contract_service.check_entry_fits(session, contract, started_at)
+    was = _audited(entry)
     for key in ("minutes", "description", "billable"):
         if key in fields:
             setattr(entry, key, fields[key])
     entry.started_at = started_at
     entry.contract_id = contract.id if contract else None
     entry.updated_at = now
+    await audit.record_changes(
+        session, actor, ticket, {"time_entry": was}, {"time_entry": _audited(entry)}, now
+    )
     await session.flush()
     if contract is not None and entry.billable:
         await bank_alerts.after_draw(
@@ -141,7 +160,9 @@ async def edit_time(
     return entry
 
 
-async def delete_time(session: AsyncSession, entry: TimeEntry) -> None:
+async def delete_time(
+    session: AsyncSession, ticket: Ticket, entry: TimeEntry, now: dt.datetime, *, actor: audit.Actor
+) -> None:
     refusal = await _locked(session, entry)
     if refusal is not None:
         raise refusal
@@ -149,6 +170,9 @@ async def delete_time(session: AsyncSession, entry: TimeEntry) -> None:
         contract = await BillingRepo(session).contract(entry.contract_id)
         if contract is not None:
             await contract_service.check_entry_fits(session, contract, entry.started_at)
+    await audit.record(
+        session, actor, ticket, [audit_rules.removed("time_entry", _audited(entry))], now
+    )
     await session.delete(entry)
     await session.flush()
 

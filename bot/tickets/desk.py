@@ -14,16 +14,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.errors import ApiError
+from bot.rules import audit as audit_rules
 from bot.rules import ids
 from bot.rules.desk_input import HINTS, PRIORITIES, NewDeskTicket
 from bot.rules.desk_status import DESK_STATUSES, STAFF_CLOSED_CAUSE, DeskStatus, staff_status_change
 from bot.rules.pipeline import Stage
-from bot.tickets import sla_clock, ticket_events, transitions
+from bot.tickets import audit, sla_clock, ticket_events, transitions
 from bot.tickets.apikeys import KeyScope
 from bot.tickets.intake import ItsmFields, open_ticket
 from bot.tickets.search import ticket_match
 from bot.tickets.sla_policies import policy_for_field
-from storage.models import Comment, Product, Ticket, TicketTag
+from storage.models import Comment, Product, SlaPolicy, Ticket, TicketTag
 from storage.reader import Reader
 from storage.reads import desk_reads
 from storage.reads.desk_reads import TicketFilters
@@ -162,7 +163,12 @@ def _replace_tags(ticket: Ticket, tags: tuple[str, ...]) -> None:
 
 
 async def _set_status(
-    session: AsyncSession, ticket: Ticket, status: str, scope: KeyScope, now: dt.datetime
+    session: AsyncSession,
+    ticket: Ticket,
+    status: str,
+    scope: KeyScope,
+    now: dt.datetime,
+    closing_cause: transitions.Cause | None = None,
 ) -> None:
     change = staff_status_change(
         current_status=ticket.status,
@@ -180,12 +186,17 @@ async def _set_status(
             session,
             [ticket],
             product,
-            transitions.Cause(STAFF_CLOSED_CAUSE, actor=scope.name),
+            closing_cause or transitions.Cause(STAFF_CLOSED_CAUSE, actor=scope.name),
             now=now,
         )
     ticket.status = change.status
     ticket.resolved_at = change.resolved_at
     await sla_clock.status_changed(session, ticket, old_status, by_staff=True, now=now)
+
+
+async def _policy_name(session: AsyncSession, ticket: Ticket) -> str | None:
+    policy = await session.get(SlaPolicy, ticket.sla_policy_id) if ticket.sla_policy_id else None
+    return policy.name if policy is not None else None
 
 
 async def update_ticket(
@@ -194,16 +205,24 @@ async def update_ticket(
     ticket: Ticket,
     changes: dict[str, Any],
     now: dt.datetime,
+    *,
+    closing_cause: transitions.Cause | None = None,
 ) -> Ticket:
-    """Apply validated changes; nothing here reaches GitHub."""
+    """Apply validated changes, with an audit entry for each field that changed; nothing
+    here reaches GitHub. ``closing_cause``: why the history says a close happened, when it
+    is not staff closing it (a merge)."""
     # Looked up first: an unknown policy is a 400 before anything changes.
     policy = None
     if "sla_policy" in changes:
         policy = await policy_for_field(
             session, changes["sla_policy"], "slaPolicy", error=None, hint=HINTS["slaPolicy"]
         )
+    audited = [name for name in changes if name != "sla_policy"]
+    before = audit.ticket_fields(ticket, audited)
+    if policy is not None:
+        before["sla_policy"] = await _policy_name(session, ticket)
     if "status" in changes:
-        await _set_status(session, ticket, changes["status"], scope, now)
+        await _set_status(session, ticket, changes["status"], scope, now, closing_cause)
     for field in ("priority", "assignee", "type", "category", "source_type"):
         if field in changes:
             setattr(ticket, field, changes[field])
@@ -213,6 +232,10 @@ async def update_ticket(
         await sla_clock.refresh(session, ticket, now)  # due times again, from creation
     if "tags" in changes:
         _replace_tags(ticket, changes["tags"])
+    after = audit.ticket_fields(ticket, audited)
+    if policy is not None:
+        after["sla_policy"] = policy.name
+    await audit.record_changes(session, audit.Actor.of(scope), ticket, before, after, now)
     ticket.updated_at = now
     ticket.updated_by = scope.public_id
     await session.flush()
@@ -223,8 +246,17 @@ async def close_and_delete(
     session: AsyncSession, scope: KeyScope, ticket: Ticket, now: dt.datetime
 ) -> None:
     """DELETE: close the ticket (as staff closing it would) and hide it from the desk."""
+    before = audit.ticket_fields(ticket, ("status", "deleted"))
     if ticket.status != DeskStatus.CLOSED.value or ticket.stage != Stage.CLOSED.value:
         await _set_status(session, ticket, DeskStatus.CLOSED.value, scope, now)
+    await audit.record_changes(
+        session,
+        audit.Actor.of(scope),
+        ticket,
+        before,
+        {"status": ticket.status, "deleted": True},
+        now,
+    )
     ticket.deleted_at = now
     ticket.deleted_by = scope.public_id
     ticket.updated_at = now
@@ -241,7 +273,8 @@ async def add_comment(
     now: dt.datetime,
 ) -> Comment:
     """A comment by the key's name (for staff) and its public name (for the submitter, fixed
-    now); the first public one is the ticket's first response."""
+    now); the first public one is the ticket's first response. The audit entry names the
+    comment, never its text."""
     comment = Comment(
         desk_id=ids.new_desk_id("cmt"),
         ticket_id=ticket.id,
@@ -252,6 +285,13 @@ async def add_comment(
         created_at=now,
     )
     await DeskRepo(session).add_comment(comment)
+    await audit.record(
+        session,
+        audit.Actor.of(scope),
+        ticket,
+        [audit_rules.added("internal_note" if internal else "comment", comment.desk_id)],
+        now,
+    )
     await ticket_events.publish(
         session, ticket_events.TicketEvent(ticket_events.COMMENT_ADDED, ticket, comment=comment)
     )

@@ -29,7 +29,7 @@ from bot.rules import ids
 from bot.rules.desk_input import PRIORITIES, TICKET_TYPES
 from bot.rules.desk_status import DESK_STATUSES, DeskStatus
 from bot.rules.validation import FieldErrors, is_email
-from bot.tickets import desk, sla_clock
+from bot.tickets import audit, desk, sla_clock
 from bot.tickets.apikeys import KeyScope
 from bot.tickets.intake import ItsmFields
 from storage.models import SlaPolicy, Team, Ticket
@@ -204,6 +204,17 @@ async def create(
     return ticket
 
 
+# What the ticket document changes besides the desk's fields (those: desk.update_ticket).
+_OWN_FIELDS = (
+    "subject",
+    "body",
+    "team_id",
+    "related_asset_id",
+    "related_vulnerability_id",
+    "source",
+)
+
+
 async def update(
     session: AsyncSession, scope: KeyScope, ref: str, data: dict[str, Any], now: dt.datetime
 ) -> Ticket:
@@ -214,16 +225,13 @@ async def update(
     before = {"type": ticket.type, "team_id": ticket.team_id}
     if desk_changes:
         await desk.update_ticket(session, scope, ticket, desk_changes, now)
-    for attribute in (
-        "subject",
-        "body",
-        "team_id",
-        "related_asset_id",
-        "related_vulnerability_id",
-        "source",
-    ):
-        if attribute in extra:
-            setattr(ticket, attribute, extra[attribute])
+    own = [name for name in _OWN_FIELDS if name in extra]
+    own_before = audit.ticket_fields(ticket, own)
+    for attribute in own:
+        setattr(ticket, attribute, extra[attribute])
+    await audit.record_changes(
+        session, audit.Actor.of(scope), ticket, own_before, audit.ticket_fields(ticket, own), now
+    )
     if rules.is_incompatible(before, {"type": ticket.type, "team_id": ticket.team_id}):
         ticket.schema_version += 1
     ticket.updated_at, ticket.updated_by = now, scope.public_id
@@ -238,10 +246,24 @@ async def close(session: AsyncSession, scope: KeyScope, ref: str, now: dt.dateti
     return ticket
 
 
+async def _record_deleted(
+    session: AsyncSession, scope: KeyScope, ticket: Ticket, deleted: bool, now: dt.datetime
+) -> None:
+    await audit.record_changes(
+        session,
+        audit.Actor.of(scope),
+        ticket,
+        {"deleted": ticket.deleted_at is not None},
+        {"deleted": deleted},
+        now,
+    )
+
+
 async def soft_delete(session: AsyncSession, scope: KeyScope, ref: str, now: dt.datetime) -> Ticket:
     """Hide the ticket from default lists (``is_deleted``); nothing else changes, and
     ``restore`` brings it back as it was."""
     ticket = await find(session, scope, ref)
+    await _record_deleted(session, scope, ticket, True, now)
     ticket.deleted_at, ticket.deleted_by = now, scope.public_id
     ticket.updated_at, ticket.updated_by = now, scope.public_id
     await session.flush()
@@ -252,6 +274,7 @@ async def restore(session: AsyncSession, scope: KeyScope, ref: str, now: dt.date
     ticket = await find(session, scope, ref, include_deleted=True)
     if ticket.deleted_at is None:
         raise ApiError(409, "Ticket is not deleted", "Only a deleted ticket can be restored.")
+    await _record_deleted(session, scope, ticket, False, now)
     ticket.deleted_at = ticket.deleted_by = None
     ticket.schema_version += 1  # readers that saw it gone must read it again
     ticket.updated_at, ticket.updated_by = now, scope.public_id

@@ -53,6 +53,10 @@ class Cause:
     # What the name alone does not say: "merged", "approved", "not_planned", "draft"…
     detail: str | None = None
     occurred_at: dt.datetime | None = None  # GitHub's time of the event
+    # A close that says why in its own words, and the reason it gives (a merge: "Merged
+    # into TK-00012", a duplicate); else the derived reason and its text.
+    closed_text: str | None = None
+    closed_reason: ClosedReason | None = None
 
 
 async def refresh(
@@ -183,7 +187,10 @@ async def _record(
     repo = TicketRepo(session)
     for step in steps:
         closing = step is Stage.CLOSED
-        if closing and (len(steps) > 1 or cause.name not in CLOSING_CAUSES):
+        reason = (cause.closed_reason or derived.reason) if closing else None
+        if closing and cause.closed_text is not None:
+            description = cause.closed_text
+        elif closing and (len(steps) > 1 or cause.name not in CLOSING_CAUSES):
             assert derived.reason is not None
             description = pipeline.CLOSED_TEXT[derived.reason]
         else:
@@ -210,7 +217,7 @@ async def _record(
                 actor=cause.actor,
                 pr_number=cause.pr_number,
                 deployment_id=cause.deployment_id,
-                reason=derived.reason.value if closing and derived.reason else None,
+                reason=reason.value if reason else None,
             )
         )
         await ticket_events.publish(

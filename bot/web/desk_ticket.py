@@ -1,10 +1,13 @@
-"""The workspace's ticket page (``/desk/tickets/{publicId}``, issue 19, item 3, first cut):
-the ticket, its stage on the pipeline with its GitHub issue and pull requests, its SLA
-clocks, the conversation (public replies and internal notes told apart), its time, and the
-actions of a working day: reply (mailed to the submitter when TinyDesk sends mail), add a
-note, log time (15 minutes in one click), change status, priority or assignee. Every action
-is the desk's own use case (bot.tickets.desk, bot.billing.time_entries), done as the signed-in
-person, checked against their role on the server.
+"""The workspace's ticket page (``/desk/tickets/{publicId}``, issue 19, item 3): the ticket,
+its stage on the pipeline with its GitHub issue and pull requests, its SLA clocks, the
+conversation (public replies and internal notes told apart), its time, its history for staff
+(stage changes with their internal causes, who changed what, SLA warnings and breaches), and
+the actions of a working day: reply (mailed to the submitter when TinyDesk sends mail), add a
+note, log time (15 minutes in one click), change status, priority, assignee, type, category
+or tags; apply a template, link or create the GitHub issue and merge a duplicate
+(``bot.web.desk_ticket_actions``). Every action is the desk's own use case (bot.tickets.desk,
+bot.billing.time_entries, …), done as the signed-in person, checked against their role on the
+server.
 """
 
 from __future__ import annotations
@@ -25,19 +28,21 @@ from bot.http.bodies import read_form
 from bot.jobs.worker import notify_workers
 from bot.rules import billing_input, desk_input, ids
 from bot.rules import staff as rules
-from bot.rules.desk_input import PRIORITIES
+from bot.rules.desk_input import PRIORITIES, TICKET_TYPES
 from bot.rules.desk_status import DESK_STATUSES
 from bot.rules.numbers import whole_number
 from bot.rules.pipeline import STAGE_TITLES, STAGES, Stage
 from bot.staff.sessions import SignedIn
-from bot.tickets import desk, sla_clock
+from bot.tickets import desk, history, merge, sla_clock
 from bot.tickets.apikeys import KeyScope
+from bot.tickets.apply_template import templates_for
+from bot.tickets.audit import Actor
 from bot.web.admin.breaches import sla_facts
 from bot.web.admin.tickets import pull_links
 from bot.web.admin_auth import redirect
 from bot.web.desk_auth import csrf_input, desk_page, staff_only, staff_scope
 from bot.web.html import Html, fragment, join, path, time_element
-from storage.models import Ticket
+from storage.models import Ticket, TicketTemplate
 from storage.reads.admin_queries import AdminQueries
 from storage.repos.billing import BillingRepo
 from storage.repos.github_links import PullRequestLinkRepo
@@ -46,7 +51,7 @@ from storage.repos.products import ProductRepo
 QUICK_MINUTES = 15
 
 
-def _ticket_path(ticket: Ticket, notice: str | None = None) -> str:
+def ticket_path(ticket: Ticket, notice: str | None = None) -> str:
     return path("desk", "tickets", ids.public_id(ticket.id), query={"notice": notice})
 
 
@@ -66,25 +71,141 @@ def _pipeline(ticket: Ticket) -> Html:
     return fragment('<ol class="pipeline" aria-label="Pipeline">{i}</ol>', i=join(items))
 
 
+NONE_LABEL = "none"
+
+
 def _select(name: str, label: str, options: tuple[str, ...], chosen: str | None) -> Html:
+    """A choice; the option ``""`` reads as "none" (the field is cleared)."""
     return fragment(
         '<label for="{name}">{label}</label><select id="{name}" name="{name}">{options}</select>',
         name=name,
         label=label,
         options=join(
             fragment(
-                '<option value="{v}"{sel}>{v}</option>',
+                '<option value="{v}"{sel}>{text}</option>',
                 v=value,
-                sel=Html(" selected") if value == chosen else Html(""),
+                text=value or NONE_LABEL,
+                sel=Html(" selected") if value == (chosen or "") else Html(""),
             )
             for value in options
         ),
     )
 
 
-async def _page(
-    request: web.Request, signed_in: SignedIn, ref: str, *, error: str | None = None
+def tags_text(tags: list[str]) -> str:
+    return ", ".join(tags)
+
+
+def parse_tags(text: str) -> list[str]:
+    """The tags field: comma-separated, blanks dropped (the desk's rule checks each)."""
+    return [tag.strip() for tag in text.split(",") if tag.strip()]
+
+
+def _history(items: list[dict[str, Any]]) -> Html:
+    """The staff history, newest first: what happened, who or what caused it."""
+    rows = []
+    for item in reversed(items):
+        if item["kind"] == "change":
+            who = f"{item['actor']['name']} ({item['actor']['id']})"
+        elif item["kind"] == "stage":
+            who = item["causeText"]
+        else:
+            who = "SLA"
+        rows.append(
+            fragment(
+                '<li class="comment history-{kind}"><p class="comment-meta">{at} · {who}</p>'
+                "<p>{text}</p></li>",
+                kind=item["kind"],
+                at=time_element(item["at"]),
+                who=who,
+                text=item["text"],
+            )
+        )
+    return fragment(
+        '<section class="card" aria-labelledby="history-heading"><h2 id="history-heading">'
+        'History</h2><p class="hint">Newest first; for staff only: causes name GitHub '
+        'deliveries and people.</p><ol class="comments" id="staff-history">{rows}</ol>'
+        "</section>",
+        rows=join(rows),
+    )
+
+
+def _actions(
+    base: str,
+    csrf: Html,
+    ticket: Ticket,
+    *,
+    has_product: bool,
+    usable_templates: list[TicketTemplate],
+) -> Html:
+    """Apply a template; link an existing GitHub issue or have it created now (a ticket of
+    a product with none yet); merge this ticket into another."""
+    parts = []
+    if usable_templates:
+        parts.append(
+            fragment(
+                '<form class="stacked" method="post" action="{base}/template">{csrf}'
+                '<label for="template">Apply a template (fills type, category and tags '
+                "where empty)</label>"
+                '<select id="template" name="template">{options}</select>'
+                '<button type="submit">Apply template</button></form>',
+                base=base,
+                csrf=csrf,
+                options=join(
+                    fragment('<option value="{v}">{name}</option>', v=t.desk_id, name=t.name)
+                    for t in usable_templates
+                ),
+            )
+        )
+    if has_product and ticket.issue_number is None:
+        parts.append(
+            fragment(
+                '<form class="stacked" method="post" action="{base}/link">{csrf}'
+                '<label for="issue">Link an existing GitHub issue (its number in the '
+                "product's repository)</label>"
+                '<input id="issue" name="issue" type="number" min="1" required>'
+                '<button type="submit">Link issue</button></form>',
+                base=base,
+                csrf=csrf,
+            )
+        )
+        if not ticket.is_test and ticket.stage != Stage.CLOSED.value:
+            parts.append(
+                fragment(
+                    '<form method="post" action="{base}/create-issue">{csrf}'
+                    '<button type="submit">Create the GitHub issue now</button></form>',
+                    base=base,
+                    csrf=csrf,
+                )
+            )
+    parts.append(
+        fragment(
+            '<form class="stacked" method="post" action="{base}/merge">{csrf}'
+            '<label for="into">Merge this ticket into (a duplicate: it is closed and its '
+            "requester told to follow the other)</label>"
+            '<input id="into" name="into" required placeholder="TK-00042" '
+            'autocomplete="off" spellcheck="false">'
+            '<button type="submit">Merge</button></form>',
+            base=base,
+            csrf=csrf,
+        )
+    )
+    return fragment(
+        '<section class="card" aria-labelledby="actions-heading"><h2 id="actions-heading">'
+        "Actions</h2>{parts}</section>",
+        parts=join(parts),
+    )
+
+
+async def page(
+    request: web.Request,
+    signed_in: SignedIn,
+    ref: str,
+    *,
+    error: str | None = None,
+    status: int = 400,
 ) -> web.Response:
+    """The page; with ``error``, drawn again with the reason and ``status``."""
     scope = await staff_scope(request, signed_in)
     async with request.app[DB].session() as session:
         try:
@@ -103,6 +224,10 @@ async def _page(
             )
         standing = await sla_clock.evaluate(session, ticket, request.app[CLOCK]())
         entries = list(await BillingRepo(session).entries_of_ticket(ticket.id))
+        items = await history.staff_history(session, request.app[DB].reader, ticket.id)
+        merged_into = await merge.merged_into(session, ticket)
+        usable = list(await templates_for(session, scope, ticket))
+        tags = [t.tag for t in ticket.tags]
     web_url = github_web_url(request.app[SETTINGS].github_api_url)
     issue: object = "not created yet"
     if ticket.issue_number is not None and product is not None:
@@ -116,11 +241,19 @@ async def _page(
         ("Status", ticket.status),
         ("Priority", ticket.priority),
         ("Assignee", ticket.assignee or "—"),
+        ("Type", ticket.type or "—"),
+        ("Category", ticket.category or "—"),
+        ("Tags", tags_text(tags) or "—"),
         ("Requester", ticket.submitter_email),
         ("GitHub issue", issue),
         ("Pull requests", pull_links(web_url, product, pulls)),
         *sla_facts(standing),
     ]
+    if merged_into is not None:
+        target = fragment(
+            '<a href="{href}">{id}</a>', href=path("desk", "tickets", merged_into), id=merged_into
+        )
+        facts.insert(0, ("Merged into", target))
     conversation = join(
         fragment(
             '<li class="comment{cls}"><p class="comment-meta">{author} · {at}{badge}</p>'
@@ -167,7 +300,12 @@ async def _page(
             '<form class="stacked" method="post" action="{base}/edit">{csrf}{status}{priority}'
             '<label for="assignee">Assignee</label>'
             '<input id="assignee" name="assignee" value="{assignee}">'
-            '<button type="submit">Save</button></form></section>',
+            "{type}"
+            '<label for="category">Category</label>'
+            '<input id="category" name="category" value="{category}">'
+            '<label for="tags">Tags (separated by commas)</label>'
+            '<input id="tags" name="tags" value="{tags}">'
+            '<button type="submit">Save</button></form></section>{actions}',
             base=base,
             csrf=csrf,
             mailed=", and get it by email" if request.app[SETTINGS].mail.sending else "",
@@ -176,6 +314,16 @@ async def _page(
             status=_select("status", "Status", DESK_STATUSES, ticket.status),
             priority=_select("priority", "Priority", PRIORITIES, ticket.priority),
             assignee=ticket.assignee or "",
+            type=_select("type", "Type", ("", *TICKET_TYPES), ticket.type),
+            category=ticket.category or "",
+            tags=tags_text(tags),
+            actions=_actions(
+                base,
+                csrf,
+                ticket,
+                has_product=product is not None,
+                usable_templates=usable,
+            ),
         )
     content = fragment(
         '<h1>{subject} <span class="small">{public_id}</span></h1>{error}{notice}{pipeline}'
@@ -183,7 +331,7 @@ async def _page(
         '<section class="card" aria-labelledby="message-heading"><h2 id="message-heading">'
         'Message</h2><p class="comment-body">{body}</p></section>'
         '<section class="card" aria-labelledby="conversation-heading"><h2 '
-        'id="conversation-heading">Conversation</h2>{conversation}</section>{forms}',
+        'id="conversation-heading">Conversation</h2>{conversation}</section>{forms}{history}',
         subject=ticket.subject,
         public_id=ids.public_id(ticket.id),
         error=fragment('<p class="field-error" role="alert">{e}</p>', e=error) if error else "",
@@ -199,13 +347,14 @@ async def _page(
         if comments
         else Html('<p class="empty">No replies or notes yet.</p>'),
         forms=forms,
+        history=_history(items),
     )
     return desk_page(
         request,
         f"ticket {ids.public_id(ticket.id)}",
         content,
         signed_in,
-        status=400 if error else 200,
+        status=status if error else 200,
     )
 
 
@@ -214,12 +363,18 @@ NOTICES = {
     "noted": "Note added.",
     "time": "Time logged.",
     "saved": "Saved.",
+    "template": "Template applied.",
+    "template-none": "Nothing to fill: the ticket has a type, category and tags already, or "
+    "the template has none.",
+    "linked": "Linked to the GitHub issue.",
+    "issue": "The GitHub issue is on its way.",
+    "merged": "Merged: this ticket is closed, and its requester was told where to follow it.",
 }
 
 
 @staff_only()
 async def show(request: web.Request, signed_in: SignedIn) -> web.StreamResponse:
-    return await _page(request, signed_in, request.match_info["public_id"])
+    return await page(request, signed_in, request.match_info["public_id"])
 
 
 TicketAction = Callable[
@@ -227,11 +382,15 @@ TicketAction = Callable[
 ]
 
 
-async def _act(
-    request: web.Request, signed_in: SignedIn, action: TicketAction, notice: str
+async def act(
+    request: web.Request,
+    signed_in: SignedIn,
+    action: TicketAction,
+    notice: str | Callable[[], str],
 ) -> web.Response:
     """Run ``action(session, scope, ticket, form, now)`` on the ticket in the URL; a refusal
-    shows the page again with the reason."""
+    shows the page again with the reason (and its status). ``notice`` may be asked for once
+    the action ran (the outcome picks it)."""
     form = await read_form(request)
     scope = await staff_scope(request, signed_in)
     now = request.app[CLOCK]()
@@ -240,14 +399,15 @@ async def _act(
             ticket = await desk.find_ticket(session, scope, request.match_info["public_id"])
             await action(session, scope, ticket, form, now)
     except ApiError as exc:
-        return await _page(
+        return await page(
             request,
             signed_in,
             request.match_info["public_id"],
             error=f"{exc.error}: {exc.hint or ''}",
+            status=exc.status,
         )
     notify_workers(request.app)
-    return redirect(_ticket_path(ticket, notice))
+    return redirect(ticket_path(ticket, notice if isinstance(notice, str) else notice()))
 
 
 def _comment_action(internal: bool) -> TicketAction:
@@ -266,12 +426,12 @@ def _comment_action(internal: bool) -> TicketAction:
 
 @staff_only(rules.Action.WRITE_TICKETS)
 async def reply(request: web.Request, signed_in: SignedIn) -> web.StreamResponse:
-    return await _act(request, signed_in, _comment_action(False), "replied")
+    return await act(request, signed_in, _comment_action(False), "replied")
 
 
 @staff_only(rules.Action.WRITE_TICKETS)
 async def note(request: web.Request, signed_in: SignedIn) -> web.StreamResponse:
-    return await _act(request, signed_in, _comment_action(True), "noted")
+    return await act(request, signed_in, _comment_action(True), "noted")
 
 
 async def _log_time(
@@ -286,12 +446,12 @@ async def _log_time(
     fields = billing_input.validate_time_entry(
         {"minutes": minutes, "description": form.get("description")}
     )
-    await time_entries.log_time(session, scope.name, ticket, fields, now)
+    await time_entries.log_time(session, scope.name, ticket, fields, now, actor=Actor.of(scope))
 
 
 @staff_only(rules.Action.WRITE_TICKETS)
 async def log_time(request: web.Request, signed_in: SignedIn) -> web.StreamResponse:
-    return await _act(request, signed_in, _log_time, "time")
+    return await act(request, signed_in, _log_time, "time")
 
 
 async def _edit(
@@ -302,15 +462,18 @@ async def _edit(
     now: dt.datetime,
 ) -> None:
     data: dict[str, Any] = {k: form[k] for k in ("status", "priority") if k in form}
-    if "assignee" in form:
-        data["assignee"] = form["assignee"].strip() or None
+    for field in ("assignee", "type", "category"):
+        if field in form:
+            data[field] = form[field].strip() or None
+    if "tags" in form:
+        data["tags"] = parse_tags(form["tags"])
     changes = desk_input.validate_changes(data)
     await desk.update_ticket(session, scope, ticket, changes, now)
 
 
 @staff_only(rules.Action.WRITE_TICKETS)
 async def edit(request: web.Request, signed_in: SignedIn) -> web.StreamResponse:
-    return await _act(request, signed_in, _edit, "saved")
+    return await act(request, signed_in, _edit, "saved")
 
 
 routes = [

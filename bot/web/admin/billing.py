@@ -25,6 +25,7 @@ from bot.errors import ApiError
 from bot.rules import billing_input
 from bot.rules.money import amount_text, hours_text
 from bot.rules.numbers import whole_number
+from bot.tickets import audit
 from bot.web.admin_auth import admin_page, csrf_input
 from bot.web.html import (
     Html,
@@ -375,4 +376,4 @@ async def log_time(
 ) -> TimeEntry:
     """Logs the form's time on ``ticket``; the technician is the signed-in admin."""
     fields = billing_input.validate_time_entry(time_data(values))
-    return await time_entries.log_time(session, ADMIN, ticket, fields, now)
+    return await time_entries.log_time(session, ADMIN, ticket, fields, now, actor=audit.ADMIN)
