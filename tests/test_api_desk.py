@@ -268,6 +268,37 @@ async def test_list_filters_by_status_assignee_priority_and_tag(client, key):
     assert await ids("tag=nope") == []
 
 
+async def test_list_filters_by_product_and_stage_within_the_keys_scope(client, db, key):
+    """The inbox's By product and By stage filters, offered by the desk API too; a product
+    outside a scoped key's products is as unknown to it as one that does not exist."""
+    await add_product(client, "alpha")
+    await add_product(client, "beta")
+    a = await create_ticket(client, key, productSlug="alpha")
+    b = await create_ticket(client, key, productSlug="beta")
+    c = await create_ticket(client, key, productSlug="alpha")
+    async with db.begin() as session:
+        await session.execute(
+            update(Ticket).where(Ticket.desk_id == c["id"]).values(stage="PR_OPEN")
+        )
+
+    async def listed(query: str, which: dict = key) -> tuple[int, list[str]]:
+        resp = await client.get(f"{TICKETS}?{query}", headers=bearer(which))
+        body = await resp.json()
+        return resp.status, [t["id"] for t in body.get("tickets", [])]
+
+    assert await listed("productSlug=alpha") == (200, [c["id"], a["id"]])
+    assert await listed("productSlug=beta") == (200, [b["id"]])
+    assert await listed("stage=PR_OPEN") == (200, [c["id"]])
+    assert await listed("stage=RECEIVED&productSlug=alpha") == (200, [a["id"]])
+    beta_only = await make_key(client, "beta@support.com", products=["beta"])
+    assert (await listed("productSlug=alpha", beta_only))[0] == 404
+    assert await listed("productSlug=nope") == (404, [])
+    resp = await client.get(f"{TICKETS}?stage=SHIPPED", headers=bearer(key))
+    assert resp.status == 400 and (await resp.json())["error"] == "Invalid stage"
+    resp = await client.get(f"{TICKETS}?productSlug=a%00", headers=bearer(key))
+    assert resp.status == 400 and "hint" in await resp.json()
+
+
 @pytest.mark.parametrize(
     ("query", "error"),
     [

@@ -86,12 +86,12 @@ async def create_ticket(request: web.Request) -> web.Response:
 
 async def list_tickets(request: web.Request) -> web.Response:
     scope = request[DESK_KEY]
-    filters = desk_tickets.validate_filters(request.query)
+    reader = request.config_dict[DB].reader
+    filters = await desk_tickets.list_filters(reader, scope, request.query)
     limit = desk_input.parse_limit(request.query.get("limit"))
     cursor = request.query.get("cursor")
     before_id = decode_cursor(cursor) if cursor else None
     # One statement for the page and its tags; one extra row tells whether another page exists.
-    reader = request.config_dict[DB].reader
     rows = await desk_reads.page(
         reader, desk_tickets.visibility(scope), filters, before_id=before_id, limit=limit + 1
     )

@@ -19,7 +19,7 @@ from bot.rules import ids
 from bot.rules.desk_input import HINTS, PRIORITIES, NewDeskTicket
 from bot.rules.desk_status import DESK_STATUSES, STAFF_CLOSED_CAUSE, DeskStatus, staff_status_change
 from bot.rules.pipeline import Stage
-from bot.tickets import audit, sla_clock, ticket_events, transitions
+from bot.tickets import audit, sla_clock, sla_lists, ticket_events, transitions
 from bot.tickets.apikeys import KeyScope
 from bot.tickets.intake import ItsmFields, open_ticket
 from bot.tickets.search import ticket_match
@@ -33,6 +33,7 @@ from storage.repos.products import ProductRepo
 from storage.visibility import Visibility
 
 TICKET_NOT_FOUND = "Ticket not found"
+STAGE_NAMES = tuple(stage.value for stage in Stage)
 PRODUCT_NOT_FOUND = "Product not found"
 _DESK_ID = re.compile(r"^tkt_[A-Za-z0-9_-]{1,36}$")
 
@@ -50,8 +51,26 @@ def validate_filters(query: Mapping[str, str]) -> TicketFilters:
     for name in ("assignee", "tag"):
         if "\x00" in query.get(name, ""):
             raise ApiError(400, f"Invalid {name}", f"{name} must not contain NUL characters.")
+    stage = query.get("stage")
+    if stage is not None and stage not in STAGE_NAMES:
+        raise ApiError(400, "Invalid stage", f"Use one of {', '.join(STAGE_NAMES)}.")
     match = ticket_match(query["q"]) if "q" in query else None
-    return TicketFilters(status, priority, query.get("assignee"), query.get("tag"), match)
+    return TicketFilters(
+        status, priority, query.get("assignee"), query.get("tag"), match, stage=stage
+    )
+
+
+async def list_filters(reader: Reader, scope: KeyScope, query: Mapping[str, str]) -> TicketFilters:
+    """``validate_filters`` and the product a ``productSlug`` names (404 when it is unknown
+    or outside the caller's scope, as the breach list answers)."""
+    filters = validate_filters(query)
+    slug = query.get("productSlug")
+    if slug is None:
+        return filters
+    if "\x00" in slug:
+        raise ApiError(400, "Invalid productSlug", "productSlug must not contain NUL characters.")
+    product_id = await sla_lists.product_id(reader, visibility(scope), slug)
+    return dataclasses.replace(filters, product_id=product_id)
 
 
 def visibility(scope: KeyScope) -> Visibility:

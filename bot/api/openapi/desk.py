@@ -527,13 +527,26 @@ PATHS: dict[str, Any] = {
             "List tickets, newest first, with filters and cursor pagination",
             {
                 "200": ok("A page", ref("DeskTicketPage"), rate_limited=True),
-                **errors(400, rate_limited=True),
+                **errors(400, 404, rate_limited=True),
             },
             parameters=[
                 {"name": "status", "in": "query", "schema": DESK_STATUS},
                 {"name": "assignee", "in": "query", "schema": text_input()},
                 {"name": "priority", "in": "query", "schema": PRIORITY},
                 {"name": "tag", "in": "query", "schema": text_input()},
+                {
+                    "name": "stage",
+                    "in": "query",
+                    "schema": STAGE,
+                    "description": "Only tickets at this pipeline stage",
+                },
+                {
+                    "name": "productSlug",
+                    "in": "query",
+                    "schema": text_input(),
+                    "description": "Only this product's tickets; 404 `Product not found` for "
+                    "a product that is unknown or outside the key's scope",
+                },
                 {
                     "name": "q",
                     "in": "query",
