@@ -8,20 +8,18 @@ the ticket in the path exists)."""
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 
 import pytest
 from sqlalchemy import select
 
-from bot.config import Settings
 from bot.jobs.worker import WORKERS
 from bot.rules import merge
 from bot.rules.merge import Side
 from storage.models import Comment, TicketAuditEntry
-from tests.conftest import ADMIN_HEADERS, ADMIN_TOKEN
+from tests import test_desk_ticket_page
+from tests.conftest import ADMIN_HEADERS
 from tests.deskkit import add_product, bearer, create_ticket, make_key
-from tests.mail_sink import MailSink
 from tests.test_staff_accounts import invite
 
 # -- the rule ---------------------------------------------------------------------------------
@@ -78,21 +76,9 @@ def test_the_submitter_is_told_only_the_other_tickets_public_id():
 # -- the API ----------------------------------------------------------------------------------
 
 
-@pytest.fixture
-async def sink():
-    async with MailSink() as running:
-        yield running
-
-
-@pytest.fixture
-async def client(make_client, sink):
-    base = Settings(
-        admin_token=ADMIN_TOKEN, public_url="https://desk.example.test", run_workers=False
-    )
-    mail = dataclasses.replace(
-        base.mail, mail_from="support@example.com", smtp_url=sink.url, coalesce_seconds=0.0
-    )
-    return await make_client(dataclasses.replace(base, mail=mail))
+# The app with mail sent to a real SMTP sink: the ticket page tests' own fixtures.
+client = test_desk_ticket_page.client
+sink = test_desk_ticket_page.sink
 
 
 @pytest.fixture
