@@ -16,6 +16,7 @@ from sqlalchemy import select
 from bot.billing import clients as client_service
 from bot.billing import time_entries
 from bot.cli import main
+from bot.tickets.audit import Actor
 from bot.tickets.intake import open_ticket
 from storage.database import Database
 from storage.models import Invoice
@@ -66,6 +67,7 @@ def seed(env) -> str:
                             "started_at": dt.datetime(2026, 11, 10, 9, 0, tzinfo=dt.UTC),
                         },
                         NOW,
+                        actor=Actor("sam", "Sam"),
                     )
                 return client.desk_id
         finally:
