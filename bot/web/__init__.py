@@ -17,6 +17,7 @@ from bot.web import (
     admin,
     admin_auth,
     desk_auth,
+    desk_breaches,
     desk_inbox,
     desk_ticket,
     desk_ticket_actions,
@@ -45,4 +46,5 @@ def setup_pages(app: web.Application) -> None:
     app.router.add_routes(desk_inbox.routes)
     app.router.add_routes(desk_ticket.routes)
     app.router.add_routes(desk_ticket_actions.routes)
+    app.router.add_routes(desk_breaches.routes)
     app.router.add_static(STATIC_PREFIX, STATIC_DIR, name="static", append_version=False)
