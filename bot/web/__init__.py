@@ -19,6 +19,7 @@ from bot.web import (
     desk_auth,
     desk_breaches,
     desk_inbox,
+    desk_new,
     desk_ticket,
     desk_ticket_actions,
     landing,
@@ -46,5 +47,6 @@ def setup_pages(app: web.Application) -> None:
     app.router.add_routes(desk_inbox.routes)
     app.router.add_routes(desk_ticket.routes)
     app.router.add_routes(desk_ticket_actions.routes)
+    app.router.add_routes(desk_new.routes)
     app.router.add_routes(desk_breaches.routes)
     app.router.add_static(STATIC_PREFIX, STATIC_DIR, name="static", append_version=False)
