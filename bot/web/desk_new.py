@@ -309,8 +309,8 @@ async def new_ticket_page(
     values["priority"] = values["priority"] or DEFAULT_PRIORITY
     content = fragment(
         "<h1>New ticket</h1>"
-        "<p>A ticket typed in for a requester (by phone, chat or in person); they get its "
-        "tracking link by email as if they had sent it.</p>{picker}{form}",
+        "<p>A ticket typed in for a requester (by phone, chat or in person); when TinyDesk "
+        "sends mail, they get its tracking link as if they had sent it.</p>{picker}{form}",
         picker=template_picker(
             [(t.desk_id, t.name) for t in found], values.get("template", ""), errors
         ),
