@@ -1,9 +1,13 @@
 """Signing in to the admin pages, and what every admin page shares: the layout with its sign-out
-button, the guard that wants a session (and a CSRF token on POSTs), notices and redirects."""
+button, the guard that wants a session (and a CSRF token on POSTs), notices and redirects.
+
+Two ways in: the admin token (break-glass, ``TINYDESK_ADMIN_TOKEN``), and a staff account
+with role admin, from the workspace's Settings (``open_for_staff``)."""
 
 from __future__ import annotations
 
 import functools
+import logging
 import secrets
 from collections.abc import Awaitable, Callable
 
@@ -32,6 +36,7 @@ from bot.web.sessions import (
     start_session,
 )
 
+log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
 
 ADMIN_NAV = (
@@ -47,6 +52,7 @@ ADMIN_NAV = (
     ("Failed jobs", "/admin/jobs"),
     ("Callbacks", "/admin/callbacks"),
     ("API keys", "/admin/api-keys"),
+    ("Staff accounts", "/admin/staff"),
     ("GitHub App", "/admin/setup"),
 )
 SIGN_IN_PATH = "/admin/sign-in"
@@ -178,7 +184,8 @@ def admin_off_page(request: web.Request) -> web.Response:
         "<p>This server has no admin token, so the admin pages and the admin API are switched off. "
         "To turn them on, set <code>TINYDESK_ADMIN_TOKEN</code> to a long random secret and "
         "restart "
-        "TinyDesk.</p>"
+        "TinyDesk, or, as a staff admin, open them from the workspace's "
+        '<a href="/desk/settings">Settings</a>.</p>'
     )
     return admin_page(request, "off", content, admin_session=None, status=403)
 
@@ -205,9 +212,10 @@ def admin_only(handler: AdminHandler) -> Callable[[web.Request], Awaitable[web.S
 
     @functools.wraps(handler)
     async def guarded(request: web.Request) -> web.StreamResponse:
-        if not request.app[SETTINGS].admin_token:
-            return admin_off_page(request)
         admin_session = await current_session(request)
+        # A staff admin's session (open_for_staff) works without the token, the break-glass.
+        if not request.app[SETTINGS].admin_token and admin_session is None:
+            return admin_off_page(request)
         if admin_session is None:
             if request.method == "POST":
                 return forbidden_page(request, None)
@@ -310,6 +318,16 @@ async def sign_in(request: web.Request) -> web.StreamResponse:
     response = redirect(safe_next(request.query.get("next")))
     await start_session(request, response)
     return response
+
+
+async def open_for_staff(
+    request: web.Request, response: web.StreamResponse, staff_desk_id: str
+) -> AdminSession:
+    """An admin session for a signed-in staff admin (the workspace's Settings), set on
+    ``response``: the same session the token's sign-in starts, logged with who opened it."""
+    admin_session = await start_session(request, response)
+    log.info("admin console opened by a staff admin", extra={"staff_id": staff_desk_id})
+    return admin_session
 
 
 @routes.post("/admin/sign-out")

@@ -35,9 +35,10 @@ NAV = (
     ("Inbox", "/desk"),
     ("New ticket", "/desk/new"),
     ("Breaches", "/desk/breaches"),
+    ("Settings", "/desk/settings"),
 )
 # Links shown only to a role that may use them (the pages check the role anyway).
-NAV_NEEDS = {"/desk/new": rules.Action.WRITE_TICKETS}
+NAV_NEEDS = {"/desk/new": rules.Action.WRITE_TICKETS, "/desk/settings": rules.Action.MANAGE}
 
 StaffHandler = Callable[[web.Request, SignedIn], Awaitable[web.StreamResponse]]
 

@@ -305,8 +305,7 @@ async def new_ticket_page(
     single = scope.product_ids is not None and len(scope.product_ids) == 1
     if not values.get("productSlug") and len(products) == 1:
         values["productSlug"] = products[0]
-    values.setdefault("priority", DEFAULT_PRIORITY)
-    values["priority"] = values["priority"] or DEFAULT_PRIORITY
+    values["priority"] = values.get("priority") or DEFAULT_PRIORITY
     content = fragment(
         "<h1>New ticket</h1>"
         "<p>A ticket typed in for a requester (by phone, chat or in person); when TinyDesk "
