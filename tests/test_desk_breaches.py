@@ -17,17 +17,10 @@ from bot.config import Settings
 from tests.conftest import ADMIN_HEADERS, ADMIN_TOKEN
 from tests.deskkit import bearer, make_key
 from tests.test_desk_ticket_page import person
+from tests.test_web_admin_breaches import Clock  # 10:00 on 1 Dec 2026 until moved
 
 UTC = dt.UTC
 LISTED = re.compile(r'<a href="/desk/tickets/(TK-\d+)">')
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.at = dt.datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
-
-    def __call__(self) -> dt.datetime:
-        return self.at
 
 
 @pytest.fixture
