@@ -1,8 +1,10 @@
 """Settings for staff admins (issue 19, item 4): a staff account with role admin opens the
 admin console from the workspace's Settings (a CSRF-checked POST, logged with who) and uses
 an admin page as itself, with or without the admin token configured; an agent sees no button
-and their POST is a 403; the admin token's sign-in still works. The console's Staff accounts
-page invites, changes, disables and enables again, and the admin API's PATCH re-enables."""
+and their POST is a 403; the admin token's sign-in still works. The console is the person's
+own session: signing out of the workspace or the console, being disabled or demoted ends it.
+The console's Staff accounts page invites, changes, disables and enables again, and the admin
+API's PATCH re-enables."""
 
 from __future__ import annotations
 
@@ -82,6 +84,73 @@ async def test_the_console_opens_for_a_staff_admin_without_an_admin_token(make_c
     assert (await open_settings(client)).status == 303
     overview = await client.get("/admin")
     assert overview.status == 200 and "<h1>Overview</h1>" in await overview.text()
+
+
+async def console_status(client) -> int:
+    return (await client.get("/admin", allow_redirects=False)).status
+
+
+async def staff_id(client, email: str) -> str:
+    listed = await (await client.get("/api/admin/staff", headers=ADMIN_HEADERS)).json()
+    [account] = [a for a in listed["staff"] if a["email"] == email]
+    return account["id"]
+
+
+async def test_signing_out_of_the_workspace_closes_the_console(client):
+    await person(client, "root@support.test", "Ro", "admin")
+    await open_settings(client)
+    assert await console_status(client) == 200
+    token = CSRF.search(await (await client.get("/desk/settings")).text()).group(1)
+    resp = await client.post("/desk/sign-out", data={"csrf_token": token}, allow_redirects=False)
+    assert resp.status == 303
+    assert await console_status(client) == 303  # to the token's sign-in: no session left
+
+
+async def test_a_console_cookie_kept_after_sign_out_lets_nobody_in(client):
+    await person(client, "root@support.test", "Ro", "admin")
+    await open_settings(client)
+    kept = {c.key: c.value for c in client.session.cookie_jar}["tinydesk_staff_console"]
+    token = CSRF.search(await (await client.get("/desk/settings")).text()).group(1)
+    await client.post("/desk/sign-out", data={"csrf_token": token}, allow_redirects=False)
+    client.session.cookie_jar.clear()
+    resp = await client.get(
+        "/admin", headers={"Cookie": f"tinydesk_staff_console={kept}"}, allow_redirects=False
+    )
+    assert resp.status == 303 and resp.headers["Location"].startswith("/admin/sign-in")
+
+
+async def test_signing_out_of_the_console_signs_the_person_out(client):
+    await person(client, "root@support.test", "Ro", "admin")
+    await open_settings(client)
+    resp = await client.post(
+        "/admin/sign-out",
+        data={"csrf_token": await admin_csrf(client, "/admin")},
+        allow_redirects=False,
+    )
+    assert resp.status == 303 and resp.headers["Location"] == "/desk/sign-in"
+    assert await console_status(client) == 303
+    desk = await client.get("/desk", allow_redirects=False)
+    assert desk.status == 303 and desk.headers["Location"].startswith("/desk/sign-in")
+
+
+@pytest.mark.parametrize("change", ["demoted", "disabled"])
+async def test_an_admin_demoted_or_disabled_loses_the_console_at_once(client, change):
+    await person(client, "root@support.test", "Ro", "admin")
+    await open_settings(client)
+    assert await console_status(client) == 200
+    url = f"/api/admin/staff/{await staff_id(client, 'root@support.test')}"
+    if change == "demoted":
+        resp = await client.patch(url, json={"role": "agent"}, headers=ADMIN_HEADERS)
+    else:
+        resp = await client.delete(url, headers=ADMIN_HEADERS)
+    assert resp.status == 200, await resp.text()
+    assert await console_status(client) == 303
+    refused = await client.post(
+        "/admin/products", data={"slug": "app", "repo": "o/app"}, allow_redirects=False
+    )
+    assert refused.status == 403
+    listed = await client.get("/api/admin/products", headers=ADMIN_HEADERS)
+    assert (await listed.json())["products"] == []
 
 
 async def test_an_agent_sees_no_button_and_their_post_is_a_403(client):

@@ -2,7 +2,9 @@
 button, the guard that wants a session (and a CSRF token on POSTs), notices and redirects.
 
 Two ways in: the admin token (break-glass, ``TINYDESK_ADMIN_TOKEN``), and a staff account
-with role admin, from the workspace's Settings (``open_for_staff``)."""
+with role admin, from the workspace's Settings (``open_for_staff``). The second is the
+person's own workspace session (``bot.staff.sessions.console_session``), checked on every
+request: signing out of either, being disabled or no longer an admin ends it at once."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from bot.appkeys import SETTINGS
+from bot.appkeys import DB, SETTINGS
 from bot.errors import ApiError
 from bot.http.bodies import read_form
 from bot.http.ratelimit import (
@@ -22,6 +24,8 @@ from bot.http.ratelimit import (
     RATE_LIMITER,
     admin_token_failures,
 )
+from bot.rules import staff as staff_rules
+from bot.staff import sessions as staff_sessions
 from bot.web.html import Html, fragment, join, page, path
 from bot.web.sessions import (
     CSRF_FIELD,
@@ -207,12 +211,30 @@ def safe_next(value: str | None) -> str:
     return "/admin"
 
 
+async def signed_in_admin(request: web.Request) -> AdminSession | None:
+    """The token's session, else the workspace session of a staff admin who opened the
+    console (while it lasts, the account is enabled and its role is still admin)."""
+    admin_session = await current_session(request)
+    if admin_session is not None:
+        return admin_session
+    signed_in = await staff_sessions.console_session(request.app[DB], request)
+    if signed_in is None or not staff_rules.allows(
+        signed_in.account.role, staff_rules.Action.MANAGE
+    ):
+        return None
+    return AdminSession(
+        id=signed_in.session_hash,
+        csrf_token=signed_in.csrf_token,
+        staff_desk_id=signed_in.account.desk_id,
+    )
+
+
 def admin_only(handler: AdminHandler) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
     """Pages for signed-in admins; POSTs must also carry the session's CSRF token."""
 
     @functools.wraps(handler)
     async def guarded(request: web.Request) -> web.StreamResponse:
-        admin_session = await current_session(request)
+        admin_session = await signed_in_admin(request)
         # A staff admin's session (open_for_staff) works without the token, the break-glass.
         if not request.app[SETTINGS].admin_token and admin_session is None:
             return admin_off_page(request)
@@ -284,7 +306,7 @@ def sign_in_page(
 async def show_sign_in(request: web.Request) -> web.StreamResponse:
     if not request.app[SETTINGS].admin_token:
         return admin_off_page(request)
-    if await current_session(request) is not None:
+    if await signed_in_admin(request) is not None:
         return redirect(safe_next(request.query.get("next")))
     return sign_in_page(request)
 
@@ -320,19 +342,25 @@ async def sign_in(request: web.Request) -> web.StreamResponse:
     return response
 
 
-async def open_for_staff(
-    request: web.Request, response: web.StreamResponse, staff_desk_id: str
-) -> AdminSession:
-    """An admin session for a signed-in staff admin (the workspace's Settings), set on
-    ``response``: the same session the token's sign-in starts, logged with who opened it."""
-    admin_session = await start_session(request, response)
+def open_for_staff(request: web.Request, response: web.StreamResponse, staff_desk_id: str) -> None:
+    """Open the console for a signed-in staff admin (the workspace's Settings), on
+    ``response``: their own session, carried to /admin; logged with who opened it."""
+    staff_sessions.open_console(request, response)
     log.info("admin console opened by a staff admin", extra={"staff_id": staff_desk_id})
-    return admin_session
 
 
 @routes.post("/admin/sign-out")
 @admin_only
 async def sign_out(request: web.Request, admin_session: AdminSession) -> web.StreamResponse:
+    if admin_session.staff_desk_id is not None:
+        # The person's own session: signing out here signs them out of the workspace too.
+        await staff_sessions.end(
+            request.app[DB], request.cookies.get(staff_sessions.CONSOLE_COOKIE, "")
+        )
+        response = redirect(staff_sessions.COOKIE_PATH + "/sign-in")
+        staff_sessions.close_console(response)
+        response.del_cookie(staff_sessions.COOKIE, path=staff_sessions.COOKIE_PATH)
+        return response
     response = redirect(path("admin", "sign-in", query={"notice": "signed-out"}))
     await end_session(request, response)
     return response

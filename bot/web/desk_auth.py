@@ -424,6 +424,7 @@ async def sign_out(request: web.Request, signed_in: SignedIn) -> web.StreamRespo
     await sessions.end(request.app[DB], request.cookies.get(sessions.COOKIE, ""))
     response = redirect(SIGN_IN_PATH)
     response.del_cookie(sessions.COOKIE, path=sessions.COOKIE_PATH)
+    sessions.close_console(response)
     return response
 
 
@@ -433,6 +434,7 @@ async def sign_out_everywhere(request: web.Request, signed_in: SignedIn) -> web.
         await accounts.end_sessions(session, signed_in.account.id)
     response = redirect(SIGN_IN_PATH)
     response.del_cookie(sessions.COOKIE, path=sessions.COOKIE_PATH)
+    sessions.close_console(response)
     return response
 
 

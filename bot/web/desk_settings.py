@@ -65,8 +65,8 @@ async def show_settings(request: web.Request, signed_in: SignedIn) -> web.Stream
     )
     if may_manage:
         lead = fragment(
-            "<p>Settings are kept in the admin console. Opening it signs you in there as an "
-            "admin, as yourself, for up to 12 hours.</p>{button}",
+            "<p>Settings are kept in the admin console. Opening it takes you there as "
+            "yourself, for as long as you stay signed in here.</p>{button}",
             button=_open_button(signed_in, "/admin", Html("Open settings")),
         )
     else:
@@ -85,7 +85,7 @@ async def open_settings(request: web.Request, signed_in: SignedIn) -> web.Stream
     """Start an admin-console session for this staff admin and go to the area asked for."""
     form = await read_form(request)
     response = redirect(safe_next(form.get("next")))
-    await open_for_staff(request, response, signed_in.account.desk_id)
+    open_for_staff(request, response, signed_in.account.desk_id)
     return response
 
 
