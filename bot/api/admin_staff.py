@@ -1,5 +1,6 @@
 """Staff accounts through the admin API (the admin token): invite (the link is in the answer,
-once), list, change role, name or product scope, send a new link, disable."""
+once), list, change role, name or product scope, send a new link, disable, and enable again
+(PATCH ``enabled``)."""
 
 from __future__ import annotations
 
@@ -79,7 +80,9 @@ async def list_staff(request: web.Request) -> web.Response:
 async def change(request: web.Request) -> web.Response:
     changes = rules.validate_change(await read_json_object(request))
     async with request.config_dict[DB].begin() as session:
-        account = await accounts.change(session, request.match_info["id"], changes)
+        account = await accounts.change(
+            session, request.match_info["id"], changes, request.config_dict[CLOCK]()
+        )
         view = staff_view(account, await _slugs(session))
     return json_response(view)
 

@@ -18,8 +18,11 @@ PRIORITIES = ("low", "medium", "high", "urgent")
 DEFAULT_PRIORITY = "medium"
 TICKET_TYPES = ("incident", "service_request", "change", "problem")
 SOURCE_TYPES = ("api", "frontend", "backend", "server", "system")
-# What a stored ticket may say besides: ``email`` is set by mail in only (bot.mail.incoming).
-STORED_SOURCE_TYPES = (*SOURCE_TYPES, "email", "alert")
+# The one the workspace's New ticket page sets (seed 003's "Manual"; bot.web.desk_new).
+MANUAL_SOURCE = "manual"
+# What a stored ticket may say besides: ``email`` is set by mail in only (bot.mail.incoming),
+# ``alert`` by the alert intake, ``manual`` by staff typing a ticket in.
+STORED_SOURCE_TYPES = (*SOURCE_TYPES, "email", "alert", MANUAL_SOURCE)
 MAX_TAGS = 20
 MAX_TAG = 64
 MAX_ASSIGNEE = 320

@@ -98,14 +98,15 @@ def _github_login(errors: FieldErrors, data: dict[str, Any]) -> str | None:
     return value
 
 
+CHANGEABLE = ("name", "role", "products", "github", "enabled")
+
+
 def validate_change(data: dict[str, Any]) -> dict[str, Any]:
     errors = FieldErrors()
     changes: dict[str, Any] = {}
     for field in data:
-        if field not in ("name", "role", "products", "github"):
-            errors.add(
-                field, f"{field} cannot be changed; changeable: name, role, products, github"
-            )
+        if field not in CHANGEABLE:
+            errors.add(field, f"{field} cannot be changed; changeable: {', '.join(CHANGEABLE)}")
     if "name" in data:
         changes["display_name"] = errors.required_text(data, "name", max_chars=MAX_DISPLAY_NAME)
     if "role" in data:
@@ -116,6 +117,12 @@ def validate_change(data: dict[str, Any]) -> dict[str, Any]:
         # A new login unlinks the old GitHub id: the next GitHub sign-in links the new one.
         changes["github_login"] = _github_login(errors, data)
         changes["github_id"] = None
+    if "enabled" in data:
+        # true lets a disabled account in again; false disables it (as DELETE does).
+        if not isinstance(data["enabled"], bool):
+            errors.add("enabled", "enabled must be true or false")
+        else:
+            changes["enabled"] = data["enabled"]
     if not data:
         errors.add("body", "send name, role or products")
     errors.raise_if_any("Fix the fields listed in `fields`.")

@@ -1,6 +1,7 @@
 """Staff accounts: an admin invites a person (a link, shown once, or mailed), the person sets
 a password through it, then signs in; admins change roles and scopes, send a new link (a
-password reset) or disable an account, which ends its sessions and its keys' access."""
+password reset), disable an account, which ends its sessions and its keys' access, and
+enable it again."""
 
 from __future__ import annotations
 
@@ -142,27 +143,48 @@ async def sign_in(session: AsyncSession, email: str, password: str) -> StaffAcco
     return account
 
 
-async def find(session: AsyncSession, desk_id: str) -> StaffAccount:
+async def find(session: AsyncSession, desk_id: str, *, disabled_too: bool = False) -> StaffAccount:
     """An enabled account by id; a disabled one is gone for every change (404), as a deleted
-    resource is: it stays listed, with disabledAt."""
+    resource is: it stays listed, with disabledAt, and only re-enabling finds it
+    (``disabled_too``)."""
     account = None
     if STAFF_ID.match(desk_id):
         account = await session.scalar(select(StaffAccount).where(StaffAccount.desk_id == desk_id))
-    if account is None or account.disabled_at is not None:
+    if account is None or (account.disabled_at is not None and not disabled_too):
         raise ApiError(
             404,
             "Staff account not found",
-            "Use an enabled account's id (stf_…); a disabled account cannot be changed.",
+            "Use an enabled account's id (stf_…); a disabled account cannot be changed, "
+            "except re-enabled (PATCH with enabled: true).",
         )
     return account
 
 
-async def change(session: AsyncSession, desk_id: str, changes: dict[str, Any]) -> StaffAccount:
+async def change(
+    session: AsyncSession, desk_id: str, changes: dict[str, Any], now: dt.datetime
+) -> StaffAccount:
+    """Apply validated changes (``rules.validate_change``); ``enabled`` true comes first, so
+    a disabled account may be re-enabled and changed at once, false last (``disable``)."""
+    changes = dict(changes)
+    enabled = changes.pop("enabled", None)
+    if enabled is True:
+        await enable(session, desk_id)
     account = await find(session, desk_id)
     if "products" in changes:
         account.product_ids = await _product_ids(session, changes.pop("products"), "default")
     for attribute, value in changes.items():
         setattr(account, attribute, value)
+    await session.flush()
+    if enabled is False:
+        return await disable(session, desk_id, now)
+    return account
+
+
+async def enable(session: AsyncSession, desk_id: str) -> StaffAccount:
+    """Let a disabled account in again: its password (if it set one) and its keys work
+    again. Its sessions and its link stay ended: it signs in anew, or gets a new link."""
+    account = await find(session, desk_id, disabled_too=True)
+    account.disabled_at = None
     await session.flush()
     return account
 

@@ -17,14 +17,17 @@ from bot.web import (
     admin,
     admin_auth,
     desk_auth,
+    desk_breaches,
     desk_inbox,
+    desk_new,
+    desk_settings,
     desk_ticket,
     desk_ticket_actions,
     landing,
     submit,
     tracking,
 )
-from bot.web.admin import setup
+from bot.web.admin import setup, staff
 from bot.web.html import STATIC_PREFIX
 from bot.web.sessions import SESSIONS, SessionStore
 
@@ -45,4 +48,8 @@ def setup_pages(app: web.Application) -> None:
     app.router.add_routes(desk_inbox.routes)
     app.router.add_routes(desk_ticket.routes)
     app.router.add_routes(desk_ticket_actions.routes)
+    app.router.add_routes(desk_new.routes)
+    app.router.add_routes(desk_breaches.routes)
+    app.router.add_routes(desk_settings.routes)
+    app.router.add_routes(staff.routes)
     app.router.add_static(STATIC_PREFIX, STATIC_DIR, name="static", append_version=False)

@@ -1,15 +1,21 @@
 """Signing in to the admin pages, and what every admin page shares: the layout with its sign-out
-button, the guard that wants a session (and a CSRF token on POSTs), notices and redirects."""
+button, the guard that wants a session (and a CSRF token on POSTs), notices and redirects.
+
+Two ways in: the admin token (break-glass, ``TINYDESK_ADMIN_TOKEN``), and a staff account
+with role admin, from the workspace's Settings (``open_for_staff``). The second is the
+person's own workspace session (``bot.staff.sessions.console_session``), checked on every
+request: signing out of either, being disabled or no longer an admin ends it at once."""
 
 from __future__ import annotations
 
 import functools
+import logging
 import secrets
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from bot.appkeys import SETTINGS
+from bot.appkeys import DB, SETTINGS
 from bot.errors import ApiError
 from bot.http.bodies import read_form
 from bot.http.ratelimit import (
@@ -18,6 +24,8 @@ from bot.http.ratelimit import (
     RATE_LIMITER,
     admin_token_failures,
 )
+from bot.rules import staff as staff_rules
+from bot.staff import sessions as staff_sessions
 from bot.web.html import Html, fragment, join, page, path
 from bot.web.sessions import (
     CSRF_FIELD,
@@ -32,6 +40,7 @@ from bot.web.sessions import (
     start_session,
 )
 
+log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
 
 ADMIN_NAV = (
@@ -47,6 +56,7 @@ ADMIN_NAV = (
     ("Failed jobs", "/admin/jobs"),
     ("Callbacks", "/admin/callbacks"),
     ("API keys", "/admin/api-keys"),
+    ("Staff accounts", "/admin/staff"),
     ("GitHub App", "/admin/setup"),
 )
 SIGN_IN_PATH = "/admin/sign-in"
@@ -178,7 +188,8 @@ def admin_off_page(request: web.Request) -> web.Response:
         "<p>This server has no admin token, so the admin pages and the admin API are switched off. "
         "To turn them on, set <code>TINYDESK_ADMIN_TOKEN</code> to a long random secret and "
         "restart "
-        "TinyDesk.</p>"
+        "TinyDesk, or, as a staff admin, open them from the workspace's "
+        '<a href="/desk/settings">Settings</a>.</p>'
     )
     return admin_page(request, "off", content, admin_session=None, status=403)
 
@@ -200,14 +211,33 @@ def safe_next(value: str | None) -> str:
     return "/admin"
 
 
+async def signed_in_admin(request: web.Request) -> AdminSession | None:
+    """The token's session, else the workspace session of a staff admin who opened the
+    console (while it lasts, the account is enabled and its role is still admin)."""
+    admin_session = await current_session(request)
+    if admin_session is not None:
+        return admin_session
+    signed_in = await staff_sessions.console_session(request.app[DB], request)
+    if signed_in is None or not staff_rules.allows(
+        signed_in.account.role, staff_rules.Action.MANAGE
+    ):
+        return None
+    return AdminSession(
+        id=signed_in.session_hash,
+        csrf_token=signed_in.csrf_token,
+        staff_desk_id=signed_in.account.desk_id,
+    )
+
+
 def admin_only(handler: AdminHandler) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
     """Pages for signed-in admins; POSTs must also carry the session's CSRF token."""
 
     @functools.wraps(handler)
     async def guarded(request: web.Request) -> web.StreamResponse:
-        if not request.app[SETTINGS].admin_token:
+        admin_session = await signed_in_admin(request)
+        # A staff admin's session (open_for_staff) works without the token, the break-glass.
+        if not request.app[SETTINGS].admin_token and admin_session is None:
             return admin_off_page(request)
-        admin_session = await current_session(request)
         if admin_session is None:
             if request.method == "POST":
                 return forbidden_page(request, None)
@@ -276,7 +306,7 @@ def sign_in_page(
 async def show_sign_in(request: web.Request) -> web.StreamResponse:
     if not request.app[SETTINGS].admin_token:
         return admin_off_page(request)
-    if await current_session(request) is not None:
+    if await signed_in_admin(request) is not None:
         return redirect(safe_next(request.query.get("next")))
     return sign_in_page(request)
 
@@ -312,9 +342,25 @@ async def sign_in(request: web.Request) -> web.StreamResponse:
     return response
 
 
+def open_for_staff(request: web.Request, response: web.StreamResponse, staff_desk_id: str) -> None:
+    """Open the console for a signed-in staff admin (the workspace's Settings), on
+    ``response``: their own session, carried to /admin; logged with who opened it."""
+    staff_sessions.open_console(request, response)
+    log.info("admin console opened by a staff admin", extra={"staff_id": staff_desk_id})
+
+
 @routes.post("/admin/sign-out")
 @admin_only
 async def sign_out(request: web.Request, admin_session: AdminSession) -> web.StreamResponse:
+    if admin_session.staff_desk_id is not None:
+        # The person's own session: signing out here signs them out of the workspace too.
+        await staff_sessions.end(
+            request.app[DB], request.cookies.get(staff_sessions.CONSOLE_COOKIE, "")
+        )
+        response = redirect(staff_sessions.COOKIE_PATH + "/sign-in")
+        staff_sessions.close_console(response)
+        response.del_cookie(staff_sessions.COOKIE, path=staff_sessions.COOKIE_PATH)
+        return response
     response = redirect(path("admin", "sign-in", query={"notice": "signed-out"}))
     await end_session(request, response)
     return response

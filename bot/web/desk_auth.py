@@ -31,9 +31,25 @@ SIGN_IN_PATH = "/desk/sign-in"
 SIGN_IN_COOKIE = "tinydesk_staff_sign_in"
 CSRF_FIELD = "csrf_token"
 FAILURES, FAILURE_WINDOW = 10, 300  # wrong passwords per address in five minutes
-NAV = (("Inbox", "/desk"),)
+NAV = (
+    ("Inbox", "/desk"),
+    ("New ticket", "/desk/new"),
+    ("Breaches", "/desk/breaches"),
+    ("Settings", "/desk/settings"),
+)
+# Links shown only to a role that may use them (the pages check the role anyway).
+NAV_NEEDS = {"/desk/new": rules.Action.WRITE_TICKETS, "/desk/settings": rules.Action.MANAGE}
 
 StaffHandler = Callable[[web.Request, SignedIn], Awaitable[web.StreamResponse]]
+
+
+def nav_for(signed_in: SignedIn | None) -> tuple[tuple[str, str], ...]:
+    role = signed_in.account.role if signed_in is not None else ""
+    return tuple(
+        (label, href)
+        for label, href in NAV
+        if href not in NAV_NEEDS or rules.allows(role, NAV_NEEDS[href])
+    )
 
 
 def desk_page(
@@ -74,7 +90,7 @@ def desk_page(
         request,
         title,
         fragment("{bar}{c}{help}", bar=bar, c=content, help=help_box),
-        nav=NAV,
+        nav=nav_for(signed_in),
         status=status,
         no_store=True,
         scripts=("desk.js", *scripts) if signed_in is not None else (),
@@ -408,6 +424,7 @@ async def sign_out(request: web.Request, signed_in: SignedIn) -> web.StreamRespo
     await sessions.end(request.app[DB], request.cookies.get(sessions.COOKIE, ""))
     response = redirect(SIGN_IN_PATH)
     response.del_cookie(sessions.COOKIE, path=sessions.COOKIE_PATH)
+    sessions.close_console(response)
     return response
 
 
@@ -417,6 +434,7 @@ async def sign_out_everywhere(request: web.Request, signed_in: SignedIn) -> web.
         await accounts.end_sessions(session, signed_in.account.id)
     response = redirect(SIGN_IN_PATH)
     response.del_cookie(sessions.COOKIE, path=sessions.COOKIE_PATH)
+    sessions.close_console(response)
     return response
 
 

@@ -35,6 +35,8 @@ SESSION_IDLE = 2 * 3600
 class AdminSession:
     id: str
     csrf_token: str
+    # Set when a staff admin opened the console from the workspace: their stf_ id.
+    staff_desk_id: str | None = None
 
 
 class SessionStore:

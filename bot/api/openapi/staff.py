@@ -59,6 +59,12 @@ SCHEMAS: dict[str, Any] = {
             "role": ROLE,
             "products": PRODUCTS,
             "github": GITHUB,
+            "enabled": {
+                "type": "boolean",
+                "description": "true lets a disabled account in again (its password and keys "
+                "work again; it signs in anew); false disables it, as DELETE does. The only "
+                "change a disabled account accepts is enabled: true",
+            },
         },
     },
     "StaffAccount": {
@@ -105,7 +111,7 @@ PATHS: dict[str, Any] = {
     "/api/admin/staff/{id}": {
         "parameters": [ID_PARAM],
         "patch": admin_op(
-            "Change a person's name, role or product scope",
+            "Change a person's name, role or product scope, or enable a disabled account",
             {"200": ACCOUNT, **errors(400, 404, 413, 415)},
             requestBody=body("StaffChange"),
         ),

@@ -1,10 +1,13 @@
 """The admin SLA pages' shared pieces and the breaches page (``/admin/breaches``): every ticket
 whose promise is broken now, or with "due within" the ones about to break it, with the same
-rules and query as ``GET /api/sla/breaches`` (bot.tickets.sla_lists)."""
+rules and query as ``GET /api/sla/breaches`` (bot.tickets.sla_lists). The workspace's
+breaches page (bot.web.desk_breaches) renders through the same pieces."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 from aiohttp import web
 
@@ -33,6 +36,8 @@ TARGET_CHOICES = [
     ("both", "Both"),
 ]
 VIOLATED_WORDS = {"response": "Response", "resolve": "Resolution", "both": "Both"}
+# The list's parameters a page's filter form sends (the workspace's adds productSlug).
+FILTERS = ("target", "priority", "dueWithin", "cursor")
 
 
 def minutes_text(minutes: float) -> str:
@@ -91,53 +96,84 @@ def sla_cell(ticket: Ticket, now: dt.datetime) -> Html:
     return fragment("due {t}", t=time_element(at))
 
 
-def _filters(query: dict[str, str]) -> Html:
-    def options(choices: list[tuple[str, str]], chosen: str) -> Html:
-        return join(
-            fragment(
-                '<option value="{v}"{sel}>{t}</option>',
-                v=value,
-                t=label,
-                sel=Html(" selected") if value == chosen else Html(""),
-            )
-            for value, label in choices
+def _options(choices: Sequence[tuple[str, str]], chosen: str) -> Html:
+    return join(
+        fragment(
+            '<option value="{v}"{sel}>{t}</option>',
+            v=value,
+            t=label,
+            sel=Html(" selected") if value == chosen else Html(""),
         )
+        for value, label in choices
+    )
 
+
+def filters_form(action: str, query: Mapping[str, str], products: Sequence[str] = ()) -> Html:
+    """The list's filters as a GET form to ``action``; a product choice when ``products``
+    (the slugs the viewer may see) are given."""
     priorities = [("", "Any"), *((p, p) for p in PRIORITIES)]
+    product = Html("")
+    if products:
+        product = fragment(
+            '<div class="field"><label for="productSlug">Product</label><select '
+            'id="productSlug" name="productSlug">{options}</select></div>',
+            options=_options(
+                [("", "Any"), *((p, p) for p in products)], query.get("productSlug", "")
+            ),
+        )
     return fragment(
-        '<form class="filters" method="get" action="/admin/breaches">'
+        '<form class="filters" method="get" action="{action}">'
         '<div class="field"><label for="target">Promise</label><select id="target" '
         'name="target">{targets}</select></div>'
         '<div class="field"><label for="priority">Priority</label><select id="priority" '
-        'name="priority">{priorities}</select></div>'
+        'name="priority">{priorities}</select></div>{product}'
         '<div class="field"><label for="dueWithin">Due within</label><input id="dueWithin" '
         'name="dueWithin" value="{due}" placeholder="60m, 4h, 2d" aria-describedby="due-hint">'
         '<p class="hint" id="due-hint">Leave empty for the breaches; a window lists the '
         "tickets about to breach.</p></div>"
         '<button type="submit">Show</button></form>',
-        targets=options(TARGET_CHOICES, query.get("target", "")),
-        priorities=options(priorities, query.get("priority", "")),
+        action=action,
+        targets=_options(TARGET_CHOICES, query.get("target", "")),
+        priorities=_options(priorities, query.get("priority", "")),
+        product=product,
         due=query.get("dueWithin", ""),
     )
 
 
-@admin_only
-async def list_breaches(request: web.Request, admin_session: AdminSession) -> web.StreamResponse:
-    """The breach list (or the "due within" list) of every product."""
-    query = {
-        name: value
-        for name, value in request.query.items()
-        if name in ("target", "priority", "dueWithin", "cursor") and value.strip()
-    }
-    error = None
-    body = None
+def list_query(request: web.Request, names: Sequence[str] = FILTERS) -> dict[str, str]:
+    """The list's parameters from a page's GET form: the known ``names``, blank ones left out
+    (an empty select is "any")."""
+    return {name: value for name, value in request.query.items() if name in names and value.strip()}
+
+
+async def read_breaches(
+    request: web.Request, visibility: Visibility, query: Mapping[str, str]
+) -> tuple[dict[str, Any] | None, ApiError | None]:
+    """A page of the list (``sla_lists``, as the API's) at the request's clock, or why the
+    query was refused."""
     try:
         parsed = sla_lists.parse_query(query)
         body = await sla_lists.page(
-            request.app[DB].reader, Visibility(None), parsed, request.app[CLOCK]()
+            request.app[DB].reader, visibility, parsed, request.app[CLOCK]()
         )
     except ApiError as exc:
-        error = f"{exc.error}. {exc.hint or ''}"
+        return None, exc
+    return body, None
+
+
+def breaches_content(
+    body: dict[str, Any] | None,
+    error: ApiError | None,
+    query: Mapping[str, str],
+    *,
+    here: tuple[str, ...],
+    ticket_path: Callable[[str], str],
+    products: Sequence[str] = (),
+) -> Html:
+    """The list as a page's content: heading, filters (a GET form to the page at ``here``,
+    its path's segments), the reason a
+    query was refused, the table (each ticket linked to ``ticket_path(publicId)``) and the
+    next page's link."""
     within = "dueWithin" in query
     rows = []
     for entry in (body or {}).get("breaches", []):
@@ -151,7 +187,7 @@ async def list_breaches(request: web.Request, admin_session: AdminSession) -> we
             cells(
                 fragment(
                     '<a href="{href}">{id}</a>',
-                    href=path("admin", "tickets", entry["publicId"]),
+                    href=ticket_path(entry["publicId"]),
                     id=entry["publicId"],
                 ),
                 entry["subject"],
@@ -167,16 +203,16 @@ async def list_breaches(request: web.Request, admin_session: AdminSession) -> we
     if body is not None and body.get("hasMore"):
         pager = fragment(
             '<a href="{href}" rel="next">More</a>',
-            href=path("admin", "breaches", query={**query, "cursor": body["nextCursor"]}),
+            href=path(*here, query={**query, "cursor": body["nextCursor"]}),
         )
-    title = "About to breach" if within else "SLA breaches"
-    content = fragment(
+    reason = f"{error.error}. {error.hint or ''}" if error is not None else None
+    return fragment(
         "<h1>{title}</h1>{filters}{error}{table}"
         '<nav class="pager" aria-label="More tickets">{pager}</nav>',
-        title=title,
-        filters=_filters(query),
-        error=fragment('<p class="field-error" role="alert">{e}</p>', e=error)
-        if error
+        title="About to breach" if within else "SLA breaches",
+        filters=filters_form(path(*here), query, products),
+        error=fragment('<p class="field-error" role="alert">{e}</p>', e=reason)
+        if reason
         else Html(""),
         table=table(
             ["Ticket", "Subject", "Priority", "Promise", "Due", "By", "Policy", "Assignee"],
@@ -186,6 +222,24 @@ async def list_breaches(request: web.Request, admin_session: AdminSession) -> we
         ),
         pager=pager,
     )
+
+
+@admin_only
+async def list_breaches(request: web.Request, admin_session: AdminSession) -> web.StreamResponse:
+    """The breach list (or the "due within" list) of every product."""
+    query = list_query(request)
+    body, error = await read_breaches(request, Visibility(None), query)
+    content = breaches_content(
+        body,
+        error,
+        query,
+        here=("admin", "breaches"),
+        ticket_path=lambda public_id: path("admin", "tickets", public_id),
+    )
     return admin_page(
-        request, "breaches", content, admin_session=admin_session, status=400 if error else 200
+        request,
+        "breaches",
+        content,
+        admin_session=admin_session,
+        status=error.status if error else 200,
     )
