@@ -6,18 +6,25 @@ JSON, the SLA breaches page on the app's injected clock, and a viewer's forged e
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import aiohttp
 import pytest
 from sqlalchemy import select
 
+from bot.app import create_app
+from bot.config import MailSettings, Settings
+from bot.jobs.worker import WORKERS
 from bot.sim.stack import start_fake
 from bot.staff import sessions
 from storage.models import StaffAccount, StaffSession
 from tests import test_browser
-from tests.conftest import ADMIN_HEADERS
-from tests.test_browser import CHROMIUM, WAIT_MS, serve
+from tests.conftest import ADMIN_HEADERS, ADMIN_TOKEN
+from tests.mail_sink import MailSink
+from tests.test_browser import CHROMIUM, WAIT_MS, register_product, serve
+from tests.test_browser_desk import invite
+from tests.web_helpers import open_test_ticket
 
 database_url = test_browser.database_url
 browser = test_browser.browser
@@ -143,3 +150,132 @@ async def test_a_github_user_without_an_account_is_refused_and_gets_no_session(
     await page.goto(f"{github_base}/desk")
     await page.wait_for_selector("h1:has-text('Sign in')")
     assert await page.evaluate("location.pathname") == "/desk/sign-in"
+
+
+# --------------------------------------------------------------------------- 2. mail out
+
+
+async def answer(page, base_url: str, public_id: str, *, reply: str, note: str) -> None:
+    """On the ticket's workspace page: an internal note, then a reply to the requester."""
+    await page.goto(f"{base_url}/desk/tickets/{public_id}")
+    await page.fill("#note", note)
+    await page.click("button:has-text('Add note')")
+    await page.wait_for_selector("text=Note added.")
+    await page.fill("#reply", reply)
+    await page.click("button:has-text('Send reply')")
+    await page.wait_for_selector("text=Reply sent.")
+    assert await page.locator(".comment.internal .comment-body").all_inner_texts() == [note]
+    assert await page.locator(".comment:not(.internal) .comment-body").all_inner_texts() == [reply]
+
+
+async def test_an_agents_reply_is_mailed_to_the_submitter_and_the_note_is_not(
+    aiohttp_server, db, page
+):
+    """A reply typed on the ticket page reaches the submitter's mailbox (a real SMTP server)
+    with its text; the internal note added just before it is in no message."""
+    reply = "We found the cause: the export timed out. Fixed now."
+    note = "Staff only: refund them quietly, ticket 7731 in billing."
+    async with MailSink() as sink:
+        mail = MailSettings(
+            mail_from="support@example.com", smtp_url=sink.url, coalesce_seconds=0.0
+        )
+        settings = dataclasses.replace(
+            Settings(admin_token=ADMIN_TOKEN, run_workers=False), mail=mail
+        )
+        app = create_app(settings, db=db)
+        server = await aiohttp_server(app)
+        base_url = f"http://127.0.0.1:{server.port}"
+        await register_product(base_url)
+        async with (
+            aiohttp.ClientSession() as http,
+            http.post(
+                f"{base_url}/api/tickets",
+                json={
+                    "productSlug": "my-saas-app",
+                    "submitterEmail": "ada@example.com",
+                    "subject": "Export is empty",
+                    "body": "The CSV has no rows.",
+                },
+            ) as resp,
+        ):
+            assert resp.status == 201, await resp.text()
+            public_id = (await resp.json())["publicId"]
+        await app[WORKERS].drain()
+        receipts = len(to_submitter(sink))
+        assert receipts == 1  # "we've received your ticket": the submitter gets updates
+
+        await set_password(page, await invite(base_url, "sam@support.test", "Sam", "agent"))
+        await page.goto(f"{base_url}/desk/tickets/{public_id}")
+        assert "and get it by email" in await page.inner_text("label[for=reply]")
+        await answer(page, base_url, public_id, reply=reply, note=note)
+        await app[WORKERS].drain()
+
+        def the_reply(message) -> bool:
+            return message["To"] == "ada@example.com" and reply in text_of(message)
+
+        message = await sink.wait_for(the_reply)
+        # The reply is the one new message to the submitter: the note mailed nothing.
+        assert to_submitter(sink)[receipts:] == [message]
+        assert public_id in message["Subject"]
+        for item in sink.received:
+            assert note not in item.raw.decode("utf-8", "replace")
+            assert note not in text_of(item.message)
+
+
+def to_submitter(sink: MailSink) -> list:
+    return [m for m in sink.messages if m["To"] == "ada@example.com"]
+
+
+def text_of(message) -> str:
+    """Every text part of a message, decoded (plain and HTML)."""
+    return "\n".join(
+        part.get_content() for part in message.walk() if part.get_content_maintype() == "text"
+    )
+
+
+# --------------------------------------------------------------------------- 3. tracking
+
+
+async def test_an_internal_note_is_never_on_the_public_tracking_page_or_its_json(
+    base, db, browser, page
+):
+    """Staff add a reply and an internal note in the browser; the submitter's tracking page
+    (their token link, a browser without staff cookies) and the tracking JSON carry the reply
+    and nowhere the note's text."""
+    reply = "A fix is on its way to production."
+    note = "Internal: this customer is on the legacy plan, do not promise dates."
+    await register_product(base)
+    public_id, token = await open_test_ticket(db, subject="Search returns nothing")
+    await set_password(page, await invite(base, "sam@support.test", "Sam", "agent"))
+    await answer(page, base, public_id, reply=reply, note=note)
+
+    context, outsider = await new_page(browser)
+    try:
+        assert await context.cookies() == []
+        await outsider.goto(f"{base}/track/{public_id}?token={token}")
+        await outsider.wait_for_selector("#comments")
+        assert reply in await outsider.inner_text("#comments")
+        assert await outsider.locator("text=Signed in as").count() == 0
+        html = await outsider.content()
+        assert reply in html and note not in html
+        assert "legacy plan" not in html
+        for url in (
+            f"/api/tickets/{public_id}?token={token}",
+            f"/api/tickets/{public_id}",
+        ):
+            answered = await outsider.evaluate(
+                """async url => {
+                    const r = await fetch(url, {headers: {Accept: "application/json"}});
+                    return {status: r.status, text: await r.text()};
+                }""",
+                url,
+            )
+            assert answered["status"] == 200, answered
+            assert note not in answered["text"] and "legacy plan" not in answered["text"]
+        # With the token, the JSON has the conversation (so the note could have been there).
+        with_token = await outsider.evaluate(
+            "async url => (await fetch(url)).json()", f"/api/tickets/{public_id}?token={token}"
+        )
+        assert reply in str(with_token)
+    finally:
+        await context.close()
