@@ -14,16 +14,20 @@ import pytest
 from sqlalchemy import select
 
 from bot.app import create_app
+from bot.appkeys import CLOCK
 from bot.config import MailSettings, Settings
 from bot.jobs.worker import WORKERS
+from bot.rules import ids
 from bot.sim.stack import start_fake
 from bot.staff import sessions
-from storage.models import StaffAccount, StaffSession
+from storage.models import StaffAccount, StaffSession, Ticket
 from tests import test_browser
 from tests.conftest import ADMIN_HEADERS, ADMIN_TOKEN
+from tests.deskkit import bearer, make_key
 from tests.mail_sink import MailSink
 from tests.test_browser import CHROMIUM, WAIT_MS, register_product, serve
 from tests.test_browser_desk import invite
+from tests.test_web_admin_breaches import Clock  # 10:00 on 1 Dec 2026 until moved
 from tests.web_helpers import open_test_ticket
 
 database_url = test_browser.database_url
@@ -279,3 +283,130 @@ async def test_an_internal_note_is_never_on_the_public_tracking_page_or_its_json
         assert reply in str(with_token)
     finally:
         await context.close()
+
+
+# --------------------------------------------------------------------------- 4. breaches
+
+
+async def test_the_breaches_page_follows_the_apps_clock(aiohttp_server, db, page):
+    """On an injected clock: a "Gold" policy promises a high-priority answer in 45 minutes;
+    the ticket opened at 10:00 is listed from the nav's Breaches link at 11:00 (overdue by
+    15 min; the one opened at 10:50 is not). With the clock moved back to 10:30 and the page
+    reloaded it is gone, and "due within 30m" lists it with 15 minutes left."""
+    clock = Clock()
+    app = create_app(Settings(admin_token=ADMIN_TOKEN, run_workers=False), db=db)
+    app[CLOCK] = clock
+    server = await aiohttp_server(app)
+    base_url = f"http://127.0.0.1:{server.port}"
+    await register_product(base_url)
+    async with aiohttp.ClientSession(base_url=base_url, headers=ADMIN_HEADERS) as http:
+        policy = {"name": "Gold", "targets": {"high": {"response": 45, "resolution": 600}}}
+        async with http.post("/api/admin/sla/policies", json=policy) as resp:
+            assert resp.status == 201, await resp.text()
+        async with http.patch(
+            "/api/admin/products/my-saas-app", json={"slaPolicy": "Gold"}
+        ) as resp:
+            assert resp.status == 200, await resp.text()
+
+    async with aiohttp.ClientSession(base_url=base_url) as http:
+        key = await make_key(http)
+
+        async def ticket(subject: str) -> str:
+            body = {
+                "subject": subject,
+                "body": "b",
+                "email": "cy@example.com",
+                "priority": "high",
+                "productSlug": "my-saas-app",
+            }
+            async with http.post("/api/v1/desk/tickets", json=body, headers=bearer(key)) as resp:
+                assert resp.status == 201, await resp.text()
+                return (await resp.json())["publicId"]
+
+        late = await ticket("Late answer")  # 10:00: response due 10:45
+        clock.at = dt.datetime(2026, 12, 1, 10, 50, tzinfo=UTC)
+        on_time = await ticket("Still on time")  # response due 11:35
+    clock.at = dt.datetime(2026, 12, 1, 11, 0, tzinfo=UTC)
+
+    await set_password(page, await invite(base_url, "sam@support.test", "Sam", "agent"))
+    await page.click("nav a:has-text('Breaches')")
+    await page.wait_for_selector("h1:has-text('SLA breaches')")
+    assert await page.evaluate("location.pathname") == "/desk/breaches"
+    rows = page.locator("tbody tr")
+    assert await rows.count() == 1
+    cells = await rows.first.locator("td, th").all_inner_texts()
+    assert cells[0] == late and cells[1] == "Late answer"
+    assert "Response" in cells and "overdue by 15 min" in cells and "Gold" in cells
+    assert await page.locator(f"a:has-text('{on_time}')").count() == 0
+
+    clock.at = dt.datetime(2026, 12, 1, 10, 30, tzinfo=UTC)
+    await page.reload()
+    await page.wait_for_selector("h1:has-text('SLA breaches')")
+    assert await page.locator(f"a:has-text('{late}')").count() == 0
+    assert await page.locator("text=No ticket is in breach.").is_visible()
+
+    await page.fill("#dueWithin", "30m")
+    await page.click("form.filters button:has-text('Show')")
+    await page.wait_for_selector("h1:has-text('About to breach')")
+    cells = await page.locator("tbody tr").first.locator("td, th").all_inner_texts()
+    assert cells[0] == late and "15 min left" in cells
+    assert await page.locator("tbody tr").count() == 1
+    # The row links to the ticket's workspace page.
+    await page.click(f"tbody a:has-text('{late}')")
+    await page.wait_for_selector("h1:has-text('Late answer')")
+
+
+# --------------------------------------------------------------------------- 5. viewer
+
+
+FORGE_EDIT = """async ({url, fields}) => {
+    // The token of a form the signed-in person was given (the sign-out form, for a viewer).
+    const token = document.querySelector("form[action='/desk/sign-out'] [name=csrf_token]");
+    const body = new URLSearchParams({...fields, csrf_token: token.value});
+    const r = await fetch(url, {method: "POST", body, redirect: "follow"});
+    return {status: r.status, url: r.url, text: await r.text()};
+}"""
+CHANGES = {"status": "pending", "priority": "urgent", "assignee": "vi@support.test"}
+
+
+async def stored_ticket(db, public_id: str) -> tuple[str, str, str | None]:
+    async with db.session() as session:
+        ticket = await session.get(Ticket, ids.parse_public_id(public_id))
+        assert ticket is not None
+        return ticket.status, ticket.priority, ticket.assignee
+
+
+async def test_a_viewer_sees_no_edit_forms_and_a_forged_edit_is_refused(base, db, browser, page):
+    """A viewer's ticket page has no form that writes; an edit they forge from the page
+    (fetch, with the session's real CSRF token) is a 403 naming the role, and the ticket is
+    unchanged. The same forged request from an agent's page does change it, so the refusal
+    is the role's, not a broken request's."""
+    await register_product(base)
+    public_id, _ = await open_test_ticket(db, subject="Printer on fire")
+    before = await stored_ticket(db, public_id)
+    assert before[0] != "pending" and before[1] != "urgent" and before[2] is None
+
+    await set_password(page, await invite(base, "vi@support.test", "Vi", "viewer"))
+    await page.goto(f"{base}/desk/tickets/{public_id}")
+    await page.wait_for_selector("h1:has-text('Printer on fire')")
+    assert await page.locator("text=Signed in as Vi (viewer).").is_visible()
+    writing = "main form[method=post]:not([action^='/desk/sign-out'])"
+    assert await page.locator(writing).count() == 0
+    for field in ("#reply", "#note", "#assignee", "#status", "#priority", "#tags"):
+        assert await page.locator(field).count() == 0, field
+    url = f"/desk/tickets/{public_id}/edit"
+    forged = await page.evaluate(FORGE_EDIT, {"url": url, "fields": CHANGES})
+    assert forged["status"] == 403, forged["status"]
+    assert "A viewer may not do this." in forged["text"]
+    assert await stored_ticket(db, public_id) == before
+
+    context, agent = await new_page(browser)
+    try:
+        await set_password(agent, await invite(base, "ag@support.test", "Ag", "agent"))
+        await agent.goto(f"{base}/desk/tickets/{public_id}")
+        assert await agent.locator(f"main form[action='{url}']").count() == 1
+        done = await agent.evaluate(FORGE_EDIT, {"url": url, "fields": CHANGES})
+        assert done["status"] == 200 and "notice=saved" in done["url"], done["url"]
+    finally:
+        await context.close()
+    assert await stored_ticket(db, public_id) == ("pending", "urgent", "vi@support.test")
