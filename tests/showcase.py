@@ -117,7 +117,7 @@ async def build(base: str, db: Database) -> Showcase:
                 "Login button unresponsive on Safari",
                 "my-saas-app",
                 "high",
-                3,
+                0.75,
                 ("ISSUE_CREATED", "FIX_IN_PROGRESS", "PR_OPEN"),
                 "it@acme.test",
             ),
@@ -126,7 +126,7 @@ async def build(base: str, db: Database) -> Showcase:
                 "Push notifications arrive twice",
                 "mobile-app",
                 "medium",
-                30,
+                2,
                 ("ISSUE_CREATED", "FIX_IN_PROGRESS", "PR_OPEN", "CHANGES_REQUESTED"),
                 "lee@example.com",
             ),
@@ -171,6 +171,16 @@ async def build(base: str, db: Database) -> Showcase:
         await add_comment(
             db, values["changes_id"], "A reviewer asked for a test first; we are on it."
         )
+        # A closed ticket is closed at the desk too, not only on GitHub; one waits on its
+        # requester (its clock paused).
+        for name, status in (("closed", "closed"), ("deployed", "pending")):
+            await _call(
+                http,
+                "PATCH",
+                f"/api/v1/desk/tickets/{values[name + '_id']}",
+                headers=desk,
+                json={"status": status},
+            )
         await _call(
             http,
             "PUT",

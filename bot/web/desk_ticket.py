@@ -270,9 +270,9 @@ async def page(
     may_write = rules.allows(signed_in.account.role, rules.Action.WRITE_TICKETS)
     csrf = csrf_input(signed_in.csrf_token)
     base = path("desk", "tickets", ids.public_id(ticket.id))
-    forms = Html("")
+    answer = side = Html("")
     if may_write:
-        forms = fragment(
+        answer = fragment(
             '<section class="card" aria-labelledby="reply-heading"><h2 id="reply-heading">'
             "Answer</h2>"
             '<form class="stacked" method="post" action="{base}/reply">{csrf}'
@@ -282,7 +282,15 @@ async def page(
             '<form class="stacked" method="post" action="{base}/note">{csrf}'
             '<label for="note">Internal note (staff only)</label>'
             '<textarea id="note" name="body" required rows="3"></textarea>'
-            '<button type="submit">Add note</button></form></section>'
+            '<button type="submit">Add note</button></form></section>',
+            base=base,
+            csrf=csrf,
+            mailed=", and get it by email" if request.app[SETTINGS].mail.sending else "",
+        )
+        # Beside the conversation on a wide screen (after it on a narrow one): the time, the
+        # ticket's fields and the actions, as help desks lay out a ticket.
+        side = fragment(
+            '<div class="ticket-side">'
             '<section class="card" aria-labelledby="time-heading"><h2 id="time-heading">'
             "Time ({minutes} min logged)</h2>"
             '<form method="post" action="{base}/time">{csrf}'
@@ -305,10 +313,9 @@ async def page(
             '<input id="category" name="category" value="{category}">'
             '<label for="tags">Tags (separated by commas)</label>'
             '<input id="tags" name="tags" value="{tags}">'
-            '<button type="submit">Save</button></form></section>{actions}',
+            '<button type="submit">Save</button></form></section>{actions}</div>',
             base=base,
             csrf=csrf,
-            mailed=", and get it by email" if request.app[SETTINGS].mail.sending else "",
             minutes=minutes,
             quick=QUICK_MINUTES,
             status=_select("status", "Status", DESK_STATUSES, ticket.status),
@@ -327,11 +334,12 @@ async def page(
         )
     content = fragment(
         '<h1>{subject} <span class="small">{public_id}</span></h1>{error}{notice}{pipeline}'
-        '<dl class="facts">{facts}</dl>'
+        '<dl class="facts">{facts}</dl><div class="ticket-layout"><div class="ticket-main">'
         '<section class="card" aria-labelledby="message-heading"><h2 id="message-heading">'
         'Message</h2><p class="comment-body">{body}</p></section>'
         '<section class="card" aria-labelledby="conversation-heading"><h2 '
-        'id="conversation-heading">Conversation</h2>{conversation}</section>{forms}{history}',
+        'id="conversation-heading">Conversation</h2>{conversation}</section>{answer}{history}'
+        "</div>{side}</div>",
         subject=ticket.subject,
         public_id=ids.public_id(ticket.id),
         error=fragment('<p class="field-error" role="alert">{e}</p>', e=error) if error else "",
@@ -346,7 +354,8 @@ async def page(
         conversation=fragment('<ol class="comments">{c}</ol>', c=conversation)
         if comments
         else Html('<p class="empty">No replies or notes yet.</p>'),
-        forms=forms,
+        answer=answer,
+        side=side,
         history=_history(items),
     )
     return desk_page(
