@@ -7,6 +7,7 @@ ticket outside the person's products is a 404."""
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import re
 
 import pytest
@@ -14,7 +15,8 @@ from sqlalchemy import select
 
 from bot.config import Settings
 from bot.jobs.worker import WORKERS
-from storage.models import Comment, TimeEntry
+from bot.rules import ids
+from storage.models import Comment, PullRequestLink, PullRequestReview, Ticket, TimeEntry
 from tests.conftest import ADMIN_HEADERS, ADMIN_TOKEN
 from tests.deskkit import bearer
 from tests.mail_sink import MailSink
@@ -153,3 +155,58 @@ async def test_a_refused_action_shows_the_reason(client):
     await person(client, "ada@support.test", "Ada", "agent")
     resp = await post(client, ticket, "time", minutes="0", description="x")
     assert resp.status == 400 and "minutes" in await resp.text()
+
+
+async def test_the_page_links_the_fix_its_reviews_and_its_deployment_on_github(client, db):
+    """Item 3: the GitHub side is right there: the issue, each pull request, each reviewer's
+    standing review and where the fix went live, each a link to GitHub."""
+    await person(client, "ada@support.test", "Ada", "agent")
+    ticket = await a_ticket(client)
+    number = ids.parse_public_id(ticket["publicId"])
+    shipped = dt.datetime(2026, 12, 7, 9, 30, tzinfo=dt.UTC)
+    async with db.begin() as session:
+        row = await session.get(Ticket, number)
+        row.issue_number = 7
+        product_id = row.product_id
+        session.add(
+            PullRequestLink(
+                product_id=product_id,
+                pr_number=12,
+                issue_number=7,
+                state="merged",
+                shipped_at=shipped,
+                shipped_environment="production",
+            )
+        )
+        for reviewer, verdict, review_id in (
+            ("bo", "changes_requested", 501),
+            ("al", "approved", 502),
+        ):
+            session.add(
+                PullRequestReview(
+                    product_id=product_id,
+                    pr_number=12,
+                    reviewer=reviewer,
+                    review_id=review_id,
+                    verdict=verdict,
+                )
+            )
+    page = await (await client.get(f"/desk/tickets/{ticket['publicId']}")).text()
+    assert 'href="https://github.com/o/app/issues/7"' in page
+    assert 'href="https://github.com/o/app/pull/12"' in page and "(merged)" in page
+    assert (
+        '@al <a href="https://github.com/o/app/pull/12#pullrequestreview-502" '
+        'rel="noopener noreferrer">approved</a> (#12), '
+        '@bo <a href="https://github.com/o/app/pull/12#pullrequestreview-501" '
+        'rel="noopener noreferrer">asked for changes</a> (#12)'
+    ) in page
+    assert 'href="https://github.com/o/app/deployments/production"' in page
+    assert 'datetime="2026-12-07T09:30:00' in page
+
+
+async def test_before_github_has_anything_the_page_says_so(client):
+    await person(client, "ada@support.test", "Ada", "agent")
+    ticket = await a_ticket(client)
+    page = await (await client.get(f"/desk/tickets/{ticket['publicId']}")).text()
+    for fact, value in (("Reviews", "none yet"), ("Deployed", "not yet")):
+        assert f"<dt>{fact}</dt><dd>{value}</dd>" in page

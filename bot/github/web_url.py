@@ -26,3 +26,13 @@ def issue_url(web_url: str, repo_full_name: str, number: int) -> str:
 def pull_url(web_url: str, repo_full_name: str, number: int) -> str:
     """``https://github.com/OWNER/NAME/pull/N``."""
     return f"{web_url}/{quote(repo_full_name, safe='/')}/pull/{number}"
+
+
+def review_url(web_url: str, repo_full_name: str, number: int, review_id: int) -> str:
+    """``https://github.com/OWNER/NAME/pull/N#pullrequestreview-ID``: the review on its PR."""
+    return f"{pull_url(web_url, repo_full_name, number)}#pullrequestreview-{review_id}"
+
+
+def deployments_url(web_url: str, repo_full_name: str, environment: str) -> str:
+    """``https://github.com/OWNER/NAME/deployments/ENV``: the environment's deployments."""
+    return f"{web_url}/{quote(repo_full_name, safe='/')}/deployments/{quote(environment, safe='')}"

@@ -38,13 +38,14 @@ from bot.tickets.apikeys import KeyScope
 from bot.tickets.apply_template import templates_for
 from bot.tickets.audit import Actor
 from bot.web.admin.breaches import sla_facts
-from bot.web.admin.tickets import pull_links
+from bot.web.admin.tickets import deployment_links, pull_links, review_links
 from bot.web.admin_auth import redirect
 from bot.web.desk_auth import csrf_input, desk_page, staff_only, staff_scope
 from bot.web.html import Html, fragment, join, path, time_element
 from storage.models import Ticket, TicketTemplate
 from storage.reads.admin_queries import AdminQueries
 from storage.repos.billing import BillingRepo
+from storage.repos.facts import ReviewRepo
 from storage.repos.github_links import PullRequestLinkRepo
 from storage.repos.products import ProductRepo
 
@@ -218,10 +219,12 @@ async def page(
         comments = await AdminQueries(session).all_comments(ticket.id)
         product = await ProductRepo(session).by_id(ticket.product_id) if ticket.product_id else None
         pulls: list[Any] = []
+        reviews: dict[int, Any] = {}
         if product is not None and ticket.issue_number is not None:
             pulls = list(
                 await PullRequestLinkRepo(session).for_issue(product.id, ticket.issue_number)
             )
+            reviews = await ReviewRepo(session).for_prs(product.id, [p.pr_number for p in pulls])
         standing = await sla_clock.evaluate(session, ticket, request.app[CLOCK]())
         entries = list(await BillingRepo(session).entries_of_ticket(ticket.id))
         items = await history.staff_history(session, request.app[DB].reader, ticket.id)
@@ -247,6 +250,8 @@ async def page(
         ("Requester", ticket.submitter_email),
         ("GitHub issue", issue),
         ("Pull requests", pull_links(web_url, product, pulls)),
+        ("Reviews", review_links(web_url, product, reviews)),
+        ("Deployed", deployment_links(web_url, product, pulls)),
         *sla_facts(standing),
     ]
     if merged_into is not None:

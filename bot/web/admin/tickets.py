@@ -9,7 +9,13 @@ from aiohttp import web
 
 from bot.appkeys import CLOCK, DB, SETTINGS
 from bot.errors import ApiError
-from bot.github.web_url import github_web_url, issue_url, pull_url
+from bot.github.web_url import (
+    deployments_url,
+    github_web_url,
+    issue_url,
+    pull_url,
+    review_url,
+)
 from bot.http.bodies import read_form, shown
 from bot.rules import ids
 from bot.rules.numbers import whole_number
@@ -22,7 +28,7 @@ from bot.web.admin.breaches import sla_cell, sla_facts
 from bot.web.admin_auth import admin_only, admin_page, notice_from_query, redirect
 from bot.web.html import Html, cells, fragment, join, path, table, time_element
 from bot.web.sessions import AdminSession
-from storage.models import Product, PullRequestLink
+from storage.models import Product, PullRequestLink, PullRequestReview
 from storage.reads.admin_queries import AdminQueries
 from storage.repos.github_links import PullRequestLinkRepo
 from storage.repos.products import ProductRepo
@@ -192,6 +198,59 @@ def pull_links(web_url: str, product: Product | None, pulls: Sequence[PullReques
                 else PR_STATES.get(pr.state, pr.state),
             )
             for pr in sorted(pulls, key=lambda pr: pr.pr_number)
+        ),
+        ", ",
+    )
+
+
+VERDICTS = {
+    "approved": "approved",
+    "changes_requested": "asked for changes",
+    "dismissed": "review dismissed",
+}
+
+
+def review_links(
+    web_url: str, product: Product | None, reviews: Mapping[int, Sequence[PullRequestReview]]
+) -> Html:
+    """Each reviewer's standing review of the ticket's pull requests, linked to it on GitHub."""
+    if product is None or not any(reviews.values()):
+        return Html("none yet")
+    return join(
+        (
+            fragment(
+                '@{who} <a href="{href}" rel="noopener noreferrer">{verdict}</a> (#{n})',
+                who=review.reviewer,
+                href=review_url(web_url, product.repo_full_name, number, review.review_id),
+                verdict=VERDICTS.get(review.verdict, review.verdict),
+                n=number,
+            )
+            for number in sorted(reviews)
+            for review in sorted(reviews[number], key=lambda r: r.reviewer)
+        ),
+        ", ",
+    )
+
+
+def deployment_links(
+    web_url: str, product: Product | None, pulls: Sequence[PullRequestLink]
+) -> Html:
+    """Where and when each merged fix went live, linked to the environment's deployments."""
+    shipped = [pr for pr in pulls if pr.shipped_at is not None]
+    if product is None or not shipped:
+        return Html("not yet")
+    return join(
+        (
+            fragment(
+                '<a href="{href}" rel="noopener noreferrer">{env}</a> {at} (#{n})',
+                href=deployments_url(web_url, product.repo_full_name, pr.shipped_environment or ""),
+                env=pr.shipped_environment or "production",
+                at=time_element(pr.shipped_at),
+                n=pr.pr_number,
+            )
+            if pr.shipped_environment
+            else fragment("live {at} (#{n})", at=time_element(pr.shipped_at), n=pr.pr_number)
+            for pr in sorted(shipped, key=lambda pr: pr.pr_number)
         ),
         ", ",
     )
