@@ -268,7 +268,7 @@ def peers_scenario(cfg: Config) -> list[dict]:
     log("peers: other webhook receivers under the bare verify POST's load")
     bodies = verify_bodies()
     rows = []
-    for peer in peers.python_peers():
+    for peer in [*peers.python_peers(), *peers.node_peers(log)]:
         rows.append(_measure_peer(cfg, peer, bodies))
     return rows
 
@@ -289,7 +289,10 @@ def _measure_peer(
         return not_measured(peer.skipped, errors=0)
     slug = "".join(c if c.isalnum() else "-" for c in peer.name.lower())[:40]
     server = Server(
-        peer.argv, {"GITHUB_WEBHOOK_SECRET": SECRET, **peer.env}, cfg.workdir / f"peer-{slug}.log"
+        peer.argv,
+        {"GITHUB_WEBHOOK_SECRET": SECRET, **peer.env},
+        cfg.workdir / f"peer-{slug}.log",
+        cwd=peer.cwd,
     )
     with server:
         try:
