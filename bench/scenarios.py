@@ -281,6 +281,7 @@ def _measure_peer(
         return {
             **row("peers", peer.name, cfg, [], database="-", ratio_to="bare verify POST"),
             "versions": peer.versions,
+            "runtime": peer.runtime,
             "skipped" if not errors else "failed": reason,
             "errors": errors,
         }
@@ -314,6 +315,7 @@ def _measure_peer(
                 ratio_to="bare verify POST",
             ),
             "versions": peer.versions,
+            "runtime": peer.runtime,
         }
 
 

@@ -43,6 +43,7 @@ class Peer:
     ready_path: str = "/healthz"
     cwd: Path | None = None
     versions: str = ""
+    runtime: str = "python"  # or "node"
     skipped: str | None = None
 
 
@@ -169,6 +170,7 @@ def node_peers(log=print) -> list[Peer]:
     ]
     for peer in peers:
         peer.cwd = NODE_DIR  # Probot reads a .env and package.json from its working directory
+        peer.runtime = "node"
         peer.skipped = reason
     return peers
 
