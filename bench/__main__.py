@@ -18,7 +18,7 @@ from bench import compare, report, scenarios
 from bench.procs import can_pin, ensure_wrk, pin_self
 from bench.seed import DEFAULT_POSTGRES_URL
 
-ORDER = ["baseline", "tracking", "end-to-end", "million", "processes"]
+ORDER = ["baseline", "tracking", "peers", "end-to-end", "million", "processes"]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -101,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
         if v is not None
     }
     chosen = [s for s in ORDER if s in (args.scenario or ORDER)]
-    if any(s in chosen for s in ("tracking",)) and "baseline" not in chosen:
+    if any(s in chosen for s in ("tracking", "peers")) and "baseline" not in chosen:
         chosen.insert(0, "baseline")  # every figure is shown beside the baseline
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="tinydesk-bench-") as tmp:

@@ -1,7 +1,8 @@
 """The baseline: a bare aiohttp server doing the least each TinyDesk endpoint must do.
 
 ``GET /json`` answers a small JSON object; ``POST /webhook`` reads the body, checks its
-``X-Hub-Signature-256`` HMAC and answers 202. Run: ``python -m bench.baseline --port 8001``.
+``X-Hub-Signature-256`` HMAC and answers 202. Run: ``python -m bench.baseline --port 8001``;
+with ``--uvloop`` the same app runs on uvloop's event loop (a peer of the ``peers`` scenario).
 """
 
 from __future__ import annotations
@@ -41,13 +42,20 @@ def main() -> None:
 
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--uvloop", action="store_true", help="run on uvloop's event loop")
     args = parser.parse_args()
+    loop = None
+    if args.uvloop:
+        import uvloop  # the test extras; the peers scenario skips this server without it
+
+        loop = uvloop.new_event_loop()
     web.run_app(
         make_app(os.environ.get(SECRET_ENV, "bench-secret")),
         host="127.0.0.1",
         port=args.port,
         print=None,
         access_log=None,
+        loop=loop,
     )
 
 

@@ -83,8 +83,9 @@ class Server(ServerProcess):
         *,
         port: int | None = None,
         cpu: str = SERVER_CPU,
+        cwd: Path | None = None,
     ) -> None:
-        super().__init__(env, log_path, argv=argv, port=port, cwd=ROOT, cpu=cpu)
+        super().__init__(env, log_path, argv=argv, port=port, cwd=cwd or ROOT, cpu=cpu)
 
     @classmethod
     def tinydesk(cls, env: dict[str, str], log_path: Path, **kw) -> Server:

@@ -34,7 +34,7 @@ def machine() -> str:
 
 def _ratio(r: dict, rows: list[dict]) -> str:
     base = next((b for b in rows if b["endpoint"] == r.get("ratio_to")), None)
-    if not base or not base.get("rps"):
+    if not base or not base.get("rps") or "rps" not in r:  # a skipped peer has no figures
         return ""
     r["ratio"] = round(r["rps"] / base["rps"], 2)
     return f"{r['ratio']:.2f}x {base['endpoint']}"
@@ -49,12 +49,19 @@ def table(rows: list[dict]) -> str:
     for r in rows:
         if "events_per_second" in r:
             continue
+        if "rps" not in r and _not_measured(r):
+            lines.append(
+                f"| {r['scenario']} | {r['endpoint']} | {r['database']} | - | - | - | - | - | "
+                f"{r.get('errors', 0)} | {_not_measured(r)} |"
+            )
+            continue
         lines.append(
             f"| {r['scenario']} | {r['endpoint']} | {r['database']} | {r.get('rps', 0):,.0f} | "
             f"{r.get('p50_ms', 0):.2f} | {r.get('p95_ms', 0):.2f} | {r.get('p99_ms', 0):.2f} | "
             f"{r.get('server_cpu_ms_per_request', 0):.2f} | "
             f"{r.get('errors', 0)} | {_ratio(r, rows)} |"
         )
+    lines += _receivers(rows)
     journeys = [r for r in rows if "events_per_second" in r]
     if journeys:
         lines += [
@@ -80,6 +87,43 @@ def table(rows: list[dict]) -> str:
             f"latencies at {million['connections']} concurrent connections.",
         ]
     return "\n".join(lines)
+
+
+def _not_measured(r: dict) -> str:
+    if r.get("skipped"):
+        return f"skipped: {r['skipped']}"
+    if r.get("failed"):
+        return f"FAILED: {r['failed']}"
+    return ""
+
+
+def _receivers(rows: list[dict]) -> list[str]:
+    """The webhook receivers side by side when the peers ran: the bare verify POST, each
+    peer and TinyDesk's ack, all under the same load, with the ratios ``_ratio`` set."""
+    peers = [r for r in rows if r["scenario"] == "peers"]
+    if not peers:
+        return []
+    base = [r for r in rows if r["endpoint"] == "bare verify POST"]
+    tinydesk = [r for r in rows if r["scenario"] == "webhook ack"]
+    lines = [
+        "",
+        "Webhook receivers under one load (signed 10-25 KB deliveries, a new delivery id "
+        "each, server on CPU 0):",
+        "",
+        "| receiver | versions | req/s | server CPU ms/req | vs bare verify POST |",
+        "| --- | --- | ---: | ---: | --- |",
+    ]
+    for r in base + peers + tinydesk:
+        name = f"TinyDesk {r['endpoint']} ({r['database']})" if r in tinydesk else r["endpoint"]
+        if "rps" not in r:
+            lines.append(f"| {name} | {r.get('versions', '')} | - | - | {_not_measured(r)} |")
+            continue
+        ratio = "1.00x" if r in base else f"{r['ratio']:.2f}x" if "ratio" in r else ""
+        lines.append(
+            f"| {name} | {r.get('versions', '')} | {r['rps']:,.0f} | "
+            f"{r.get('server_cpu_ms_per_request', 0):.2f} | {ratio} |"
+        )
+    return lines
 
 
 def targets(rows: list[dict]) -> list[tuple[str, bool | None, str]]:

@@ -16,7 +16,7 @@ import time
 import uuid
 from pathlib import Path
 
-from bench import deliveries, seed
+from bench import deliveries, peers, seed
 from bench.load import Request, Target, measure, run_python
 from bench.procs import Server
 from bench.seed import OWNER, REPO, BenchDatabase
@@ -134,15 +134,20 @@ def tinydesk_env(bench_db: BenchDatabase, **extra: str) -> dict[str, str]:
 # --------------------------------------------------------------------------- baseline
 
 
+def verify_bodies() -> list[tuple[str, dict[str, str], bytes]]:
+    """The deliveries of the bare verify POST, and of every peer: signed 10-25 KB bodies
+    posted to ``/webhook`` (the load gives each a new delivery id)."""
+    return peers.with_path(deliveries.ack_bodies("octo-org/elsewhere", SECRET))
+
+
 def baseline(cfg: Config) -> list[dict]:
+    from aiohttp import __version__ as aiohttp_version
+
     log("baseline: bare aiohttp JSON GET and HMAC-verifying webhook endpoint")
     argv = [sys.executable, "-m", "bench.baseline", "--port", "{port}"]
     with Server(argv, {"GITHUB_WEBHOOK_SECRET": SECRET}, cfg.workdir / "baseline.log") as server:
         server.wait_ready()
-        bodies = [
-            (path.replace("/webhooks/github", "/webhook"), h, b)
-            for path, h, b in deliveries.ack_bodies("octo-org/elsewhere", SECRET)
-        ]
+        bodies = verify_bodies()
         return [
             row(
                 "baseline",
@@ -159,6 +164,7 @@ def baseline(cfg: Config) -> list[dict]:
                     cfg, server, Target(posts=bodies, delivery_prefix=f"b{uuid.uuid4().hex[:6]}")
                 ),
                 database="-",
+                versions=f"aiohttp {aiohttp_version}",
             ),
         ]
 
@@ -250,6 +256,67 @@ def tracking_and_ack(cfg: Config) -> list[dict]:
                 )
             )
     return rows
+
+
+# --------------------------------------------------------------------------- peers
+
+
+def peers_scenario(cfg: Config) -> list[dict]:
+    """Other webhook receivers (``bench/peers``) under exactly the bare verify POST's load:
+    the same signed bodies, a new delivery id per request, the same connections and runs.
+    Each row's ratio is to the bare verify POST of the same run."""
+    log("peers: other webhook receivers under the bare verify POST's load")
+    bodies = verify_bodies()
+    rows = []
+    for peer in [*peers.python_peers(), *peers.node_peers(log)]:
+        rows.append(_measure_peer(cfg, peer, bodies))
+    return rows
+
+
+def _measure_peer(
+    cfg: Config, peer: peers.Peer, bodies: list[tuple[str, dict[str, str], bytes]]
+) -> dict:
+    def not_measured(reason: str, *, errors: int) -> dict:
+        log(f"  {peer.name}: {'skipped' if not errors else 'FAILED'}: {reason}")
+        return {
+            **row("peers", peer.name, cfg, [], database="-", ratio_to="bare verify POST"),
+            "versions": peer.versions,
+            "runtime": peer.runtime,
+            "skipped" if not errors else "failed": reason,
+            "errors": errors,
+        }
+
+    if peer.skipped:
+        return not_measured(peer.skipped, errors=0)
+    slug = "".join(c if c.isalnum() else "-" for c in peer.name.lower())[:40]
+    server = Server(
+        peer.argv,
+        {"GITHUB_WEBHOOK_SECRET": SECRET, **peer.env},
+        cfg.workdir / f"peer-{slug}.log",
+        cwd=peer.cwd,
+    )
+    with server:
+        try:
+            server.wait_ready(peer.ready_path)
+        except (RuntimeError, TimeoutError) as exc:
+            return not_measured(f"did not start: {str(exc)[-300:]}", errors=1)
+        refused = peers.check_verifies(server.url, bodies)
+        if refused:  # never measure a peer that does not verify, or that fails deliveries
+            return not_measured(refused, errors=1)
+        log(f"  {peer.name} ({peer.versions})")
+        target = Target(posts=bodies, delivery_prefix=f"p{uuid.uuid4().hex[:6]}")
+        return {
+            **row(
+                "peers",
+                peer.name,
+                cfg,
+                repeat(cfg, server, target),
+                database="-",
+                ratio_to="bare verify POST",
+            ),
+            "versions": peer.versions,
+            "runtime": peer.runtime,
+        }
 
 
 class _database:
@@ -688,6 +755,7 @@ def million(cfg: Config) -> list[dict]:
 SCENARIOS = {
     "baseline": baseline,
     "tracking": tracking_and_ack,  # also measures the webhook ack
+    "peers": peers_scenario,  # other webhook receivers, beside the webhook ack
     "end-to-end": end_to_end,
     "million": million,
     "processes": several_processes,
