@@ -10,6 +10,7 @@ import asyncio
 import dataclasses
 import json
 import re
+import secrets
 import subprocess
 import tempfile
 import time
@@ -231,7 +232,12 @@ def measure(
     base_url: str, target: Target, *, wrk: str | None, seconds: float, connections: int
 ) -> dict:
     """One run with wrk if there is one, else with the Python client (which alone sends
-    requests from many client addresses)."""
+    requests from many client addresses). Every run numbers its deliveries afresh, so each
+    gets a prefix of its own: a warm-up and the runs after it would otherwise send the same
+    delivery ids again, measuring the cheaper "already queued" answer instead of a store."""
+    if target.posts:
+        run = secrets.token_hex(4)
+        target = dataclasses.replace(target, delivery_prefix=f"{target.delivery_prefix}-{run}")
     if wrk and not target.clients:
         return run_wrk(wrk, base_url, target, seconds=seconds, connections=connections)
     return asyncio.run(run_python(base_url, target, seconds=seconds, connections=connections))
