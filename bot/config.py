@@ -17,6 +17,7 @@ from storage.database import DEFAULT_URL
 DEFAULT_GITHUB_API_URL = "https://api.github.com"
 DEFAULT_PORT = 8000
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+EVENT_LOOPS = ("auto", "uvloop", "asyncio")
 # The admin token opens every ticket and key: at least this long, and never a documented example.
 ADMIN_TOKEN_MIN_LENGTH = 32
 EXAMPLE_ADMIN_TOKENS = frozenset({"change-me"})
@@ -141,6 +142,9 @@ class Settings:
     redis_url: str | None = dataclasses.field(default=None, repr=False)
     # Background workers (webhook inbox, GitHub outbox) run in this process.
     run_workers: bool = True
+    # The event loop `tinydesk serve` and `tinydesk worker` run on: uvloop where it is
+    # installed ("auto"), or asyncio's own (bench/README.md, "Event loop").
+    event_loop: str = "auto"
     # How long a completed issue close waits for the merge that may have caused it (GitHub
     # delivers the close and the merge in either order). Not an environment setting: tests
     # shorten it.
@@ -318,6 +322,12 @@ class Settings:
                 "e.g. aiosqlite,sqlalchemy.engine"
             )
 
+        event_loop = environ.get("TINYDESK_EVENT_LOOP", "").strip().lower() or "auto"
+        if event_loop not in EVENT_LOOPS:
+            problems.append(
+                f"TINYDESK_EVENT_LOOP must be one of {', '.join(EVENT_LOOPS)}, got {event_loop!r}"
+            )
+
         seller = _seller(environ, problems)
         mail = _mail(environ, problems, has_secret=bool(secret_key or admin_token))
         callback_allow, allow_problems = callbacks.parse_allow(
@@ -340,6 +350,7 @@ class Settings:
             trust_forwarded_for=flag("TINYDESK_TRUST_PROXY", False),
             redis_url=redis_url,
             run_workers=flag("TINYDESK_WORKERS", True),
+            event_loop=event_loop,
             sla_sweep_seconds=integer("TINYDESK_SLA_SWEEP_SECONDS", 30, minimum=1),
             seller=seller,
             mail=mail,

@@ -22,6 +22,7 @@ from bot.cli import (
     sla,
     templates,
     wait,
+    worker,
 )
 from bot.config import Settings, StartupError
 from bot.sim import demo
@@ -61,6 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
 
     serve.register(commands)
+    worker.register(commands)
     products.register(commands)
     receive.register(commands)
     mail_in.register(commands)

@@ -18,7 +18,7 @@ from aiohttp import web
 
 from bot import __version__
 from bot.app import create_app, warn_if_github_missing
-from bot.cli import listen
+from bot.cli import event_loop, listen
 from bot.config import Settings, StartupError
 from bot.errors import ApiError
 from bot.github.stored_app import settings_with_stored_app
@@ -115,7 +115,10 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         warn_if_github_missing(merged)
         return create_app(merged), listen.bind(host, bound_port)
 
-    asyncio.run(serve_until_signalled(create_app(settings), sockets, rebuild=rebuild))
+    log.info("event loop: %s", event_loop.describe(settings.event_loop))
+    event_loop.run(
+        serve_until_signalled(create_app(settings), sockets, rebuild=rebuild), settings.event_loop
+    )
     return 0
 
 
@@ -155,10 +158,8 @@ def say_what_runs(settings: Settings, *, created: bool) -> None:
     else:
         log.warning(
             "workers are off in this process (TINYDESK_WORKERS=false): deliveries are stored "
-            "but worked by another process%s",
-            "; on SQLite no other process may work them: set TINYDESK_WORKERS=true"
-            if path is not None
-            else "",
+            "and worked by `tinydesk worker`%s",
+            " (on SQLite, exactly one)" if path is not None else "",
         )
     if settings.github_app_configured:
         log.info("GitHub App %s configured for %s", settings.github_app_id, settings.github_api_url)
