@@ -47,11 +47,14 @@ DESK_PAGES = (
     "/desk",
     "/desk?view=mine",
     "/desk?view=unassigned",
-    "/desk?view=due_soon",
+    "/desk?view=due-soon",
     "/desk?view=breached",
-    "/desk?view=by_product",
-    "/desk?view=by_stage",
+    "/desk?view=pending",
+    "/desk?view=product&product=my-saas-app",
+    "/desk?view=stage&stage=PR_OPEN",
+    "/desk?view=all",
     "/desk?q=Safari",
+    "/desk?view=nonsense",
     "/desk/tickets/{progress_id}",
     "/desk/tickets/{changes_id}",
     "/desk/tickets/{deployed_id}",
@@ -109,8 +112,10 @@ async def walk(browser, base: str, paths, values: dict[str, str], sign_in=None) 
                 url = base + template.format(**values)
                 response = await page.goto(url)
                 assert response is not None
-                if response.status >= 500:
-                    failures.append(f"{url}: HTTP {response.status}")
+                # The pages that say "not found" or "bad request" are pages too, and checked.
+                expected = 404 if "TK-99999" in template else 400 if "nonsense" in template else 200
+                if response.status != expected:
+                    failures.append(f"{url}: HTTP {response.status}, not {expected}")
                     continue
                 what = f"{template} at {width} px"
                 try:
