@@ -54,6 +54,8 @@ def _metric(row: dict) -> tuple[str, float, bool] | None:
         return ("x baseline", float(row["ratio"]), True)
     if row.get("events_per_second") is not None:
         return ("events/s", float(row["events_per_second"]), True)
+    if row.get("invoice_seconds") is not None:
+        return ("s", float(row["invoice_seconds"]), False)
     if row.get("scenario") == "a million" and row.get("p95_ms") is not None:
         return ("p95 ms", float(row["p95_ms"]), False)
     if row.get("rps") and row.get("ratio_to") is None:

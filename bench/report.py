@@ -47,7 +47,7 @@ def table(rows: list[dict]) -> str:
         "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
     for r in rows:
-        if "events_per_second" in r:
+        if "events_per_second" in r or "invoice_seconds" in r:
             continue
         if "rps" not in r and _not_measured(r):
             lines.append(
@@ -86,6 +86,10 @@ def table(rows: list[dict]) -> str:
             f"server RSS {million['server_rss_mb']:.0f} MB; "
             f"latencies at {million['connections']} concurrent connections.",
         ]
+        for r in rows:
+            if "invoice_seconds" in r:
+                outcome = _not_measured(r) or f"{r['invoice_seconds']:.2f} s"
+                lines.append(f"{r['endpoint'].capitalize()} ({r['database']}): {outcome}.")
     return "\n".join(lines)
 
 
@@ -132,10 +136,12 @@ def targets(rows: list[dict]) -> list[tuple[str, bool | None, str]]:
     by = {(r["scenario"], r["endpoint"], r["database"]): r for r in rows}
     for r in rows:
         if r["scenario"] == "tracking" and "ratio" in r:
+            # The HTML page renders the whole stepper: its target is 30 %, the JSON's 50 %.
+            share = 0.3 if r["endpoint"].startswith("GET /track/") else 0.5
             out.append(
                 (
-                    f"{r['endpoint']} >= 50% of bare JSON GET ({r['database']})",
-                    r["ratio"] >= 0.5,
+                    f"{r['endpoint']} >= {share:.0%} of bare JSON GET ({r['database']})",
+                    r["ratio"] >= share,
                     f"{r['ratio'] * 100:.0f}%",
                 )
             )
@@ -163,11 +169,19 @@ def targets(rows: list[dict]) -> list[tuple[str, bool | None, str]]:
                     f"{r['github_calls_per_journey']:.1f}",
                 )
             )
+        if r["scenario"] == "a million" and "invoice_seconds" in r:
+            out.append(
+                (
+                    f"{r['endpoint']} < 1 s ({r['database']})",
+                    not r.get("failed") and r["invoice_seconds"] < 1,
+                    _not_measured(r) or f"{r['invoice_seconds']:.2f} s",
+                )
+            )
+            continue
         if r["scenario"] == "a million":
             name, p95 = r["endpoint"], r.get("p95_ms", 0)
-            limit = (
-                20 if name.startswith(("desk list", "sla ")) else 50 if name == "desk stats" else 5
-            )
+            lists = ("desk list", "sla ", "inbox", "itsm")
+            limit = 20 if name.startswith(lists) else 50 if name == "desk stats" else 5
             out.append(
                 (
                     f"{name} p95 < {limit} ms ({r['database']}, {r['tickets']:,} tickets)",

@@ -9,6 +9,7 @@ import asyncio
 import dataclasses
 import datetime as dt
 import functools
+import json
 import signal
 import statistics
 import sys
@@ -688,6 +689,7 @@ def million(cfg: Config) -> list[dict]:
             )
             return encode_cursor(last) if last else ""
 
+        staff = asyncio.run(seed.add_staff_admin(bench_db.url))
         deep = cursor_for("")
         deep_open = cursor_for("AND status = 'open' AND priority = 'high'")
         auth = {"Authorization": f"Bearer {key}"}
@@ -727,6 +729,46 @@ def million(cfg: Config) -> list[dict]:
                         repeat(cfg, server, Target(paths=paths, headers=auth), connections=c),
                     )
                 )
+            itsm = "/api/v1/helpdesk/tickets"
+            cases = [
+                ("desk list, search by email", [f"{desk}?q=customer4242%40example.com"]),
+                ("desk list, search by words", [f"{desk}?q=step%2042"]),
+                ("itsm list, first page", [itsm]),
+                ("itsm list, priority filter", [f"{itsm}?priority=high"]),
+            ]
+            for name, paths in cases:
+                rows.append(
+                    row(
+                        "a million",
+                        name,
+                        cfg,
+                        repeat(cfg, server, Target(paths=paths, headers=auth), connections=c),
+                    )
+                )
+            # The workspace inbox as a signed-in admin sees it: each saved view, a search.
+            cookie = {"Cookie": f"tinydesk_staff={staff}", "Accept": "text/html"}
+            for view in (
+                "open",
+                "unassigned",
+                "due-soon",
+                "breached",
+                "pending",
+                "stage&stage=PR_OPEN",
+                "open&q=customer4242%40example.com",
+            ):
+                rows.append(
+                    row(
+                        "a million",
+                        f"inbox, view={view}",
+                        cfg,
+                        repeat(
+                            cfg,
+                            server,
+                            Target(paths=[f"/desk?view={view}"], headers=cookie),
+                            connections=c,
+                        ),
+                    )
+                )
             rows.append(
                 row(
                     "a million",
@@ -740,6 +782,7 @@ def million(cfg: Config) -> list[dict]:
                     ),
                 )
             )
+            rows.append(asyncio.run(_invoice_row(cfg, bench_db, server.url, auth)))
             rss = server.rss_mb()
         for r in rows:
             r.update(
@@ -750,6 +793,45 @@ def million(cfg: Config) -> list[dict]:
                 connections=c,
             )
     return rows
+
+
+INVOICE_ENTRIES = 10_000
+
+
+async def _invoice_row(cfg: Config, bench_db: BenchDatabase, url: str, auth: dict) -> dict:
+    """An invoice for a client with 10,000 billable time entries in its period (1,000 in
+    quick mode), timed as its caller sees it: one POST /api/v1/desk/invoices."""
+    import aiohttp
+
+    count = 1_000 if cfg.quick else INVOICE_ENTRIES
+    async with aiohttp.ClientSession(base_url=url, headers=auth) as http:
+        body = {"name": "Bench Client", "currency": "EUR", "hourlyRate": "90.00"}
+        async with http.post("/api/v1/desk/clients", json=body) as resp:
+            assert resp.status == 201, await resp.text()
+            client = (await resp.json())["id"]
+        client_id = await seed.scalar(
+            bench_db.url, "SELECT id FROM clients WHERE desk_id = :d", d=client
+        )
+        await seed.add_time_entries(bench_db, client_id, min(count, cfg.million))
+        started = time.perf_counter()
+        today = dt.date.today().isoformat()
+        async with http.post(
+            "/api/v1/desk/invoices", json={"client": client, "periodEnd": today}
+        ) as resp:
+            text = await resp.text()
+            seconds = time.perf_counter() - started
+            ok = resp.status == 201
+        lines = len(json.loads(text).get("lines", [])) if ok else 0
+    log(f"  invoice of {count} time entries: {seconds:.2f} s ({lines} lines)")
+    return {
+        "scenario": "a million",
+        "endpoint": f"invoice of {count:,} time entries",
+        "database": cfg.database,
+        "invoice_seconds": round(seconds, 3),
+        "invoice_entries": count,
+        "errors": 0 if ok else 1,
+        "failed": None if ok else f"HTTP {resp.status}: {text[:200]}",
+    }
 
 
 SCENARIOS = {

@@ -325,6 +325,62 @@ async def seed_tickets(
     return time.perf_counter() - started
 
 
+STAFF_SESSION = "bench-staff-session-0123456789abcdef0123456789"
+
+
+async def add_staff_admin(url: str) -> str:
+    """A staff admin with a signed-in session (the workspace's cookie value, returned), so the
+    benchmark reads the inbox as a person does; written as bot.staff.sessions writes it."""
+    from storage.models import StaffAccount, StaffSession
+    from storage.types import utcnow
+
+    db = Database(url, pool_size=1)
+    try:
+        async with db.begin() as session:
+            account = StaffAccount(
+                desk_id=ids.new_desk_id("stf"),
+                email="bench-admin@example.com",
+                display_name="Bench Admin",
+                role="admin",
+                product_ids=[],
+            )
+            session.add(account)
+            await session.flush()
+            now = utcnow()
+            session.add(
+                StaffSession(
+                    id_hash=ids.hash_secret(STAFF_SESSION),
+                    staff_id=account.id,
+                    csrf_token="bench-csrf",
+                    created_at=now,
+                    last_seen_at=now,
+                )
+            )
+    finally:
+        await db.dispose()
+    return STAFF_SESSION
+
+
+async def add_time_entries(bench_db: BenchDatabase, client_id: int, count: int) -> None:
+    """``count`` billable time entries of ``client_id`` on tickets 1..count, in the last 30
+    days (an invoice's period), 5 to 120 minutes each."""
+    with_, from_ = _series(bench_db.kind, 1, count)
+    base = (dt.datetime.now(dt.UTC) - dt.timedelta(days=30)).strftime("%Y-%m-%d %H:%M:00")
+    started = _ts(bench_db.kind, "n * 4 % 40000", base)
+    engine = create_async_engine(bench_db.url, poolclass=NullPool)
+    try:
+        async with engine.begin() as conn:
+            await conn.exec_driver_sql(
+                f"{with_}INSERT INTO time_entries (desk_id, ticket_id, technician, minutes,"
+                " description, billable, started_at, client_id, created_at, updated_at) "
+                "SELECT 'tim_bench' || n, n, 'agent' || (n % 6) || '@example.com',"
+                " 5 + n % 116, 'Investigated and answered', TRUE,"
+                f" {started}, {client_id}, {started}, {started} FROM {from_}"
+            )
+    finally:
+        await engine.dispose()
+
+
 async def analyze(engine: AsyncEngine, kind: str) -> None:
     if kind == "sqlite":
         async with engine.begin() as conn:
