@@ -42,7 +42,7 @@ from bot.rules.invoicing import Charge, LineKind, Tax, Unbillable, Work
 from bot.rules.money import hours_text, parse_tax_rate
 from bot.rules.rounding import RoundingMode, describe
 from bot.views.billing import invoice_view
-from storage.models import Client, Contract, ContractCharge, Invoice, InvoiceLine, TimeEntry
+from storage.models import Client, Contract, ContractCharge, Invoice, InvoiceLine
 from storage.repos.billing import BillingRepo
 
 INVOICE_SERIES = "INV"
@@ -77,7 +77,7 @@ async def find_invoice(session: AsyncSession, ref: str, *, lock: bool = False) -
 
 async def view_of(session: AsyncSession, invoice: Invoice) -> dict[str, Any]:
     repo = BillingRepo(session)
-    lines = await repo.lines(invoice.id)
+    lines = await repo.line_rows(invoice.id)
     credit_for = None
     line_refs: dict[int, str] = {}
     if invoice.credit_for_id is not None:
@@ -94,7 +94,7 @@ async def view_of(session: AsyncSession, invoice: Invoice) -> dict[str, Any]:
 # -- drafts ---------------------------------------------------------------------------------------
 
 
-def _rate_of(entry: TimeEntry, client: Client, rates: dict[str, int]) -> tuple[int | None, str]:
+def _rate_of(entry: Any, client: Client, rates: dict[str, int]) -> tuple[int | None, str]:
     """Time on no contract: the client's rate, else the technician's, else the default."""
     if client.hourly_rate is not None:
         return client.hourly_rate, "client"
@@ -228,10 +228,14 @@ async def make_draft(
     )
     await repo.add(invoice)
     by_entry = {entry.id: entry for entry in entries}
-    tickets = await repo.tickets(by_entry[i].ticket_id for i in draft.entry_ids)
-    for position, line in enumerate(draft.lines):
-        session.add(_stored_line(invoice, position, line, by_id, by_entry, tickets))
+    subjects = await repo.ticket_subjects(by_entry[i].ticket_id for i in draft.entry_ids)
     try:
+        await repo.add_lines(
+            [
+                _stored_line(invoice, position, line, by_id, by_entry, subjects)
+                for position, line in enumerate(draft.lines)
+            ]
+        )
         claimed = await repo.claim_entries(list(draft.entry_ids), invoice.id)
         if claimed != len(draft.entry_ids):
             raise _changed_meanwhile()
@@ -264,12 +268,13 @@ def _stored_line(
     position: int,
     line: invoicing.Line,
     contracts: dict[int, Contract],
-    entries: dict[int, TimeEntry],
-    tickets: dict[int, Any],
-) -> InvoiceLine:
+    entries: dict[int, Any],
+    subjects: dict[int, str],
+) -> dict[str, Any]:
+    """The columns of one invoice line (``BillingRepo.add_lines`` inserts them)."""
     contract = contracts.get(line.contract_id) if line.contract_id else None
     entry = entries.get(line.entry_id) if line.entry_id else None
-    ticket = tickets.get(entry.ticket_id) if entry else None
+    ticket_id = entry.ticket_id if entry is not None and entry.ticket_id in subjects else None
     period = _period_words(line.period_start, line.period_end)
     if line.kind is LineKind.BANK_PURCHASE:
         description = f"Hour bank: {hours_text(line.billed_minutes or 0)} h, {period}"
@@ -284,28 +289,29 @@ def _stored_line(
         description = f"{entry.description} ({covered})"
     else:
         description = entry.description if entry else ""
-    return InvoiceLine(
-        desk_id=ids.new_desk_id("inl"),
-        invoice_id=invoice.id,
-        position=position,
-        kind=line.kind.value,
-        day=line.day,
-        time_entry_id=line.entry_id,
-        ticket_public_id=ids.public_id(ticket.id) if ticket is not None else None,
-        ticket_subject=ticket.subject if ticket is not None else None,
-        description=description,
-        technician=entry.technician if entry else None,
-        raw_minutes=line.raw_minutes,
-        billed_minutes=line.billed_minutes,
-        rate=line.rate,
-        rate_source=line.rate_source,
-        amount=line.amount,
-        contract_id=contract.id if contract else None,
-        contract_desk_id=contract.desk_id if contract else None,
-        contract_name=contract.name if contract else None,
-        period_start=line.period_start,
-        period_end=line.period_end,
-    )
+    return {
+        "desk_id": ids.new_desk_id("inl"),
+        "invoice_id": invoice.id,
+        "position": position,
+        "kind": line.kind.value,
+        "day": line.day,
+        "time_entry_id": line.entry_id,
+        "ticket_public_id": ids.public_id(ticket_id) if ticket_id is not None else None,
+        "ticket_subject": subjects[ticket_id] if ticket_id is not None else None,
+        "description": description,
+        "technician": entry.technician if entry else None,
+        "raw_minutes": line.raw_minutes,
+        "billed_minutes": line.billed_minutes,
+        "rate": line.rate,
+        "rate_source": line.rate_source,
+        "amount": line.amount,
+        "contract_id": contract.id if contract else None,
+        "contract_desk_id": contract.desk_id if contract else None,
+        "contract_name": contract.name if contract else None,
+        "period_start": line.period_start,
+        "period_end": line.period_end,
+        "credits_line_id": None,
+    }
 
 
 async def remove_draft(session: AsyncSession, invoice: Invoice) -> None:

@@ -17,7 +17,6 @@ from storage.models import (
     Contract,
     ContractEvent,
     Invoice,
-    InvoiceLine,
     Ticket,
     TimeEntry,
 )
@@ -194,7 +193,7 @@ def rate_view(rate: BillingRate) -> dict[str, Any]:
     }
 
 
-def line_view(line: InvoiceLine, currency: str) -> dict[str, Any]:
+def line_view(line: Any, currency: str) -> dict[str, Any]:
     return {
         "id": line.desk_id,
         "kind": line.kind,
@@ -225,13 +224,14 @@ def line_view(line: InvoiceLine, currency: str) -> dict[str, Any]:
 
 def invoice_view(
     invoice: Invoice,
-    lines: Iterable[InvoiceLine],
+    lines: Iterable[Any],
     *,
     credit_for: str | None = None,
     credit_notes: Sequence[str] = (),
     line_refs: Mapping[int, str] | None = None,
 ) -> dict[str, Any]:
-    """The invoice as the API returns it and the PDF prints it (bot.billing.pdf)."""
+    """The invoice as the API returns it and the PDF prints it (bot.billing.pdf); ``lines``
+    are InvoiceLine objects or rows of its columns (``BillingRepo.line_rows``)."""
     currency = invoice.currency
     line_views = []
     for line in lines:

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from sqlalchemy import ColumnElement, delete, func, or_, select, update
+from sqlalchemy import insert as plain_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.dialect import insert, lock_rows
@@ -29,6 +31,9 @@ from storage.models import (
 )
 
 _NUL = "\x00"
+# Ids per IN (...) list: both databases cap a statement's parameters (32,766 on SQLite,
+# 32,767 on PostgreSQL), and a client's year of time can hold more entries than that.
+IN_CHUNK = 5_000
 
 
 class BillingRepo:
@@ -199,21 +204,50 @@ class BillingRepo:
             query = query.where(TimeEntry.billable.is_(True))
         return (await self.session.scalars(query)).all()
 
-    async def billable_of_client(self, client_id: int) -> Sequence[TimeEntry]:
+    async def billable_of_client(self, client_id: int) -> Sequence[Any]:
         """Every billable entry billed to the client, invoiced or not (a bank's ledger needs
-        its earlier draws)."""
+        its earlier draws): the columns an invoice draft reads, as rows (a client's year can
+        hold tens of thousands; ORM objects cost ten times as much to load)."""
         query = (
-            select(TimeEntry)
+            select(
+                TimeEntry.id,
+                TimeEntry.ticket_id,
+                TimeEntry.technician,
+                TimeEntry.minutes,
+                TimeEntry.description,
+                TimeEntry.started_at,
+                TimeEntry.contract_id,
+                TimeEntry.invoice_id,
+            )
             .where(TimeEntry.client_id == client_id, TimeEntry.billable.is_(True))
             .order_by(TimeEntry.started_at, TimeEntry.id)
         )
-        return (await self.session.scalars(query)).all()
+        return (await self.session.execute(query)).all()
 
     async def open_entries_of_ticket(self, ticket_id: int) -> Sequence[TimeEntry]:
         query = select(TimeEntry).where(
             TimeEntry.ticket_id == ticket_id, TimeEntry.invoice_id.is_(None)
         )
         return (await self.session.scalars(query)).all()
+
+    async def ticket_subjects(self, ticket_ids: Iterable[int]) -> dict[int, str]:
+        """The subjects of these tickets, by id (what an invoice line copies)."""
+        ids = list(set(ticket_ids))
+        found: dict[int, str] = {}
+        for start in range(0, len(ids), IN_CHUNK):
+            rows = await self.session.execute(
+                select(Ticket.id, Ticket.subject).where(
+                    Ticket.id.in_(ids[start : start + IN_CHUNK])
+                )
+            )
+            found.update({number: subject for number, subject in rows})
+        return found
+
+    async def add_lines(self, lines: Sequence[dict[str, Any]]) -> None:
+        """Insert invoice lines given as column values, in one executemany (ORM bulk insert:
+        no object per line)."""
+        if lines:
+            await self.session.execute(plain_insert(InvoiceLine), list(lines))
 
     async def tickets(self, ticket_ids: Iterable[int]) -> dict[int, Ticket]:
         ids = set(ticket_ids)
@@ -224,15 +258,19 @@ class BillingRepo:
 
     async def claim_entries(self, entry_ids: Sequence[int], invoice_id: int) -> int:
         """Puts the entries on the invoice where they are on none; how many were."""
-        if not entry_ids:
-            return 0
-        result = await self.session.execute(
-            update(TimeEntry)
-            .where(TimeEntry.id.in_(entry_ids), TimeEntry.invoice_id.is_(None))
-            .values(invoice_id=invoice_id)
-            .execution_options(synchronize_session=False)
-        )
-        return int(getattr(result, "rowcount", 0))
+        claimed = 0
+        for start in range(0, len(entry_ids), IN_CHUNK):
+            result = await self.session.execute(
+                update(TimeEntry)
+                .where(
+                    TimeEntry.id.in_(entry_ids[start : start + IN_CHUNK]),
+                    TimeEntry.invoice_id.is_(None),
+                )
+                .values(invoice_id=invoice_id)
+                .execution_options(synchronize_session=False)
+            )
+            claimed += int(getattr(result, "rowcount", 0))
+        return claimed
 
     async def release_entries(self, invoice_id: int) -> None:
         await self.session.execute(
@@ -310,6 +348,15 @@ class BillingRepo:
         if before_id is not None:
             query = query.where(Invoice.id < before_id)
         return (await self.session.scalars(query)).all()
+
+    async def line_rows(self, invoice_id: int) -> Sequence[Any]:
+        """An invoice's lines in order, as rows with the columns' names (for its view)."""
+        query = (
+            select(InvoiceLine.__table__)
+            .where(InvoiceLine.invoice_id == invoice_id)
+            .order_by(InvoiceLine.position)
+        )
+        return (await self.session.execute(query)).all()
 
     async def lines(self, invoice_id: int) -> Sequence[InvoiceLine]:
         query = (
