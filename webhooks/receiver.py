@@ -14,7 +14,7 @@ from gidgethub import BadRequest, ValidationFailure, sansio
 
 from bot.appkeys import INBOX_WRITER, SETTINGS
 from bot.errors import ApiError
-from bot.http.bodies import shown, unstorable
+from bot.http.bodies import json_response, shown, unstorable
 from bot.jobs.worker import notify_workers
 from storage.repos.deliveries import IncomingDelivery
 from webhooks.payload import installation_id_of
@@ -98,7 +98,7 @@ async def receive_delivery(request: web.Request) -> web.Response:
         log.debug("webhook queued", extra=extra)
     else:
         log.info("webhook redelivered; already queued", extra=extra)
-    return web.json_response(
+    return json_response(
         {"status": "queued" if is_new else "duplicate", "delivery": delivery_id}, status=202
     )
 
