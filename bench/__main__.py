@@ -18,7 +18,7 @@ from bench import compare, report, scenarios
 from bench.procs import can_pin, ensure_wrk, pin_self
 from bench.seed import DEFAULT_POSTGRES_URL
 
-ORDER = ["baseline", "tracking", "peers", "end-to-end", "million", "processes"]
+ORDER = ["baseline", "tracking", "peers", "end-to-end", "million", "processes", "soak"]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -51,6 +51,9 @@ def main(argv: list[str] | None = None) -> int:
         "--no-wrk", action="store_true", help="use the Python load generator even if wrk is there"
     )
     parser.add_argument("--million", type=int, help="tickets for the 'million' scenario")
+    parser.add_argument(
+        "--soak-seconds", type=float, help="length of the soak (default 600; quick mode 20)"
+    )
     parser.add_argument(
         "--journey-tickets",
         type=int,
@@ -97,6 +100,7 @@ def main(argv: list[str] | None = None) -> int:
             "million": args.million,
             "journey_tickets": args.journey_tickets,
             "journey_runs": args.journey_runs,
+            "soak_seconds": args.soak_seconds,
         }.items()
         if v is not None
     }

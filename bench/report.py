@@ -47,7 +47,7 @@ def table(rows: list[dict]) -> str:
         "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
     for r in rows:
-        if "events_per_second" in r or "invoice_seconds" in r:
+        if "events_per_second" in r or "invoice_seconds" in r or r["scenario"] == "soak":
             continue
         if "rps" not in r and _not_measured(r):
             lines.append(
@@ -61,6 +61,8 @@ def table(rows: list[dict]) -> str:
             f"{r.get('server_cpu_ms_per_request', 0):.2f} | "
             f"{r.get('errors', 0)} | {_ratio(r, rows)} |"
         )
+    if len(lines) == 2:
+        lines = []  # no request-per-second figure in this run
     lines += _receivers(rows)
     journeys = [r for r in rows if "events_per_second" in r]
     if journeys:
@@ -90,6 +92,14 @@ def table(rows: list[dict]) -> str:
             if "invoice_seconds" in r:
                 outcome = _not_measured(r) or f"{r['invoice_seconds']:.2f} s"
                 lines.append(f"{r['endpoint'].capitalize()} ({r['database']}): {outcome}.")
+    for r in rows:
+        if r["scenario"] == "soak":
+            lines.append(
+                f"Soak ({r['database']}), {r['endpoint']}: {r['requests']:,} requests, "
+                f"{r['errors']} errors; server RSS {r['rss_after_warm_up_mb']:.0f} MB after "
+                f"warm-up, {r['rss_end_mb']:.0f} MB at the end ({r['rss_drift_pct']:+.1f} %), "
+                f"max {r['rss_max_mb']:.0f} MB."
+            )
     return "\n".join(lines)
 
 
@@ -206,6 +216,15 @@ def targets(rows: list[dict]) -> list[tuple[str, bool | None, str]]:
                     ok,
                     f"{r['events_per_second']:.0f} events/s (1 process: "
                     f"{one.get('events_per_second', 0):.0f})",
+                )
+            )
+    for r in rows:
+        if r["scenario"] == "soak":
+            out.append(
+                (
+                    f"server RSS flat within 10 % over the soak ({r['database']})",
+                    abs(r["rss_drift_pct"]) <= 10,
+                    f"{r['rss_drift_pct']:+.1f} %",
                 )
             )
     errors = sum(r.get("errors", 0) for r in rows)

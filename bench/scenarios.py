@@ -43,6 +43,7 @@ class Config:
     # Tickets of each several-processes run (1 and then 2 processes).
     process_tickets: int = 500
     million: int = 1_000_000
+    soak_seconds: float = 600.0
     postgres_url: str = seed.DEFAULT_POSTGRES_URL
     # A Redis server for the tracking read with its rate limit kept in Redis (REDIS_URL).
     redis_url: str | None = None
@@ -795,6 +796,93 @@ def million(cfg: Config) -> list[dict]:
     return rows
 
 
+# --------------------------------------------------------------------------- a soak
+
+
+SOAK_SAMPLE_SECONDS = 10.0
+
+
+def soak(cfg: Config) -> list[dict]:
+    """Mixed traffic for ``cfg.soak_seconds`` (10 minutes; 20 s in quick mode) against one
+    server with its workers on: tracking reads (JSON and page), signed webhook deliveries
+    (stored and worked), desk lists. The server's RSS is sampled every 10 s; it must stay
+    flat: the last sample within 10 % of the first taken after a minute's warm-up."""
+
+    async def prepare(bench_db: BenchDatabase) -> str:
+        product_id, key = await seed.add_product_and_key(bench_db.url)
+        await seed.seed_tickets(bench_db, product_id, cfg.tracking_tickets)
+        return key
+
+    seconds = 20.0 if cfg.quick else cfg.soak_seconds
+    warm_up = min(60.0, seconds / 4)
+    with _database(cfg) as bench_db:
+        key = asyncio.run(prepare(bench_db))
+        bodies = deliveries.ack_bodies("octo-org/elsewhere", SECRET)
+        auth = {"Authorization": f"Bearer {key}"}
+        run_id = uuid.uuid4().hex[:8]
+        n = cfg.tracking_tickets
+
+        def make(i: int) -> Request:
+            kind = i % 10
+            if kind < 5:
+                return Request("GET", f"/api/tickets/TK-{i % n + 1:05d}", {})
+            if kind < 7:
+                return Request("GET", f"/track/TK-{i % n + 1:05d}", {})
+            if kind < 9:
+                path, headers, body = bodies[i % len(bodies)]
+                delivery = {**headers, "X-GitHub-Delivery": f"soak-{run_id}-{i}"}
+                return Request("POST", path, delivery, body)
+            return Request("GET", "/api/v1/desk/tickets?status=open", auth)
+
+        log(f"soak: {seconds:.0f} s of mixed traffic on {cfg.database}, RSS every 10 s")
+        with Server.tinydesk(tinydesk_env(bench_db), cfg.workdir / "soak.log") as server:
+            server.wait_ready()
+
+            async def load_and_sample() -> tuple[dict, list[tuple[float, float]]]:
+                samples: list[tuple[float, float]] = []
+                started = time.monotonic()
+
+                async def sample() -> None:
+                    while True:
+                        samples.append((time.monotonic() - started, server.rss_mb() or 0.0))
+                        await asyncio.sleep(SOAK_SAMPLE_SECONDS if not cfg.quick else 2.0)
+
+                sampler = asyncio.create_task(sample())
+                try:
+                    result = await run_python(
+                        server.url, make, seconds=seconds, connections=cfg.moderate_connections
+                    )
+                finally:
+                    sampler.cancel()
+                samples.append((time.monotonic() - started, server.rss_mb() or 0.0))
+                return result, samples
+
+            result, samples = asyncio.run(load_and_sample())
+    after_warm_up = next((mb for at, mb in samples if at >= warm_up), samples[-1][1])
+    last = samples[-1][1]
+    drift = (last - after_warm_up) / after_warm_up * 100 if after_warm_up else 0.0
+    log(
+        f"  RSS {after_warm_up:.0f} MB after warm-up, {last:.0f} MB at the end "
+        f"({drift:+.1f} %), max {max(mb for _, mb in samples):.0f} MB; "
+        f"{result['requests']} requests"
+    )
+    return [
+        {
+            "scenario": "soak",
+            "endpoint": f"mixed traffic for {seconds:.0f} s",
+            "database": cfg.database,
+            "requests": result["requests"],
+            "soak_rps": result["rps"],
+            "errors": result["errors"],
+            "rss_after_warm_up_mb": round(after_warm_up, 1),
+            "rss_end_mb": round(last, 1),
+            "rss_max_mb": round(max(mb for _, mb in samples), 1),
+            "rss_drift_pct": round(drift, 1),
+            "rss_samples": [[round(at, 1), round(mb, 1)] for at, mb in samples],
+        }
+    ]
+
+
 INVOICE_ENTRIES = 10_000
 
 
@@ -841,4 +929,5 @@ SCENARIOS = {
     "end-to-end": end_to_end,
     "million": million,
     "processes": several_processes,
+    "soak": soak,
 }
