@@ -158,11 +158,19 @@ def targets(rows: list[dict]) -> list[tuple[str, bool | None, str]]:
         if r["scenario"] == "webhook ack" and "ratio" in r:
             out.append(
                 (
-                    f"webhook ack >= 50% of bare verify ({r['database']})",
+                    f"{r['endpoint']} >= 50% of bare verify ({r['database']})",
                     r["ratio"] >= 0.5,
                     f"{r['ratio'] * 100:.0f}%",
                 )
             )
+            if "workers on" in r["endpoint"]:
+                out.append(
+                    (
+                        f"{r['endpoint']}: p99 < 30 ms ({r['database']})",
+                        r["p99_ms"] < 30,
+                        f"{r['p99_ms']:.1f} ms",
+                    )
+                )
         if r["scenario"] == "end to end":
             if r["database"] == "sqlite":
                 out.append(

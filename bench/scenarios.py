@@ -102,10 +102,16 @@ def repeat(
     )
     runs = []
     if cfg.profile_dir:
-        name = "".join(
-            c if c.isalnum() else "-" for c in (target.path_format or (target.paths or ["post"])[0])
-        )[:60]
-        server.profile(cfg.profile_dir / f"{cfg.database}-{name}.txt", cfg.seconds * cfg.runs)
+        # Named by the server's log (ack, ack-workers, a peer's) and the path: the webhook
+        # receivers all take POSTs to one path and would overwrite each other's profile.
+        path = (
+            target.path_format or (target.paths or [target.posts[0][0] if target.posts else ""])[0]
+        )
+        name = "".join(c if c.isalnum() else "-" for c in path)[:60]
+        stem = server.log_path.stem
+        server.profile(
+            cfg.profile_dir / f"{cfg.database}-{stem}-{name}.txt", cfg.seconds * cfg.runs
+        )
     for _ in range(cfg.runs):
         server.wait_idle()
         cpu = server.cpu_seconds()
@@ -255,6 +261,27 @@ def tracking_and_ack(cfg: Config) -> list[dict]:
                     runs,
                     ratio_to="bare verify POST",
                     stored=stored,
+                )
+            )
+        # As deployed: the workers on, working each delivery on the same core as it arrives
+        # (these are for a repository with no product: each is read, matched, finished), and
+        # twice the connections, where GitHub's bursts would put the tail latency.
+        log("webhook ack with the workers on, 64 connections")
+        with Server.tinydesk(tinydesk_env(bench_db), cfg.workdir / "ack-workers.log") as server:
+            server.wait_ready()
+            runs = repeat(
+                cfg,
+                server,
+                Target(posts=bodies, delivery_prefix=f"w{uuid.uuid4().hex[:8]}"),
+                connections=2 * cfg.connections,
+            )
+            rows.append(
+                row(
+                    "webhook ack",
+                    "POST /webhooks/github, workers on, 64 connections",
+                    cfg,
+                    runs,
+                    ratio_to="bare verify POST",
                 )
             )
     return rows
@@ -879,6 +906,7 @@ def soak(cfg: Config) -> list[dict]:
             "rss_max_mb": round(max(mb for _, mb in samples), 1),
             "rss_drift_pct": round(drift, 1),
             "rss_samples": [[round(at, 1), round(mb, 1)] for at, mb in samples],
+            "runs": [result],
         }
     ]
 
@@ -919,6 +947,7 @@ async def _invoice_row(cfg: Config, bench_db: BenchDatabase, url: str, auth: dic
         "invoice_entries": count,
         "errors": 0 if ok else 1,
         "failed": None if ok else f"HTTP {resp.status}: {text[:200]}",
+        "runs": [],
     }
 
 
