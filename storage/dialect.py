@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar, cast
 
-from sqlalchemy import ColumnElement, CursorResult, Select, select, text
+from sqlalchemy import ColumnElement, CursorResult, Select, literal_column, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Dialect, make_url
 from sqlalchemy.ext.asyncio import (
@@ -126,6 +126,30 @@ def lock_rows(session: AsyncSession, query: Select[R]) -> Select[R]:
     if _name(session) == POSTGRESQL:
         return query.with_for_update()
     return query
+
+
+class Queries(Generic[R]):
+    """A select built once for each dialect (``build`` gets the dialect's name), with its
+    ``FOR UPDATE`` twin for PostgreSQL: ``get(session, lock=True)`` is ``lock_rows``."""
+
+    def __init__(self, build: Callable[[str], Select[R]]) -> None:
+        self._plain = {name: build(name) for name in (POSTGRESQL, SQLITE)}
+        self._held = self._plain[POSTGRESQL].with_for_update()
+
+    def get(self, session: AsyncSession, *, lock: bool = False) -> Select[R]:
+        name = _name(session)
+        return self._held if lock and name == POSTGRESQL else self._plain[name]
+
+
+def unindexed(name: str, column: ColumnElement[Any]) -> ColumnElement[Any]:
+    """``off_index`` for a table's column in a statement: on SQLite ``+column``, which no
+    index serves (where its planner, without statistics, would pick an index that reads
+    far more rows, or one that yields the ORDER BY over one that finds the few rows); the
+    column itself elsewhere."""
+    if name != SQLITE:
+        return column
+    term = f"+{column.table.name}.{column.name}"
+    return literal_column(term, type_=column.type)
 
 
 def held(session: AsyncSession, plain: Select[R], locked: Select[R]) -> Select[R]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import Select, and_, bindparam, delete, or_, select
+from sqlalchemy import Select, bindparam, delete, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import dialect
@@ -43,7 +43,10 @@ class PullRequestLinkRepo:
         """Merged links a production deployment may ship: merged by ``deployed_at``,
         in no deployment known yet, of an issue with a ticket at MERGED (the few tickets a
         deployment can move, found by the index on product and stage)."""
-        query = _SHIPPABLE if limit == SHIPPABLE_LIMIT else _shippable(limit)
+        if limit == SHIPPABLE_LIMIT:
+            query = _SHIPPABLE.get(self.session)
+        else:
+            query = dialect.Queries(lambda name: _shippable(name, limit)).get(self.session)
         params = {"product_id": product_id, "deployed_at": deployed_at}
         return (await self.session.scalars(query, params)).all()
 
@@ -60,7 +63,7 @@ class PullRequestLinkRepo:
         """The deployment at ``at`` contains ``merge_sha``: its links merged by ``merged_by``
         are shipped then (the earliest such deployment wins). Returns the issues whose links
         changed."""
-        query = dialect.held(self.session, _MERGED_AS, _MERGED_AS_HELD)
+        query = _MERGED_AS.get(self.session, lock=True)
         changed = []
         params = {"product_id": product_id, "merge_sha": merge_sha}
         for link in await self.session.scalars(query, params):
@@ -167,19 +170,19 @@ class PullRequestLinkRepo:
         return dropped
 
 
-def _shippable(limit: int) -> Select[PullRequestLink]:
+def _shippable(name: str, limit: int) -> Select[PullRequestLink]:
+    # The issues with a ticket at MERGED as a subquery, not a join, and the order by
+    # ``+pr_number`` on SQLite: its planner read every link of the product through the
+    # primary key (which yields the order) instead of the few merged and unshipped ones
+    # through ix_pr_links_unshipped.
+    merged = select(Ticket.product_id, Ticket.issue_number).where(
+        Ticket.product_id == bindparam("product_id"), Ticket.stage == "MERGED"
+    )
     return (
         select(PullRequestLink)
-        .join(
-            Ticket,
-            and_(
-                Ticket.product_id == PullRequestLink.product_id,
-                Ticket.issue_number == PullRequestLink.issue_number,
-            ),
-        )
         .where(
-            Ticket.product_id == bindparam("product_id"),
-            Ticket.stage == "MERGED",
+            tuple_(PullRequestLink.product_id, PullRequestLink.issue_number).in_(merged),
+            PullRequestLink.product_id == bindparam("product_id"),
             PullRequestLink.state == "merged",
             PullRequestLink.shipped_at.is_(None),
             PullRequestLink.merge_commit_sha.is_not(None),
@@ -189,14 +192,17 @@ def _shippable(limit: int) -> Select[PullRequestLink]:
             ),
         )
         .distinct()
-        .order_by(PullRequestLink.pr_number.desc(), PullRequestLink.issue_number)
+        .order_by(
+            dialect.unindexed(name, PullRequestLink.__table__.c.pr_number).desc(),
+            PullRequestLink.issue_number,
+        )
         .limit(limit)
     )
 
 
 # Built once (the inbox runs them for nearly every delivery): a statement's construction
 # and cache key cost more than the read itself.
-_SHIPPABLE = _shippable(SHIPPABLE_LIMIT)
+_SHIPPABLE = dialect.Queries(lambda name: _shippable(name, SHIPPABLE_LIMIT))
 _OF_PR = select(PullRequestLink).where(
     PullRequestLink.product_id == bindparam("product_id"),
     PullRequestLink.pr_number == bindparam("pr_number"),
@@ -209,16 +215,20 @@ _OF_ISSUES = (
     )
     .execution_options(populate_existing=True)
 )
-_MERGED_AS = (
-    select(PullRequestLink)
-    .where(
-        PullRequestLink.product_id == bindparam("product_id"),
-        PullRequestLink.merge_commit_sha == bindparam("merge_sha"),
-        PullRequestLink.state == "merged",
+# Found by the merge commit's index: SQLite's planner would read every merged link of the
+# product through (product_id, state) instead.
+_MERGED_AS = dialect.Queries(
+    lambda name: (
+        select(PullRequestLink)
+        .where(
+            dialect.unindexed(name, PullRequestLink.__table__.c.product_id)
+            == bindparam("product_id"),
+            PullRequestLink.merge_commit_sha == bindparam("merge_sha"),
+            dialect.unindexed(name, PullRequestLink.__table__.c.state) == "merged",
+        )
+        .execution_options(populate_existing=True)
     )
-    .execution_options(populate_existing=True)
 )
-_MERGED_AS_HELD = _MERGED_AS.with_for_update()
 _LINK = (
     select(PullRequestLink)
     .where(
