@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar, cast
 
-from sqlalchemy import ColumnElement, CursorResult, Select, select, text
+from sqlalchemy import ColumnElement, CursorResult, Select, literal_column, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Dialect, make_url
 from sqlalchemy.ext.asyncio import (
@@ -67,9 +67,7 @@ def make_reader(url: str) -> Reader:
     parsed = make_url(url)
     if parsed.get_backend_name() == SQLITE:
         return SQLiteReader(parsed.database or "")
-    return PostgresReader(
-        parsed.set(drivername="postgresql").render_as_string(hide_password=False)
-    )
+    return PostgresReader(parsed.set(drivername="postgresql").render_as_string(hide_password=False))
 
 
 def _name(session: AsyncSession) -> str:
@@ -118,6 +116,9 @@ class PerDialect(Generic[T]):
     def of(self, connection: AsyncConnection) -> T:
         return self._values[connection.dialect.name]
 
+    def in_session(self, session: AsyncSession) -> T:
+        return self._values[_name(session)]
+
 
 def lock_rows(session: AsyncSession, query: Select[R]) -> Select[R]:
     """Hold the selected rows until commit (PostgreSQL ``FOR UPDATE``). On SQLite the
@@ -125,6 +126,36 @@ def lock_rows(session: AsyncSession, query: Select[R]) -> Select[R]:
     if _name(session) == POSTGRESQL:
         return query.with_for_update()
     return query
+
+
+class Queries(Generic[R]):
+    """A select built once for each dialect (``build`` gets the dialect's name), with its
+    ``FOR UPDATE`` twin for PostgreSQL: ``get(session, lock=True)`` is ``lock_rows``."""
+
+    def __init__(self, build: Callable[[str], Select[R]]) -> None:
+        self._plain = {name: build(name) for name in (POSTGRESQL, SQLITE)}
+        self._held = self._plain[POSTGRESQL].with_for_update()
+
+    def get(self, session: AsyncSession, *, lock: bool = False) -> Select[R]:
+        name = _name(session)
+        return self._held if lock and name == POSTGRESQL else self._plain[name]
+
+
+def unindexed(name: str, column: ColumnElement[Any]) -> ColumnElement[Any]:
+    """``off_index`` for a table's column in a statement: on SQLite ``+column``, which no
+    index serves (where its planner, without statistics, would pick an index that reads
+    far more rows, or one that yields the ORDER BY over one that finds the few rows); the
+    column itself elsewhere."""
+    if name != SQLITE:
+        return column
+    term = f"+{column.table.name}.{column.name}"
+    return literal_column(term, type_=column.type)
+
+
+def held(session: AsyncSession, plain: Select[R], locked: Select[R]) -> Select[R]:
+    """``lock_rows`` for a statement built once at import with its ``FOR UPDATE`` twin
+    (building and hashing a statement costs more than running a point read)."""
+    return locked if _name(session) == POSTGRESQL else plain
 
 
 def lock_rows_skipping_locked(session: AsyncSession, query: Select[R]) -> Select[R]:
@@ -204,16 +235,20 @@ async def fold_rows(
     if _name(session) == POSTGRESQL:
         if not await session.scalar(text(f"SELECT pg_try_advisory_xact_lock({lock_key})")):
             return 0
-        gone = await session.scalar(text(
-            f"WITH gone AS (DELETE FROM {table} RETURNING {columns}), "
-            f"folded AS (INSERT INTO {table} ({columns}) {folded.format(source='gone')}) "
-            "SELECT count(*) FROM gone"
-        ))
+        gone = await session.scalar(
+            text(
+                f"WITH gone AS (DELETE FROM {table} RETURNING {columns}), "
+                f"folded AS (INSERT INTO {table} ({columns}) {folded.format(source='gone')}) "
+                "SELECT count(*) FROM gone"
+            )
+        )
         return int(gone or 0)
     last = await session.scalar(text(f"SELECT max(id) FROM {table}"))
-    await session.execute(text(
-        f"INSERT INTO {table} ({columns}) "
-        + folded.format(source=f"(SELECT * FROM {table} WHERE id <= {int(last)})")
-    ))
+    await session.execute(
+        text(
+            f"INSERT INTO {table} ({columns}) "
+            + folded.format(source=f"(SELECT * FROM {table} WHERE id <= {int(last)})")
+        )
+    )
     result = await session.execute(text(f"DELETE FROM {table} WHERE id <= {int(last)}"))
     return cast("CursorResult[Any]", result).rowcount or 0

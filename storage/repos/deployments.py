@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 
 import cachetools
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import ProductionDeployment
@@ -34,13 +34,7 @@ class DeploymentRepo:
     ) -> bool:
         """Remember a production deployment; False if it was seen already (a retry)."""
         seen = await self.session.scalar(
-            select(ProductionDeployment.id)
-            .where(
-                ProductionDeployment.product_id == product_id,
-                ProductionDeployment.sha == sha,
-                ProductionDeployment.deployment_id == deployment_id,
-            )
-            .limit(1)
+            _SEEN, {"product_id": product_id, "sha": sha, "deployment_id": deployment_id}
         )
         if seen is not None:
             return False
@@ -67,24 +61,46 @@ class DeploymentRepo:
         the ``limit`` first ones from ``when`` on, and the ``limit`` last ones in the
         ``slack`` before it (clocks disagree a little). On a busy product many deployments
         fall in the slack; taking the earliest since ``when - slack`` would miss the merge."""
-        base = select(ProductionDeployment).where(ProductionDeployment.product_id == product_id)
-        order = (ProductionDeployment.occurred_at, ProductionDeployment.id)
-        after = await self.session.scalars(
-            base.where(ProductionDeployment.occurred_at >= when).order_by(*order).limit(limit)
-        )
+        after_query, before_query = _AROUND if limit == DEPLOYMENTS_AFTER_MERGE else _around(limit)
+        after = await self.session.scalars(after_query, {"product_id": product_id, "when": when})
         try:
             earliest = when - slack
         except OverflowError:  # a merge "in year 1": every earlier deployment
             earliest = dt.datetime.min.replace(tzinfo=dt.UTC)
         before = await self.session.scalars(
-            base.where(
-                ProductionDeployment.occurred_at < when,
-                ProductionDeployment.occurred_at >= earliest,
-            )
-            .order_by(*(column.desc() for column in order))
-            .limit(limit)
+            before_query, {"product_id": product_id, "when": when, "earliest": earliest}
         )
         return [*reversed(before.all()), *after.all()]
+
+
+def _around(limit: int) -> tuple[Select[ProductionDeployment], Select[ProductionDeployment]]:
+    """``around``'s two reads: from the merge on, and in the slack before it."""
+    base = select(ProductionDeployment).where(
+        ProductionDeployment.product_id == bindparam("product_id")
+    )
+    order = (ProductionDeployment.occurred_at, ProductionDeployment.id)
+    after = base.where(ProductionDeployment.occurred_at >= bindparam("when"))
+    before = base.where(
+        ProductionDeployment.occurred_at < bindparam("when"),
+        ProductionDeployment.occurred_at >= bindparam("earliest"),
+    )
+    return (
+        after.order_by(*order).limit(limit),
+        before.order_by(*(column.desc() for column in order)).limit(limit),
+    )
+
+
+# Built once: a statement's construction and cache key cost more than the read itself.
+_AROUND = _around(DEPLOYMENTS_AFTER_MERGE)
+_SEEN = (
+    select(ProductionDeployment.id)
+    .where(
+        ProductionDeployment.product_id == bindparam("product_id"),
+        ProductionDeployment.sha == bindparam("sha"),
+        ProductionDeployment.deployment_id == bindparam("deployment_id"),
+    )
+    .limit(1)
+)
 
 
 class CommitComparisons:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import dialect
@@ -43,10 +43,8 @@ class IssueFactRepo:
     ) -> dict[int, IssueFact]:
         if not issue_numbers:
             return {}
-        query = select(IssueFact).where(
-            IssueFact.product_id == product_id, IssueFact.issue_number.in_(list(issue_numbers))
-        )
-        rows = await self.session.scalars(query.execution_options(populate_existing=True))
+        params = {"product_id": product_id, "issue_numbers": list(issue_numbers)}
+        rows = await self.session.scalars(_FACTS_OF_ISSUES, params)
         return {row.issue_number: row for row in rows}
 
     async def hold(self, product_id: int, issue_number: int) -> IssueFact:
@@ -61,21 +59,13 @@ class IssueFactRepo:
         # emptied whenever a savepoint rolls back (which releases the locks taken in it) or
         # the batch commits mid-way (storage.unit.BatchTransaction), so a row remembered
         # here is still locked.
-        held: dict[tuple[int, int], IssueFact] = self.session.info.setdefault(
-            HELD_ISSUE_FACTS, {}
-        )
+        held: dict[tuple[int, int], IssueFact] = self.session.info.setdefault(HELD_ISSUE_FACTS, {})
         if (product_id, issue_number) in held:
             return held[product_id, issue_number]
-        await self.session.execute(
-            dialect.insert(self.session, IssueFact)
-            .values(product_id=product_id, issue_number=issue_number, state="open", assigned=False)
-            .on_conflict_do_nothing(index_elements=["product_id", "issue_number"])
-        )
-        query = select(IssueFact).where(
-            IssueFact.product_id == product_id, IssueFact.issue_number == issue_number
-        )
-        query = dialect.lock_rows(self.session, query).execution_options(populate_existing=True)
-        row = (await self.session.scalars(query)).one()
+        key = {"product_id": product_id, "issue_number": issue_number}
+        await self.session.execute(_ADD_FACT.in_session(self.session), key)
+        query = dialect.held(self.session, _FACT, _FACT_HELD)
+        row = (await self.session.scalars(query, key)).one()
         held[product_id, issue_number] = row
         return row
 
@@ -142,25 +132,13 @@ class ReviewRepo:
     ) -> None:
         """A reviewer's review: it replaces theirs if it is later (by GitHub's time, then by
         review id). A dismissal of a review is final for that review."""
+        key = {"product_id": product_id, "pr_number": pr_number, "reviewer": reviewer}
         await self.session.execute(
-            dialect.insert(self.session, PullRequestReview)
-            .values(
-                product_id=product_id,
-                pr_number=pr_number,
-                reviewer=reviewer,
-                review_id=review_id,
-                verdict=verdict,
-                submitted_at=submitted_at,
-            )
-            .on_conflict_do_nothing(index_elements=["product_id", "pr_number", "reviewer"])
+            _ADD_REVIEW.in_session(self.session),
+            {**key, "review_id": review_id, "verdict": verdict, "submitted_at": submitted_at},
         )
-        query = select(PullRequestReview).where(
-            PullRequestReview.product_id == product_id,
-            PullRequestReview.pr_number == pr_number,
-            PullRequestReview.reviewer == reviewer,
-        )
-        query = dialect.lock_rows(self.session, query).execution_options(populate_existing=True)
-        row = (await self.session.scalars(query)).one()
+        query = dialect.held(self.session, _REVIEW, _REVIEW_HELD)
+        row = (await self.session.scalars(query, key)).one()
         if row.review_id == review_id and row.submitted_at == submitted_at:
             if verdict == "dismissed":  # a dismissal is final for its review
                 row.verdict = verdict
@@ -175,21 +153,81 @@ class ReviewRepo:
     ) -> dict[int, list[PullRequestReview]]:
         if not pr_numbers:
             return {}
-        query = select(PullRequestReview).where(
-            PullRequestReview.product_id == product_id,
-            PullRequestReview.pr_number.in_(list(pr_numbers)),
-        )
+        params = {"product_id": product_id, "pr_numbers": list(pr_numbers)}
         found: dict[int, list[PullRequestReview]] = {}
-        for row in await self.session.scalars(query.execution_options(populate_existing=True)):
+        for row in await self.session.scalars(_REVIEWS_OF_PRS, params):
             found.setdefault(row.pr_number, []).append(row)
         return found
 
 
-def _later(
-    mine: tuple[dt.datetime | None, int], theirs: tuple[dt.datetime | None, int]
-) -> bool:
+def _later(mine: tuple[dt.datetime | None, int], theirs: tuple[dt.datetime | None, int]) -> bool:
     if mine[0] is not None and theirs[0] is not None and mine[0] != theirs[0]:
         return mine[0] > theirs[0]
     if mine[0] is None and theirs[0] is not None:
         return False
     return mine[1] > theirs[1]
+
+
+# Built once (the inbox runs them for nearly every delivery): a statement's construction
+# and cache key cost more than the read itself.
+_FACTS_OF_ISSUES = (
+    select(IssueFact)
+    .where(
+        IssueFact.product_id == bindparam("product_id"),
+        IssueFact.issue_number.in_(bindparam("issue_numbers", expanding=True)),
+    )
+    .execution_options(populate_existing=True)
+)
+_FACT = (
+    select(IssueFact)
+    .where(
+        IssueFact.product_id == bindparam("product_id"),
+        IssueFact.issue_number == bindparam("issue_number"),
+    )
+    .execution_options(populate_existing=True)
+)
+_FACT_HELD = _FACT.with_for_update()
+_ADD_FACT = dialect.PerDialect(
+    lambda insert: (
+        insert(IssueFact)
+        .values(
+            product_id=bindparam("product_id"),
+            issue_number=bindparam("issue_number"),
+            state="open",
+            assigned=False,
+        )
+        .on_conflict_do_nothing(index_elements=["product_id", "issue_number"])
+    )
+)
+_REVIEW = (
+    select(PullRequestReview)
+    .where(
+        PullRequestReview.product_id == bindparam("product_id"),
+        PullRequestReview.pr_number == bindparam("pr_number"),
+        PullRequestReview.reviewer == bindparam("reviewer"),
+    )
+    .execution_options(populate_existing=True)
+)
+_REVIEW_HELD = _REVIEW.with_for_update()
+_ADD_REVIEW = dialect.PerDialect(
+    lambda insert: (
+        insert(PullRequestReview)
+        .values(
+            product_id=bindparam("product_id"),
+            pr_number=bindparam("pr_number"),
+            reviewer=bindparam("reviewer"),
+            review_id=bindparam("review_id"),
+            verdict=bindparam("verdict"),
+            submitted_at=bindparam("submitted_at"),
+        )
+        .on_conflict_do_nothing(index_elements=["product_id", "pr_number", "reviewer"])
+    )
+)
+_REVIEWS_OF_PRS = (
+    select(PullRequestReview)
+    .where(
+        PullRequestReview.product_id == bindparam("product_id"),
+        PullRequestReview.pr_number.in_(bindparam("pr_numbers", expanding=True)),
+    )
+    .execution_options(populate_existing=True)
+)

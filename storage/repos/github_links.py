@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import and_, delete, or_, select
+from sqlalchemy import Select, bindparam, delete, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import dialect
@@ -20,10 +20,8 @@ class PullRequestLinkRepo:
         self.session = session
 
     async def for_pr(self, product_id: int, pr_number: int) -> Sequence[PullRequestLink]:
-        query = select(PullRequestLink).where(
-            PullRequestLink.product_id == product_id, PullRequestLink.pr_number == pr_number
-        )
-        return (await self.session.scalars(query)).all()
+        params = {"product_id": product_id, "pr_number": pr_number}
+        return (await self.session.scalars(_OF_PR, params)).all()
 
     async def for_issue(self, product_id: int, issue_number: int) -> Sequence[PullRequestLink]:
         query = select(PullRequestLink).where(
@@ -36,11 +34,8 @@ class PullRequestLinkRepo:
     ) -> Sequence[PullRequestLink]:
         if not issue_numbers:
             return []
-        query = select(PullRequestLink).where(
-            PullRequestLink.product_id == product_id,
-            PullRequestLink.issue_number.in_(list(issue_numbers)),
-        )
-        return (await self.session.scalars(query.execution_options(populate_existing=True))).all()
+        params = {"product_id": product_id, "issue_numbers": list(issue_numbers)}
+        return (await self.session.scalars(_OF_ISSUES, params)).all()
 
     async def shippable(
         self, product_id: int, deployed_at: dt.datetime, *, limit: int = SHIPPABLE_LIMIT
@@ -48,28 +43,12 @@ class PullRequestLinkRepo:
         """Merged links a production deployment may ship: merged by ``deployed_at``,
         in no deployment known yet, of an issue with a ticket at MERGED (the few tickets a
         deployment can move, found by the index on product and stage)."""
-        query = (
-            select(PullRequestLink)
-            .join(
-                Ticket,
-                and_(
-                    Ticket.product_id == PullRequestLink.product_id,
-                    Ticket.issue_number == PullRequestLink.issue_number,
-                ),
-            )
-            .where(
-                Ticket.product_id == product_id,
-                Ticket.stage == "MERGED",
-                PullRequestLink.state == "merged",
-                PullRequestLink.shipped_at.is_(None),
-                PullRequestLink.merge_commit_sha.is_not(None),
-                or_(PullRequestLink.merged_at.is_(None), PullRequestLink.merged_at <= deployed_at),
-            )
-            .distinct()
-            .order_by(PullRequestLink.pr_number.desc(), PullRequestLink.issue_number)
-            .limit(limit)
-        )
-        return (await self.session.scalars(query)).all()
+        if limit == SHIPPABLE_LIMIT:
+            query = _SHIPPABLE.get(self.session)
+        else:
+            query = dialect.Queries(lambda name: _shippable(name, limit)).get(self.session)
+        params = {"product_id": product_id, "deployed_at": deployed_at}
+        return (await self.session.scalars(query, params)).all()
 
     async def mark_shipped(
         self,
@@ -84,16 +63,10 @@ class PullRequestLinkRepo:
         """The deployment at ``at`` contains ``merge_sha``: its links merged by ``merged_by``
         are shipped then (the earliest such deployment wins). Returns the issues whose links
         changed."""
-        query = dialect.lock_rows(
-            self.session,
-            select(PullRequestLink).where(
-                PullRequestLink.product_id == product_id,
-                PullRequestLink.merge_commit_sha == merge_sha,
-                PullRequestLink.state == "merged",
-            ),
-        ).execution_options(populate_existing=True)
+        query = _MERGED_AS.get(self.session, lock=True)
         changed = []
-        for link in await self.session.scalars(query):
+        params = {"product_id": product_id, "merge_sha": merge_sha}
+        for link in await self.session.scalars(query, params):
             if link.merged_at is not None and link.merged_at > merged_by:
                 continue  # merged after this deployment: a later one shipped it
             if link.shipped_at is None or at < link.shipped_at:
@@ -126,34 +99,22 @@ class PullRequestLinkRepo:
             return False, self._update(
                 known, state, draft, merge_commit_sha, seen_at, merged_at, pushed_at
             )
+        key = {"product_id": product_id, "pr_number": pr_number, "issue_number": issue_number}
+        values = {
+            "state": state,
+            "draft": draft,
+            "updated_at": seen_at,
+            "merge_commit_sha": merge_commit_sha if state == "merged" else None,
+            "merged_at": merged_at if state == "merged" else None,
+            "pushed_at": pushed_at,
+        }
         created = (
-            await self.session.execute(
-                dialect.insert(self.session, PullRequestLink)
-                .values(
-                    product_id=product_id,
-                    pr_number=pr_number,
-                    issue_number=issue_number,
-                    state=state,
-                    draft=draft,
-                    linked_comment_posted=False,
-                    updated_at=seen_at,
-                    merge_commit_sha=merge_commit_sha if state == "merged" else None,
-                    merged_at=merged_at if state == "merged" else None,
-                    pushed_at=pushed_at,
-                )
-                .on_conflict_do_nothing(index_elements=["product_id", "pr_number", "issue_number"])
-                .returning(PullRequestLink.pr_number)
-            )
+            await self.session.execute(_ADD_LINK.in_session(self.session), {**key, **values})
         ).scalar_one_or_none() is not None
         if created:
             return True, True
-        query = select(PullRequestLink).where(
-            PullRequestLink.product_id == product_id,
-            PullRequestLink.pr_number == pr_number,
-            PullRequestLink.issue_number == issue_number,
-        )
-        query = dialect.lock_rows(self.session, query)
-        link = (await self.session.scalars(query.execution_options(populate_existing=True))).one()
+        query = dialect.held(self.session, _LINK, _LINK_HELD)
+        link = (await self.session.scalars(query, key)).one()
         current = self._update(link, state, draft, merge_commit_sha, seen_at, merged_at, pushed_at)
         await self.session.flush()
         return False, current
@@ -207,6 +168,96 @@ class PullRequestLinkRepo:
                 )
             )
         return dropped
+
+
+def _shippable(name: str, limit: int) -> Select[PullRequestLink]:
+    # The issues with a ticket at MERGED as a subquery, not a join, and the order by
+    # ``+pr_number`` on SQLite: its planner read every link of the product through the
+    # primary key (which yields the order) instead of the few merged and unshipped ones
+    # through ix_pr_links_unshipped.
+    merged = select(Ticket.product_id, Ticket.issue_number).where(
+        Ticket.product_id == bindparam("product_id"), Ticket.stage == "MERGED"
+    )
+    return (
+        select(PullRequestLink)
+        .where(
+            tuple_(PullRequestLink.product_id, PullRequestLink.issue_number).in_(merged),
+            PullRequestLink.product_id == bindparam("product_id"),
+            PullRequestLink.state == "merged",
+            PullRequestLink.shipped_at.is_(None),
+            PullRequestLink.merge_commit_sha.is_not(None),
+            or_(
+                PullRequestLink.merged_at.is_(None),
+                PullRequestLink.merged_at <= bindparam("deployed_at"),
+            ),
+        )
+        .distinct()
+        .order_by(
+            dialect.unindexed(name, PullRequestLink.__table__.c.pr_number).desc(),
+            PullRequestLink.issue_number,
+        )
+        .limit(limit)
+    )
+
+
+# Built once (the inbox runs them for nearly every delivery): a statement's construction
+# and cache key cost more than the read itself.
+_SHIPPABLE = dialect.Queries(lambda name: _shippable(name, SHIPPABLE_LIMIT))
+_OF_PR = select(PullRequestLink).where(
+    PullRequestLink.product_id == bindparam("product_id"),
+    PullRequestLink.pr_number == bindparam("pr_number"),
+)
+_OF_ISSUES = (
+    select(PullRequestLink)
+    .where(
+        PullRequestLink.product_id == bindparam("product_id"),
+        PullRequestLink.issue_number.in_(bindparam("issue_numbers", expanding=True)),
+    )
+    .execution_options(populate_existing=True)
+)
+# Found by the merge commit's index: SQLite's planner would read every merged link of the
+# product through (product_id, state) instead.
+_MERGED_AS = dialect.Queries(
+    lambda name: (
+        select(PullRequestLink)
+        .where(
+            dialect.unindexed(name, PullRequestLink.__table__.c.product_id)
+            == bindparam("product_id"),
+            PullRequestLink.merge_commit_sha == bindparam("merge_sha"),
+            dialect.unindexed(name, PullRequestLink.__table__.c.state) == "merged",
+        )
+        .execution_options(populate_existing=True)
+    )
+)
+_LINK = (
+    select(PullRequestLink)
+    .where(
+        PullRequestLink.product_id == bindparam("product_id"),
+        PullRequestLink.pr_number == bindparam("pr_number"),
+        PullRequestLink.issue_number == bindparam("issue_number"),
+    )
+    .execution_options(populate_existing=True)
+)
+_LINK_HELD = _LINK.with_for_update()
+_ADD_LINK = dialect.PerDialect(
+    lambda insert: (
+        insert(PullRequestLink)
+        .values(
+            product_id=bindparam("product_id"),
+            pr_number=bindparam("pr_number"),
+            issue_number=bindparam("issue_number"),
+            state=bindparam("state"),
+            draft=bindparam("draft"),
+            linked_comment_posted=False,
+            updated_at=bindparam("updated_at"),
+            merge_commit_sha=bindparam("merge_commit_sha"),
+            merged_at=bindparam("merged_at"),
+            pushed_at=bindparam("pushed_at"),
+        )
+        .on_conflict_do_nothing(index_elements=["product_id", "pr_number", "issue_number"])
+        .returning(PullRequestLink.pr_number)
+    )
+)
 
 
 class StatusCommentRepo:

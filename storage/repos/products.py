@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Product
@@ -31,11 +31,8 @@ class ProductRepo:
 
     async def for_repo(self, owner: str, name: str) -> Sequence[Product]:
         """Products of one repository; GitHub logins and repo names are case-insensitive."""
-        query = select(Product).where(
-            func.lower(Product.repo_owner) == owner.lower(),
-            func.lower(Product.repo_name) == name.lower(),
-        )
-        return (await self.session.scalars(query)).all()
+        params = {"owner": owner.lower(), "name": name.lower()}
+        return (await self.session.scalars(_FOR_REPO, params)).all()
 
     async def add(self, product: Product) -> Product:
         self.session.add(product)
@@ -66,3 +63,10 @@ class ProductRepo:
             .values(installation_id=None)
         )
         return rows_affected(result)
+
+
+# Built once: the inbox asks for nearly every batch.
+_FOR_REPO = select(Product).where(
+    func.lower(Product.repo_owner) == bindparam("owner"),
+    func.lower(Product.repo_name) == bindparam("name"),
+)
