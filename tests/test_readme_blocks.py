@@ -54,6 +54,10 @@ NOT_RUNNABLE: dict[tuple[str, str | None], str] = {
     ("Running on PostgreSQL with several processes", "export REDIS_URL="): (
         "names a Redis server at redis.internal; tests/test_storage_limits.py uses a real one"
     ),
+    ("Running the workers in their own process", "TINYDESK_WORKERS=false"): (
+        "starts two processes that serve until stopped; tests/test_cli_worker.py runs the "
+        "pair as real processes on both databases"
+    ),
 }
 
 
