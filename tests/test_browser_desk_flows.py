@@ -6,7 +6,6 @@ JSON, the SLA breaches page on the app's injected clock, and a viewer's forged e
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 
 import aiohttp
@@ -15,7 +14,7 @@ from sqlalchemy import select
 
 from bot.app import create_app
 from bot.appkeys import CLOCK
-from bot.config import MailSettings, Settings
+from bot.config import Settings
 from bot.jobs.worker import WORKERS
 from bot.rules import ids
 from bot.sim.stack import start_fake
@@ -27,6 +26,7 @@ from tests.deskkit import bearer, make_key
 from tests.mail_sink import MailSink
 from tests.test_browser import CHROMIUM, WAIT_MS, register_product, serve
 from tests.test_browser_desk import invite
+from tests.test_browser_mail import serve_with_mail
 from tests.test_web_admin_breaches import Clock  # 10:00 on 1 Dec 2026 until moved
 from tests.web_helpers import open_test_ticket
 
@@ -180,15 +180,7 @@ async def test_an_agents_reply_is_mailed_to_the_submitter_and_the_note_is_not(
     reply = "We found the cause: the export timed out. Fixed now."
     note = "Staff only: refund them quietly, ticket 7731 in billing."
     async with MailSink() as sink:
-        mail = MailSettings(
-            mail_from="support@example.com", smtp_url=sink.url, coalesce_seconds=0.0
-        )
-        settings = dataclasses.replace(
-            Settings(admin_token=ADMIN_TOKEN, run_workers=False), mail=mail
-        )
-        app = create_app(settings, db=db)
-        server = await aiohttp_server(app)
-        base_url = f"http://127.0.0.1:{server.port}"
+        app, base_url = await serve_with_mail(aiohttp_server, db, sink)
         await register_product(base_url)
         async with (
             aiohttp.ClientSession() as http,

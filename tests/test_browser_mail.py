@@ -27,19 +27,21 @@ pytestmark = [
 ]
 
 
+async def serve_with_mail(aiohttp_server, db, sink: MailSink):
+    """TinyDesk in-process with mail out to ``sink`` (workers off: the test drains them);
+    the app, for ``app[WORKERS].drain()``, and its base URL."""
+    mail = MailSettings(mail_from="support@example.com", smtp_url=sink.url, coalesce_seconds=0.0)
+    settings = dataclasses.replace(Settings(admin_token=ADMIN_TOKEN, run_workers=False), mail=mail)
+    app = create_app(settings, db=db)
+    server = await aiohttp_server(app)
+    return app, f"http://127.0.0.1:{server.port}"
+
+
 async def test_email_me_updates_subscribes_the_submitter_and_the_next_step_is_mailed(
     aiohttp_server, db, page
 ):
     async with MailSink() as sink:
-        mail = MailSettings(
-            mail_from="support@example.com", smtp_url=sink.url, coalesce_seconds=0.0
-        )
-        settings = dataclasses.replace(
-            Settings(admin_token=ADMIN_TOKEN, run_workers=False), mail=mail
-        )
-        app = create_app(settings, db=db)
-        server = await aiohttp_server(app)
-        base = f"http://127.0.0.1:{server.port}"
+        app, base = await serve_with_mail(aiohttp_server, db, sink)
         await register_product(base)
         async with aiohttp.ClientSession() as http:
             async with http.post(
