@@ -98,7 +98,7 @@ async def test_a_cancelled_statement_in_a_thread_is_interrupted_and_waited_for(t
     with pytest.raises(asyncio.CancelledError):
         await task
     assert finished.is_set()  # nothing uses the connection any more
-    assert time.monotonic() - started < 2
+    assert time.monotonic() - started < 10  # the query itself never ends
     connection.close()
     await asyncio.sleep(0.05)
     gc.collect()  # an outcome nobody read would be logged now ("never retrieved")
