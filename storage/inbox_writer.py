@@ -4,7 +4,9 @@ Every delivery that arrives while a transaction is committing goes into the next
 burst of N deliveries costs a few transactions instead of N, and a lone delivery is written
 at once (no timer, no added wait). Each request is answered only after the transaction
 holding its delivery has committed. On SQLite the group goes through a direct write
-(``storage.sqlite.direct``) unless another process holds the write lock.
+(``storage.sqlite.direct``) unless another process holds the write lock; on PostgreSQL it is
+one plain statement on an asyncpg pool of the writer's own (as ``storage.limits`` keeps its
+counters), not a session's unit of work.
 """
 
 from __future__ import annotations
@@ -13,11 +15,14 @@ import asyncio
 import logging
 import sqlite3
 
+from storage import dialect
 from storage.database import Database
+from storage.reader import Reader
 from storage.repos.deliveries import (
     IncomingDelivery,
     record_deliveries,
     record_deliveries_directly,
+    record_deliveries_plain,
 )
 
 log = logging.getLogger(__name__)
@@ -33,6 +38,9 @@ class InboxWriter:
         self.db = db
         self._waiting: list[tuple[IncomingDelivery, asyncio.Future[bool]]] = []
         self._flusher: asyncio.Task[None] | None = None
+        self._plain: Reader | None = (
+            dialect.make_reader(db.url) if db.dialect == dialect.POSTGRESQL else None
+        )
 
     async def store(self, delivery: IncomingDelivery) -> bool:
         future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
@@ -67,6 +75,8 @@ class InboxWriter:
             except sqlite3.OperationalError:
                 # Another process holds the write lock: wait for it in a driver thread.
                 log.info("inbox: database busy; storing %d in a thread", len(deliveries))
+        if self._plain is not None:  # PostgreSQL
+            return await record_deliveries_plain(self._plain, deliveries)
         async with self.db.begin() as session:
             return await record_deliveries(session, deliveries)
 
@@ -74,3 +84,5 @@ class InboxWriter:
         """Finish writing what was handed over (at shutdown)."""
         if self._flusher is not None:
             await asyncio.gather(self._flusher, return_exceptions=True)
+        if self._plain is not None:
+            await self._plain.close()

@@ -27,6 +27,14 @@ async def stored_ids(db) -> list[str]:
         return list(await session.scalars(select(Delivery.delivery_id).order_by(Delivery.id)))
 
 
+@pytest.fixture
+async def writer(db):
+    """The writer as the server keeps it: closed at the end (on PostgreSQL it has a pool)."""
+    made = InboxWriter(db)
+    yield made
+    await made.close()
+
+
 def count_groups(writer: InboxWriter) -> list[int]:
     """Record the size of every group the writer stores in one transaction."""
     sizes: list[int] = []
@@ -40,8 +48,9 @@ def count_groups(writer: InboxWriter) -> list[int]:
     return sizes
 
 
-async def test_a_burst_is_stored_in_a_few_transactions_and_each_store_returns_after_commit(db):
-    writer = InboxWriter(db)
+async def test_a_burst_is_stored_in_a_few_transactions_and_each_store_returns_after_commit(
+    db, writer
+):
     groups = count_groups(writer)
     results = await asyncio.gather(*(writer.store(delivery(f"d-{i}")) for i in range(100)))
     assert results == [True] * 100
@@ -49,8 +58,7 @@ async def test_a_burst_is_stored_in_a_few_transactions_and_each_store_returns_af
     assert sum(groups) == 100 and len(groups) <= 3
 
 
-async def test_a_redelivered_id_is_not_new_even_within_one_group(db):
-    writer = InboxWriter(db)
+async def test_a_redelivered_id_is_not_new_even_within_one_group(db, writer):
     assert await writer.store(delivery("same")) is True
     results = await asyncio.gather(writer.store(delivery("same")), writer.store(delivery("twin")),
                                    writer.store(delivery("twin")))
@@ -58,8 +66,7 @@ async def test_a_redelivered_id_is_not_new_even_within_one_group(db):
     assert await stored_ids(db) == ["same", "twin"]
 
 
-async def test_stored_deliveries_are_due_at_once_for_the_inbox_worker(db):
-    writer = InboxWriter(db)
+async def test_stored_deliveries_are_due_at_once_for_the_inbox_worker(db, writer):
     await asyncio.gather(*(writer.store(delivery(f"d-{i}")) for i in range(3)))
     async with db.begin() as session:
         claimed = await queue.claim(session, Delivery, limit=10, lease=dt.timedelta(minutes=1))
@@ -70,8 +77,9 @@ async def test_stored_deliveries_are_due_at_once_for_the_inbox_worker(db):
     assert abs(row.received_at - dt.datetime.now(dt.UTC)) < dt.timedelta(minutes=1)
 
 
-async def test_a_failed_group_raises_to_each_of_its_requests_and_the_next_group_is_stored(db):
-    writer = InboxWriter(db)
+async def test_a_failed_group_raises_to_each_of_its_requests_and_the_next_group_is_stored(
+    db, writer
+):
     record = writer._record
     calls = 0
 
@@ -90,8 +98,7 @@ async def test_a_failed_group_raises_to_each_of_its_requests_and_the_next_group_
     assert await stored_ids(db) == ["a"]
 
 
-async def test_a_client_hanging_up_does_not_stop_its_delivery_being_stored(db):
-    writer = InboxWriter(db)
+async def test_a_client_hanging_up_does_not_stop_its_delivery_being_stored(db, writer):
     task = asyncio.create_task(writer.store(delivery("gone")))
     await asyncio.sleep(0)
     task.cancel()
@@ -101,12 +108,11 @@ async def test_a_client_hanging_up_does_not_stop_its_delivery_being_stored(db):
     assert await stored_ids(db) == ["gone"]
 
 
-async def test_sqlite_busy_in_another_process_is_waited_for_off_the_loop(db):
+async def test_sqlite_busy_in_another_process_is_waited_for_off_the_loop(db, writer):
     """Another process (say `tinydesk products add`) holds the write lock: the direct write
     gives up at once and the group is stored once the lock is free, nothing is lost."""
     if not db.is_sqlite:
         pytest.skip("SQLite's write lock")
-    writer = InboxWriter(db)
     assert await writer.store(delivery("before")) is True  # the server has been running
     other = sqlite3.connect(make_url(db.url).database, isolation_level=None)
     other.execute("BEGIN IMMEDIATE")
