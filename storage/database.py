@@ -7,7 +7,6 @@ checkpoints, the one PRAGMA list) are in ``storage.sqlite``.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import sqlite3
 from collections.abc import AsyncIterator
@@ -17,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from storage import dialect
 from storage.reader import Reader
 from storage.sqlite.direct import Checkpointer, DirectWriter
+from storage.sqlite.write_lock import WriteLock
 
 DEFAULT_URL = "sqlite+aiosqlite:///tinydesk.db"
 
@@ -35,8 +35,8 @@ class Database:
         # process wait inside SQLite's busy handler, which sleeps (up to 100 ms a try) in
         # driver threads: throughput collapses and latencies reach seconds under load. With
         # it they queue here, in order, and each BEGIN IMMEDIATE finds the lock free.
-        self.write_lock: asyncio.Lock | None = (
-            asyncio.Lock() if dialect.single_process(self.dialect) else None
+        self.write_lock: WriteLock | None = (
+            WriteLock() if dialect.single_process(self.dialect) else None
         )
         # Plain SQL for the hot reads (tracking polls), opened on first use.
         self.reader: Reader = dialect.make_reader(url)
@@ -105,4 +105,3 @@ class Database:
         await self.engine.dispose()
         if self.read_engine is not self.engine:
             await self.read_engine.dispose()
-

@@ -8,6 +8,7 @@ only *when* their writes commit, which the class in hand says by its name.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
@@ -18,6 +19,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, AsyncSessionTransaction
 from storage.database import Database
 
 T = TypeVar("T")
+
+# A batch that has held SQLite's write lock this long lets a writer waiting for it (a
+# webhook acknowledgement, whose answer waits for its commit) go first: issue 20's ack p99
+# is 30 ms, and a batch of 20 deliveries holds the lock for about 100 ms.
+SHARE_WRITE_LOCK_AFTER_S = 0.010
 
 
 class Unit(Protocol):
@@ -79,6 +85,7 @@ class BatchTransaction:
         self.shared_session = db.sessionmaker()
         self._savepoint: AsyncSessionTransaction | None = None
         self._locked = False
+        self._locked_at = 0.0
         # Run just before every commit: the worker writes what it has finished there.
         self.before_commit: list[Callable[[], Awaitable[None]]] = []
 
@@ -144,6 +151,24 @@ class BatchTransaction:
             if savepoint is not None:
                 self._savepoint = await self.shared_session.begin_nested()
 
+    async def let_others_in(self) -> None:
+        """Between two pieces of work. On SQLite the writing engine runs statements on the
+        loop (``storage.sqlite.inline``) and never yields: a batch would hold the loop, and
+        every request arriving meanwhile, until it ends. So first the loop runs what is
+        ready; then, if another writer of this process waits for the write lock (a webhook
+        acknowledgement) and the batch has held it ``SHARE_WRITE_LOCK_AFTER_S``, what is
+        done is committed and the batch queues for the lock behind that writer."""
+        await asyncio.sleep(0)
+        lock = self.db.write_lock
+        if lock is None or not self._locked or not lock.waiting:
+            return
+        if asyncio.get_running_loop().time() - self._locked_at < SHARE_WRITE_LOCK_AFTER_S:
+            return
+        await self._commit()
+        self.shared_session.info.clear()  # as after outside(): others may change it
+        self._unlock()
+        await self._lock()
+
     async def _commit(self) -> None:
         for hook in self.before_commit:
             await hook()
@@ -153,6 +178,7 @@ class BatchTransaction:
         if self.db.write_lock is not None:
             await self.db.write_lock.acquire()
             self._locked = True
+            self._locked_at = asyncio.get_running_loop().time()
 
     def _unlock(self) -> None:
         if self._locked and self.db.write_lock is not None:

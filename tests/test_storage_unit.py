@@ -1,13 +1,19 @@
 """The two units of work say by their names when a write commits: ``OwnTransactions`` at
 the end of each ``begin()`` block, ``BatchTransaction`` with the batch (or when it steps
-``outside()``), a failing ``savepoint()`` undoing its own work alone."""
+``outside()``, or lets a waiting writer in), a failing ``savepoint()`` undoing its own work
+alone."""
 
 from __future__ import annotations
+
+import asyncio
 
 import pytest
 from sqlalchemy import func, select
 
+import storage.unit
+from storage.inbox_writer import InboxWriter
 from storage.models import Product
+from storage.repos.deliveries import IncomingDelivery
 from storage.unit import BatchTransaction, OwnTransactions, Unit
 
 
@@ -50,3 +56,43 @@ async def test_a_batch_commits_once_and_undoes_a_failing_piece_alone(db):
     assert await slugs(db) == ["after", "kept", "later"]
     async with db.session() as session:
         assert await session.scalar(select(func.count()).select_from(Product)) == 3
+
+
+async def test_a_batch_lets_a_waiting_webhook_ack_write_between_two_pieces(db, monkeypatch):
+    """SQLite: a webhook acknowledgement waits for the write lock a batch holds; once the
+    batch has held it long enough, the next gap between pieces commits what is done and
+    the acknowledgement goes first (its answer waits for its commit)."""
+    if not db.is_sqlite:
+        pytest.skip("PostgreSQL has no process write lock: the ack never waits for a batch")
+    writer = InboxWriter(db)
+    ack = IncomingDelivery("ack-1", "issues", "opened", 1, '{"action": "opened"}')
+    async with BatchTransaction.open(db) as unit:
+        async with unit.savepoint():
+            async with unit.begin() as session:
+                session.add(product("first"))
+        stored = asyncio.create_task(writer.store(ack))
+        await asyncio.sleep(0.05)
+        assert not stored.done()  # queued behind the batch
+        monkeypatch.setattr(storage.unit, "SHARE_WRITE_LOCK_AFTER_S", 3600.0)
+        await unit.let_others_in()  # held for less than that: the batch goes on
+        assert not stored.done() and await slugs(db) == []
+        monkeypatch.setattr(storage.unit, "SHARE_WRITE_LOCK_AFTER_S", 0.0)
+        await unit.let_others_in()
+        assert await asyncio.wait_for(stored, 5) is True  # stored while the batch holds on
+        assert await slugs(db) == ["first"]  # committed before the ack was let in
+        async with unit.savepoint():
+            async with unit.begin() as session:
+                session.add(product("second"))
+    await writer.close()
+    assert await slugs(db) == ["first", "second"]
+
+
+async def test_a_batch_nobody_waits_for_does_not_commit_between_pieces(db, monkeypatch):
+    monkeypatch.setattr(storage.unit, "SHARE_WRITE_LOCK_AFTER_S", 0.0)
+    async with BatchTransaction.open(db) as unit:
+        async with unit.savepoint():
+            async with unit.begin() as session:
+                session.add(product("first"))
+        await unit.let_others_in()
+        assert await slugs(db) == []
+    assert await slugs(db) == ["first"]

@@ -201,6 +201,7 @@ class QueueWorker(Generic[Row]):
                     await self._record_failure(row, *self._failure(row, exc), session=session)
                 else:
                     completed.append(row.id)
+                await unit.let_others_in()  # requests arriving meanwhile; a waiting ack first
         if completed:
             for worker in self.feeds:
                 worker.wake()
