@@ -15,11 +15,12 @@ import datetime as dt
 import secrets
 
 from aiohttp import web
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, update
 
 from bot.rules import ids
 from storage.database import Database
 from storage.models import StaffAccount, StaffSession
+from storage.reads.staff_sessions import session_and_account
 from storage.types import utcnow
 
 COOKIE = "tinydesk_staff"
@@ -93,27 +94,20 @@ async def by_id(db: Database, session_id: str | None) -> SignedIn | None:
         return None
     key = ids.hash_secret(session_id)
     now = utcnow()
-    async with db.session() as session:
-        row = (
-            await session.execute(
-                select(StaffSession, StaffAccount)
-                .join(StaffAccount, StaffAccount.id == StaffSession.staff_id)
-                .where(StaffSession.id_hash == key)
-            )
-        ).first()
-    if row is None:
+    stored = await session_and_account(db.reader, key)
+    if stored is None:
         return None
-    staff_session, account = row
-    expired = now - staff_session.created_at > LIFETIME or now - staff_session.last_seen_at > IDLE
+    account = stored.account
+    expired = now - stored.created_at > LIFETIME or now - stored.last_seen_at > IDLE
     if expired or account.disabled_at is not None:
         await end(db, session_id)
         return None
-    if now - staff_session.last_seen_at > TOUCH_EVERY:
+    if now - stored.last_seen_at > TOUCH_EVERY:
         async with db.begin() as session:
             await session.execute(
                 update(StaffSession).where(StaffSession.id_hash == key).values(last_seen_at=now)
             )
-    return SignedIn(account, staff_session.csrf_token, key)
+    return SignedIn(account, stored.csrf_token, key)
 
 
 async def end(db: Database, session_id: str) -> None:

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import hashlib
 from collections.abc import Mapping, Sequence
 
@@ -45,7 +46,7 @@ from bot.tickets import desk, sla_clock, sla_lists
 from bot.views.timefmt import iso_ms
 from bot.web.admin.breaches import minutes_text
 from bot.web.desk_auth import desk_page, staff_only, staff_scope
-from bot.web.html import Html, fragment, join, path, readable_time, table
+from bot.web.html import Html, escape, fragment, join, path, readable_time, table
 from storage.reader import Reader
 from storage.reads import desk_reads, inbox_reads, sla_reads
 from storage.reads.desk_reads import TicketFilters
@@ -310,8 +311,10 @@ def clock_cell(due: NextDue | None) -> Html:
     )
 
 
+@functools.lru_cache(maxsize=64)
 def stage_badge(value: str) -> Html:
-    """The stage as a short word and an 8-segment bar; its title is the accessible text."""
+    """The stage as a short word and an 8-segment bar; its title is the accessible text.
+    (The same markup for each stage: drawn once per stage, not on every row.)"""
     try:
         stage = Stage(value)
     except ValueError:
@@ -351,7 +354,7 @@ def row_html(row: InboxRow, due: NextDue | None, now: dt.datetime) -> Html:
         '<tr data-ticket="{id}" data-stamp="{stamp}">{cells}</tr>',
         id=public_id,
         stamp=stamp(row, now),
-        cells=join(fragment("<td>{v}</td>", v=v) for v in values),
+        cells=Html("".join(f"<td>{escape(v)}</td>" for v in values)),
     )
 
 
