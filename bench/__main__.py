@@ -21,6 +21,13 @@ from bench.seed import DEFAULT_POSTGRES_URL
 ORDER = ["baseline", "tracking", "peers", "end-to-end", "million", "processes", "soak"]
 
 
+def _cpu_list(text: str) -> tuple[str, ...]:
+    cpus = tuple(part.strip() for part in text.split(","))
+    if not cpus or not all(cpu.isdigit() for cpu in cpus):
+        raise argparse.ArgumentTypeError("a comma-separated list of CPU numbers, e.g. 0,1")
+    return cpus
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
@@ -63,6 +70,13 @@ def main(argv: list[str] | None = None) -> int:
         "--journey-runs", type=int, help="end-to-end runs (default 1: each takes minutes)"
     )
     parser.add_argument(
+        "--server-cpus",
+        type=_cpu_list,
+        metavar="LIST",
+        help="CPUs for the end-to-end servers, e.g. 0,1: server i runs on the i-th (default 0, "
+        "every server on CPU 0; 'processes' with 0,1 gives each of its two servers a core)",
+    )
+    parser.add_argument(
         "--profile",
         type=Path,
         metavar="DIR",
@@ -101,6 +115,7 @@ def main(argv: list[str] | None = None) -> int:
             "journey_tickets": args.journey_tickets,
             "journey_runs": args.journey_runs,
             "soak_seconds": args.soak_seconds,
+            "server_cpus": args.server_cpus,
         }.items()
         if v is not None
     }
@@ -128,6 +143,7 @@ def main(argv: list[str] | None = None) -> int:
         "database": args.database,
         "quick": args.quick,
         "runs": cfg.runs,
+        "server_cpus": ",".join(cfg.server_cpus),
         "seconds": cfg.seconds,
         "load_generator": "wrk" if wrk else "python",
         "pinned": can_pin(),

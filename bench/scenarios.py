@@ -19,7 +19,7 @@ from pathlib import Path
 
 from bench import deliveries, peers, seed
 from bench.load import Request, Target, measure, run_python
-from bench.procs import Server
+from bench.procs import SERVER_CPU, Server
 from bench.seed import OWNER, REPO, BenchDatabase
 
 SECRET = "bench-webhook-secret"
@@ -48,6 +48,8 @@ class Config:
     # A Redis server for the tracking read with its rate limit kept in Redis (REDIS_URL).
     redis_url: str | None = None
     profile_dir: Path | None = None  # py-spy stacks of the server per scenario, when set
+    # The end-to-end servers' CPUs: server i on server_cpus[i % len] (--server-cpus).
+    server_cpus: tuple[str, ...] = (SERVER_CPU,)
     wrk: str | None = None
     workdir: Path = Path("/tmp")
 
@@ -393,7 +395,14 @@ async def journey(cfg: Config, bench_db: BenchDatabase, processes: int = 1) -> d
     fake.add_installation(deliveries.INSTALLATION_ID, OWNER, [FULL_NAME])
     await seed.add_product_and_key(bench_db.url, repo=FULL_NAME)
     env = tinydesk_env(bench_db, **github_env(fake))
-    servers = [Server.tinydesk(env, cfg.workdir / f"journey{i}.log") for i in range(processes)]
+    servers = [
+        Server.tinydesk(
+            env,
+            cfg.workdir / f"journey{i}.log",
+            cpu=cfg.server_cpus[i % len(cfg.server_cpus)],
+        )
+        for i in range(processes)
+    ]
     poll = seed.create_async_engine(bench_db.url, poolclass=seed.NullPool)
 
     async def value(sql: str):
