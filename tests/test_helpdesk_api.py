@@ -268,3 +268,37 @@ async def test_an_id_no_column_holds_is_a_404(client, acme):
     for ref in ("tkt_a%00b", "TKT-99999999999999999999", "..", "tkt_" + "x" * 80):
         resp = await client.get(f"{BASE}/{ref}", headers=acme)
         assert resp.status == 404, ref
+
+
+async def test_a_listed_document_is_the_document_of_its_ticket(client, acme):
+    """The list reads its rows as plain SQL and the single GET through the model: the same
+    ticket must come out as the same document, field for field (tags in order, times,
+    nulls, the team, a filter's match, a deleted ticket's fields)."""
+    team = await client.post("/api/v1/helpdesk/teams", json={"name": "Network"}, headers=acme)
+    assert team.status == 201, await team.text()
+    team_id = (await team.json())["id"]
+    plain = await create(client, acme)
+    rich = await create(
+        client,
+        acme,
+        type="incident",
+        priority="high",
+        category="network",
+        team_id=team_id,
+        tags=["vpn", "urgent", "berlin"],
+        related_asset_id="asset-7",
+    )
+    gone = await create(client, acme, tags=["old"])
+    assert (await client.delete(f"{BASE}/{gone['id']}", headers=acme)).status == 200
+    listed = (await (await client.get(BASE, headers=acme)).json())["items"]
+    assert [t["id"] for t in listed] == [rich["id"], plain["id"]]
+    for doc in listed:
+        single = await (await client.get(f"{BASE}/{doc['id']}", headers=acme)).json()
+        assert doc == single
+    assert listed[0]["tags"] == ["vpn", "urgent", "berlin"]
+    filtered = await client.get(f"{BASE}?team_id={team_id}&priority=high", headers=acme)
+    assert [t["id"] for t in (await filtered.json())["items"]] == [rich["id"]]
+    with_deleted = await client.get(f"{BASE}?include_deleted=true", headers=acme)
+    [deleted_doc] = [t for t in (await with_deleted.json())["items"] if t["id"] == gone["id"]]
+    assert deleted_doc["is_deleted"] is True and deleted_doc["deleted_at"] is not None
+    assert deleted_doc["tags"] == ["old"] and deleted_doc["deleted_by"].startswith("key_")

@@ -41,8 +41,7 @@ async def list_tickets(request: web.Request) -> web.Response:
     limit = _limit(request.query.get("limit"))
     cursor = request.query.get("cursor")
     before = decode_cursor(cursor) if cursor else None
-    async with request.config_dict[DB].session() as session:
-        rows = await helpdesk.page(session, scope, filters, before, limit)
+    rows = await helpdesk.page(request.config_dict[DB].reader, scope, filters, before, limit)
     items, more = rows[:limit], len(rows) > limit
     return json_response(
         {

@@ -33,6 +33,9 @@ from bot.tickets import audit, desk, sla_clock
 from bot.tickets.apikeys import KeyScope
 from bot.tickets.intake import ItsmFields
 from storage.models import SlaPolicy, Team, Ticket
+from storage.reader import Reader
+from storage.reads import itsm_reads
+from storage.reads.itsm_reads import ItsmTicket
 from storage.visibility import Visibility
 
 MAX_PAGE = 100
@@ -133,28 +136,23 @@ def read_filters(query: Mapping[str, str]) -> Filters:
 
 
 async def page(
-    session: AsyncSession, scope: KeyScope, filters: Filters, before_id: int | None, limit: int
-) -> list[Ticket]:
-    """Newest first; ``limit + 1`` rows tell whether another page exists."""
-    query = (
-        select(Ticket)
-        .where(scope_clause(scope, include_deleted=filters.include_deleted))
-        .options(selectinload(Ticket.tags))
-        .order_by(Ticket.id.desc())
-        .limit(limit + 1)
+    reader: Reader, scope: KeyScope, filters: Filters, before_id: int | None, limit: int
+) -> list[ItsmTicket]:
+    """Newest first; ``limit + 1`` rows tell whether another page exists. On the Reader
+    (``storage.reads.itsm_reads``): the scope of ``scope_clause``, written as SQL."""
+    visible = Visibility(
+        scope.product_ids, creator=scope.public_id, include_deleted=filters.include_deleted
     )
-    for column, value in (
-        (Ticket.status, filters.status),
-        (Ticket.priority, filters.priority),
-        (Ticket.type, filters.type),
-        (Ticket.category, filters.category),
-        (Ticket.team_id, filters.team_id),
-    ):
-        if value is not None:
-            query = query.where(column == value)
-    if before_id is not None:
-        query = query.where(Ticket.id < before_id)
-    return list(await session.scalars(query))
+    equal = {
+        "status": filters.status,
+        "priority": filters.priority,
+        "type": filters.type,
+        "category": filters.category,
+        "team_id": filters.team_id,
+    }
+    return await itsm_reads.page(
+        reader, visible, scope.tenant_id, scope.app_id, equal, before_id, limit + 1
+    )
 
 
 async def _policy_by_ref(session: AsyncSession, data: dict[str, Any]) -> dict[str, Any]:

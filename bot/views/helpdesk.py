@@ -8,10 +8,12 @@ from typing import Any
 from bot.rules import helpdesk, ids
 from bot.views.timefmt import iso_ms
 from storage.models import Team, Ticket
+from storage.reads.itsm_reads import ItsmTicket
 
 
-def ticket_doc(ticket: Ticket) -> dict[str, Any]:
-    """``app_id`` is absent for a ticket no application made, as the seed has it."""
+def ticket_doc(ticket: Ticket | ItsmTicket) -> dict[str, Any]:
+    """``app_id`` is absent for a ticket no application made, as the seed has it. A
+    ``Ticket`` (one ticket, after a change) or an ``ItsmTicket`` (a list's row) alike."""
     doc: dict[str, Any] = {
         "id": ticket.desk_id,
         "tenant_id": ticket.tenant_id,
