@@ -23,7 +23,7 @@ from bot.github.issues import existing_issue
 from bot.http.auth import require_admin
 from bot.http.bodies import read_json_object
 from bot.jobs.worker import notify_workers
-from bot.rules import ids
+from bot.rules import desk_input, ids
 from bot.rules.numbers import MAX_ISSUE_NUMBER, MAX_ROW_ID, bounded_int, whole_number
 from bot.rules.templates import validate_template, validate_template_changes
 from bot.tickets import audit, sla_webhook, templates
@@ -183,9 +183,9 @@ def _queue_filters(request: web.Request) -> tuple[str | None, int, int | None]:
     state = request.query.get("state")
     if state is not None and state not in QUEUE_STATES:
         raise ApiError(400, "Invalid state", f"state must be one of {', '.join(QUEUE_STATES)}.")
-    limit = whole_number(request.query.get("limit", str(DEFAULT_PAGE)), maximum=MAX_PAGE)
-    if limit is None:
-        raise ApiError(400, "Invalid paging", f"limit must be a whole number from 1 to {MAX_PAGE}.")
+    limit = desk_input.parse_limit(
+        request.query.get("limit"), default=DEFAULT_PAGE, maximum=MAX_PAGE
+    )
     before = None
     if "before" in request.query:
         before = whole_number(request.query["before"])

@@ -9,36 +9,23 @@ from aiohttp import web
 
 from bot.api.desk import DESK_KEY
 from bot.appkeys import CLOCK, DB, SETTINGS
-from bot.errors import ApiError
 from bot.http.bodies import json_response, read_json_object
 from bot.http.cursor import decode_cursor, encode_cursor
 from bot.http.ratelimit import enforce
 from bot.jobs.worker import notify_workers
-from bot.rules.numbers import whole_number
+from bot.rules import desk_input
 from bot.tickets import helpdesk
 from bot.views.helpdesk import team_view, ticket_doc
 
 BASE = "/helpdesk/tickets"
 
 
-def _limit(raw: str | None) -> int:
-    if raw is None:
-        return helpdesk.DEFAULT_PAGE
-    value = whole_number(raw)
-    if value is None or not 1 <= value <= helpdesk.MAX_PAGE:
-        raise ApiError(
-            400,
-            "Invalid limit",
-            f"Send limit as a whole number from 1 to {helpdesk.MAX_PAGE}.",
-            fields={"limit": f"limit must be 1 to {helpdesk.MAX_PAGE}"},
-        )
-    return value
-
-
 async def list_tickets(request: web.Request) -> web.Response:
     scope = request[DESK_KEY]
     filters = helpdesk.read_filters(request.query)
-    limit = _limit(request.query.get("limit"))
+    limit = desk_input.parse_limit(
+        request.query.get("limit"), default=helpdesk.DEFAULT_PAGE, maximum=helpdesk.MAX_PAGE
+    )
     cursor = request.query.get("cursor")
     before = decode_cursor(cursor) if cursor else None
     rows = await helpdesk.page(request.config_dict[DB].reader, scope, filters, before, limit)

@@ -196,14 +196,17 @@ def validate_comment(data: dict[str, Any]) -> tuple[str, bool]:
     return body, internal
 
 
-def parse_limit(raw: str | None) -> int:
+def parse_limit(raw: str | None, *, default: int = DEFAULT_LIMIT, maximum: int = MAX_LIMIT) -> int:
+    """A list's ``?limit=``: the one parser of every list (the desk's, the ITSM list, the
+    admin queues), each with its own default and maximum."""
     if raw is None:
-        return DEFAULT_LIMIT
-    limit = whole_number(raw, maximum=MAX_LIMIT)
+        return default
+    limit = whole_number(raw, maximum=maximum)
     if limit is None:
         raise ApiError(
             400,
             "Invalid limit",
-            f"limit must be a whole number from 1 to {MAX_LIMIT} (default {DEFAULT_LIMIT}).",
+            f"Send limit as a whole number from 1 to {maximum} (default {default}).",
+            fields={"limit": f"limit must be 1 to {maximum}"},
         )
     return limit
