@@ -577,7 +577,11 @@ class ProductionDeployment(Base):
     deployment_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     occurred_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    __table_args__ = (Index("ix_production_deployments_product", "product_id", "occurred_at"),)
+    __table_args__ = (
+        Index("ix_production_deployments_product", "product_id", "occurred_at"),
+        # A deployment's retry is known by its sha (DeploymentRepo.record).
+        Index("ix_production_deployments_sha", "product_id", "sha"),
+    )
 
 
 class RateCounter(Base):
