@@ -195,24 +195,27 @@ def reads_are_current(session: AsyncSession) -> bool:
 def claim_due(
     session: AsyncSession,
     model: type[R],
-    due: ColumnElement[bool],
+    due: Callable[[str], ColumnElement[bool]],
     *,
     id_column: InstrumentedAttribute[int],
     limit: int,
 ) -> Select[R]:
-    """The query that claims up to ``limit`` due rows of ``model``, oldest first."""
-    if _name(session) == POSTGRESQL:
+    """The query that claims up to ``limit`` due rows of ``model``, oldest first; ``due``
+    gets the dialect's name (a term may have to keep off an index, ``unindexed``)."""
+    name = _name(session)
+    if name == POSTGRESQL:
         # Several processes share the work: each skips the rows another has locked.
         return (
             select(model)
-            .where(due)
+            .where(due(name))
             .order_by(id_column)
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
-    # The due rows' ids come from the state index; only the chosen rows are read. (Sorting
-    # whole rows would read every pending payload, 10-25 KB each, on every claim.)
-    chosen = select(id_column).where(due).order_by(id_column).limit(limit).scalar_subquery()
+    # The due rows' ids come from an index (deliveries: the claimable ones, in id order);
+    # only the chosen rows are read. (Sorting whole rows would read every pending payload,
+    # 10-25 KB each, on every claim.)
+    chosen = select(id_column).where(due(name)).order_by(id_column).limit(limit).scalar_subquery()
     return select(model).where(id_column.in_(chosen)).order_by(id_column)
 
 

@@ -24,6 +24,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -409,6 +410,19 @@ class QueueState(enum.StrEnum):
     FAILED = "failed"
 
 
+# The deliveries a worker may claim (pending, or processing with a lease that may have run
+# out), in ``ix_deliveries_claimable``: the claim walks them in id order and stops at its
+# batch, instead of reading every due delivery of a backlog and sorting them. The claim
+# says the same term, so that the planners know the index holds its rows. On SQLite it is
+# ``+state``, which no other index serves: its planner, without statistics, would read the
+# due rows through ix_deliveries_state_next and sort them (PostgreSQL has no unary plus for
+# text, and plans by cost).
+CLAIMABLE_DELIVERIES = {
+    "postgresql": "state IN ('pending', 'processing')",
+    "sqlite": "+state IN ('pending', 'processing')",
+}
+
+
 class Delivery(Base):
     """A verified GitHub webhook delivery, kept until it has been processed (the inbox)."""
 
@@ -428,7 +442,18 @@ class Delivery(Base):
     received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     processed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
-    __table_args__ = (Index("ix_deliveries_state_next", "state", "next_attempt_at", "id"),)
+    __table_args__ = (
+        Index("ix_deliveries_state_next", "state", "next_attempt_at", "id"),
+        Index(
+            "ix_deliveries_claimable",
+            "id",
+            "state",
+            "next_attempt_at",
+            "claimed_until",
+            postgresql_where=text(CLAIMABLE_DELIVERIES["postgresql"]),
+            sqlite_where=text(CLAIMABLE_DELIVERIES["sqlite"]),
+        ),
+    )
 
 
 class Job(Base):
@@ -552,7 +577,11 @@ class ProductionDeployment(Base):
     deployment_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     occurred_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    __table_args__ = (Index("ix_production_deployments_product", "product_id", "occurred_at"),)
+    __table_args__ = (
+        Index("ix_production_deployments_product", "product_id", "occurred_at"),
+        # A deployment's retry is known by its sha (DeploymentRepo.record).
+        Index("ix_production_deployments_sha", "product_id", "sha"),
+    )
 
 
 class RateCounter(Base):

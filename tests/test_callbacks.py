@@ -18,8 +18,18 @@ from sqlalchemy import select, update
 from bot.config import ConfigError, Settings
 from bot.jobs.worker import WORKERS
 from bot.rules import callbacks as rules
+from bot.tickets import transitions
 from bot.tickets.callbacks import VettingResolver, delivery_handler
-from storage.models import CallbackDelivery, Job, QueueState, TicketCallback
+from storage.models import (
+    CallbackDelivery,
+    Job,
+    Product,
+    QueueState,
+    StageTransition,
+    Ticket,
+    TicketCallback,
+)
+from storage.repos.tickets import TicketRepo, active_callback_as_read
 from storage.types import utcnow
 from tests.conftest import ADMIN_TOKEN
 from tests.deskkit import bearer, make_key
@@ -314,9 +324,7 @@ def test_the_allowlist_setting_is_read_and_checked():
         Settings.from_env({"TINYDESK_CALLBACK_ALLOW": "10.0.0.0/8,intranet"})
 
 
-async def test_the_admin_log_shows_each_delivery_and_sends_a_parked_one_again(
-    desk, receiver, db
-):
+async def test_the_admin_log_shows_each_delivery_and_sends_a_parked_one_again(desk, receiver, db):
     client, headers = desk
     ticket = await create(client, headers, callbackUrl=receiver.url)
     receiver.secret = ticket["callbackSecret"]
@@ -345,3 +353,52 @@ async def test_the_admin_log_shows_each_delivery_and_sends_a_parked_one_again(
     # Without the session's CSRF token nothing is queued.
     resp = await client.post(f"/admin/callbacks/{delivery.id}/redeliver", data={})
     assert resp.status in (400, 403)
+
+
+@pytest.mark.parametrize("callback", ["active", "off", "none"])
+async def test_a_stage_change_from_github_reaches_only_an_active_callback(db, callback):
+    """The read of a ticket on its issue says whether its callback is active, and the
+    stage change queues a delivery exactly when it is (without a read of its own when not)."""
+    now = utcnow()
+    async with db.begin() as session:
+        product = Product(slug="app", name="App", repo_owner="octo", repo_name="app")
+        session.add(product)
+        await session.flush()
+        ticket = Ticket(
+            desk_id="tkt_cb",
+            product_id=product.id,
+            subject="Export fails",
+            body="CSV export returns 500.",
+            submitter_email="bot@agent.test",
+            tracking_token_hash="h" * 64,
+            issue_number=7,
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(ticket)
+        await session.flush()
+        if callback != "none":
+            session.add(
+                TicketCallback(
+                    ticket_id=ticket.id,
+                    url="https://hooks.example.com/tinydesk",
+                    secret="sealed",
+                    active=callback == "active",
+                    created_at=now,
+                )
+            )
+        product_id, ticket_id = product.id, ticket.id
+    async with db.begin() as session:
+        product = await session.get(Product, product_id)
+        assert product is not None
+        tickets = await TicketRepo(session).linked_to_issue(product_id, 7, lock=True)
+        assert active_callback_as_read(session, ticket_id) is (callback == "active")
+        moved = await transitions.refresh_tickets(
+            session, tickets, product, transitions.Cause("issues.opened")
+        )
+    assert [t.id for t in moved] == [ticket_id]
+    async with db.session() as session:
+        sent = (await session.scalars(select(CallbackDelivery))).all()
+        steps = (await session.scalars(select(StageTransition))).all()
+    assert steps
+    assert len(sent) == (len(steps) if callback == "active" else 0)

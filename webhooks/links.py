@@ -4,11 +4,12 @@ request and review events)."""
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.rules.linking import pull_request_references
-from storage.models import Product
+from storage.models import Product, Ticket
 from storage.repos.github_links import PullRequestLinkRepo
 from storage.repos.tickets import TicketRepo
 from storage.types import utcnow
@@ -21,6 +22,10 @@ class LinkSync:
     any_new: bool  # a link was made by this event
     stale: bool  # a newer event of this PR was seen already: its state wins
     unlinked: list[int] = dataclasses.field(default_factory=list)  # links this event dropped
+    # The product's tickets on every issue this event may affect, by id, as read here
+    # (None: not read), so that re-deriving them need not read them again on SQLite
+    # (``transitions.refresh``'s ``known``).
+    tickets: Sequence[Ticket] | None = None
 
     @property
     def affected(self) -> list[int]:
@@ -47,12 +52,15 @@ async def sync_links(
     stale = any(link.updated_at > seen_at for link in existing.values())
     state = pr_state(pr)
     unlinked: list[int] = []
+    tickets: Sequence[Ticket] | None = None
     if stale and state != "merged":
         targets = sorted(existing) if pushed else []
     else:
         referenced = pull_request_references(pr, owner, repo)
-        tickets = await TicketRepo(session).linked_to_issues(product.id, sorted(referenced))
-        targets = sorted({t.issue_number for t in tickets if t.issue_number is not None})
+        # The tickets of the issues already linked too: every issue this event affects.
+        issues = sorted(referenced | set(existing))
+        tickets = await TicketRepo(session).linked_to_issues(product.id, issues)
+        targets = sorted({t.issue_number for t in tickets if t.issue_number in referenced})
         if not stale:
             unlinked = await links.unlink(product.id, number, keep=targets, known=existing)
     linked = (set(existing) - set(unlinked)) | set(targets)
@@ -73,4 +81,4 @@ async def sync_links(
         )
         any_new = any_new or created
         stale = stale or not current
-    return LinkSync(sorted(linked), any_new, stale, unlinked)
+    return LinkSync(sorted(linked), any_new, stale, unlinked, tickets)

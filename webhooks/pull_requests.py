@@ -62,7 +62,7 @@ async def follow_linked_pull_request(event: sansio.Event, *, ctx: HandlerContext
             cause = ctx.cause(
                 event, pr_number=pr["number"], detail=_detail(action, pr), occurred_at=occurred_at
             )
-            await transitions.refresh(session, product, sync.affected, cause)
+            await transitions.refresh(session, product, sync.affected, cause, known=sync.tickets)
             if merged and sync.issues:
                 merged_into.append(product)
                 await check_again_after_commit(session, product, ctx.delivery_id)

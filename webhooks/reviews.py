@@ -52,7 +52,6 @@ async def follow_review_of_linked_pull_request(event: sansio.Event, *, ctx: Hand
                 session,
                 product,
                 sync.affected,
-                ctx.cause(
-                    event, pr_number=pr["number"], detail=verdict, occurred_at=occurred_at
-                ),
+                ctx.cause(event, pr_number=pr["number"], detail=verdict, occurred_at=occurred_at),
+                known=sync.tickets,
             )

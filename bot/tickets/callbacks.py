@@ -47,6 +47,7 @@ from bot.tickets.ticket_event import COMMENT_ADDED, STAGE_CHANGED, TicketEvent
 from storage.database import Database
 from storage.models import CallbackDelivery, Job, Ticket, TicketCallback
 from storage.repos.jobs import JobRepo
+from storage.repos.tickets import active_callback_as_read
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -119,6 +120,8 @@ async def queue_event(session: AsyncSession, event: TicketEvent) -> None:
     """The ticket-event listener: log the event's delivery and queue its job."""
     if event.kind not in EVENTS or event.ticket.is_test:
         return
+    if active_callback_as_read(session, event.ticket.id) is False:
+        return  # as the read of the ticket in this transaction said, without a read of its own
     callback = await session.get(TicketCallback, event.ticket.id)
     if callback is None or not callback.active:
         return

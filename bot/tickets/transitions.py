@@ -19,6 +19,7 @@ from bot.rules import pipeline
 from bot.rules.desk_status import resolved_at_for, status_for_stage_change
 from bot.rules.pipeline import ClosedReason, Stage
 from bot.tickets import sla_clock, ticket_events
+from storage import dialect
 from storage.models import (
     IssueFact,
     Product,
@@ -60,14 +61,31 @@ class Cause:
 
 
 async def refresh(
-    session: AsyncSession, product: Product, issue_numbers: Iterable[int], cause: Cause
+    session: AsyncSession,
+    product: Product,
+    issue_numbers: Iterable[int],
+    cause: Cause,
+    *,
+    known: Sequence[Ticket] | None = None,
 ) -> list[Ticket]:
-    """Re-derive the stage of every ticket on these issues (held until commit)."""
+    """Re-derive the stage of every ticket on these issues (held until commit). ``known``:
+    the product's tickets on these issues and perhaps others, by id, as read in this
+    transaction already; on SQLite, whose writer holds the database, they are current and
+    are not read again. PostgreSQL reads them again, held."""
     numbers = sorted(set(issue_numbers))
     if not numbers:
         return []
-    tickets = await TicketRepo(session).linked_to_issues(product.id, numbers, lock=True)
+    if known is not None and dialect.reads_are_current(session):
+        tickets: Sequence[Ticket] = on_issues(known, numbers)
+    else:
+        tickets = await TicketRepo(session).linked_to_issues(product.id, numbers, lock=True)
     return await refresh_tickets(session, tickets, product, cause)
+
+
+def on_issues(tickets: Iterable[Ticket], issue_numbers: Iterable[int]) -> list[Ticket]:
+    """The tickets on these issues, in the order given."""
+    wanted = set(issue_numbers)
+    return [ticket for ticket in tickets if ticket.issue_number in wanted]
 
 
 async def refresh_tickets(

@@ -12,12 +12,12 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
 from storage import dialect
-from storage.models import Delivery, Job, QueueState
+from storage.models import CLAIMABLE_DELIVERIES, Delivery, Job, QueueState
 from storage.types import rows_affected, utcnow
 
 Row = TypeVar("Row", Delivery, Job)
@@ -37,14 +37,26 @@ async def claim(
     """Claim up to ``limit`` due rows; ``kinds`` (jobs only) keeps to those kinds of job, so
     that the GitHub outbox and the notification worker each take their own."""
     now = utcnow()
-    due = or_(
-        and_(model.state == QueueState.PENDING, model.next_attempt_at <= now),
-        and_(model.state == QueueState.PROCESSING, model.claimed_until < now),
-    )
-    if kinds is not None:
-        if model is not Job:
-            raise TypeError("only jobs have kinds")
-        due = and_(due, Job.kind.in_(sorted(kinds)))
+    if kinds is not None and model is not Job:
+        raise TypeError("only jobs have kinds")
+
+    through_claimable = issubclass(model, Delivery)
+
+    def due(name: str) -> ColumnElement[bool]:
+        state: ColumnElement[Any] = model.__table__.c.state
+        if through_claimable:
+            # Through ix_deliveries_claimable: its term, and the state kept off other indexes.
+            state = dialect.unindexed(name, state)
+        condition = or_(
+            and_(state == QueueState.PENDING, model.next_attempt_at <= now),
+            and_(state == QueueState.PROCESSING, model.claimed_until < now),
+        )
+        if through_claimable:
+            condition = and_(text(CLAIMABLE_DELIVERIES[name]), condition)
+        if kinds is not None:
+            condition = and_(condition, Job.kind.in_(sorted(kinds)))
+        return condition
+
     query = dialect.claim_due(session, model, due, id_column=model.id, limit=limit)
     rows = (await session.scalars(query)).all()
     if rows:
@@ -65,9 +77,7 @@ async def claim(
     return rows
 
 
-async def complete(
-    session: AsyncSession, model: type[Row], row_id: int, **values: Any
-) -> None:
+async def complete(session: AsyncSession, model: type[Row], row_id: int, **values: Any) -> None:
     values.setdefault("state", QueueState.DONE)
     values.setdefault("claimed_until", None)
     values.setdefault("last_error", None)
@@ -111,9 +121,7 @@ async def requeue(session: AsyncSession, model: type[Row], row_id: int) -> bool:
     result = await session.execute(
         update(model)
         .where(model.id == row_id, model.state == QueueState.FAILED)
-        .values(
-            state=QueueState.PENDING, attempts=0, next_attempt_at=utcnow(), claimed_until=None
-        )
+        .values(state=QueueState.PENDING, attempts=0, next_attempt_at=utcnow(), claimed_until=None)
     )
     return rows_affected(result) > 0
 

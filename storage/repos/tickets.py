@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any, cast
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import dialect
-from storage.models import StageTransition, Ticket
+from storage.models import StageTransition, Ticket, TicketCallback
 
 
 class TicketRepo:
@@ -64,7 +65,7 @@ class TicketRepo:
         that two deliveries for the same issue are applied one after the other."""
         query = dialect.held(self.session, _ON_ISSUE, _ON_ISSUE_HELD) if lock else _ON_ISSUE
         params = {"product_id": product_id, "issue_number": issue_number}
-        return (await self.session.scalars(query, params)).all()
+        return await self._read(query, params)
 
     async def linked_to_issues(
         self, product_id: int, issue_numbers: Sequence[int], *, lock: bool = False
@@ -73,13 +74,49 @@ class TicketRepo:
             return []
         query = _ON_ISSUES.get(self.session, lock=lock)
         params = {"product_id": product_id, "issue_numbers": list(issue_numbers)}
-        return (await self.session.scalars(query, params)).all()
+        return await self._read(query, params)
+
+    async def _read(self, query: Select[Any], params: dict[str, Any]) -> list[Ticket]:
+        """The tickets of a read that says with each whether it has an active callback,
+        which is remembered for ``active_callback_as_read``."""
+        rows = (await self.session.execute(query, params)).all()
+        known = self.session.info.setdefault(_ACTIVE_CALLBACK, {})
+        tickets: list[Ticket] = [row[0] for row in rows]
+        for ticket, row in zip(tickets, rows, strict=True):
+            known[ticket.id] = bool(row[1])
+        return tickets
+
+
+def active_callback_as_read(session: AsyncSession, ticket_id: int) -> bool | None:
+    """Whether the ticket had an active callback when this transaction last read it on its
+    issue (None: it was not read so). A stage change needs no read of its own to learn
+    that there is none (``bot.tickets.callbacks``); what is in ``session.info`` lasts until
+    the transaction commits or a piece of it fails (``storage.unit``)."""
+    known: dict[int, bool] = session.info.get(_ACTIVE_CALLBACK, {})
+    return known.get(ticket_id)
+
+
+_ACTIVE_CALLBACK = "tickets.active_callback"
+# Beside each ticket read on its issue: the callback's row is found by its primary key in
+# the same statement (a subquery: FOR UPDATE holds only the ticket).
+_HAS_ACTIVE_CALLBACK = (
+    select(TicketCallback.ticket_id)
+    .where(TicketCallback.ticket_id == Ticket.id, TicketCallback.active)
+    .exists()
+    .label("active_callback")
+)
+
+
+def _with_callback() -> Select[Any]:
+    """Each ticket, and whether it has an active callback (typed as one column: the
+    repository's helpers take a select of one kind)."""
+    return cast("Select[Any]", select(Ticket, _HAS_ACTIVE_CALLBACK))
 
 
 # Built once (the inbox runs them for nearly every delivery): a statement's construction
 # and cache key cost more than the read itself.
 _ON_ISSUE = (
-    select(Ticket)
+    _with_callback()
     .where(
         Ticket.product_id == bindparam("product_id"),
         Ticket.issue_number == bindparam("issue_number"),
@@ -91,7 +128,7 @@ _ON_ISSUE_HELD = _ON_ISSUE.with_for_update()
 # product through (product_id, id) to skip a sort of the few rows the issue index finds.
 _ON_ISSUES = dialect.Queries(
     lambda name: (
-        select(Ticket)
+        _with_callback()
         .where(
             Ticket.product_id == bindparam("product_id"),
             Ticket.issue_number.in_(bindparam("issue_numbers", expanding=True)),
