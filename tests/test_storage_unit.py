@@ -8,12 +8,14 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 import storage.unit
 from storage.inbox_writer import InboxWriter
-from storage.models import Product
+from storage.models import Product, Ticket
 from storage.repos.deliveries import IncomingDelivery
+from storage.repos.tickets import TicketRepo
+from storage.types import utcnow
 from storage.unit import BatchTransaction, OwnTransactions, Unit
 
 
@@ -96,3 +98,45 @@ async def test_a_batch_nobody_waits_for_does_not_commit_between_pieces(db, monke
         await unit.let_others_in()
         assert await slugs(db) == []
     assert await slugs(db) == ["first"]
+
+
+async def test_a_ticket_read_after_the_batch_committed_mid_way_is_what_is_stored(db):
+    """A batch keeps its session across the commits it makes mid-way (a call to GitHub
+    outside the transaction). A ticket changed meanwhile by someone else is read as stored,
+    not as the session last saw it: the read on its issue refreshes what it finds."""
+    now = utcnow()
+    async with db.begin() as session:
+        made = product("app")
+        session.add(made)
+        await session.flush()
+        ticket = Ticket(
+            desk_id="tkt_fresh",
+            product_id=made.id,
+            subject="Export fails",
+            body="CSV export returns 500.",
+            submitter_email="bot@agent.test",
+            tracking_token_hash="h" * 64,
+            issue_number=7,
+            stage="ISSUE_CREATED",
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(ticket)
+        await session.flush()
+        product_id, ticket_id = made.id, ticket.id
+
+    async def someone_else_moves_it() -> None:
+        async with db.begin() as other:
+            await other.execute(
+                update(Ticket).where(Ticket.id == ticket_id).values(stage="FIX_IN_PROGRESS")
+            )
+
+    async with BatchTransaction.open(db) as unit:
+        async with unit.savepoint():
+            [seen] = await TicketRepo(unit.shared_session).linked_to_issue(product_id, 7)
+            assert seen.stage == "ISSUE_CREATED"
+            await unit.outside(someone_else_moves_it)
+            [again] = await TicketRepo(unit.shared_session).linked_to_issue(
+                product_id, 7, lock=True
+            )
+            assert again.stage == "FIX_IN_PROGRESS"

@@ -109,8 +109,15 @@ _HAS_ACTIVE_CALLBACK = (
 
 def _with_callback() -> Select[Any]:
     """Each ticket, and whether it has an active callback (typed as one column: the
-    repository's helpers take a select of one kind)."""
-    return cast("Select[Any]", select(Ticket, _HAS_ACTIVE_CALLBACK))
+    repository's helpers take a select of one kind). Its columns are read into a ticket
+    already in the session too (``populate_existing``): an inbox batch keeps its session
+    across the commits it makes mid-way (a call to GitHub, a waiting writer let in), in
+    which another process or request may have changed the ticket; a locked read must see
+    what it locked, as the link and fact reads do."""
+    return cast(
+        "Select[Any]",
+        select(Ticket, _HAS_ACTIVE_CALLBACK).execution_options(populate_existing=True),
+    )
 
 
 # Built once (the inbox runs them for nearly every delivery): a statement's construction
