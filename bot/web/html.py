@@ -170,6 +170,14 @@ def _nav_html(items: tuple[tuple[str, str], ...], current: str | None) -> Html:
     )
 
 
+@functools.lru_cache(maxsize=16)
+def _script_tags(scripts: tuple[str, ...]) -> Html:
+    """A page's script tags, made once for each of the few sets of scripts pages load."""
+    return join(
+        fragment('<script src="{src}" defer></script>', src=static_url(name)) for name in scripts
+    )
+
+
 def page(
     request: web.Request,
     title: str,
@@ -183,20 +191,16 @@ def page(
 ) -> web.Response:
     """A whole page in the shared layout. Security headers are added for every page by
     ``bot.web.security_headers``; ``no_store`` keeps pages with secrets out of caches."""
-    attributes = join(
-        fragment(' {name}="{value}"', name=name, value=value)
-        for name, value in (main_attributes or {}).items()
+    attributes = "".join(
+        [f' {escape(name)}="{escape(value)}"' for name, value in (main_attributes or {}).items()]
     )
     body = fragment(
         LAYOUT,
         title=title,
         stylesheet=static_url("site.css"),
-        scripts=join(
-            fragment('<script src="{src}" defer></script>', src=static_url(name))
-            for name in scripts
-        ),
+        scripts=_script_tags(tuple(scripts)),
         nav=nav_items(nav, request.path),
-        main_attributes=attributes,
+        main_attributes=Html(attributes),
         content=content,
         version=__version__,
     )
