@@ -12,7 +12,10 @@ import collections
 import sys
 from pathlib import Path
 
-LOOP_MARKER = "run_forever"  # a frame every sample of the event loop's thread has
+# A frame every sample of the event loop's thread has: asyncio's loop is Python
+# (``run_forever``); uvloop's, which ``tinydesk serve`` uses where it is installed, is C, and
+# the outermost Python frame above it is asyncio's ``Runner.run``.
+LOOP_MARKERS = ("run_forever", "Runner.run")
 
 
 def summarize(path: Path, top: int = 25) -> list[tuple[float, str]]:
@@ -20,7 +23,7 @@ def summarize(path: Path, top: int = 25) -> list[tuple[float, str]]:
     total = 0
     for line in path.read_text().splitlines():
         stack, _, count = line.rpartition(" ")
-        if LOOP_MARKER not in stack or not count.isdigit():
+        if not any(marker in stack for marker in LOOP_MARKERS) or not count.isdigit():
             continue
         total += int(count)
         for frame in set(stack.split(";")):

@@ -17,11 +17,10 @@ support from RECEIVED) went past the fix stages without them happening, so they 
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import enum
 from collections.abc import Sequence
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from bot.rules.pipeline import RANK, STAGES, ClosedReason, Stage
 
@@ -44,8 +43,10 @@ class HistoryStep(Protocol):
     def reason(self) -> str | None: ...
 
 
-@dataclasses.dataclass(frozen=True)
-class StageProgress:
+class StageProgress(NamedTuple):
+    """One stage as the history tells it (a NamedTuple: eight are made for every tracking
+    read, and a frozen dataclass costs several times as much to make)."""
+
     stage: Stage
     state: StageState
     # When it happened (reached or current); None when it did not, in this run.
@@ -61,7 +62,6 @@ class StageProgress:
 
 
 LOOP = Stage.CHANGES_REQUESTED
-_REASONS = frozenset(ClosedReason)
 
 # What entering a stage says about the stages before it (CLOSED says nothing).
 IMPLIES: dict[Stage, tuple[Stage, ...]] = {
@@ -94,6 +94,19 @@ def _undone_by(entered: Stage, stage: Stage) -> bool:
     return RANK[stage] > RANK[entered]
 
 
+# ``_undone_by`` as tables, and stages by their stored names: every tracking read walks a
+# history through them (a call, an enum lookup and a dataclass per stage cost more than the
+# read itself; bench/README.md, "Reads").
+UNDONE: dict[Stage, frozenset[Stage]] = {
+    entered: frozenset(s for s in STAGES if _undone_by(entered, s)) for entered in STAGES
+}
+_BY_NAME: dict[str, Stage] = {stage.value: stage for stage in STAGES}
+_REASON_BY_NAME: dict[str, ClosedReason] = {reason.value: reason for reason in ClosedReason}
+_PENDING_AFTER = {
+    current: {stage: RANK[stage] >= RANK[current] for stage in STAGES} for current in STAGES
+}
+
+
 def progress(current: Stage, history: Sequence[HistoryStep]) -> tuple[StageProgress, ...]:
     """Each of the 8 stages, in order, as the history (oldest first) tells it."""
     reached: dict[Stage, dt.datetime] = {}
@@ -101,52 +114,49 @@ def progress(current: Stage, history: Sequence[HistoryStep]) -> tuple[StageProgr
     reason: ClosedReason | None = None
     entered_current: dt.datetime | None = None
     for step in history:
-        stage = Stage(step.to_stage)
-        for earlier in list(reached):
-            if _undone_by(stage, earlier):
-                del reached[earlier]
-        if _undone_by(stage, LOOP):
+        stage = _BY_NAME.get(step.to_stage) or Stage(step.to_stage)
+        undone = UNDONE[stage]
+        for earlier in [s for s in reached if s in undone]:
+            del reached[earlier]
+        if LOOP in undone:
             rounds = 0
+        at = step.at
         if stage is LOOP:
             rounds += 1
-            reached[stage] = step.at  # the latest round
-        else:
-            reached.setdefault(stage, step.at)
+            reached[stage] = at  # the latest round
+        elif stage not in reached:
+            reached[stage] = at
         for implied in IMPLIES[stage]:
-            reached.setdefault(implied, step.at)
+            if implied not in reached:
+                reached[implied] = at
         if stage is Stage.CLOSED:
-            reason = ClosedReason(step.reason) if step.reason in _REASONS else None
-        entered_current = step.at if stage is current else None
+            reason = _REASON_BY_NAME.get(step.reason) if isinstance(step.reason, str) else None
+        entered_current = at if stage is current else None
     # The stored stage is the truth if a history ever disagrees: nothing above it happened.
-    for stage in list(reached):
-        if stage is not current and _undone_by(current, stage):
-            del reached[stage]
-    if _undone_by(current, LOOP):
+    undone = UNDONE[current]
+    for stage in [s for s in reached if s is not current and s in undone]:
+        del reached[stage]
+    if LOOP in undone:
         rounds = 0
-    return tuple(_one(stage, current, reached, rounds, reason, entered_current) for stage in STAGES)
-
-
-def _one(
-    stage: Stage,
-    current: Stage,
-    reached: dict[Stage, dt.datetime],
-    rounds: int,
-    reason: ClosedReason | None,
-    entered_current: dt.datetime | None,
-) -> StageProgress:
-    at: dt.datetime | None
-    if stage is current:
-        # Current since it was last entered (the history's last step, normally).
-        state, at = StageState.CURRENT, entered_current or reached.get(stage)
-    elif stage in reached:
-        state, at = StageState.REACHED, reached[stage]
-    else:
-        state = StageState.SKIPPED if RANK[stage] < RANK[current] else StageState.PENDING
-        at = None
-    return StageProgress(
-        stage,
-        state,
-        at,
-        rounds=rounds if stage is LOOP else 0,
-        reason=reason if stage is Stage.CLOSED and current is Stage.CLOSED else None,
-    )
+    pending = _PENDING_AFTER[current]
+    entries = []
+    for stage in STAGES:
+        at_or_none: dt.datetime | None
+        if stage is current:
+            # Current since it was last entered (the history's last step, normally).
+            state, at_or_none = StageState.CURRENT, entered_current or reached.get(stage)
+        elif stage in reached:
+            state, at_or_none = StageState.REACHED, reached[stage]
+        else:
+            state = StageState.PENDING if pending[stage] else StageState.SKIPPED
+            at_or_none = None
+        entries.append(
+            StageProgress(
+                stage,
+                state,
+                at_or_none,
+                rounds if stage is LOOP else 0,
+                reason if stage is Stage.CLOSED and current is Stage.CLOSED else None,
+            )
+        )
+    return tuple(entries)

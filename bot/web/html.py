@@ -9,6 +9,7 @@ subject like ``<script>`` is shown as text, never run.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import html
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -36,20 +37,36 @@ def escape(value: object) -> Html:
     """The one escaping helper: text becomes HTML-escaped (quotes too); ``Html`` stays as is."""
     if isinstance(value, Html):
         return value
-    if value is None:
-        return Html("")
-    text = str(value)
-    return Html(html.escape(text, quote=True) if _SPECIAL.search(text) else text)
+    return Html(_escaped(value))
+
+
+def _escaped(value: object) -> str:
+    """What ``escape`` makes of ``value``, as a plain string: filling a template needs no
+    ``Html`` copy of each value, and plain text, the commonest value, is looked at first (a
+    tracking page fills about 180 fields; bench/README.md, "Reads")."""
+    if type(value) is str:
+        text = value
+    elif isinstance(value, Html):
+        return value
+    elif value is None:
+        return ""
+    else:
+        text = str(value)
+    return html.escape(text, quote=True) if _SPECIAL.search(text) else text
 
 
 def fragment(template: str, /, **values: object) -> Html:
     """``template`` with each ``{name}`` replaced by the escaped ``values[name]``."""
-    return Html(template.format_map({name: escape(value) for name, value in values.items()}))
+    return Html(
+        template.format_map(
+            {name: v if type(v) is Html else _escaped(v) for name, v in values.items()}
+        )
+    )
 
 
 def join(parts: Iterable[object], separator: str = "") -> Html:
     """Escaped parts joined into one piece of markup."""
-    return Html(escape(separator).join(escape(part) for part in parts))
+    return Html(_escaped(separator).join([p if type(p) is Html else _escaped(p) for p in parts]))
 
 
 # A segment of only these needs no percent-encoding (``quote`` would return it unchanged,
@@ -71,11 +88,19 @@ def path(*segments: str, query: Mapping[str, object] | None = None) -> str:
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
+# What ``iso_ms`` writes (``2026-03-24T08:00:00.000Z``): read back by slicing, not parsing.
+_ISO_MS = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
+
+
 def readable_time(value: dt.datetime | str | None) -> str:
     """``24 Mar 2026, 08:00 UTC``; the same format track.js writes."""
     if value is None:
         return ""
     if isinstance(value, str):
+        if _ISO_MS.fullmatch(value) and 1 <= int(value[5:7]) <= 12:
+            # Already UTC: the fields are the digits (a view's times are all in this form).
+            month = MONTHS[int(value[5:7]) - 1]
+            return f"{int(value[8:10])} {month} {int(value[:4])}, {value[11:16]} UTC"
         value = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
     value = value.astimezone(dt.UTC)
     month = MONTHS[value.month - 1]
@@ -87,7 +112,7 @@ def time_element(value: dt.datetime | str | None, *, empty: str = "") -> Html:
     if value is None:
         return escape(empty)
     iso = value if isinstance(value, str) else iso_ms(value)
-    return fragment('<time datetime="{iso}">{text}</time>', iso=iso, text=readable_time(value))
+    return Html(f'<time datetime="{_escaped(iso)}">{_escaped(readable_time(value))}</time>')
 
 
 def static_url(name: str) -> str:
@@ -131,13 +156,18 @@ PUBLIC_NAV = (("Home", "/"), ("Submit a ticket", "/submit"), ("Track a ticket", 
 
 def nav_items(items: Iterable[tuple[str, str]], current_path: str) -> Html:
     """Nav links; the one for this page (the longest that contains it) has ``aria-current``."""
-    items = list(items)
+    items = tuple(items)
     containing = [
         href
         for _, href in items
         if current_path == href or current_path.startswith(href.rstrip("/") + "/")
     ]
-    current = max(containing, key=len, default=None)
+    return _nav_html(items, max(containing, key=len, default=None))
+
+
+@functools.lru_cache(maxsize=64)
+def _nav_html(items: tuple[tuple[str, str], ...], current: str | None) -> Html:
+    """The nav's markup, made once for each set of links and current link (a handful)."""
     return join(
         fragment(
             '<li><a href="{href}"{marker}>{label}</a></li>',
@@ -146,6 +176,14 @@ def nav_items(items: Iterable[tuple[str, str]], current_path: str) -> Html:
             label=label,
         )
         for label, href in items
+    )
+
+
+@functools.lru_cache(maxsize=16)
+def _script_tags(scripts: tuple[str, ...]) -> Html:
+    """A page's script tags, made once for each of the few sets of scripts pages load."""
+    return join(
+        fragment('<script src="{src}" defer></script>', src=static_url(name)) for name in scripts
     )
 
 
@@ -162,20 +200,16 @@ def page(
 ) -> web.Response:
     """A whole page in the shared layout. Security headers are added for every page by
     ``bot.web.security_headers``; ``no_store`` keeps pages with secrets out of caches."""
-    attributes = join(
-        fragment(' {name}="{value}"', name=name, value=value)
-        for name, value in (main_attributes or {}).items()
+    attributes = "".join(
+        [f' {escape(name)}="{escape(value)}"' for name, value in (main_attributes or {}).items()]
     )
     body = fragment(
         LAYOUT,
         title=title,
         stylesheet=static_url("site.css"),
-        scripts=join(
-            fragment('<script src="{src}" defer></script>', src=static_url(name))
-            for name in scripts
-        ),
+        scripts=_script_tags(tuple(scripts)),
         nav=nav_items(nav, request.path),
-        main_attributes=attributes,
+        main_attributes=Html(attributes),
         content=content,
         version=__version__,
     )
