@@ -68,7 +68,13 @@ async def _writer_us_per(url: str, bodies: list[bytes], total: int, group: int) 
             await asyncio.gather(
                 *(writer.store(_incoming(bodies[i % len(bodies)])) for i in range(group))
             )
-        return 1e6 * (time.process_time() - started) / (rounds * group)
+        used = time.process_time() - started
+        # A writer that stored nothing would look cheap: every delivery must be there.
+        [(stored,)] = await db.reader.fetch("SELECT count(*) FROM deliveries")
+        expected = 1 + rounds * group  # the warm-up's and the measured ones
+        if stored != expected:
+            raise SystemExit(f"bench.store_cost: {stored} deliveries stored of {expected}")
+        return 1e6 * used / (rounds * group)
     finally:
         await writer.close()
         await db.dispose()
