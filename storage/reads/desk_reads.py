@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Sequence
-from typing import Any, NamedTuple
+from collections.abc import Callable, Sequence
+from typing import Any, NamedTuple, Protocol, TypeVar
 
 from storage.reader import Reader, utc
 from storage.reads.ticket_search import TicketMatch, match_sql
@@ -97,6 +97,37 @@ class DeskComment(NamedTuple):
     created_at: dt.datetime
 
 
+# A page of tickets (a CTE named ``page``, its first column the id) joined to their tags in
+# their order: one row per tag, or one with a NULL tag; ``with_tags`` folds the rows.
+PAGE_WITH_TAGS = """SELECT page.*, g.tag FROM page LEFT JOIN ticket_tags g ON g.ticket_id = page.id
+ORDER BY page.id DESC, g.position, g.tag
+"""
+
+R = TypeVar("R", bound="_Tagged")
+
+
+class _Tagged(Protocol):
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def tags(self) -> list[Tag]: ...
+
+
+def with_tags(
+    rows: Sequence[Sequence[Any]], width: int, make: Callable[[Sequence[Any]], R]
+) -> list[R]:
+    """The records of ``PAGE_WITH_TAGS``'s rows: ``make`` turns a ticket's first ``width``
+    columns into its record, and the tag in the next column is added to it."""
+    records: list[R] = []
+    for row in rows:
+        if not records or records[-1].id != row[0]:
+            records.append(make(row[:width]))
+        if row[width] is not None:
+            records[-1].tags.append(Tag(row[width]))
+    return records
+
+
 def page_query(
     visibility: Visibility,
     filters: TicketFilters,
@@ -149,13 +180,11 @@ WITH page AS (
     SELECT t.id, t.desk_id, t.subject, t.priority, t.status, t.submitter_email, t.assignee,
            t.created_at
     FROM tickets t {joins}
-    WHERE {' AND '.join(where)}
+    WHERE {" AND ".join(where)}
     ORDER BY {key} {"ASC" if after_id is not None else "DESC"}
     LIMIT {params(limit)}
 )
-SELECT page.*, g.tag FROM page LEFT JOIN ticket_tags g ON g.ticket_id = page.id
-ORDER BY page.id DESC, g.position, g.tag
-"""
+{PAGE_WITH_TAGS}"""
     return sql, params.values
 
 
@@ -176,13 +205,8 @@ async def page(
     since a filter that matches few tickets walks far along its index.
     """
     sql, args = page_query(visibility, filters, before_id=before_id, limit=limit, after_id=after_id)
-    tickets: list[TicketSummary] = []
-    for row in await reader.fetch_bounded(sql, *args):
-        if not tickets or tickets[-1].id != row[0]:
-            tickets.append(TicketSummary(*row[:7], utc(row[7]), []))  # type: ignore[call-arg]
-        if row[8] is not None:
-            tickets[-1].tags.append(Tag(row[8]))
-    return tickets
+    rows = await reader.fetch_bounded(sql, *args)
+    return with_tags(rows, 8, lambda v: TicketSummary(*v[:7], utc(v[7]), []))  # type: ignore[call-arg]
 
 
 def ticket_query(params: Params, visibility: Visibility, where: str) -> str:

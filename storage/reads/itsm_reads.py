@@ -12,47 +12,14 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
+from storage.models import Ticket
 from storage.reader import Reader, utc
-from storage.reads.desk_reads import Tag
+from storage.reads.desk_reads import PAGE_WITH_TAGS, Tag, with_tags
+from storage.types import UTCDateTime
 from storage.visibility import Params, Visibility
-
-COLUMNS = (
-    "id",
-    "desk_id",
-    "tenant_id",
-    "created_at",
-    "updated_at",
-    "created_by",
-    "updated_by",
-    "source",
-    "source_type",
-    "deleted_at",
-    "deleted_by",
-    "schema_version",
-    "subject",
-    "body",
-    "type",
-    "status",
-    "priority",
-    "category",
-    "submitter_email",
-    "assignee",
-    "team_id",
-    "sla_policy_id",
-    "first_response_at",
-    "resolved_at",
-    "due_at",
-    "related_asset_id",
-    "related_vulnerability_id",
-    "app_id",
-)
-_TIMES = frozenset(
-    ("created_at", "updated_at", "deleted_at", "first_response_at", "resolved_at", "due_at")
-)
-_TIME_AT = tuple(i for i, name in enumerate(COLUMNS) if name in _TIMES)
 
 
 @dataclasses.dataclass
@@ -90,6 +57,13 @@ class ItsmTicket:
     tags: list[Tag] = dataclasses.field(default_factory=list)
 
 
+# The record's fields but its tags are the ticket columns the list selects, in this order.
+COLUMNS = tuple(f.name for f in dataclasses.fields(ItsmTicket) if f.name != "tags")
+_TIME_AT = tuple(
+    i for i, name in enumerate(COLUMNS) if isinstance(Ticket.__table__.c[name].type, UTCDateTime)
+)
+
+
 def page_query(
     visibility: Visibility,
     tenant_id: str,
@@ -118,9 +92,7 @@ WITH page AS (
     ORDER BY t.id DESC
     LIMIT {params(rows)}
 )
-SELECT page.*, g.tag FROM page LEFT JOIN ticket_tags g ON g.ticket_id = page.id
-ORDER BY page.id DESC, g.position, g.tag
-"""
+{PAGE_WITH_TAGS}"""
     return sql, params.values
 
 
@@ -136,14 +108,11 @@ async def page(
     """``page_query``'s tickets; bounded on SQLite (a filter that matches few tickets walks
     far along the index)."""
     sql, args = page_query(visibility, tenant_id, app_id, equal, before_id, rows)
-    tickets: list[ItsmTicket] = []
-    width = len(COLUMNS)
-    for row in await reader.fetch_bounded(sql, *args):
-        if not tickets or tickets[-1].id != row[0]:
-            values = list(row[:width])
-            for i in _TIME_AT:
-                values[i] = utc(values[i])
-            tickets.append(ItsmTicket(*values))
-        if row[width] is not None:
-            tickets[-1].tags.append(Tag(row[width]))
-    return tickets
+    return with_tags(await reader.fetch_bounded(sql, *args), len(COLUMNS), _ticket)
+
+
+def _ticket(values: Sequence[Any]) -> ItsmTicket:
+    converted = list(values)
+    for i in _TIME_AT:
+        converted[i] = utc(converted[i])
+    return ItsmTicket(*converted)

@@ -13,24 +13,11 @@ import json
 
 from storage.models import StaffAccount
 from storage.reader import Reader, utc
+from storage.types import UTCDateTime
 
-_ACCOUNT_COLUMNS = (
-    "id",
-    "desk_id",
-    "tenant_id",
-    "email",
-    "display_name",
-    "role",
-    "product_ids",
-    "password_hash",
-    "github_id",
-    "github_login",
-    "invite_token_hash",
-    "invite_expires_at",
-    "created_at",
-    "disabled_at",
-)
-_TIMES = {"invite_expires_at", "created_at", "disabled_at"}
+# Every column of the account, in the model's order (the transient account is whole).
+_ACCOUNT_COLUMNS = tuple(c.key for c in StaffAccount.__table__.columns)
+_TIMES = {c.key for c in StaffAccount.__table__.columns if isinstance(c.type, UTCDateTime)}
 
 SESSION_AND_ACCOUNT = f"""
 SELECT s.csrf_token, s.created_at, s.last_seen_at, {", ".join(f"a.{c}" for c in _ACCOUNT_COLUMNS)}
