@@ -164,10 +164,7 @@ class BatchTransaction:
             return
         if asyncio.get_running_loop().time() - self._locked_at < SHARE_WRITE_LOCK_AFTER_S:
             return
-        await self._commit()
-        self.shared_session.info.clear()  # as after outside(): others may change it
-        self._unlock()
-        await self._lock()
+        await self.outside(_nothing)  # commit, release, queue for the lock behind them
 
     async def _commit(self) -> None:
         for hook in self.before_commit:
@@ -184,3 +181,7 @@ class BatchTransaction:
         if self._locked and self.db.write_lock is not None:
             self._locked = False
             self.db.write_lock.release()
+
+
+async def _nothing() -> None:
+    """What ``let_others_in`` does outside the transaction: only waits for the lock again."""
